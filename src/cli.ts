@@ -1,0 +1,248 @@
+#!/usr/bin/env node
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import { createRequire } from 'node:module';
+import { fileURLToPath } from 'node:url';
+import { Command, CommanderError, Option } from 'commander';
+import { hasErrors, escalateWarnings, sortDiagnostics, type Diagnostic } from './model/diagnostics.js';
+import { loadMesh, type MeshResult } from './model/validate.js';
+import { locateDiagnostics, type SourceFile } from './model/source.js';
+import { meshSchema } from './model/schema.js';
+import { FEATURES } from './model/features.js';
+import { render } from './render.js';
+import { emitters } from './emitters/index.js';
+import { colours, formatDiagnostic, summary } from './cli/format.js';
+import { writeFilesAtomically } from './cli/output.js';
+import { starterMesh } from './cli/starter.js';
+
+const require = createRequire(import.meta.url);
+const pkg = require('../package.json') as { version: string };
+const schemaFile = fileURLToPath(new URL('../schemas/mesh.schema.json', import.meta.url));
+
+/** Exit codes, as ESLint's: 0 fine, 1 findings (error diagnostics or a diff), 2 usage or I/O. */
+const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
+
+class UsageError extends Error {}
+
+interface Printed {
+  diagnostics: Diagnostic[];
+  sources: Map<string, SourceFile>;
+}
+
+function report({ diagnostics, sources }: Printed, format: string): void {
+  const sorted = sortDiagnostics(diagnostics);
+  if (format === 'json') {
+    process.stdout.write(JSON.stringify(sorted, null, 2) + '\n');
+    return;
+  }
+  const c = colours(process.stderr);
+  for (const d of sorted) process.stderr.write(formatDiagnostic(d, d.file ? sources.get(d.file) : undefined, c) + '\n');
+  const line = summary(sorted);
+  if (line) process.stderr.write(`${line}\n`);
+}
+
+function formatOption(): Option {
+  return new Option('--format <format>', 'diagnostics as text or json').choices(['text', 'json']).default('text');
+}
+
+async function validateCommand(files: string[], opts: { format: string; strict?: boolean }): Promise<number> {
+  const all: Diagnostic[] = [];
+  const sources = new Map<string, SourceFile>();
+  for (const file of files) {
+    const result = await loadMesh(file, { resolve: false });
+    sources.set(result.source.file, result.source);
+    all.push(...(opts.strict ? escalateWarnings(result.diagnostics) : result.diagnostics));
+  }
+  report({ diagnostics: all, sources }, opts.format);
+  if (opts.format === 'text' && !hasErrors(all)) {
+    process.stderr.write(`${files.length === 1 ? files[0] : `${files.length} files`}: valid\n`);
+  }
+  return hasErrors(all) ? EXIT.invalid : all.some((d) => d.code === 'MG4001') ? EXIT.usage : EXIT.ok;
+}
+
+interface RenderCliOptions {
+  target: string;
+  output?: string;
+  strict?: boolean;
+  format: string;
+  outputFormat?: string;
+  consulFormat?: string;
+  set: string[];
+}
+
+async function renderCommand(file: string, opts: RenderCliOptions): Promise<number> {
+  const loaded: MeshResult = await loadMesh(file);
+  const sources = new Map([[loaded.source.file, loaded.source]]);
+  if (!loaded.mesh) {
+    report({ diagnostics: loaded.diagnostics, sources }, opts.format);
+    return loaded.diagnostics.some((d) => d.code === 'MG4001') ? EXIT.usage : EXIT.invalid;
+  }
+  const targets = opts.target === 'all' ? 'all' : opts.target.split(',').map((t) => t.trim());
+  const unknown = targets === 'all' ? [] : targets.filter((t) => !emitters.some((e) => e.target === t));
+  if (unknown.length)
+    throw new UsageError(`unknown target ${unknown.map((t) => `"${t}"`).join(', ')}; targets: ${emitters.map((e) => e.target).join(', ') || '(none)'}, all`);
+  const settings = Object.fromEntries(
+    opts.set.map((kv) => {
+      const eq = kv.indexOf('=');
+      if (eq < 1) throw new UsageError(`--set takes key=value, not "${kv}"`);
+      return [kv.slice(0, eq), kv.slice(eq + 1)];
+    }),
+  );
+  if (opts.consulFormat) settings['consulFormat'] = opts.consulFormat;
+  const result = render(loaded.mesh, { targets, strict: opts.strict, format: opts.outputFormat, settings });
+  const base = opts.strict ? escalateWarnings(loaded.diagnostics) : loaded.diagnostics;
+  const diagnostics = [...base, ...locateDiagnostics(result.diagnostics, loaded.source)];
+  report({ diagnostics, sources }, opts.format);
+  if (hasErrors(diagnostics)) return EXIT.invalid;
+  if (opts.output) {
+    const files = result.outputs.flatMap((o) => o.files.map((f) => ({ path: `${o.target}/${f.path}`, contents: f.contents })));
+    const written = await writeFilesAtomically(opts.output, files);
+    if (opts.format === 'text') process.stderr.write(`wrote ${written.length} file${written.length === 1 ? '' : 's'} to ${opts.output}\n`);
+  } else {
+    const many = result.outputs.reduce((n, o) => n + o.files.length, 0) > 1;
+    for (const o of result.outputs)
+      for (const f of o.files) process.stdout.write(many ? `# ---- ${o.target}/${f.path}\n${f.contents}` : f.contents);
+  }
+  return EXIT.ok;
+}
+
+async function initCommand(dir: string, opts: { force?: boolean }): Promise<number> {
+  const target = path.resolve(dir, 'mesh.yaml');
+  const exists = await fs.stat(target).then(
+    () => true,
+    () => false,
+  );
+  if (exists && !opts.force) throw new UsageError(`${path.relative(process.cwd(), target) || target} exists; pass --force to overwrite it`);
+  const ref = path.relative(path.dirname(target), schemaFile).split(path.sep).join('/');
+  await writeFilesAtomically(path.dirname(target), [{ path: 'mesh.yaml', contents: starterMesh(ref) }]);
+  process.stderr.write(`wrote ${path.relative(process.cwd(), target) || target}\n`);
+  return EXIT.ok;
+}
+
+function targetsCommand(opts: { format: string }): number {
+  if (opts.format === 'json') {
+    const matrix = Object.fromEntries(emitters.map((e) => [e.target, { summary: e.summary, fidelity: e.fidelity }]));
+    process.stdout.write(JSON.stringify(matrix, null, 2) + '\n');
+    return EXIT.ok;
+  }
+  process.stdout.write(fidelityTable(opts.format === 'markdown'));
+  return EXIT.ok;
+}
+
+/** The fidelity matrix, feature by target, from the emitters' own declarations. */
+export function fidelityTable(markdown: boolean): string {
+  const mark = { exact: 'exact', approximate: 'approx.', unsupported: '-' } as const;
+  const names = emitters.map((e) => e.target);
+  const rows = FEATURES.map((f) => [f, ...emitters.map((e) => mark[e.fidelity[f]])]);
+  if (markdown) {
+    const head = `| feature | ${names.join(' | ')} |\n|---|${names.map(() => '---').join('|')}|\n`;
+    return head + rows.map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n';
+  }
+  const widths = [Math.max(...FEATURES.map((f) => f.length)), ...names.map((n) => Math.max(n.length, 7))];
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
+  const summaries = emitters.map((e) => `  ${e.target.padEnd(10)} ${e.summary}`).join('\n');
+  return `${summaries}\n\n${line(['feature', ...names])}\n${rows.map(line).join('\n')}\n`;
+}
+
+function program(): Command {
+  const cmd = new Command('meshgen')
+    .description('One mesh-neutral file, compiled to Istio, Linkerd, Consul, HAProxy, NGINX, Envoy and iptables.')
+    .version(pkg.version, '-v, --version')
+    .showHelpAfterError()
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meshgen validate examples/*.yaml
+  meshgen render examples/shop.yaml --target istio
+  meshgen render examples/shop.yaml --target all -o out/
+  cat mesh.yaml | meshgen validate -
+  meshgen targets
+
+Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
+    );
+  cmd
+    .command('validate')
+    .description('check mesh files against the schema and the semantic rules')
+    .argument('<files...>', 'mesh files; - reads standard input')
+    .addOption(formatOption())
+    .option('--strict', 'treat warnings as errors')
+    .action(async (files: string[], opts) => {
+      process.exitCode = await validateCommand(files, opts);
+    });
+  cmd
+    .command('render')
+    .description('render a mesh to one target, several (a,b) or all')
+    .argument('<file>', 'mesh file; - reads standard input')
+    .requiredOption('-t, --target <name>', 'target name, comma-separated names, or all')
+    .option('-o, --output <dir>', 'write one folder per target here (atomically) instead of printing')
+    .option('--strict', 'treat warnings, such as features a target cannot express, as errors')
+    .addOption(formatOption())
+    .option('--output-format <format>', 'output flavour where a target has several (envoy: yaml|json)')
+    .addOption(new Option('--consul-format <format>', 'consul config entries as').choices(['crd', 'hcl', 'json']))
+    .option('--set <key=value>', 'a target setting (repeatable), e.g. gatewayClass=istio', (v: string, prev: string[]) => [...prev, v], [])
+    .action(async (file: string, opts: RenderCliOptions) => {
+      process.exitCode = await renderCommand(file, opts);
+    });
+  cmd
+    .command('schema')
+    .description("print the mesh format's JSON Schema")
+    .action(() => {
+      process.stdout.write(JSON.stringify(meshSchema, null, 2) + '\n');
+    });
+  cmd
+    .command('init')
+    .description('write a commented starter mesh.yaml')
+    .argument('[dir]', 'folder to write it in', '.')
+    .option('-f, --force', 'overwrite an existing mesh.yaml')
+    .action(async (dir: string, opts) => {
+      process.exitCode = await initCommand(dir, opts);
+    });
+  cmd
+    .command('targets')
+    .description('list the targets and what each can express (the fidelity matrix)')
+    .addOption(new Option('--format <format>', 'text, markdown or json').choices(['text', 'markdown', 'json']).default('text'))
+    .action((opts) => {
+      process.exitCode = targetsCommand(opts);
+    });
+  return cmd;
+}
+
+export async function main(argv: string[]): Promise<number> {
+  const cmd = program();
+  cmd.exitOverride();
+  cmd.configureOutput({ writeErr: (s) => process.stderr.write(s) });
+  for (const sub of cmd.commands) sub.exitOverride();
+  try {
+    await cmd.parseAsync(argv);
+    return Number(process.exitCode ?? 0);
+  } catch (e) {
+    if (e instanceof CommanderError) {
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
+      return EXIT.usage;
+    }
+    if (e instanceof UsageError) {
+      process.stderr.write(`meshgen: ${e.message}\n`);
+      return EXIT.usage;
+    }
+    const err = e as NodeJS.ErrnoException;
+    if (err && typeof err.code === 'string' && err.syscall) {
+      process.stderr.write(`meshgen: ${err.message}\n`);
+      return EXIT.usage;
+    }
+    throw e;
+  }
+}
+
+const invoked = process.argv[1] ? await fs.realpath(process.argv[1]).catch(() => process.argv[1]) : undefined;
+if (invoked === fileURLToPath(import.meta.url)) {
+  main(process.argv).then(
+    (code) => {
+      process.exitCode = code;
+    },
+    (e: unknown) => {
+      process.stderr.write(`meshgen: internal error (please report it): ${(e as Error)?.stack ?? String(e)}\n`);
+      process.exitCode = 70;
+    },
+  );
+}

@@ -1,0 +1,20 @@
+/** meshgen's library surface: load, validate, normalize and render meshes. */
+export { parseMesh, loadMesh, validateMesh, type MeshResult } from './model/validate.js';
+export { normalizeMesh } from './model/normalize.js';
+export { meshSchema } from './model/schema.js';
+export { SourceFile, locateDiagnostics, type SourceRange } from './model/source.js';
+export {
+  CODES,
+  hasErrors,
+  escalateWarnings,
+  sortDiagnostics,
+  type Diagnostic,
+  type DiagnosticCode,
+  type Severity,
+} from './model/diagnostics.js';
+export { parseDuration, formatDuration } from './model/duration.js';
+export { FEATURES, featureUses, type Feature, type FeatureUse } from './model/features.js';
+export type * from './model/types.js';
+export { render, type RenderOptions, type RenderResult, type TargetOutput } from './render.js';
+export { emitters as targets, findEmitter } from './emitters/index.js';
+export type { Emitter, EmitOptions, EmitResult, Fidelity, OutputFile } from './emitters/types.js';

@@ -1,0 +1,125 @@
+/** Diagnostics are data: checks and emitters return them, only the CLI prints them. */
+
+export type Severity = 'error' | 'warning' | 'info';
+export type DiagnosticCode = `MG${number}`;
+
+export interface Diagnostic {
+  code: DiagnosticCode;
+  severity: Severity;
+  /** One sentence, in the mesh's terms: names the route, backend or frontend. */
+  message: string;
+  /** JSON pointer into the mesh document (`/spec/routes/2/retries/attempts`). */
+  pointer?: string;
+  /** Set by `locateDiagnostics` from the pointer, or by the loader for syntax errors. 1-based. */
+  file?: string;
+  line?: number;
+  column?: number;
+  endLine?: number;
+  endColumn?: number;
+  /** The target, on fidelity diagnostics. */
+  target?: string;
+  /** What to change. */
+  hint?: string;
+}
+
+/**
+ * The catalogue: every code with its default severity and a title. MG1xxx syntax and schema, MG2xxx
+ * semantics, MG3xxx target fidelity, MG4xxx command input.
+ */
+export const CODES = {
+  MG1001: { severity: 'error', title: 'the file is not text' },
+  MG1002: { severity: 'error', title: 'the file is empty' },
+  MG1003: { severity: 'error', title: 'YAML syntax error' },
+  MG1004: { severity: 'error', title: 'not a meshgen Mesh document' },
+  MG1005: { severity: 'error', title: 'more than one YAML document' },
+  MG1010: { severity: 'error', title: 'unknown field' },
+  MG1011: { severity: 'error', title: 'missing field' },
+  MG1012: { severity: 'error', title: 'wrong type' },
+  MG1013: { severity: 'error', title: 'value not allowed' },
+  MG1014: { severity: 'error', title: 'invalid value' },
+
+  MG2001: { severity: 'error', title: 'unknown backend' },
+  MG2002: { severity: 'error', title: 'unknown version' },
+  MG2003: { severity: 'error', title: 'unknown frontend' },
+  MG2004: { severity: 'error', title: 'weights do not sum to 100' },
+  MG2005: { severity: 'error', title: 'duplicate name' },
+  MG2006: { severity: 'error', title: 'bad duration' },
+  MG2007: { severity: 'error', title: 'perTryTimeout longer than timeout' },
+  MG2008: { severity: 'warning', title: 'retries cannot fit in the timeout' },
+  MG2009: { severity: 'error', title: 'access rules need mTLS' },
+  MG2010: { severity: 'error', title: 'HTTP feature on a TCP route' },
+  MG2011: { severity: 'error', title: 'https without tls' },
+  MG2012: { severity: 'warning', title: 'version without endpoints' },
+  MG2013: { severity: 'warning', title: 'route can never match' },
+  MG2014: { severity: 'error', title: 'hashOn without ring-hash' },
+  MG2015: { severity: 'error', title: 'rewrite.pathPrefix needs prefix matches' },
+  MG2016: { severity: 'error', title: 'missing weight' },
+  MG2017: { severity: 'error', title: 'invalid regular expression' },
+  MG2018: { severity: 'error', title: 'frontend collides with a local listener' },
+  MG2019: { severity: 'error', title: 'invalid endpoint' },
+  MG2020: { severity: 'error', title: 'route host not served by its frontend' },
+  MG2021: { severity: 'error', title: 'unknown caller' },
+  MG2022: { severity: 'warning', title: 'tls ignored' },
+  MG2023: { severity: 'error', title: 'incomplete tls' },
+  MG2024: { severity: 'error', title: 'route parent must name one backend or one frontend' },
+  MG2025: { severity: 'error', title: 'duplicate access rule' },
+  MG2026: { severity: 'error', title: 'TCP destination for HTTP route or the reverse' },
+
+  MG3001: { severity: 'warning', title: 'feature not supported by target' },
+  MG3002: { severity: 'warning', title: 'feature approximated by target' },
+  MG3003: { severity: 'error', title: 'target needs endpoints' },
+  MG3004: { severity: 'warning', title: 'route order differs in target' },
+  MG3005: { severity: 'info', title: 'target default stated' },
+
+  MG4001: { severity: 'error', title: 'cannot read file' },
+  MG4002: { severity: 'error', title: 'unknown target' },
+} as const satisfies Record<DiagnosticCode, { severity: Severity; title: string }>;
+
+export type KnownCode = keyof typeof CODES;
+
+/** Makes a diagnostic with the code's default severity. */
+export function diagnostic(
+  code: KnownCode,
+  message: string,
+  extra: Omit<Partial<Diagnostic>, 'code' | 'message'> = {},
+): Diagnostic {
+  return { code, severity: CODES[code].severity, message, ...extra };
+}
+
+export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.severity === 'error');
+}
+
+/** `--strict`: warnings become errors; nothing lowers an error. */
+export function escalateWarnings(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return diagnostics.map((d) => (d.severity === 'warning' ? { ...d, severity: 'error' } : d));
+}
+
+/** Sorts by file, line and column (unlocated ones last), then code: one stable order for output. */
+export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  return [...diagnostics].sort(
+    (a, b) =>
+      (a.file ?? '').localeCompare(b.file ?? '') ||
+      (a.line ?? Infinity) - (b.line ?? Infinity) ||
+      (a.column ?? 0) - (b.column ?? 0) ||
+      a.code.localeCompare(b.code) ||
+      a.message.localeCompare(b.message),
+  );
+}
+
+/** Escapes one JSON pointer token (RFC 6901). */
+export function pointerToken(token: string | number): string {
+  return String(token).replace(/~/g, '~0').replace(/\//g, '~1');
+}
+
+export function joinPointer(base: string, ...tokens: (string | number)[]): string {
+  return base + tokens.map((t) => '/' + pointerToken(t)).join('');
+}
+
+export function splitPointer(pointer: string): string[] {
+  if (pointer === '' || pointer === '/') return [];
+  return pointer
+    .slice(1)
+    .split('/')
+    .map((t) => t.replace(/~1/g, '/').replace(/~0/g, '~'));
+}

@@ -1,0 +1,61 @@
+import { diagnostic, escalateWarnings, type Diagnostic } from './model/diagnostics.js';
+import { featureUses } from './model/features.js';
+import type { ResolvedMesh } from './model/types.js';
+import { emitters as registry, findEmitter } from './emitters/index.js';
+import type { EmitOptions, Emitter, OutputFile } from './emitters/types.js';
+
+export interface RenderOptions extends EmitOptions {
+  /** Target names, or 'all'. */
+  readonly targets: readonly string[] | 'all';
+  /** Warnings become errors. */
+  readonly strict?: boolean;
+}
+
+export interface TargetOutput {
+  readonly target: string;
+  /** Paths relative to the target's own folder. */
+  readonly files: readonly OutputFile[];
+}
+
+export interface RenderResult {
+  readonly outputs: readonly TargetOutput[];
+  /** With pointers, not yet located in the source file. */
+  readonly diagnostics: readonly Diagnostic[];
+}
+
+/**
+ * Renders a resolved mesh to targets. Adds the shared fidelity diagnostics (a warning wherever the
+ * mesh uses a feature a target marks unsupported) to each emitter's own.
+ */
+export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult {
+  const diagnostics: Diagnostic[] = [];
+  const chosen: Emitter[] = [];
+  for (const name of options.targets === 'all' ? registry.map((e) => e.target) : options.targets) {
+    const emitter = findEmitter(name);
+    if (emitter) chosen.push(emitter);
+    else
+      diagnostics.push(
+        diagnostic('MG4002', `unknown target "${name}"`, {
+          hint: `targets: ${registry.map((e) => e.target).join(', ') || '(none registered)'}`,
+        }),
+      );
+  }
+  const uses = featureUses(mesh);
+  const outputs: TargetOutput[] = [];
+  for (const emitter of chosen) {
+    for (const use of uses) {
+      if (emitter.fidelity[use.feature] !== 'unsupported') continue;
+      diagnostics.push(
+        diagnostic('MG3001', `${use.subject} uses ${use.feature}, which the ${emitter.target} target cannot express: it is left out`, {
+          pointer: use.pointer,
+          target: emitter.target,
+          hint: `run \`meshgen targets\` for what each target supports`,
+        }),
+      );
+    }
+    const result = emitter.emit(mesh, options);
+    diagnostics.push(...result.diagnostics.map((d) => ({ target: emitter.target, ...d })));
+    outputs.push({ target: emitter.target, files: result.files });
+  }
+  return { outputs, diagnostics: options.strict ? escalateWarnings(diagnostics) : diagnostics };
+}

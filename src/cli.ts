@@ -99,11 +99,20 @@ async function renderCommand(file: string, opts: RenderCliOptions): Promise<numb
     const written = await writeFilesAtomically(opts.output, files);
     if (opts.format === 'text') process.stderr.write(`wrote ${written.length} file${written.length === 1 ? '' : 's'} to ${opts.output}\n`);
   } else {
-    const many = result.outputs.reduce((n, o) => n + o.files.length, 0) > 1;
-    for (const o of result.outputs)
-      for (const f of o.files) process.stdout.write(many ? `# ---- ${o.target}/${f.path}\n${f.contents}` : f.contents);
+    process.stdout.write(joinForStdout(result.outputs));
   }
   return EXIT.ok;
+}
+
+/**
+ * Without -o: YAML files go out as one multi-document stream (what `kubectl apply -f -` reads);
+ * other files each under a `# ---- target/path` line.
+ */
+function joinForStdout(outputs: readonly { target: string; files: readonly { path: string; contents: string }[] }[]): string {
+  const files = outputs.flatMap((o) => o.files.map((f) => ({ ...f, path: `${o.target}/${f.path}` })));
+  if (files.length === 1) return files[0]!.contents;
+  if (files.every((f) => f.path.endsWith('.yaml'))) return files.map((f) => f.contents).join('---\n');
+  return files.map((f) => `# ---- ${f.path}\n${f.contents}`).join('');
 }
 
 async function initCommand(dir: string, opts: { force?: boolean }): Promise<number> {

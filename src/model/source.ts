@@ -42,6 +42,7 @@ export class SourceFile {
     let node = root;
     let keyNode: PosNode | undefined;
     for (const token of splitPointer(pointer)) {
+      node = unwrap(node);
       const next = this.child(node, token);
       if (!next) break; // the deepest node that exists: a missing field points at its parent
       [keyNode, node] = next;
@@ -128,6 +129,19 @@ export class SourceFile {
     }
     this.root = stack[0]!.children[0] ?? null;
     return this.root;
+  }
+}
+
+/**
+ * js-yaml reports some collections twice, an outer node around the real one (a flow mapping that is
+ * a block sequence item, for one): step into the real one.
+ */
+function unwrap(node: PosNode): PosNode {
+  for (;;) {
+    const only = node.children.length === 1 ? node.children[0]! : undefined;
+    if (!only || only.kind !== node.kind) return node;
+    if (node.kind === 'mapping' || (node.kind === 'sequence' && only.start === node.start)) node = only;
+    else return node;
   }
 }
 

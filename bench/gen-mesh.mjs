@@ -4,7 +4,12 @@
 export function generateMesh(n, { variant = 0, changedEvery = 0 } = {}) {
   const out = [];
   out.push('apiVersion: meshgen.io/v1alpha1', 'kind: Mesh', 'metadata:', `  name: bench-${n}`, 'spec:');
-  out.push('  namespace: bench', '  trustDomain: cluster.local', '  mtls: { mode: strict }', '  defaultAccess: allow');
+  out.push(
+    '  namespace: bench',
+    '  trustDomain: cluster.local',
+    '  mtls: { mode: strict }',
+    '  defaultAccess: allow',
+  );
   out.push('  backends:');
   for (let i = 0; i < n; i++) {
     const a = 10 + ((i >> 16) & 0xff);

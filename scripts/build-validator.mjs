@@ -13,5 +13,6 @@ const validate = ajv.compile(schema);
 const code = (standaloneCode.default ?? standaloneCode)(ajv, validate);
 fs.mkdirSync('dist/model', { recursive: true });
 // the esm output still require()s ajv's runtime helpers
-const header = "// Generated from schemas/mesh.schema.json by scripts/build-validator.mjs\nimport { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n";
+const header =
+  "// Generated from schemas/mesh.schema.json by scripts/build-validator.mjs\nimport { createRequire } from 'node:module';\nconst require = createRequire(import.meta.url);\n";
 fs.writeFileSync('dist/model/mesh-validator.js', header + code);

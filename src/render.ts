@@ -46,11 +46,15 @@ export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult
     for (const use of uses) {
       if (emitter.fidelity[use.feature] !== 'unsupported') continue;
       diagnostics.push(
-        diagnostic('MG3001', `${use.subject} uses ${use.feature}, which the ${emitter.target} target cannot express: it is left out`, {
-          pointer: use.pointer,
-          target: emitter.target,
-          hint: `run \`meshgen targets\` for what each target supports`,
-        }),
+        diagnostic(
+          'MG3001',
+          `${use.subject} uses ${use.feature}, which the ${emitter.target} target cannot express: it is left out`,
+          {
+            pointer: use.pointer,
+            target: emitter.target,
+            hint: `run \`meshgen targets\` for what each target supports`,
+          },
+        ),
       );
     }
     const result = emitter.emit(mesh, options);

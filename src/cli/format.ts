@@ -15,7 +15,12 @@ export function colours(stream: NodeJS.WriteStream): ChalkInstance {
  */
 export function formatDiagnostic(d: Diagnostic, source: SourceFile | undefined, c: ChalkInstance): string {
   const where = d.file ? `${d.file}${d.line ? `:${d.line}:${d.column ?? 1}` : ''}: ` : '';
-  const sev = d.severity === 'error' ? c.red.bold('error') : d.severity === 'warning' ? c.yellow.bold('warning') : c.cyan.bold('info');
+  const sev =
+    d.severity === 'error'
+      ? c.red.bold('error')
+      : d.severity === 'warning'
+        ? c.yellow.bold('warning')
+        : c.cyan.bold('info');
   const target = d.target ? ` [${d.target}]` : '';
   const lines = [`${c.bold(where)}${sev} ${c.dim(d.code)}${target}: ${d.message}`];
   if (source && d.line && source.text) {
@@ -27,7 +32,9 @@ export function formatDiagnostic(d: Diagnostic, source: SourceFile | undefined, 
       const shown = text.length > 200 ? text.slice(0, 200) + '…' : text;
       const prefix = text.slice(0, col - 1).replace(/[^\t]/g, ' ');
       lines.push(`${c.dim(gutter + ' |')} ${shown}`);
-      lines.push(`${c.dim(' '.repeat(5) + ' |')} ${prefix}${c.green('^' + '~'.repeat(Math.max(0, Math.min(width, 120) - 1)))}`);
+      lines.push(
+        `${c.dim(' '.repeat(5) + ' |')} ${prefix}${c.green('^' + '~'.repeat(Math.max(0, Math.min(width, 120) - 1)))}`,
+      );
     }
   }
   if (d.hint) lines.push(`${' '.repeat(7)}${c.cyan('hint:')} ${d.hint}`);

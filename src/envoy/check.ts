@@ -40,14 +40,26 @@ const WRAPPER: Record<string, string> = {
   StringValue: 'string',
   BytesValue: 'bytes',
 };
-const SPECIAL_WKT = new Set(['Duration', 'Timestamp', 'Struct', 'Value', 'ListValue', 'FieldMask', ...Object.keys(WRAPPER)]);
+const SPECIAL_WKT = new Set([
+  'Duration',
+  'Timestamp',
+  'Struct',
+  'Value',
+  'ListValue',
+  'FieldMask',
+  ...Object.keys(WRAPPER),
+]);
 const DURATION_RE = /^-?\d+(\.\d{1,9})?s$/;
 
-const isObj = (v: unknown): v is Record<string, unknown> => v !== null && typeof v === 'object' && !Array.isArray(v);
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
 
 function rulesOf(f: protobuf.Field): Rules {
   const parsed = (f as unknown as { parsedOptions?: Record<string, unknown>[] }).parsedOptions ?? [];
-  return Object.assign({}, ...parsed.filter((o) => o['(validate.rules)']).map((o) => o['(validate.rules)'])) as Rules;
+  return Object.assign(
+    {},
+    ...parsed.filter((o) => o['(validate.rules)']).map((o) => o['(validate.rules)']),
+  ) as Rules;
 }
 
 const jsonNames = new WeakMap<protobuf.Type, Record<string, protobuf.Field>>();
@@ -70,7 +82,10 @@ export function lookupType(name: string): protobuf.Type | undefined {
   }
 }
 
-export function checkEnvoy(obj: unknown, { type = 'envoy.config.bootstrap.v3.Bootstrap', canonical = false }: EnvoyCheckOptions = {}): EnvoyCheckResult {
+export function checkEnvoy(
+  obj: unknown,
+  { type = 'envoy.config.bootstrap.v3.Bootstrap', canonical = false }: EnvoyCheckOptions = {},
+): EnvoyCheckResult {
   const root = envoyRoot();
   const errors: string[] = [];
   const warnings: string[] = [];
@@ -92,9 +107,12 @@ export function checkEnvoy(obj: unknown, { type = 'envoy.config.bootstrap.v3.Boo
   function strRules(r: Record<string, unknown> | undefined, s: string, p: string) {
     if (!r) return;
     const len = [...s].length;
-    if (r.min_len !== undefined && len < Number(r.min_len)) err(p, `string shorter than min_len ${String(r.min_len)}`);
-    if (r.max_len !== undefined && len > Number(r.max_len)) err(p, `string longer than max_len ${String(r.max_len)}`);
-    if (r.min_bytes !== undefined && Buffer.byteLength(s) < Number(r.min_bytes)) err(p, `string shorter than min_bytes ${String(r.min_bytes)}`);
+    if (r.min_len !== undefined && len < Number(r.min_len))
+      err(p, `string shorter than min_len ${String(r.min_len)}`);
+    if (r.max_len !== undefined && len > Number(r.max_len))
+      err(p, `string longer than max_len ${String(r.max_len)}`);
+    if (r.min_bytes !== undefined && Buffer.byteLength(s) < Number(r.min_bytes))
+      err(p, `string shorter than min_bytes ${String(r.min_bytes)}`);
     if (typeof r.prefix === 'string' && !s.startsWith(r.prefix)) err(p, `must start with ${r.prefix}`);
     if (Array.isArray(r.in) && !r.in.includes(s)) err(p, `must be one of ${r.in.join(', ')}`);
     if (Array.isArray(r.not_in) && r.not_in.includes(s)) err(p, `must not be one of ${r.not_in.join(', ')}`);
@@ -102,13 +120,16 @@ export function checkEnvoy(obj: unknown, { type = 'envoy.config.bootstrap.v3.Boo
   function scalar(type: string, v: unknown, p: string, rules: Rules) {
     if (INT32.has(type) || INT64.has(type)) {
       const n = typeof v === 'string' && /^-?\d+$/.test(v) ? Number(v) : v;
-      if (typeof n !== 'number' || !Number.isInteger(n)) return err(p, `expected integer (${type}), got ${JSON.stringify(v)}`);
-      if ((type.startsWith('u') || type.startsWith('fixed')) && n < 0) err(p, `expected non-negative ${type}`);
+      if (typeof n !== 'number' || !Number.isInteger(n))
+        return err(p, `expected integer (${type}), got ${JSON.stringify(v)}`);
+      if ((type.startsWith('u') || type.startsWith('fixed')) && n < 0)
+        err(p, `expected non-negative ${type}`);
       numRules(rules[type], n, p);
     } else if (type === 'double' || type === 'float') {
       const ok =
         typeof v === 'number' ||
-        (typeof v === 'string' && (['NaN', 'Infinity', '-Infinity'].includes(v) || (v.trim() !== '' && !isNaN(Number(v)))));
+        (typeof v === 'string' &&
+          (['NaN', 'Infinity', '-Infinity'].includes(v) || (v.trim() !== '' && !isNaN(Number(v)))));
       if (!ok) return err(p, `expected number (${type}), got ${JSON.stringify(v)}`);
       numRules(rules[type], Number(v), p);
     } else if (type === 'bool') {
@@ -120,15 +141,27 @@ export function checkEnvoy(obj: unknown, { type = 'envoy.config.bootstrap.v3.Boo
       if (typeof v !== 'string' || !/^[A-Za-z0-9+/_-]*={0,2}$/.test(v)) err(p, 'expected base64 string');
     } else err(p, `unhandled scalar ${type}`);
   }
-  function value(field: protobuf.Field, resolved: protobuf.ReflectionObject | null, v: unknown, p: string, rules: Rules) {
+  function value(
+    field: protobuf.Field,
+    resolved: protobuf.ReflectionObject | null,
+    v: unknown,
+    p: string,
+    rules: Rules,
+  ) {
     if (resolved instanceof protobuf.Enum) {
       if (typeof v === 'string') {
         const canon = Object.keys(resolved.values).find((k) => k.toLowerCase() === v.toLowerCase());
         if (canon && canon !== v) soft(p, `enum value ${v} is not canonical (${canon})`);
         else if (!canon)
-          err(p, `unknown enum value ${v} for ${resolved.fullName.slice(1)} (allowed: ${Object.keys(resolved.values).join(', ')})`);
+          err(
+            p,
+            `unknown enum value ${v} for ${resolved.fullName.slice(1)} (allowed: ${Object.keys(resolved.values).join(', ')})`,
+          );
       } else if (typeof v === 'number' && Number.isInteger(v)) {
-        if ((rules.enum as { defined_only?: boolean } | undefined)?.defined_only && !Object.values(resolved.values).includes(v))
+        if (
+          (rules.enum as { defined_only?: boolean } | undefined)?.defined_only &&
+          !Object.values(resolved.values).includes(v)
+        )
           err(p, `undefined enum number ${v}`);
       } else err(p, `expected enum name for ${resolved.fullName.slice(1)}, got ${JSON.stringify(v)}`);
     } else if (resolved instanceof protobuf.Type) message(resolved, v, p, rules);
@@ -149,10 +182,15 @@ export function checkEnvoy(obj: unknown, { type = 'envoy.config.bootstrap.v3.Boo
         return message(inner, rest, p);
       }
       case 'google.protobuf.Duration': {
-        if (typeof v !== 'string' || !DURATION_RE.test(v)) return err(p, `Duration must be a string like "1.5s", got ${JSON.stringify(v)}`);
-        const d = (rules.duration ?? {}) as Record<string, { seconds?: number | string; nanos?: number } | undefined>;
+        if (typeof v !== 'string' || !DURATION_RE.test(v))
+          return err(p, `Duration must be a string like "1.5s", got ${JSON.stringify(v)}`);
+        const d = (rules.duration ?? {}) as Record<
+          string,
+          { seconds?: number | string; nanos?: number } | undefined
+        >;
         const s = parseFloat(v.slice(0, -1));
-        const sec = (x: { seconds?: number | string; nanos?: number }) => Number(x.seconds ?? 0) + Number(x.nanos ?? 0) / 1e9;
+        const sec = (x: { seconds?: number | string; nanos?: number }) =>
+          Number(x.seconds ?? 0) + Number(x.nanos ?? 0) / 1e9;
         if (d.gt && !(s > sec(d.gt))) err(p, `duration must be > ${sec(d.gt)}s`);
         if (d.gte && !(s >= sec(d.gte))) err(p, `duration must be >= ${sec(d.gte)}s`);
         if (d.lt && !(s < sec(d.lt))) err(p, `duration must be < ${sec(d.lt)}s`);
@@ -177,7 +215,8 @@ export function checkEnvoy(obj: unknown, { type = 'envoy.config.bootstrap.v3.Boo
         if (!isObj(v) || Object.keys(v).length) err(p, 'Empty must be {}');
         return;
     }
-    if (T.fullName.startsWith('.google.protobuf.') && WRAPPER[T.name]) return scalar(WRAPPER[T.name]!, v, p, rules);
+    if (T.fullName.startsWith('.google.protobuf.') && WRAPPER[T.name])
+      return scalar(WRAPPER[T.name]!, v, p, rules);
     if (!isObj(v)) return err(p, `expected object for ${name}, got ${JSON.stringify(v)}`);
     const byJson = fieldsByJsonName(T);
     const set = new Set<string>();
@@ -200,8 +239,10 @@ export function checkEnvoy(obj: unknown, { type = 'envoy.config.bootstrap.v3.Boo
           continue;
         }
         const mr = r.map as { min_pairs?: number; values?: Rules } | undefined;
-        if (mr?.min_pairs && Object.keys(fv).length < mr.min_pairs) err(fp, `map needs >= ${mr.min_pairs} entries`);
-        for (const [mk, mv] of Object.entries(fv)) value(f, f.resolvedType, mv, `${fp}/${mk}`, mr?.values ?? {});
+        if (mr?.min_pairs && Object.keys(fv).length < mr.min_pairs)
+          err(fp, `map needs >= ${mr.min_pairs} entries`);
+        for (const [mk, mv] of Object.entries(fv))
+          value(f, f.resolvedType, mv, `${fp}/${mk}`, mr?.values ?? {});
       } else if (f.repeated) {
         const rr = r.repeated as { min_items?: number; max_items?: number; items?: Rules } | undefined;
         if (!Array.isArray(fv)) {
@@ -209,8 +250,10 @@ export function checkEnvoy(obj: unknown, { type = 'envoy.config.bootstrap.v3.Boo
           value(f, f.resolvedType, fv, fp, rr?.items ?? {});
           continue;
         }
-        if (rr?.min_items !== undefined && fv.length < Number(rr.min_items)) err(fp, `needs >= ${rr.min_items} items`);
-        if (rr?.max_items !== undefined && fv.length > Number(rr.max_items)) err(fp, `needs <= ${rr.max_items} items`);
+        if (rr?.min_items !== undefined && fv.length < Number(rr.min_items))
+          err(fp, `needs >= ${rr.min_items} items`);
+        if (rr?.max_items !== undefined && fv.length > Number(rr.max_items))
+          err(fp, `needs <= ${rr.max_items} items`);
         fv.forEach((x, i) => value(f, f.resolvedType, x, `${fp}/${i}`, rr?.items ?? {}));
       } else value(f, f.resolvedType, fv, fp, r);
     }
@@ -218,7 +261,8 @@ export function checkEnvoy(obj: unknown, { type = 'envoy.config.bootstrap.v3.Boo
       if (f.partOf || set.has(f.name)) continue;
       const r = rulesOf(f);
       const req = (k: string) => (r[k] as { required?: boolean } | undefined)?.required;
-      if (req('message') || req('duration') || req('any') || req('timestamp')) err(`${p}/${f.name}`, `required field missing in ${name}`);
+      if (req('message') || req('duration') || req('any') || req('timestamp'))
+        err(`${p}/${f.name}`, `required field missing in ${name}`);
       f.resolve();
       if (f.repeated || f.map || f.resolvedType || r.ignore_empty) continue;
       // protoc-gen-validate applies scalar rules to unset proto3 scalars too ("" / 0)
@@ -227,13 +271,15 @@ export function checkEnvoy(obj: unknown, { type = 'envoy.config.bootstrap.v3.Boo
         err(`${p}/${f.name}`, `required field missing in ${name}`);
       else {
         const nr = r[f.type];
-        if (nr && (nr.gt !== undefined || nr.gte !== undefined)) numRules(nr, 0, `${p}/${f.name} (unset = 0)`);
+        if (nr && (nr.gt !== undefined || nr.gte !== undefined))
+          numRules(nr, 0, `${p}/${f.name} (unset = 0)`);
       }
     }
     for (const o of T.oneofsArray) {
       const present = o.oneof.filter((n) => set.has(n));
       if (present.length > 1) err(p, `oneof ${name}.${o.name}: only one of ${present.join(', ')} may be set`);
-      if (present.length === 0 && o.options?.['(validate.required)']) err(p, `oneof ${name}.${o.name} is required: set one of ${o.oneof.join(', ')}`);
+      if (present.length === 0 && o.options?.['(validate.required)'])
+        err(p, `oneof ${name}.${o.name} is required: set one of ${o.oneof.join(', ')}`);
     }
   }
   const T = lookupTypeIn(root, type);

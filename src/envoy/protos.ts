@@ -11,7 +11,8 @@ import protobuf from 'protobufjs';
 const require = createRequire(import.meta.url);
 const DEPS = path.join(path.dirname(require.resolve('@grpc/grpc-js-xds/package.json')), 'deps');
 const INCLUDES = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((d) => path.join(DEPS, d));
-const BUILTIN = /^google\/protobuf\/(any|duration|empty|field_mask|struct|timestamp|wrappers|descriptor)\.proto$/;
+const BUILTIN =
+  /^google\/protobuf\/(any|duration|empty|field_mask|struct|timestamp|wrappers|descriptor)\.proto$/;
 
 // descriptor.proto is not in the package; protobufjs ships it as JSON (as @grpc/proto-loader does)
 const descriptorJson = require('protobufjs/google/protobuf/descriptor.json') as {

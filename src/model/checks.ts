@@ -47,22 +47,33 @@ function checkDuplicates(doc: Doc, out: Diagnostic[]): void {
   unique(spec.backends, '/spec/backends', 'backend');
   unique(spec.frontends ?? [], '/spec/frontends', 'frontend');
   unique(spec.routes ?? [], '/spec/routes', 'route');
-  spec.backends.forEach((b, i) => unique(b.versions, `/spec/backends/${i}/versions`, `backend "${b.name}": version`));
+  spec.backends.forEach((b, i) =>
+    unique(b.versions, `/spec/backends/${i}/versions`, `backend "${b.name}": version`),
+  );
   const ruled = new Map<string, number>();
   (spec.access ?? []).forEach((rule, i) => {
     const prev = ruled.get(rule.backend);
     if (prev === undefined) ruled.set(rule.backend, i);
     else
       out.push(
-        diagnostic('MG2025', `backend "${rule.backend}" has two access rules (items ${prev + 1} and ${i + 1})`, {
-          pointer: `/spec/access/${i}/backend`,
-          hint: 'put every allow entry of one backend in one rule',
-        }),
+        diagnostic(
+          'MG2025',
+          `backend "${rule.backend}" has two access rules (items ${prev + 1} and ${i + 1})`,
+          {
+            pointer: `/spec/access/${i}/backend`,
+            hint: 'put every allow entry of one backend in one rule',
+          },
+        ),
       );
   });
 }
 
-function checkDurationPositive(value: string | undefined, pointer: string, doc: Doc, out: Diagnostic[]): number | undefined {
+function checkDurationPositive(
+  value: string | undefined,
+  pointer: string,
+  doc: Doc,
+  out: Diagnostic[],
+): number | undefined {
   if (value === undefined) return undefined;
   const ms = parseDuration(value);
   if (ms === undefined || ms <= 0) {
@@ -93,7 +104,12 @@ function checkBackends(doc: Doc, out: Diagnostic[]): void {
     }
     if (b.outlierDetection) {
       checkDurationPositive(b.outlierDetection.interval, `${base}/outlierDetection/interval`, doc, out);
-      checkDurationPositive(b.outlierDetection.baseEjectionTime, `${base}/outlierDetection/baseEjectionTime`, doc, out);
+      checkDurationPositive(
+        b.outlierDetection.baseEjectionTime,
+        `${base}/outlierDetection/baseEjectionTime`,
+        doc,
+        out,
+      );
     }
     b.versions.forEach((v, j) => {
       const vp = `${base}/versions/${j}`;
@@ -108,21 +124,33 @@ function checkBackends(doc: Doc, out: Diagnostic[]): void {
         const port = Number(e.slice(e.lastIndexOf(':') + 1));
         if (!(port >= 1 && port <= 65535))
           out.push(
-            diagnostic('MG2019', `backend "${b.name}", version "${v.name}": endpoint "${e}" has port ${port}, outside 1-65535`, {
-              pointer: `${vp}/endpoints/${k}`,
-            }),
+            diagnostic(
+              'MG2019',
+              `backend "${b.name}", version "${v.name}": endpoint "${e}" has port ${port}, outside 1-65535`,
+              {
+                pointer: `${vp}/endpoints/${k}`,
+              },
+            ),
           );
         else if (e.startsWith('[') && !isIpv6(e.slice(1, e.lastIndexOf(']'))))
           out.push(
-            diagnostic('MG2019', `backend "${b.name}", version "${v.name}": "${e}" is not a valid IPv6 endpoint`, {
-              pointer: `${vp}/endpoints/${k}`,
-            }),
+            diagnostic(
+              'MG2019',
+              `backend "${b.name}", version "${v.name}": "${e}" is not a valid IPv6 endpoint`,
+              {
+                pointer: `${vp}/endpoints/${k}`,
+              },
+            ),
           );
         else if (/^[\d.]+$/.test(e.slice(0, e.lastIndexOf(':'))) && !isIpv4(e.slice(0, e.lastIndexOf(':'))))
           out.push(
-            diagnostic('MG2019', `backend "${b.name}", version "${v.name}": "${e}" is not a valid IPv4 endpoint`, {
-              pointer: `${vp}/endpoints/${k}`,
-            }),
+            diagnostic(
+              'MG2019',
+              `backend "${b.name}", version "${v.name}": "${e}" is not a valid IPv4 endpoint`,
+              {
+                pointer: `${vp}/endpoints/${k}`,
+              },
+            ),
           );
       });
     });
@@ -138,7 +166,11 @@ function isIpv6(host: string): boolean {
   return /^[0-9A-Fa-f:.]+$/.test(host) && host.includes(':') && (host.match(/::/g) ?? []).length <= 1;
 }
 
-function checkFrontends(doc: Doc, backends: Map<string, Doc['spec']['backends'][number]>, out: Diagnostic[]): void {
+function checkFrontends(
+  doc: Doc,
+  backends: Map<string, Doc['spec']['backends'][number]>,
+  out: Diagnostic[],
+): void {
   const listeners = new Map<string, string>();
   const ports = new Map<number, number>();
   for (const b of backends.values()) ports.set(b.port, (ports.get(b.port) ?? 0) + 1);
@@ -176,22 +208,37 @@ function checkFrontends(doc: Doc, backends: Map<string, Doc['spec']['backends'][
     const address = f.address ?? '0.0.0.0';
     const key = `${address}:${f.port}`;
     const other = listeners.get(key) ?? listeners.get(`0.0.0.0:${f.port}`);
-    if (other !== undefined || (address === '0.0.0.0' && [...listeners.keys()].some((k) => k.endsWith(`:${f.port}`))))
+    if (
+      other !== undefined ||
+      (address === '0.0.0.0' && [...listeners.keys()].some((k) => k.endsWith(`:${f.port}`)))
+    )
       out.push(
-        diagnostic('MG2018', `frontend "${f.name}" listens on ${key}, as frontend "${other ?? 'another'}" does`, {
-          pointer: `${base}/port`,
-          hint: 'give each frontend its own port or address',
-        }),
+        diagnostic(
+          'MG2018',
+          `frontend "${f.name}" listens on ${key}, as frontend "${other ?? 'another'}" does`,
+          {
+            pointer: `${base}/port`,
+            hint: 'give each frontend its own port or address',
+          },
+        ),
       );
     listeners.set(key, f.name);
     // proxy targets give a backend alone on its port the local listener 127.0.0.1:<port>
     const owner = portOwner.get(f.port);
-    if (owner !== undefined && ports.get(f.port) === 1 && (address === '0.0.0.0' || address.startsWith('127.')))
+    if (
+      owner !== undefined &&
+      ports.get(f.port) === 1 &&
+      (address === '0.0.0.0' || address.startsWith('127.'))
+    )
       out.push(
-        diagnostic('MG2018', `frontend "${f.name}" listens on ${key}, which collides with backend "${owner}"'s local listener 127.0.0.1:${f.port}`, {
-          pointer: `${base}/port`,
-          hint: 'pick another port for the frontend, or give it an address outside 127.0.0.0/8',
-        }),
+        diagnostic(
+          'MG2018',
+          `frontend "${f.name}" listens on ${key}, which collides with backend "${owner}"'s local listener 127.0.0.1:${f.port}`,
+          {
+            pointer: `${base}/port`,
+            hint: 'pick another port for the frontend, or give it an address outside 127.0.0.0/8',
+          },
+        ),
       );
   });
 }
@@ -241,9 +288,13 @@ function checkRoutes(
         (p.hosts ?? []).forEach((h, k) => {
           if (!served.some((s) => hostCovers(s, h)))
             out.push(
-              diagnostic('MG2020', `${label}: host "${h}" is not served by frontend "${f.name}" (${served.join(', ')})`, {
-                pointer: `${base}/parent/hosts/${k}`,
-              }),
+              diagnostic(
+                'MG2020',
+                `${label}: host "${h}" is not served by frontend "${f.name}" (${served.join(', ')})`,
+                {
+                  pointer: `${base}/parent/hosts/${k}`,
+                },
+              ),
             );
         });
       }
@@ -259,17 +310,25 @@ function checkRoutes(
           out.push(unknownVersion(b, t.version, `${tp}/version`, label));
         if ((b.protocol === 'tcp') !== tcp)
           out.push(
-            diagnostic('MG2026', `${label} is ${tcp ? 'a TCP' : 'an HTTP'} route but sends to ${b.protocol} backend "${b.name}"`, {
-              pointer: `${tp}/backend`,
-            }),
+            diagnostic(
+              'MG2026',
+              `${label} is ${tcp ? 'a TCP' : 'an HTTP'} route but sends to ${b.protocol} backend "${b.name}"`,
+              {
+                pointer: `${tp}/backend`,
+              },
+            ),
           );
       }
       if (t.weight === undefined && r.to.length > 1)
         out.push(
-          diagnostic('MG2016', `${label}: destination ${k + 1} (${t.backend}${t.version ? ' ' + t.version : ''}) has no weight`, {
-            pointer: tp,
-            hint: 'with more than one destination, give each a weight; weights sum to 100',
-          }),
+          diagnostic(
+            'MG2016',
+            `${label}: destination ${k + 1} (${t.backend}${t.version ? ' ' + t.version : ''}) has no weight`,
+            {
+              pointer: tp,
+              hint: 'with more than one destination, give each a weight; weights sum to 100',
+            },
+          ),
         );
     });
     if (weights.every((w) => w !== undefined) || r.to.length === 1) {
@@ -278,7 +337,7 @@ function checkRoutes(
         out.push(
           diagnostic('MG2004', `${label}: weights sum to ${sum}, not 100`, {
             pointer: `${base}/to`,
-            hint: 'weights are percentages of the route\'s traffic',
+            hint: "weights are percentages of the route's traffic",
           }),
         );
     }
@@ -289,10 +348,14 @@ function checkRoutes(
     if (timeout !== undefined && perTry !== undefined && r.retries) {
       if (perTry > timeout)
         out.push(
-          diagnostic('MG2007', `${label}: retries.perTryTimeout ${r.retries.perTryTimeout} is longer than timeout ${r.timeout}`, {
-            pointer: `${base}/retries/perTryTimeout`,
-            hint: 'timeout bounds the whole request, all tries included',
-          }),
+          diagnostic(
+            'MG2007',
+            `${label}: retries.perTryTimeout ${r.retries.perTryTimeout} is longer than timeout ${r.timeout}`,
+            {
+              pointer: `${base}/retries/perTryTimeout`,
+              hint: 'timeout bounds the whole request, all tries included',
+            },
+          ),
         );
       else if ((r.retries.attempts + 1) * perTry > timeout)
         out.push(
@@ -353,7 +416,8 @@ function checkMatchRegexes(m: MatchDoc, base: string, label: string, out: Diagno
       );
   };
   check(m.path?.regex, `${base}/path/regex`);
-  for (const [name, sm] of Object.entries(m.headers ?? {})) check(sm.regex, joinPointer(`${base}/headers`, name, 'regex'));
+  for (const [name, sm] of Object.entries(m.headers ?? {}))
+    check(sm.regex, joinPointer(`${base}/headers`, name, 'regex'));
   for (const [name, sm] of Object.entries(m.queryParams ?? {}))
     check(sm.regex, joinPointer(`${base}/queryParams`, name, 'regex'));
 }
@@ -384,10 +448,14 @@ function checkAccess(
       a.from.forEach((name, k) => {
         if (name !== '*' && !backends.has(name) && !frontends.has(name))
           out.push(
-            diagnostic('MG2021', `access rule for backend "${b.name}": no backend or frontend is named "${name}"`, {
-              pointer: `${base}/allow/${j}/from/${k}`,
-              hint: suggest(name, [...backends.keys(), ...frontends.keys(), '*']),
-            }),
+            diagnostic(
+              'MG2021',
+              `access rule for backend "${b.name}": no backend or frontend is named "${name}"`,
+              {
+                pointer: `${base}/allow/${j}/from/${k}`,
+                hint: suggest(name, [...backends.keys(), ...frontends.keys(), '*']),
+              },
+            ),
           );
       }),
     );
@@ -399,7 +467,11 @@ function checkAccess(
  * of the same parent (serving at least the same hosts) accepts everything it would. Decided for
  * entries with path conditions only; entries with headers, query parameters or a method never shadow.
  */
-function checkShadowing(doc: Doc, frontends: Map<string, NonNullable<Doc['spec']['frontends']>[number]>, out: Diagnostic[]): void {
+function checkShadowing(
+  doc: Doc,
+  frontends: Map<string, NonNullable<Doc['spec']['frontends']>[number]>,
+  out: Diagnostic[],
+): void {
   interface Cover {
     all: string | undefined;
     prefixes: Map<string, string>;
@@ -409,10 +481,15 @@ function checkShadowing(doc: Doc, frontends: Map<string, NonNullable<Doc['spec']
   const byParent = new Map<string, Cover[]>();
   (doc.spec.routes ?? []).forEach((r, i) => {
     const parentKey = r.parent.backend !== undefined ? `b:${r.parent.backend}` : `f:${r.parent.frontend}`;
-    const hosts = r.parent.frontend !== undefined ? (r.parent.hosts ?? frontends.get(r.parent.frontend)?.hosts ?? ['*']) : undefined;
+    const hosts =
+      r.parent.frontend !== undefined
+        ? (r.parent.hosts ?? frontends.get(r.parent.frontend)?.hosts ?? ['*'])
+        : undefined;
     const covers = byParent.get(parentKey) ?? [];
     byParent.set(parentKey, covers);
-    const relevant = covers.filter((c) => !hosts || !c.hosts || hosts.every((h) => c.hosts!.some((ch) => hostCovers(ch, h))));
+    const relevant = covers.filter(
+      (c) => !hosts || !c.hosts || hosts.every((h) => c.hosts!.some((ch) => hostCovers(ch, h))),
+    );
     const coveredBy = (m: MatchDoc | undefined): string | undefined => {
       for (const c of relevant) {
         if (c.all) return c.all;
@@ -433,10 +510,14 @@ function checkShadowing(doc: Doc, frontends: Map<string, NonNullable<Doc['spec']
     if (by.every((x) => x !== undefined)) {
       const names = [...new Set(by)].join('", "');
       out.push(
-        diagnostic('MG2013', `route "${r.name}" can never match: earlier route "${names}" accepts every request it would`, {
-          pointer: `/spec/routes/${i}/${r.match ? 'match' : 'name'}`,
-          hint: 'routes are tried in order and the first match wins: move this route before the other, or narrow the earlier one',
-        }),
+        diagnostic(
+          'MG2013',
+          `route "${r.name}" can never match: earlier route "${names}" accepts every request it would`,
+          {
+            pointer: `/spec/routes/${i}/${r.match ? 'match' : 'name'}`,
+            hint: 'routes are tried in order and the first match wins: move this route before the other, or narrow the earlier one',
+          },
+        ),
       );
     }
     const cover: Cover = { all: undefined, prefixes: new Map(), exacts: new Map(), hosts };
@@ -459,14 +540,24 @@ export function hostCovers(pattern: string, host: string): boolean {
   return false;
 }
 
-function unknownBackend(name: string, pointer: string, label: string, backends: Map<string, unknown>): Diagnostic {
+function unknownBackend(
+  name: string,
+  pointer: string,
+  label: string,
+  backends: Map<string, unknown>,
+): Diagnostic {
   return diagnostic('MG2001', `${label}: no backend is named "${name}"`, {
     pointer,
     hint: suggest(name, backends.keys()),
   });
 }
 
-function unknownVersion(b: Doc['spec']['backends'][number], version: string, pointer: string, label: string): Diagnostic {
+function unknownVersion(
+  b: Doc['spec']['backends'][number],
+  version: string,
+  pointer: string,
+  label: string,
+): Diagnostic {
   return diagnostic('MG2002', `${label}: backend "${b.name}" has no version "${version}"`, {
     pointer,
     hint: `its versions: ${b.versions.map((v) => v.name).join(', ')}`,
@@ -476,5 +567,9 @@ function unknownVersion(b: Doc['spec']['backends'][number], version: string, poi
 function suggest(name: string, names: Iterable<string>): string | undefined {
   const all = [...names];
   const near = closestName(name, all);
-  return near ? `did you mean "${near}"?` : all.length ? `known: ${all.slice(0, 10).join(', ')}${all.length > 10 ? ', ...' : ''}` : undefined;
+  return near
+    ? `did you mean "${near}"?`
+    : all.length
+      ? `known: ${all.slice(0, 10).join(', ')}${all.length > 10 ? ', ...' : ''}`
+      : undefined;
 }

@@ -28,7 +28,10 @@ export function describeLocation(doc: unknown, pointer: string): string {
       const label = typeof name === 'string' ? `${kind} "${name}"` : `${kind} #${Number(t) + 1}`;
       owner = owner && kind === 'version' ? `${owner}, ${label}` : label;
       field = [];
-    } else if (!(t === 'spec' && i === 0) && !(LISTS[t] && tokens[i + 1] !== undefined && /^\d+$/.test(tokens[i + 1]!))) {
+    } else if (
+      !(t === 'spec' && i === 0) &&
+      !(LISTS[t] && tokens[i + 1] !== undefined && /^\d+$/.test(tokens[i + 1]!))
+    ) {
       field.push(/^\d+$/.test(t) ? `[${t}]` : t);
     }
   }

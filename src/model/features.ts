@@ -72,7 +72,8 @@ export function featureUses(mesh: ResolvedMesh): FeatureUse[] {
   for (const b of mesh.backends) {
     const s = `backend "${b.name}"`;
     const p = b.pointer;
-    if (b.loadBalancer !== 'round-robin' && b.loadBalancer !== 'ring-hash') use('load-balancer', s, `${p}/loadBalancer`);
+    if (b.loadBalancer !== 'round-robin' && b.loadBalancer !== 'ring-hash')
+      use('load-balancer', s, `${p}/loadBalancer`);
     if (b.loadBalancer === 'ring-hash') use('ring-hash', s, `${p}/loadBalancer`);
     if (b.healthCheck) use('health-check', s, `${p}/healthCheck`);
     if (b.circuitBreaker) use('circuit-breaker', s, `${p}/circuitBreaker`);

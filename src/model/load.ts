@@ -100,7 +100,12 @@ export async function readYamlFile(path: string): Promise<Loaded> {
         source: new SourceFile(file, ''),
         value: undefined,
         diagnostics: [
-          diagnostic('MG1001', 'the file is not UTF-8 text', { file, line: 1, column: 1, hint: 'pass a YAML mesh file' }),
+          diagnostic('MG1001', 'the file is not UTF-8 text', {
+            file,
+            line: 1,
+            column: 1,
+            hint: 'pass a YAML mesh file',
+          }),
         ],
       };
     }

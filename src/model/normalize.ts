@@ -27,7 +27,8 @@ type HeaderOpsDoc = { set?: Record<string, string>; add?: Record<string, string>
 /** The default retry conditions when `retries.on` is not given. */
 export const DEFAULT_RETRY_ON = ['gateway-error', 'connect-failure', 'reset'] as const;
 
-const ms = (d: string | undefined, fallback: number): number => (d === undefined ? fallback : parseDuration(d)!);
+const ms = (d: string | undefined, fallback: number): number =>
+  d === undefined ? fallback : parseDuration(d)!;
 
 /**
  * Turns a valid mesh document into the resolved model: every default filled, durations in
@@ -193,7 +194,8 @@ function resolveRoute(
     : parentBackend?.protocol === 'tcp';
   const retries: Retries | undefined = r.retries && {
     attempts: r.retries.attempts,
-    perTryTimeoutMs: r.retries.perTryTimeout === undefined ? undefined : parseDuration(r.retries.perTryTimeout),
+    perTryTimeoutMs:
+      r.retries.perTryTimeout === undefined ? undefined : parseDuration(r.retries.perTryTimeout),
     on: (r.retries.on ?? [...DEFAULT_RETRY_ON]) as Retries['on'],
   };
   return {
@@ -204,15 +206,13 @@ function resolveRoute(
       : { kind: 'backend', name: r.parent.backend! },
     protocol: tcp ? 'tcp' : 'http',
     matches: (r.match ?? []).map((m, k) => resolveMatch(m, `${pointer}/match/${k}`)),
-    to: r.to.map(
-      (t, k): ResolvedDestination => ({
-        backend: t.backend,
-        version: t.version,
-        versions: versionsOf(t.backend, t.version),
-        weight: t.weight ?? 100,
-        pointer: `${pointer}/to/${k}`,
-      }),
-    ),
+    to: r.to.map((t, k): ResolvedDestination => ({
+      backend: t.backend,
+      version: t.version,
+      versions: versionsOf(t.backend, t.version),
+      weight: t.weight ?? 100,
+      pointer: `${pointer}/to/${k}`,
+    })),
     timeoutMs: r.timeout === undefined ? undefined : parseDuration(r.timeout),
     retries,
     fault: r.fault && {
@@ -242,7 +242,10 @@ function resolveMatch(m: NonNullable<RouteDoc['match']>[number], pointer: string
           ? { kind: 'prefix', value: path.prefix }
           : { kind: 'regex', value: path.regex! }
       : undefined,
-    headers: Object.entries(m.headers ?? {}).map(([name, sm]) => ({ name: name.toLowerCase(), match: stringMatch(sm) })),
+    headers: Object.entries(m.headers ?? {}).map(([name, sm]) => ({
+      name: name.toLowerCase(),
+      match: stringMatch(sm),
+    })),
     queryParams: Object.entries(m.queryParams ?? {}).map(([name, sm]) => ({ name, match: stringMatch(sm) })),
     method: m.method as HttpMethod | undefined,
     pointer,
@@ -275,7 +278,15 @@ function implicitRoute(
     parent: { kind: 'backend', name: b.name },
     protocol: b.protocol === 'tcp' ? 'tcp' : 'http',
     matches: [],
-    to: [{ backend: b.name, version: undefined, versions: versionsOf(b.name, undefined), weight: 100, pointer: `/spec/backends/${i}` }],
+    to: [
+      {
+        backend: b.name,
+        version: undefined,
+        versions: versionsOf(b.name, undefined),
+        weight: 100,
+        pointer: `/spec/backends/${i}`,
+      },
+    ],
     requestHeaders: { set: [], add: [], remove: [] },
     responseHeaders: { set: [], add: [], remove: [] },
     pointer: `/spec/backends/${i}`,

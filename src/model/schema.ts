@@ -76,7 +76,10 @@ function toDiagnostics(errors: ErrorObject[], doc: unknown): Diagnostic[] {
   const out: Diagnostic[] = [];
   for (const e of errors) {
     if (e.keyword !== 'anyOf' && anyOfPaths.has(e.instancePath)) continue;
-    if (e.keyword !== 'type' && typePaths.some((p) => e.instancePath === p || e.instancePath.startsWith(p + '/')))
+    if (
+      e.keyword !== 'type' &&
+      typePaths.some((p) => e.instancePath === p || e.instancePath.startsWith(p + '/'))
+    )
       continue;
     if (e.keyword === 'if') continue;
     const d = toDiagnostic(e, doc);
@@ -100,13 +103,21 @@ function toDiagnostic(e: ErrorObject, doc: unknown): Diagnostic {
       const near = closest(field, allowed);
       return diagnostic('MG1010', `unknown field "${field}" in ${where}`, {
         pointer: joinPointer(at, field),
-        hint: near ? `did you mean "${near}"?` : allowed.length ? `known fields: ${allowed.join(', ')}` : undefined,
+        hint: near
+          ? `did you mean "${near}"?`
+          : allowed.length
+            ? `known fields: ${allowed.join(', ')}`
+            : undefined,
       });
     }
     case 'required':
-      return diagnostic('MG1011', `${where} is missing the required field "${String(params.missingProperty)}"`, {
-        pointer: at,
-      });
+      return diagnostic(
+        'MG1011',
+        `${where} is missing the required field "${String(params.missingProperty)}"`,
+        {
+          pointer: at,
+        },
+      );
     case 'type':
       return diagnostic(
         'MG1012',
@@ -146,13 +157,19 @@ function toDiagnostic(e: ErrorObject, doc: unknown): Diagnostic {
     case 'maximum':
     case 'exclusiveMinimum':
     case 'exclusiveMaximum':
-      return diagnostic('MG1014', `${where} must be ${String(params.comparison)} ${String(params.limit)}, not ${describeValue(value)}`, {
-        pointer: at,
-      });
+      return diagnostic(
+        'MG1014',
+        `${where} must be ${String(params.comparison)} ${String(params.limit)}, not ${describeValue(value)}`,
+        {
+          pointer: at,
+        },
+      );
     case 'minLength':
       return diagnostic('MG1014', `${where} must not be empty`, { pointer: at });
     case 'maxLength':
-      return diagnostic('MG1014', `${where} must be at most ${String(params.limit)} characters long`, { pointer: at });
+      return diagnostic('MG1014', `${where} must be at most ${String(params.limit)} characters long`, {
+        pointer: at,
+      });
     default:
       return diagnostic('MG1014', `${where} ${e.message ?? 'is invalid'}`, { pointer: at });
   }

@@ -113,7 +113,13 @@ export class SourceFile {
       jsyaml.load(this.text, {
         listener(event, state) {
           if (event === 'open') {
-            stack.push({ start: state.position, end: state.position, kind: null, value: undefined, children: [] });
+            stack.push({
+              start: state.position,
+              end: state.position,
+              kind: null,
+              value: undefined,
+              children: [],
+            });
           } else {
             const node = stack.pop()!;
             node.end = state.position;

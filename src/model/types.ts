@@ -9,7 +9,8 @@ export type MtlsMode = 'strict' | 'permissive' | 'disabled';
 export type BackendProtocol = 'http' | 'http2' | 'grpc' | 'tcp';
 export type FrontendProtocol = 'http' | 'https' | 'tcp' | 'tls-passthrough';
 export type LoadBalancer = 'round-robin' | 'least-request' | 'random' | 'ring-hash';
-export type HttpMethod = 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'CONNECT' | 'OPTIONS' | 'TRACE' | 'PATCH';
+export type HttpMethod =
+  'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE' | 'CONNECT' | 'OPTIONS' | 'TRACE' | 'PATCH';
 export type RetryCondition = '5xx' | 'gateway-error' | 'connect-failure' | 'reset' | 'retriable-4xx';
 
 export interface ResolvedMesh {
@@ -72,7 +73,13 @@ export interface OutlierDetection {
 /** A caller named by an access rule. */
 export type Caller =
   | { readonly kind: 'any' }
-  | { readonly kind: 'backend' | 'frontend'; readonly name: string; readonly namespace: string; readonly serviceAccount: string; readonly identity: string };
+  | {
+      readonly kind: 'backend' | 'frontend';
+      readonly name: string;
+      readonly namespace: string;
+      readonly serviceAccount: string;
+      readonly identity: string;
+    };
 
 export interface ResolvedAllow {
   readonly from: readonly Caller[];
@@ -153,8 +160,7 @@ export interface ResolvedFrontend {
 }
 
 export type StringMatch =
-  | { readonly kind: 'exact' | 'prefix' | 'regex'; readonly value: string }
-  | { readonly kind: 'present' };
+  { readonly kind: 'exact' | 'prefix' | 'regex'; readonly value: string } | { readonly kind: 'present' };
 
 export interface PathMatch {
   readonly kind: 'exact' | 'prefix' | 'regex';

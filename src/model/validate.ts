@@ -40,7 +40,12 @@ function finish(loaded: Loaded, { resolve = true }: LoadOptions = {}): MeshResul
     };
   }
   const document = loaded.value as MeshDocument;
-  return { mesh: resolve ? normalizeMesh(document) : undefined, document, source: loaded.source, diagnostics: located };
+  return {
+    mesh: resolve ? normalizeMesh(document) : undefined,
+    document,
+    source: loaded.source,
+    diagnostics: located,
+  };
 }
 
 export interface LoadOptions {
@@ -49,7 +54,10 @@ export interface LoadOptions {
 }
 
 /** Parses, validates and normalizes mesh YAML text. */
-export function parseMesh(text: string, { file = '<input>', ...options }: { file?: string } & LoadOptions = {}): MeshResult {
+export function parseMesh(
+  text: string,
+  { file = '<input>', ...options }: { file?: string } & LoadOptions = {},
+): MeshResult {
   return finish(parseYaml(text, file), options);
 }
 

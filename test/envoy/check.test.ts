@@ -11,7 +11,13 @@ function bootstrap(): Record<string, any> {
           type: 'STATIC',
           load_assignment: {
             cluster_name: 'a',
-            endpoints: [{ lb_endpoints: [{ endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 80 } } } }] }],
+            endpoints: [
+              {
+                lb_endpoints: [
+                  { endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: 80 } } } },
+                ],
+              },
+            ],
           },
         },
       ],
@@ -25,13 +31,25 @@ function bootstrap(): Record<string, any> {
                 {
                   name: 'envoy.filters.network.http_connection_manager',
                   typed_config: {
-                    '@type': 'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
+                    '@type':
+                      'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager',
                     stat_prefix: 'ingress',
                     route_config: {
-                      virtual_hosts: [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'a' } }] }],
+                      virtual_hosts: [
+                        {
+                          name: 'v',
+                          domains: ['*'],
+                          routes: [{ match: { prefix: '/' }, route: { cluster: 'a' } }],
+                        },
+                      ],
                     },
                     http_filters: [
-                      { name: 'envoy.filters.http.router', typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' } },
+                      {
+                        name: 'envoy.filters.http.router',
+                        typed_config: {
+                          '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router',
+                        },
+                      },
                     ],
                   },
                 },
@@ -43,7 +61,8 @@ function bootstrap(): Record<string, any> {
     },
   };
 }
-const hcm = (b: Record<string, any>) => b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
+const hcm = (b: Record<string, any>) =>
+  b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config;
 
 describe('checkEnvoy', () => {
   it('accepts a minimal valid bootstrap', () => {
@@ -55,17 +74,43 @@ describe('checkEnvoy', () => {
     hcm(b).route_config.virtual_hosts[0].routes[0].route.timeot = '1s';
     const r = checkEnvoy(b);
     expect(r.ok).toBe(false);
-    expect(r.errors[0]).toMatch(/routes\/0\/route\/timeot: unknown field "timeot" in envoy.config.route.v3.RouteAction/);
+    expect(r.errors[0]).toMatch(
+      /routes\/0\/route\/timeot: unknown field "timeot" in envoy.config.route.v3.RouteAction/,
+    );
   });
 
   it.each([
-    ['a bad enum', (b: any) => (b.static_resources.clusters[0].lb_policy = 'FASTEST'), /unknown enum value FASTEST/],
-    ['a unit-less duration', (b: any) => (b.static_resources.clusters[0].connect_timeout = 5), /Duration must be a string/],
-    ['a zero connect_timeout', (b: any) => (b.static_resources.clusters[0].connect_timeout = '0s'), /duration must be > 0s/],
-    ['a port over 65535', (b: any) => (b.static_resources.listeners[0].address.socket_address.port_value = 70000), /must be <= 65535/],
-    ['both prefix and path', (b: any) => (hcm(b).route_config.virtual_hosts[0].routes[0].match.path = '/x'), /only one of prefix, path/],
+    [
+      'a bad enum',
+      (b: any) => (b.static_resources.clusters[0].lb_policy = 'FASTEST'),
+      /unknown enum value FASTEST/,
+    ],
+    [
+      'a unit-less duration',
+      (b: any) => (b.static_resources.clusters[0].connect_timeout = 5),
+      /Duration must be a string/,
+    ],
+    [
+      'a zero connect_timeout',
+      (b: any) => (b.static_resources.clusters[0].connect_timeout = '0s'),
+      /duration must be > 0s/,
+    ],
+    [
+      'a port over 65535',
+      (b: any) => (b.static_resources.listeners[0].address.socket_address.port_value = 70000),
+      /must be <= 65535/,
+    ],
+    [
+      'both prefix and path',
+      (b: any) => (hcm(b).route_config.virtual_hosts[0].routes[0].match.path = '/x'),
+      /only one of prefix, path/,
+    ],
     ['a missing stat_prefix', (b: any) => delete hcm(b).stat_prefix, /stat_prefix: required field missing/],
-    ['an unknown @type', (b: any) => (hcm(b).http_filters[0].typed_config['@type'] = 'type.googleapis.com/envoy.Nope'), /unknown or unbundled @type/],
+    [
+      'an unknown @type',
+      (b: any) => (hcm(b).http_filters[0].typed_config['@type'] = 'type.googleapis.com/envoy.Nope'),
+      /unknown or unbundled @type/,
+    ],
     ['an empty cluster name', (b: any) => (b.static_resources.clusters[0].name = ''), /min_len/],
   ])('rejects %s', (_what, mutate, message) => {
     const b = bootstrap();

@@ -11,7 +11,9 @@ describe('durations', () => {
     ['1h2m3s4ms', 3_723_004],
   ])('parses %s as %i ms', (text, ms) => expect(parseDuration(text)).toBe(ms));
 
-  it.each(['', '5', '1m30', 's', '1s1m', '-1s', '1 s', '1ms2s'])('rejects %j', (text) => expect(parseDuration(text)).toBeUndefined());
+  it.each(['', '5', '1m30', 's', '1s1m', '-1s', '1 s', '1ms2s'])('rejects %j', (text) =>
+    expect(parseDuration(text)).toBeUndefined(),
+  );
 
   it('formats milliseconds back in the mesh format', () => {
     expect(formatDuration(90_000)).toBe('1m30s');

@@ -18,7 +18,10 @@ function cases(folder: string): string[] {
 describe.each(['invalid', 'warnings'])('fixtures/%s', (folder) => {
   it.each(cases(folder))('%s gives its expected diagnostics at their line and column', async (file) => {
     const full = path.join(ROOT, 'test/fixtures', folder, file);
-    const expected = fs.readFileSync(full.replace(/\.yaml$/, '.expected'), 'utf8').trim().split('\n');
+    const expected = fs
+      .readFileSync(full.replace(/\.yaml$/, '.expected'), 'utf8')
+      .trim()
+      .split('\n');
     const result = await loadMesh(full);
     const got = result.diagnostics.map((d) => `${d.line}:${d.column} ${d.severity} ${d.code}`);
     expect(got).toEqual(expected);

@@ -24,25 +24,38 @@ describe('normalizeMesh', () => {
     expect(mesh.backendsByName.get('orders-db')!.mtlsMode).toBe('permissive');
     const route = catalog.routes[0]!;
     expect(route.timeoutMs).toBe(3000);
-    expect(route.retries).toEqual({ attempts: 3, perTryTimeoutMs: 1000, on: ['5xx', 'gateway-error', 'connect-failure'] });
+    expect(route.retries).toEqual({
+      attempts: 3,
+      perTryTimeoutMs: 1000,
+      on: ['5xx', 'gateway-error', 'connect-failure'],
+    });
     expect(route.fault).toEqual({ delay: { ms: 500, percent: 1 }, abort: undefined });
     expect(route.to.map((t) => [t.backend, t.version, t.weight])).toEqual([
       ['catalog', 'v1', 80],
       ['catalog', 'v2', 20],
     ]);
-    expect(mesh.labels).toMatchObject({ 'app.kubernetes.io/managed-by': 'meshgen', 'meshgen.io/mesh': 'shop' });
+    expect(mesh.labels).toMatchObject({
+      'app.kubernetes.io/managed-by': 'meshgen',
+      'meshgen.io/mesh': 'shop',
+    });
   });
 
   it('adds an implicit route to every version for a backend without routes', () => {
     const web = exampleMesh('shop').backendsByName.get('web')!;
     expect(web.routes).toHaveLength(1);
-    expect(web.routes[0]).toMatchObject({ implicit: true, matches: [], to: [{ backend: 'web', version: undefined, versions: ['v1', 'v2'], weight: 100 }] });
+    expect(web.routes[0]).toMatchObject({
+      implicit: true,
+      matches: [],
+      to: [{ backend: 'web', version: undefined, versions: ['v1', 'v2'], weight: 100 }],
+    });
   });
 
   it('keeps frontend routes in first-match order', () => {
     const pub = exampleMesh('shop').frontendsByName.get('public')!;
     expect(pub.routes.map((r) => r.name)).toEqual(['storefront-beta', 'storefront']);
-    expect(pub.routes[0]!.matches[0]!.headers).toEqual([{ name: 'x-beta', match: { kind: 'exact', value: '1' } }]);
+    expect(pub.routes[0]!.matches[0]!.headers).toEqual([
+      { name: 'x-beta', match: { kind: 'exact', value: '1' } },
+    ]);
   });
 
   it('resolves access: rules, or the default when no rule names a backend', () => {
@@ -51,7 +64,13 @@ describe('normalizeMesh', () => {
     expect(payments.mode).toBe('rules');
     if (payments.mode !== 'rules') return;
     expect(payments.rules[0]!.from).toEqual([
-      { kind: 'backend', name: 'checkout', namespace: 'shop', serviceAccount: 'checkout', identity: 'spiffe://cluster.local/ns/shop/sa/checkout' },
+      {
+        kind: 'backend',
+        name: 'checkout',
+        namespace: 'shop',
+        serviceAccount: 'checkout',
+        identity: 'spiffe://cluster.local/ns/shop/sa/checkout',
+      },
     ]);
     expect(payments.rules[0]!.paths).toEqual([
       { kind: 'exact', value: '/pay', pattern: '/pay' },
@@ -70,7 +89,10 @@ describe('normalizeMesh', () => {
     expect(a!.localAddress).not.toBe(b!.localAddress);
     expect(a!.localAddress).not.toBe('127.0.0.1');
     // stable: adding another backend does not move the others
-    const more = meshFrom(sharedPorts + `    - { name: d, port: 8080, versions: [{ name: v1, endpoints: ["127.0.0.1:1004"] }] }\n`);
+    const more = meshFrom(
+      sharedPorts +
+        `    - { name: d, port: 8080, versions: [{ name: v1, endpoints: ["127.0.0.1:1004"] }] }\n`,
+    );
     expect(more.backendsByName.get('a')!.localAddress).toBe(a!.localAddress);
     expect(more.backendsByName.get('b')!.localAddress).toBe(b!.localAddress);
   });

@@ -30,7 +30,8 @@ describe('the schema', () => {
       if (!s || typeof s !== 'object') return;
       const o = s as Record<string, unknown>;
       for (const [k, v] of Object.entries((o.properties as object) ?? {})) {
-        if (!(v as { description?: string }).description && !(v as { $ref?: string }).$ref) missing.push(`${at}/${k}`);
+        if (!(v as { description?: string }).description && !(v as { $ref?: string }).$ref)
+          missing.push(`${at}/${k}`);
         walk(v, `${at}/${k}`);
       }
       for (const k of ['items', 'additionalProperties']) walk(o[k], `${at}/${k}`);
@@ -41,20 +42,29 @@ describe('the schema', () => {
   });
 
   it('suggests the field a typo meant', () => {
-    const r = parseMesh(minimal('  routes:\n    - { name: r, parent: { backend: web }, to: [{ backend: web }], timout: 1s }\n'));
-    expect(r.diagnostics).toMatchObject([{ code: 'MG1010', hint: 'did you mean "timeout"?', line: 10, column: 68 }]);
+    const r = parseMesh(
+      minimal('  routes:\n    - { name: r, parent: { backend: web }, to: [{ backend: web }], timout: 1s }\n'),
+    );
+    expect(r.diagnostics).toMatchObject([
+      { code: 'MG1010', hint: 'did you mean "timeout"?', line: 10, column: 68 },
+    ]);
   });
 
   it('says what a value must be, in the mesh terms', () => {
     const r = parseMesh(minimal('  mtls: { mode: on }\n'));
     expect(r.diagnostics).toMatchObject([
-      { code: 'MG1013', message: 'field "mtls.mode" must be one of "strict", "permissive", "disabled", not "on"' },
+      {
+        code: 'MG1013',
+        message: 'field "mtls.mode" must be one of "strict", "permissive", "disabled", not "on"',
+      },
     ]);
   });
 
   it('reports a name that is not a DNS-1123 label', () => {
     const r = parseMesh(minimal().replace('name: web', 'name: Web_1'));
-    expect(r.diagnostics).toMatchObject([{ code: 'MG1014', message: 'backend "Web_1": name: "Web_1" is not a DNS-1123 label' }]);
+    expect(r.diagnostics).toMatchObject([
+      { code: 'MG1014', message: 'backend "Web_1": name: "Web_1" is not a DNS-1123 label' },
+    ]);
   });
 
   it('reports a list given where a mapping is expected once, not once per rule', () => {

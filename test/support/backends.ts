@@ -39,7 +39,12 @@ export interface TestBackend {
  * Starts a small HTTP backend on 127.0.0.1 (port 0 picks a free one) that answers with JSON naming
  * itself and echoing the request, and counts what it saw: the tries a proxy made, the headers it set.
  */
-export async function startBackend(name: string, version: string, port = 0, host = '127.0.0.1'): Promise<TestBackend> {
+export async function startBackend(
+  name: string,
+  version: string,
+  port = 0,
+  host = '127.0.0.1',
+): Promise<TestBackend> {
   const seen: EchoReply[] = [];
   let behaviour: Behaviour = {};
   let failures = 0;

@@ -16,10 +16,15 @@ export function meshFrom(text: string, file = 'test.yaml'): ResolvedMesh {
   const result = parseMesh(text, { file });
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (!result.mesh || errors.length)
-    throw new Error(`mesh has errors:\n${errors.map((d) => `${d.line}:${d.column} ${d.code} ${d.message}`).join('\n')}`);
+    throw new Error(
+      `mesh has errors:\n${errors.map((d) => `${d.line}:${d.column} ${d.code} ${d.message}`).join('\n')}`,
+    );
   return result.mesh;
 }
 
 export function exampleMesh(name: string): ResolvedMesh {
-  return meshFrom(fs.readFileSync(path.join(ROOT, 'examples', `${name}.yaml`), 'utf8'), `examples/${name}.yaml`);
+  return meshFrom(
+    fs.readFileSync(path.join(ROOT, 'examples', `${name}.yaml`), 'utf8'),
+    `examples/${name}.yaml`,
+  );
 }

@@ -7,7 +7,8 @@ import net from 'node:net';
  */
 export function hasBinary(name: string): boolean {
   const found = spawnSync('sh', ['-c', `command -v ${name}`], { encoding: 'utf8' }).status === 0;
-  if (!found && process.env.CI === 'true') throw new Error(`${name} is required under CI=true; .ci/run should install it`);
+  if (!found && process.env.CI === 'true')
+    throw new Error(`${name} is required under CI=true; .ci/run should install it`);
   return found;
 }
 
@@ -48,8 +49,16 @@ export interface Started {
 }
 
 /** Starts a process whose output is collected; stop() kills it by pid. */
-export function startProcess(cmd: string, args: string[], options: { cwd?: string; env?: NodeJS.ProcessEnv } = {}): Started {
-  const child = spawn(cmd, args, { cwd: options.cwd, env: options.env ?? process.env, stdio: ['ignore', 'pipe', 'pipe'] });
+export function startProcess(
+  cmd: string,
+  args: string[],
+  options: { cwd?: string; env?: NodeJS.ProcessEnv } = {},
+): Started {
+  const child = spawn(cmd, args, {
+    cwd: options.cwd,
+    env: options.env ?? process.env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let out = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
   child.stderr?.on('data', (d: Buffer) => (out += d.toString()));
@@ -60,7 +69,10 @@ export function startProcess(cmd: string, args: string[], options: { cwd?: strin
     async stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       if (child.pid) process.kill(child.pid, 'SIGTERM');
-      const timer = setTimeout(() => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'), 3000);
+      const timer = setTimeout(
+        () => child.pid && child.exitCode === null && process.kill(child.pid, 'SIGKILL'),
+        3000,
+      );
       await exited;
       clearTimeout(timer);
     },

@@ -16,9 +16,7 @@ type Schema = Record<string, unknown>;
 const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ??
   AjvModule) as unknown as new (o: object) => {
   addKeyword(k: object): void;
-  compile(
-    s: Schema,
-  ): ((d: unknown) => boolean) & {
+  compile(s: Schema): ((d: unknown) => boolean) & {
     errors?: { instancePath: string; message?: string; params: unknown }[] | null;
   };
 };

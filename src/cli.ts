@@ -9,8 +9,7 @@ import { loadMesh, type MeshResult } from './model/validate.js';
 import { locateDiagnostics, type SourceFile } from './model/source.js';
 import { meshSchema } from './model/schema.js';
 import { FEATURES } from './model/features.js';
-import { render } from './render.js';
-import { emitters } from './emitters/index.js';
+import type { Emitter } from './emitters/types.js';
 import { colours, formatDiagnostic, summary } from './cli/format.js';
 import { writeFilesAtomically } from './cli/output.js';
 import { starterMesh } from './cli/starter.js';
@@ -80,6 +79,9 @@ async function renderCommand(file: string, opts: RenderCliOptions): Promise<numb
     report({ diagnostics: loaded.diagnostics, sources }, opts.format);
     return loaded.diagnostics.some((d) => d.code === 'MG4001') ? EXIT.usage : EXIT.invalid;
   }
+  // the emitters load only for the commands that use them, so `validate` starts fast
+  const { render } = await import('./render.js');
+  const { emitters } = await import('./emitters/index.js');
   const targets = opts.target === 'all' ? 'all' : opts.target.split(',').map((t) => t.trim());
   const unknown = targets === 'all' ? [] : targets.filter((t) => !emitters.some((e) => e.target === t));
   if (unknown.length)
@@ -143,7 +145,8 @@ async function initCommand(dir: string, opts: { force?: boolean }): Promise<numb
   return EXIT.ok;
 }
 
-function targetsCommand(opts: { format: string }): number {
+async function targetsCommand(opts: { format: string }): Promise<number> {
+  const { emitters } = await import('./emitters/index.js');
   if (opts.format === 'json') {
     const matrix = Object.fromEntries(
       emitters.map((e) => [e.target, { summary: e.summary, fidelity: e.fidelity }]),
@@ -151,12 +154,12 @@ function targetsCommand(opts: { format: string }): number {
     process.stdout.write(JSON.stringify(matrix, null, 2) + '\n');
     return EXIT.ok;
   }
-  process.stdout.write(fidelityTable(opts.format === 'markdown'));
+  process.stdout.write(fidelityTable(emitters, opts.format === 'markdown'));
   return EXIT.ok;
 }
 
 /** The fidelity matrix, feature by target, from the emitters' own declarations. */
-export function fidelityTable(markdown: boolean): string {
+export function fidelityTable(emitters: readonly Emitter[], markdown: boolean): string {
   const mark = { exact: 'exact', approximate: 'approx.', unsupported: '-' } as const;
   const names = emitters.map((e) => e.target);
   const rows = FEATURES.map((f) => [f, ...emitters.map((e) => mark[e.fidelity[f]])]);
@@ -245,8 +248,8 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
         .choices(['text', 'markdown', 'json'])
         .default('text'),
     )
-    .action((opts) => {
-      process.exitCode = targetsCommand(opts);
+    .action(async (opts) => {
+      process.exitCode = await targetsCommand(opts);
     });
   return cmd;
 }

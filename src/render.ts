@@ -1,7 +1,7 @@
 import { diagnostic, escalateWarnings, type Diagnostic } from './model/diagnostics.js';
 import { featureUses } from './model/features.js';
 import type { ResolvedMesh } from './model/types.js';
-import { emitters as registry, findEmitter } from './emitters/index.js';
+import { emitters as registry } from './emitters/index.js';
 import type { EmitOptions, Emitter, OutputFile } from './emitters/types.js';
 
 export interface RenderOptions extends EmitOptions {
@@ -9,6 +9,8 @@ export interface RenderOptions extends EmitOptions {
   readonly targets: readonly string[] | 'all';
   /** Warnings become errors. */
   readonly strict?: boolean;
+  /** The emitters to choose from; default the registry. Library users may add their own. */
+  readonly emitters?: readonly Emitter[];
 }
 
 export interface TargetOutput {
@@ -30,13 +32,14 @@ export interface RenderResult {
 export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult {
   const diagnostics: Diagnostic[] = [];
   const chosen: Emitter[] = [];
-  for (const name of options.targets === 'all' ? registry.map((e) => e.target) : options.targets) {
-    const emitter = findEmitter(name);
+  const available = options.emitters ?? registry;
+  for (const name of options.targets === 'all' ? available.map((e) => e.target) : options.targets) {
+    const emitter = available.find((e) => e.target === name);
     if (emitter) chosen.push(emitter);
     else
       diagnostics.push(
         diagnostic('MG4002', `unknown target "${name}"`, {
-          hint: `targets: ${registry.map((e) => e.target).join(', ') || '(none registered)'}`,
+          hint: `targets: ${available.map((e) => e.target).join(', ') || '(none registered)'}`,
         }),
       );
   }

@@ -1,5 +1,6 @@
 import jsyaml from 'js-yaml';
 import { splitPointer, type Diagnostic } from './diagnostics.js';
+import { fastLocate } from './fast-locate.js';
 
 /** A 1-based source range. */
 export interface SourceRange {
@@ -37,6 +38,20 @@ export class SourceFile {
 
   /** Where the node named by `pointer` is; `key: true` points at the mapping key instead of its value. */
   locate(pointer: string, { key = false } = {}): SourceRange | undefined {
+    const quick = fastLocate(this.text, splitPointer(pointer));
+    if (quick) {
+      if (key && quick.keyStart !== undefined) return this.rangeOf(quick.keyStart, quick.keyEnd!);
+      // as from the parse: a block sequence is shown at its first item, past the dash
+      let start = quick.start;
+      while (this.text[start] === '-' && /[ \n]/.test(this.text[start + 1] ?? '') && start < quick.end)
+        for (start++; this.text[start] === ' ' || this.text[start] === '\n';) start++;
+      return this.rangeOf(start, Math.max(start, quick.end));
+    }
+    return this.locateByParse(pointer, { key });
+  }
+
+  /** The same answer from a full parse with positions: slower, and right for any YAML. */
+  locateByParse(pointer: string, { key = false } = {}): SourceRange | undefined {
     const root = this.positions();
     if (!root) return undefined;
     let node = root;
@@ -99,8 +114,11 @@ export class SourceFile {
       else if (c === '-' && /[ \n]/.test(text[start + 1] ?? '') && start < node.end) start++;
       else break;
     }
-    let end = Math.max(start, node.end);
-    while (end > start && /\s/.test(text[end - 1]!)) end--;
+    return this.rangeOf(start, Math.max(start, node.end));
+  }
+
+  private rangeOf(start: number, end: number): SourceRange {
+    while (end > start && /\s/.test(this.text[end - 1]!)) end--;
     const s = this.position(start);
     const e = this.position(end);
     return { line: s.line, column: s.column, endLine: e.line, endColumn: e.column };

@@ -47,6 +47,9 @@ const fidelity: Readonly<Record<Feature, Fidelity>> = {
 /** Builds every config entry of the mesh, in the order `consul config write` needs them. */
 export function buildEntries(mesh: ResolvedMesh): Output {
   const out = new Output();
+  // real services first, so a generated name that collides with one is the one reported
+  for (const b of mesh.backends) out.claim(b.name, `backend "${b.name}"`, b.pointer);
+  for (const f of mesh.frontends) out.claim(f.name, `frontend "${f.name}"`, f.pointer);
   emitBackends(mesh, out);
   emitFrontends(mesh, out);
   emitIntentions(mesh, out);

@@ -41,6 +41,7 @@ export class Output {
   readonly built: Built[] = [];
   readonly diagnostics: Diagnostic[] = [];
   private readonly owners = new Map<string, string>();
+  private readonly warned = new Set<string>();
   /** Split targets already built, so a route served under several hosts gets one virtual service. */
   readonly targets = new Map<object, unknown>();
 
@@ -59,16 +60,18 @@ export class Output {
       return true;
     }
     if (prior === owner) return true;
-    this.diagnostics.push(
-      diagnostic('MG3006', `${owner} needs the Consul service name "${name}", which ${prior} already uses`, {
-        pointer,
-        hint: 'rename the route, frontend or backend so that the generated names differ',
-      }),
-    );
+    const message = `${owner} needs the Consul service name "${name}", which ${prior} already uses`;
+    if (!this.warned.has(message)) {
+      this.warned.add(message);
+      this.diagnostics.push(
+        diagnostic('MG3006', message, {
+          pointer,
+          hint: 'rename the route, frontend or backend so that the names differ',
+        }),
+      );
+    }
     return false;
   }
-
-  private readonly warned = new Set<string>();
 
   /** Records a diagnostic once (a route rendered under several hosts is explained once). */
   warn(

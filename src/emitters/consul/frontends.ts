@@ -180,6 +180,15 @@ function tcpListener(
       `frontend "${f.name}" passes TLS through as TCP; a Consul ingress TCP listener cannot choose by SNI host, so every connection is forwarded whatever its host`,
       `${f.pointer}/hosts`,
     );
+  const target = mesh.backendsByName.get(to.backend);
+  const own = target?.routes.find((r) => !r.implicit);
+  if (!to.version && own && (own.to.length > 1 || own.to[0]!.version || own.to[0]!.backend !== to.backend))
+    out.warn(
+      'MG3002',
+      `route "${route.name}" sends to all versions of "${to.backend}", but Consul's resolver for "${to.backend}" also carries that backend's own TCP route "${own.name}", so connections from frontend "${f.name}" follow it`,
+      `${route.pointer}/to`,
+      'name a version in the frontend route',
+    );
   const name = `${f.name}--routes`;
   if (!out.claim(name, `frontend "${f.name}"`, f.pointer)) return undefined;
   out.add({ Kind: 'service-defaults', Name: name, Protocol: 'tcp' }, mesh.namespace);

@@ -376,3 +376,23 @@ describe('fidelity', () => {
     expect(d).toMatchObject({ severity: 'error', pointer: '/spec/routes/0' });
   });
 });
+
+describe('TCP frontends', () => {
+  it("says when a frontend TCP route would follow the backend's own TCP route through the shared resolver", () => {
+    const m = meshFrom(`apiVersion: meshgen.io/v1alpha1
+kind: Mesh
+metadata: { name: t }
+spec:
+  backends:
+    - { name: db, port: 5432, protocol: tcp, versions: [{ name: a }, { name: b }] }
+  frontends:
+    - { name: edge, port: 15432, protocol: tcp }
+  routes:
+    - { name: db-own, parent: { backend: db }, to: [{ backend: db, version: b }] }
+    - { name: edge, parent: { frontend: edge }, to: [{ backend: db }] }`);
+    expect(entry(m, 'service-resolver', 'db').DefaultSubset).toBe('b');
+    expect(entry(m, 'service-resolver', 'edge--routes').Redirect).toEqual({ Service: 'db' });
+    const d = emitConsul(m).diagnostics.find((x) => x.pointer === '/spec/routes/1/to');
+    expect(d?.message).toMatch(/follow it/);
+  });
+});

@@ -66,15 +66,21 @@ export function routeTarget(
   r: ResolvedRoute,
   out: Output,
 ): Target | undefined {
-  if (r.to.length === 1) {
-    const t = r.to[0]!;
-    return { Service: t.backend, ServiceSubset: t.version };
+  // Consul refuses a splitter that names one destination twice: equal destinations add up.
+  const merged = new Map<string, { backend: string; version?: string; weight: number }>();
+  for (const t of r.to) {
+    const key = `${t.backend}\0${t.version ?? ''}`;
+    const prior = merged.get(key);
+    if (prior) prior.weight += t.weight;
+    else merged.set(key, { backend: t.backend, version: t.version, weight: t.weight });
   }
+  const to = [...merged.values()];
+  if (to.length === 1) return { Service: to[0]!.backend, ServiceSubset: to[0]!.version };
   const cached = out.targets.get(r) as Target | undefined;
   if (cached) return cached;
   const name = `${parent}--${r.name}`;
   if (!out.claim(name, `route "${r.name}"`, r.pointer)) return undefined;
-  const protocols = new Set(r.to.map((t) => mesh.backendsByName.get(t.backend)?.protocol ?? 'http'));
+  const protocols = new Set(to.map((t) => mesh.backendsByName.get(t.backend)?.protocol ?? 'http'));
   if (protocols.size > 1)
     out.warn(
       'MG3002',
@@ -86,7 +92,7 @@ export function routeTarget(
     {
       Kind: 'service-splitter',
       Name: name,
-      Splits: r.to.map((t) => ({ Weight: t.weight, Service: t.backend, ServiceSubset: t.version })),
+      Splits: to.map((t) => ({ Weight: t.weight, Service: t.backend, ServiceSubset: t.version })),
     },
     namespace,
   );

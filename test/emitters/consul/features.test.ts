@@ -396,3 +396,19 @@ spec:
     expect(d?.message).toMatch(/follow it/);
   });
 });
+
+describe('split destinations named twice', () => {
+  it('adds up their weights, since Consul refuses a splitter that names a destination twice', () => {
+    const m = mesh(`  routes:
+    - name: r
+      parent: { backend: reviews }
+      to:
+        - { backend: reviews, version: v1, weight: 30 }
+        - { backend: reviews, version: v2, weight: 50 }
+        - { backend: reviews, version: v1, weight: 20 }`);
+    expect(entry(m, 'service-splitter', 'reviews--r').Splits).toEqual([
+      { Weight: 50, Service: 'reviews', ServiceSubset: 'v1' },
+      { Weight: 50, Service: 'reviews', ServiceSubset: 'v2' },
+    ]);
+  });
+});

@@ -8,7 +8,7 @@ import { hasCatchAll, routerRoutes } from './routes.js';
  * is the identity access rules name (`from: [<frontend>]`). Its routes live in a virtual service
  * `<frontend>--routes` (a service-router without instances) that the listener exposes.
  */
-export function emitFrontends(mesh: ResolvedMesh, out: Output): void {
+export function emitFrontends(mesh: ResolvedMesh, out: Output, sdsCluster?: string): void {
   for (const f of mesh.frontends) {
     if (!out.claim(f.name, `frontend "${f.name}"`, f.pointer)) continue;
     if (f.address !== '0.0.0.0')
@@ -30,13 +30,16 @@ export function emitFrontends(mesh: ResolvedMesh, out: Output): void {
         f.pointer,
       );
     let tls: Record<string, unknown> | undefined;
-    if (f.protocol === 'https') {
+    if (f.protocol === 'https' && sdsCluster && f.tls?.secretName) {
+      // The gateway fetches the frontend's own certificate from the SDS cluster, by secret name.
+      tls = { Enabled: true, SDS: { ClusterName: sdsCluster, CertResource: f.tls.secretName } };
+    } else if (f.protocol === 'https') {
       tls = { Enabled: true };
       out.warn(
         'MG3002',
         `frontend "${f.name}" serves HTTPS with a certificate from Consul's CA for its hosts, not its own certificate or secret${f.tls?.secretName ? ` "${f.tls.secretName}"` : ''}`,
         `${f.pointer}/tls`,
-        'to serve your own certificate, give the gateway an SDS cluster (TLS.SDS) or use Consul API Gateway',
+        'to serve the secret named in tls.secretName, run an SDS server for the gateway and pass --set consulSdsCluster=<its cluster name>',
       );
     }
     out.add(

@@ -45,13 +45,13 @@ const fidelity: Readonly<Record<Feature, Fidelity>> = {
 };
 
 /** Builds every config entry of the mesh, in the order `consul config write` needs them. */
-export function buildEntries(mesh: ResolvedMesh): Output {
+export function buildEntries(mesh: ResolvedMesh, settings: Readonly<Record<string, string>> = {}): Output {
   const out = new Output();
   // real services first, so a generated name that collides with one is the one reported
   for (const b of mesh.backends) out.claim(b.name, `backend "${b.name}"`, b.pointer);
   for (const f of mesh.frontends) out.claim(f.name, `frontend "${f.name}"`, f.pointer);
   emitBackends(mesh, out);
-  emitFrontends(mesh, out);
+  emitFrontends(mesh, out, settings.consulSdsCluster);
   emitIntentions(mesh, out);
   if (mesh.backends.some((b) => b.protocol !== 'tcp'))
     out.warn(
@@ -92,7 +92,7 @@ export const consul: Emitter = {
           }),
         ],
       };
-    const out = buildEntries(mesh);
+    const out = buildEntries(mesh, options.settings);
     const files =
       format === 'crd'
         ? objectFiles(out.built.map((b) => crdObject(mesh, b)))

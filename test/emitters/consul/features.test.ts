@@ -1,5 +1,8 @@
 import { describe, expect, it } from 'vitest';
+import { consul } from '../../../src/emitters/consul/index.js';
+import { parse } from 'yaml';
 import { render } from '../../../src/render.js';
+import { validateObject } from '../../support/crds.js';
 import { exampleMesh, meshFrom } from '../../support/meshes.js';
 import { emitConsul, entry, jsonEntries } from './helpers.js';
 
@@ -410,5 +413,24 @@ describe('split destinations named twice', () => {
       { Weight: 50, Service: 'reviews', ServiceSubset: 'v1' },
       { Weight: 50, Service: 'reviews', ServiceSubset: 'v2' },
     ]);
+  });
+});
+
+describe('HTTPS frontends', () => {
+  it('serve Consul CA certificates by default, and the frontend secret through SDS when a cluster is given', () => {
+    const shop = exampleMesh('shop');
+    expect(entry(shop, 'ingress-gateway', 'public').TLS).toEqual({ Enabled: true });
+    expect(emitConsul(shop).diagnostics.some((d) => d.pointer === '/spec/frontends/0/tls')).toBe(true);
+    const sds = consul.emit(shop, { settings: { consulFormat: 'json', consulSdsCluster: 'sds-server' } });
+    const gw = JSON.parse(sds.files.find((f) => f.path === '5-ingress-gateway-public.json')!.contents);
+    expect(gw.TLS).toEqual({ Enabled: true, SDS: { ClusterName: 'sds-server', CertResource: 'shop-tls' } });
+    expect(sds.diagnostics.some((d) => d.pointer === '/spec/frontends/0/tls')).toBe(false);
+    const crd = consul.emit(shop, { settings: { consulSdsCluster: 'sds-server' } });
+    const obj = parse(crd.files.find((f) => f.path === 'ingressgateway-shop-public.yaml')!.contents);
+    expect(obj.spec.tls).toEqual({
+      enabled: true,
+      sds: { clusterName: 'sds-server', certResource: 'shop-tls' },
+    });
+    expect(validateObject(obj).errors).toEqual([]);
   });
 });

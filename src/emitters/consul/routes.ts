@@ -36,7 +36,7 @@ export function routerRoutes(
   return result;
 }
 
-/** True when the last route accepts every request, so nothing falls through to Consul's default route. */
+/** True when some route accepts every request, so nothing falls through to Consul's default route. */
 export function hasCatchAll(routes: readonly ResolvedRoute[]): boolean {
   return routes.some(
     (r) => r.matches.length === 0 || r.matches.some((m) => httpMatch(m) === undefined || isEverything(m)),

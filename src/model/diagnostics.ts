@@ -70,9 +70,11 @@ export const CODES = {
   MG3003: { severity: 'error', title: 'target needs endpoints' },
   MG3004: { severity: 'warning', title: 'route order differs in target' },
   MG3005: { severity: 'info', title: 'target default stated' },
+  MG3006: { severity: 'error', title: 'generated target name collides' },
 
   MG4001: { severity: 'error', title: 'cannot read file' },
   MG4002: { severity: 'error', title: 'unknown target' },
+  MG4003: { severity: 'error', title: 'unknown target option value' },
 } as const satisfies Record<DiagnosticCode, { severity: Severity; title: string }>;
 
 export type KnownCode = keyof typeof CODES;

@@ -1,0 +1,46 @@
+import type { ResolvedMesh } from '../../model/types.js';
+import { k8sObject, type K8sObject } from '../k8s/objects.js';
+import type { Built, ConsulKind } from './model.js';
+
+export const CRD_API_VERSION = 'consul.hashicorp.com/v1alpha1';
+
+const CRD_KIND: Record<ConsulKind, string> = {
+  'service-defaults': 'ServiceDefaults',
+  'service-resolver': 'ServiceResolver',
+  'service-splitter': 'ServiceSplitter',
+  'service-router': 'ServiceRouter',
+  'ingress-gateway': 'IngressGateway',
+  'service-intentions': 'ServiceIntentions',
+};
+
+/** Objects whose keys are data (subset names, header names), not field names. */
+const DATA_MAPS = new Set(['Subsets', 'Set', 'Add', 'Meta']);
+
+/**
+ * The consul-k8s custom resource for a config entry: the same structure under `spec`, with the
+ * CRDs' camelCase field names (`PathPrefix` is `pathPrefix`, `HTTP` is `http`, `SourceIP` is
+ * `sourceIP`; see consul-k8s `control-plane/api/v1alpha1/*_types.go`). ServiceIntentions names its
+ * destination in `spec.destination` rather than by the object's name.
+ */
+export function crdObject(mesh: ResolvedMesh, { entry, namespace }: Built): K8sObject {
+  const { Kind, Name, ...rest } = entry;
+  let spec = camelize(rest) as Record<string, unknown>;
+  if (Kind === 'service-intentions') spec = { destination: { name: Name }, ...spec };
+  return k8sObject(mesh, CRD_API_VERSION, CRD_KIND[Kind], { name: Name, namespace }, { spec });
+}
+
+function fieldName(key: string): string {
+  if (/^[A-Z0-9]+$/.test(key)) return key.toLowerCase();
+  return key[0]!.toLowerCase() + key.slice(1);
+}
+
+function camelize(v: unknown, dataMap = false): unknown {
+  if (Array.isArray(v)) return v.map((x) => camelize(x));
+  if (v === null || typeof v !== 'object') return v;
+  const out: Record<string, unknown> = {};
+  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+    if (x === undefined) continue;
+    out[dataMap ? k : fieldName(k)] = camelize(x, !dataMap && DATA_MAPS.has(k));
+  }
+  return out;
+}

@@ -1,0 +1,102 @@
+import { diagnostic } from '../../model/diagnostics.js';
+import type { Feature } from '../../model/features.js';
+import type { ResolvedMesh } from '../../model/types.js';
+import { objectFiles } from '../k8s/objects.js';
+import type { Emitter, EmitOptions, EmitResult, Fidelity, OutputFile } from '../types.js';
+import { emitBackends } from './backends.js';
+import { crdObject } from './crd.js';
+import { emitFrontends } from './frontends.js';
+import { toHcl } from './hcl.js';
+import { emitIntentions } from './intentions.js';
+import { KIND_ORDER, Output, type Built } from './model.js';
+
+export const CONSUL_FORMATS = ['crd', 'hcl', 'json'] as const;
+export type ConsulFormat = (typeof CONSUL_FORMATS)[number];
+
+/** What Consul Connect config entries keep of each feature (docs/consul.md explains each row). */
+const fidelity: Readonly<Record<Feature, Fidelity>> = {
+  split: 'approximate', // exact for HTTP (service-splitter); TCP cannot be split, explained per route
+  'header-match': 'exact',
+  'query-match': 'exact', // a prefix becomes an anchored regex
+  'method-match': 'exact',
+  'regex-path': 'exact',
+  timeout: 'exact', // Destination.RequestTimeout
+  retries: 'approximate', // no retry host predicate: a retry may hit the same endpoint
+  'per-try-timeout': 'unsupported', // ServiceRouteDestination has no per-try timeout
+  'fault-delay': 'unsupported',
+  'fault-abort': 'unsupported',
+  mirror: 'unsupported',
+  'rewrite-path': 'exact', // PrefixRewrite
+  'rewrite-host': 'unsupported', // no host rewrite in service-router; Envoy refuses Host in header ops
+  'request-headers': 'exact',
+  'response-headers': 'exact',
+  'load-balancer': 'exact',
+  'ring-hash': 'exact',
+  'health-check': 'unsupported', // Consul's checks live in the service registration, not config entries
+  'circuit-breaker': 'approximate', // no maxRetries limit; callers' UpstreamConfig
+  'outlier-detection': 'exact', // callers' UpstreamConfig PassiveHealthCheck
+  mtls: 'exact',
+  access: 'exact',
+  'access-l7': 'exact',
+  'https-frontend': 'approximate', // the gateway's certificate comes from Consul's CA (or SDS)
+  'client-certificates': 'unsupported',
+  tcp: 'exact',
+  'tls-passthrough': 'approximate', // a TCP listener: no SNI routing
+};
+
+/** Builds every config entry of the mesh, in the order `consul config write` needs them. */
+export function buildEntries(mesh: ResolvedMesh, settings: Readonly<Record<string, string>> = {}): Output {
+  const out = new Output();
+  // real services first, so a generated name that collides with one is the one reported
+  for (const b of mesh.backends) out.claim(b.name, `backend "${b.name}"`, b.pointer);
+  for (const f of mesh.frontends) out.claim(f.name, `frontend "${f.name}"`, f.pointer);
+  emitBackends(mesh, out);
+  emitFrontends(mesh, out, settings.consulSdsCluster);
+  emitIntentions(mesh, out);
+  if (mesh.backends.some((b) => b.protocol !== 'tcp'))
+    out.warn(
+      'MG3005',
+      'Consul leaves the route timeout of routes without `timeout` unset, so Envoy applies its default of 15s to each request',
+      undefined,
+    );
+  if (mesh.backends.some((b) => b.mtlsMode !== 'strict'))
+    out.warn(
+      'MG3005',
+      'MutualTLSMode permissive is accepted only when the mesh config entry sets AllowEnablingPermissiveMutualTLS = true',
+      undefined,
+    );
+  return out;
+}
+
+function entryFiles(built: readonly Built[], format: 'hcl' | 'json'): OutputFile[] {
+  return built
+    .map(({ entry }) => ({
+      path: `${KIND_ORDER.indexOf(entry.Kind) + 1}-${entry.Kind}-${entry.Name}.${format}`,
+      contents: format === 'hcl' ? toHcl(entry) : JSON.stringify(entry, null, 2) + '\n',
+    }))
+    .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+}
+
+export const consul: Emitter = {
+  target: 'consul',
+  summary: 'Consul Connect config entries: CRDs for consul-k8s, or HCL/JSON for `consul config write`',
+  fidelity,
+  emit(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
+    const format = options.settings?.consulFormat ?? 'crd';
+    if (!(CONSUL_FORMATS as readonly string[]).includes(format))
+      return {
+        files: [],
+        diagnostics: [
+          diagnostic('MG4003', `unknown consul format "${format}"`, {
+            hint: `use one of: ${CONSUL_FORMATS.join(', ')}`,
+          }),
+        ],
+      };
+    const out = buildEntries(mesh, options.settings);
+    const files =
+      format === 'crd'
+        ? objectFiles(out.built.map((b) => crdObject(mesh, b)))
+        : entryFiles(out.built, format as 'hcl' | 'json');
+    return { files, diagnostics: out.diagnostics };
+  },
+};

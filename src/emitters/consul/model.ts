@@ -1,0 +1,127 @@
+import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
+import { formatDuration } from '../../model/duration.js';
+import type { BackendProtocol, HeaderOps } from '../../model/types.js';
+
+/**
+ * A Consul config entry in the form `consul config write` reads: PascalCase keys as in the Go
+ * structs of hashicorp/consul `api/config_entry*.go`. The CRD flavour is derived from it.
+ */
+export interface ConfigEntry {
+  readonly Kind: ConsulKind;
+  readonly Name: string;
+  readonly [field: string]: unknown;
+}
+
+export type ConsulKind =
+  | 'service-defaults'
+  | 'service-resolver'
+  | 'service-splitter'
+  | 'service-router'
+  | 'ingress-gateway'
+  | 'service-intentions';
+
+/** The order `consul config write` needs: protocols first, then the chain, gateways, intentions. */
+export const KIND_ORDER: readonly ConsulKind[] = [
+  'service-defaults',
+  'service-resolver',
+  'service-splitter',
+  'service-router',
+  'ingress-gateway',
+  'service-intentions',
+];
+
+/** One entry and the Kubernetes namespace its custom resource lives in. */
+export interface Built {
+  readonly entry: ConfigEntry;
+  readonly namespace: string;
+}
+
+/** Collects entries and diagnostics; guards every generated Consul name against collisions. */
+export class Output {
+  readonly built: Built[] = [];
+  readonly diagnostics: Diagnostic[] = [];
+  private readonly owners = new Map<string, string>();
+  private readonly warned = new Set<string>();
+  /** Split targets already built, so a route served under several hosts gets one virtual service. */
+  readonly targets = new Map<object, unknown>();
+
+  add(entry: ConfigEntry, namespace: string): void {
+    this.built.push({ entry, namespace });
+  }
+
+  /**
+   * Claims a Consul service name for `owner`; a second claim by another owner is an error, since
+   * Consul has one flat service namespace (without Enterprise namespaces).
+   */
+  claim(name: string, owner: string, pointer: string): boolean {
+    const prior = this.owners.get(name);
+    if (prior === undefined) {
+      this.owners.set(name, owner);
+      return true;
+    }
+    if (prior === owner) return true;
+    const message = `${owner} needs the Consul service name "${name}", which ${prior} already uses`;
+    if (!this.warned.has(message)) {
+      this.warned.add(message);
+      this.diagnostics.push(
+        diagnostic('MG3006', message, {
+          pointer,
+          hint: 'rename the route, frontend or backend so that the names differ',
+        }),
+      );
+    }
+    return false;
+  }
+
+  /** Records a diagnostic once (a route rendered under several hosts is explained once). */
+  warn(
+    code: 'MG3001' | 'MG3002' | 'MG3005',
+    message: string,
+    pointer: string | undefined,
+    hint?: string,
+  ): void {
+    const key = `${code}\0${pointer}\0${message}`;
+    if (this.warned.has(key)) return;
+    this.warned.add(key);
+    this.diagnostics.push(diagnostic(code, message, { pointer, hint }));
+  }
+}
+
+/** Go duration strings (`time.ParseDuration`): `15s`, `1m30s`, `250ms`. */
+export function goDuration(ms: number): string {
+  return formatDuration(ms);
+}
+
+export function consulProtocol(p: BackendProtocol): string {
+  return p;
+}
+
+/** `HTTPHeaderModifiers`: Add, Set, Remove; undefined when there is nothing to do. */
+export function headerModifiers(
+  ops: HeaderOps,
+  subject: string,
+  pointer: string,
+  out: Output,
+): Record<string, unknown> | undefined {
+  if (ops.set.length + ops.add.length + ops.remove.length === 0) return undefined;
+  const add: Record<string, string> = {};
+  const seen = new Set<string>();
+  for (const [name, value] of ops.add) {
+    const key = name.toLowerCase();
+    if (seen.has(key))
+      out.warn(
+        'MG3002',
+        `${subject} adds header "${name}" twice; Consul's Add is a map, so only the last value is added`,
+        pointer,
+      );
+    seen.add(key);
+    add[name] = value;
+  }
+  const set: Record<string, string> = {};
+  for (const [name, value] of ops.set) set[name] = value;
+  return {
+    Add: ops.add.length ? add : undefined,
+    Set: ops.set.length ? set : undefined,
+    Remove: ops.remove.length ? [...ops.remove] : undefined,
+  };
+}

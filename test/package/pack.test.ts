@@ -17,7 +17,10 @@ const npm = (args: string[], cwd: string) =>
 
 describe('the npm package', () => {
   it('installs from its tarball and works as a library and a command', { timeout: 300_000 }, () => {
-    const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], ROOT)) as { filename: string; files: { path: string }[] }[];
+    const packed = JSON.parse(npm(['pack', '--json', '--pack-destination', dir], ROOT)) as {
+      filename: string;
+      files: { path: string }[];
+    }[];
     const files = packed[0]!.files.map((f) => f.path);
     expect(files).toContain('dist/index.js');
     expect(files).toContain('dist/index.d.ts');
@@ -27,8 +30,14 @@ describe('the npm package', () => {
 
     const project = path.join(dir, 'project');
     fs.mkdirSync(project);
-    fs.writeFileSync(path.join(project, 'package.json'), JSON.stringify({ name: 'user', private: true, type: 'module' }));
-    npm(['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(dir, packed[0]!.filename)], project);
+    fs.writeFileSync(
+      path.join(project, 'package.json'),
+      JSON.stringify({ name: 'user', private: true, type: 'module' }),
+    );
+    npm(
+      ['install', '--no-audit', '--no-fund', '--prefer-offline', path.join(dir, packed[0]!.filename)],
+      project,
+    );
 
     fs.writeFileSync(
       path.join(project, 'use.mjs'),
@@ -60,13 +69,31 @@ console.log(JSON.stringify({
       `import type { ResolvedMesh, Diagnostic, Emitter } from 'meshgen';\nexport const f = (m: ResolvedMesh, d: Diagnostic, e: Emitter): string => m.name + d.code + e.target;\n`,
     );
     const tsc = path.join(ROOT, 'node_modules/typescript/bin/tsc');
-    execFileSync(process.execPath, [tsc, '--noEmit', '--strict', '--module', 'nodenext', '--moduleResolution', 'nodenext', '--skipLibCheck', 'types.ts'], {
-      cwd: project,
-      encoding: 'utf8',
-    });
+    execFileSync(
+      process.execPath,
+      [
+        tsc,
+        '--noEmit',
+        '--strict',
+        '--module',
+        'nodenext',
+        '--moduleResolution',
+        'nodenext',
+        '--skipLibCheck',
+        'types.ts',
+      ],
+      {
+        cwd: project,
+        encoding: 'utf8',
+      },
+    );
 
     const bin = path.join(project, 'node_modules/.bin/meshgen');
-    const validate = execFileSync(bin, ['validate', 'node_modules/meshgen/examples/hello.yaml'], { cwd: project, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    const validate = execFileSync(bin, ['validate', 'node_modules/meshgen/examples/hello.yaml'], {
+      cwd: project,
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     expect(validate).toBe('');
   });
 });

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-// @ts-expect-error: a plain .mjs script without type declarations
 import { generateMesh } from '../../../bench/gen-mesh.mjs';
 import { buildEntries } from '../../../src/emitters/consul/index.js';
 import { meshFrom } from '../../support/meshes.js';

@@ -1,0 +1,192 @@
+import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
+import type { Feature } from '../../model/features.js';
+import type { ResolvedMesh } from '../../model/types.js';
+import { k8sObject, objectFiles, type K8sObject } from '../k8s/objects.js';
+import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
+import { NETWORKING, Notes, SECURITY, TARGET } from './common.js';
+import { frontendVirtualServices, gatewaySpec } from './gateways.js';
+import { backendVirtualService } from './routes.js';
+import {
+  authorizationPolicySpec,
+  backendPeerAuthenticationSpec,
+  meshPeerAuthentications,
+} from './security.js';
+import { destinationRuleSpec, serviceSpec } from './services.js';
+
+/** What Istio keeps of each feature; approximations are explained where they occur (MG3002). */
+export const ISTIO_FIDELITY: Readonly<Record<Feature, Fidelity>> = {
+  split: 'exact',
+  'header-match': 'exact',
+  'query-match': 'exact',
+  'method-match': 'exact',
+  'regex-path': 'exact',
+  timeout: 'exact',
+  retries: 'exact',
+  'per-try-timeout': 'exact',
+  'fault-delay': 'exact',
+  'fault-abort': 'exact',
+  mirror: 'exact',
+  'rewrite-path': 'exact',
+  'rewrite-host': 'exact',
+  'request-headers': 'exact',
+  // Envoy applies route response header operations to its own 503/504 replies as well
+  'response-headers': 'approximate',
+  'load-balancer': 'exact',
+  'ring-hash': 'exact',
+  // Istio has no active health checking: it relies on Kubernetes readiness probes
+  'health-check': 'unsupported',
+  'circuit-breaker': 'exact',
+  'outlier-detection': 'exact',
+  mtls: 'exact',
+  access: 'exact',
+  'access-l7': 'exact',
+  'https-frontend': 'exact',
+  'client-certificates': 'exact',
+  tcp: 'exact',
+  'tls-passthrough': 'exact',
+};
+
+export const DEFAULT_GATEWAY_SELECTOR: Readonly<Record<string, string>> = { istio: 'ingressgateway' };
+
+const LABEL_KEY =
+  /^(?:[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
+const LABEL_VALUE = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
+
+/** `--set gatewaySelector=key=value[,key=value]`: the labels of the ingress gateway pods. */
+export function parseGatewaySelector(text: string | undefined): {
+  selector: Record<string, string>;
+  diagnostics: Diagnostic[];
+} {
+  if (text === undefined) return { selector: { ...DEFAULT_GATEWAY_SELECTOR }, diagnostics: [] };
+  const selector: Record<string, string> = {};
+  for (const pair of text.split(',')) {
+    const eq = pair.indexOf('=');
+    const key = eq < 0 ? pair : pair.slice(0, eq);
+    const value = eq < 0 ? '' : pair.slice(eq + 1);
+    if (eq < 1 || !LABEL_KEY.test(key) || !LABEL_VALUE.test(value))
+      return {
+        selector: { ...DEFAULT_GATEWAY_SELECTOR },
+        diagnostics: [
+          diagnostic(
+            'MG4003',
+            `--set gatewaySelector="${text}" is not a list of Kubernetes labels key=value`,
+            {
+              target: TARGET,
+              hint: 'for example --set gatewaySelector=istio=ingressgateway or app=gw,tier=edge',
+            },
+          ),
+        ],
+      };
+    selector[key] = value;
+  }
+  return { selector, diagnostics: [] };
+}
+
+function hostLabel(host: string): string {
+  const label = host
+    .toLowerCase()
+    .replace(/^\*$/, 'wildcard')
+    .replace(/^\*\./, 'wildcard.')
+    .replace(/[^a-z0-9-]+/g, '-')
+    .replace(/^-+|-+$/g, '');
+  return label || 'host';
+}
+
+/** Keeps object names unique per kind and namespace (a frontend and a backend may share a name). */
+class Names {
+  private readonly taken = new Set<string>();
+  claim(kind: string, namespace: string, name: string, suffix: string): string {
+    let candidate = name;
+    for (let i = 2; this.taken.has(`${kind}/${namespace}/${candidate}`); i++)
+      candidate = i === 2 ? `${name}-${suffix}` : `${name}-${suffix}-${i - 1}`;
+    this.taken.add(`${kind}/${namespace}/${candidate}`);
+    return candidate;
+  }
+}
+
+function emitIstio(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
+  const notes = new Notes();
+  const { selector, diagnostics } = parseGatewaySelector(options.settings?.['gatewaySelector']);
+  const names = new Names();
+  const objects: K8sObject[] = [];
+  const add = (
+    apiVersion: string,
+    kind: string,
+    namespace: string,
+    name: string,
+    body: Record<string, unknown>,
+    suffix = 'meshgen',
+  ) =>
+    objects.push(
+      k8sObject(
+        mesh,
+        apiVersion,
+        kind,
+        { name: names.claim(kind, namespace, name, suffix), namespace },
+        body,
+      ),
+    );
+
+  for (const { namespace, spec } of meshPeerAuthentications(mesh))
+    add(SECURITY, 'PeerAuthentication', namespace, 'default', { spec });
+
+  const accounts = new Set<string>();
+  for (const b of mesh.backends) {
+    const ns = b.namespace;
+    if (!accounts.has(`${ns}/${b.serviceAccount}`)) {
+      accounts.add(`${ns}/${b.serviceAccount}`);
+      add('v1', 'ServiceAccount', ns, b.serviceAccount, {});
+    }
+    add('v1', 'Service', ns, b.name, serviceSpec(b));
+    add(NETWORKING, 'DestinationRule', ns, b.name, { spec: destinationRuleSpec(b, notes) });
+    add(NETWORKING, 'VirtualService', ns, b.name, { spec: backendVirtualService(mesh, b, notes) });
+    const peer = backendPeerAuthenticationSpec(mesh, b);
+    if (peer) add(SECURITY, 'PeerAuthentication', ns, b.name, { spec: peer });
+    const authz = authorizationPolicySpec(b, notes);
+    if (authz) add(SECURITY, 'AuthorizationPolicy', ns, b.name, { spec: authz });
+  }
+
+  for (const f of mesh.frontends) {
+    const ns = mesh.namespace;
+    const gateway = names.claim('Gateway', ns, f.name, 'gateway');
+    objects.push(
+      k8sObject(
+        mesh,
+        NETWORKING,
+        'Gateway',
+        { name: gateway, namespace: ns },
+        { spec: gatewaySpec(f, selector, notes) },
+      ),
+    );
+    for (const vs of frontendVirtualServices(mesh, f, `${ns}/${gateway}`, notes))
+      add(
+        NETWORKING,
+        'VirtualService',
+        ns,
+        vs.host === undefined ? f.name : `${f.name}-${hostLabel(vs.host)}`,
+        { spec: vs.spec },
+        'frontend',
+      );
+  }
+
+  const untimed = mesh.routes.filter((r) => r.protocol === 'http' && r.timeoutMs === undefined);
+  if (untimed.length)
+    notes.info(
+      `${untimed.length} HTTP route${untimed.length === 1 ? '' : 's'} without timeout (${untimed
+        .slice(0, 5)
+        .map((r) => `"${r.name}"`)
+        .join(
+          ', ',
+        )}${untimed.length > 5 ? ', ...' : ''}) get no request timeout from Istio, which turns Envoy's 15s route default off`,
+    );
+
+  return { files: objectFiles(objects), diagnostics: [...diagnostics, ...notes.list] };
+}
+
+export const istio: Emitter = {
+  target: TARGET,
+  summary:
+    'Istio (networking.istio.io/v1, security.istio.io/v1): Gateway, VirtualService, DestinationRule, Service, PeerAuthentication, AuthorizationPolicy',
+  fidelity: ISTIO_FIDELITY,
+  emit: emitIstio,
+};

@@ -1,0 +1,64 @@
+import { describe, expect, it } from 'vitest';
+import { validateObject } from '../../support/crds.js';
+import { EXAMPLES, exampleMesh, meshFrom } from '../../support/meshes.js';
+import { FULL_MESH } from './fixtures.js';
+import { emitObjects } from './helpers.js';
+
+describe('istio objects against the official CRDs (unknown fields rejected)', () => {
+  it.each(EXAMPLES)('every object of example %s validates', (example) => {
+    const { objects } = emitObjects(exampleMesh(example));
+    expect(objects.length).toBeGreaterThan(0);
+    for (const o of objects)
+      expect(validateObject(o), `${o.kind} ${o.metadata.name}`).toEqual({ ok: true, errors: [] });
+  });
+
+  it('every object of a mesh using every feature validates', () => {
+    const { objects } = emitObjects(meshFrom(FULL_MESH));
+    const kinds = new Set(objects.map((o) => o.kind));
+    expect([...kinds].sort()).toEqual([
+      'AuthorizationPolicy',
+      'DestinationRule',
+      'Gateway',
+      'PeerAuthentication',
+      'Service',
+      'ServiceAccount',
+      'VirtualService',
+    ]);
+    for (const o of objects)
+      expect(validateObject(o), `${o.kind} ${o.metadata.name}`).toEqual({ ok: true, errors: [] });
+  });
+
+  it('fails validation when an emitted field is misspelt (mirrorPercentage -> mirrorPercentag)', () => {
+    const { find } = emitObjects(exampleMesh('shop'));
+    const vs = structuredClone(find('VirtualService', 'catalog'));
+    const route = vs.spec.http[0];
+    expect(route.mirrorPercentage).toEqual({ value: 5 });
+    route.mirrorPercentag = route.mirrorPercentage;
+    delete route.mirrorPercentage;
+    const result = validateObject(vs);
+    expect(result.ok).toBe(false);
+    expect(result.errors.join('\n')).toContain('mirrorPercentag');
+  });
+
+  it('fails validation on a wrong type (retries.attempts as a string)', () => {
+    const { find } = emitObjects(exampleMesh('shop'));
+    const vs = structuredClone(find('VirtualService', 'checkout'));
+    vs.spec.http[0].retries.attempts = 'zero';
+    expect(validateObject(vs).ok).toBe(false);
+  });
+
+  it.each(EXAMPLES)('every object of example %s carries the mesh labels', (example) => {
+    const mesh = exampleMesh(example);
+    for (const o of emitObjects(mesh).objects) {
+      expect(o.metadata.labels['app.kubernetes.io/managed-by'], `${o.kind} ${o.metadata.name}`).toBe(
+        'meshgen',
+      );
+      expect(o.metadata.labels['meshgen.io/mesh']).toBe(mesh.name);
+    }
+  });
+
+  it('renders the same bytes twice', () => {
+    const mesh = meshFrom(FULL_MESH);
+    expect(emitObjects(mesh).files).toEqual(emitObjects(mesh).files);
+  });
+});

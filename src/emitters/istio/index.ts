@@ -104,7 +104,11 @@ class Names {
   }
 }
 
-function emitIstio(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
+/** The Istio objects of a mesh, before serialisation, with the emitter's own diagnostics. */
+export function istioObjects(
+  mesh: ResolvedMesh,
+  options: EmitOptions,
+): { objects: K8sObject[]; diagnostics: Diagnostic[] } {
   const notes = new Notes();
   const { selector, diagnostics } = parseGatewaySelector(options.settings?.['gatewaySelector']);
   const names = new Names();
@@ -180,7 +184,12 @@ function emitIstio(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
         )}${untimed.length > 5 ? ', ...' : ''}) get no request timeout from Istio, which turns Envoy's 15s route default off`,
     );
 
-  return { files: objectFiles(objects), diagnostics: [...diagnostics, ...notes.list] };
+  return { objects, diagnostics: [...diagnostics, ...notes.list] };
+}
+
+function emitIstio(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
+  const { objects, diagnostics } = istioObjects(mesh, options);
+  return { files: objectFiles(objects), diagnostics };
 }
 
 export const istio: Emitter = {

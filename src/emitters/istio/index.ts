@@ -173,16 +173,18 @@ export function istioObjects(
       );
   }
 
-  const untimed = mesh.routes.filter((r) => r.protocol === 'http' && r.timeoutMs === undefined);
-  if (untimed.length)
+  const untimed = [
+    ...new Set(
+      mesh.routes.filter((r) => r.protocol === 'http' && r.timeoutMs === undefined).map((r) => r.name),
+    ),
+  ];
+  if (untimed.length) {
+    const named = untimed.slice(0, 5).map((n) => `"${n}"`);
+    if (untimed.length > 5) named.push('...');
     notes.info(
-      `${untimed.length} HTTP route${untimed.length === 1 ? '' : 's'} without timeout (${untimed
-        .slice(0, 5)
-        .map((r) => `"${r.name}"`)
-        .join(
-          ', ',
-        )}${untimed.length > 5 ? ', ...' : ''}) get no request timeout from Istio, which turns Envoy's 15s route default off`,
+      `HTTP route${untimed.length === 1 ? '' : 's'} without timeout (${named.join(', ')}) ${untimed.length === 1 ? 'gets' : 'get'} no request timeout from Istio, which turns Envoy's 15s route default off`,
     );
+  }
 
   return { objects, diagnostics: [...diagnostics, ...notes.list] };
 }

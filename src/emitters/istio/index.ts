@@ -10,6 +10,7 @@ import {
   authorizationPolicySpec,
   backendPeerAuthenticationSpec,
   meshPeerAuthentications,
+  type GatewayAccount,
 } from './security.js';
 import { destinationRuleSpec, serviceSpec } from './services.js';
 
@@ -82,6 +83,28 @@ export function parseGatewaySelector(text: string | undefined): {
   return { selector, diagnostics: [] };
 }
 
+const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
+const DNS_SUBDOMAIN = /^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/;
+
+/** `--set gatewayServiceAccount=<namespace>/<name>`: the identity of the ingress gateway pods. */
+export function parseGatewayAccount(text: string | undefined): {
+  account?: GatewayAccount;
+  diagnostics: Diagnostic[];
+} {
+  if (text === undefined) return { diagnostics: [] };
+  const [namespace = '', serviceAccount = '', ...rest] = text.split('/');
+  if (!rest.length && DNS_LABEL.test(namespace) && DNS_SUBDOMAIN.test(serviceAccount))
+    return { account: { namespace, serviceAccount }, diagnostics: [] };
+  return {
+    diagnostics: [
+      diagnostic('MG4003', `--set gatewayServiceAccount="${text}" is not <namespace>/<service account>`, {
+        target: TARGET,
+        hint: 'for example --set gatewayServiceAccount=istio-system/istio-ingressgateway-service-account',
+      }),
+    ],
+  };
+}
+
 function hostLabel(host: string): string {
   const label = host
     .toLowerCase()
@@ -111,6 +134,8 @@ export function istioObjects(
 ): { objects: K8sObject[]; diagnostics: Diagnostic[] } {
   const notes = new Notes();
   const { selector, diagnostics } = parseGatewaySelector(options.settings?.['gatewaySelector']);
+  const gatewayAccount = parseGatewayAccount(options.settings?.['gatewayServiceAccount']);
+  diagnostics.push(...gatewayAccount.diagnostics);
   const names = new Names();
   const objects: K8sObject[] = [];
   const add = (
@@ -146,7 +171,7 @@ export function istioObjects(
     add(NETWORKING, 'VirtualService', ns, b.name, { spec: backendVirtualService(mesh, b, notes) });
     const peer = backendPeerAuthenticationSpec(mesh, b);
     if (peer) add(SECURITY, 'PeerAuthentication', ns, b.name, { spec: peer });
-    const authz = authorizationPolicySpec(b, notes);
+    const authz = authorizationPolicySpec(mesh, b, gatewayAccount.account, notes);
     if (authz) add(SECURITY, 'AuthorizationPolicy', ns, b.name, { spec: authz });
   }
 

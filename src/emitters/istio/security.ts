@@ -9,19 +9,36 @@ export const PEER_MODE: Record<MtlsMode, string> = {
   disabled: 'DISABLE',
 };
 
-/** Istio principals are SPIFFE IDs without the scheme: `<trustDomain>/ns/<ns>/sa/<sa>`; "*" any authenticated one. */
-function principal(c: Caller): string {
-  return c.kind === 'any' ? '*' : c.identity.replace(/^spiffe:\/\//, '');
+/** Where the ingress gateway pods run, when not as each frontend's own service account. */
+export interface GatewayAccount {
+  readonly namespace: string;
+  readonly serviceAccount: string;
 }
 
-function rule(b: ResolvedBackend, a: ResolvedAllow, notes: Notes): Obj {
-  for (const c of a.from)
-    if (c.kind === 'frontend')
-      notes.info(
-        `access from frontend "${c.name}" to backend "${b.name}" is granted to the principal ${principal(c)}: the Istio ingress gateway pods must run as service account "${c.serviceAccount}" in namespace "${c.namespace}"`,
-        a.pointer,
-        'or name "*" in from, which any authenticated caller matches',
-      );
+/** Istio principals are SPIFFE IDs without the scheme: `<trustDomain>/ns/<ns>/sa/<sa>`; "*" any authenticated one. */
+function principal(mesh: ResolvedMesh, c: Caller, gateway: GatewayAccount | undefined): string {
+  if (c.kind === 'any') return '*';
+  if (c.kind === 'frontend' && gateway)
+    return `${mesh.trustDomain}/ns/${gateway.namespace}/sa/${gateway.serviceAccount}`;
+  return c.identity.replace(/^spiffe:\/\//, '');
+}
+
+function rule(
+  mesh: ResolvedMesh,
+  b: ResolvedBackend,
+  a: ResolvedAllow,
+  gateway: GatewayAccount | undefined,
+  notes: Notes,
+): Obj {
+  const principalOf = (c: Caller) => principal(mesh, c, gateway);
+  if (!gateway)
+    for (const c of a.from)
+      if (c.kind === 'frontend')
+        notes.info(
+          `access from frontend "${c.name}" to backend "${b.name}" is granted to the principal ${principalOf(c)}: the Istio ingress gateway pods must run as service account "${c.serviceAccount}" in namespace "${c.namespace}"`,
+          a.pointer,
+          'or say where the gateway runs: --set gatewayServiceAccount=istio-system/istio-ingressgateway-service-account',
+        );
   if (b.protocol === 'tcp' && (a.paths || a.methods))
     notes.approx(
       `backend "${b.name}"`,
@@ -34,7 +51,7 @@ function rule(b: ResolvedBackend, a: ResolvedAllow, notes: Notes): Obj {
       ? { paths: a.paths?.map((p) => p.pattern), methods: a.methods && [...a.methods] }
       : undefined;
   return {
-    from: [{ source: { principals: [...new Set(a.from.map(principal))] } }],
+    from: [{ source: { principals: [...new Set(a.from.map(principalOf))] } }],
     to: operation && [{ operation }],
   };
 }
@@ -43,11 +60,16 @@ function rule(b: ResolvedBackend, a: ResolvedAllow, notes: Notes): Obj {
  * The AuthorizationPolicy of a backend, or none for allow-all. An ALLOW policy denies what no rule
  * allows; a policy with a selector and no rules allows nothing (defaultAccess: deny).
  */
-export function authorizationPolicySpec(b: ResolvedBackend, notes: Notes): Obj | undefined {
+export function authorizationPolicySpec(
+  mesh: ResolvedMesh,
+  b: ResolvedBackend,
+  gateway: GatewayAccount | undefined,
+  notes: Notes,
+): Obj | undefined {
   const selector = { matchLabels: podSelector(b) };
   const access = b.access;
   if (access.mode !== 'rules') return access.mode === 'deny-all' ? { selector } : undefined;
-  return { selector, action: 'ALLOW', rules: access.rules.map((a) => rule(b, a, notes)) };
+  return { selector, action: 'ALLOW', rules: access.rules.map((a) => rule(mesh, b, a, gateway, notes)) };
 }
 
 /** The mesh-wide mode, once for each namespace the mesh uses (a PeerAuthentication without selector). */

@@ -114,3 +114,28 @@ describe('istio AuthorizationPolicy', () => {
     ]);
   });
 });
+
+describe('istio AuthorizationPolicy with --set gatewayServiceAccount', () => {
+  it('grants frontend callers to the gateway service account instead', () => {
+    const { find, diagnostics } = emitObjects(exampleMesh('bookinfo'), {
+      settings: { gatewayServiceAccount: 'istio-system/istio-ingressgateway-service-account' },
+    });
+    expect(find('AuthorizationPolicy', 'productpage').spec.rules[0].from).toEqual([
+      { source: { principals: ['cluster.local/ns/istio-system/sa/istio-ingressgateway-service-account'] } },
+    ]);
+    // backend callers keep their own identity
+    expect(find('AuthorizationPolicy', 'details').spec.rules[0].from).toEqual([
+      { source: { principals: ['cluster.local/ns/bookinfo/sa/productpage'] } },
+    ]);
+    expect(diagnostics.some((d) => d.pointer === '/spec/access/0/allow/0')).toBe(false);
+  });
+
+  it('reports a malformed value as an error diagnostic', () => {
+    for (const bad of ['istio-system', 'a/b/c', 'Bad/x', '/x']) {
+      const { diagnostics } = emitObjects(exampleMesh('bookinfo'), {
+        settings: { gatewayServiceAccount: bad },
+      });
+      expect(diagnostics.find((d) => d.code === 'MG4003')?.severity, bad).toBe('error');
+    }
+  });
+});

@@ -127,6 +127,35 @@ class Names {
   }
 }
 
+/** Istio's CRDs reject durations under 1ms: each one raised to 1ms is reported. */
+function reportShortDurations(mesh: ResolvedMesh, notes: Notes): void {
+  const check = (ms: number | undefined, subject: string, feature: string, pointer: string) => {
+    if (ms !== undefined && ms < 1)
+      notes.approx(
+        subject,
+        feature,
+        `${ms}ms is raised to 1ms, the shortest duration Istio accepts`,
+        pointer,
+      );
+  };
+  for (const r of mesh.routes) {
+    const s = `route "${r.name}"`;
+    check(r.timeoutMs, s, 'timeout', `${r.pointer}/timeout`);
+    check(r.retries?.perTryTimeoutMs, s, 'per-try-timeout', `${r.pointer}/retries/perTryTimeout`);
+    check(r.fault?.delay?.ms, s, 'fault-delay', `${r.pointer}/fault/delay/duration`);
+  }
+  for (const b of mesh.backends) {
+    const s = `backend "${b.name}"`;
+    check(b.outlierDetection?.intervalMs, s, 'outlier-detection', `${b.pointer}/outlierDetection/interval`);
+    check(
+      b.outlierDetection?.baseEjectionTimeMs,
+      s,
+      'outlier-detection',
+      `${b.pointer}/outlierDetection/baseEjectionTime`,
+    );
+  }
+}
+
 /** The Istio objects of a mesh, before serialisation, with the emitter's own diagnostics. */
 export function istioObjects(
   mesh: ResolvedMesh,
@@ -197,6 +226,8 @@ export function istioObjects(
         'frontend',
       );
   }
+
+  reportShortDurations(mesh, notes);
 
   const untimed = [
     ...new Set(

@@ -5,6 +5,7 @@ import { FEATURES } from '../../../src/model/features.js';
 import { render } from '../../../src/render.js';
 import { exampleMesh, meshFrom } from '../../support/meshes.js';
 import { FULL_MESH } from './fixtures.js';
+import { emitObjects, mesh } from './helpers.js';
 
 describe('istio fidelity and diagnostics', () => {
   it('is registered as --target istio', () => {
@@ -65,5 +66,22 @@ describe('istio fidelity and diagnostics', () => {
     const d = result.diagnostics.find((x) => x.code === 'MG3005');
     expect(d?.severity).toBe('info');
     expect(d?.message).toContain('"hello"');
+  });
+});
+
+describe('istio durations', () => {
+  it('raises a duration under 1ms to the CRD minimum and says so', () => {
+    const m = mesh(`  backends:
+    - { name: a, port: 80, versions: [{ name: v1 }] }
+  routes:
+    - name: r
+      parent: { backend: a }
+      to: [{ backend: a }]
+      timeout: 0.5ms`);
+    const result = emitObjects(m);
+    expect(result.find('VirtualService', 'a').spec.http[0].timeout).toBe('0.001s');
+    const d = result.diagnostics.find((x) => x.pointer === '/spec/routes/0/timeout');
+    expect(d?.code).toBe('MG3002');
+    expect(d?.message).toContain('route "r": timeout');
   });
 });

@@ -62,3 +62,28 @@ describe('istio objects against the official CRDs (unknown fields rejected)', ()
     expect(emitObjects(mesh).files).toEqual(emitObjects(mesh).files);
   });
 });
+
+describe('istio durations against the CRD rule duration(self) >= duration("1ms")', () => {
+  // the validator does not run CEL rules: this checks the duration fields they guard
+  const DURATION_FIELDS = new Set(['timeout', 'perTryTimeout', 'fixedDelay', 'interval', 'baseEjectionTime']);
+  function durations(value: unknown, out: string[] = []): string[] {
+    if (Array.isArray(value)) value.forEach((v) => durations(v, out));
+    else if (value && typeof value === 'object')
+      for (const [k, v] of Object.entries(value)) {
+        if (DURATION_FIELDS.has(k) && typeof v === 'string') out.push(v);
+        else durations(v, out);
+      }
+    return out;
+  }
+
+  it('writes every duration as seconds of at least 1ms', () => {
+    const all = [...EXAMPLES.map(exampleMesh), meshFrom(FULL_MESH)].flatMap((m) =>
+      emitObjects(m).objects.flatMap((o) => durations(o.spec)),
+    );
+    expect(all.length).toBeGreaterThan(10);
+    for (const d of all) {
+      expect(d).toMatch(/^\d+(\.\d{1,9})?s$/);
+      expect(Number(d.slice(0, -1))).toBeGreaterThanOrEqual(0.001);
+    }
+  });
+});

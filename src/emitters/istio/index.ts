@@ -111,8 +111,9 @@ function hostLabel(host: string): string {
     .replace(/^\*$/, 'wildcard')
     .replace(/^\*\./, 'wildcard.')
     .replace(/[^a-z0-9-]+/g, '-')
-    .replace(/^-+|-+$/g, '');
-  return label || 'host';
+    .replace(/^-+|-+$/g, '')
+    .slice(0, 180); // with the frontend name, within the 253 characters of an object name
+  return label.replace(/-+$/, '') || 'host';
 }
 
 /** Keeps object names unique per kind and namespace (a frontend and a backend may share a name). */

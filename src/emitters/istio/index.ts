@@ -24,8 +24,9 @@ export const ISTIO_FIDELITY: Readonly<Record<Feature, Fidelity>> = {
   timeout: 'exact',
   retries: 'exact',
   'per-try-timeout': 'exact',
-  'fault-delay': 'exact',
-  'fault-abort': 'exact',
+  // Istio documents that timeouts and retries are not applied next to client-side faults
+  'fault-delay': 'approximate',
+  'fault-abort': 'approximate',
   mirror: 'exact',
   'rewrite-path': 'exact',
   'rewrite-host': 'exact',

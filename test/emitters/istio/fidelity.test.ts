@@ -85,3 +85,26 @@ describe('istio durations', () => {
     expect(d?.message).toContain('route "r": timeout');
   });
 });
+
+describe('istio fidelity table', () => {
+  it('marks only health checks unsupported, and response headers and faults approximate', () => {
+    const notExact = Object.entries(istio.fidelity).filter(([, f]) => f !== 'exact');
+    expect(Object.fromEntries(notExact)).toEqual({
+      'health-check': 'unsupported',
+      'response-headers': 'approximate',
+      'fault-delay': 'approximate',
+      'fault-abort': 'approximate',
+    });
+  });
+
+  it('explains nothing for a fault on a route without timeout or retries', () => {
+    const m = mesh(`  backends:
+    - { name: a, port: 80, versions: [{ name: v1 }] }
+  routes:
+    - name: r
+      parent: { backend: a }
+      to: [{ backend: a }]
+      fault: { abort: { status: 500, percent: 10 } }`);
+    expect(emitObjects(m).diagnostics.filter((d) => d.code === 'MG3002')).toEqual([]);
+  });
+});

@@ -74,7 +74,7 @@ export const CODES = {
 
   MG4001: { severity: 'error', title: 'cannot read file' },
   MG4002: { severity: 'error', title: 'unknown target' },
-  MG4003: { severity: 'error', title: 'unknown target option value' },
+  MG4003: { severity: 'error', title: 'invalid target setting (--set or a format option)' },
 } as const satisfies Record<DiagnosticCode, { severity: Severity; title: string }>;
 
 export type KnownCode = keyof typeof CODES;

@@ -1,0 +1,63 @@
+import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
+import { secondsString } from '../../model/duration.js';
+import type { ResolvedBackend } from '../../model/types.js';
+
+export const NETWORKING = 'networking.istio.io/v1';
+export const SECURITY = 'security.istio.io/v1';
+export const TARGET = 'istio';
+
+/** The label that selects a backend's pods: `app: <backend>` (versions add their own labels). */
+export function podSelector(b: ResolvedBackend): Record<string, string> {
+  return { app: b.name };
+}
+
+/**
+ * Istio durations: seconds with decimals (`0.5s`, `3600s`), which both the API server's CEL
+ * `duration()` and protobuf's JSON Duration accept; the CRDs reject anything under 1ms.
+ */
+export function istioDuration(ms: number): string {
+  return secondsString(Math.max(ms, 1));
+}
+
+/** Collects the emitter's own diagnostics, each naming the subject, the feature and the target. */
+export class Notes {
+  readonly list: Diagnostic[] = [];
+  private readonly seen = new Set<string>();
+
+  private push(d: Diagnostic): void {
+    // a route shared by several VirtualServices (one per host) is explained once
+    const key = `${d.code}|${d.pointer ?? ''}|${d.message}`;
+    if (this.seen.has(key)) return;
+    this.seen.add(key);
+    this.list.push(d);
+  }
+
+  approx(subject: string, feature: string, message: string, pointer: string, hint?: string): void {
+    this.push(
+      diagnostic('MG3002', `${subject}: ${feature} is approximated by the istio target: ${message}`, {
+        pointer,
+        target: TARGET,
+        hint,
+      }),
+    );
+  }
+
+  unsupported(subject: string, feature: string, message: string, pointer: string, hint?: string): void {
+    this.push(
+      diagnostic('MG3001', `${subject}: ${feature} cannot be expressed by the istio target: ${message}`, {
+        pointer,
+        target: TARGET,
+        hint,
+      }),
+    );
+  }
+
+  info(message: string, pointer?: string, hint?: string): void {
+    this.push(diagnostic('MG3005', message, { pointer, target: TARGET, hint }));
+  }
+}
+
+/** Escapes a literal for an RE2 pattern. */
+export function escapeRe2(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
+}

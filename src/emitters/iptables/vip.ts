@@ -119,7 +119,7 @@ function explainRoutes(backend: ResolvedBackend, route: ResolvedRoute): Diagnost
     else parts.push(`its first route "${route.name}" takes every connection`);
     if (rest.length)
       parts.push(
-        `route${rest.length > 1 ? 's' : ''} ${rest.map((r) => `"${r.name}"`).join(', ')} never apply`,
+        `route${rest.length > 1 ? 's' : ''} ${rest.map((r) => `"${r.name}"`).join(', ')} never appl${rest.length > 1 ? 'y' : 'ies'}`,
       );
     out.push(
       diagnostic(

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { render } from '../../../src/render.js';
-import { EXAMPLES, exampleMesh } from '../../support/meshes.js';
+import { EXAMPLES, exampleMesh, meshFrom } from '../../support/meshes.js';
 import { hasBinary } from '../../support/processes.js';
 import { Netns } from './netns.js';
 
@@ -57,6 +57,37 @@ describe.skipIf(!ready)('plans pass iptables-restore --test and nft -c', () => {
         : await ns.pipe(f.contents, 'iptables-restore', '--test');
       expect(`${f.path}: ${r.stderr}`).toBe(`${f.path}: `);
       expect(r.status, f.path).toBe(0);
+    }
+  });
+
+  it('a backend with a 62-character name and many endpoints passes too', async () => {
+    const name = 'a-very-long-backend-name-that-goes-on-and-on-for-sixty-chars-x';
+    const endpoints = Array.from({ length: 12 }, (_, i) => `"10.1.0.${i + 1}:8080"`).join(', ');
+    const m = meshFrom(`
+apiVersion: meshgen.io/v1alpha1
+kind: Mesh
+metadata: { name: long }
+spec:
+  backends:
+    - name: ${name}
+      port: 80
+      versions:
+        - { name: v1, endpoints: [${endpoints}] }
+        - { name: v2, endpoints: ["10.1.1.1:8080"] }
+  routes:
+    - name: split
+      parent: { backend: ${name} }
+      to:
+        - { backend: ${name}, version: v1, weight: 99 }
+        - { backend: ${name}, version: v2, weight: 1 }
+`);
+    for (const mode of ['sidecar', 'vip']) {
+      for (const f of render(m, { targets: ['iptables'], settings: { mode } }).outputs[0]!.files) {
+        const r = f.path.endsWith('.nft')
+          ? await ns.pipe(f.contents, 'nft', '-c', '-f', '-')
+          : await ns.pipe(f.contents, 'iptables-restore', '--test');
+        expect(`${f.path}: ${r.status} ${r.stderr}`).toBe(`${f.path}: 0 `);
+      }
     }
   });
 

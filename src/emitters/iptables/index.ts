@@ -146,4 +146,4 @@ export const iptables: Emitter = {
 };
 
 export { readSettings, type PlanSettings } from './settings.js';
-export { conditionalProbabilities, bucketRanges } from './weights.js';
+export { conditionalProbabilities, bucketCounts } from './weights.js';

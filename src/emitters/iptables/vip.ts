@@ -2,7 +2,7 @@ import { createHash } from 'node:crypto';
 import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedBackend, ResolvedMesh, ResolvedRoute } from '../../model/types.js';
 import type { PlanSettings } from './settings.js';
-import { bucketRanges, conditionalProbabilities, formatProbability } from './weights.js';
+import { bucketCounts, conditionalProbabilities, formatProbability } from './weights.js';
 import { nftTableHeader, TARGET } from './text.js';
 
 /** One endpoint of a service VIP with its share of new connections, in percent. */
@@ -270,10 +270,13 @@ export function renderVipNft(services: readonly VipService[], family: 'inet' | '
     const [only] = s.endpoints;
     if (s.endpoints.length === 1 && only) out.push(`\t\tmeta l4proto tcp ${dnat} ${only.host}:${only.port}`);
     else {
-      const buckets = bucketRanges(s.endpoints.map((e) => e.weight));
-      const elements = s.endpoints.flatMap((e, i) => {
-        const r = buckets.ranges[i];
-        return r ? [`${r.from === r.to ? r.from : `${r.from}-${r.to}`} : ${e.host} . ${e.port}`] : [];
+      // Enumerated values, not ranges: the kernel builds anonymous interval maps far more slowly
+      // (thousands of services took minutes to load), and the smallest exact modulus keeps these short.
+      const buckets = bucketCounts(s.endpoints.map((e) => e.weight));
+      const elements: string[] = [];
+      s.endpoints.forEach((e, i) => {
+        for (let k = 0; k < buckets.counts[i]!; k++)
+          elements.push(`${elements.length} : ${e.host} . ${e.port}`);
       });
       out.push(
         `\t\tmeta l4proto tcp ${dnat} numgen random mod ${buckets.modulus} map { ${elements.join(', ')} }`,

@@ -26,21 +26,29 @@ export function formatProbability(p: number): string {
 export interface Buckets {
   /** The `mod` of `numgen random mod M`. */
   readonly modulus: number;
-  /** Per weight, its inclusive bucket range, or undefined for a weight that gets no bucket. */
-  readonly ranges: readonly ({ readonly from: number; readonly to: number } | undefined)[];
+  /** Per weight, how many of the M values draw it (0 for a weight that gets none). */
+  readonly counts: readonly number[];
   /** True when every weight got exactly its share (no rounding). */
   readonly exact: boolean;
 }
 
+/** The largest modulus tried for an exact split; beyond it, shares are rounded to 1/1000. */
+export const MAX_MODULUS = 1000;
+
 /**
- * Splits `modulus` buckets over the weights in proportion (largest remainder). The smallest of 100,
- * 1000 and 10000 that divides every share exactly is used; otherwise 10000 with rounding.
+ * The smallest M for which `numgen random mod M` gives every weight exactly its share (45/45/10 is
+ * mod 20, thirds are mod 3), so each service's map has few elements. When no M up to MAX_MODULUS is
+ * exact, M = MAX_MODULUS and the shares are rounded by largest remainder.
  */
-export function bucketRanges(weights: readonly number[]): Buckets {
+export function bucketCounts(weights: readonly number[]): Buckets {
   const total = weights.reduce((a, b) => a + b, 0);
-  const exactFor = (m: number) =>
-    weights.every((w) => Math.abs((w * m) / total - Math.round((w * m) / total)) < 1e-9);
-  const modulus = [100, 1000, 10000].find(exactFor) ?? 10000;
+  const whole = (x: number) => Math.abs(x - Math.round(x)) < 1e-9;
+  let modulus = MAX_MODULUS;
+  for (let m = 1; m <= MAX_MODULUS; m++)
+    if (weights.every((w) => whole((w * m) / total))) {
+      modulus = m;
+      break;
+    }
   const shares = weights.map((w) => (w * modulus) / total);
   const counts = shares.map((s) => Math.floor(s + 1e-9));
   let left = modulus - counts.reduce((a, b) => a + b, 0);
@@ -52,12 +60,5 @@ export function bucketRanges(weights: readonly number[]): Buckets {
       left--;
     }
   }
-  let next = 0;
-  const ranges = counts.map((c) => {
-    if (c === 0) return undefined;
-    const r = { from: next, to: next + c - 1 };
-    next += c;
-    return r;
-  });
-  return { modulus, ranges, exact: exactFor(modulus) };
+  return { modulus, counts, exact: weights.every((w) => whole((w * modulus) / total)) };
 }

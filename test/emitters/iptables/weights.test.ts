@@ -1,8 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import {
-  bucketRanges,
+  bucketCounts,
   conditionalProbabilities,
   formatProbability,
+  MAX_MODULUS,
 } from '../../../src/emitters/iptables/weights.js';
 
 /** The overall chance of endpoint i: passed over by 1..i-1, then taken with p_i. */
@@ -51,34 +52,44 @@ describe('conditionalProbabilities', () => {
   });
 });
 
-describe('bucketRanges', () => {
-  it('uses mod 100 when every weight is a whole percent', () => {
-    expect(bucketRanges([80, 20])).toEqual({
-      modulus: 100,
-      exact: true,
-      ranges: [
-        { from: 0, to: 79 },
-        { from: 80, to: 99 },
-      ],
-    });
+describe('bucketCounts', () => {
+  it('uses the smallest modulus that gives every weight exactly its share', () => {
+    expect(bucketCounts([80, 20])).toEqual({ modulus: 5, exact: true, counts: [4, 1] });
+    expect(bucketCounts([45, 45, 10])).toEqual({ modulus: 20, exact: true, counts: [9, 9, 2] });
+    expect(bucketCounts([1, 1, 1])).toEqual({ modulus: 3, exact: true, counts: [1, 1, 1] });
+    expect(bucketCounts([99, 1])).toEqual({ modulus: 100, exact: true, counts: [99, 1] });
+    expect(bucketCounts([22.5, 22.5, 55])).toEqual({ modulus: 40, exact: true, counts: [9, 9, 22] });
   });
 
-  it('uses a finer modulus when a share needs it', () => {
-    expect(bucketRanges([45, 45, 5, 5]).modulus).toBe(100);
-    expect(bucketRanges([22.5, 22.5, 55])).toMatchObject({ modulus: 1000, exact: true });
+  it('rounds over 1000 values by largest remainder when no small modulus is exact, covering every value once', () => {
+    const weights = [
+      33 / 7,
+      33 / 7,
+      33 / 7,
+      33 / 7,
+      33 / 7,
+      33 / 7,
+      33 / 7,
+      67 / 11,
+      67 / 11,
+      67 / 11,
+      67 / 11,
+      67 / 11,
+      67 / 11,
+      67 / 11,
+      67 / 11,
+      67 / 11,
+      67 / 11,
+      67 / 11,
+    ];
+    const b = bucketCounts(weights);
+    expect(b.modulus).toBe(MAX_MODULUS);
+    expect(b.exact).toBe(false);
+    expect(b.counts.reduce((a, c) => a + c, 0)).toBe(MAX_MODULUS);
+    b.counts.forEach((c, i) => expect(Math.abs(c - weights[i]! * 10)).toBeLessThan(1));
   });
 
-  it('rounds thirds over 10000 buckets by largest remainder, covering every bucket once', () => {
-    const b = bucketRanges([1, 1, 1]);
-    expect(b).toMatchObject({ modulus: 10000, exact: false });
-    expect(b.ranges).toEqual([
-      { from: 0, to: 3333 },
-      { from: 3334, to: 6666 },
-      { from: 6667, to: 9999 },
-    ]);
-  });
-
-  it('gives a zero weight no bucket', () => {
-    expect(bucketRanges([0, 100]).ranges).toEqual([undefined, { from: 0, to: 99 }]);
+  it('gives a zero weight no value', () => {
+    expect(bucketCounts([0, 100]).counts).toEqual([0, 1]);
   });
 });

@@ -74,7 +74,14 @@ for (const n of sizes) {
       (o) => o.rule && ['prerouting', 'output', 'postrouting'].includes(o.rule.chain),
     ).length;
     const elements = listed.filter((o) => o.map).reduce((a, o) => a + (o.map.elem?.length ?? 0), 0);
-    return { ms, rules, hookRules, chains: listed.filter((o) => o.chain).length, elements };
+    return {
+      ms,
+      rules,
+      hookRules,
+      chains: listed.filter((o) => o.chain).length,
+      maps: listed.filter((o) => o.map).length,
+      elements,
+    };
   });
   rows.push({ n, ipt, nft });
 }
@@ -82,11 +89,11 @@ for (const n of sizes) {
 const pad = (s, w) => String(s).padStart(w);
 console.log('vip plan: apply time and size, iptables-restore vs nft -f (each in a fresh network namespace)');
 console.log(
-  `${pad('services', 9)} | ${pad('iptables rules', 14)} ${pad('chains', 7)} ${pad('apply ms', 9)} | ${pad('nft rules', 9)} ${pad('in hooks', 8)} ${pad('chains', 7)} ${pad('map elems', 9)} ${pad('apply ms', 9)} | ${pad('time ratio', 10)}`,
+  `${pad('services', 9)} | ${pad('iptables rules', 14)} ${pad('chains', 7)} ${pad('apply ms', 9)} | ${pad('nft rules', 9)} ${pad('in hooks', 8)} ${pad('chains', 7)} ${pad('maps', 6)} ${pad('elements', 8)} ${pad('apply ms', 9)} | ${pad('time ratio', 10)}`,
 );
 for (const { n, ipt, nft } of rows)
   console.log(
-    `${pad(n, 9)} | ${pad(ipt.rules, 14)} ${pad(ipt.chains, 7)} ${pad(ipt.ms.toFixed(0), 9)} | ${pad(nft.rules, 9)} ${pad(nft.hookRules, 8)} ${pad(nft.chains, 7)} ${pad(nft.elements, 9)} ${pad(nft.ms.toFixed(0), 9)} | ${pad((ipt.ms / nft.ms).toFixed(2) + 'x', 10)}`,
+    `${pad(n, 9)} | ${pad(ipt.rules, 14)} ${pad(ipt.chains, 7)} ${pad(ipt.ms.toFixed(0), 9)} | ${pad(nft.rules, 9)} ${pad(nft.hookRules, 8)} ${pad(nft.chains, 7)} ${pad(nft.maps, 6)} ${pad(nft.elements, 8)} ${pad(nft.ms.toFixed(0), 9)} | ${pad((ipt.ms / nft.ms).toFixed(2) + 'x', 10)}`,
   );
 console.log(
   'time ratio = iptables-restore time / nft -f time. Rules in hooks: what every packet walks before the map lookup.',

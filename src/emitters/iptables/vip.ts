@@ -266,23 +266,29 @@ export function renderVipNft(services: readonly VipService[], family: 'inet' | '
   for (const s of services) {
     out.push('', `\t# ${describe(s)}`);
     for (const e of s.endpoints) out.push(`\t# ${e.from} ${e.host}:${e.port} ${round(e.weight)}%`);
-    out.push(`\tchain svc-${s.backend} {`);
     const [only] = s.endpoints;
-    if (s.endpoints.length === 1 && only) out.push(`\t\tmeta l4proto tcp ${dnat} ${only.host}:${only.port}`);
-    else {
-      // Enumerated values, not ranges: the kernel builds anonymous interval maps far more slowly
-      // (thousands of services took minutes to load), and the smallest exact modulus keeps these short.
-      const buckets = bucketCounts(s.endpoints.map((e) => e.weight));
-      const elements: string[] = [];
-      s.endpoints.forEach((e, i) => {
-        for (let k = 0; k < buckets.counts[i]!; k++)
-          elements.push(`${elements.length} : ${e.host} . ${e.port}`);
-      });
-      out.push(
-        `\t\tmeta l4proto tcp ${dnat} numgen random mod ${buckets.modulus} map { ${elements.join(', ')} }`,
-      );
+    if (s.endpoints.length === 1 && only) {
+      out.push(`\tchain svc-${s.backend} {`, `\t\tmeta l4proto tcp ${dnat} ${only.host}:${only.port}`, '\t}');
+      continue;
     }
-    out.push('\t}');
+    // A named map per service, with enumerated values: anonymous maps (`map { 0-44 : ... }` inline)
+    // made the kernel take minutes to load 10,000 services, since naming each anonymous set scans
+    // all the others. The smallest exact modulus keeps each map short (90/10 over 2+1 endpoints: 20).
+    const buckets = bucketCounts(s.endpoints.map((e) => e.weight));
+    const elements: string[] = [];
+    s.endpoints.forEach((e, i) => {
+      for (let k = 0; k < buckets.counts[i]!; k++)
+        elements.push(`${elements.length} : ${e.host} . ${e.port}`);
+    });
+    out.push(
+      `\tmap ep-${s.backend} {`,
+      `\t\ttypeof numgen random mod ${buckets.modulus} : ip daddr . tcp dport`,
+      `\t\telements = { ${elements.join(', ')} }`,
+      '\t}',
+      `\tchain svc-${s.backend} {`,
+      `\t\tmeta l4proto tcp ${dnat} numgen random mod ${buckets.modulus} map @ep-${s.backend}`,
+      '\t}',
+    );
   }
   out.push('}', '');
   return out.join('\n');

@@ -127,8 +127,9 @@ describe('the iptables emitter', () => {
       /-A MGSVC-web -m comment --comment "web\/v2 10\.0\.0\.3:80 10%" -j MGSEP-web-2/,
     );
     expect(out['vip.nft']).toContain(
-      `numgen random mod 20 map { ${[...Array(20).keys()].map((k) => `${k} : 10.0.0.${k < 9 ? 1 : k < 18 ? 2 : 3} . 80`).join(', ')} }`,
+      `elements = { ${[...Array(20).keys()].map((k) => `${k} : 10.0.0.${k < 9 ? 1 : k < 18 ? 2 : 3} . 80`).join(', ')} }`,
     );
+    expect(out['vip.nft']).toContain('meta l4proto tcp dnat ip to numgen random mod 20 map @ep-web');
     expect(
       codes(m, { mode: 'vip' }).some((c) => c.startsWith('warning MG3002 route "split" uses split')),
     ).toBe(true);

@@ -1,9 +1,10 @@
 import type { Emitter } from './types.js';
 import { istio } from './istio/index.js';
 import { consul } from './consul/index.js';
+import { iptables } from './iptables/index.js';
 
 /** The registry: the CLI, the library, the fidelity matrix and the tests all read this one list. */
-export const emitters: readonly Emitter[] = [istio, consul];
+export const emitters: readonly Emitter[] = [istio, consul, iptables];
 
 export function findEmitter(target: string): Emitter | undefined {
   return emitters.find((e) => e.target === target);

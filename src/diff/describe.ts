@@ -1,4 +1,5 @@
 import { describeScope } from './access.js';
+import { IMPLICIT_ROUTE } from './traffic-table.js';
 import type { Change, ParentKey } from './types.js';
 
 /** The section a change is listed under in text and markdown output. */
@@ -59,7 +60,10 @@ export function showParent(parent: ParentKey): string {
   return `${kind} ${rest.join('/')}`;
 }
 
-const routeName = (parent: ParentKey, route: string) => `route ${route} (${showParent(parent)})`;
+const routeName = (parent: ParentKey, route: string) =>
+  route === IMPLICIT_ROUTE
+    ? `implicit route (${showParent(parent)})`
+    : `route ${route} (${showParent(parent)})`;
 const percent = (n: number) => `${Number(n.toFixed(2))}%`;
 
 /** One line per change; details (a shift's destinations) as further lines. */

@@ -119,8 +119,10 @@ export function diffTables(a: TrafficTable, b: TrafficTable): Change[] {
   for (const [key, old] of a.parents) if (!b.parents.has(key)) diffParent(old, empty(key), push);
   for (const [key, now] of b.parents) diffParent(a.parents.get(key) ?? empty(key), now, push);
 
-  // reachability, for every backend the new mesh has (a removed backend is reachable by nobody)
-  for (const [backend, now] of b.access) diffAccess(backend, a.access.get(backend), now, push);
+  // reachability: a backend that does not exist is reachable by nobody
+  const nobody: AccessRow = { others: null, named: new Map() };
+  for (const [backend, old] of a.access) if (!b.access.has(backend)) diffAccess(backend, old, nobody, push);
+  for (const [backend, now] of b.access) diffAccess(backend, a.access.get(backend) ?? nobody, now, push);
 
   return out
     .sort(
@@ -217,8 +219,8 @@ function diffRoute(parent: ParentKey, old: RouteRow, now: RouteRow, push: Push):
   });
 }
 
-function diffAccess(backend: string, old: AccessRow | undefined, now: AccessRow, push: Push): void {
-  const callers = sortedSet([...(old?.named.keys() ?? []), ...now.named.keys()]);
+function diffAccess(backend: string, old: AccessRow, now: AccessRow, push: Push): void {
+  const callers = sortedSet([...old.named.keys(), ...now.named.keys()]);
   const record = (
     caller: string,
     before: ReturnType<typeof scopeOf>,
@@ -232,6 +234,6 @@ function diffAccess(backend: string, old: AccessRow | undefined, now: AccessRow,
       `${backend}\0${caller === '*' ? '' : caller}`,
     );
   };
-  record('*', old ? old.others : null, now.others, callers);
+  record('*', old.others, now.others, callers);
   for (const caller of callers) record(caller, scopeOf(old, caller), scopeOf(now, caller));
 }

@@ -10,13 +10,16 @@ import type { Scope, ScopeEntry } from './types.js';
 export interface AccessRow {
   readonly others: Scope | null;
   readonly named: ReadonlyMap<string, Scope>;
+  /** Equal signatures: the same callers may send the same requests. */
+  readonly signature: string;
 }
 
 const EVERYTHING: Scope = [{}];
+const ALLOW_ALL: AccessRow = { others: EVERYTHING, named: new Map(), signature: 'allow-all' };
+const DENY_ALL: AccessRow = { others: null, named: new Map(), signature: 'deny-all' };
 
 export function accessRow(policy: AccessPolicy): AccessRow {
-  if (policy.mode !== 'rules')
-    return { others: policy.mode === 'allow-all' ? EVERYTHING : null, named: new Map() };
+  if (policy.mode !== 'rules') return policy.mode === 'allow-all' ? ALLOW_ALL : DENY_ALL;
   const wildcard: ScopeEntry[] = [];
   const perCaller = new Map<string, ScopeEntry[]>();
   for (const rule of policy.rules) {
@@ -31,8 +34,10 @@ export function accessRow(policy: AccessPolicy): AccessRow {
     }
   }
   const named = new Map<string, Scope>();
-  for (const [caller, entries] of perCaller) named.set(caller, normalizeScope([...entries, ...wildcard])!);
-  return { others: normalizeScope(wildcard), named };
+  for (const caller of [...perCaller.keys()].sort(byString))
+    named.set(caller, normalizeScope([...perCaller.get(caller)!, ...wildcard])!);
+  const others = normalizeScope(wildcard);
+  return { others, named, signature: JSON.stringify([others, [...named]]) };
 }
 
 function scopeEntry(rule: ResolvedAllow): ScopeEntry {

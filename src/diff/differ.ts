@@ -62,6 +62,7 @@ export function diffTables(a: TrafficTable, b: TrafficTable): Change[] {
       push({ kind: 'backend-added', backend: name, versions: [...now.versions.keys()].sort(byString) }, name);
       continue;
     }
+    if (old.signature === now.signature) continue;
     for (const field of sortedSet([...Object.keys(old.settings), ...Object.keys(now.settings)])) {
       const before = old.settings[field] ?? null;
       const after = now.settings[field] ?? null;
@@ -120,7 +121,7 @@ export function diffTables(a: TrafficTable, b: TrafficTable): Change[] {
   for (const [key, now] of b.parents) diffParent(a.parents.get(key) ?? empty(key), now, push);
 
   // reachability: a backend that does not exist is reachable by nobody
-  const nobody: AccessRow = { others: null, named: new Map() };
+  const nobody: AccessRow = { others: null, named: new Map(), signature: 'nobody' };
   for (const [backend, old] of a.access) if (!b.access.has(backend)) diffAccess(backend, old, nobody, push);
   for (const [backend, now] of b.access) diffAccess(backend, a.access.get(backend) ?? nobody, now, push);
 
@@ -142,6 +143,14 @@ const routeKey = (parent: string, position: number, suffix: string) =>
 
 function diffParent(old: ParentRow, now: ParentRow, push: Push): void {
   const parent = now.parent;
+  // the common case: the same routes in the same order, compared place by place
+  if (old.routes.length === now.routes.length && old.routes.every((r, i) => r.key === now.routes[i]!.key)) {
+    old.routes.forEach((r, i) => {
+      const n = now.routes[i]!;
+      if (r.signature !== n.signature) diffRoute(parent, r, n, push);
+    });
+    return;
+  }
   for (const r of old.routes)
     if (!now.byKey.has(r.key))
       push(
@@ -169,7 +178,7 @@ function diffParent(old: ParentRow, now: ParentRow, push: Push): void {
         },
         routeKey(parent, r.position, 'added'),
       );
-    else diffRoute(parent, o, r, push);
+    else if (o.signature !== r.signature) diffRoute(parent, o, r, push);
   }
   const before = old.routes.filter((r) => now.byKey.has(r.key)).map((r) => r.key);
   const after = now.routes.filter((r) => old.byKey.has(r.key)).map((r) => r.key);
@@ -220,6 +229,7 @@ function diffRoute(parent: ParentKey, old: RouteRow, now: RouteRow, push: Push):
 }
 
 function diffAccess(backend: string, old: AccessRow, now: AccessRow, push: Push): void {
+  if (old.signature === now.signature) return;
   const callers = sortedSet([...old.named.keys(), ...now.named.keys()]);
   const record = (
     caller: string,

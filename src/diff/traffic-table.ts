@@ -182,7 +182,7 @@ const sorted = (list: string[]): string[] => (list.length > 1 ? list.sort(byStri
  * A string that differs when anything the diff reports about the backend differs. Built from
  * primitives in one JSON.stringify: no intermediate objects, which matters at 10,000 backends.
  */
-function backendSignature(b: ResolvedBackend): string {
+export function backendSignature(b: ResolvedBackend): string {
   const parts: unknown[] = [b.mtlsMode, b.namespace, b.serviceAccount, b.port, b.protocol, b.loadBalancer];
   const h = b.hashOn;
   parts.push(h ? ('header' in h ? `h:${h.header}` : 'cookie' in h ? `c:${h.cookie}` : 'ip') : null);
@@ -213,7 +213,7 @@ function backendSignature(b: ResolvedBackend): string {
 }
 
 /** A string that differs when the route's matches, distribution or policies differ. */
-function routeSignature(r: ResolvedRoute): string {
+export function routeSignature(r: ResolvedRoute): string {
   const parts: unknown[] = [r.matches.length ? sorted(r.matches.map(describeMatch)).join('\n') : ANY_REQUEST];
   const to =
     r.to.length > 1

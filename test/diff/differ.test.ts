@@ -1,7 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { diffMeshes } from '../../src/diff/differ.js';
 import { describeChange } from '../../src/diff/describe.js';
-import { buildTrafficTable } from '../../src/diff/traffic-table.js';
+import { backendSignature, buildTrafficTable, routeSignature } from '../../src/diff/traffic-table.js';
+import type { ResolvedBackend, ResolvedRoute } from '../../src/model/types.js';
 import { exampleMesh, meshFrom } from '../support/meshes.js';
 
 /** A small mesh: web, checkout and payments; `extra` is appended to spec. */
@@ -185,5 +186,92 @@ describe('diffMeshes', () => {
     const b =
       '    - { backend: web, allow: [{ from: [checkout] }] }\n    - { backend: payments, allow: [{ from: [web, checkout], methods: [GET, POST] }] }\n';
     expect(diffMeshes(mesh({ access: a }), mesh({ access: b }))).toEqual([]);
+  });
+});
+
+describe('row signatures', () => {
+  // the differ skips rows whose signatures agree: every detail the diff reports must change them
+  const shop = exampleMesh('shop');
+  const catalogApi = shop.routes.find((r) => r.name === 'catalog-api')!;
+  const storefront = shop.routes.find((r) => r.name === 'storefront')!;
+  const web = shop.backendsByName.get('web')!;
+  const catalog = shop.backendsByName.get('catalog')!;
+
+  it.each([
+    ['timeout', { timeoutMs: 4000 }],
+    ['retry attempts', { retries: { ...catalogApi.retries!, attempts: 1 } }],
+    ['per-try timeout', { retries: { ...catalogApi.retries!, perTryTimeoutMs: 2 } }],
+    ['retry conditions', { retries: { ...catalogApi.retries!, on: ['5xx'] } }],
+    ['fault delay', { fault: { delay: { ms: 1, percent: 1 } } }],
+    ['fault abort', { fault: { ...catalogApi.fault, abort: { status: 503, percent: 1 } } }],
+    ['mirror percent', { mirror: { ...catalogApi.mirror!, percent: 6 } }],
+    ['mirror version', { mirror: { ...catalogApi.mirror!, version: 'v1', versions: ['v1'] } }],
+    ['rewrite prefix', { rewrite: { pathPrefix: '/v2/' } }],
+    ['rewrite host', { rewrite: { pathPrefix: '/v1/', host: 'x' } }],
+    ['request headers', { requestHeaders: { ...catalogApi.requestHeaders, add: [['a', 'b']] } }],
+    ['response headers', { responseHeaders: { set: [], add: [], remove: ['server'] } }],
+    ['match path', { matches: [{ ...catalogApi.matches[0]!, path: { kind: 'prefix', value: '/apx/' } }] }],
+    ['match method', { matches: [{ ...catalogApi.matches[0]!, method: 'POST' }] }],
+    [
+      'match header',
+      { matches: [{ ...catalogApi.matches[0]!, headers: [{ name: 'x', match: { kind: 'present' } }] }] },
+    ],
+    [
+      'match query',
+      {
+        matches: [
+          { ...catalogApi.matches[0]!, queryParams: [{ name: 'q', match: { kind: 'exact', value: '1' } }] },
+        ],
+      },
+    ],
+    [
+      'weights',
+      {
+        to: [
+          { ...catalogApi.to[0]!, weight: 79 },
+          { ...catalogApi.to[1]!, weight: 21 },
+        ],
+      },
+    ],
+    ['destination version', { to: [catalogApi.to[0]!, { ...catalogApi.to[1]!, version: 'v3' }] }],
+  ])('of a route change with its %s', (_, change) => {
+    expect(routeSignature({ ...catalogApi, ...change } as ResolvedRoute)).not.toBe(
+      routeSignature(catalogApi),
+    );
+  });
+
+  it('of a route change with its hosts', () => {
+    const moved = {
+      ...storefront,
+      parent: { kind: 'frontend', name: 'public', hosts: ['x.example.com'] },
+    } as const;
+    expect(routeSignature(moved)).not.toBe(routeSignature(storefront));
+  });
+
+  it.each([
+    ['namespace', { namespace: 'other' }],
+    ['service account', { serviceAccount: 'other' }],
+    ['port', { port: 1 }],
+    ['protocol', { protocol: 'grpc' }],
+    ['load balancer', { loadBalancer: 'random' }],
+    ['hash key', { loadBalancer: 'ring-hash', hashOn: { header: 'x' } }],
+    ['health check', { healthCheck: { ...web.healthCheck!, path: '/ready' } }],
+    ['outlier detection', { outlierDetection: { ...web.outlierDetection!, maxEjectionPercent: 10 } }],
+    ['mTLS mode', { mtlsMode: 'permissive' }],
+    ['version labels', { versions: [{ ...web.versions[0]!, labels: { version: 'x' } }, web.versions[1]!] }],
+    [
+      'endpoints',
+      {
+        versions: [{ ...web.versions[0]!, endpoints: web.versions[0]!.endpoints.slice(1) }, web.versions[1]!],
+      },
+    ],
+    ['version names', { versions: [{ ...web.versions[0]!, name: 'v9' }, web.versions[1]!] }],
+  ])('of a backend change with its %s', (_, change) => {
+    expect(backendSignature({ ...web, ...change } as ResolvedBackend)).not.toBe(backendSignature(web));
+  });
+
+  it('of a backend change with its circuit breaker', () => {
+    const cb = { ...catalog.circuitBreaker!, maxRetries: 4 };
+    expect(backendSignature({ ...catalog, circuitBreaker: cb })).not.toBe(backendSignature(catalog));
   });
 });

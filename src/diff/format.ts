@@ -74,7 +74,8 @@ export function formatText(report: DiffReport, c: ChalkInstance): string {
   return out.join('\n') + '\n';
 }
 
-const md = (s: string) => s.replace(/([|*_`<>[\]])/g, '\\$1');
+/** Escapes what Markdown would read as markup or HTML; `>` only matters at the start of a line. */
+const md = (s: string) => s.replace(/([|*_`<[\]\\])/g, '\\$1');
 
 /** Markdown to paste into a review: one list per section, tables for traffic shifts. */
 export function formatMarkdown(report: DiffReport): string {

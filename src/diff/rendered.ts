@@ -74,13 +74,16 @@ export function splitFiles(files: readonly OutputFile[]): RenderedObject[] {
 
 /**
  * Splits one output file into objects: YAML and JSON documents by Kubernetes kind and name (an
- * Envoy bootstrap into its listeners and clusters), brace-structured configs (NGINX, HCL, nft) by
- * block, indented configs (HAProxy) by section; anything else stays one object.
+ * Envoy bootstrap into its listeners and clusters), iptables-restore files by table and chain,
+ * brace-structured configs (NGINX, HCL, nft) by block, indented configs (HAProxy) by section;
+ * anything else stays one object.
  */
 export function splitFile(file: OutputFile): RenderedObject[] {
   const path = file.path;
   if (/\.(ya?ml|json)$/.test(path)) return splitStructured(path, file.contents);
   const lines = file.contents.split('\n');
+  if (/^\*\w+$/m.test(file.contents) && /^COMMIT$/m.test(file.contents))
+    return named(path, iptablesSections(lines));
   if (/[{}]\s*$/m.test(file.contents)) return named(path, braceSections(lines));
   if (lines.some((l) => /^\s+\S/.test(l))) return named(path, indentSections(lines));
   return [{ file: path, object: path, text: file.contents }];
@@ -204,4 +207,25 @@ function indentSections(lines: string[]): { name: string; lines: string[] }[] {
     current.lines.push(line);
   }
   return sections.filter((s) => s.lines.some((l) => l.trim() !== ''));
+}
+
+/**
+ * iptables-restore input: per table its header (`*nat`, chain declarations, COMMIT), and the rules
+ * of each chain (`-A CHAIN ...`) as one section `<table> <chain>`.
+ */
+function iptablesSections(lines: string[]): { name: string; lines: string[] }[] {
+  const sections = new Map<string, { name: string; lines: string[] }>();
+  const add = (name: string, line: string) => {
+    let s = sections.get(name);
+    if (!s) sections.set(name, (s = { name, lines: [] }));
+    s.lines.push(line);
+  };
+  let table = '(top)';
+  for (const line of lines) {
+    const t = /^\*(\w+)$/.exec(line);
+    if (t) table = t[1]!;
+    const rule = /^-[AI]\s+(\S+)/.exec(line);
+    add(rule ? `${table} ${rule[1]}` : table, line);
+  }
+  return [...sections.values()].filter((s) => s.lines.some((l) => l.trim() !== ''));
 }

@@ -147,10 +147,20 @@ describe('splitFile', () => {
     ]);
   });
 
+  it('splits iptables-restore input by table and chain', () => {
+    const contents =
+      '*nat\n:OUTPUT ACCEPT [0:0]\n:MESHGEN - [0:0]\n-A OUTPUT -j MESHGEN\n-A MESHGEN -p tcp -j RETURN\nCOMMIT\n';
+    expect(splitFile({ path: 'rules.v4', contents }).map((o) => [o.object, o.text])).toEqual([
+      ['nat', '*nat\n:OUTPUT ACCEPT [0:0]\n:MESHGEN - [0:0]\nCOMMIT\n\n'],
+      ['nat OUTPUT', '-A OUTPUT -j MESHGEN\n'],
+      ['nat MESHGEN', '-A MESHGEN -p tcp -j RETURN\n'],
+    ]);
+  });
+
   it('keeps a file it cannot split as one object', () => {
-    const contents = '*nat\n:OUTPUT ACCEPT [0:0]\n-A OUTPUT -j MESHGEN\nCOMMIT\n';
-    expect(splitFile({ path: 'rules.v4', contents })).toEqual([
-      { file: 'rules.v4', object: 'rules.v4', text: contents },
+    const contents = '127.0.0.1 web\n127.0.0.2 catalog\n';
+    expect(splitFile({ path: 'hosts', contents })).toEqual([
+      { file: 'hosts', object: 'hosts', text: contents },
     ]);
   });
 

@@ -23,6 +23,7 @@ export {
   buildTrafficTable,
   diffRendered,
   unifiedDiff,
+  describeChange,
   type Change,
   type ChangeKind,
   type TrafficTable,

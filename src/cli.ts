@@ -13,6 +13,7 @@ import type { Emitter } from './emitters/types.js';
 import { colours, formatDiagnostic, summary } from './cli/format.js';
 import { writeFilesAtomically } from './cli/output.js';
 import { starterMesh } from './cli/starter.js';
+import { registerDiff } from './cli/diff.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../package.json') as { version: string };
@@ -226,6 +227,7 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
     .action(async (file: string, opts: RenderCliOptions) => {
       process.exitCode = await renderCommand(file, opts);
     });
+  registerDiff(cmd);
   cmd
     .command('schema')
     .description("print the mesh format's JSON Schema")

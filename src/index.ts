@@ -18,3 +18,15 @@ export type * from './model/types.js';
 export { render, type RenderOptions, type RenderResult, type TargetOutput } from './render.js';
 export { emitters as targets, findEmitter } from './emitters/index.js';
 export type { Emitter, EmitOptions, EmitResult, Fidelity, OutputFile } from './emitters/types.js';
+export {
+  diffMeshes,
+  buildTrafficTable,
+  diffRendered,
+  unifiedDiff,
+  describeChange,
+  type Change,
+  type ChangeKind,
+  type TrafficTable,
+  type TargetDiff,
+  type ObjectChange,
+} from './diff/index.js';

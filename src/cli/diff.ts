@@ -2,9 +2,7 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { diffMeshes } from '../diff/differ.js';
-import { diffRendered } from '../diff/rendered.js';
 import { formatJson, formatMarkdown, formatText, isEqual, type DiffReport } from '../diff/format.js';
-import { emitters } from '../emitters/index.js';
 import { diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from '../model/diagnostics.js';
 import { loadMesh, parseMesh, type MeshResult } from '../model/validate.js';
 import { SourceFile } from '../model/source.js';
@@ -80,6 +78,10 @@ export async function diffCommand(before: string, after: string, opts: DiffCliOp
     return EXIT.error;
   }
   let targets: string[] | 'all' | undefined;
+  // the emitters load only when a rendered diff is asked for
+  const { emitters } = opts.target !== undefined ? await import('../emitters/index.js') : { emitters: [] };
+  const { diffRendered } =
+    opts.target !== undefined ? await import('../diff/rendered.js') : { diffRendered: undefined };
   if (opts.target !== undefined) {
     targets = opts.target === 'all' ? 'all' : opts.target.split(',').map((t) => t.trim());
     const unknown = targets === 'all' ? [] : targets.filter((t) => !emitters.some((e) => e.target === t));
@@ -106,7 +108,7 @@ export async function diffCommand(before: string, after: string, opts: DiffCliOp
     before: results[0]!.source.file,
     after: results[1]!.source.file,
     changes: diffMeshes(a, b),
-    ...(targets ? { targets: diffRendered(a, b, targets) } : {}),
+    ...(targets && diffRendered ? { targets: diffRendered(a, b, targets) } : {}),
   };
   const text =
     opts.format === 'json'

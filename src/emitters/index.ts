@@ -1,7 +1,8 @@
 import type { Emitter } from './types.js';
+import { linkerd } from './linkerd/index.js';
 
 /** The registry: the CLI, the library, the fidelity matrix and the tests all read this one list. */
-export const emitters: readonly Emitter[] = [];
+export const emitters: readonly Emitter[] = [linkerd];
 
 export function findEmitter(target: string): Emitter | undefined {
   return emitters.find((e) => e.target === target);

@@ -36,32 +36,61 @@ export interface OrderConflict {
   readonly reason: string;
 }
 
-/** A rank; `undefined` components are unknown (a regex) and compare as "may be higher". */
+/** A rank; `undefined` components are unknown and compare as "may be higher". */
 type Rank = readonly (number | undefined)[];
 
 const ALL: ResolvedMatch = { headers: [], queryParams: [], pointer: '' };
 
-function pathLength(p: PathMatch | undefined): number | undefined {
+function pathLength(p: PathMatch | undefined): number {
   if (!p) return 1;
-  if (p.kind === 'regex') return undefined;
   if (p.kind === 'exact') return p.value.length;
   return p.value === '/' ? 1 : p.value.replace(/\/+$/, '').length;
 }
 
-function rank(m: ResolvedMatch, precedence: Precedence): Rank {
-  const method = m.method ? 1 : 0;
-  if (precedence === 'linkerd') return [pathLength(m.path), m.headers.length, m.queryParams.length, method];
-  const kind = m.path?.kind === 'regex' ? undefined : m.path?.kind === 'exact' ? 2 : 1;
-  return [kind, pathLength(m.path), method, m.headers.length, m.queryParams.length];
+/**
+ * Linkerd's path component, later route `b` against earlier route `a`, in the case worst for
+ * `a`: a regex scores the length of the whole request path, which equals an exact match's length
+ * and is at least a prefix's.
+ */
+function comparePathLinkerd(b: PathMatch | undefined, a: PathMatch | undefined): number {
+  const br = b?.kind === 'regex';
+  const ar = a?.kind === 'regex';
+  if (br && ar) return 0;
+  if (br) return a?.kind === 'exact' ? 0 : 1;
+  if (ar) return 0;
+  return Math.sign(pathLength(b) - pathLength(a));
 }
 
-/** -1, 0, 1, or undefined when an unknown component decides. */
-function compare(a: Rank, b: Rank): number | undefined {
-  for (let i = 0; i < a.length; i++) {
-    const x = a[i];
-    const y = b[i];
-    if (x === undefined || y === undefined) return undefined;
-    if (x !== y) return x < y ? -1 : 1;
+function rest(m: ResolvedMatch, precedence: Precedence): Rank {
+  const method = m.method ? 1 : 0;
+  if (precedence === 'linkerd') return [m.headers.length, m.queryParams.length, method];
+  if (m.path?.kind === 'regex') return [undefined];
+  return [
+    m.path?.kind === 'exact' ? 2 : 1,
+    pathLength(m.path),
+    method,
+    m.headers.length,
+    m.queryParams.length,
+  ];
+}
+
+/** How later entry `b` ranks against earlier entry `a`: -1, 0, 1, or undefined when unknown. */
+export function compareEntries(
+  b: ResolvedMatch,
+  a: ResolvedMatch,
+  precedence: Precedence,
+): number | undefined {
+  if (precedence === 'linkerd') {
+    const p = comparePathLinkerd(b.path, a.path);
+    if (p !== 0) return p;
+  }
+  const x = rest(b, precedence);
+  const y = rest(a, precedence);
+  for (let i = 0; i < x.length; i++) {
+    const u = x[i];
+    const v = y[i];
+    if (u === undefined || v === undefined) return undefined;
+    if (u !== v) return u < v ? -1 : 1;
   }
   return 0;
 }
@@ -143,9 +172,7 @@ export function matchesOverlap(a: ResolvedMatch, b: ResolvedMatch): boolean {
  */
 export function findOrderConflicts(routes: readonly RankedRoute[], precedence: Precedence): OrderConflict[] {
   const out: OrderConflict[] = [];
-  const entries = routes.map((r) =>
-    (r.route.matches.length ? r.route.matches : [ALL]).map((m) => ({ m, rank: rank(m, precedence) })),
-  );
+  const entries = routes.map((r) => (r.route.matches.length ? r.route.matches : [ALL]));
   for (let j = 1; j < routes.length; j++) {
     for (let i = 0; i < j; i++) {
       if (routes[i]!.behaviour === routes[j]!.behaviour) continue;
@@ -154,9 +181,10 @@ export function findOrderConflicts(routes: readonly RankedRoute[], precedence: P
       let reason: string | undefined;
       for (const a of entries[i]!) {
         for (const b of entries[j]!) {
-          if (!matchesOverlap(a.m, b.m)) continue;
-          const c = compare(b.rank, a.rank);
-          if (c === undefined) reason = 'their precedence depends on a regular expression';
+          if (!matchesOverlap(a, b)) continue;
+          const c = compareEntries(b, a, precedence);
+          if (c === undefined)
+            reason = 'the Gateway API leaves the precedence of regular expressions to the implementation';
           else if (c > 0) reason = 'the later route is more specific';
           else if (c === 0 && !sameObject)
             reason = 'their rank is equal and they sit in different HTTPRoutes (order by creation time)';

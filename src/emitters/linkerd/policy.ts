@@ -9,7 +9,7 @@ import type {
 import { k8sObject } from '../k8s/objects.js';
 import { POLICY_GROUP, TARGET, linkerdIdentity, type EmitContext } from './context.js';
 import { prefixDifference } from './matches.js';
-import { matchesOverlap } from './order.js';
+import { compareEntries, matchesOverlap } from './order.js';
 
 const POLICY_V1ALPHA1 = `${POLICY_GROUP}/v1alpha1`;
 const SERVER_VERSION = `${POLICY_GROUP}/v1beta3`;
@@ -188,9 +188,19 @@ export function emitAccess(ctx: EmitContext, claimRoute: (namespace: string, nam
           matches[k]!.some((o) => matchesOverlap(m.match, o.match)),
         );
         if (!overlapping.length) return;
-        const covered = matches[i]!.every((m) => matches[k]!.some((o) => covers(o.match, m.match)));
-        if (covered) ctx.objects.push(policy(`${route}-from-${k}`, routeRef, k));
-        else
+        // Authorizing entry k on this route grants its callers all of the route: only when it is contained in k.
+        if (matches[i]!.every((m) => matches[k]!.some((o) => covers(o.match, m.match)))) {
+          ctx.objects.push(policy(`${route}-from-${k}`, routeRef, k));
+          return;
+        }
+        // A problem only where this route can win a request entry k admits (it ranks at least as high).
+        const wins = overlapping.some((m) =>
+          matches[k]!.some(
+            (o) =>
+              matchesOverlap(m.match, o.match) && (compareEntries(m.match, o.match, 'linkerd') ?? 1) >= 0,
+          ),
+        );
+        if (wins)
           ctx.diagnostics.push(
             diagnostic(
               'MG3002',

@@ -138,7 +138,7 @@ function groupRules(built: readonly BuiltRule[], baseName: string, claim: ClaimN
   }
   const single = groups.size === 1;
   return [...groups.values()].map((rules) => ({
-    name: claim(namespace, single ? baseName : `${baseName}-${rules[0]!.route.name}`),
+    name: claim(namespace, single ? baseName : rules[0]!.route.name),
     rules,
   }));
 }

@@ -13,14 +13,11 @@ const CRD_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', 'c
 const FOLDERS = ['gateway-api-crds', 'istio-crds', 'linkerd-crds', 'consul-crds'];
 
 type Schema = Record<string, unknown>;
-const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ??
-  AjvModule) as unknown as new (o: object) => {
+const Ajv = ((AjvModule as unknown as { default?: typeof AjvModule }).default ?? AjvModule) as unknown as new (
+  o: object,
+) => {
   addKeyword(k: object): void;
-  compile(
-    s: Schema,
-  ): ((d: unknown) => boolean) & {
-    errors?: { instancePath: string; message?: string; params: unknown }[] | null;
-  };
+  compile(s: Schema): ((d: unknown) => boolean) & { errors?: { instancePath: string; message?: string; params: unknown }[] | null };
 };
 
 function strictify(s: unknown, root = true): unknown {
@@ -45,19 +42,9 @@ function index(): Map<string, Schema> {
   if (schemas) return schemas;
   schemas = new Map();
   for (const folder of FOLDERS)
-    for (const file of fs
-      .readdirSync(path.join(CRD_DIR, folder))
-      .filter((f) => /\.ya?ml$/.test(f))
-      .sort())
+    for (const file of fs.readdirSync(path.join(CRD_DIR, folder)).filter((f) => /\.ya?ml$/.test(f)).sort())
       for (const doc of parseAllDocuments(fs.readFileSync(path.join(CRD_DIR, folder, file), 'utf8'))) {
-        const crd = doc.toJS() as {
-          kind?: string;
-          spec: {
-            group: string;
-            names: { kind: string };
-            versions: { name: string; schema: { openAPIV3Schema: Schema } }[];
-          };
-        };
+        const crd = doc.toJS() as { kind?: string; spec: { group: string; names: { kind: string }; versions: { name: string; schema: { openAPIV3Schema: Schema } }[] } };
         if (crd?.kind !== 'CustomResourceDefinition') continue;
         for (const v of crd.spec.versions) {
           const key = `${crd.spec.group}/${v.name}|${crd.spec.names.kind}`;
@@ -127,9 +114,7 @@ export function validateObject(obj: { apiVersion?: string; kind?: string }): Crd
   if (v(obj)) return { ok: true, errors: [] };
   return {
     ok: false,
-    errors: (v.errors ?? []).map(
-      (e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`,
-    ),
+    errors: (v.errors ?? []).map((e) => `${e.instancePath || '/'} ${e.message ?? ''} ${JSON.stringify(e.params)}`),
   };
 }
 

@@ -35,6 +35,17 @@ export function retryAnnotations(ctx: EmitContext, r: ResolvedRoute): Record<str
         { pointer: `${r.pointer}/retries/on`, target: TARGET },
       ),
     );
+  if (
+    retries.perTryTimeoutMs !== undefined &&
+    !retries.on.some((c) => c === '5xx' || c === 'gateway-error' || c === 'reset')
+  )
+    ctx.diagnostics.push(
+      diagnostic(
+        'MG3002',
+        `route "${r.name}": Linkerd always retries a try that runs past retry.linkerd.io/timeout, though retries.on names no condition that covers a per-try timeout`,
+        { pointer: `${r.pointer}/retries/perTryTimeout`, target: TARGET },
+      ),
+    );
   return out;
 }
 

@@ -66,6 +66,17 @@ describe('linkerd: retries and timeouts', () => {
     ]);
   });
 
+  it('reports that Linkerd retries a per-try timeout even when retries.on does not cover it', () => {
+    const { diagnostics } = renderLinkerd(
+      route(
+        `      to: [{ backend: reviews }]\n      retries: { attempts: 1, perTryTimeout: 1s, on: ["503"] }`,
+      ),
+    );
+    expect(diagnostics.filter((d) => d.code === 'MG3002').map((d) => d.pointer)).toEqual([
+      '/spec/routes/0/retries/perTryTimeout',
+    ]);
+  });
+
   it('puts the whole-request timeout in the rule as timeouts.request, in a form Linkerd parses', () => {
     const { objects } = renderLinkerd(route(`      to: [{ backend: reviews }]\n      timeout: 1m30s`));
     expect(find(objects, 'HTTPRoute', 'reviews').spec!.rules![0]!.timeouts).toEqual({ request: '90s' });

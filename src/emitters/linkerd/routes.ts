@@ -248,6 +248,16 @@ export function emitBackendRoutes(
     return;
   }
   const built = routes.map((r) => meshRule(ctx, r, ns, set));
+  if (b.protocol === 'grpc')
+    for (const r of routes)
+      if (r.retries)
+        ctx.diagnostics.push(
+          diagnostic(
+            'MG3002',
+            `route "${r.name}": gRPC failures arrive as HTTP 200 with a grpc-status, which retry.linkerd.io/http does not see; only per-try timeouts and HTTP-level errors are retried`,
+            { pointer: `${r.pointer}/retries`, target: TARGET },
+          ),
+        );
   emitHttpRoutes(ctx, built, b.name, ns, parentRef, claim, 'linkerd', `backend "${b.name}"`);
 }
 

@@ -51,10 +51,31 @@ function listeners(ctx: EmitContext, f: ResolvedFrontend): Record<string, unknow
   }));
 }
 
+/** The Gateway class: `--set gatewayClass=...` when it is a valid object name, else the default. */
+export function gatewayClass(ctx: EmitContext): string {
+  const value = ctx.settings.gatewayClass;
+  if (value === undefined) return DEFAULT_GATEWAY_CLASS;
+  if (value.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(value))
+    return value;
+  return DEFAULT_GATEWAY_CLASS;
+}
+
+/** Reports a gatewayClass setting that is not a valid GatewayClass name. */
+export function checkGatewayClass(ctx: EmitContext): void {
+  const value = ctx.settings.gatewayClass;
+  if (value !== undefined && gatewayClass(ctx) !== value)
+    ctx.diagnostics.push(
+      diagnostic('MG4003', `gatewayClass "${value}" is not a valid GatewayClass name`, {
+        target: TARGET,
+        hint: 'a lower-case DNS subdomain such as istio, eg or envoy-gateway',
+      }),
+    );
+}
+
 /** One Gateway per frontend, in the mesh's namespace. */
 export function emitGateway(ctx: EmitContext, f: ResolvedFrontend): void {
   const spec: Record<string, unknown> = {
-    gatewayClassName: ctx.settings.gatewayClass ?? DEFAULT_GATEWAY_CLASS,
+    gatewayClassName: gatewayClass(ctx),
     listeners: listeners(ctx, f),
   };
   if (f.tls?.clientCa && f.protocol === 'https') {

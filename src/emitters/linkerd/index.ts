@@ -4,7 +4,7 @@ import type { ResolvedMesh } from '../../model/types.js';
 import { k8sObject, objectFiles } from '../k8s/objects.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { TARGET, type EmitContext } from './context.js';
-import { DEFAULT_GATEWAY_CLASS, emitGateway } from './gateway.js';
+import { DEFAULT_GATEWAY_CLASS, checkGatewayClass, emitGateway } from './gateway.js';
 import { emitAccess } from './policy.js';
 import { emitBackendRoutes, emitFrontendRoutes } from './routes.js';
 import { emitNamespaces, emitServices } from './services.js';
@@ -58,6 +58,7 @@ function emitLinkerd(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
     claimed.add(`${namespace}/${n}`);
     return n;
   };
+  checkGatewayClass(ctx);
   emitNamespaces(ctx);
   emitServices(ctx);
   const cross = new Map<string, Set<string>>();

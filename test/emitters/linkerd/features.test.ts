@@ -393,3 +393,138 @@ describe('linkerd: fidelity table', () => {
     expect(renderLinkerd(m).files).toEqual(renderLinkerd(m).files);
   });
 });
+
+describe('linkerd: backends and protocols', () => {
+  it('splits TCP connections with a TCPRoute on the Service and marks the port opaque', () => {
+    const { objects } = renderLinkerd(
+      meshFrom(
+        meshYaml({
+          backends: `    - name: db
+      port: 5432
+      protocol: tcp
+      versions:
+        - { name: a, labels: { release: a } }
+        - { name: b, labels: { release: b } }`,
+          routes: `    - name: db
+      parent: { backend: db }
+      to:
+        - { backend: db, version: a, weight: 80 }
+        - { backend: db, version: b, weight: 20 }`,
+        }),
+      ),
+    );
+    const r = find(objects, 'TCPRoute', 'db');
+    expect(r.apiVersion).toBe('gateway.networking.k8s.io/v1alpha2');
+    expect(r.spec).toEqual({
+      parentRefs: [{ group: '', kind: 'Service', name: 'db', port: 5432 }],
+      rules: [
+        {
+          backendRefs: [
+            { name: 'db-a', port: 5432, weight: 80 },
+            { name: 'db-b', port: 5432, weight: 20 },
+          ],
+        },
+      ],
+    });
+    expect(find(objects, 'Service', 'db').metadata.annotations).toEqual({
+      'config.linkerd.io/opaque-ports': '5432',
+    });
+    expect(find(objects, 'Server', 'db').spec!.proxyProtocol).toBe('opaque');
+  });
+
+  it('turns outlier detection into consecutive failure accrual on the Services', () => {
+    const { objects, diagnostics } = renderLinkerd(
+      meshFrom(
+        meshYaml({
+          backends: `${TWO_VERSIONS}
+      outlierDetection: { consecutiveErrors: 7, interval: 10s, baseEjectionTime: 45s, maxEjectionPercent: 50 }`,
+        }),
+      ),
+    );
+    const expected = {
+      'balancer.linkerd.io/failure-accrual': 'consecutive',
+      'balancer.linkerd.io/failure-accrual-consecutive-max-failures': '7',
+      'balancer.linkerd.io/failure-accrual-consecutive-min-penalty': '45s',
+      'balancer.linkerd.io/failure-accrual-consecutive-max-penalty': '5m',
+    };
+    expect(find(objects, 'Service', 'reviews').metadata.annotations).toEqual(expected);
+    expect(find(objects, 'Service', 'reviews-v2').metadata.annotations).toEqual(expected);
+    expect(
+      diagnostics.some((d) => d.code === 'MG3002' && d.pointer === '/spec/backends/0/outlierDetection'),
+    ).toBe(true);
+  });
+
+  it('names a version Service apart when another backend holds <backend>-<version>', () => {
+    const { objects } = renderLinkerd(
+      meshFrom(
+        meshYaml({
+          backends: `${TWO_VERSIONS}
+    - { name: reviews-v1, port: 80, versions: [{ name: v1 }] }`,
+          routes: `    - name: r\n      parent: { backend: reviews }\n      to: [{ backend: reviews, version: v1 }]`,
+        }),
+      ),
+    );
+    expect(find(objects, 'Service', 'reviews-v1').spec!.selector).toEqual({ app: 'reviews-v1' });
+    expect(find(objects, 'Service', 'reviews-version-v1').spec!.selector).toEqual({
+      app: 'reviews',
+      version: 'v1',
+    });
+    expect(find(objects, 'HTTPRoute', 'reviews').spec!.rules![0]!.backendRefs![0]!.name).toBe(
+      'reviews-version-v1',
+    );
+  });
+});
+
+describe('linkerd: frontend details', () => {
+  const frontend = (f: string, route = '      to: [{ backend: reviews }]') =>
+    meshFrom(
+      meshYaml({
+        backends: TWO_VERSIONS,
+        frontends: `    - ${f}`,
+        routes: `    - name: r\n      parent: { frontend: f }\n${route}`,
+      }),
+    );
+
+  it('checks client certificates against a ConfigMap and says how to create it', () => {
+    const { objects, diagnostics } = renderLinkerd(
+      frontend('{ name: f, port: 443, protocol: https, tls: { secretName: s, clientCa: certs/ca.pem } }'),
+    );
+    expect(find(objects, 'Gateway', 'f').spec!.tls).toEqual({
+      frontend: {
+        default: {
+          validation: { caCertificateRefs: [{ group: '', kind: 'ConfigMap', name: 'f-client-ca' }] },
+        },
+      },
+    });
+    expect(
+      diagnostics.find((d) => d.code === 'MG3005' && d.pointer === '/spec/frontends/0/tls/clientCa')?.hint,
+    ).toBe('kubectl -n t create configmap f-client-ca --from-file=ca.crt=certs/ca.pem');
+  });
+
+  it('forwards tls-passthrough over a TCP listener and reports the unchecked SNI hosts', () => {
+    const { objects, diagnostics } = renderLinkerd(
+      meshFrom(
+        meshYaml({
+          backends: '    - { name: tls, port: 9443, protocol: tcp, versions: [{ name: v1 }] }',
+          frontends: '    - { name: f, port: 8443, protocol: tls-passthrough, hosts: [a.example.com] }',
+          routes: '    - { name: r, parent: { frontend: f }, to: [{ backend: tls }] }',
+        }),
+      ),
+    );
+    expect(find(objects, 'Gateway', 'f').spec!.listeners).toEqual([
+      { name: 'tcp', port: 8443, protocol: 'TCP' },
+    ]);
+    expect(find(objects, 'TCPRoute', 'f').spec!.parentRefs).toEqual([
+      { group: 'gateway.networking.k8s.io', kind: 'Gateway', name: 'f' },
+    ]);
+    expect(diagnostics.some((d) => d.code === 'MG3002' && d.message.includes('a.example.com'))).toBe(true);
+  });
+
+  it('rejects a gatewayClass that is not a valid name with a diagnostic', () => {
+    const { objects, diagnostics } = renderLinkerd(frontend('{ name: f, port: 80, protocol: http }'), {
+      gatewayClass: 'Not Valid',
+    });
+    expect(diagnostics.filter((d) => d.code === 'MG4003').map((d) => d.severity)).toEqual(['error']);
+    expect(find(objects, 'Gateway', 'f').spec!.gatewayClassName).toBe('eg');
+  });
+});

@@ -15,6 +15,15 @@ const POLICY_V1ALPHA1 = `${POLICY_GROUP}/v1alpha1`;
 const SERVER_VERSION = `${POLICY_GROUP}/v1beta3`;
 const ROUTE_VERSION = `${POLICY_GROUP}/v1beta3`;
 
+const MAX_RULES = 16;
+const MAX_MATCHES = 8;
+
+function chunk<T>(list: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < list.length; i += size) out.push(list.slice(i, i + size));
+  return out;
+}
+
 function proxyProtocol(b: ResolvedBackend): string {
   return { http: 'HTTP/1', http2: 'HTTP/2', grpc: 'gRPC', tcp: 'opaque' }[b.protocol];
 }
@@ -117,7 +126,14 @@ export function emitAccess(ctx: EmitContext, claimRoute: (namespace: string, nam
     const rules = b.access.rules;
     const l7 = rules.map((a) => a.paths !== undefined || a.methods !== undefined);
     const matches = rules.map(accessMatches);
-    const routeNames = rules.map((_, i) => (l7[i] ? claimRoute(ns, `${b.name}-authz-${i}`) : ''));
+    // A policy.linkerd.io HTTPRoute holds 16 rules of 8 matches; larger entries take several.
+    const routeNames = rules.map((_, i) =>
+      l7[i]
+        ? chunk(matches[i]!, MAX_RULES * MAX_MATCHES).map((_, c) =>
+            claimRoute(ns, c === 0 ? `${b.name}-authz-${i}` : `${b.name}-authz-${i}-${c + 1}`),
+          )
+        : [],
+    );
     const authn = (i: number) => `${b.name}-allow-${i}`;
     const policy = (name: string, targetRef: Record<string, string>, i: number) =>
       k8sObject(
@@ -164,23 +180,26 @@ export function emitAccess(ctx: EmitContext, claimRoute: (namespace: string, nam
               }),
             );
         }
-      const route = routeNames[i]!;
-      ctx.objects.push(
-        k8sObject(
-          mesh,
-          ROUTE_VERSION,
-          'HTTPRoute',
-          { name: route, namespace: ns },
-          {
-            spec: {
-              parentRefs: [{ group: POLICY_GROUP, kind: 'Server', name: b.name }],
-              rules: [{ matches: matches[i]!.map((m) => m.gateway) }],
+      const routeRefs = chunk(matches[i]!, MAX_RULES * MAX_MATCHES).map((part, c) => {
+        const route = routeNames[i]![c]!;
+        ctx.objects.push(
+          k8sObject(
+            mesh,
+            ROUTE_VERSION,
+            'HTTPRoute',
+            { name: route, namespace: ns },
+            {
+              spec: {
+                parentRefs: [{ group: POLICY_GROUP, kind: 'Server', name: b.name }],
+                rules: chunk(part, MAX_MATCHES).map((ms) => ({ matches: ms.map((m) => m.gateway) })),
+              },
             },
-          },
-        ),
-      );
-      const routeRef = { group: POLICY_GROUP, kind: 'HTTPRoute', name: route };
-      ctx.objects.push(policy(authn(i), routeRef, i));
+          ),
+        );
+        const routeRef = { group: POLICY_GROUP, kind: 'HTTPRoute', name: route };
+        ctx.objects.push(policy(c === 0 ? authn(i) : `${authn(i)}-${c + 1}`, routeRef, i));
+        return routeRef;
+      });
       // Other L7 entries whose requests this route may win.
       rules.forEach((other, k) => {
         if (k === i || !l7[k] || sameCallers(a, other)) return;
@@ -190,7 +209,8 @@ export function emitAccess(ctx: EmitContext, claimRoute: (namespace: string, nam
         if (!overlapping.length) return;
         // Authorizing entry k on this route grants its callers all of the route: only when it is contained in k.
         if (matches[i]!.every((m) => matches[k]!.some((o) => covers(o.match, m.match)))) {
-          ctx.objects.push(policy(`${route}-from-${k}`, routeRef, k));
+          for (const routeRef of routeRefs)
+            ctx.objects.push(policy(`${routeRef.name}-from-${k}`, routeRef, k));
           return;
         }
         // A problem only where this route can win a request entry k admits (it ranks at least as high).

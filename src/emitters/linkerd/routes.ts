@@ -158,6 +158,25 @@ function reportOrder(ctx: EmitContext, ranked: RankedRoute[], precedence: Preced
     );
 }
 
+/** Gateway API limits (CRD and CEL): 16 rules and fewer than 128 matches a route, 64 a rule. */
+const MAX_RULES = 16;
+const MAX_ROUTE_MATCHES = 127;
+const MAX_RULE_MATCHES = 64;
+
+/**
+ * One mesh route as one or more HTTPRoute rules with the same filters and backends: a rule holds
+ * at most 64 matches, and a rule rewriting with ReplacePrefixMatch exactly one (CEL rule).
+ */
+function splitRule(rule: Record<string, unknown>): Record<string, unknown>[] {
+  const matches = rule.matches as unknown[] | undefined;
+  const filters = (rule.filters as { urlRewrite?: { path?: unknown } }[] | undefined) ?? [];
+  const size = filters.some((f) => f.urlRewrite?.path) ? 1 : MAX_RULE_MATCHES;
+  if (!matches || matches.length <= size) return [rule];
+  const out: Record<string, unknown>[] = [];
+  for (let i = 0; i < matches.length; i += size) out.push({ ...rule, matches: matches.slice(i, i + size) });
+  return out;
+}
+
 function emitHttpRoutes(
   ctx: EmitContext,
   built: BuiltRule[],
@@ -171,19 +190,38 @@ function emitHttpRoutes(
   const ranked: RankedRoute[] = [];
   for (const g of groupRules(built, baseName, claim, namespace)) {
     const first = g.rules[0]!;
-    ctx.objects.push(
-      k8sObject(
-        ctx.mesh,
-        GATEWAY_API,
-        'HTTPRoute',
-        { name: g.name, namespace, annotations: first.annotations },
-        { spec: { parentRefs: [parentRef], hostnames: first.hostnames, rules: g.rules.map((b) => b.rule) } },
+    // Pack the rules into HTTPRoutes within the limits; later ones are named <name>-2, <name>-3...
+    const objects: Record<string, unknown>[][] = [[]];
+    let matchCount = 0;
+    const objectOf = new Map<ResolvedRoute, number>();
+    for (const b of g.rules)
+      for (const rule of splitRule(b.rule)) {
+        const n = (rule.matches as unknown[] | undefined)?.length ?? 1;
+        const current = objects[objects.length - 1]!;
+        if (current.length >= MAX_RULES || (current.length && matchCount + n > MAX_ROUTE_MATCHES)) {
+          objects.push([]);
+          matchCount = 0;
+        }
+        objects[objects.length - 1]!.push(rule);
+        matchCount += n;
+        if (!objectOf.has(b.route)) objectOf.set(b.route, objects.length - 1);
+      }
+    const names = objects.map((_, i) => (i === 0 ? g.name : claim(namespace, `${g.name}-${i + 1}`)));
+    objects.forEach((rules, i) =>
+      ctx.objects.push(
+        k8sObject(
+          ctx.mesh,
+          GATEWAY_API,
+          'HTTPRoute',
+          { name: names[i]!, namespace, annotations: first.annotations },
+          { spec: { parentRefs: [parentRef], hostnames: first.hostnames, rules } },
+        ),
       ),
     );
     for (const b of g.rules)
       ranked.push({
         route: b.route,
-        object: g.name,
+        object: names[objectOf.get(b.route)!]!,
         behaviour: JSON.stringify([
           b.rule.filters,
           b.rule.backendRefs,

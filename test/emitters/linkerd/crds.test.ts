@@ -156,3 +156,61 @@ describe('linkerd objects against the official CRDs', () => {
     expect(validateObject(server).ok).toBe(false);
   });
 });
+
+describe('linkerd objects within the CRDs limits', () => {
+  it('splits 70 match entries into rules of at most 64 and 20 routes into HTTPRoutes of at most 16 rules', () => {
+    const entries = Array.from({ length: 70 }, (_, i) => `        - path: { exact: /p${i} }`).join('\n');
+    const many = Array.from(
+      { length: 20 },
+      (_, i) =>
+        `    - name: r${i}\n      parent: { backend: api }\n      match: [{ headers: { x-r: { exact: "${i}" } } }]\n      to: [{ backend: api }]`,
+    ).join('\n');
+    const mesh = meshFrom(
+      meshYaml({
+        backends:
+          '    - { name: api, port: 80, versions: [{ name: v1 }] }\n    - { name: big, port: 81, versions: [{ name: v1 }] }',
+        routes: `    - name: big\n      parent: { backend: big }\n      match:\n${entries}\n      to: [{ backend: big }]\n${many}`,
+      }),
+    );
+    const { objects } = renderLinkerd(mesh);
+    expect(find(objects, 'HTTPRoute', 'big').spec!.rules!.map((r) => r.matches!.length)).toEqual([64, 6]);
+    expect(find(objects, 'HTTPRoute', 'api').spec!.rules).toHaveLength(16);
+    expect(find(objects, 'HTTPRoute', 'api-2').spec!.rules).toHaveLength(4);
+    expect(invalid(objects)).toEqual([]);
+  });
+
+  it('gives each prefix its own rule when a frontend route rewrites with ReplacePrefixMatch', () => {
+    const mesh = meshFrom(
+      meshYaml({
+        backends: '    - { name: api, port: 80, versions: [{ name: v1 }] }',
+        frontends: '    - { name: web, port: 8080, protocol: http }',
+        routes:
+          '    - name: r\n      parent: { frontend: web }\n      match: [{ path: { prefix: /a/ } }, { path: { prefix: /b/ } }]\n      to: [{ backend: api }]\n      rewrite: { pathPrefix: /v2/ }',
+      }),
+    );
+    const rules = find(renderLinkerd(mesh).objects, 'HTTPRoute', 'web').spec!.rules!;
+    expect(rules.map((r) => r.matches)).toEqual([
+      [{ path: { type: 'PathPrefix', value: '/a/' } }],
+      [{ path: { type: 'PathPrefix', value: '/b/' } }],
+    ]);
+  });
+
+  it('puts at most 8 matches in a rule of a policy.linkerd.io HTTPRoute', () => {
+    const mesh = meshFrom(
+      meshYaml({
+        spec: '  mtls: { mode: strict }',
+        backends:
+          '    - { name: api, port: 80, versions: [{ name: v1 }] }\n    - { name: c, port: 81, versions: [{ name: v1 }] }',
+        access:
+          '    - backend: api\n      allow:\n        - from: [c]\n          paths: [/a, /b, /c, /d, /e/*]\n          methods: [GET, POST]',
+      }),
+    );
+    const { objects } = renderLinkerd(mesh);
+    expect(
+      find(objects, 'HTTPRoute', 'api-authz-0', 'policy.linkerd.io/v1beta3').spec!.rules!.map(
+        (r) => r.matches!.length,
+      ),
+    ).toEqual([8, 2]);
+    expect(invalid(objects)).toEqual([]);
+  });
+});

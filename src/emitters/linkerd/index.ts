@@ -7,7 +7,7 @@ import { TARGET, type EmitContext } from './context.js';
 import { DEFAULT_GATEWAY_CLASS, checkGatewayClass, emitGateway } from './gateway.js';
 import { emitAccess } from './policy.js';
 import { emitBackendRoutes, emitFrontendRoutes } from './routes.js';
-import { emitNamespaces, emitServices } from './services.js';
+import { defaultInboundPolicy, emitNamespaces, emitServices } from './services.js';
 
 /**
  * How Linkerd 2.16+ keeps each feature. `approximate` ones are explained per use by the emitter
@@ -73,6 +73,17 @@ function emitLinkerd(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
         target: TARGET,
         hint: 'choose the Gateway implementation with --set gatewayClass=<class>',
       }),
+    );
+  if (mesh.frontends.length && defaultInboundPolicy(mesh) !== 'all-unauthenticated')
+    ctx.diagnostics.push(
+      diagnostic(
+        'MG3005',
+        `namespace "${mesh.namespace}" gets the default inbound policy ${defaultInboundPolicy(mesh)}, which also refuses the unauthenticated clients of the frontends' Gateway pods`,
+        {
+          target: TARGET,
+          hint: 'annotate the Gateway pods with config.linkerd.io/default-inbound-policy: all-unauthenticated, or run them in another namespace',
+        },
+      ),
     );
   emitAccess(ctx, claim);
   emitReferenceGrants(ctx, cross);

@@ -235,6 +235,17 @@ export function emitAccess(ctx: EmitContext, claimRoute: (namespace: string, nam
       });
     });
     if (l7.some(Boolean)) {
+      ctx.diagnostics.push(
+        diagnostic(
+          'MG3005',
+          `backend "${b.name}": once routes attach to its Server, Linkerd no longer admits kubelet probes by itself; probes get 403 like any request no access rule allows`,
+          {
+            pointer: b.access.pointer,
+            target: TARGET,
+            hint: 'probe on a separate port, or authorize the probe path with a NetworkAuthentication',
+          },
+        ),
+      );
       const name = claimRoute(ns, `${b.name}-authz-all`);
       ctx.objects.push(
         k8sObject(

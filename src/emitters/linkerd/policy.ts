@@ -255,7 +255,7 @@ export function emitAccess(ctx: EmitContext, claimRoute: (namespace: string, nam
           { name, namespace: ns },
           {
             spec: {
-              parentRefs: [serverRefWithoutPort(b.name)],
+              parentRefs: [serverRef],
               rules: [{ matches: [{ path: { type: 'PathPrefix', value: '/' } }] }],
             },
           },
@@ -263,8 +263,4 @@ export function emitAccess(ctx: EmitContext, claimRoute: (namespace: string, nam
       );
     }
   }
-}
-
-function serverRefWithoutPort(name: string): Record<string, string> {
-  return { group: POLICY_GROUP, kind: 'Server', name };
 }

@@ -9,7 +9,8 @@ import type { PathMatch, ResolvedMatch, ResolvedRoute, StringMatch } from '../..
  *   by the length of the whole path it matched), then the most header matches, then the most query
  *   matches, then a method match. The first maximal rule wins a tie, rules ordered by route creation
  *   time, then route name, then rule order.
- * - `gateway`: the Gateway API order that a Gateway's implementation follows: exact path, then the
+ * - `gateway`: the Gateway API order that a Gateway's implementation follows: the most specific
+ *   matching hostname (exact, then wildcard, then none), exact path, then the
  *   longest prefix, then method, then most headers, then most query params; regex precedence is
  *   implementation-specific.
  *
@@ -155,6 +156,11 @@ function hostsOverlap(a: readonly string[] | undefined, b: readonly string[] | u
   return b.some((h) => set.has(h));
 }
 
+function hostRank(hosts: readonly string[] | undefined): number {
+  if (!hosts?.length) return 0;
+  return hosts.some((h) => !h.startsWith('*')) ? 2 : 1;
+}
+
 /** Whether one request can satisfy both match entries. */
 export function matchesOverlap(a: ResolvedMatch, b: ResolvedMatch): boolean {
   if (a.method && b.method && a.method !== b.method) return false;
@@ -178,14 +184,22 @@ export function findOrderConflicts(routes: readonly RankedRoute[], precedence: P
       if (routes[i]!.behaviour === routes[j]!.behaviour) continue;
       if (!hostsOverlap(routes[i]!.hosts, routes[j]!.hosts)) continue;
       const sameObject = routes[i]!.object === routes[j]!.object;
+      // The Gateway API ranks the matching hostname before the path: exact, then wildcard, then none.
+      const hostOrder =
+        precedence === 'gateway' ? Math.sign(hostRank(routes[j]!.hosts) - hostRank(routes[i]!.hosts)) : 0;
+      if (hostOrder < 0) continue;
       let reason: string | undefined;
       for (const a of entries[i]!) {
         for (const b of entries[j]!) {
           if (!matchesOverlap(a, b)) continue;
-          const c = compareEntries(b, a, precedence);
+          const c = hostOrder > 0 ? 1 : compareEntries(b, a, precedence);
           if (c === undefined)
             reason = 'the Gateway API leaves the precedence of regular expressions to the implementation';
-          else if (c > 0) reason = 'the later route is more specific';
+          else if (c > 0)
+            reason =
+              hostOrder > 0
+                ? 'the later route names a more specific host'
+                : 'the later route is more specific';
           else if (c === 0 && !sameObject)
             reason = 'their rank is equal and they sit in different HTTPRoutes (order by creation time)';
           if (reason) break;

@@ -163,3 +163,50 @@ describe('linkerd: first-match order against HTTPRoute specificity', () => {
     ).toEqual([]);
   });
 });
+
+describe('linkerd: frontend routes and hosts', () => {
+  const mesh = (firstHosts: string, secondHosts: string) =>
+    meshFrom(
+      meshYaml({
+        backends: TWO_VERSIONS,
+        frontends: '    - { name: web, port: 80, protocol: http }',
+        routes: `    - name: first
+      parent: { frontend: web${firstHosts} }
+      to: [{ backend: reviews, version: v1 }]
+    - name: second
+      parent: { frontend: web${secondHosts} }
+      to: [{ backend: reviews, version: v2 }]`,
+      }),
+    );
+
+  it('reports a later route naming a host that an earlier route for every host takes first', () => {
+    const messages = orderDiagnostics(mesh('', ', hosts: [a.example.com]'));
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain('more specific host');
+  });
+
+  it('stays silent when the routes serve different hosts or the host-specific route comes first', () => {
+    expect(orderDiagnostics(mesh(', hosts: [a.example.com]', ', hosts: [b.example.com]'))).toEqual([]);
+    expect(orderDiagnostics(mesh(', hosts: [a.example.com]', ''))).toEqual([]);
+  });
+});
+
+describe('linkerd: frontend routes with different host lists', () => {
+  it('reports routes in different HTTPRoutes (one a host list) that tie on a shared host', () => {
+    const mesh = meshFrom(
+      meshYaml({
+        backends: TWO_VERSIONS,
+        frontends: '    - { name: web, port: 80, protocol: http, hosts: [a.example.com, b.example.com] }',
+        routes: `    - name: first
+      parent: { frontend: web, hosts: [a.example.com] }
+      to: [{ backend: reviews, version: v1 }]
+    - name: second
+      parent: { frontend: web }
+      to: [{ backend: reviews, version: v2 }]`,
+      }),
+    );
+    const messages = orderDiagnostics(mesh);
+    expect(messages).toHaveLength(1);
+    expect(messages[0]).toContain('different HTTPRoutes');
+  });
+});

@@ -108,6 +108,7 @@ const CORE: Record<string, Schema> = {
     },
   },
   'v1|ServiceAccount': { type: 'object', required: ['apiVersion', 'kind', 'metadata'], properties: {} },
+  'v1|Namespace': { type: 'object', required: ['apiVersion', 'kind', 'metadata'], properties: {} },
 };
 
 export interface CrdResult {

@@ -1,0 +1,124 @@
+import { diagnostic } from '../../model/diagnostics.js';
+import type { Feature } from '../../model/features.js';
+import type { ResolvedMesh } from '../../model/types.js';
+import { k8sObject, objectFiles } from '../k8s/objects.js';
+import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
+import { TARGET, type EmitContext } from './context.js';
+import { DEFAULT_GATEWAY_CLASS, checkGatewayClass, emitGateway } from './gateway.js';
+import { emitAccess } from './policy.js';
+import { emitBackendRoutes, emitFrontendRoutes } from './routes.js';
+import { defaultInboundPolicy, emitNamespaces, emitServices } from './services.js';
+
+/**
+ * How Linkerd 2.16+ keeps each feature. `approximate` ones are explained per use by the emitter
+ * (MG3002); `unsupported` ones are reported by render (MG3001).
+ */
+export const LINKERD_FIDELITY: Readonly<Record<Feature, Fidelity>> = {
+  split: 'exact', // backendRefs weights over per-version Services
+  'header-match': 'exact',
+  'query-match': 'exact',
+  'method-match': 'exact',
+  'regex-path': 'exact',
+  timeout: 'exact', // rules[].timeouts.request (or timeout.linkerd.io/request)
+  retries: 'approximate', // statuses only; connection failures left to the balancer; 64KiB body limit
+  'per-try-timeout': 'exact', // retry.linkerd.io/timeout, or timeouts.backendRequest on a Gateway
+  'fault-delay': 'unsupported',
+  'fault-abort': 'unsupported',
+  mirror: 'unsupported',
+  'rewrite-path': 'approximate', // URLRewrite on frontend routes only; Linkerd's proxy rejects it
+  'rewrite-host': 'approximate',
+  'request-headers': 'exact',
+  'response-headers': 'exact',
+  'load-balancer': 'unsupported', // Linkerd always balances by EWMA (power of two choices)
+  'ring-hash': 'unsupported',
+  'health-check': 'unsupported', // Kubernetes probes, not the mesh
+  'circuit-breaker': 'unsupported',
+  'outlier-detection': 'approximate', // consecutive failure accrual
+  mtls: 'exact', // always on; strict = all-authenticated
+  access: 'exact',
+  'access-l7': 'approximate', // per-route authorization; partial overlaps reported
+  'https-frontend': 'exact',
+  'client-certificates': 'exact', // Gateway frontend validation (ConfigMap named in MG3005)
+  tcp: 'exact', // TCPRoute with weighted backendRefs
+  'tls-passthrough': 'approximate', // TCP listener, SNI not checked
+};
+
+function emitLinkerd(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
+  const ctx: EmitContext = {
+    mesh,
+    settings: options.settings ?? {},
+    objects: [],
+    diagnostics: [],
+    versionServices: new Map(),
+  };
+  const claimed = new Set<string>();
+  const claim = (namespace: string, name: string) => {
+    let n = name;
+    for (let i = 2; claimed.has(`${namespace}/${n}`); i++) n = `${name}-${i}`;
+    claimed.add(`${namespace}/${n}`);
+    return n;
+  };
+  checkGatewayClass(ctx);
+  emitNamespaces(ctx);
+  emitServices(ctx);
+  const cross = new Map<string, Set<string>>();
+  for (const b of mesh.backends) emitBackendRoutes(ctx, b, claim, cross);
+  for (const f of mesh.frontends) {
+    emitGateway(ctx, f);
+    emitFrontendRoutes(ctx, f, claim, cross);
+  }
+  if (mesh.frontends.length && !ctx.settings.gatewayClass)
+    ctx.diagnostics.push(
+      diagnostic('MG3005', `frontends become Gateways of class "${DEFAULT_GATEWAY_CLASS}"`, {
+        target: TARGET,
+        hint: 'choose the Gateway implementation with --set gatewayClass=<class>',
+      }),
+    );
+  if (mesh.frontends.length && defaultInboundPolicy(mesh) !== 'all-unauthenticated')
+    ctx.diagnostics.push(
+      diagnostic(
+        'MG3005',
+        `namespace "${mesh.namespace}" gets the default inbound policy ${defaultInboundPolicy(mesh)}, which also refuses the unauthenticated clients of the frontends' Gateway pods`,
+        {
+          target: TARGET,
+          hint: 'annotate the Gateway pods with config.linkerd.io/default-inbound-policy: all-unauthenticated, or run them in another namespace',
+        },
+      ),
+    );
+  emitAccess(ctx, claim);
+  emitReferenceGrants(ctx, cross);
+  return { files: objectFiles(ctx.objects), diagnostics: ctx.diagnostics };
+}
+
+/** Routes whose backendRefs cross namespaces need the target namespace's consent. */
+function emitReferenceGrants(ctx: EmitContext, cross: Map<string, Set<string>>): void {
+  const byTarget = new Map<string, string[]>();
+  for (const [from, targets] of cross)
+    for (const t of targets) byTarget.set(t, [...(byTarget.get(t) ?? []), from]);
+  for (const [target, froms] of byTarget)
+    ctx.objects.push(
+      k8sObject(
+        ctx.mesh,
+        'gateway.networking.k8s.io/v1beta1',
+        'ReferenceGrant',
+        { name: 'meshgen-routes', namespace: target },
+        {
+          spec: {
+            from: froms.sort().flatMap((namespace) => [
+              { group: 'gateway.networking.k8s.io', kind: 'HTTPRoute', namespace },
+              { group: 'gateway.networking.k8s.io', kind: 'TCPRoute', namespace },
+            ]),
+            to: [{ group: '', kind: 'Service' }],
+          },
+        },
+      ),
+    );
+}
+
+export const linkerd: Emitter = {
+  target: TARGET,
+  summary:
+    'Linkerd 2.16+: Gateway API HTTPRoutes on Services, per-version Services, policy.linkerd.io authorization',
+  fidelity: LINKERD_FIDELITY,
+  emit: emitLinkerd,
+};

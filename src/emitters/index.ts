@@ -1,7 +1,8 @@
+import { envoy } from './envoy/index.js';
 import type { Emitter } from './types.js';
 
 /** The registry: the CLI, the library, the fidelity matrix and the tests all read this one list. */
-export const emitters: readonly Emitter[] = [];
+export const emitters: readonly Emitter[] = [envoy];
 
 export function findEmitter(target: string): Emitter | undefined {
   return emitters.find((e) => e.target === target);

@@ -1,0 +1,215 @@
+import { diagnostic, hasErrors, type Diagnostic } from '../../model/diagnostics.js';
+import type { Feature } from '../../model/features.js';
+import type { ResolvedMesh, ResolvedRoute } from '../../model/types.js';
+import { toYaml } from '../k8s/yaml.js';
+import type { EmitOptions, EmitResult, Emitter, Fidelity, OutputFile } from '../types.js';
+import type { Json } from './common.js';
+import { buildGateway } from './gateway.js';
+import { readSettings, type EnvoySettings } from './settings.js';
+import { buildOutbound, buildSidecar } from './sidecar.js';
+
+const FIDELITY: Readonly<Record<Feature, Fidelity>> = {
+  split: 'exact',
+  'header-match': 'exact',
+  'query-match': 'exact',
+  'method-match': 'exact',
+  'regex-path': 'exact',
+  timeout: 'exact',
+  retries: 'exact',
+  'per-try-timeout': 'exact',
+  'fault-delay': 'exact',
+  'fault-abort': 'exact',
+  mirror: 'exact',
+  'rewrite-path': 'exact',
+  'rewrite-host': 'exact',
+  'request-headers': 'exact',
+  // Envoy's router also applies them to its own 503 and 504 replies for the route
+  'response-headers': 'approximate',
+  'load-balancer': 'exact',
+  'ring-hash': 'exact',
+  'health-check': 'exact',
+  'circuit-breaker': 'exact',
+  'outlier-detection': 'exact',
+  mtls: 'exact',
+  access: 'exact',
+  'access-l7': 'exact',
+  'https-frontend': 'exact',
+  'client-certificates': 'exact',
+  tcp: 'exact',
+  'tls-passthrough': 'exact',
+};
+
+const subject = (r: ResolvedRoute) =>
+  r.implicit ? `backend "${r.parent.name}" (its implicit route)` : `route "${r.name}"`;
+
+/** What Envoy does differently or by default, said once per route or backend (not per bootstrap). */
+function meshDiagnostics(mesh: ResolvedMesh): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const t = { target: 'envoy' };
+  for (const r of mesh.routes) {
+    if (r.protocol === 'tcp') {
+      if (r.timeoutMs === undefined)
+        out.push(
+          diagnostic(
+            'MG3005',
+            `${subject(r)}: no total limit on a connection; Envoy's tcp_proxy closes connections idle for 1h (its default idle_timeout)`,
+            {
+              pointer: r.pointer,
+              ...t,
+            },
+          ),
+        );
+      continue;
+    }
+    if (r.timeoutMs === undefined)
+      out.push(
+        diagnostic(
+          'MG3005',
+          `${subject(r)} has no timeout: Envoy's default route timeout of 15s bounds each request`,
+          {
+            pointer: r.pointer,
+            hint: 'set timeout on the route to choose the limit',
+            ...t,
+          },
+        ),
+      );
+    if (
+      r.retries &&
+      r.to.some((d) => mesh.backendsByName.get(d.backend)?.circuitBreaker?.maxRetries === undefined)
+    )
+      out.push(
+        diagnostic(
+          'MG3005',
+          `${subject(r)} retries: Envoy allows at most 3 retries in flight at once per cluster by default (circuit breaker max_retries)`,
+          {
+            pointer: `${r.pointer}/retries`,
+            hint: 'set circuitBreaker.maxRetries on the backend to change it',
+            ...t,
+          },
+        ),
+      );
+    const ops = r.responseHeaders;
+    if (ops.set.length + ops.add.length + ops.remove.length > 0)
+      out.push(
+        diagnostic(
+          'MG3002',
+          `${subject(r)} response headers: Envoy also applies them to the 503 and 504 it answers itself for the route (no healthy endpoint, timeout)`,
+          {
+            pointer: `${r.pointer}/headers/response`,
+            ...t,
+          },
+        ),
+      );
+    const hostOps = [
+      ...r.requestHeaders.add.map(([k]) => k),
+      ...r.requestHeaders.remove,
+      ...r.responseHeaders.set.map(([k]) => k),
+      ...r.responseHeaders.add.map(([k]) => k),
+      ...r.responseHeaders.remove,
+    ].filter((k) => k.toLowerCase() === 'host');
+    const hostSet = r.requestHeaders.set.some(([k]) => k.toLowerCase() === 'host');
+    if (hostOps.length || (hostSet && r.rewrite?.host !== undefined))
+      out.push(
+        diagnostic(
+          'MG3002',
+          `${subject(r)} headers: Envoy does not let header operations change Host; only rewrite.host (or request set host) is kept`,
+          {
+            pointer: `${r.pointer}/headers`,
+            hint: 'use rewrite.host to replace the Host header',
+            ...t,
+          },
+        ),
+      );
+  }
+  for (const b of mesh.backends) {
+    if (b.healthCheck && b.protocol === 'tcp')
+      out.push(
+        diagnostic(
+          'MG3002',
+          `backend "${b.name}" is TCP: Envoy checks its health by connecting, without the path ${b.healthCheck.path}`,
+          {
+            pointer: `${b.pointer}/healthCheck`,
+            ...t,
+          },
+        ),
+      );
+    if (b.healthCheck && b.protocol !== 'tcp' && b.access.mode !== 'allow-all')
+      out.push(
+        diagnostic(
+          'MG3002',
+          `backend "${b.name}": its sidecar lets GET ${b.healthCheck.path} through from any caller, so that callers' active health checks pass its access rules`,
+          {
+            pointer: `${b.pointer}/healthCheck`,
+            ...t,
+          },
+        ),
+      );
+    if (b.protocol === 'tcp' && b.access.mode === 'rules')
+      b.access.rules.forEach((a) => {
+        if (a.paths || a.methods)
+          out.push(
+            diagnostic(
+              'MG3002',
+              `backend "${b.name}" is TCP: an access entry with paths or methods cannot be checked on a connection and allows nothing`,
+              {
+                pointer: a.pointer,
+                ...t,
+              },
+            ),
+          );
+      });
+  }
+  return out;
+}
+
+function serialize(value: Json, settings: EnvoySettings): string {
+  return settings.format === 'json' ? JSON.stringify(value, null, 2) + '\n' : toYaml(value);
+}
+
+/** Lines `<local address> <backend> <backend>.<namespace>`, for /etc/hosts on the callers' side. */
+function hostsFile(mesh: ResolvedMesh): string {
+  return mesh.backends.map((b) => `${b.localAddress} ${b.name} ${b.name}.${b.namespace}\n`).join('');
+}
+
+function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = `${d.code}\0${d.pointer ?? ''}\0${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+export function emitEnvoy(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
+  const diagnostics: Diagnostic[] = [];
+  const settings = readSettings(options, diagnostics);
+  if (hasErrors(diagnostics)) return { files: [], diagnostics };
+  diagnostics.push(...meshDiagnostics(mesh));
+  const ext = settings.format === 'json' ? 'json' : 'yaml';
+  const files: OutputFile[] = [];
+  if (mesh.frontends.length)
+    files.push({
+      path: `gateway.${ext}`,
+      contents: serialize(buildGateway(mesh, settings, diagnostics), settings),
+    });
+  if (mesh.backends.length) {
+    const outbound = buildOutbound(mesh, diagnostics);
+    for (const b of mesh.backends)
+      files.push({
+        path: `sidecar-${b.name}.${ext}`,
+        contents: serialize(buildSidecar(mesh, b, outbound, settings, diagnostics), settings),
+      });
+    files.push({ path: 'hosts', contents: hostsFile(mesh) });
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { files, diagnostics: dedupe(diagnostics) };
+}
+
+/** Envoy v3 static bootstraps: a gateway for the frontends and a sidecar per backend. */
+export const envoy: Emitter = {
+  target: 'envoy',
+  summary: 'Envoy v3 static bootstraps (YAML or JSON): a gateway for the frontends, a sidecar per backend',
+  fidelity: FIDELITY,
+  emit: emitEnvoy,
+};

@@ -1,12 +1,11 @@
 import { diagnostic, hasErrors, type Diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedMesh, ResolvedRoute } from '../../model/types.js';
-import { toYaml } from '../k8s/yaml.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity, OutputFile } from '../types.js';
-import type { Json } from './common.js';
 import { buildGateway } from './gateway.js';
-import { readSettings, type EnvoySettings } from './settings.js';
-import { buildOutbound, buildSidecar } from './sidecar.js';
+import { readSettings } from './settings.js';
+import { buildOutbound, buildSidecarOwn, outboundClusters } from './sidecar.js';
+import { JSON_FORMAT, YAML_FORMAT } from './text.js';
 
 const FIDELITY: Readonly<Record<Feature, Fidelity>> = {
   split: 'exact',
@@ -162,9 +161,8 @@ function meshDiagnostics(mesh: ResolvedMesh): Diagnostic[] {
   return out;
 }
 
-function serialize(value: Json, settings: EnvoySettings): string {
-  return settings.format === 'json' ? JSON.stringify(value, null, 2) + '\n' : toYaml(value);
-}
+/** Stands for the sidecar's workload in the outbound clusters' certificate file names (a DNS label never contains "_"). */
+const WORKLOAD = '__meshgen_workload__';
 
 /** Lines `<local address> <backend> <backend>.<namespace>`, for /etc/hosts on the callers' side. */
 function hostsFile(mesh: ResolvedMesh): string {
@@ -187,19 +185,27 @@ export function emitEnvoy(mesh: ResolvedMesh, options: EmitOptions): EmitResult 
   if (hasErrors(diagnostics)) return { files: [], diagnostics };
   diagnostics.push(...meshDiagnostics(mesh));
   const ext = settings.format === 'json' ? 'json' : 'yaml';
+  const format = settings.format === 'json' ? JSON_FORMAT : YAML_FORMAT;
   const files: OutputFile[] = [];
   if (mesh.frontends.length)
     files.push({
       path: `gateway.${ext}`,
-      contents: serialize(buildGateway(mesh, settings, diagnostics), settings),
+      contents: format.whole(buildGateway(mesh, settings, diagnostics)),
     });
   if (mesh.backends.length) {
     const outbound = buildOutbound(mesh, diagnostics);
-    for (const b of mesh.backends)
-      files.push({
-        path: `sidecar-${b.name}.${ext}`,
-        contents: serialize(buildSidecar(mesh, b, outbound, settings, diagnostics), settings),
-      });
+    // the shared outbound part, serialized once with a placeholder for the workload's certificate
+    const listenersText = format.items(outbound.listeners);
+    const clustersText = format.items(outboundClusters(mesh, outbound, settings, WORKLOAD, diagnostics));
+    for (const b of mesh.backends) {
+      const own = buildSidecarOwn(mesh, b, settings);
+      const contents = format.assemble(
+        own.head,
+        [format.items(own.listeners), listenersText],
+        [format.items(own.clusters), clustersText.replaceAll(WORKLOAD, b.name)],
+      );
+      files.push({ path: `sidecar-${b.name}.${ext}`, contents });
+    }
     files.push({ path: 'hosts', contents: hostsFile(mesh) });
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));

@@ -156,7 +156,41 @@ function buildInbound(
   };
 }
 
-/** The bootstrap of the sidecar that runs beside each instance of backend `b`. */
+/** The clusters of the outbound side, presenting the certificate of workload `caller`. */
+export function outboundClusters(
+  mesh: ResolvedMesh,
+  outbound: Outbound,
+  settings: EnvoySettings,
+  caller: string,
+  diagnostics: Diagnostic[],
+): Json[] {
+  return outbound.clusters.map(({ name, key }) => {
+    const backend = mesh.backendsByName.get(key.backend)!;
+    const versions = key.version === undefined ? backend.versions.map((v) => v.name) : [key.version];
+    return buildCluster({ name, backend, versions, certDir: settings.certDir, caller, diagnostics });
+  });
+}
+
+/** What only this sidecar has: its node, admin, inbound listener and inbound clusters. */
+export interface SidecarOwn {
+  readonly head: Json;
+  readonly listeners: Json[];
+  readonly clusters: Json[];
+}
+
+export function buildSidecarOwn(mesh: ResolvedMesh, b: ResolvedBackend, settings: EnvoySettings): SidecarOwn {
+  const inbound = buildInbound(mesh, b, settings);
+  return {
+    head: {
+      node: { id: `sidecar-${b.name}`, cluster: b.name },
+      admin: { address: socketAddress('127.0.0.1', settings.adminPort) },
+    },
+    listeners: inbound.listener ? [inbound.listener] : [],
+    clusters: inbound.clusters,
+  };
+}
+
+/** The bootstrap of the sidecar that runs beside each instance of backend `b`, as one object. */
 export function buildSidecar(
   mesh: ResolvedMesh,
   b: ResolvedBackend,
@@ -164,21 +198,12 @@ export function buildSidecar(
   settings: EnvoySettings,
   diagnostics: Diagnostic[],
 ): Json {
-  const inbound = buildInbound(mesh, b, settings);
-  const clusters = [...inbound.clusters];
-  for (const { name, key } of outbound.clusters) {
-    const backend = mesh.backendsByName.get(key.backend)!;
-    const versions = key.version === undefined ? backend.versions.map((v) => v.name) : [key.version];
-    clusters.push(
-      buildCluster({ name, backend, versions, certDir: settings.certDir, caller: b.name, diagnostics }),
-    );
-  }
+  const own = buildSidecarOwn(mesh, b, settings);
   return {
-    node: { id: `sidecar-${b.name}`, cluster: b.name },
-    admin: { address: socketAddress('127.0.0.1', settings.adminPort) },
+    ...own.head,
     static_resources: {
-      listeners: inbound.listener ? [inbound.listener, ...outbound.listeners] : outbound.listeners,
-      clusters,
+      listeners: [...own.listeners, ...outbound.listeners],
+      clusters: [...own.clusters, ...outboundClusters(mesh, outbound, settings, b.name, diagnostics)],
     },
   };
 }

@@ -1,6 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { checkEnvoy } from '../../../src/envoy/check.js';
 import { EXAMPLES, exampleMesh } from '../../support/meshes.js';
+import { buildOutbound, buildSidecar } from '../../../src/emitters/envoy/sidecar.js';
+import { readSettings } from '../../../src/emitters/envoy/settings.js';
+import { JSON_FORMAT, YAML_FORMAT } from '../../../src/emitters/envoy/text.js';
 import { referencedClusters, renderEnvoy, type Boot } from './helpers.js';
 
 /** Checks a bootstrap against Envoy's protos, and the cross-references the protos cannot see. */
@@ -43,6 +46,21 @@ describe.each(EXAMPLES)('example %s', (example) => {
     expect(Object.keys(json).map((k) => k.replace(/\.json$/, '.yaml'))).toEqual(Object.keys(yaml));
     for (const [k, v] of Object.entries(json)) expect(v).toEqual(yaml[k.replace(/\.json$/, '.yaml')]);
   });
+
+  it.each(['yaml', 'json'])(
+    'splices sidecars in %s to the same bytes as serializing each whole bootstrap',
+    (format) => {
+      const mesh = exampleMesh(example);
+      const settings = readSettings({ format, settings: { certDir: '/c' } }, []);
+      const outbound = buildOutbound(mesh, []);
+      const { texts } = renderEnvoy(mesh, { format, settings: { certDir: '/c' } });
+      const whole = format === 'json' ? JSON_FORMAT : YAML_FORMAT;
+      for (const b of mesh.backends)
+        expect(texts[`sidecar-${b.name}.${format}`]).toBe(
+          whole.whole(buildSidecar(mesh, b, outbound, settings, [])),
+        );
+    },
+  );
 
   it('writes a gateway when there are frontends and a sidecar per backend', () => {
     const mesh = exampleMesh(example);

@@ -3,7 +3,7 @@ import type { Feature } from '../../model/features.js';
 import type { ResolvedMesh, ResolvedRoute } from '../../model/types.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity, OutputFile } from '../types.js';
 import { buildGateway } from './gateway.js';
-import { readSettings } from './settings.js';
+import { readSettings, type EnvoySettings } from './settings.js';
 import { buildOutbound, buildSidecarOwn, outboundClusters } from './sidecar.js';
 import { JSON_FORMAT, YAML_FORMAT } from './text.js';
 
@@ -161,6 +161,40 @@ function meshDiagnostics(mesh: ResolvedMesh): Diagnostic[] {
   return out;
 }
 
+/** The inbound and admin listeners share each sidecar's network with the backends' local listeners. */
+function portCollisions(mesh: ResolvedMesh, settings: EnvoySettings): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const t = { target: 'envoy' };
+  for (const b of mesh.backends) {
+    if (b.port === settings.inboundPort)
+      out.push(
+        diagnostic('MG4003', `backend "${b.name}" listens on ${b.port}, the sidecars' inbound port`, {
+          pointer: `${b.pointer}/port`,
+          hint: 'choose another one with --set inboundPort=N',
+          ...t,
+        }),
+      );
+    if (b.port === settings.adminPort && b.localAddress === '127.0.0.1')
+      out.push(
+        diagnostic('MG4003', `backend "${b.name}" listens on 127.0.0.1:${b.port}, the admin address`, {
+          pointer: `${b.pointer}/port`,
+          hint: 'choose another one with --set adminPort=N',
+          ...t,
+        }),
+      );
+  }
+  for (const f of mesh.frontends)
+    if (f.port === settings.adminPort && (f.address === '0.0.0.0' || f.address === '127.0.0.1'))
+      out.push(
+        diagnostic(
+          'MG4003',
+          `frontend "${f.name}" listens on ${f.address}:${f.port}, the gateway's admin address`,
+          { pointer: `${f.pointer}/port`, hint: 'choose another one with --set adminPort=N', ...t },
+        ),
+      );
+  return out;
+}
+
 /** Stands for the sidecar's workload in the outbound clusters' certificate file names (a DNS label never contains "_"). */
 const WORKLOAD = '__meshgen_workload__';
 
@@ -182,6 +216,7 @@ function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
 export function emitEnvoy(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
   const diagnostics: Diagnostic[] = [];
   const settings = readSettings(options, diagnostics);
+  diagnostics.push(...portCollisions(mesh, settings));
   if (hasErrors(diagnostics)) return { files: [], diagnostics };
   diagnostics.push(...meshDiagnostics(mesh));
   const ext = settings.format === 'json' ? 'json' : 'yaml';

@@ -41,6 +41,15 @@ describe('settings', () => {
     expect(r.diagnostics[0]?.message).toMatch(message);
   });
 
+  it('reports a backend port that collides with the inbound or admin port', () => {
+    const r = emitEnvoy(exampleMesh('hello'), { settings: { inboundPort: '8080', adminPort: '8000' } });
+    expect(r.files).toEqual([]);
+    expect(r.diagnostics.map((d) => [d.code, d.pointer])).toEqual([
+      ['MG4003', '/spec/backends/0/port'],
+      ['MG4003', '/spec/frontends/0/port'],
+    ]);
+  });
+
   it('reports a version without endpoints that a route sends to (MG3003)', () => {
     const mesh = meshFrom(`
 apiVersion: meshgen.io/v1alpha1

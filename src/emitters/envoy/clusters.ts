@@ -1,4 +1,3 @@
-import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import type { Endpoint, LoadBalancer, ResolvedBackend, ResolvedMesh } from '../../model/types.js';
 import { TYPE, duration, socketAddress, typed, type Json } from './common.js';
 import { callersUseTls, upstreamTls } from './tls.js';
@@ -71,34 +70,16 @@ export interface ClusterOptions {
   /** The certDir and the workload whose certificate the caller presents. */
   readonly certDir: string;
   readonly caller: string;
-  readonly diagnostics: Diagnostic[];
 }
 
-/** One cluster: the endpoints of some versions of a backend, with the backend's policies. */
-export function buildCluster({
-  name,
-  backend: b,
-  versions,
-  certDir,
-  caller,
-  diagnostics,
-}: ClusterOptions): Json {
+/**
+ * One cluster: the endpoints of some versions of a backend, with the backend's policies. A version
+ * without endpoints is reported once per mesh (MG3003, see missingEndpoints in index.ts).
+ */
+export function buildCluster({ name, backend: b, versions, certDir, caller }: ClusterOptions): Json {
   const wanted = new Set(versions);
   const endpoints: Endpoint[] = [];
   for (const v of b.versions) if (wanted.has(v.name)) endpoints.push(...v.endpoints);
-  if (endpoints.length === 0)
-    diagnostics.push(
-      diagnostic(
-        'MG3003',
-        `backend "${b.name}" has no endpoints in ${versions.length === 1 ? `version "${versions[0]}"` : 'any version'}: Envoy's cluster "${name}" would be empty`,
-        {
-          pointer:
-            versions.length === 1 ? b.versions.find((v) => v.name === versions[0])?.pointer : b.pointer,
-          target: 'envoy',
-          hint: 'list the endpoints of every version a route sends to',
-        },
-      ),
-    );
   const cb = b.circuitBreaker;
   const od = b.outlierDetection;
   const hc = b.healthCheck;

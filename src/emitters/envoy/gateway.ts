@@ -111,9 +111,7 @@ export function buildGateway(mesh: ResolvedMesh, settings: EnvoySettings, diagno
     )) {
       const backend = mesh.backendsByName.get(k.backend)!;
       const versions = k.version === undefined ? backend.versions.map((v) => v.name) : [k.version];
-      clusters.push(
-        buildCluster({ name, backend, versions, certDir: settings.certDir, caller: f.name, diagnostics }),
-      );
+      clusters.push(buildCluster({ name, backend, versions, certDir: settings.certDir, caller: f.name }));
     }
   }
   return {

@@ -161,6 +161,30 @@ function meshDiagnostics(mesh: ResolvedMesh): Diagnostic[] {
   return out;
 }
 
+/**
+ * Envoy needs addresses for every cluster, and a sidecar's inbound listener the ports its app
+ * listens on: a version without endpoints is an error for this target, whether or not a route names
+ * it (the spec: "A version without endpoints is an error for a proxy target").
+ */
+function missingEndpoints(mesh: ResolvedMesh): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const b of mesh.backends)
+    for (const v of b.versions)
+      if (v.endpoints.length === 0)
+        out.push(
+          diagnostic(
+            'MG3003',
+            `backend "${b.name}" version "${v.name}" has no endpoints: the envoy target needs the address of each instance for its clusters and its sidecar`,
+            {
+              pointer: v.pointer,
+              target: 'envoy',
+              hint: `list endpoints ("ip:port" or "host:port") under version "${v.name}"`,
+            },
+          ),
+        );
+  return out;
+}
+
 /** The inbound and admin listeners share each sidecar's network with the backends' local listeners. */
 function portCollisions(mesh: ResolvedMesh, settings: EnvoySettings): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -216,7 +240,7 @@ function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
 export function emitEnvoy(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
   const diagnostics: Diagnostic[] = [];
   const settings = readSettings(options, diagnostics);
-  diagnostics.push(...portCollisions(mesh, settings));
+  diagnostics.push(...portCollisions(mesh, settings), ...missingEndpoints(mesh));
   if (hasErrors(diagnostics)) return { files: [], diagnostics };
   diagnostics.push(...meshDiagnostics(mesh));
   const ext = settings.format === 'json' ? 'json' : 'yaml';
@@ -231,7 +255,7 @@ export function emitEnvoy(mesh: ResolvedMesh, options: EmitOptions): EmitResult 
     const outbound = buildOutbound(mesh, diagnostics);
     // the shared outbound part, serialized once with a placeholder for the workload's certificate
     const listenersText = format.items(outbound.listeners);
-    const clustersText = format.items(outboundClusters(mesh, outbound, settings, WORKLOAD, diagnostics));
+    const clustersText = format.items(outboundClusters(mesh, outbound, settings, WORKLOAD));
     for (const b of mesh.backends) {
       const own = buildSidecarOwn(mesh, b, settings);
       const contents = format.assemble(

@@ -79,7 +79,13 @@ function headersToRemove(ops: HeaderOps): string[] | undefined {
 /** Our retry conditions are Envoy's names; status codes go to retriable-status-codes. */
 export function retryPolicy(r: ResolvedRoute): Json | undefined {
   const retries = r.retries;
-  if (!retries) return undefined; // Envoy retries nothing without a retry policy
+  // No retries: no retry_policy at all. In envoy/config/route/v3/route_components.proto (the
+  // routes of route.proto's RouteConfiguration), RouteAction's `RetryPolicy retry_policy = 9` is
+  // unset by default, and the router only retries under a retry policy (or an x-envoy-retry-on header, which
+  // the gateway strips from clients), so a connect failure is not retried either. The virtual hosts
+  // set no retry_policy (field 16) for the same reason. A policy without num_retries would mean 1
+  // retry ("defaults to 1"), so attempts is always written.
+  if (!retries) return undefined;
   const on = new OrderedSet<string>();
   const codes: number[] = [];
   for (const c of retries.on) {
@@ -160,6 +166,8 @@ export function buildHttpRoute(
       : { weighted_clusters: { clusters: dests.map((d) => ({ name: d.name, weight: d.weight })) } }),
     prefix_rewrite: r.rewrite?.pathPrefix,
     host_rewrite_literal: r.rewrite?.host ?? hostSet,
+    // Unset: route_components.proto's RouteAction.timeout, "If not specified, the default is 15s"
+    // (retries included); stated to the user by an MG3005 info in index.ts.
     timeout: r.timeoutMs === undefined ? undefined : duration(r.timeoutMs),
     retry_policy: retryPolicy(r),
     request_mirror_policies: mirror && [
@@ -207,6 +215,8 @@ export function buildHttpRoute(
     response_headers_to_add: headersToAdd(r.responseHeaders),
     response_headers_to_remove: headersToRemove(r.responseHeaders),
   };
+  // No catch-all route is added: a request no route matches gets Envoy's own 404 (the router's
+  // NR response flag), as the spec's "No match" asks.
   const matches: readonly (ResolvedMatch | undefined)[] = r.matches.length ? r.matches : [undefined];
   const routes = matches.map((m, i) => ({
     name: matches.length === 1 ? r.name : `${r.name}#${i}`,

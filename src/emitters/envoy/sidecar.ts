@@ -162,12 +162,11 @@ export function outboundClusters(
   outbound: Outbound,
   settings: EnvoySettings,
   caller: string,
-  diagnostics: Diagnostic[],
 ): Json[] {
   return outbound.clusters.map(({ name, key }) => {
     const backend = mesh.backendsByName.get(key.backend)!;
     const versions = key.version === undefined ? backend.versions.map((v) => v.name) : [key.version];
-    return buildCluster({ name, backend, versions, certDir: settings.certDir, caller, diagnostics });
+    return buildCluster({ name, backend, versions, certDir: settings.certDir, caller });
   });
 }
 
@@ -196,14 +195,13 @@ export function buildSidecar(
   b: ResolvedBackend,
   outbound: Outbound,
   settings: EnvoySettings,
-  diagnostics: Diagnostic[],
 ): Json {
   const own = buildSidecarOwn(mesh, b, settings);
   return {
     ...own.head,
     static_resources: {
       listeners: [...own.listeners, ...outbound.listeners],
-      clusters: [...own.clusters, ...outboundClusters(mesh, outbound, settings, b.name, diagnostics)],
+      clusters: [...own.clusters, ...outboundClusters(mesh, outbound, settings, b.name)],
     },
   };
 }

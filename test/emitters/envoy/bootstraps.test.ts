@@ -57,7 +57,7 @@ describe.each(EXAMPLES)('example %s', (example) => {
       const whole = format === 'json' ? JSON_FORMAT : YAML_FORMAT;
       for (const b of mesh.backends)
         expect(texts[`sidecar-${b.name}.${format}`]).toBe(
-          whole.whole(buildSidecar(mesh, b, outbound, settings, [])),
+          whole.whole(buildSidecar(mesh, b, outbound, settings)),
         );
     },
   );

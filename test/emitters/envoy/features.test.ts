@@ -161,6 +161,19 @@ describe('routes (east-west, in the outbound listener)', () => {
     ]);
   });
 
+  it("adds no catch-all route: a request no mesh route accepts gets Envoy's own 404", () => {
+    const catchAll = (r: Boot) => r.match.prefix === '/' && !r.match.headers && !r.match.query_parameters;
+    expect(outboundRoutes(api, 'api').filter(catchAll)).toEqual([]);
+    const vhs = hcm(listener(gateway, 'public')).route_config.virtual_hosts;
+    const shop = vhs.find((v: Boot) => v.name === 'shop.example.com');
+    // "wild" has no match in the mesh, so it accepts every path: its own catch-all, kept last
+    expect(shop.routes.map((r: Boot) => [r.name, catchAll(r)])).toEqual([
+      ['shop', false],
+      ['wild', true],
+    ]);
+    for (const v of vhs) expect(v).not.toHaveProperty('retry_policy');
+  });
+
   it('splits 90/10 with weighted_clusters on the version clusters', () => {
     expect(canary()[0].route.weighted_clusters).toEqual({
       clusters: [

@@ -50,8 +50,8 @@ describe('settings', () => {
     ]);
   });
 
-  it('reports a version without endpoints that a route sends to (MG3003)', () => {
-    const mesh = meshFrom(`
+  const withoutEndpoints = (to: string) =>
+    meshFrom(`
 apiVersion: meshgen.io/v1alpha1
 kind: Mesh
 metadata: { name: empty }
@@ -63,12 +63,40 @@ spec:
   routes:
     - name: a
       parent: { backend: a }
-      to: [{ backend: a, version: v2 }]
+      to: [${to}]
+`);
+
+  it('reports a version without endpoints that a route sends to (MG3003), once, and writes nothing', () => {
+    const r = emitEnvoy(withoutEndpoints('{ backend: a, version: v2 }'), {});
+    const errors = r.diagnostics.filter((d) => d.code === 'MG3003');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ severity: 'error', pointer: '/spec/backends/0/versions/1' });
+    expect(errors[0]!.message).toMatch(/"a" version "v2" has no endpoints/);
+    expect(r.files).toEqual([]);
+  });
+
+  it('reports a version without endpoints even when no route names it (MG3003)', () => {
+    const r = emitEnvoy(withoutEndpoints('{ backend: a, version: v1 }'), {});
+    expect(r.diagnostics.filter((d) => d.code === 'MG3003').map((d) => d.pointer)).toEqual([
+      '/spec/backends/0/versions/1',
+    ]);
+    expect(r.files).toEqual([]);
+  });
+
+  it('writes the bootstraps when every version has endpoints', () => {
+    const mesh = meshFrom(`
+apiVersion: meshgen.io/v1alpha1
+kind: Mesh
+metadata: { name: full }
+spec:
+  backends:
+    - name: a
+      port: 80
+      versions: [{ name: v1, endpoints: ["127.0.0.1:1080"] }]
 `);
     const r = emitEnvoy(mesh, {});
-    const errors = r.diagnostics.filter((d) => d.code === 'MG3003');
-    expect(errors).toHaveLength(1); // once, though every sidecar holds the cluster
-    expect(errors[0]).toMatchObject({ severity: 'error', pointer: '/spec/backends/0/versions/1' });
+    expect(r.diagnostics.filter((d) => d.code === 'MG3003')).toEqual([]);
+    expect(r.files.map((f) => f.path)).toEqual(['hosts', 'sidecar-a.yaml']);
   });
 });
 

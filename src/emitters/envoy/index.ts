@@ -1,6 +1,6 @@
 import { diagnostic, hasErrors, type Diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
-import type { ResolvedMesh, ResolvedRoute } from '../../model/types.js';
+import type { ResolvedBackend, ResolvedMesh, ResolvedRoute } from '../../model/types.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity, OutputFile } from '../types.js';
 import { buildGateway } from './gateway.js';
 import { readSettings, type EnvoySettings } from './settings.js';
@@ -206,6 +206,32 @@ function portCollisions(mesh: ResolvedMesh, settings: EnvoySettings): Diagnostic
           ...t,
         }),
       );
+  }
+  // Each sidecar listens for the callers of every backend at <local address>:<port>, in the network
+  // of its own app, which listens on its endpoints' ports (the inbound side forwards to
+  // 127.0.0.1:<endpoint port>): the two must not share a port.
+  const byPort = new Map<number, ResolvedBackend[]>();
+  for (const c of mesh.backends) byPort.set(c.port, [...(byPort.get(c.port) ?? []), c]);
+  for (const b of mesh.backends) {
+    const ports = new Set<number>();
+    b.versions.forEach((v) =>
+      v.endpoints.forEach((e, ei) => {
+        if (ports.has(e.port)) return;
+        ports.add(e.port);
+        for (const c of byPort.get(e.port) ?? [])
+          out.push(
+            diagnostic(
+              'MG4003',
+              `backend "${b.name}" runs on port ${e.port} (its endpoints), where its sidecar listens for callers of backend "${c.name}" (${c.localAddress}:${c.port}): the sidecar would forward inbound requests to itself`,
+              {
+                pointer: `${v.pointer}/endpoints/${ei}`,
+                hint: `give backend "${c.name}" a port no app listens on (the port callers use, not the app's)`,
+                ...t,
+              },
+            ),
+          );
+      }),
+    );
   }
   for (const f of mesh.frontends)
     if (f.port === settings.adminPort && (f.address === '0.0.0.0' || f.address === '127.0.0.1'))

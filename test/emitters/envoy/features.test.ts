@@ -25,8 +25,8 @@ spec:
     - name: api
       port: 8080
       versions:
-        - { name: v1, endpoints: ["10.0.0.1:8080", "10.0.0.11:8080"] }
-        - { name: v2, endpoints: ["10.0.0.2:8080"] }
+        - { name: v1, endpoints: ["10.0.0.1:18080", "10.0.0.11:18080"] }
+        - { name: v2, endpoints: ["10.0.0.2:18080"] }
         - { name: v3, endpoints: ["api-v3.internal:8081"] }
       loadBalancer: ring-hash
       hashOn: { header: X-User }
@@ -36,7 +36,7 @@ spec:
     - name: grpc
       port: 9000
       protocol: grpc
-      versions: [{ name: v1, endpoints: ["10.0.1.1:9000"] }]
+      versions: [{ name: v1, endpoints: ["10.0.1.1:19000"] }]
       loadBalancer: random
     - name: lr
       port: 9000
@@ -51,8 +51,8 @@ spec:
       port: 5432
       protocol: tcp
       versions:
-        - { name: a, endpoints: ["10.0.3.1:5432"] }
-        - { name: b, endpoints: ["10.0.3.2:5432"] }
+        - { name: a, endpoints: ["10.0.3.1:25432"] }
+        - { name: b, endpoints: ["10.0.3.2:25432"] }
   frontends:
     - name: public
       port: 8443
@@ -303,8 +303,8 @@ describe('clusters', () => {
     expect(
       v1.load_assignment.endpoints[0].lb_endpoints.map((e: Boot) => e.endpoint.address.socket_address),
     ).toEqual([
-      { address: '10.0.0.1', port_value: 8080 },
-      { address: '10.0.0.11', port_value: 8080 },
+      { address: '10.0.0.1', port_value: 18080 },
+      { address: '10.0.0.11', port_value: 18080 },
     ]);
     expect(cluster(api, 'api|v3').type).toBe('STRICT_DNS');
     const all = cluster(api, 'api');
@@ -393,17 +393,17 @@ describe('the sidecar inbound side', () => {
     const l = listener(api, 'inbound');
     expect(l.address.socket_address).toEqual({ address: '0.0.0.0', port_value: 15006 });
     expect(l.listener_filters.map((f: Boot) => f.name)).toEqual(['envoy.filters.listener.original_dst']);
-    expect(chains(api).map((c: Boot) => c.filter_chain_match.destination_port)).toEqual([8080, 8081]);
+    expect(chains(api).map((c: Boot) => c.filter_chain_match.destination_port)).toEqual([18080, 8081]);
     expect(hcm(l).route_config.virtual_hosts[0].routes[0].route).toEqual({
-      cluster: 'inbound|8080',
+      cluster: 'inbound|18080',
       timeout: '0s',
     });
     expect(
-      cluster(api, 'inbound|8080').load_assignment.endpoints[0].lb_endpoints[0].endpoint.address
+      cluster(api, 'inbound|18080').load_assignment.endpoints[0].lb_endpoints[0].endpoint.address
         .socket_address,
     ).toEqual({
       address: '127.0.0.1',
-      port_value: 8080,
+      port_value: 18080,
     });
   });
 

@@ -50,6 +50,31 @@ describe('settings', () => {
     ]);
   });
 
+  it("reports an app port where its sidecar also listens for a backend's callers", () => {
+    const mesh = meshFrom(`
+apiVersion: meshgen.io/v1alpha1
+kind: Mesh
+metadata: { name: clash }
+spec:
+  backends:
+    - name: a
+      port: 8080
+      versions: [{ name: v1, endpoints: ["10.0.0.1:8080", "10.0.0.2:8080"] }]
+    - name: b
+      port: 9000
+      versions: [{ name: v1, endpoints: ["10.0.0.3:7000"] }, { name: v2, endpoints: ["10.0.0.4:8080"] }]
+`);
+    const r = emitEnvoy(mesh, {});
+    expect(r.files).toEqual([]);
+    expect(
+      r.diagnostics.map((d) => [d.code, d.pointer, d.message.match(/backend "\w+" runs on port \d+/)?.[0]]),
+    ).toEqual([
+      ['MG4003', '/spec/backends/0/versions/0/endpoints/0', 'backend "a" runs on port 8080'],
+      ['MG4003', '/spec/backends/1/versions/1/endpoints/0', 'backend "b" runs on port 8080'],
+    ]);
+    expect(r.diagnostics[1]!.message).toMatch(/callers of backend "a" \(127\.0\.0\.1:8080\)/);
+  });
+
   const withoutEndpoints = (to: string) =>
     meshFrom(`
 apiVersion: meshgen.io/v1alpha1

@@ -87,6 +87,14 @@ function meshDiagnostics(mesh: ResolvedMesh): Diagnostic[] {
           },
         ),
       );
+    if (r.mirror)
+      out.push(
+        diagnostic(
+          'MG3005',
+          `${subject(r)} mirror: Envoy sends the copies fire and forget (their responses are dropped) with "-shadow" appended to the Host header (RequestMirrorPolicy's default)`,
+          { pointer: `${r.pointer}/mirror`, ...t },
+        ),
+      );
     const ops = r.responseHeaders;
     if (ops.set.length + ops.add.length + ops.remove.length > 0)
       out.push(

@@ -243,6 +243,9 @@ describe('routes (east-west, in the outbound listener)', () => {
     expect(canary()[0].route.request_mirror_policies).toEqual([
       { cluster: 'api|v3', runtime_fraction: { default_value: { numerator: 10, denominator: 'HUNDRED' } } },
     ]);
+    const info = out.diagnostics.filter((d) => d.code === 'MG3005' && d.message.includes('mirror'));
+    expect(info.map((d) => d.pointer)).toEqual(['/spec/routes/0/mirror']);
+    expect(info[0]!.message).toMatch(/-shadow/);
   });
 
   it('rewrites the path prefix and the host', () => {

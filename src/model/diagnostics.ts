@@ -70,6 +70,7 @@ export const CODES = {
   MG3003: { severity: 'error', title: 'target needs endpoints' },
   MG3004: { severity: 'warning', title: 'route order differs in target' },
   MG3005: { severity: 'info', title: 'target default stated' },
+  MG3006: { severity: 'error', title: "target's listener takes an app's port" },
 
   MG4001: { severity: 'error', title: 'cannot read file' },
   MG4002: { severity: 'error', title: 'unknown target' },

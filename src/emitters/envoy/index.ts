@@ -217,29 +217,34 @@ function portCollisions(mesh: ResolvedMesh, settings: EnvoySettings): Diagnostic
   }
   // Each sidecar listens for the callers of every backend at <local address>:<port>, in the network
   // of its own app, which listens on its endpoints' ports (the inbound side forwards to
-  // 127.0.0.1:<endpoint port>): the two must not share a port.
+  // 127.0.0.1:<endpoint port>). On 127.0.0.1 the sidecar would forward to itself; on an address of
+  // its own in 127.0.0.0/8 it works only if the app listens on 127.0.0.1 alone (not 0.0.0.0).
   const byPort = new Map<number, ResolvedBackend[]>();
   for (const c of mesh.backends) byPort.set(c.port, [...(byPort.get(c.port) ?? []), c]);
   for (const b of mesh.backends) {
     const ports = new Set<number>();
-    b.versions.forEach((v) =>
+    for (const v of b.versions)
       v.endpoints.forEach((e, ei) => {
         if (ports.has(e.port)) return;
         ports.add(e.port);
-        for (const c of byPort.get(e.port) ?? [])
+        for (const c of byPort.get(e.port) ?? []) {
+          const self = c.localAddress === '127.0.0.1';
           out.push(
             diagnostic(
-              'MG4003',
-              `backend "${b.name}" runs on port ${e.port} (its endpoints), where its sidecar listens for callers of backend "${c.name}" (${c.localAddress}:${c.port}): the sidecar would forward inbound requests to itself`,
+              'MG3006',
+              self
+                ? `backend "${b.name}" runs on port ${e.port} (its endpoints), where its sidecar listens for callers of backend "${c.name}" (127.0.0.1:${c.port}): the sidecar would forward inbound requests to itself`
+                : `backend "${b.name}" runs on port ${e.port} (its endpoints), where its sidecar listens for callers of backend "${c.name}" (${c.localAddress}:${c.port}): its app must listen on 127.0.0.1:${e.port} only, not on every address`,
               {
                 pointer: `${v.pointer}/endpoints/${ei}`,
                 hint: `give backend "${c.name}" a port no app listens on (the port callers use, not the app's)`,
+                ...(self ? {} : { severity: 'warning' as const }),
                 ...t,
               },
             ),
           );
-      }),
-    );
+        }
+      });
   }
   for (const f of mesh.frontends)
     if (f.port === settings.adminPort && (f.address === '0.0.0.0' || f.address === '127.0.0.1'))

@@ -50,7 +50,7 @@ describe('settings', () => {
     ]);
   });
 
-  it("reports an app port where its sidecar also listens for a backend's callers", () => {
+  it("reports an app port where its sidecar also listens for a backend's callers (MG3006)", () => {
     const mesh = meshFrom(`
 apiVersion: meshgen.io/v1alpha1
 kind: Mesh
@@ -66,13 +66,37 @@ spec:
 `);
     const r = emitEnvoy(mesh, {});
     expect(r.files).toEqual([]);
-    expect(
-      r.diagnostics.map((d) => [d.code, d.pointer, d.message.match(/backend "\w+" runs on port \d+/)?.[0]]),
-    ).toEqual([
-      ['MG4003', '/spec/backends/0/versions/0/endpoints/0', 'backend "a" runs on port 8080'],
-      ['MG4003', '/spec/backends/1/versions/1/endpoints/0', 'backend "b" runs on port 8080'],
+    expect(r.diagnostics.map((d) => [d.code, d.severity, d.pointer])).toEqual([
+      ['MG3006', 'error', '/spec/backends/0/versions/0/endpoints/0'],
+      ['MG3006', 'error', '/spec/backends/1/versions/1/endpoints/0'],
     ]);
-    expect(r.diagnostics[1]!.message).toMatch(/callers of backend "a" \(127\.0\.0\.1:8080\)/);
+    expect(r.diagnostics[0]!.message).toMatch(/backend "a" runs on port 8080/);
+    expect(r.diagnostics[1]!.message).toMatch(
+      /backend "b" runs on port 8080 .* backend "a" \(127\.0\.0\.1:8080\)/,
+    );
+  });
+
+  it('warns, and writes the bootstraps, when the clashing listener has a loopback address of its own', () => {
+    // both on 8080, as Kubernetes meshes often are: each gets its own 127.x address
+    const mesh = meshFrom(`
+apiVersion: meshgen.io/v1alpha1
+kind: Mesh
+metadata: { name: shared }
+spec:
+  backends:
+    - { name: a, port: 8080, versions: [{ name: v1, endpoints: ["10.0.0.1:8080"] }] }
+    - { name: b, port: 8080, versions: [{ name: v1, endpoints: ["10.0.0.2:8080"] }] }
+`);
+    const r = emitEnvoy(mesh, {});
+    const found = r.diagnostics.filter((d) => d.code === 'MG3006');
+    expect(found.map((d) => [d.severity, d.pointer])).toEqual([
+      ['warning', '/spec/backends/0/versions/0/endpoints/0'],
+      ['warning', '/spec/backends/0/versions/0/endpoints/0'],
+      ['warning', '/spec/backends/1/versions/0/endpoints/0'],
+      ['warning', '/spec/backends/1/versions/0/endpoints/0'],
+    ]);
+    expect(found[0]!.message).toMatch(/must listen on 127\.0\.0\.1:8080 only/);
+    expect(r.files.map((f) => f.path)).toEqual(['hosts', 'sidecar-a.yaml', 'sidecar-b.yaml']);
   });
 
   const withoutEndpoints = (to: string) =>

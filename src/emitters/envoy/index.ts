@@ -1,0 +1,319 @@
+import { diagnostic, hasErrors, type Diagnostic } from '../../model/diagnostics.js';
+import type { Feature } from '../../model/features.js';
+import type { ResolvedBackend, ResolvedMesh, ResolvedRoute } from '../../model/types.js';
+import type { EmitOptions, EmitResult, Emitter, Fidelity, OutputFile } from '../types.js';
+import { buildGateway } from './gateway.js';
+import { readSettings, type EnvoySettings } from './settings.js';
+import { buildOutbound, buildSidecarOwn, outboundClusters } from './sidecar.js';
+import { JSON_FORMAT, YAML_FORMAT } from './text.js';
+
+const FIDELITY: Readonly<Record<Feature, Fidelity>> = {
+  split: 'exact',
+  'header-match': 'exact',
+  'query-match': 'exact',
+  'method-match': 'exact',
+  'regex-path': 'exact',
+  timeout: 'exact',
+  retries: 'exact',
+  'per-try-timeout': 'exact',
+  'fault-delay': 'exact',
+  'fault-abort': 'exact',
+  mirror: 'exact',
+  'rewrite-path': 'exact',
+  'rewrite-host': 'exact',
+  'request-headers': 'exact',
+  // Envoy's router also applies them to its own 503 and 504 replies for the route
+  'response-headers': 'approximate',
+  'load-balancer': 'exact',
+  'ring-hash': 'exact',
+  'health-check': 'exact',
+  'circuit-breaker': 'exact',
+  'outlier-detection': 'exact',
+  mtls: 'exact',
+  access: 'exact',
+  'access-l7': 'exact',
+  'https-frontend': 'exact',
+  'client-certificates': 'exact',
+  tcp: 'exact',
+  'tls-passthrough': 'exact',
+};
+
+const subject = (r: ResolvedRoute) =>
+  r.implicit ? `backend "${r.parent.name}" (its implicit route)` : `route "${r.name}"`;
+
+/** What Envoy does differently or by default, said once per route or backend (not per bootstrap). */
+function meshDiagnostics(mesh: ResolvedMesh): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const t = { target: 'envoy' };
+  for (const r of mesh.routes) {
+    if (r.protocol === 'tcp') {
+      if (r.timeoutMs === undefined)
+        out.push(
+          diagnostic(
+            'MG3005',
+            `${subject(r)}: no total limit on a connection; Envoy's tcp_proxy closes connections idle for 1h (its default idle_timeout)`,
+            {
+              pointer: r.pointer,
+              ...t,
+            },
+          ),
+        );
+      continue;
+    }
+    if (r.timeoutMs === undefined)
+      out.push(
+        diagnostic(
+          'MG3005',
+          `${subject(r)} has no timeout: Envoy's default route timeout of 15s bounds each request`,
+          {
+            pointer: r.pointer,
+            hint: 'set timeout on the route to choose the limit',
+            ...t,
+          },
+        ),
+      );
+    if (
+      r.retries &&
+      r.to.some((d) => mesh.backendsByName.get(d.backend)?.circuitBreaker?.maxRetries === undefined)
+    )
+      out.push(
+        diagnostic(
+          'MG3005',
+          `${subject(r)} retries: Envoy allows at most 3 retries in flight at once per cluster by default (circuit breaker max_retries)`,
+          {
+            pointer: `${r.pointer}/retries`,
+            hint: 'set circuitBreaker.maxRetries on the backend to change it',
+            ...t,
+          },
+        ),
+      );
+    if (r.mirror)
+      out.push(
+        diagnostic(
+          'MG3005',
+          `${subject(r)} mirror: Envoy sends the copies fire and forget (their responses are dropped) with "-shadow" appended to the Host header (RequestMirrorPolicy's default)`,
+          { pointer: `${r.pointer}/mirror`, ...t },
+        ),
+      );
+    const ops = r.responseHeaders;
+    if (ops.set.length + ops.add.length + ops.remove.length > 0)
+      out.push(
+        diagnostic(
+          'MG3002',
+          `${subject(r)} response headers: Envoy also applies them to the 503 and 504 it answers itself for the route (no healthy endpoint, timeout)`,
+          {
+            pointer: `${r.pointer}/headers/response`,
+            ...t,
+          },
+        ),
+      );
+    const hostOps = [
+      ...r.requestHeaders.add.map(([k]) => k),
+      ...r.requestHeaders.remove,
+      ...r.responseHeaders.set.map(([k]) => k),
+      ...r.responseHeaders.add.map(([k]) => k),
+      ...r.responseHeaders.remove,
+    ].filter((k) => k.toLowerCase() === 'host');
+    const hostSet = r.requestHeaders.set.some(([k]) => k.toLowerCase() === 'host');
+    if (hostOps.length || (hostSet && r.rewrite?.host !== undefined))
+      out.push(
+        diagnostic(
+          'MG3002',
+          `${subject(r)} headers: Envoy does not let header operations change Host; only rewrite.host (or request set host) is kept`,
+          {
+            pointer: `${r.pointer}/headers`,
+            hint: 'use rewrite.host to replace the Host header',
+            ...t,
+          },
+        ),
+      );
+  }
+  for (const b of mesh.backends) {
+    if (b.healthCheck && b.protocol === 'tcp')
+      out.push(
+        diagnostic(
+          'MG3002',
+          `backend "${b.name}" is TCP: Envoy checks its health by connecting, without the path ${b.healthCheck.path}`,
+          {
+            pointer: `${b.pointer}/healthCheck`,
+            ...t,
+          },
+        ),
+      );
+    if (b.healthCheck && b.protocol !== 'tcp' && b.access.mode !== 'allow-all')
+      out.push(
+        diagnostic(
+          'MG3002',
+          `backend "${b.name}": its sidecar lets GET ${b.healthCheck.path} through from any caller, so that callers' active health checks pass its access rules`,
+          {
+            pointer: `${b.pointer}/healthCheck`,
+            ...t,
+          },
+        ),
+      );
+    if (b.protocol === 'tcp' && b.access.mode === 'rules')
+      b.access.rules.forEach((a) => {
+        if (a.paths || a.methods)
+          out.push(
+            diagnostic(
+              'MG3002',
+              `backend "${b.name}" is TCP: an access entry with paths or methods cannot be checked on a connection and allows nothing`,
+              {
+                pointer: a.pointer,
+                ...t,
+              },
+            ),
+          );
+      });
+  }
+  return out;
+}
+
+/**
+ * Envoy needs addresses for every cluster, and a sidecar's inbound listener the ports its app
+ * listens on: a version without endpoints is an error for this target, whether or not a route names
+ * it (the spec: "A version without endpoints is an error for a proxy target").
+ */
+function missingEndpoints(mesh: ResolvedMesh): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const b of mesh.backends)
+    for (const v of b.versions)
+      if (v.endpoints.length === 0)
+        out.push(
+          diagnostic(
+            'MG3003',
+            `backend "${b.name}" version "${v.name}" has no endpoints: the envoy target needs the address of each instance for its clusters and its sidecar`,
+            {
+              pointer: v.pointer,
+              target: 'envoy',
+              hint: `list endpoints ("ip:port" or "host:port") under version "${v.name}"`,
+            },
+          ),
+        );
+  return out;
+}
+
+/** The inbound and admin listeners share each sidecar's network with the backends' local listeners. */
+function portCollisions(mesh: ResolvedMesh, settings: EnvoySettings): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  const t = { target: 'envoy' };
+  for (const b of mesh.backends) {
+    if (b.port === settings.inboundPort)
+      out.push(
+        diagnostic('MG4003', `backend "${b.name}" listens on ${b.port}, the sidecars' inbound port`, {
+          pointer: `${b.pointer}/port`,
+          hint: 'choose another one with --set inboundPort=N',
+          ...t,
+        }),
+      );
+    if (b.port === settings.adminPort && b.localAddress === '127.0.0.1')
+      out.push(
+        diagnostic('MG4003', `backend "${b.name}" listens on 127.0.0.1:${b.port}, the admin address`, {
+          pointer: `${b.pointer}/port`,
+          hint: 'choose another one with --set adminPort=N',
+          ...t,
+        }),
+      );
+  }
+  // Each sidecar listens for the callers of every backend at <local address>:<port>, in the network
+  // of its own app, which listens on its endpoints' ports (the inbound side forwards to
+  // 127.0.0.1:<endpoint port>). On 127.0.0.1 the sidecar would forward to itself; on an address of
+  // its own in 127.0.0.0/8 it works only if the app listens on 127.0.0.1 alone (not 0.0.0.0).
+  const byPort = new Map<number, ResolvedBackend[]>();
+  for (const c of mesh.backends) byPort.set(c.port, [...(byPort.get(c.port) ?? []), c]);
+  for (const b of mesh.backends) {
+    const ports = new Set<number>();
+    for (const v of b.versions)
+      v.endpoints.forEach((e, ei) => {
+        if (ports.has(e.port)) return;
+        ports.add(e.port);
+        for (const c of byPort.get(e.port) ?? []) {
+          const self = c.localAddress === '127.0.0.1';
+          out.push(
+            diagnostic(
+              'MG3007',
+              self
+                ? `backend "${b.name}" runs on port ${e.port} (its endpoints), where its sidecar listens for callers of backend "${c.name}" (127.0.0.1:${c.port}): the sidecar would forward inbound requests to itself`
+                : `backend "${b.name}" runs on port ${e.port} (its endpoints), where its sidecar listens for callers of backend "${c.name}" (${c.localAddress}:${c.port}): its app must listen on 127.0.0.1:${e.port} only, not on every address`,
+              {
+                pointer: `${v.pointer}/endpoints/${ei}`,
+                hint: `give backend "${c.name}" a port no app listens on (the port callers use, not the app's)`,
+                ...(self ? {} : { severity: 'warning' as const }),
+                ...t,
+              },
+            ),
+          );
+        }
+      });
+  }
+  for (const f of mesh.frontends)
+    if (f.port === settings.adminPort && (f.address === '0.0.0.0' || f.address === '127.0.0.1'))
+      out.push(
+        diagnostic(
+          'MG4003',
+          `frontend "${f.name}" listens on ${f.address}:${f.port}, the gateway's admin address`,
+          { pointer: `${f.pointer}/port`, hint: 'choose another one with --set adminPort=N', ...t },
+        ),
+      );
+  return out;
+}
+
+/** Stands for the sidecar's workload in the outbound clusters' certificate file names (a DNS label never contains "_"). */
+const WORKLOAD = '__meshgen_workload__';
+
+/** Lines `<local address> <backend> <backend>.<namespace>`, for /etc/hosts on the callers' side. */
+function hostsFile(mesh: ResolvedMesh): string {
+  return mesh.backends.map((b) => `${b.localAddress} ${b.name} ${b.name}.${b.namespace}\n`).join('');
+}
+
+function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return diagnostics.filter((d) => {
+    const key = `${d.code}\0${d.pointer ?? ''}\0${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+
+export function emitEnvoy(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
+  const diagnostics: Diagnostic[] = [];
+  const settings = readSettings(options, diagnostics);
+  diagnostics.push(...portCollisions(mesh, settings), ...missingEndpoints(mesh));
+  if (hasErrors(diagnostics)) return { files: [], diagnostics };
+  diagnostics.push(...meshDiagnostics(mesh));
+  const ext = settings.format === 'json' ? 'json' : 'yaml';
+  const format = settings.format === 'json' ? JSON_FORMAT : YAML_FORMAT;
+  const files: OutputFile[] = [];
+  if (mesh.frontends.length)
+    files.push({
+      path: `gateway.${ext}`,
+      contents: format.whole(buildGateway(mesh, settings, diagnostics)),
+    });
+  if (mesh.backends.length) {
+    const outbound = buildOutbound(mesh, diagnostics);
+    // the shared outbound part, serialized once with a placeholder for the workload's certificate
+    const listenersText = format.items(outbound.listeners);
+    const clustersText = format.items(outboundClusters(mesh, outbound, settings, WORKLOAD));
+    for (const b of mesh.backends) {
+      const own = buildSidecarOwn(mesh, b, settings);
+      const contents = format.assemble(
+        own.head,
+        [format.items(own.listeners), listenersText],
+        [format.items(own.clusters), clustersText.replaceAll(WORKLOAD, b.name)],
+      );
+      files.push({ path: `sidecar-${b.name}.${ext}`, contents });
+    }
+    files.push({ path: 'hosts', contents: hostsFile(mesh) });
+  }
+  files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return { files, diagnostics: dedupe(diagnostics) };
+}
+
+/** Envoy v3 static bootstraps: a gateway for the frontends and a sidecar per backend. */
+export const envoy: Emitter = {
+  target: 'envoy',
+  summary: 'Envoy v3 static bootstraps (YAML or JSON): a gateway for the frontends, a sidecar per backend',
+  fidelity: FIDELITY,
+  emit: emitEnvoy,
+};

@@ -1,0 +1,63 @@
+import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
+import type { EmitOptions } from '../types.js';
+
+/** What `--set` and `--output-format` choose for the Envoy target. */
+export interface EnvoySettings {
+  readonly format: 'yaml' | 'json';
+  /** Folder of the mesh CA (`ca.crt`) and each workload's `<name>.crt` / `<name>.key`. */
+  readonly certDir: string;
+  /** The admin listener's port on 127.0.0.1. */
+  readonly adminPort: number;
+  /** The sidecar's inbound listener port (where interception redirects callers' connections). */
+  readonly inboundPort: number;
+}
+
+export const DEFAULTS: EnvoySettings = {
+  format: 'yaml',
+  certDir: '/etc/meshgen/certs',
+  adminPort: 15000,
+  inboundPort: 15006,
+};
+
+/** Reads the options; a bad value is an error diagnostic and the default is kept. */
+export function readSettings(options: EmitOptions, diagnostics: Diagnostic[]): EnvoySettings {
+  const s = options.settings ?? {};
+  let format = DEFAULTS.format;
+  if (options.format !== undefined) {
+    if (options.format === 'yaml' || options.format === 'json') format = options.format;
+    else
+      diagnostics.push(
+        diagnostic('MG4003', `the envoy target writes yaml or json, not "${options.format}"`, {
+          hint: 'use --output-format yaml or --output-format json',
+        }),
+      );
+  }
+  const port = (key: 'adminPort' | 'inboundPort'): number => {
+    const raw = s[key];
+    if (raw === undefined) return DEFAULTS[key];
+    const n = Number(raw);
+    if (/^\d+$/.test(raw) && n >= 1 && n <= 65535) return n;
+    diagnostics.push(
+      diagnostic('MG4003', `envoy setting ${key}=${raw} is not a port (1-65535)`, {
+        hint: `--set ${key}=${DEFAULTS[key]}`,
+      }),
+    );
+    return DEFAULTS[key];
+  };
+  let certDir = s['certDir'] ?? DEFAULTS.certDir;
+  if (certDir === '') {
+    diagnostics.push(
+      diagnostic('MG4003', 'envoy setting certDir is empty', { hint: `--set certDir=${DEFAULTS.certDir}` }),
+    );
+    certDir = DEFAULTS.certDir;
+  }
+  const adminPort = port('adminPort');
+  const inboundPort = port('inboundPort');
+  if (adminPort === inboundPort)
+    diagnostics.push(
+      diagnostic('MG4003', `envoy settings adminPort and inboundPort are both ${adminPort}`, {
+        hint: 'give them different ports',
+      }),
+    );
+  return { format, certDir: certDir.replace(/\/+$/, '') || '/', adminPort, inboundPort };
+}

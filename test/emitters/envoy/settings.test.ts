@@ -1,0 +1,189 @@
+import { describe, expect, it } from 'vitest';
+import { emitEnvoy } from '../../../src/emitters/envoy/index.js';
+import { exampleMesh, meshFrom } from '../../support/meshes.js';
+import { cluster, listener, renderEnvoy } from './helpers.js';
+
+describe('settings', () => {
+  it('writes YAML by default and JSON with --output-format json', () => {
+    const mesh = exampleMesh('hello');
+    expect(renderEnvoy(mesh).texts['gateway.yaml']).toMatch(/^node:\n/);
+    const json = renderEnvoy(mesh, { format: 'json' }).texts['gateway.json']!;
+    expect(JSON.parse(json).node.id).toBe('hello-gateway');
+  });
+
+  it('rejects another output format with a diagnostic and writes nothing', () => {
+    const r = emitEnvoy(exampleMesh('hello'), { format: 'toml' });
+    expect(r.files).toEqual([]);
+    expect(r.diagnostics.map((d) => [d.code, d.severity])).toEqual([['MG4003', 'error']]);
+  });
+
+  it('takes certDir, adminPort and inboundPort from --set', () => {
+    const { boots } = renderEnvoy(exampleMesh('shop'), {
+      settings: { certDir: '/run/certs/', adminPort: '9901', inboundPort: '16006' },
+    });
+    const web = boots['sidecar-web.yaml'];
+    expect(web.admin.address.socket_address).toEqual({ address: '127.0.0.1', port_value: 9901 });
+    expect(listener(web, 'inbound').address.socket_address.port_value).toBe(16006);
+    const ctx = cluster(web, 'catalog|v1').transport_socket.typed_config.common_tls_context;
+    expect(ctx.tls_certificates[0].private_key.filename).toBe('/run/certs/web.key');
+    expect(ctx.validation_context.trusted_ca.filename).toBe('/run/certs/ca.crt');
+  });
+
+  it.each([
+    [{ adminPort: '0' }, /adminPort=0 is not a port/],
+    [{ inboundPort: 'x' }, /inboundPort=x is not a port/],
+    [{ adminPort: '15006' }, /both 15006/],
+    [{ certDir: '' }, /certDir is empty/],
+  ])('reports a bad setting %o', (settings, message) => {
+    const r = emitEnvoy(exampleMesh('hello'), { settings });
+    expect(r.files).toEqual([]);
+    expect(r.diagnostics[0]?.code).toBe('MG4003');
+    expect(r.diagnostics[0]?.message).toMatch(message);
+  });
+
+  it('reports a backend port that collides with the inbound or admin port', () => {
+    const r = emitEnvoy(exampleMesh('hello'), { settings: { inboundPort: '8080', adminPort: '8000' } });
+    expect(r.files).toEqual([]);
+    expect(r.diagnostics.map((d) => [d.code, d.pointer])).toEqual([
+      ['MG4003', '/spec/backends/0/port'],
+      ['MG4003', '/spec/frontends/0/port'],
+    ]);
+  });
+
+  it("reports an app port where its sidecar also listens for a backend's callers (MG3007)", () => {
+    const mesh = meshFrom(`
+apiVersion: meshgen.io/v1alpha1
+kind: Mesh
+metadata: { name: clash }
+spec:
+  backends:
+    - name: a
+      port: 8080
+      versions: [{ name: v1, endpoints: ["10.0.0.1:8080", "10.0.0.2:8080"] }]
+    - name: b
+      port: 9000
+      versions: [{ name: v1, endpoints: ["10.0.0.3:7000"] }, { name: v2, endpoints: ["10.0.0.4:8080"] }]
+`);
+    const r = emitEnvoy(mesh, {});
+    expect(r.files).toEqual([]);
+    expect(r.diagnostics.map((d) => [d.code, d.severity, d.pointer])).toEqual([
+      ['MG3007', 'error', '/spec/backends/0/versions/0/endpoints/0'],
+      ['MG3007', 'error', '/spec/backends/1/versions/1/endpoints/0'],
+    ]);
+    expect(r.diagnostics[0]!.message).toMatch(/backend "a" runs on port 8080/);
+    expect(r.diagnostics[1]!.message).toMatch(
+      /backend "b" runs on port 8080 .* backend "a" \(127\.0\.0\.1:8080\)/,
+    );
+  });
+
+  it('warns, and writes the bootstraps, when the clashing listener has a loopback address of its own', () => {
+    // both on 8080, as Kubernetes meshes often are: each gets its own 127.x address
+    const mesh = meshFrom(`
+apiVersion: meshgen.io/v1alpha1
+kind: Mesh
+metadata: { name: shared }
+spec:
+  backends:
+    - { name: a, port: 8080, versions: [{ name: v1, endpoints: ["10.0.0.1:8080"] }] }
+    - { name: b, port: 8080, versions: [{ name: v1, endpoints: ["10.0.0.2:8080"] }] }
+`);
+    const r = emitEnvoy(mesh, {});
+    const found = r.diagnostics.filter((d) => d.code === 'MG3007');
+    expect(found.map((d) => [d.severity, d.pointer])).toEqual([
+      ['warning', '/spec/backends/0/versions/0/endpoints/0'],
+      ['warning', '/spec/backends/0/versions/0/endpoints/0'],
+      ['warning', '/spec/backends/1/versions/0/endpoints/0'],
+      ['warning', '/spec/backends/1/versions/0/endpoints/0'],
+    ]);
+    expect(found[0]!.message).toMatch(/must listen on 127\.0\.0\.1:8080 only/);
+    expect(r.files.map((f) => f.path)).toEqual(['hosts', 'sidecar-a.yaml', 'sidecar-b.yaml']);
+  });
+
+  const withoutEndpoints = (to: string) =>
+    meshFrom(`
+apiVersion: meshgen.io/v1alpha1
+kind: Mesh
+metadata: { name: empty }
+spec:
+  backends:
+    - name: a
+      port: 80
+      versions: [{ name: v1, endpoints: ["127.0.0.1:1080"] }, { name: v2 }]
+  routes:
+    - name: a
+      parent: { backend: a }
+      to: [${to}]
+`);
+
+  it('reports a version without endpoints that a route sends to (MG3003), once, and writes nothing', () => {
+    const r = emitEnvoy(withoutEndpoints('{ backend: a, version: v2 }'), {});
+    const errors = r.diagnostics.filter((d) => d.code === 'MG3003');
+    expect(errors).toHaveLength(1);
+    expect(errors[0]).toMatchObject({ severity: 'error', pointer: '/spec/backends/0/versions/1' });
+    expect(errors[0]!.message).toMatch(/"a" version "v2" has no endpoints/);
+    expect(r.files).toEqual([]);
+  });
+
+  it('reports a version without endpoints even when no route names it (MG3003)', () => {
+    const r = emitEnvoy(withoutEndpoints('{ backend: a, version: v1 }'), {});
+    expect(r.diagnostics.filter((d) => d.code === 'MG3003').map((d) => d.pointer)).toEqual([
+      '/spec/backends/0/versions/1',
+    ]);
+    expect(r.files).toEqual([]);
+  });
+
+  it('writes the bootstraps when every version has endpoints', () => {
+    const mesh = meshFrom(`
+apiVersion: meshgen.io/v1alpha1
+kind: Mesh
+metadata: { name: full }
+spec:
+  backends:
+    - name: a
+      port: 80
+      versions: [{ name: v1, endpoints: ["127.0.0.1:1080"] }]
+`);
+    const r = emitEnvoy(mesh, {});
+    expect(r.diagnostics.filter((d) => d.code === 'MG3003')).toEqual([]);
+    expect(r.files.map((f) => f.path)).toEqual(['hosts', 'sidecar-a.yaml']);
+  });
+});
+
+describe('rendering time', () => {
+  /** A mesh of n backends with a route each. */
+  const big = (n: number) =>
+    meshFrom(
+      [
+        'apiVersion: meshgen.io/v1alpha1',
+        'kind: Mesh',
+        'metadata: { name: big }',
+        'spec:',
+        '  backends:',
+        ...Array.from(
+          { length: n },
+          (_, i) =>
+            `    - { name: b${i}, port: ${10000 + i}, versions: [{ name: v1, endpoints: ["10.1.${i >> 8}.${i & 255}:80"] }, { name: v2, endpoints: ["10.2.${i >> 8}.${i & 255}:80"] }] }`,
+        ),
+        '  routes:',
+        ...Array.from(
+          { length: n },
+          (_, i) =>
+            `    - { name: r${i}, parent: { backend: b${i} }, timeout: 1s, to: [{ backend: b${i}, version: v1, weight: 90 }, { backend: b${i}, version: v2, weight: 10 }] }`,
+        ),
+      ].join('\n'),
+    );
+
+  it('grows linearly with the size of the output (every sidecar holds every backend)', () => {
+    const perByte = (n: number) => {
+      const mesh = big(n);
+      emitEnvoy(mesh, {}); // warm up
+      const t0 = performance.now();
+      const r = emitEnvoy(mesh, {});
+      const ms = performance.now() - t0;
+      return ms / r.files.reduce((s, f) => s + f.contents.length, 0);
+    };
+    const small = perByte(40);
+    const large = perByte(160); // 16x the output
+    expect(large / small).toBeLessThan(3);
+  });
+});

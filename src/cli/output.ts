@@ -1,6 +1,17 @@
 import fs from 'node:fs/promises';
 import path from 'node:path';
 
+/** How many files are written or renamed at once: enough to keep the disk busy on large outputs. */
+const PARALLEL = 64;
+
+async function eachLimited<T>(items: readonly T[], fn: (item: T) => Promise<void>): Promise<void> {
+  let next = 0;
+  const worker = async () => {
+    while (next < items.length) await fn(items[next++]!);
+  };
+  await Promise.all(Array.from({ length: Math.min(PARALLEL, items.length) }, worker));
+}
+
 /**
  * Writes files under a folder as one step: every file is first written to a temporary file beside
  * its destination; then each replaces its destination by a rename, the previous file kept aside
@@ -13,39 +24,53 @@ export async function writeFilesAtomically(
 ): Promise<string[]> {
   const root = path.resolve(dir);
   const suffix = `.meshgen-${process.pid}`;
-  const staged: { tmp: string; final: string }[] = [];
-  const done: { final: string; backup?: string }[] = [];
+  const targets = files.map((f) => {
+    const final = path.resolve(root, f.path);
+    if (!final.startsWith(root + path.sep)) throw new Error(`refusing to write outside ${dir}: ${f.path}`);
+    return {
+      final,
+      tmp: `${final}${suffix}.tmp`,
+      backup: `${final}${suffix}.old`,
+      contents: f.contents,
+      existed: false,
+    };
+  });
+  // one look at each folder: which destinations exist already (to keep aside), and none may be a folder
+  const folders = [...new Set(targets.map((t) => path.dirname(t.final)))];
+  const present = new Map<string, boolean>(); // path -> is a directory
+  for (const folder of folders) {
+    await fs.mkdir(folder, { recursive: true });
+    for (const e of await fs.readdir(folder, { withFileTypes: true }))
+      present.set(path.join(folder, e.name), e.isDirectory());
+  }
+  for (const t of targets) {
+    if (present.get(t.final) === true)
+      throw new Error(`cannot write ${path.relative(root, t.final)}: a folder of that name exists`);
+    t.existed = present.has(t.final);
+  }
+  const staged: typeof targets = [];
+  const done: typeof targets = [];
   try {
-    for (const f of files) {
-      const final = path.resolve(root, f.path);
-      if (!final.startsWith(root + path.sep)) throw new Error(`refusing to write outside ${dir}: ${f.path}`);
-      await fs.mkdir(path.dirname(final), { recursive: true });
-      const existing = await fs.stat(final).catch(() => undefined);
-      if (existing?.isDirectory()) throw new Error(`cannot write ${f.path}: a folder of that name exists`);
-      const tmp = `${final}${suffix}.tmp`;
-      await fs.writeFile(tmp, f.contents);
-      staged.push({ tmp, final });
-    }
-    for (const s of staged) {
-      const backup = `${s.final}${suffix}.old`;
-      const existed = await fs.rename(s.final, backup).then(
-        () => true,
-        (e: NodeJS.ErrnoException) => {
-          if (e.code === 'ENOENT') return false;
-          throw e;
-        },
-      );
-      done.push({ final: s.final, backup: existed ? backup : undefined });
-      await fs.rename(s.tmp, s.final);
-    }
+    await eachLimited(targets, async (t) => {
+      await fs.writeFile(t.tmp, t.contents);
+      staged.push(t);
+    });
+    await eachLimited(targets, async (t) => {
+      if (t.existed) await fs.rename(t.final, t.backup);
+      done.push(t);
+      await fs.rename(t.tmp, t.final);
+    });
   } catch (e) {
-    for (const d of done.reverse()) {
-      if (d.backup) await fs.rename(d.backup, d.final).catch(() => undefined);
-      else await fs.rm(d.final, { force: true }).catch(() => undefined);
-    }
-    await Promise.all(staged.map((s) => fs.rm(s.tmp, { force: true })));
+    await eachLimited(done, async (t) => {
+      if (t.existed) await fs.rename(t.backup, t.final).catch(() => undefined);
+      else await fs.rm(t.final, { force: true }).catch(() => undefined);
+    });
+    await eachLimited(staged, (t) => fs.rm(t.tmp, { force: true }));
     throw e;
   }
-  await Promise.all(done.map((d) => d.backup && fs.rm(d.backup, { force: true }).catch(() => undefined)));
-  return staged.map((s) => s.final);
+  await eachLimited(
+    targets.filter((t) => t.existed),
+    (t) => fs.rm(t.backup, { force: true }).catch(() => undefined),
+  );
+  return targets.map((t) => t.final);
 }

@@ -19,6 +19,9 @@ interface PosNode {
   children: PosNode[];
 }
 
+/** After this many scans, `locate` parses the file once with positions and walks that instead. */
+const SCANS_BEFORE_PARSE = 16;
+
 /**
  * The text of a mesh file and a lazy map from JSON pointers to source ranges.
  *
@@ -29,6 +32,7 @@ interface PosNode {
  */
 export class SourceFile {
   private root: PosNode | null | undefined;
+  private scans = 0;
   private lineStarts: number[] | undefined;
 
   constructor(
@@ -38,6 +42,8 @@ export class SourceFile {
 
   /** Where the node named by `pointer` is; `key: true` points at the mapping key instead of its value. */
   locate(pointer: string, { key = false } = {}): SourceRange | undefined {
+    // the scan reads the text from the top for each pointer: for many of them, one parse is cheaper
+    if (this.root !== undefined || ++this.scans > SCANS_BEFORE_PARSE) return this.locateByParse(pointer, { key });
     const quick = fastLocate(this.text, splitPointer(pointer));
     if (quick) {
       if (key && quick.keyStart !== undefined) return this.rangeOf(quick.keyStart, quick.keyEnd!);

@@ -42,3 +42,13 @@ describe('SourceFile.locate', () => {
     expect(src.lineText(2)).toBe('apiVersion: meshgen.io/v1alpha1');
   });
 });
+
+describe('SourceFile.locate on many pointers', () => {
+  it('gives the same positions after switching from scans to one parse', () => {
+    const lines = ['items:'];
+    for (let i = 0; i < 40; i++) lines.push(`  - { name: n${i}, weight: ${i} }`);
+    const text = lines.join('\n') + '\n';
+    const src = new SourceFile('m.yaml', text);
+    for (let i = 0; i < 40; i++) expect(src.locate(`/items/${i}/weight`)).toMatchObject({ line: i + 2, column: 24 + String(i).length });
+  });
+});

@@ -1,7 +1,8 @@
+import { haproxy } from './haproxy/index.js';
 import type { Emitter } from './types.js';
 
 /** The registry: the CLI, the library, the fidelity matrix and the tests all read this one list. */
-export const emitters: readonly Emitter[] = [];
+export const emitters: readonly Emitter[] = [haproxy];
 
 export function findEmitter(target: string): Emitter | undefined {
   return emitters.find((e) => e.target === target);

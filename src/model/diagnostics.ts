@@ -73,6 +73,7 @@ export const CODES = {
 
   MG4001: { severity: 'error', title: 'cannot read file' },
   MG4002: { severity: 'error', title: 'unknown target' },
+  MG4003: { severity: 'error', title: 'invalid target setting' },
 } as const satisfies Record<DiagnosticCode, { severity: Severity; title: string }>;
 
 export type KnownCode = keyof typeof CODES;

@@ -130,8 +130,9 @@ function selectRoutes(
     }
     if (routes.some((r) => r.to.length > 1))
       rules.push('tcp-request content set-var(sess.mg_pick) rand(100)');
+    // A connection no use_backend takes is closed: there is no default_backend.
+    if (!uses.length) rules.push('tcp-request connection reject');
     rules.push(...uses.map((u) => u.replace(/ if$/, '')));
-    if (!uses.length || uses.every((u) => / if /.test(u))) rules.push('tcp-request content reject');
     return rules;
   }
   const uses: string[] = [];

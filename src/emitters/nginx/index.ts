@@ -15,7 +15,7 @@ import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { Conditions, hostRegex, matchFlags, routeMap } from './conditions.js';
 import { httpRoute, locationName, TARGET, type RouteContext } from './route.js';
 import { streamServer } from './stream.js';
-import { emptyBlock, type ConfigView, type ServerView } from './view.js';
+import { emptyBlock, terminate, type ConfigView, type ServerView } from './view.js';
 
 const template = loadTemplate<ConfigView>(import.meta.url, 'nginx.conf', ['block']);
 
@@ -66,7 +66,13 @@ function httpServer(
   conditions: Conditions,
   ctx: RouteContext,
 ): ServerView {
-  const directives = [...listen.map((l) => `listen ${l}`), 'server_name _', ...extra];
+  // recursive: a route's location (reached through error_page) can hand nginx's own 502 to @mg_503.
+  const directives = [
+    ...listen.map((l) => `listen ${l}`),
+    'server_name _',
+    'recursive_error_pages on',
+    ...extra,
+  ];
   if (denyAll)
     return { comment, directives, locations: [{ match: '/', directives: ['return 403 "denied\\n"'] }] };
   const terms: { flags: string[]; value: string }[] = [];
@@ -94,6 +100,7 @@ function httpServer(
       // Not location precedence: one location, and the route map decides in the order written.
       { match: '/', directives: [`error_page 418 = ${variable}`, 'return 418'] },
       { match: '@mg_404', directives: ['return 404 "no route\\n"'] },
+      { match: '@mg_503', directives: ['return 503 "no healthy upstream\\n"'] },
       ...locations,
     ],
   };
@@ -184,7 +191,14 @@ export const nginx: Emitter = {
     return {
       files: [
         { path: 'hosts', contents: hostsFile(mesh) },
-        { path: 'nginx.conf', contents: template(view) },
+        {
+          path: 'nginx.conf',
+          contents: template({
+            ...view,
+            http: terminate(view.http),
+            stream: view.stream && terminate(view.stream),
+          }),
+        },
       ],
       diagnostics: uniqueDiagnostics(diagnostics),
     };

@@ -305,6 +305,7 @@ export function httpRoute(route: ResolvedRoute, ctx: RouteContext): LocationView
         `speaks HTTP/1.1 to backend "${p.backend.name}" (${p.backend.protocol}): nginx proxies HTTP/2 only through grpc_pass`,
         p.backend.pointer,
       );
-  d.push(`proxy_pass ${target}`);
+  // nginx answers 502 when it cannot reach the endpoints; the mesh (as Envoy) says 503.
+  d.push('error_page 502 = @mg_503', `proxy_pass ${target}`);
   return { match: locationName(route), directives: d };
 }

@@ -102,9 +102,13 @@ export function streamServer(
   block: BlockView,
 ): ServerView {
   const directives = [`listen ${listen}`];
-  if (denyAll) return { comment, directives: [...directives, 'deny all'], locations: [] };
+  if (denyAll || !routes.length)
+    return {
+      comment,
+      directives: [...directives, 'deny all', `proxy_pass ${rejectUpstream(block)}`],
+      locations: [],
+    };
   const sni = frontend?.protocol === 'tls-passthrough';
-  if (!routes.length) return { comment, directives: [...directives, 'deny all'], locations: [] };
   if (sni) {
     // Route by the SNI name of the ClientHello, without terminating TLS.
     directives.push('ssl_preread on');
@@ -144,4 +148,16 @@ export function streamServer(
     `proxy_pass ${target}`,
   );
   return { comment, directives, locations: [] };
+}
+
+/** An upstream whose only server is down: connections sent there are closed. */
+function rejectUpstream(block: BlockView): string {
+  if (!block.upstreams.some((u) => u.name === 'mg_reject'))
+    block.upstreams.push({
+      comment: 'connections no route accepts (or access denies): closed',
+      name: 'mg_reject',
+      directives: [],
+      servers: ['127.0.0.1:1 down'],
+    });
+  return 'mg_reject';
 }

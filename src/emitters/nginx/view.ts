@@ -65,3 +65,17 @@ export function escapeRegex(s: string): string {
 export function headerVar(name: string): string {
   return `$http_${name.toLowerCase().replace(/-/g, '_')}`;
 }
+
+/** Ends each directive with `;`, except blocks (`if (...) { ... }`), which end with `}`. */
+export function terminate(block: BlockView): BlockView {
+  const end = (d: string) => (d.endsWith('}') ? d : `${d};`);
+  return {
+    ...block,
+    upstreams: block.upstreams.map((u) => ({ ...u, directives: u.directives.map(end) })),
+    servers: block.servers.map((s) => ({
+      ...s,
+      directives: s.directives.map(end),
+      locations: s.locations.map((l) => ({ ...l, directives: l.directives.map(end) })),
+    })),
+  };
+}

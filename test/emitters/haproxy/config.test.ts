@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { render } from '../../../src/render.js';
 import { exampleMesh, meshFrom } from '../../support/meshes.js';
 import { hasBinary } from '../../support/processes.js';
-import { checkExamples } from '../proxy/examples.js';
+import { checkExamples, checkMesh } from '../proxy/examples.js';
+import { KITCHEN_SINK } from '../proxy/kitchen-sink.js';
 
 describe('haproxy config', () => {
   (hasBinary('haproxy') ? it : it.skip)(
@@ -14,6 +15,17 @@ describe('haproxy config', () => {
       }
     },
   );
+
+  (hasBinary('haproxy') ? it : it.skip)('passes its own check for a mesh using every feature', async () => {
+    const r = await checkMesh('haproxy', meshFrom(KITCHEN_SINK), () => [
+      'haproxy',
+      '-c',
+      '-f',
+      'haproxy.cfg',
+    ]);
+    expect(r.output).toContain('Configuration file is valid');
+    expect(r.status, r.output).toBe(0);
+  });
 
   it('counts retries, not tries, in retries', () => {
     const cfg = render(exampleMesh('shop'), { targets: ['haproxy'] }).outputs[0]!.files.find(

@@ -3,7 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { render } from '../../../src/render.js';
 import { exampleMesh, meshFrom } from '../../support/meshes.js';
 import { hasBinary } from '../../support/processes.js';
-import { checkExamples } from '../proxy/examples.js';
+import { checkExamples, checkMesh } from '../proxy/examples.js';
+import { KITCHEN_SINK } from '../proxy/kitchen-sink.js';
 
 const conf = (example: string, settings: Record<string, string> = {}) =>
   render(exampleMesh(example), { targets: ['nginx'], settings }).outputs[0]!.files.find(
@@ -27,6 +28,19 @@ describe('nginx config', () => {
       }
     },
   );
+
+  (hasBinary('nginx') ? it : it.skip)('passes its own check for a mesh using every feature', async () => {
+    const r = await checkMesh('nginx', meshFrom(KITCHEN_SINK), (dir) => [
+      'nginx',
+      '-t',
+      '-p',
+      dir,
+      '-c',
+      path.join(dir, 'nginx.conf'),
+    ]);
+    expect(r.output).toContain('test is successful');
+    expect(r.status, r.output).toBe(0);
+  });
 
   it('counts tries, not retries, in proxy_next_upstream_tries', () => {
     // storefront: attempts 2 -> 3 tries

@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
+import type { ResolvedMesh } from '../../../src/model/types.js';
 import { EXAMPLES, ROOT, exampleMesh } from '../../support/meshes.js';
 import { renderTo, tempDir, writeCerts } from './live.js';
 
@@ -24,4 +25,18 @@ export async function checkExamples(
     out.push({ example, status: r.status, output: `${r.stdout}${r.stderr}` });
   }
   return out;
+}
+
+/** Renders one mesh beside its certificates and runs the target's check. */
+export async function checkMesh(
+  target: string,
+  mesh: ResolvedMesh,
+  check: (dir: string) => string[],
+): Promise<{ status: number | null; output: string }> {
+  const dir = tempDir(`${target}-check`);
+  await writeCerts(mesh, path.join(dir, 'certs'));
+  renderTo(mesh, target, dir);
+  const [cmd, ...args] = check(dir);
+  const r = spawnSync(cmd!, args, { cwd: dir, encoding: 'utf8' });
+  return { status: r.status, output: `${r.stdout}${r.stderr}` };
 }

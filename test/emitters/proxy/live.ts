@@ -100,6 +100,7 @@ export async function writeCerts(mesh: ResolvedMesh, dir: string): Promise<void>
 export interface LiveSetup {
   readonly frontendPort: number;
   readonly echoPort: number;
+  readonly dbPort: number;
   readonly backends: { v1: TestBackend; v2: TestBackend; flaky: TestBackend; slow: TestBackend };
   readonly yaml: string;
   close(): Promise<void>;
@@ -118,6 +119,9 @@ export async function liveSetup(): Promise<LiveSetup> {
   const echoPort = await freePort();
   const flakyPort = await freePort();
   const slowPort = await freePort();
+  const downPort = await freePort();
+  const closedPort = await freePort(); // nothing listens there
+  const dbPort = await freePort();
   const yaml = `
 apiVersion: meshgen.io/v1alpha1
 kind: Mesh
@@ -137,9 +141,22 @@ spec:
     - name: slow
       port: ${slowPort}
       versions: [{ name: v1, endpoints: ["${slow.address}"] }]
+    - name: down
+      port: ${downPort}
+      versions: [{ name: v1, endpoints: ["127.0.0.1:${closedPort}"] }]
+    - name: db
+      port: ${dbPort}
+      protocol: tcp
+      versions:
+        - { name: v1, endpoints: ["${v1.address}"] }
+        - { name: v2, endpoints: ["${v2.address}"] }
   frontends:
     - { name: web, address: 127.0.0.1, port: ${frontendPort}, protocol: http }
   routes:
+    - name: by-host
+      parent: { frontend: web, hosts: [only.test] }
+      match: [{ path: { prefix: /host } }]
+      to: [{ backend: echo, version: v2 }]
     - name: by-header
       parent: { frontend: web }
       match: [{ headers: { x-version: { exact: v2 } } }]
@@ -190,6 +207,15 @@ spec:
       match: [{ path: { prefix: /old/ } }]
       to: [{ backend: echo, version: v1 }]
       rewrite: { pathPrefix: /new/, host: rewritten.internal }
+    - name: down
+      parent: { frontend: web }
+      match: [{ path: { prefix: /down } }]
+      to: [{ backend: down }]
+    - name: db-split
+      parent: { backend: db }
+      to:
+        - { backend: db, version: v1, weight: 50 }
+        - { backend: db, version: v2, weight: 50 }
     - name: query
       parent: { frontend: web }
       match: [{ path: { exact: /q }, queryParams: { debug: { exact: "1" } } }]
@@ -198,6 +224,7 @@ spec:
   return {
     frontendPort,
     echoPort,
+    dbPort,
     backends: { v1, v2, flaky, slow },
     yaml,
     async close() {

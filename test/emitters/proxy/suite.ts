@@ -48,6 +48,24 @@ export function behaviourSuite(target: string, start: StartProxy): void {
       expect(r.json?.version).toBe('v2');
     });
 
+    it('routes by host', async () => {
+      expect((await get('/host', { host: `only.test:${setup.frontendPort}` })).json?.version).toBe('v2');
+      expect((await get('/host', { host: 'other.test' })).status).toBe(404);
+    });
+
+    it('answers 503 when no endpoint accepts the connection', async () => {
+      expect((await get('/down')).status).toBe(503);
+    });
+
+    it('splits TCP connections on a TCP backend listener', async () => {
+      await waitForPort(setup.dbPort);
+      const seen = { v1: 0, v2: 0 } as Record<string, number>;
+      for (let i = 0; i < 100; i++) seen[(await request('127.0.0.1', setup.dbPort, '/tcp')).json!.version]!++;
+      expect(seen.v1! + seen.v2!).toBe(100);
+      expect(seen.v1).toBeGreaterThan(30);
+      expect(seen.v2).toBeGreaterThan(30);
+    });
+
     it('routes by method', async () => {
       expect((await get('/method', { method: 'DELETE' })).json?.version).toBe('v2');
       expect((await get('/method', { method: 'GET' })).status).toBe(404);

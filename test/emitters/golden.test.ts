@@ -27,8 +27,13 @@ describe.each(EXAMPLES)('example %s', (example) => {
     const mesh = exampleMesh(example);
     const result = render(mesh, { targets: [target] });
     const files = [...(result.outputs[0]?.files ?? [])];
-    const diagnostics = result.diagnostics.map((d) => `${d.severity} ${d.code} ${d.pointer ?? ''}: ${d.message}`).sort();
-    files.push({ path: 'diagnostics.txt', contents: diagnostics.join('\n') + (diagnostics.length ? '\n' : '') });
+    const diagnostics = result.diagnostics
+      .map((d) => `${d.severity} ${d.code} ${d.pointer ?? ''}: ${d.message}`)
+      .sort();
+    files.push({
+      path: 'diagnostics.txt',
+      contents: diagnostics.join('\n') + (diagnostics.length ? '\n' : ''),
+    });
     const dir = path.join(ROOT, 'test', 'golden', example, target);
     if (update) {
       fs.rmSync(dir, { recursive: true, force: true });

@@ -35,7 +35,7 @@ export const fidelity: Readonly<Record<Feature, Fidelity>> = {
   'per-try-timeout': 'approximate',
   'fault-delay': 'unsupported',
   'fault-abort': 'exact',
-  mirror: 'unsupported',
+  mirror: 'approximate', // a mirror subrequest; the caller's connection waits for it
   'rewrite-path': 'exact',
   'rewrite-host': 'exact',
   'request-headers': 'approximate', // add joins values into one header
@@ -89,7 +89,7 @@ function httpServer(
         flags: [...hostFlag, ...(m ? matchFlags(m, conditions, where) : [])],
         value: locationName(route),
       });
-    locations.push(httpRoute(route, ctx));
+    locations.push(...httpRoute(route, ctx));
   }
   const variable = `$mg_route_${id}`;
   ctx.http.maps.push(routeMap(variable, `${comment}: routes in first-match order`, terms, '@mg_404'));

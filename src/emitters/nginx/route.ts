@@ -62,14 +62,13 @@ export interface RouteContext {
 /** The upstream of one destination; servers repeat so that every try can go to a peer of its own. */
 function upstream(
   name: string,
-  route: ResolvedRoute,
-  index: number,
+  comment: string,
   backend: ResolvedBackend,
+  to: { readonly versions: readonly string[] },
   tries: number,
   ctx: RouteContext,
   block: BlockView,
 ) {
-  const to = route.to[index]!;
   const endpoints = destinationEndpoints(backend, to);
   const directives: string[] = [];
   switch (backend.loadBalancer) {
@@ -113,7 +112,7 @@ function upstream(
         `${endpoint.family === 'ipv6' ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port} ${fails}${conns}`,
       );
   block.upstreams.push({
-    comment: `${routeSubject(route)} -> backend "${backend.name}", ${to.version ? `version ${to.version}` : 'all versions'}, ${to.weight}%${copies > 1 ? ` (endpoints listed ${copies} times: one peer per try)` : ''}`,
+    comment: `${comment}${copies > 1 ? ` (endpoints listed ${copies} times: one peer per try)` : ''}`,
     name,
     directives,
     servers,
@@ -126,7 +125,7 @@ export function locationName(route: ResolvedRoute): string {
 }
 
 /** Builds the named location of an HTTP route (with its upstreams, splits and maps). */
-export function httpRoute(route: ResolvedRoute, ctx: RouteContext): LocationView {
+export function httpRoute(route: ResolvedRoute, ctx: RouteContext): LocationView[] {
   const subject = routeSubject(route);
   const id = `${route.implicit ? 'b' : 'r'}_${ident(route.name)}`;
   const block = ctx.http;
@@ -143,7 +142,16 @@ export function httpRoute(route: ResolvedRoute, ctx: RouteContext): LocationView
   const pools = live.map(({ to, i }) => {
     const backend = ctx.mesh.backendsByName.get(to.backend)!;
     const name = `mg_${id}_${i}`;
-    upstream(name, route, i, backend, tries, ctx, block);
+    const what = to.version ? `version ${to.version}` : 'all versions';
+    upstream(
+      name,
+      `${subject} -> backend "${backend.name}", ${what}, ${to.weight}%`,
+      backend,
+      to,
+      tries,
+      ctx,
+      block,
+    );
     return { name, backend, weight: to.weight };
   });
   const scheme = (b: ResolvedBackend) => (upstreamMtls(b) ? 'https' : 'http');
@@ -275,17 +283,8 @@ export function httpRoute(route: ResolvedRoute, ctx: RouteContext): LocationView
   // mTLS towards the endpoints: the caller's certificate, the mesh CA, the backend's name.
   const tls = pools.filter((p) => upstreamMtls(p.backend));
   if (tls.length) {
-    const client = ctx.certs.client(
-      route.parent.kind === 'frontend' ? route.parent : { kind: 'backend', name: route.parent.name },
-    );
     const names = [...new Set(tls.map((p) => p.backend.fqdn))];
-    d.push(
-      `proxy_ssl_certificate ${client.cert}`,
-      `proxy_ssl_certificate_key ${client.key}`,
-      `proxy_ssl_trusted_certificate ${ctx.certs.ca}`,
-      'proxy_ssl_verify on',
-      'proxy_ssl_server_name on',
-    );
+    d.push(...clientTls(route, ctx));
     if (names.length === 1) d.push(`proxy_ssl_name ${names[0]}`);
     else {
       const variable = `$mg_sslname_${id}`;
@@ -307,5 +306,73 @@ export function httpRoute(route: ResolvedRoute, ctx: RouteContext): LocationView
       );
   // nginx answers 502 when it cannot reach the endpoints; the mesh (as Envoy) says 503.
   d.push('error_page 502 = @mg_503', `proxy_pass ${target}`);
-  return { match: locationName(route), directives: d };
+  const mirror = mirrorLocation(route, id, ctx);
+  if (mirror) d.unshift(`mirror ${mirror.match.slice(2)}`, 'mirror_request_body on');
+  return [{ match: locationName(route), directives: d }, ...(mirror ? [mirror] : [])];
+}
+
+/** The caller's certificate, the mesh CA, verification of the endpoint's certificate. */
+function clientTls(route: ResolvedRoute, ctx: RouteContext): string[] {
+  const client = ctx.certs.client(
+    route.parent.kind === 'frontend' ? route.parent : { kind: 'backend', name: route.parent.name },
+  );
+  return [
+    `proxy_ssl_certificate ${client.cert}`,
+    `proxy_ssl_certificate_key ${client.key}`,
+    `proxy_ssl_trusted_certificate ${ctx.certs.ca}`,
+    'proxy_ssl_verify on',
+    'proxy_ssl_server_name on',
+  ];
+}
+
+/**
+ * Mirror: nginx's `mirror` subrequest goes to an internal exact location (named locations cannot be
+ * mirrored to), which drops the requests outside the percentage and sends the rest to the mirror's
+ * upstream; responses are discarded.
+ */
+function mirrorLocation(route: ResolvedRoute, id: string, ctx: RouteContext): LocationView | undefined {
+  const m = route.mirror;
+  if (!m) return undefined;
+  const backend = ctx.mesh.backendsByName.get(m.backend)!;
+  const name = `mg_${id}_mirror`;
+  const subject = routeSubject(route);
+  const what = m.version ? `version ${m.version}` : 'all versions';
+  upstream(
+    name,
+    `${subject}: mirror to backend "${backend.name}", ${what}, ${m.percent}%`,
+    backend,
+    m,
+    1,
+    ctx,
+    ctx.http,
+  );
+  const d = ['internal'];
+  if (m.percent < 100) {
+    const pick = `$mg_mirror_${id}`;
+    ctx.http.splits.push({
+      comment: `${subject}: mirror share`,
+      key: q('${request_id}mirror'),
+      variable: pick,
+      entries: [
+        { share: `${m.percent}%`, value: '1' },
+        { share: '*', value: q('') },
+      ],
+    });
+    d.push(`if (${pick} = "") { return 204; }`);
+  }
+  const tls = upstreamMtls(backend);
+  d.push('proxy_next_upstream off', 'proxy_set_header Host $http_host');
+  if (tls) d.push(...clientTls(route, ctx), `proxy_ssl_name ${backend.fqdn}`);
+  d.push(`proxy_pass ${tls ? 'https' : 'http'}://${name}$request_uri`);
+  ctx.diagnostics.push(
+    diagnostic(
+      'MG3002',
+      `${subject}: mirror on nginx holds the caller's connection until the mirrored request ends, and takes the internal path /.meshgen-mirror/${id}`,
+      {
+        pointer: `${route.pointer}/mirror`,
+        target: TARGET,
+      },
+    ),
+  );
+  return { match: `= /.meshgen-mirror/${id}`, directives: d };
 }

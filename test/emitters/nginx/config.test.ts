@@ -83,8 +83,9 @@ spec:
       (d) => `${d.code} ${d.message}`,
     );
     expect(msgs).toContain(
-      'MG3001 route "catalog-api" uses mirror, which the nginx target cannot express: it is left out',
+      'MG3001 route "catalog-api" uses fault-delay, which the nginx target cannot express: it is left out',
     );
+    expect(msgs.some((m) => m.startsWith('MG3002 route "catalog-api": mirror on nginx'))).toBe(true);
     expect(
       msgs.some((m) => m.startsWith('MG3002 backend "web": health-check on nginx has no active checks')),
     ).toBe(true);

@@ -64,6 +64,7 @@ spec:
       to: [{ backend: a }]
       retries: { attempts: 1, on: [retriable-4xx, reset, "429", "418"] }
       fault: { abort: { status: 418, percent: 0.5 } }
+      mirror: { backend: a, version: v2, percent: 50 }
       headers:
         request: { add: { x-quote: 'say "hi" \\\\ there' } }
         response: { add: { x-z: z } }

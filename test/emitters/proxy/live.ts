@@ -207,6 +207,11 @@ spec:
       match: [{ path: { prefix: /old/ } }]
       to: [{ backend: echo, version: v1 }]
       rewrite: { pathPrefix: /new/, host: rewritten.internal }
+    - name: mirror
+      parent: { frontend: web }
+      match: [{ path: { prefix: /mirror } }]
+      to: [{ backend: echo, version: v1 }]
+      mirror: { backend: echo, version: v2, percent: 100 }
     - name: down
       parent: { frontend: web }
       match: [{ path: { prefix: /down } }]

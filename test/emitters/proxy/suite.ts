@@ -6,6 +6,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { findEmitter } from '../../../src/emitters/index.js';
 import { meshFrom } from '../../support/meshes.js';
 import { freePort, waitForPort, type Started } from '../../support/processes.js';
 import { startBackend, type TestBackend } from '../../support/backends.js';
@@ -64,6 +65,15 @@ export function behaviourSuite(target: string, start: StartProxy): void {
       expect(seen.v1! + seen.v2!).toBe(100);
       expect(seen.v1).toBeGreaterThan(30);
       expect(seen.v2).toBeGreaterThan(30);
+    });
+
+    const mirrors = findEmitter(target)?.fidelity.mirror !== 'unsupported';
+    it(`${mirrors ? 'mirrors requests to' : 'leaves out (as it declares) the mirror to'} the mirror backend`, async () => {
+      const r = await get('/mirror/1');
+      expect(r.json?.version).toBe('v1');
+      const mirrored = () => setup.backends.v2.seen.some((s) => s.path === '/mirror/1');
+      for (let i = 0; i < 25 && !mirrored(); i++) await new Promise((res) => setTimeout(res, 20));
+      expect(mirrored()).toBe(mirrors);
     });
 
     it('routes by method', async () => {

@@ -61,6 +61,21 @@ spec:
     expect(result.diagnostics.every((d) => !d.code.startsWith('MG3') || d.target === 'haproxy')).toBe(true);
   });
 
+  it("presents the identity named by --set identity on east-west calls, the frontend's own on ingress", () => {
+    const files = render(exampleMesh('shop'), {
+      targets: ['haproxy'],
+      settings: { identity: 'checkout', certDir: '/etc/mesh' },
+    }).outputs[0]!.files;
+    const cfg = files.find((f) => f.path === 'haproxy.cfg')!.contents;
+    expect(cfg).toMatch(
+      /backend b\.payments\.0\.payments\.all\n(?:.*\n)*?\s+server v1-0 127\.0\.0\.1:19301 .*crt \/etc\/mesh\/checkout\.pem ca-file \/etc\/mesh\/ca\.crt verify required verifyhost payments\.shop\.svc\.cluster\.local/,
+    );
+    expect(cfg).toMatch(
+      /backend r\.storefront\.0\.web\.v1\n(?:.*\n)*?.*crt \/etc\/mesh\/frontends\/public\.pem/,
+    );
+    expect(cfg).not.toMatch(/orders-db\.primary\n(?:.*\n)*?.*ssl crt \/etc\/mesh\/orders-db\.pem/);
+  });
+
   it('rejects an identity setting that names no backend', () => {
     const result = render(exampleMesh('shop'), { targets: ['haproxy'], settings: { identity: 'nobody' } });
     expect(result.diagnostics.find((d) => d.code === 'MG4003')?.severity).toBe('error');

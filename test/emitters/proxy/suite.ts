@@ -268,7 +268,7 @@ apiVersion: meshgen.io/v1alpha1
 kind: Mesh
 metadata: { name: same-port }
 spec:
-  namespace: apps
+  namespace: apps-${target}
   mtls: { mode: disabled }
   backends:
 ${backends.map((b) => `    - { name: ${b.name}, port: 8080, versions: [{ name: v1, endpoints: ["${b.address}"] }] }`).join('\n')}
@@ -294,7 +294,7 @@ ${backends.map((b) => `    - { name: ${b.name}, port: 8080, versions: [{ name: v
       for (const b of backends) {
         const address = hosts.get(b.name)!;
         expect(net.isIPv4(address) && address.startsWith('127.')).toBe(true);
-        expect(hosts.get(`${b.name}.apps`)).toBe(address);
+        expect(hosts.get(`${b.name}.apps-${target}`)).toBe(address);
         await waitForPort(8080, address);
         const r = await request(address, 8080, '/who', { host: `${b.name}:8080` });
         expect(r.json?.backend).toBe(b.name);

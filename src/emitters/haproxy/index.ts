@@ -87,9 +87,13 @@ function routePools(route: ResolvedRoute, ctx: Ctx): { pool: string; upTo: numbe
   route.to.forEach((to, i) => {
     if (to.weight <= 0) return;
     const backend = ctx.mesh.backendsByName.get(to.backend)!;
+    const parent =
+      route.parent.kind === 'frontend' ? ctx.mesh.frontendsByName.get(route.parent.name) : undefined;
     const pool = buildPool(poolName(route, i), route, to, backend, {
       certs: ctx.certs,
       diagnostics: ctx.diagnostics,
+      // tls-passthrough: the caller's TLS goes through untouched, end to end.
+      passthrough: parent?.protocol === 'tls-passthrough',
     });
     ctx.pools.push(pool);
     sum += to.weight;

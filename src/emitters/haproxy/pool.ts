@@ -106,6 +106,7 @@ function balance(b: ResolvedBackend): string[] {
 export interface PoolContext {
   readonly certs: CertPaths;
   readonly diagnostics: Diagnostic[];
+  readonly passthrough?: boolean;
 }
 
 /** Builds the backend section for one destination of one route. */
@@ -186,7 +187,7 @@ export function buildPool(
   if (cb?.maxPendingRequests !== undefined) server.push(`maxqueue ${cb.maxPendingRequests}`);
 
   // mTLS towards the endpoints: the caller's certificate, the mesh CA, the backend's name.
-  if (upstreamMtls(backend)) {
+  if (upstreamMtls(backend) && !ctx.passthrough) {
     const client = ctx.certs.client(
       route.parent.kind === 'frontend' ? route.parent : { kind: 'backend', name: route.parent.name },
     );

@@ -23,7 +23,12 @@ export function k8sObject(
   mesh: ResolvedMesh,
   apiVersion: string,
   kind: string,
-  meta: { name: string; namespace?: string; labels?: Record<string, string>; annotations?: Record<string, string> },
+  meta: {
+    name: string;
+    namespace?: string;
+    labels?: Record<string, string>;
+    annotations?: Record<string, string>;
+  },
   body: Record<string, unknown>,
 ): K8sObject {
   const annotations = meta.annotations && Object.keys(meta.annotations).length ? meta.annotations : undefined;

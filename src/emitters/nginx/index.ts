@@ -216,13 +216,13 @@ function backendNotes(b: ResolvedBackend, diagnostics: ReturnType<typeof checkEn
   if (b.healthCheck)
     note(
       'health-check',
-      `has no active checks (NGINX Plus only): a server failing ${b.outlierDetection ? b.outlierDetection.consecutiveErrors : b.healthCheck.unhealthyThreshold} requests is skipped for a while (max_fails, fail_timeout); ${b.healthCheck.path} is never probed`,
+      `has no active checks (NGINX Plus only): a server failing ${b.outlierDetection ? b.outlierDetection.consecutiveErrors : b.healthCheck.unhealthyThreshold} failed tries is skipped for a while (max_fails, fail_timeout; connection errors and timeouts count, 5xx only where the route retries on them); ${b.healthCheck.path} is never probed`,
       `${b.pointer}/healthCheck`,
     );
   if (b.outlierDetection)
     note(
       'outlier-detection',
-      `skips a server after ${b.outlierDetection.consecutiveErrors} failed requests within fail_timeout for fail_timeout (max_fails=${b.outlierDetection.consecutiveErrors} fail_timeout=${b.outlierDetection.baseEjectionTimeMs / 1000}s); maxEjectionPercent has no equivalent`,
+      `skips a server for fail_timeout after max_fails failed tries within fail_timeout (max_fails=${b.outlierDetection.consecutiveErrors} fail_timeout=${b.outlierDetection.baseEjectionTimeMs / 1000}s; connection errors and timeouts count, 5xx only where the route retries on them); interval and maxEjectionPercent have no equivalent`,
       `${b.pointer}/outlierDetection`,
     );
   if (b.circuitBreaker)

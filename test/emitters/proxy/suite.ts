@@ -166,7 +166,7 @@ export function behaviourSuite(target: string, start: StartProxy): void {
     let proxy: Started;
     let yamlText: string;
     beforeAll(async () => {
-      for (const k of ['frontend', 'secure', 'endpoint']) ports[k] = await freePort();
+      for (const k of ['frontend', 'secure', 'endpoint', 'pass', 'vault']) ports[k] = await freePort();
       dir = tempDir(`${target}-mtls`);
       yamlText = `
 apiVersion: meshgen.io/v1alpha1
@@ -180,7 +180,12 @@ spec:
     - name: secure
       port: ${ports.secure}
       versions: [{ name: v1, endpoints: ["127.0.0.1:${ports.endpoint}"] }]
+    - name: vault
+      port: ${ports.vault}
+      protocol: tcp
+      versions: [{ name: v1, endpoints: ["127.0.0.1:${ports.endpoint}"] }]
   frontends:
+    - { name: pass, address: 127.0.0.1, port: ${ports.pass}, protocol: tls-passthrough, hosts: [secure.sec] }
     - name: gate
       address: 127.0.0.1
       port: ${ports.frontend}
@@ -191,6 +196,9 @@ spec:
     - name: in
       parent: { frontend: gate }
       to: [{ backend: secure }]
+    - name: through
+      parent: { frontend: pass }
+      to: [{ backend: vault }]
 `;
       const mesh = meshFrom(yamlText);
       await writeCerts(mesh, path.join(dir, 'certs'));
@@ -199,6 +207,7 @@ spec:
       proxy = start(dir);
       await waitForPort(ports.frontend!);
       await waitForPort(ports.secure!);
+      await waitForPort(ports.pass!);
     });
     afterAll(async () => {
       await proxy?.stop();
@@ -248,6 +257,21 @@ spec:
       });
       expect(r.status).toBe(200);
       expect(secure.peers.at(-1)).toBe('spiffe://test.local/ns/sec/sa/gate');
+    });
+
+    it('passes TLS through by SNI: the endpoint sees the client certificate itself', async () => {
+      const tls = { ...tlsTo('vault'), servername: 'secure.sec' };
+      const r = await request('127.0.0.1', ports.pass!, '/through', { host: 'secure.sec', tls });
+      expect(r.status).toBe(200);
+      expect(secure.peers.at(-1)).toBe('spiffe://test.local/ns/sec/sa/vault');
+      const other = await request('127.0.0.1', ports.pass!, '/', {
+        host: 'other.sec',
+        tls: { ...tls, servername: 'other.sec' },
+      }).then(
+        (x) => x.status,
+        () => 'closed',
+      );
+      expect(other).toBe('closed');
     });
 
     it('calls the endpoint with mTLS from the east-west listener', async () => {

@@ -143,6 +143,12 @@ export function buildPool(
   const perTry = retries?.perTryTimeoutMs ?? route.timeoutMs;
   if (perTry !== undefined) {
     settings.push(`timeout server ${proxyDuration(perTry)}`);
+    if (http && (route.timeoutMs === undefined || tries === 1 || perTry * tries <= route.timeoutMs))
+      warn(
+        'timeout',
+        `bounds each wait for data from the backend (timeout server ${proxyDuration(perTry)}), not the whole response: a backend that keeps sending can take longer`,
+        `${route.pointer}/${route.retries?.perTryTimeoutMs !== undefined ? 'retries/perTryTimeout' : 'timeout'}`,
+      );
     if (http && route.timeoutMs !== undefined && tries > 1 && perTry * tries > route.timeoutMs)
       warn(
         'timeout',
@@ -200,6 +206,20 @@ export function buildPool(
     );
     if (http && backend.protocol !== 'http') server.push('alpn h2');
   } else if (http && backend.protocol !== 'http') server.push('proto h2');
+
+  route.matches.forEach((m, i) => {
+    const regexes = [
+      m.path?.kind === 'regex',
+      ...m.headers.map((h) => h.match.kind === 'regex'),
+      ...m.queryParams.map((q) => q.match.kind === 'regex'),
+    ];
+    if (regexes.some(Boolean))
+      warn(
+        'regex-path',
+        'matches with PCRE, not RE2: the same for the common subset, not for every pattern',
+        `${route.pointer}/match/${i}`,
+      );
+  });
 
   if (http) {
     const abort = route.fault?.abort;

@@ -170,6 +170,20 @@ export function httpRoute(route: ResolvedRoute, ctx: RouteContext): LocationView
     });
   }
 
+  route.matches.forEach((m, n) => {
+    const regexes = [
+      m.path?.kind === 'regex',
+      ...m.headers.map((h) => h.match.kind === 'regex'),
+      ...m.queryParams.map((p) => p.match.kind === 'regex'),
+    ];
+    if (regexes.some(Boolean))
+      warn(
+        'regex-path',
+        'matches with PCRE, not RE2 (and paths on the decoded, normalized $uri): the same for the common subset, not for every pattern',
+        `${route.pointer}/match/${n}`,
+      );
+  });
+
   const abort = route.fault?.abort;
   if (abort) {
     const v = `$mg_abort_${id}`;

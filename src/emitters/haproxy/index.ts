@@ -2,6 +2,8 @@ import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedBackend, ResolvedFrontend, ResolvedMesh, ResolvedRoute } from '../../model/types.js';
 import {
+  accessDecision,
+  callerIdentity,
   certPaths,
   checkEndpoints,
   hostsFile,
@@ -60,8 +62,10 @@ export const fidelity: Readonly<Record<Feature, Fidelity>> = {
   'circuit-breaker': 'approximate', // maxconn/maxqueue per server; reported
   'outlier-detection': 'approximate', // observe + on-error mark-down; reported
   mtls: 'exact',
-  access: 'unsupported', // no fetch of the client certificate's URI SAN in 2.6; loopback callers are not authenticated
-  'access-l7': 'unsupported',
+  // Enforced by the calling proxy for the identity it presents (frontends; east-west with --set
+  // identity), not by the destination: HAProxy 2.6 cannot read a client certificate's URI SAN.
+  access: 'approximate',
+  'access-l7': 'approximate',
   'https-frontend': 'exact',
   'client-certificates': 'exact',
   tcp: 'exact',
@@ -78,6 +82,8 @@ interface Ctx {
   readonly certs: CertPaths;
   readonly diagnostics: Diagnostic[];
   readonly pools: PoolView[];
+  /** The backend whose workload east-west callers are (`--set identity`). */
+  readonly identity?: string;
 }
 
 /** Builds the pools of a route and returns `[pool, cumulative weight bound]` in order, zero weights skipped. */
@@ -92,6 +98,7 @@ function routePools(route: ResolvedRoute, ctx: Ctx): { pool: string; upTo: numbe
     const pool = buildPool(poolName(route, i), route, to, backend, {
       certs: ctx.certs,
       diagnostics: ctx.diagnostics,
+      access: accessDecision(backend, callerIdentity(ctx.mesh, route, ctx.identity)),
       // tls-passthrough: the caller's TLS goes through untouched, end to end.
       passthrough: parent?.protocol === 'tls-passthrough',
     });
@@ -197,16 +204,12 @@ function ingress(f: ResolvedFrontend, ctx: Ctx): FrontendView {
 /** The SmartStack local listener: callers of the backend connect here; the backend's routes apply. */
 function eastWest(b: ResolvedBackend, ctx: Ctx): FrontendView {
   const http = b.protocol !== 'tcp';
-  const deny =
-    b.access.mode === 'deny-all'
-      ? [http ? 'http-request deny deny_status 403' : 'tcp-request connection reject']
-      : [];
   return {
     name: `ew.${b.name}`,
     comment: `backend "${b.name}": local listener for its callers (${b.name}.${b.namespace}:${b.port}${b.sharesPort ? ', own loopback address: see hosts' : ''})`,
     mode: http ? 'http' : 'tcp',
     binds: [`${b.localAddress}:${b.port}`],
-    rules: [...deny, ...selectRoutes(b.routes, undefined, ctx)],
+    rules: selectRoutes(b.routes, undefined, ctx),
   };
 }
 
@@ -225,7 +228,7 @@ export const haproxy: Emitter = {
         }),
       );
     if (diagnostics.length) return { files: [], diagnostics };
-    const ctx: Ctx = { mesh, certs: certPaths(certDir, mesh, identity), diagnostics, pools: [] };
+    const ctx: Ctx = { mesh, certs: certPaths(certDir, mesh, identity), diagnostics, pools: [], identity };
     const frontends = [
       ...mesh.frontends.map((f) => ingress(f, ctx)),
       ...mesh.backends.map((b) => eastWest(b, ctx)),

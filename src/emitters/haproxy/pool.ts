@@ -2,6 +2,7 @@ import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedBackend, ResolvedDestination, ResolvedRoute, Retries } from '../../model/types.js';
 import {
   destinationEndpoints,
+  type AccessDecision,
   proxyDuration,
   routeSubject,
   upstreamMtls,
@@ -107,6 +108,8 @@ export interface PoolContext {
   readonly certs: CertPaths;
   readonly diagnostics: Diagnostic[];
   readonly passthrough?: boolean;
+  /** The destination's access rules for the caller this proxy speaks for. */
+  readonly access: AccessDecision;
 }
 
 /** Builds the backend section for one destination of one route. */
@@ -221,6 +224,9 @@ export function buildPool(
       );
   });
 
+  // Access first: on the path the caller sent, before any rewrite.
+  rules.push(...accessRules(ctx.access, http, backend, warn));
+
   if (http) {
     const abort = route.fault?.abort;
     if (abort)
@@ -263,4 +269,48 @@ export function buildPool(
     rules,
     servers,
   };
+}
+
+/**
+ * Access, enforced on the calling side for the identity the proxy presents: deny outright, or deny
+ * unless one allow entry accepts the path (as the caller sent it, before any rewrite) and method.
+ */
+function accessRules(
+  access: AccessDecision,
+  http: boolean,
+  backend: ResolvedBackend,
+  warn: (feature: string, message: string, pointer: string, hint?: string) => void,
+): string[] {
+  const pointer = backend.access.mode === 'rules' ? backend.access.pointer : backend.pointer;
+  switch (access.kind) {
+    case 'allow':
+      return [];
+    case 'deny':
+      return [http ? 'http-request deny deny_status 403' : 'tcp-request content reject'];
+    case 'unknown-caller':
+      warn(
+        'access',
+        `cannot enforce the access rules of backend "${backend.name}": its east-west callers are not known`,
+        pointer,
+        'render with --set identity=<backend> for the workload this node runs',
+      );
+      return [];
+    case 'some': {
+      if (!http) return [];
+      const acls: string[] = [];
+      const terms = access.entries.map((e, k) => {
+        const names: string[] = [];
+        const a = `mg_acc_${k}`;
+        for (const p of e.paths ?? [])
+          acls.push(`acl ${a}_p path -m ${p.kind === 'exact' ? 'str' : 'beg'} ${quote(p.value)}`);
+        if (e.paths) names.push(`${a}_p`);
+        if (e.methods) {
+          acls.push(`acl ${a}_m method ${e.methods.join(' ')}`);
+          names.push(`${a}_m`);
+        }
+        return names.join(' ');
+      });
+      return [...acls, `http-request deny deny_status 403 unless ${terms.join(' || ')}`];
+    }
+  }
 }

@@ -46,8 +46,10 @@ export const fidelity: Readonly<Record<Feature, Fidelity>> = {
   'circuit-breaker': 'approximate', // max_conns per server
   'outlier-detection': 'approximate', // max_fails/fail_timeout
   mtls: 'exact',
-  access: 'unsupported', // no variable holds the client certificate's URI SAN; loopback callers are not authenticated
-  'access-l7': 'unsupported',
+  // Enforced by the calling proxy for the identity it presents (frontends; east-west with --set
+  // identity), not by the destination: no nginx variable holds a client certificate's URI SAN.
+  access: 'approximate',
+  'access-l7': 'approximate',
   'https-frontend': 'exact',
   'client-certificates': 'exact',
   tcp: 'exact',
@@ -62,7 +64,6 @@ function httpServer(
   extra: string[],
   routes: readonly ResolvedRoute[],
   frontend: ResolvedFrontend | undefined,
-  denyAll: boolean,
   conditions: Conditions,
   ctx: RouteContext,
 ): ServerView {
@@ -73,8 +74,6 @@ function httpServer(
     'recursive_error_pages on',
     ...extra,
   ];
-  if (denyAll)
-    return { comment, directives, locations: [{ match: '/', directives: ['return 403 "denied\\n"'] }] };
   const terms: { flags: string[]; value: string }[] = [];
   const locations = [];
   for (const route of routes) {
@@ -133,6 +132,7 @@ export const nginx: Emitter = {
       diagnostics,
       http: view.http,
       defaults: DEFAULTS,
+      identity,
     };
     const conditions = new Conditions();
 
@@ -140,7 +140,7 @@ export const nginx: Emitter = {
       const listen = bindAddress(f.address, f.port);
       const comment = `frontend "${f.name}" (${f.protocol}, hosts ${f.hosts.join(', ')})`;
       if (f.protocol === 'tcp' || f.protocol === 'tls-passthrough') {
-        stream.servers.push(streamServer(listen, comment, f.routes, f, false, ctx, stream));
+        stream.servers.push(streamServer(listen, comment, f.routes, f, ctx, stream));
         continue;
       }
       const extra: string[] = [];
@@ -150,28 +150,17 @@ export const nginx: Emitter = {
       }
       const l = f.protocol === 'https' ? `${listen} ssl http2` : listen;
       view.http.servers.push(
-        httpServer(`fe_${ident(f.name)}`, comment, [l], extra, f.routes, f, false, conditions, ctx),
+        httpServer(`fe_${ident(f.name)}`, comment, [l], extra, f.routes, f, conditions, ctx),
       );
     }
     for (const b of mesh.backends) {
       const listen = bindAddress(b.localAddress, b.port);
       const comment = `backend "${b.name}": local listener for its callers (${b.name}.${b.namespace}:${b.port}${b.sharesPort ? ', own loopback address: see hosts' : ''})`;
-      const deny = b.access.mode === 'deny-all';
       if (b.protocol === 'tcp')
-        stream.servers.push(streamServer(listen, comment, b.routes, undefined, deny, ctx, stream));
+        stream.servers.push(streamServer(listen, comment, b.routes, undefined, ctx, stream));
       else
         view.http.servers.push(
-          httpServer(
-            `ew_${ident(b.name)}`,
-            comment,
-            [listen],
-            [],
-            b.routes,
-            undefined,
-            deny,
-            conditions,
-            ctx,
-          ),
+          httpServer(`ew_${ident(b.name)}`, comment, [listen], [], b.routes, undefined, conditions, ctx),
         );
     }
     view.http.maps.unshift(...conditions.maps);

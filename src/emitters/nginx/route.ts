@@ -1,6 +1,9 @@
 import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedBackend, ResolvedMesh, ResolvedRoute, Retries } from '../../model/types.js';
 import {
+  accessDecision,
+  callerIdentity,
+  sameDecision,
   destinationEndpoints,
   ident,
   proxyDuration,
@@ -57,6 +60,8 @@ export interface RouteContext {
   readonly diagnostics: Diagnostic[];
   readonly http: BlockView;
   readonly defaults: { readonly connectMs: number; readonly readMs: number };
+  /** The backend whose workload east-west callers are (`--set identity`). */
+  readonly identity?: string;
 }
 
 /** The upstream of one destination; servers repeat so that every try can go to a peer of its own. */
@@ -183,6 +188,15 @@ export function httpRoute(route: ResolvedRoute, ctx: RouteContext): LocationView
         `${route.pointer}/match/${n}`,
       );
   });
+
+  d.push(
+    ...accessDirectives(
+      route,
+      id,
+      pools.map((p) => p.backend),
+      ctx,
+    ),
+  );
 
   const abort = route.fault?.abort;
   if (abort) {
@@ -389,4 +403,72 @@ function mirrorLocation(route: ResolvedRoute, id: string, ctx: RouteContext): Lo
     ),
   );
   return { match: `= /.meshgen-mirror/${id}`, directives: d };
+}
+
+/**
+ * Access, enforced on the calling side for the identity the proxy presents: 403 outright, or unless
+ * one allow entry accepts the method and path (as the caller sent it, before any rewrite).
+ */
+function accessDirectives(
+  route: ResolvedRoute,
+  id: string,
+  backends: readonly ResolvedBackend[],
+  ctx: RouteContext,
+): string[] {
+  const caller = callerIdentity(ctx.mesh, route, ctx.identity);
+  const decisions = backends.map((b) => ({ b, d: accessDecision(b, caller) }));
+  const subject = routeSubject(route);
+  const first = decisions[0];
+  if (!first) return [];
+  const pointer = (b: ResolvedBackend) => (b.access.mode === 'rules' ? b.access.pointer : b.pointer);
+  if (decisions.some((x) => !sameDecision(x.d, first.d))) {
+    ctx.diagnostics.push(
+      diagnostic(
+        'MG3002',
+        `${subject}: access on nginx cannot differ between the backends a split picks: the rules of backend "${first.b.name}" apply to all`,
+        {
+          pointer: pointer(first.b),
+          target: TARGET,
+        },
+      ),
+    );
+  }
+  const d = first.d;
+  switch (d.kind) {
+    case 'allow':
+      return [];
+    case 'deny':
+      return ['return 403 "denied\\n"'];
+    case 'unknown-caller':
+      ctx.diagnostics.push(
+        diagnostic(
+          'MG3002',
+          `${subject}: access on nginx cannot enforce the access rules of backend "${first.b.name}": its east-west callers are not known`,
+          {
+            pointer: pointer(first.b),
+            target: TARGET,
+            hint: 'render with --set identity=<backend> for the workload this node runs',
+          },
+        ),
+      );
+      return [];
+    case 'some': {
+      // One map over "METHOD path" (the path as the caller sent it), a regex per entry.
+      const variable = `$mg_access_${id}`;
+      const entries = d.entries.map((e) => {
+        const methods = e.methods ? `(?:${e.methods.join('|')})` : '[A-Z]+';
+        const paths = e.paths
+          ? `(?:${e.paths.map((p) => escapeRegex(p.value) + (p.kind === 'exact' ? '$' : '')).join('|')})`
+          : '/';
+        return { key: q(`~^${methods} ${paths}`), value: '1' };
+      });
+      ctx.http.maps.push({
+        comment: `${subject}: access to backend "${first.b.name}"`,
+        source: q('$request_method $uri'),
+        variable,
+        entries: [...entries, { key: 'default', value: q('') }],
+      });
+      return [`if (${variable} = "") { return 403 "denied\\n"; }`];
+    }
+  }
 }

@@ -1,6 +1,8 @@
 import { diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedBackend, ResolvedFrontend, ResolvedRoute } from '../../model/types.js';
 import {
+  accessDecision,
+  callerIdentity,
   destinationEndpoints,
   ident,
   proxyDuration,
@@ -97,12 +99,11 @@ export function streamServer(
   comment: string,
   routes: readonly ResolvedRoute[],
   frontend: ResolvedFrontend | undefined,
-  denyAll: boolean,
   ctx: RouteContext,
   block: BlockView,
 ): ServerView {
   const directives = [`listen ${listen}`];
-  if (denyAll || !routes.length)
+  if (!routes.length || streamDenied(routes[0]!, ctx))
     return {
       comment,
       directives: [...directives, 'deny all', `proxy_pass ${rejectUpstream(block)}`],
@@ -160,4 +161,28 @@ function rejectUpstream(block: BlockView): string {
       servers: ['127.0.0.1:1 down'],
     });
   return 'mg_reject';
+}
+
+/**
+ * Access on a TCP listener, for the identity the proxy presents: the connection is refused when the
+ * first route's first destination does not let that caller in (paths and methods do not apply).
+ */
+function streamDenied(route: ResolvedRoute, ctx: RouteContext): boolean {
+  const to = route.to.find((t) => t.weight > 0);
+  const backend = to && ctx.mesh.backendsByName.get(to.backend);
+  if (!backend) return false;
+  const d = accessDecision(backend, callerIdentity(ctx.mesh, route, ctx.identity));
+  if (d.kind === 'unknown-caller')
+    ctx.diagnostics.push(
+      diagnostic(
+        'MG3002',
+        `${routeSubject(route)}: access on nginx cannot enforce the access rules of backend "${backend.name}": its east-west callers are not known`,
+        {
+          pointer: backend.access.mode === 'rules' ? backend.access.pointer : backend.pointer,
+          target: TARGET,
+          hint: 'render with --set identity=<backend> for the workload this node runs',
+        },
+      ),
+    );
+  return d.kind === 'deny';
 }

@@ -16,16 +16,19 @@ describe('haproxy config', () => {
     },
   );
 
-  (hasBinary('haproxy') ? it : it.skip)('passes its own check for a mesh using every feature', async () => {
-    const r = await checkMesh('haproxy', meshFrom(KITCHEN_SINK), () => [
-      'haproxy',
-      '-c',
-      '-f',
-      'haproxy.cfg',
-    ]);
-    expect(r.output).toContain('Configuration file is valid');
-    expect(r.status, r.output).toBe(0);
-  });
+  (hasBinary('haproxy') ? it.each([{}, { identity: 'a' }]) : it.skip.each([{}]))(
+    'passes its own check for a mesh using every feature (settings %o)',
+    async (settings: Record<string, string>) => {
+      const r = await checkMesh(
+        'haproxy',
+        meshFrom(KITCHEN_SINK),
+        () => ['haproxy', '-c', '-f', 'haproxy.cfg'],
+        settings,
+      );
+      expect(r.output).toContain('Configuration file is valid');
+      expect(r.status, r.output).toBe(0);
+    },
+  );
 
   it('counts retries, not tries, in retries', () => {
     const cfg = render(exampleMesh('shop'), { targets: ['haproxy'] }).outputs[0]!.files.find(

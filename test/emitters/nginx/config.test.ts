@@ -29,18 +29,19 @@ describe('nginx config', () => {
     },
   );
 
-  (hasBinary('nginx') ? it : it.skip)('passes its own check for a mesh using every feature', async () => {
-    const r = await checkMesh('nginx', meshFrom(KITCHEN_SINK), (dir) => [
-      'nginx',
-      '-t',
-      '-p',
-      dir,
-      '-c',
-      path.join(dir, 'nginx.conf'),
-    ]);
-    expect(r.output).toContain('test is successful');
-    expect(r.status, r.output).toBe(0);
-  });
+  (hasBinary('nginx') ? it.each([{}, { identity: 'a' }]) : it.skip.each([{}]))(
+    'passes its own check for a mesh using every feature (settings %o)',
+    async (settings: Record<string, string>) => {
+      const r = await checkMesh(
+        'nginx',
+        meshFrom(KITCHEN_SINK),
+        (dir) => ['nginx', '-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')],
+        settings,
+      );
+      expect(r.output).toContain('test is successful');
+      expect(r.status, r.output).toBe(0);
+    },
+  );
 
   it('counts tries, not retries, in proxy_next_upstream_tries', () => {
     // storefront: attempts 2 -> 3 tries

@@ -32,10 +32,11 @@ export async function checkMesh(
   target: string,
   mesh: ResolvedMesh,
   check: (dir: string) => string[],
+  settings: Record<string, string> = {},
 ): Promise<{ status: number | null; output: string }> {
   const dir = tempDir(`${target}-check`);
   await writeCerts(mesh, path.join(dir, 'certs'));
-  renderTo(mesh, target, dir);
+  renderTo(mesh, target, dir, settings);
   const [cmd, ...args] = check(dir);
   const r = spawnSync(cmd!, args, { cwd: dir, encoding: 'utf8' });
   return { status: r.status, output: `${r.stdout}${r.stderr}` };

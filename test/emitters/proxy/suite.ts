@@ -199,6 +199,9 @@ spec:
     - name: through
       parent: { frontend: pass }
       to: [{ backend: vault }]
+  access:
+    - backend: secure
+      allow: [{ from: [gate], paths: [/hello, /ok/*], methods: [GET] }]
 `;
       const mesh = meshFrom(yamlText);
       await writeCerts(mesh, path.join(dir, 'certs'));
@@ -272,6 +275,17 @@ spec:
         () => 'closed',
       );
       expect(other).toBe('closed');
+    });
+
+    it('keeps the access rules for the frontend identity: paths and methods, 403 otherwise', async () => {
+      const call = (p: string, method = 'GET') =>
+        request('127.0.0.1', ports.frontend!, p, { method, host: 'secure.test', tls: tlsTo('secure') });
+      expect((await call('/ok/1')).status).toBe(200);
+      const seen = secure.peers.length;
+      expect((await call('/hello', 'POST')).status).toBe(403);
+      expect((await call('/other')).status).toBe(403);
+      expect((await call('/okay')).status).toBe(403);
+      expect(secure.peers.length).toBe(seen);
     });
 
     it('calls the endpoint with mTLS from the east-west listener', async () => {

@@ -190,6 +190,16 @@ spec:
       parent: { frontend: web }
       match: [{ path: { prefix: /noretry } }]
       to: [{ backend: flaky }]
+    - name: abort
+      parent: { frontend: web }
+      match: [{ path: { prefix: /abort } }]
+      to: [{ backend: flaky }]
+      fault: { abort: { status: 418, percent: 100 } }
+    - name: slow-retry
+      parent: { frontend: web }
+      match: [{ path: { prefix: /slow-retry } }]
+      to: [{ backend: slow }]
+      retries: { attempts: 1, perTryTimeout: 200ms, on: [gateway-error] }
     - name: slow
       parent: { frontend: web }
       match: [{ path: { prefix: /slow } }]

@@ -134,6 +134,23 @@ export function behaviourSuite(target: string, start: StartProxy): void {
       expect(Date.now() - t0).toBeLessThan(1500);
     });
 
+    it('retries a try that runs past perTryTimeout, then answers 504', async () => {
+      const slow = setup.backends.slow;
+      slow.reset();
+      slow.behave({ delayMs: 1500 });
+      const t0 = Date.now();
+      expect((await get('/slow-retry')).status).toBe(504);
+      expect(Date.now() - t0).toBeLessThan(1200);
+      expect(slow.seen.filter((r) => r.path === '/slow-retry').length).toBe(2);
+    });
+
+    it('aborts with the fault status, and the backend never sees the request', async () => {
+      const flaky = setup.backends.flaky;
+      flaky.reset();
+      expect((await get('/abort')).status).toBe(418);
+      expect(flaky.seen.length).toBe(0);
+    });
+
     it('sets, adds and removes request and response headers', async () => {
       setup.backends.v1.behave({ headers: { 'x-secret': 's', 'x-served-by': 'app' } });
       const r = await get('/headers', { headers: { 'x-env': 'dev', 'x-via': 'client', 'x-debug': '1' } });

@@ -48,7 +48,7 @@ export const fidelity: Readonly<Record<Feature, Fidelity>> = {
   'regex-path': 'approximate', // PCRE, not RE2: the same for the common subset
   timeout: 'approximate', // per try (timeout server); reported when tries can outlast it
   retries: 'approximate', // retry-on knows 500-504 and a few 4xx only; reported when lost
-  'per-try-timeout': 'exact',
+  'per-try-timeout': 'approximate', // timeout server: an inactivity timeout per try
   'fault-delay': 'unsupported', // needs Lua in 2.6
   'fault-abort': 'exact',
   mirror: 'unsupported', // needs an external agent (SPOE)

@@ -5,6 +5,9 @@ import { exampleMesh, meshFrom } from '../../support/meshes.js';
 import { hasBinary } from '../../support/processes.js';
 import { checkExamples, checkMesh } from '../proxy/examples.js';
 import { KITCHEN_SINK } from '../proxy/kitchen-sink.js';
+import { hasNginxWithStream } from './stream-module.js';
+
+const nginxReady = hasNginxWithStream(hasBinary('nginx'));
 
 const conf = (example: string, settings: Record<string, string> = {}) =>
   render(exampleMesh(example), { targets: ['nginx'], settings }).outputs[0]!.files.find(
@@ -12,7 +15,7 @@ const conf = (example: string, settings: Record<string, string> = {}) =>
   )!.contents;
 
 describe('nginx config', () => {
-  (hasBinary('nginx') ? it : it.skip)(
+  (nginxReady ? it : it.skip)(
     'passes nginx -t for every example, with its certificates present',
     async () => {
       for (const r of await checkExamples('nginx', (dir) => [
@@ -29,7 +32,7 @@ describe('nginx config', () => {
     },
   );
 
-  (hasBinary('nginx') ? it.each([{}, { identity: 'a' }]) : it.skip.each([{}]))(
+  (nginxReady ? it.each([{}, { identity: 'a' }]) : it.skip.each([{}]))(
     'passes its own check for a mesh using every feature (settings %o)',
     async (settings: Record<string, string>) => {
       const r = await checkMesh(

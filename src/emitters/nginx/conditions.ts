@@ -61,11 +61,10 @@ export function matchFlags(m: ResolvedMatch, c: Conditions, where: string): stri
     out.push(c.flag(headerVar(h.name), stringRegex(h.match), `${where}: header ${h.name}`));
   for (const p of m.queryParams)
     out.push(
-      c.flag(
-        `$arg_${p.name.replace(/[^A-Za-z0-9_]/g, '_')}`,
-        stringRegex(p.match),
-        `${where}: query ${p.name}`,
-      ),
+      /^[A-Za-z0-9_]+$/.test(p.name)
+        ? c.flag(`$arg_${p.name}`, stringRegex(p.match), `${where}: query ${p.name}`)
+        : // $arg_ takes letters, digits and _ only: other names are found in the whole query string.
+          c.flag('$args', argsRegex(p.name, p.match), `${where}: query ${p.name}`),
     );
   if (m.method) out.push(c.flag('$request_method', `^${m.method}$`, `${where}: method ${m.method}`));
   return out;
@@ -99,4 +98,19 @@ export function routeMap(
     variable,
     entries: [...entries, { key: 'default', value: fallback }],
   };
+}
+
+/** A query parameter in `$args` (`a=1&b=2`), for names `$arg_` cannot spell. */
+function argsRegex(name: string, m: StringMatch): string {
+  const n = `(?:^|&)${escapeRegex(name)}`;
+  switch (m.kind) {
+    case 'present':
+      return `${n}(?:=|&|$)`;
+    case 'exact':
+      return `${n}=${escapeRegex(m.value)}(?:&|$)`;
+    case 'prefix':
+      return `${n}=${escapeRegex(m.value)}`;
+    case 'regex':
+      return `${n}=(?:${m.value})(?:&|$)`;
+  }
 }

@@ -261,6 +261,8 @@ export function httpRoute(route: ResolvedRoute, ctx: RouteContext): LocationView
   }
 
   // Request headers: the Host the caller sent unless rewritten, then the route's operations.
+  // HTTP/1.1 to the backends (nginx's default is 1.0), with the Host the caller sent unless rewritten.
+  d.push('proxy_http_version 1.1');
   d.push(`proxy_set_header Host ${route.rewrite?.host !== undefined ? q(route.rewrite.host) : '$http_host'}`);
   const req = route.requestHeaders;
   for (const [k, v] of req.set) d.push(`proxy_set_header ${k} ${q(v)}`);

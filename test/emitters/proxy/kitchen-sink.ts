@@ -59,7 +59,7 @@ spec:
       match:
         - path: { regex: "/items/[0-9]+" }
           headers: { x-a: { prefix: "it's" }, x-b: { regex: "a|b" }, x-c: { present: true } }
-          queryParams: { q: { present: true }, r: { regex: "[a-z]+" } }
+          queryParams: { q: { present: true }, r: { regex: "[a-z]+" }, x-y: { exact: "1" } }
           method: PATCH
       to: [{ backend: a }]
       retries: { attempts: 1, on: [retriable-4xx, reset, "429", "418"] }

@@ -3,6 +3,7 @@ import type { Feature } from '../../model/features.js';
 import type { ResolvedBackend, ResolvedFrontend, ResolvedMesh, ResolvedRoute } from '../../model/types.js';
 import {
   accessDecision,
+  accessNote,
   callerIdentity,
   certPaths,
   checkEndpoints,
@@ -240,6 +241,11 @@ export const haproxy: Emitter = {
         { target: TARGET },
       ),
     );
+    for (const b of mesh.backends) {
+      const note = accessNote(b, TARGET);
+      if (note && b.access.mode === 'rules')
+        diagnostics.push(diagnostic('MG3002', note, { pointer: b.access.pointer, target: TARGET }));
+    }
     for (const b of mesh.backends) {
       if (
         b.circuitBreaker &&

@@ -2,6 +2,7 @@ import { diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedBackend, ResolvedFrontend, ResolvedMesh, ResolvedRoute } from '../../model/types.js';
 import {
+  accessNote,
   certPaths,
   checkEndpoints,
   hostsFile,
@@ -176,6 +177,11 @@ export const nginx: Emitter = {
         { target: TARGET },
       ),
     );
+    for (const b of mesh.backends) {
+      const note = accessNote(b, TARGET);
+      if (note && b.access.mode === 'rules')
+        diagnostics.push(diagnostic('MG3002', note, { pointer: b.access.pointer, target: TARGET }));
+    }
     for (const b of mesh.backends) backendNotes(b, diagnostics);
     return {
       files: [

@@ -50,3 +50,9 @@ export function accessDecision(backend: ResolvedBackend, caller: string | undefi
 export function sameDecision(a: AccessDecision, b: AccessDecision): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
+
+/** The approximation every access rule gets on a proxy target, stated once per backend. */
+export function accessNote(backend: ResolvedBackend, target: string): string | undefined {
+  if (backend.access.mode !== 'rules') return undefined;
+  return `backend "${backend.name}": access on ${target} is enforced by the calling proxy, for the identity it presents (a frontend's, or --set identity on east-west listeners), not where the backend receives the request: callers that bypass the proxy are not checked`;
+}

@@ -90,4 +90,4 @@ export function uniqueDiagnostics(list: readonly Diagnostic[]): Diagnostic[] {
     return true;
   });
 }
-export { accessDecision, callerIdentity, sameDecision, type AccessDecision } from './access.js';
+export { accessDecision, accessNote, callerIdentity, sameDecision, type AccessDecision } from './access.js';

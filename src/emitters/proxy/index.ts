@@ -47,10 +47,11 @@ export function poolName(route: ResolvedRoute, to: ResolvedDestination, index: n
   return ident(route.name, String(index), to.backend, to.version ?? 'all');
 }
 
-/** True when traffic towards this backend's endpoints is mutual TLS. */
+/** True when traffic towards this backend's endpoints is mutual TLS: its mode is strict. */
 export function upstreamMtls(backend: ResolvedBackend): boolean {
-  // permissive endpoints accept both; the proxy sends mTLS, as Istio's sidecars do.
-  return backend.mtlsMode !== 'disabled';
+  // Only strict: permissive endpoints accept plain text too, and a proxy cannot tell (as Istio's
+  // auto mTLS can) whether an endpoint speaks TLS, so plain text is what surely works there.
+  return backend.mtlsMode === 'strict';
 }
 
 /** A setting from `--set key=value`, or the default. */

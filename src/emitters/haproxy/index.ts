@@ -124,6 +124,9 @@ function selectRoutes(
     routes[0]?.protocol === 'tcp' || frontend?.protocol === 'tcp' || frontend?.protocol === 'tls-passthrough';
   if (tcp) {
     const sni = frontend?.protocol === 'tls-passthrough';
+    // The draw comes first: `accept` ends the evaluation of tcp-request content rules.
+    if (routes.some((r) => r.to.filter((t) => t.weight > 0).length > 1))
+      rules.push('tcp-request content set-var(sess.mg_pick) rand(100)');
     if (sni)
       rules.push('tcp-request inspect-delay 5s', 'tcp-request content accept if { req.ssl_hello_type 1 }');
     const uses: string[] = [];
@@ -140,8 +143,6 @@ function selectRoutes(
       routeIndex++;
       if (!hosts) break; // a TCP route without hosts takes every connection
     }
-    if (routes.some((r) => r.to.length > 1))
-      rules.push('tcp-request content set-var(sess.mg_pick) rand(100)');
     // A connection no use_backend takes is closed: there is no default_backend.
     if (!uses.length) rules.push('tcp-request connection reject');
     rules.push(...uses.map((u) => u.replace(/ if$/, '')));

@@ -14,6 +14,7 @@ import { colours, formatDiagnostic, summary } from './cli/format.js';
 import { writeFilesAtomically } from './cli/output.js';
 import { starterMesh } from './cli/starter.js';
 import { registerDiff } from './cli/diff.js';
+import { registerCertsCommand } from './cli/certs.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../package.json') as { version: string };
@@ -253,6 +254,7 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
     .action(async (opts) => {
       process.exitCode = await targetsCommand(opts);
     });
+  registerCertsCommand(cmd);
   return cmd;
 }
 

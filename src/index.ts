@@ -30,3 +30,4 @@ export {
   type TargetDiff,
   type ObjectChange,
 } from './diff/index.js';
+export { issueCertificates, type IssueOptions, type IssuedFile } from './certs/issue.js';

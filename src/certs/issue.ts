@@ -1,0 +1,174 @@
+/**
+ * Development certificates for a mesh: a CA, one certificate per backend identity (SPIFFE URI SAN),
+ * one per frontend identity, and one per HTTPS frontend for its hosts, in the layout the proxy
+ * targets read (see src/emitters/proxy/certs.ts). Uses @peculiar/x509 over Node's webcrypto.
+ */
+import { webcrypto } from 'node:crypto';
+type CryptoKey = webcrypto.CryptoKey;
+type CryptoKeyPair = webcrypto.CryptoKeyPair;
+import path from 'node:path';
+import './reflect.js';
+import * as x509 from '@peculiar/x509';
+import type { ResolvedMesh } from '../model/types.js';
+
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+
+const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
+
+export interface IssuedFile {
+  readonly path: string;
+  readonly contents: string;
+}
+
+export interface IssueOptions {
+  /** Days the certificates stay valid (default 365). */
+  readonly days?: number;
+  /** An existing CA to sign with (PEM certificate and PKCS#8 key), so peers keep trusting it. */
+  readonly ca?: { readonly cert: string; readonly key: string };
+  /** The clock, for tests. */
+  readonly now?: Date;
+}
+
+interface Ca {
+  cert: x509.X509Certificate;
+  keys: CryptoKeyPair;
+}
+
+function serial(): string {
+  const bytes = webcrypto.getRandomValues(new Uint8Array(16));
+  bytes[0] = bytes[0]! & 0x7f; // positive
+  return Buffer.from(bytes).toString('hex');
+}
+
+async function keyPem(key: CryptoKey): Promise<string> {
+  return x509.PemConverter.encode(await webcrypto.subtle.exportKey('pkcs8', key), 'PRIVATE KEY') + '\n';
+}
+
+function dnValue(s: string): string {
+  return s.replace(/([,+"\\<>;=])/g, '\\$1');
+}
+
+async function loadCa(pem: { cert: string; key: string }): Promise<Ca> {
+  const cert = new x509.X509Certificate(pem.cert);
+  const der = x509.PemConverter.decode(pem.key)[0]!;
+  const privateKey = await webcrypto.subtle.importKey('pkcs8', der, ALG, true, ['sign']);
+  const publicKey = await cert.publicKey.export(ALG, ['verify']);
+  return { cert, keys: { privateKey, publicKey } as CryptoKeyPair };
+}
+
+async function newCa(mesh: ResolvedMesh, notBefore: Date, notAfter: Date): Promise<Ca> {
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.createSelfSigned({
+    serialNumber: serial(),
+    name: `CN=${dnValue(`meshgen ${mesh.name} development CA`)}, O=${dnValue(mesh.trustDomain)}`,
+    notBefore,
+    notAfter,
+    keys,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(true, 0, true),
+      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+    ],
+  });
+  return { cert, keys };
+}
+
+async function leaf(
+  ca: Ca,
+  subject: string,
+  names: { uris: string[]; dns: string[] },
+  notBefore: Date,
+  notAfter: Date,
+): Promise<{ cert: string; key: string }> {
+  const keys = (await webcrypto.subtle.generateKey(ALG, true, ['sign', 'verify'])) as CryptoKeyPair;
+  const cert = await x509.X509CertificateGenerator.create({
+    serialNumber: serial(),
+    subject,
+    issuer: ca.cert.subject,
+    notBefore,
+    notAfter,
+    publicKey: keys.publicKey,
+    signingKey: ca.keys.privateKey,
+    signingAlgorithm: ALG,
+    extensions: [
+      new x509.BasicConstraintsExtension(false, undefined, true),
+      new x509.KeyUsagesExtension(
+        x509.KeyUsageFlags.digitalSignature | x509.KeyUsageFlags.keyEncipherment,
+        true,
+      ),
+      new x509.ExtendedKeyUsageExtension([
+        x509.ExtendedKeyUsage.serverAuth,
+        x509.ExtendedKeyUsage.clientAuth,
+      ]),
+      new x509.SubjectAlternativeNameExtension([
+        ...names.uris.map((value) => ({ type: 'url' as const, value })),
+        ...names.dns.map((value) => ({ type: 'dns' as const, value })),
+      ]),
+      await x509.AuthorityKeyIdentifierExtension.create(ca.keys.publicKey),
+    ],
+  });
+  return { cert: cert.toString('pem') + '\n', key: await keyPem(keys.privateKey) };
+}
+
+/** Files relative to the output folder: `<stem>.crt`, `<stem>.key` and `<stem>.pem` (both, for HAProxy). */
+function triple(stem: string, pair: { cert: string; key: string }): IssuedFile[] {
+  return [
+    { path: `${stem}.crt`, contents: pair.cert },
+    { path: `${stem}.key`, contents: pair.key },
+    { path: `${stem}.pem`, contents: pair.cert + pair.key },
+  ];
+}
+
+/** Issues every certificate a mesh's proxy configs name; returns the files, sorted by path. */
+export async function issueCertificates(
+  mesh: ResolvedMesh,
+  options: IssueOptions = {},
+): Promise<IssuedFile[]> {
+  const now = options.now ?? new Date();
+  const notBefore = new Date(now.getTime() - 60 * 60 * 1000);
+  const notAfter = new Date(now.getTime() + (options.days ?? 365) * 24 * 60 * 60 * 1000);
+  const ca = options.ca ? await loadCa(options.ca) : await newCa(mesh, notBefore, notAfter);
+  const files: IssuedFile[] = [{ path: 'ca.crt', contents: ca.cert.toString('pem') + '\n' }];
+  if (!options.ca) files.push({ path: 'ca.key', contents: await keyPem(ca.keys.privateKey) });
+  const org = `O=${dnValue(mesh.trustDomain)}`;
+  for (const b of mesh.backends) {
+    const pair = await leaf(
+      ca,
+      `CN=${dnValue(b.name)}, OU=${dnValue(b.namespace)}, ${org}`,
+      { uris: [b.identity], dns: [b.name, `${b.name}.${b.namespace}`, b.fqdn] },
+      notBefore,
+      notAfter,
+    );
+    files.push(...triple(b.name, pair));
+  }
+  for (const f of mesh.frontends) {
+    const pair = await leaf(
+      ca,
+      `CN=${dnValue(f.name)}, OU=frontend, ${org}`,
+      { uris: [f.identity], dns: [] },
+      notBefore,
+      notAfter,
+    );
+    files.push(...triple(`frontends/${f.name}`, pair));
+    const tls = f.tls;
+    if (tls?.certificate && tls.key) {
+      const hosts = f.hosts.filter((h) => h !== '*');
+      const dns = hosts.length ? hosts : ['localhost'];
+      const site = await leaf(ca, `CN=${dnValue(dns[0]!)}, ${org}`, { uris: [], dns }, notBefore, notAfter);
+      const certName = path.posix.basename(tls.certificate);
+      const stem = certName.replace(/\.(crt|cert|pem)$/, '');
+      files.push(
+        { path: certName, contents: site.cert },
+        { path: path.posix.basename(tls.key), contents: site.key },
+      );
+      if (`${stem}.pem` !== certName) files.push({ path: `${stem}.pem`, contents: site.cert + site.key });
+    }
+    // A frontend that asks for client certificates trusts the mesh CA, so mesh identities can call it.
+    if (tls?.clientCa)
+      files.push({ path: path.posix.basename(tls.clientCa), contents: ca.cert.toString('pem') + '\n' });
+  }
+  const seen = new Map<string, IssuedFile>();
+  for (const f of files) if (!seen.has(f.path)) seen.set(f.path, f);
+  return [...seen.values()].sort((a, b) => a.path.localeCompare(b.path));
+}

@@ -1,0 +1,63 @@
+import fs from 'node:fs/promises';
+import path from 'node:path';
+import type { Command } from 'commander';
+import { hasErrors, sortDiagnostics } from '../model/diagnostics.js';
+import { loadMesh } from '../model/validate.js';
+import { colours, formatDiagnostic, summary } from './format.js';
+import { writeFilesAtomically } from './output.js';
+
+async function readCa(dir: string): Promise<{ cert: string; key: string } | undefined> {
+  try {
+    return {
+      cert: await fs.readFile(path.join(dir, 'ca.crt'), 'utf8'),
+      key: await fs.readFile(path.join(dir, 'ca.key'), 'utf8'),
+    };
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * `meshgen certs <mesh> -o <dir>`: a development CA (kept when <dir> already holds ca.crt and ca.key)
+ * and the certificates the proxy targets' configs name, written atomically.
+ */
+export function registerCertsCommand(program: Command): void {
+  program
+    .command('certs')
+    .description(
+      'issue development certificates (CA, SPIFFE identities, frontend hosts) for the proxy targets',
+    )
+    .argument('<file>', 'mesh file')
+    .requiredOption(
+      '-o, --output <dir>',
+      'folder to write them to (the proxy targets read certDir=certs by default)',
+    )
+    .option('--days <n>', 'validity in days', '365')
+    .option('--new-ca', 'issue a new CA even if <dir> holds one')
+    .action(async (file: string, opts: { output: string; days: string; newCa?: boolean }) => {
+      const days = Number(opts.days);
+      if (!Number.isInteger(days) || days < 1) {
+        process.stderr.write(`meshgen: --days takes a whole number of days, not "${opts.days}"\n`);
+        process.exitCode = 2;
+        return;
+      }
+      const loaded = await loadMesh(file);
+      const c = colours(process.stderr);
+      const diagnostics = sortDiagnostics(loaded.diagnostics);
+      for (const d of diagnostics) process.stderr.write(formatDiagnostic(d, loaded.source, c) + '\n');
+      if (!loaded.mesh || hasErrors(diagnostics)) {
+        const line = summary(diagnostics);
+        if (line) process.stderr.write(`${line}\n`);
+        process.exitCode = diagnostics.some((d) => d.code === 'MG4001') ? 2 : 1;
+        return;
+      }
+      const ca = opts.newCa ? undefined : await readCa(opts.output);
+      const { issueCertificates } = await import('../certs/issue.js'); // X.509 loads only for this command
+      const files = await issueCertificates(loaded.mesh, { days, ca });
+      const written = await writeFilesAtomically(opts.output, files);
+      await Promise.all(written.filter((f) => /\.(key|pem)$/.test(f)).map((f) => fs.chmod(f, 0o600)));
+      process.stderr.write(
+        `wrote ${written.length} files to ${opts.output}${ca ? ' (signed by the CA already there)' : ''}\n`,
+      );
+    });
+}

@@ -1,0 +1,229 @@
+import { diagnostic } from '../../model/diagnostics.js';
+import type { Feature } from '../../model/features.js';
+import type { ResolvedBackend, ResolvedFrontend, ResolvedMesh, ResolvedRoute } from '../../model/types.js';
+import {
+  accessNote,
+  certPaths,
+  checkEndpoints,
+  hostsFile,
+  ident,
+  routeHosts,
+  setting,
+  uniqueDiagnostics,
+} from '../proxy/index.js';
+import { loadTemplate } from '../proxy/template.js';
+import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
+import { Conditions, hostRegex, matchFlags, routeMap } from './conditions.js';
+import { httpRoute, locationName, TARGET, type RouteContext } from './route.js';
+import { streamServer } from './stream.js';
+import { emptyBlock, terminate, type ConfigView, type ServerView } from './view.js';
+
+const template = loadTemplate<ConfigView>(import.meta.url, 'nginx.conf', ['block']);
+
+/** NGINX's defaults where the mesh says nothing; stated once as MG3005. */
+const DEFAULTS = { connectMs: 5000, readMs: 60_000 };
+/** Where Debian's libnginx-mod-stream puts the stream module (`--set streamModule=` to change). */
+const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
+
+export const fidelity: Readonly<Record<Feature, Fidelity>> = {
+  split: 'exact', // split_clients on $request_id: a random draw per request
+  'header-match': 'exact',
+  'query-match': 'exact',
+  'method-match': 'exact',
+  'regex-path': 'approximate', // PCRE on the normalized $uri
+  timeout: 'approximate', // proxy_read_timeout between reads; proxy_next_upstream_timeout for tries
+  retries: 'approximate', // proxy_next_upstream knows 500/502/503/504/403/404/429 only
+  'per-try-timeout': 'approximate',
+  'fault-delay': 'unsupported',
+  'fault-abort': 'exact',
+  mirror: 'approximate', // a mirror subrequest; the caller's connection waits for it
+  'rewrite-path': 'exact',
+  'rewrite-host': 'exact',
+  'request-headers': 'approximate', // add joins values into one header
+  'response-headers': 'exact',
+  'load-balancer': 'exact',
+  'ring-hash': 'exact',
+  'health-check': 'approximate', // open source nginx has no active checks: passive max_fails/fail_timeout
+  'circuit-breaker': 'approximate', // max_conns per server
+  'outlier-detection': 'approximate', // max_fails/fail_timeout
+  mtls: 'exact',
+  // Enforced by the calling proxy for the identity it presents (frontends; east-west with --set
+  // identity), not by the destination: no nginx variable holds a client certificate's URI SAN.
+  access: 'approximate',
+  'access-l7': 'approximate',
+  'https-frontend': 'exact',
+  'client-certificates': 'exact',
+  tcp: 'exact',
+  'tls-passthrough': 'exact',
+};
+
+/** One HTTP listener: a single `location /` sends each request to its route's named location. */
+function httpServer(
+  id: string,
+  comment: string,
+  listen: string[],
+  extra: string[],
+  routes: readonly ResolvedRoute[],
+  frontend: ResolvedFrontend | undefined,
+  conditions: Conditions,
+  ctx: RouteContext,
+): ServerView {
+  // recursive: a route's location (reached through error_page) can hand nginx's own 502 to @mg_503.
+  const directives = [
+    ...listen.map((l) => `listen ${l}`),
+    'server_name _',
+    'recursive_error_pages on',
+    ...extra,
+  ];
+  const terms: { flags: string[]; value: string }[] = [];
+  const locations = [];
+  for (const route of routes) {
+    const where = route.implicit ? `backend "${route.parent.name}"` : `route "${route.name}"`;
+    const hosts = frontend ? routeHosts(route, frontend.hosts) : undefined;
+    const hostFlag = hosts
+      ? [conditions.flag('$host', hostRegex(hosts), `${where}: hosts ${hosts.join(', ')}`)]
+      : [];
+    const entries = route.matches.length ? route.matches : [undefined];
+    for (const m of entries)
+      terms.push({
+        flags: [...hostFlag, ...(m ? matchFlags(m, conditions, where) : [])],
+        value: locationName(route),
+      });
+    locations.push(...httpRoute(route, ctx));
+  }
+  const variable = `$mg_route_${id}`;
+  ctx.http.maps.push(routeMap(variable, `${comment}: routes in first-match order`, terms, '@mg_404'));
+  return {
+    comment,
+    directives,
+    locations: [
+      // Not location precedence: one location, and the route map decides in the order written.
+      { match: '/', directives: [`error_page 418 = ${variable}`, 'return 418'] },
+      { match: '@mg_404', directives: ['return 404 "no route\\n"'] },
+      { match: '@mg_503', directives: ['return 503 "no healthy upstream\\n"'] },
+      ...locations,
+    ],
+  };
+}
+
+function bindAddress(address: string, port: number): string {
+  return `${address.includes(':') ? `[${address}]` : address}:${port}`;
+}
+
+export const nginx: Emitter = {
+  target: TARGET,
+  summary: 'NGINX 1.22 configuration: ingress servers and a local listener per backend (SmartStack)',
+  fidelity,
+  emit(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
+    const diagnostics = checkEndpoints(mesh, TARGET);
+    const certDir = setting(options, 'certDir', 'certs');
+    const identity = options.settings?.['identity'];
+    if (identity !== undefined && !mesh.backendsByName.has(identity))
+      diagnostics.push(
+        diagnostic('MG4003', `--set identity=${identity} names no backend of mesh "${mesh.name}"`, {
+          target: TARGET,
+        }),
+      );
+    if (diagnostics.length) return { files: [], diagnostics };
+    const view: ConfigView = { mesh: mesh.name, certDir, modules: [], http: emptyBlock() };
+    const stream = emptyBlock();
+    const ctx: RouteContext = {
+      mesh,
+      certs: certPaths(certDir, mesh, identity),
+      diagnostics,
+      http: view.http,
+      defaults: DEFAULTS,
+      identity,
+    };
+    const conditions = new Conditions();
+
+    for (const f of mesh.frontends) {
+      const listen = bindAddress(f.address, f.port);
+      const comment = `frontend "${f.name}" (${f.protocol}, hosts ${f.hosts.join(', ')})`;
+      if (f.protocol === 'tcp' || f.protocol === 'tls-passthrough') {
+        stream.servers.push(streamServer(listen, comment, f.routes, f, ctx, stream));
+        continue;
+      }
+      const extra: string[] = [];
+      if (f.protocol === 'https' && f.tls?.certificate && f.tls.key) {
+        extra.push(`ssl_certificate ${f.tls.certificate}`, `ssl_certificate_key ${f.tls.key}`);
+        if (f.tls.clientCa) extra.push(`ssl_client_certificate ${f.tls.clientCa}`, 'ssl_verify_client on');
+      }
+      const l = f.protocol === 'https' ? `${listen} ssl http2` : listen;
+      view.http.servers.push(
+        httpServer(`fe_${ident(f.name)}`, comment, [l], extra, f.routes, f, conditions, ctx),
+      );
+    }
+    for (const b of mesh.backends) {
+      const listen = bindAddress(b.localAddress, b.port);
+      const comment = `backend "${b.name}": local listener for its callers (${b.name}.${b.namespace}:${b.port}${b.sharesPort ? ', own loopback address: see hosts' : ''})`;
+      if (b.protocol === 'tcp')
+        stream.servers.push(streamServer(listen, comment, b.routes, undefined, ctx, stream));
+      else
+        view.http.servers.push(
+          httpServer(`ew_${ident(b.name)}`, comment, [listen], [], b.routes, undefined, conditions, ctx),
+        );
+    }
+    view.http.maps.unshift(...conditions.maps);
+    if (stream.servers.length) {
+      view.stream = stream;
+      const module = options.settings?.['streamModule'] ?? STREAM_MODULE;
+      if (module) view.modules.push(module);
+    }
+    diagnostics.push(
+      diagnostic(
+        'MG3005',
+        `nginx: routes without timeout wait up to ${DEFAULTS.readMs / 1000}s between reads (proxy_read_timeout) and ${DEFAULTS.connectMs / 1000}s to connect`,
+        { target: TARGET },
+      ),
+    );
+    for (const b of mesh.backends) {
+      const note = accessNote(b, TARGET);
+      if (note && b.access.mode === 'rules')
+        diagnostics.push(diagnostic('MG3002', note, { pointer: b.access.pointer, target: TARGET }));
+    }
+    for (const b of mesh.backends) backendNotes(b, diagnostics);
+    return {
+      files: [
+        { path: 'hosts', contents: hostsFile(mesh) },
+        {
+          path: 'nginx.conf',
+          contents: template({
+            ...view,
+            http: terminate(view.http),
+            stream: view.stream && terminate(view.stream),
+          }),
+        },
+      ],
+      diagnostics: uniqueDiagnostics(diagnostics),
+    };
+  },
+};
+
+function backendNotes(b: ResolvedBackend, diagnostics: ReturnType<typeof checkEndpoints>): void {
+  const note = (feature: string, message: string, pointer: string) =>
+    diagnostics.push(
+      diagnostic('MG3002', `backend "${b.name}": ${feature} on nginx ${message}`, {
+        pointer,
+        target: TARGET,
+      }),
+    );
+  if (b.healthCheck)
+    note(
+      'health-check',
+      `has no active checks (NGINX Plus only): a server failing ${b.outlierDetection ? b.outlierDetection.consecutiveErrors : b.healthCheck.unhealthyThreshold} failed tries is skipped for a while (max_fails, fail_timeout; connection errors and timeouts count, 5xx only where the route retries on them); ${b.healthCheck.path} is never probed`,
+      `${b.pointer}/healthCheck`,
+    );
+  if (b.outlierDetection)
+    note(
+      'outlier-detection',
+      `skips a server for fail_timeout after max_fails failed tries within fail_timeout (max_fails=${b.outlierDetection.consecutiveErrors} fail_timeout=${b.outlierDetection.baseEjectionTimeMs / 1000}s; connection errors and timeouts count, 5xx only where the route retries on them); interval and maxEjectionPercent have no equivalent`,
+      `${b.pointer}/outlierDetection`,
+    );
+  if (b.circuitBreaker)
+    note(
+      'circuit-breaker',
+      'limits connections per server (max_conns); pending requests, maxRequests and maxRetries have no equivalent',
+      `${b.pointer}/circuitBreaker`,
+    );
+}

@@ -1,0 +1,94 @@
+/**
+ * What the proxy targets (HAProxy, NGINX, and Envoy when it wants) share: the hosts file of the
+ * SmartStack pattern, the check that every version they send to has endpoints, the certificate
+ * layout, and a few naming helpers.
+ */
+import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
+import type { ResolvedBackend, ResolvedDestination, ResolvedMesh, ResolvedRoute } from '../../model/types.js';
+import type { EmitOptions } from '../types.js';
+
+export { hostsFile } from './hosts.js';
+export { certPaths, pemPath, type CertPaths, type CertPair } from './certs.js';
+
+/** MG3003 for every version without endpoints: a proxy has nowhere to send its share. */
+export function checkEndpoints(mesh: ResolvedMesh, target: string): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const b of mesh.backends)
+    for (const v of b.versions)
+      if (v.endpoints.length === 0)
+        out.push(
+          diagnostic(
+            'MG3003',
+            `version "${v.name}" of backend "${b.name}" has no endpoints, which the ${target} target sends to`,
+            {
+              pointer: v.pointer,
+              target,
+              hint: 'list the host:port of its instances under endpoints',
+            },
+          ),
+        );
+  return out;
+}
+
+/** The endpoints a destination covers: those of one version, or of all versions as one pool. */
+export function destinationEndpoints(backend: ResolvedBackend, to: { readonly versions: readonly string[] }) {
+  return backend.versions
+    .filter((v) => to.versions.includes(v.name))
+    .flatMap((v) => v.endpoints.map((e) => ({ version: v.name, endpoint: e })));
+}
+
+/** A name usable as an identifier in proxy configs: letters, digits, `_`. */
+export function ident(...parts: string[]): string {
+  return parts.map((p) => p.replace(/[^A-Za-z0-9]/g, '_')).join('__');
+}
+
+/** Where the traffic of a route's destination goes, with a name for the pool. */
+export function poolName(route: ResolvedRoute, to: ResolvedDestination, index: number): string {
+  return ident(route.name, String(index), to.backend, to.version ?? 'all');
+}
+
+/** True when traffic towards this backend's endpoints is mutual TLS: its mode is strict. */
+export function upstreamMtls(backend: ResolvedBackend): boolean {
+  // Only strict: permissive endpoints accept plain text too, and a proxy cannot tell (as Istio's
+  // auto mTLS can) whether an endpoint speaks TLS, so plain text is what surely works there.
+  return backend.mtlsMode === 'strict';
+}
+
+/** A setting from `--set key=value`, or the default. */
+export function setting(options: EmitOptions, key: string, fallback: string): string {
+  const v = options.settings?.[key];
+  return v === undefined || v === '' ? fallback : v;
+}
+
+/** `1500` -> `1500ms`, `2000` -> `2s`: a duration both HAProxy and NGINX read. */
+export function proxyDuration(ms: number): string {
+  const whole = Math.round(ms);
+  return whole % 1000 === 0 ? `${whole / 1000}s` : `${whole}ms`;
+}
+
+/** The routes attached to a frontend or backend, the implicit one included. */
+export function routeSubject(route: ResolvedRoute): string {
+  return route.implicit ? `the implicit route of backend "${route.parent.name}"` : `route "${route.name}"`;
+}
+
+/** Host names a route on a frontend accepts; undefined: any host. */
+export function routeHosts(
+  route: ResolvedRoute,
+  frontendHosts: readonly string[],
+): readonly string[] | undefined {
+  const hosts =
+    route.parent.kind === 'frontend' && route.parent.hosts.length ? route.parent.hosts : frontendHosts;
+  return hosts.includes('*') ? undefined : hosts.map((h) => h.toLowerCase());
+}
+
+/** Drops repeated diagnostics (a route split over several pools reports once). */
+export function uniqueDiagnostics(list: readonly Diagnostic[]): Diagnostic[] {
+  const seen = new Set<string>();
+  return list.filter((d) => {
+    const key = `${d.code}|${d.pointer ?? ''}|${d.message}`;
+    if (seen.has(key)) return false;
+    seen.add(key);
+    return true;
+  });
+}
+export { accessDecision, accessNote, callerIdentity, sameDecision, type AccessDecision } from './access.js';

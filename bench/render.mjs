@@ -50,11 +50,27 @@ try {
       ours.push(r.ms);
       if (withDisk) {
         const out = path.join(dir, `out-${n}`);
-        disk.push(time([path.join(root, 'dist/cli.js'), 'render', file, '--target', 'istio,linkerd,consul', '-o', out]).ms);
+        disk.push(
+          time([
+            path.join(root, 'dist/cli.js'),
+            'render',
+            file,
+            '--target',
+            'istio,linkerd,consul',
+            '-o',
+            out,
+          ]).ms,
+        );
         fs.rmSync(out, { recursive: true, force: true });
       }
     }
-    rows.push({ n, jsyaml: median(base), render: median(ours), disk: withDisk ? median(disk) : NaN, ...info });
+    rows.push({
+      n,
+      jsyaml: median(base),
+      render: median(ours),
+      disk: withDisk ? median(disk) : NaN,
+      ...info,
+    });
   }
 } finally {
   fs.rmSync(dir, { recursive: true, force: true });
@@ -66,5 +82,7 @@ for (const r of rows)
     `${String(r.n).padStart(8)} ${(r.jsyaml / 1000).toFixed(2).padStart(12)}s ${(r.render / 1000).toFixed(2).padStart(16)}s ${(r.render / r.jsyaml).toFixed(2).padStart(6)} ${String(r.files).padStart(8)} ${(r.bytes / 1e6).toFixed(1).padStart(10)} ${(r.disk / 1000).toFixed(2).padStart(14)}s`,
   );
 const at = (n) => rows.find((r) => r.n === n);
-if (at(10000)) console.log(`goal: render 10,000 <= 3 x js-yaml load: ${(at(10000).render / at(10000).jsyaml).toFixed(2)}`);
-if (at(10000) && at(20000)) console.log(`goal: render 20,000 / 10,000 <= 2.2: ${(at(20000).render / at(10000).render).toFixed(2)}`);
+if (at(10000))
+  console.log(`goal: render 10,000 <= 3 x js-yaml load: ${(at(10000).render / at(10000).jsyaml).toFixed(2)}`);
+if (at(10000) && at(20000))
+  console.log(`goal: render 20,000 / 10,000 <= 2.2: ${(at(20000).render / at(10000).render).toFixed(2)}`);

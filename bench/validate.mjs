@@ -32,7 +32,10 @@ try {
     fs.writeFileSync(file, generateMesh(n));
     // the same file with one error near its end: validation must still point at it exactly
     const bad = path.join(dir, `mesh-${n}-bad.yaml`);
-    fs.writeFileSync(bad, generateMesh(n).replace(/weight: 10 \}\n(?![\s\S]*weight: 10 \}\n)/, 'weight: 11 }\n'));
+    fs.writeFileSync(
+      bad,
+      generateMesh(n).replace(/weight: 10 \}\n(?![\s\S]*weight: 10 \}\n)/, 'weight: 11 }\n'),
+    );
     const base = [];
     const ours = [];
     const oursBad = [];
@@ -68,6 +71,11 @@ for (const r of rows)
   );
 const at = (n) => rows.find((r) => r.backends === n);
 if (at(10000) && at(20000))
-  console.log(`scaling: validate 20,000 / 10,000 = ${(at(20000).validate / at(10000).validate).toFixed(2)} (goal <= 2.2)`);
-if (at(10000)) console.log(`goal: validate 10,000 <= 1.5 x js-yaml load: ${(at(10000).validate / at(10000).jsyaml).toFixed(2)}`);
+  console.log(
+    `scaling: validate 20,000 / 10,000 = ${(at(20000).validate / at(10000).validate).toFixed(2)} (goal <= 2.2)`,
+  );
+if (at(10000))
+  console.log(
+    `goal: validate 10,000 <= 1.5 x js-yaml load: ${(at(10000).validate / at(10000).jsyaml).toFixed(2)}`,
+  );
 for (const r of rows) console.log(`  ${r.backends}: ${r.badOut}`);

@@ -43,7 +43,8 @@ export class SourceFile {
   /** Where the node named by `pointer` is; `key: true` points at the mapping key instead of its value. */
   locate(pointer: string, { key = false } = {}): SourceRange | undefined {
     // the scan reads the text from the top for each pointer: for many of them, one parse is cheaper
-    if (this.root !== undefined || ++this.scans > SCANS_BEFORE_PARSE) return this.locateByParse(pointer, { key });
+    if (this.root !== undefined || ++this.scans > SCANS_BEFORE_PARSE)
+      return this.locateByParse(pointer, { key });
     const quick = fastLocate(this.text, splitPointer(pointer));
     if (quick) {
       if (key && quick.keyStart !== undefined) return this.rangeOf(quick.keyStart, quick.keyEnd!);

@@ -26,7 +26,8 @@ it('diffs the rendered output of every registered target', () => {
   for (const t of same) expect(t.changes, t.target).toEqual([]);
   for (const t of diffRendered(a, b, 'all')) {
     // sidecar interception plans (the iptables target's default mode) redirect ports: no weights in them
-    if (t.target !== 'iptables') expect(t.changes.length, `${t.target} shows the new weights`).toBeGreaterThan(0);
+    if (t.target !== 'iptables')
+      expect(t.changes.length, `${t.target} shows the new weights`).toBeGreaterThan(0);
     for (const c of t.changes) {
       if (c.status === 'changed')
         expect(c.diff, `${t.target} ${c.object}`).toMatch(/^--- a\/.*\n\+\+\+ b\/.*\n@@ /);

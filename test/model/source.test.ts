@@ -49,6 +49,7 @@ describe('SourceFile.locate on many pointers', () => {
     for (let i = 0; i < 40; i++) lines.push(`  - { name: n${i}, weight: ${i} }`);
     const text = lines.join('\n') + '\n';
     const src = new SourceFile('m.yaml', text);
-    for (let i = 0; i < 40; i++) expect(src.locate(`/items/${i}/weight`)).toMatchObject({ line: i + 2, column: 24 + String(i).length });
+    for (let i = 0; i < 40; i++)
+      expect(src.locate(`/items/${i}/weight`)).toMatchObject({ line: i + 2, column: 24 + String(i).length });
   });
 });

@@ -4,7 +4,7 @@ import type { ResolvedMesh } from '../../../src/model/types.js';
 import type { EmitResult } from '../../../src/emitters/types.js';
 
 /** Parsed output is navigated freely in tests; a wrong path fails the assertion that reads it. */
- 
+
 export type Loose = any;
 
 export function emitConsul(mesh: ResolvedMesh, consulFormat = 'crd'): EmitResult {

@@ -9,7 +9,7 @@ export interface Emitted {
   apiVersion: string;
   kind: string;
   metadata: { name: string; namespace?: string; labels: Record<string, string> };
-  spec: any;  
+  spec: any;
   [k: string]: unknown;
 }
 

@@ -1,0 +1,125 @@
+import cluster from 'node:cluster';
+import fs from 'node:fs';
+import { Option, type Command } from 'commander';
+import { loadBootstrap, type ConfigResult } from '../dataplane/config.js';
+import { Proxy } from '../dataplane/proxy.js';
+
+interface ProxyCliOptions {
+  configPath: string;
+  mode: 'serve' | 'validate';
+  drainTimeS: string;
+  watch?: boolean;
+  concurrency: string;
+}
+
+function printErrors(file: string, r: ConfigResult): void {
+  for (const e of r.errors) process.stderr.write(`meshgen proxy: ${file}: ${e.path}: ${e.message}\n`);
+}
+
+/** `meshgen proxy -c bootstrap.yaml`: runs an Envoy v3 bootstrap in meshgen's own data plane. */
+export function registerProxyCommand(program: Command): void {
+  program
+    .command('proxy')
+    .description('run an Envoy v3 bootstrap (YAML or JSON) in the meshgen data plane')
+    .requiredOption('-c, --config-path <file>', 'Envoy v3 bootstrap, YAML or JSON')
+    .addOption(
+      new Option('--mode <mode>', 'serve, or validate the configuration and exit (0 valid, 1 not)')
+        .choices(['serve', 'validate'])
+        .default('serve'),
+    )
+    .option(
+      '--drain-time-s, --drain-time <seconds>',
+      'how long connections may finish on SIGTERM and after a reload',
+      '5',
+    )
+    .option('--watch', 'reload when the configuration file changes (SIGHUP always reloads)')
+    .option('--concurrency <n>', 'worker processes sharing the listeners', '1')
+    .action(async (opts: ProxyCliOptions) => {
+      process.exitCode = await proxyCommand(opts);
+    });
+}
+
+async function proxyCommand(opts: ProxyCliOptions): Promise<number> {
+  const file = opts.configPath;
+  const loaded = await loadBootstrap(file);
+  if (!loaded.config) {
+    printErrors(file, loaded);
+    return 1;
+  }
+  if (opts.mode === 'validate') {
+    process.stderr.write(`configuration '${file}' OK\n`);
+    return 0;
+  }
+  const drainTimeS = Number(opts.drainTimeS);
+  const workers = Math.max(1, Number(opts.concurrency) || 1);
+  if (workers > 1 && cluster.isPrimary) return primary(workers, drainTimeS, opts);
+  const isWorker = cluster.isWorker;
+  const workerId = isWorker ? Number(process.env.MESHGEN_WORKER ?? '1') : 1;
+  // with several workers only the first serves the admin endpoint (its stats are its own)
+  const strip = (c: typeof loaded.config) => (workerId === 1 ? c : { ...c!, admin: undefined });
+  const proxy = new Proxy(strip(loaded.config)!, { drainTimeS, log: (l) => process.stderr.write(`${l}\n`) });
+  try {
+    await proxy.start();
+  } catch (e) {
+    process.stderr.write(`meshgen proxy: cannot start: ${(e as Error).message}\n`);
+    await proxy.stop().catch(() => {});
+    return 1;
+  }
+  if (!isWorker)
+    process.stderr.write(
+      `meshgen proxy: serving ${file}${proxy.adminPort ? ` (admin on port ${proxy.adminPort})` : ''}\n`,
+    );
+  let reloading = false;
+  const reload = async () => {
+    if (reloading) return;
+    reloading = true;
+    const next = await loadBootstrap(file);
+    if (!next.config) {
+      process.stderr.write(`meshgen proxy: reload rejected, still serving the previous configuration\n`);
+      printErrors(file, next);
+    } else {
+      try {
+        await proxy.reload(strip(next.config)!);
+        process.stderr.write(`meshgen proxy: reloaded ${file}\n`);
+      } catch (e) {
+        process.stderr.write(
+          `meshgen proxy: reload failed (${(e as Error).message}), still serving the previous configuration\n`,
+        );
+      }
+    }
+    reloading = false;
+  };
+  process.on('SIGHUP', () => void reload());
+  if (opts.watch) {
+    let t: NodeJS.Timeout | undefined;
+    fs.watchFile(file, { interval: 300 }, () => {
+      clearTimeout(t);
+      t = setTimeout(() => void reload(), 100);
+    });
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      fs.unwatchFile(file);
+      void proxy.drainAndStop().then(resolve);
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  return 0;
+}
+
+async function primary(n: number, drainTimeS: number, opts: ProxyCliOptions): Promise<number> {
+  cluster.schedulingPolicy = cluster.SCHED_NONE; // the kernel spreads accepted connections
+  const forked = Array.from({ length: n }, (_, i) => cluster.fork({ MESHGEN_WORKER: String(i + 1) }));
+  process.stderr.write(`meshgen proxy: serving ${opts.configPath} with ${n} workers\n`);
+  process.on('SIGHUP', () => forked.forEach((w) => w.process.kill('SIGHUP')));
+  await new Promise<void>((resolve) => {
+    let left = n;
+    for (const w of forked) w.on('exit', () => --left === 0 && resolve());
+    const stop = () => forked.forEach((w) => w.process.kill('SIGTERM'));
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  void drainTimeS;
+  return 0;
+}

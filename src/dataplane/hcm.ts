@@ -539,13 +539,7 @@ export class HttpConnectionManager {
     for (const mp of a.mirrors) {
       if (mp.fraction < 1 && Math.random() >= mp.fraction) continue;
       const mc = this.rt.clusters.get(mp.cluster);
-      if (mc)
-        shadow(
-          mc,
-          head.replace(/^host: ([^\r]*)\r\n/m, (_s, v: string) => `host: ${v.split(':')[0]}-shadow\r\n`),
-          req.body,
-          noBody,
-        );
+      if (mc) shadow(mc, head.replace(/^host: ([^\r:]*)/m, '$&-shadow'), req.body, noBody);
     }
 
     const hashKey = cluster.config.lbPolicy === 'RING_HASH' ? this.hashKey(ctx, route) : undefined;

@@ -14,7 +14,7 @@ const ALLOW: Record<string, string[]> = {
   'envoy.config.core.v3.Locality': ['region', 'zone', 'sub_zone'],
   'envoy.config.core.v3.Address': ['socket_address'],
   'envoy.config.core.v3.SocketAddress': ['address', 'port_value', 'protocol'],
-  'envoy.config.listener.v3.Listener': ['name', 'address', 'filter_chains'],
+  'envoy.config.listener.v3.Listener': ['name', 'address', 'filter_chains', 'traffic_direction'],
   'envoy.config.listener.v3.FilterChain': ['filters', 'name'],
   'envoy.config.listener.v3.Filter': ['name', 'typed_config'],
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager': [

@@ -1,4 +1,5 @@
 import fs from 'node:fs/promises';
+import { readFileSync } from 'node:fs';
 import YAML from 'yaml';
 import { checkEnvoy } from '../envoy/check.js';
 import { supportedWalk, type PathError } from './supported.js';
@@ -21,8 +22,31 @@ export interface SockAddr {
 export interface ListenerConfig {
   name: string;
   address: SockAddr;
-  /** One filter chain (filter_chain_match is not implemented). */
-  chain: NetworkFilter;
+  /** Filter chains; several only with TLS, chosen by SNI (filter_chain_match server_names). */
+  chains: ChainConfig[];
+}
+
+export interface ChainConfig {
+  serverNames: string[];
+  transportProtocol?: string;
+  tls?: TlsConfig;
+  network: NetworkFilter;
+}
+
+export interface SanMatcher {
+  type: 'DNS' | 'URI' | 'EMAIL' | 'IP_ADDRESS';
+  test: StrMatch;
+}
+
+/** Downstream or upstream TLS: PEM material read at load time. */
+export interface TlsConfig {
+  cert?: string;
+  key?: string;
+  ca?: string;
+  requireClientCert: boolean;
+  sans: SanMatcher[];
+  alpn: string[];
+  sni?: string;
 }
 
 export type NetworkFilter = { kind: 'http'; hcm: HcmConfig } | { kind: 'tcp'; tcp: TcpProxyConfig };
@@ -167,6 +191,7 @@ export interface ClusterConfig {
   lbPolicy: 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'RING_HASH';
   endpoints: { address: SockAddr; weight: number }[];
   dnsFamily: 0 | 4 | 6;
+  tls?: TlsConfig;
   circuit: { maxConnections: number; maxPending: number; maxRequests: number; maxRetries: number };
   outlier?: {
     consecutive5xx: number;
@@ -341,6 +366,9 @@ function cluster(c: Obj, p: string, errors: PathError[]): ClusterConfig {
     connectTimeoutMs: durationMs(c.connect_timeout, 5000),
     lbPolicy: (c.lb_policy ?? 'ROUND_ROBIN') as ClusterConfig['lbPolicy'],
     endpoints,
+    tls: c.transport_socket
+      ? tlsContext(c.transport_socket, `${p}/transport_socket`, errors, false)
+      : undefined,
     dnsFamily: fam === 'V4_ONLY' ? 4 : fam === 'V6_ONLY' ? 6 : 0,
     circuit: {
       maxConnections: Number(th.max_connections ?? 1024),
@@ -390,14 +418,36 @@ function listener(
   errors: PathError[],
   index: number,
 ): ListenerConfig {
-  const chains = (l.filter_chains ?? []) as Obj[];
-  if (chains.length !== 1)
+  const chains = ((l.filter_chains ?? []) as Obj[]).map((c, i) =>
+    filterChain(c, `${p}/filter_chains/${i}`, clusterNames, errors),
+  );
+  if (!chains.length) errors.push({ path: `${p}/filter_chains`, message: 'a listener needs a filter chain' });
+  const tlsChains = chains.filter((c) => c.tls).length;
+  if (tlsChains && tlsChains !== chains.length)
     errors.push({
       path: `${p}/filter_chains`,
-      message: 'meshgen proxy implements exactly one filter chain per listener',
+      message: 'mixing TLS and plaintext filter chains on one listener is not implemented by meshgen proxy',
     });
-  const filters = (chains[0]?.filters ?? []) as Obj[];
-  const fp = `${p}/filter_chains/0/filters`;
+  const seen = new Set<string>();
+  chains.forEach((c, i) => {
+    const k = `${c.serverNames.join(',')}|${c.transportProtocol ?? ''}`;
+    if (seen.has(k))
+      errors.push({
+        path: `${p}/filter_chains/${i}`,
+        message: 'multiple filter chains with the same matching rules',
+      });
+    seen.add(k);
+  });
+  return {
+    name: String(l.name ?? `listener_${index}`),
+    address: sockAddr(l.address, `${p}/address`, errors),
+    chains,
+  };
+}
+
+function filterChain(c: Obj, p: string, clusterNames: Set<string>, errors: PathError[]): ChainConfig {
+  const filters = (c.filters ?? []) as Obj[];
+  const fp = `${p}/filters`;
   if (filters.length !== 1)
     errors.push({
       path: fp,
@@ -406,9 +456,9 @@ function listener(
     });
   const f = filters[0] ?? {};
   const t = f.typed_config?.['@type'] as string | undefined;
-  let chain: NetworkFilter;
+  let network: NetworkFilter;
   if (t === 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager')
-    chain = { kind: 'http', hcm: hcm(f.typed_config, `${fp}/0/typed_config`, clusterNames, errors) };
+    network = { kind: 'http', hcm: hcm(f.typed_config, `${fp}/0/typed_config`, clusterNames, errors) };
   else if (t === 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy') {
     const tc = f.typed_config as Obj;
     const clusters = tc.cluster
@@ -423,7 +473,7 @@ function listener(
     });
     if (!clusters.length)
       errors.push({ path: `${fp}/0/typed_config`, message: 'tcp_proxy needs cluster or weighted_clusters' });
-    chain = {
+    network = {
       kind: 'tcp',
       tcp: {
         statPrefix: String(tc.stat_prefix),
@@ -434,12 +484,23 @@ function listener(
     };
   } else {
     errors.push({ path: `${fp}/0`, message: 'a network filter needs a typed_config' });
-    chain = { kind: 'tcp', tcp: { statPrefix: '', clusters: [], idleTimeoutMs: 0, accessLogs: [] } };
+    network = { kind: 'tcp', tcp: { statPrefix: '', clusters: [], idleTimeoutMs: 0, accessLogs: [] } };
   }
+  const m = (c.filter_chain_match ?? {}) as Obj;
+  const tls = c.transport_socket
+    ? tlsContext(c.transport_socket, `${p}/transport_socket`, errors, true)
+    : undefined;
+  if (m.transport_protocol === 'tls' && !tls)
+    errors.push({
+      path: `${p}/filter_chain_match/transport_protocol`,
+      message:
+        'transport_protocol tls without a TLS transport_socket (TLS passthrough matching) is not implemented by meshgen proxy',
+    });
   return {
-    name: String(l.name ?? `listener_${index}`),
-    address: sockAddr(l.address, `${p}/address`, errors),
-    chain,
+    serverNames: ((m.server_names ?? []) as string[]).map((x) => x.toLowerCase()),
+    transportProtocol: m.transport_protocol,
+    tls,
+    network,
   };
 }
 
@@ -814,4 +875,69 @@ function rbacConfig(r: Obj, p: string): RbacConfig {
       ),
     })),
   };
+}
+
+function dataSource(d: Obj | undefined, p: string, errors: PathError[]): string | undefined {
+  if (!d) return undefined;
+  if (d.inline_string !== undefined) return String(d.inline_string);
+  if (d.inline_bytes !== undefined) return Buffer.from(String(d.inline_bytes), 'base64').toString();
+  if (d.filename !== undefined) {
+    try {
+      return readFileSync(String(d.filename), 'utf8');
+    } catch (e) {
+      errors.push({ path: `${p}/filename`, message: `cannot read ${d.filename}: ${(e as Error).message}` });
+    }
+  }
+  return undefined;
+}
+
+function tlsContext(ts: Obj, p: string, errors: PathError[], downstream: boolean): TlsConfig | undefined {
+  const tc = ts.typed_config as Obj | undefined;
+  const want = downstream
+    ? 'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext'
+    : 'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext';
+  if (!tc || tc['@type'] !== want) {
+    errors.push({
+      path: `${p}/typed_config`,
+      message: `a TLS transport socket needs a typed_config of ${want}`,
+    });
+    return undefined;
+  }
+  const cp = `${p}/typed_config/common_tls_context`;
+  const common = (tc.common_tls_context ?? {}) as Obj;
+  const certs = (common.tls_certificates ?? []) as Obj[];
+  if (certs.length > 1)
+    errors.push({
+      path: `${cp}/tls_certificates`,
+      message: 'one certificate per context is implemented by meshgen proxy',
+    });
+  const vc = common.validation_context as Obj | undefined;
+  const sans = ((vc?.match_typed_subject_alt_names ?? []) as Obj[]).map((m, i) => ({
+    type: String(m.san_type) as SanMatcher['type'],
+    test: stringMatcher(
+      m.matcher ?? {},
+      `${cp}/validation_context/match_typed_subject_alt_names/${i}/matcher`,
+      errors,
+    ),
+  }));
+  const out: TlsConfig = {
+    cert: dataSource(certs[0]?.certificate_chain, `${cp}/tls_certificates/0/certificate_chain`, errors),
+    key: dataSource(certs[0]?.private_key, `${cp}/tls_certificates/0/private_key`, errors),
+    ca: dataSource(vc?.trusted_ca, `${cp}/validation_context/trusted_ca`, errors),
+    requireClientCert: Boolean(tc.require_client_certificate),
+    sans,
+    alpn: (common.alpn_protocols ?? []) as string[],
+    sni: tc.sni,
+  };
+  if (downstream && (!out.cert || !out.key))
+    errors.push({
+      path: `${cp}/tls_certificates`,
+      message: 'a downstream TLS context needs a certificate and key',
+    });
+  if (out.requireClientCert && !out.ca)
+    errors.push({
+      path: `${cp}/validation_context`,
+      message: 'require_client_certificate needs a validation context with trusted_ca',
+    });
+  return out;
 }

@@ -1,4 +1,6 @@
 import net from 'node:net';
+import type tls from 'node:tls';
+import { acceptTls, secureContext } from './tls.js';
 import type { ListenerConfig, ProxyConfig } from './config.js';
 import { HttpConnectionManager, type Runtime } from './hcm.js';
 import { openLogger, type AccessLogger } from './accesslog.js';
@@ -9,12 +11,20 @@ import { startAdmin, type AdminServer } from './admin.js';
 
 type Handler = HttpConnectionManager | TcpProxy;
 
+interface ListenerRuntime {
+  config: ListenerConfig;
+  handlers: Handler[];
+  /** One secure context per chain on TLS listeners. */
+  contexts?: tls.SecureContext[];
+}
+
 interface Generation {
   config: ProxyConfig;
   rt: Runtime;
-  handlers: Map<string, Handler>;
+  listeners: Map<string, ListenerRuntime>;
 }
 
+const handlersOf = (g: Generation): Handler[] => [...g.listeners.values()].flatMap((l) => l.handlers);
 const key = (l: ListenerConfig) => `${l.address.host}:${l.address.port}`;
 
 export interface ProxyOptions {
@@ -78,13 +88,17 @@ export class Proxy {
     for (const c of config.clusters) clusters.set(c.name, new Cluster(c, this.stats));
     await Promise.all([...clusters.values()].map((c) => c.start()));
     const rt: Runtime = { clusters, stats: this.stats, logger: (p) => this.logger(p), draining: false };
-    const handlers = new Map<string, Handler>();
-    for (const l of config.listeners)
-      handlers.set(
-        key(l),
-        l.chain.kind === 'http' ? new HttpConnectionManager(l.chain.hcm, rt) : new TcpProxy(l.chain.tcp, rt),
+    const listeners = new Map<string, ListenerRuntime>();
+    for (const l of config.listeners) {
+      const handlers = l.chains.map((c) =>
+        c.network.kind === 'http'
+          ? new HttpConnectionManager(c.network.hcm, rt, c.tls ? 'https' : 'http')
+          : new TcpProxy(c.network.tcp, rt),
       );
-    return { config, rt, handlers };
+      const contexts = l.chains[0]?.tls ? l.chains.map((c) => secureContext(c.tls!)) : undefined;
+      listeners.set(key(l), { config: l, handlers, contexts });
+    }
+    return { config, rt, listeners };
   }
 
   async start(): Promise<void> {
@@ -103,9 +117,19 @@ export class Proxy {
       this.stats.inc(`listener.${k}.downstream_cx_total`);
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
-      const h = this.gen.handlers.get(k);
-      if (!h) return socket.destroy();
-      h.onConnection(socket);
+      const lr = this.gen.listeners.get(k);
+      if (!lr) return socket.destroy();
+      if (!lr.contexts) return lr.handlers[0]!.onConnection(socket);
+      acceptTls(
+        socket,
+        lr.config.chains,
+        lr.contexts,
+        (s, i, peer) => lr.handlers[i]!.onConnection(s, peer),
+        (why) => {
+          if (process.env.MESHGEN_DEBUG) process.stderr.write(`tls reject: ${why}\n`);
+          this.stats.inc(`listener.${k}.ssl.connection_error`);
+        },
+      );
     });
     this.servers.set(k, server);
     return new Promise((resolve, reject) => {
@@ -148,10 +172,9 @@ export class Proxy {
 
   private async retire(g: Generation): Promise<void> {
     g.rt.draining = true;
-    for (const h of g.handlers.values()) h.drain();
+    for (const h of handlersOf(g)) h.drain();
     const deadline = Date.now() + (this.opts.drainTimeS ?? 5) * 1000;
-    while (Date.now() < deadline && [...g.handlers.values()].some((h) => h.activeConnections > 0))
-      await sleep(50);
+    while (Date.now() < deadline && handlersOf(g).some((h) => h.activeConnections > 0)) await sleep(50);
     for (const c of g.rt.clusters.values()) c.stop();
   }
 
@@ -160,9 +183,9 @@ export class Proxy {
     this.state = 'DRAINING';
     for (const s of this.servers.values()) s.close();
     this.gen.rt.draining = true;
-    for (const h of this.gen.handlers.values()) h.drain();
+    for (const h of handlersOf(this.gen)) h.drain();
     const deadline = Date.now() + drainTimeS * 1000;
-    while (Date.now() < deadline && [...this.gen.handlers.values()].some((h) => h.activeConnections > 0))
+    while (Date.now() < deadline && handlersOf(this.gen).some((h) => h.activeConnections > 0))
       await sleep(50);
     await this.stop();
   }

@@ -23,7 +23,7 @@ export class TcpProxy {
 
   drain(): void {}
 
-  onConnection(down: net.Socket): void {
+  onConnection(down: net.Socket, _peer: string[] | null = null): void {
     const stats = this.rt.stats;
     const start = Date.now();
     stats.inc(`${this.p}downstream_cx_total`);

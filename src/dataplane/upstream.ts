@@ -4,6 +4,7 @@ import type { ClusterConfig, SockAddr } from './config.js';
 import { HttpError, ResponseParser, type ResponseHead } from './http1.js';
 import { leastRequest, newLbState, randomPick, ringHash, roundRobin, type LbHost } from './lb.js';
 import type { Stats } from './stats.js';
+import { dial } from './tls.js';
 
 /** What a request in flight on an upstream connection is told. */
 export interface Exchange {
@@ -254,7 +255,7 @@ export class Cluster {
     host.cxActive++;
     this.stats.inc(`${this.p}upstream_cx_total`);
     this.stats.gauge(`${this.p}upstream_cx_active`, 1);
-    const socket = net.connect({ host: host.address.host, port: host.address.port });
+    const { socket, readyEvent } = dial(host.address.host, host.address.port, this.config.tls);
     socket.setNoDelay(true);
     const conn = new UpConn(socket, host, this);
     let done = false;
@@ -266,7 +267,7 @@ export class Cluster {
       socket.destroy();
       cb('connect');
     }, this.config.connectTimeoutMs);
-    socket.once('connect', () => {
+    socket.once(readyEvent, () => {
       if (done) return;
       done = true;
       clearTimeout(timer);
@@ -388,10 +389,10 @@ export class Cluster {
         resolve();
       };
       const timer = setTimeout(() => finish(false), hc.timeoutMs);
-      const s = net.connect({ host: h.address.host, port: h.address.port });
+      const { socket: s, readyEvent } = dial(h.address.host, h.address.port, this.config.tls);
       s.on('error', () => finish(false));
       s.on('close', () => finish(false));
-      s.once('connect', () => {
+      s.once(readyEvent, () => {
         if (!hc.http) return finish(true);
         const host = hc.http.host ?? this.config.name;
         s.write(

@@ -16,7 +16,7 @@ describe('bootstrap conversion', () => {
     expect(r.errors).toEqual([]);
     const l = r.config!.listeners[0]!;
     expect(l.address).toEqual({ host: '127.0.0.1', port: 10000 });
-    expect(l.chain.kind).toBe('http');
+    expect(l.chains[0]!.network.kind).toBe('http');
     expect(r.config!.clusters[0]!.connectTimeoutMs).toBe(500);
   });
 
@@ -93,7 +93,8 @@ staticResources:
       [cluster('a', [1])],
     );
     const c = convertBootstrap(b).config!;
-    const hcm = c.listeners[0]!.chain.kind === 'http' ? c.listeners[0]!.chain.hcm : undefined;
+    const hcm =
+      c.listeners[0]!.chains[0]!.network.kind === 'http' ? c.listeners[0]!.chains[0]!.network.hcm : undefined;
     const a = hcm!.routes.vhosts[0]!.routes[0]!.action;
     expect(a.kind === 'route' && a.timeoutMs).toBe(15_000);
     expect(a.kind === 'route' && a.retry?.numRetries).toBe(1);

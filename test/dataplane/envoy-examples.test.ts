@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import https from 'node:https';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -68,6 +69,26 @@ describe('Envoy examples the proxy implements run with traffic', () => {
   });
 });
 
+it('tls/envoy-https-http.yaml: terminates TLS with its inline certificate', async () => {
+  const { boot, ports } = await localize(read('tls_envoy-https-http.yaml'), backend.port);
+  const p = await startProxy(boot);
+  proxies.push(p);
+  const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = https.request(
+      { host: '127.0.0.1', port: ports[0], path: '/tls', rejectUnauthorized: false, agent: false },
+      (r) => {
+        let body = '';
+        r.on('data', (d) => (body += d));
+        r.on('end', () => resolve({ status: r.statusCode!, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+  expect(res.status).toBe(200);
+  expect(JSON.parse(res.body).headers['x-forwarded-proto']).toBe('https');
+});
+
 describe('Envoy examples using what the proxy does not implement are rejected, naming the field', () => {
   it.each([
     [
@@ -91,7 +112,8 @@ describe('Envoy examples using what the proxy does not implement are rejected, n
       'envoy.extensions.filters.http.cors.v3.Cors',
     ],
     ['udp_envoy.yaml', '/address/socket_address/protocol', 'protocol UDP'],
-    ['tls_envoy-https-http.yaml', '/filter_chains/0/transport_socket', 'transport_socket'],
+    ['tls-inspector_envoy.yaml', '/filter_chain_match/application_protocols', 'application_protocols'],
+    ['websocket_envoy-ws.yaml', '/typed_config/upgrade_configs', 'upgrade_configs'],
   ])('%s', (file, pathEnd, message) => {
     const r = parseBootstrap(read(file), file);
     expect(r.config).toBeUndefined();

@@ -13,7 +13,7 @@ import { cluster, httpBootstrap, type Obj } from './helpers.js';
 function table(vhosts: Obj[]): RouteTable {
   const r = convertBootstrap(httpBootstrap(1, vhosts, [cluster('a', [1]), cluster('b', [2])]));
   if (!r.config) throw new Error(JSON.stringify(r.errors));
-  const chain = r.config.listeners[0]!.chain;
+  const chain = r.config.listeners[0]!.chains[0]!.network;
   if (chain.kind !== 'http') throw new Error('not http');
   return chain.hcm.routes;
 }

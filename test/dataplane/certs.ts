@@ -2,7 +2,7 @@ import './reflect-shim.js';
 import { webcrypto } from 'node:crypto';
 import * as x509 from '@peculiar/x509';
 
-x509.cryptoProvider.set(webcrypto as unknown as Crypto);
+x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
 const alg = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' };
 
 export interface Pem {
@@ -10,8 +10,8 @@ export interface Pem {
   key: string;
 }
 
-async function keyPem(k: CryptoKey): Promise<string> {
-  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', k as unknown as webcrypto.CryptoKey));
+async function keyPem(k: webcrypto.CryptoKey): Promise<string> {
+  const der = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', k));
   return `-----BEGIN PRIVATE KEY-----\n${der.toString('base64').replace(/.{64}/g, '$&\n')}\n-----END PRIVATE KEY-----\n`;
 }
 
@@ -19,11 +19,13 @@ const day = 24 * 3600 * 1000;
 let serial = 1;
 
 /** A development CA (test only). */
-export async function makeCa(name: string): Promise<Pem & { keys: CryptoKeyPair; x: x509.X509Certificate }> {
+export async function makeCa(
+  name: string,
+): Promise<Pem & { keys: webcrypto.CryptoKeyPair; x: x509.X509Certificate }> {
   const keys = (await webcrypto.subtle.generateKey(alg, true, [
     'sign',
     'verify',
-  ])) as unknown as CryptoKeyPair;
+  ])) as unknown as webcrypto.CryptoKeyPair;
   const x = await x509.X509CertificateGenerator.createSelfSigned({
     serialNumber: String(serial++).padStart(2, '0'),
     name: `CN=${name}`,
@@ -48,7 +50,7 @@ export async function makeLeaf(
   const keys = (await webcrypto.subtle.generateKey(alg, true, [
     'sign',
     'verify',
-  ])) as unknown as CryptoKeyPair;
+  ])) as unknown as webcrypto.CryptoKeyPair;
   const names: x509.JsonGeneralName[] = [
     ...(sans.dns ?? []).map((v) => ({ type: 'dns' as const, value: v })),
     ...(sans.uri ?? []).map((v) => ({ type: 'url' as const, value: v })),

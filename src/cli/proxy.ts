@@ -7,7 +7,7 @@ import { Proxy } from '../dataplane/proxy.js';
 interface ProxyCliOptions {
   configPath: string;
   mode: 'serve' | 'validate';
-  drainTimeS: string;
+  drainTime: string;
   watch?: boolean;
   concurrency: string;
 }
@@ -50,7 +50,7 @@ async function proxyCommand(opts: ProxyCliOptions): Promise<number> {
     process.stderr.write(`configuration '${file}' OK\n`);
     return 0;
   }
-  const drainTimeS = Number(opts.drainTimeS);
+  const drainTimeS = Number.isFinite(Number(opts.drainTime)) ? Number(opts.drainTime) : 5;
   const workers = Math.max(1, Number(opts.concurrency) || 1);
   if (workers > 1 && cluster.isPrimary) return primary(workers, drainTimeS, opts);
   const isWorker = cluster.isWorker;

@@ -109,6 +109,7 @@ class DownConn {
   readonly parser = new RequestParser();
   busy = false;
   closed = false;
+  served = 0;
   ctx: Ctx | null = null;
   readonly remoteIp: string;
 
@@ -166,6 +167,7 @@ class DownConn {
 
   /** The response went out: read the next request, or close. */
   finished(keepAlive: boolean): void {
+    this.served++;
     this.busy = false;
     this.ctx = null;
     if (!keepAlive || this.hcm.rt.draining) {
@@ -284,9 +286,12 @@ export class HttpConnectionManager {
     if (this.conns.delete(c)) this.stats.gauge(`${this.p}downstream_cx_active`, -1);
   }
 
-  /** Closes idle connections now and the others after their current request (drain). */
+  /**
+   * Drain: closes keep-alive connections idle between requests now, the others after their current
+   * (or first) request; the drain time bounds the wait.
+   */
   drain(): void {
-    for (const c of this.conns) if (!c.busy) c.socket.end();
+    for (const c of this.conns) if (!c.busy && c.served > 0 && c.parser.buffered === 0) c.socket.end();
   }
 
   get activeConnections(): number {

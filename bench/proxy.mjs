@@ -4,7 +4,7 @@
 // of each and their ratios to a direct connection and to NGINX.
 //
 //   npm run build && node bench/proxy.mjs [--duration 10] [--connections 50] [--concurrency 1]
-//   node --cpu-prof-dir=/tmp/prof bench/proxy.mjs --profile   (writes a .cpuprofile of the proxy)
+//   node bench/proxy.mjs --only meshgen --profile [--profile-dir d]   (a .cpuprofile of the proxy)
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -177,7 +177,9 @@ try {
         },
       }),
     );
-    const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${path.join(root, 'bench', 'profiles')}`] : [];
+    const profDir = opt('profile-dir', path.join(os.tmpdir(), 'meshgen-proxy-profiles'));
+    const nodeArgs = profile ? ['--cpu-prof', `--cpu-prof-dir=${profDir}`] : [];
+    if (profile) process.stderr.write(`CPU profile of the proxy goes to ${profDir}\n`);
     const p = start(process.execPath, [
       ...nodeArgs,
       path.join(root, 'dist', 'cli.js'),

@@ -37,7 +37,7 @@ async function freePort() {
   });
 }
 async function waitPort(port) {
-  for (let i = 0; i < 100; i++) {
+  for (let i = 0; i < 600; i++) {
     const ok = await new Promise((r) => {
       const s = net.connect(port, '127.0.0.1', () => (s.destroy(), r(true)));
       s.on('error', () => r(false));

@@ -105,6 +105,8 @@ async function proxyCommand(opts: ProxyCliOptions): Promise<number> {
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
+  // a worker's channel to the primary would keep it alive
+  if (isWorker) cluster.worker?.disconnect();
   return 0;
 }
 

@@ -77,7 +77,34 @@ http { access_log off; client_body_temp_path ${dir}; proxy_temp_path ${dir}; fas
   return path.join(dir, 'nginx.conf');
 }
 
-function wrk(port) {
+/** CPU time (user + system, ms) of a process and its children, from /proc. */
+function cpuMs(pid) {
+  if (!pid) return NaN;
+  let total = 0;
+  const visit = (p) => {
+    try {
+      const stat = fs.readFileSync(`/proc/${p}/stat`, 'utf8');
+      const f = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      total += ((Number(f[11]) + Number(f[12])) * 1000) / 100;
+      for (const t of fs.readdirSync(`/proc/${p}/task`))
+        for (const c of fs.readFileSync(`/proc/${p}/task/${t}/children`, 'utf8').split(' ').filter(Boolean))
+          visit(c);
+    } catch {
+      /* gone */
+    }
+  };
+  visit(pid);
+  return total;
+}
+
+function wrk(port, pid) {
+  const before = cpuMs(pid);
+  const r = wrk1(port);
+  r.cpuUsPerRq = ((cpuMs(pid) - before) * 1000) / (r.rps * duration);
+  return r;
+}
+
+function wrk1(port) {
   process.stderr.write(`wrk against port ${port}\n`);
   const r = spawnSync(
     'wrk',
@@ -96,7 +123,7 @@ function wrk(port) {
 }
 
 const backendPort = await freePort();
-start('nginx', [
+const backend = start('nginx', [
   '-c',
   nginxConf(
     backendPort,
@@ -107,7 +134,7 @@ await waitPort(backendPort);
 
 const results = {};
 try {
-  if (only.includes('direct')) results.direct = wrk(backendPort);
+  if (only.includes('direct')) results.direct = wrk(backendPort, backend.pid);
 
   if (only.includes('meshgen')) {
     const port = await freePort();
@@ -193,7 +220,7 @@ try {
     ]);
     await waitPort(port);
     wrk(port); // warm-up (JIT)
-    results.meshgen = wrk(port);
+    results.meshgen = wrk(port, p.pid);
     await stop(p);
   }
 
@@ -206,7 +233,7 @@ try {
     );
     const p = start('haproxy', ['-db', '-f', cfg]);
     await waitPort(port);
-    results.haproxy = wrk(port);
+    results.haproxy = wrk(port, p.pid);
     await stop(p);
   }
 
@@ -219,7 +246,7 @@ try {
     );
     const p = start('nginx', ['-c', conf]);
     await waitPort(port);
-    results.nginx = wrk(port);
+    results.nginx = wrk(port, p.pid);
     await stop(p);
   }
 } finally {
@@ -232,10 +259,12 @@ const f = (x, k = 2) => (Number.isFinite(x) ? x.toFixed(k) : '-');
 console.log(
   `wrk -t1 -c${connections} -d${duration}s, one worker each (meshgen --concurrency ${concurrency}), ${os.cpus().length} cores`,
 );
-console.log('proxy       req/s     p50 ms  p99 ms  non-2xx  rps/direct  rps/nginx  p99/nginx');
+console.log(
+  'proxy       req/s     p50 ms  p99 ms  non-2xx  rps/direct  rps/nginx  p99/nginx  cpu us/rq  cpu/nginx',
+);
 for (const [name, r] of Object.entries(results)) {
   console.log(
-    `${name.padEnd(10)} ${f(r.rps, 0).padStart(8)}  ${f(r.p50).padStart(7)} ${f(r.p99).padStart(7)}  ${String(r.errors).padStart(7)}  ${f(d ? r.rps / d.rps : NaN).padStart(10)}  ${f(n ? r.rps / n.rps : NaN).padStart(9)}  ${f(n ? r.p99 / n.p99 : NaN).padStart(9)}`,
+    `${name.padEnd(10)} ${f(r.rps, 0).padStart(8)}  ${f(r.p50).padStart(7)} ${f(r.p99).padStart(7)}  ${String(r.errors).padStart(7)}  ${f(d ? r.rps / d.rps : NaN).padStart(10)}  ${f(n ? r.rps / n.rps : NaN).padStart(9)}  ${f(n ? r.p99 / n.p99 : NaN).padStart(9)}  ${f(r.cpuUsPerRq, 1).padStart(9)}  ${f(n ? r.cpuUsPerRq / n.cpuUsPerRq : NaN).padStart(9)}`,
   );
 }
 if (results.meshgen && n) {

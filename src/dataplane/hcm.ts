@@ -73,6 +73,7 @@ const HOP = new Set([
   'upgrade',
   'te',
   'trailer',
+  'expect',
 ]);
 
 let dateSec = 0;
@@ -159,6 +160,10 @@ class DownConn {
       return;
     }
     if (!req) {
+      if (this.parser.expectContinue) {
+        this.parser.expectContinue = false;
+        this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+      }
       if (this.socket.readableEnded && this.parser.buffered === 0) this.socket.end();
       return;
     }
@@ -375,6 +380,12 @@ export class HttpConnectionManager {
       this.stats.inc(`${this.p}rq_redirect`);
       const h: Headers = [['location', redirectLocation(m.route, rr, this.scheme)]];
       return this.local(ctx, a.status, '', ctx.flags, m.route, m.vhost, h);
+    }
+    const upgrade = getHeader(ctx.req.headers, 'upgrade');
+    if (upgrade && upgrade.toLowerCase() !== 'h2c') {
+      // as Envoy without upgrade_configs: an upgrade (WebSocket) it is not configured for is refused
+      this.stats.inc(`${this.p}downstream_rq_ws_on_non_ws_route`);
+      return this.local(ctx, 403, '', ctx.flags, m.route, m.vhost);
     }
     const name = pickWeighted(a.clusters, a.totalWeight, Math.random());
     const cluster = this.rt.clusters.get(name)!;

@@ -167,6 +167,8 @@ export class RequestParser {
   } | null = null;
   private chunks: Buffer[] = [];
   private decoder: ChunkedDecoder | null = null;
+  /** Set when a head with `Expect: 100-continue` waits for its body: the proxy answers 100 itself, as Envoy. */
+  expectContinue = false;
 
   push(data: Buffer): void {
     this.buf = this.buf && this.buf.length ? Buffer.concat([this.buf, data]) : data;
@@ -211,6 +213,10 @@ export class RequestParser {
       const req: ParsedRequest = { method, path, version, headers, body: EMPTY, keepAlive, wireBytes: 0 };
       this.pending = { req, framing, headEnd: end + 4 };
       if (framing.chunked) this.decoder = new ChunkedDecoder();
+      this.expectContinue =
+        version === 1 &&
+        (framing.chunked || framing.length > 0) &&
+        getHeader(headers, 'expect')?.toLowerCase() === '100-continue';
     }
     const p = this.pending;
     if (p.framing.chunked) {

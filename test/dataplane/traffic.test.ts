@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Proxy } from '../../src/dataplane/proxy.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
@@ -129,6 +130,36 @@ describe('routing', () => {
     expect(res.match(/HTTP\/1\.1 200/g)?.length).toBe(3);
     expect(p.stats.get('cluster.b.upstream_cx_total')).toBe(1);
     expect(p.stats.get('cluster.b.upstream_rq_total')).toBe(3);
+  });
+});
+
+describe('HTTP/1.1 details', () => {
+  it('answers Expect: 100-continue itself, then forwards the body', async () => {
+    const { port } = await proxy([{ match: { prefix: '/' }, route: { cluster: 'b' } }]);
+    const s = net.connect(port, '127.0.0.1');
+    let out = '';
+    s.on('data', (d) => (out += d.toString()));
+    s.write(
+      'POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n',
+    );
+    for (let i = 0; i < 100 && !out.includes('100 Continue'); i++)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(out).toBe('HTTP/1.1 100 Continue\r\n\r\n');
+    s.write('ok');
+    await new Promise((r) => s.on('close', r));
+    expect(out).toMatch(/HTTP\/1\.1 200 OK/);
+    expect(b1.seen[0]!.headers.expect).toBeUndefined();
+  });
+
+  it('refuses a WebSocket upgrade with 403 (no upgrade_configs)', async () => {
+    const { port } = await proxy([{ match: { prefix: '/' }, route: { cluster: 'b' } }]);
+    const res = await raw(
+      port,
+      'GET /ws HTTP/1.1\r\nHost: x\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n\r\n',
+      1500,
+    );
+    expect(res).toMatch(/^HTTP\/1\.1 403 /);
+    expect(b1.seen.length).toBe(0);
   });
 });
 

@@ -21,7 +21,7 @@ const opt = (name, dflt) => {
 const duration = Number(opt('duration', '10'));
 const connections = Number(opt('connections', '50'));
 const concurrency = opt('concurrency', '1');
-const only = opt('only', 'direct,meshgen,haproxy,nginx').split(',');
+const only = opt('only', 'direct,node-pipe,meshgen,haproxy,nginx').split(',');
 const profile = args.includes('--profile');
 const tmp = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-bench-'));
 
@@ -221,6 +221,16 @@ try {
     await waitPort(port);
     wrk(port); // warm-up (JIT)
     results.meshgen = wrk(port, p.pid);
+    await stop(p);
+  }
+
+  if (only.includes('node-pipe')) {
+    // the floor of any Node.js proxy here: bytes piped 1:1 between connections, no HTTP at all
+    const port = await freePort();
+    const src = `const net=require('net');net.createServer({noDelay:true},(d)=>{const u=net.connect(${backendPort},'127.0.0.1');u.setNoDelay(true);d.on('data',(b)=>u.write(b));u.on('data',(b)=>d.write(b));d.on('close',()=>u.destroy());u.on('close',()=>d.destroy());d.on('error',()=>{});u.on('error',()=>{});}).listen(${port},'127.0.0.1')`;
+    const p = start(process.execPath, ['-e', src]);
+    await waitPort(port);
+    results['node-pipe'] = wrk(port, p.pid);
     await stop(p);
   }
 

@@ -270,6 +270,8 @@ const GATEWAY = (s: number) => s === 502 || s === 503 || s === 504;
 /** The HTTP connection manager of one listener: filters, router, upstream exchange. */
 export class HttpConnectionManager {
   readonly p: string;
+  /** Prefix of downstream_rq_<N>xx (the class digit is memoized after it). */
+  private readonly pXX: string;
   readonly stats: Stats;
   private readonly conns = new Set<DownConn>();
 
@@ -279,6 +281,7 @@ export class HttpConnectionManager {
     readonly scheme: 'http' | 'https' = 'http',
   ) {
     this.p = `http.${cfg.statPrefix}.`;
+    this.pXX = `${this.p}downstream_rq_`;
     this.stats = rt.stats;
   }
 
@@ -319,7 +322,7 @@ export class HttpConnectionManager {
       headSent: false,
     };
     conn.ctx = ctx;
-    this.stats.inc(`${this.p}downstream_rq_total`);
+    this.stats.inc(this.stats.k(this.p, 'downstream_rq_total'));
     const rr = routeRequest(req, ctx.authority);
     this.runFilters(ctx, rr, 0);
   }
@@ -446,14 +449,14 @@ export class HttpConnectionManager {
     sock.cork();
     sock.write(s, 'latin1');
     process.nextTick(uncork, sock);
-    this.stats.inc(`${this.p}downstream_rq_${(status / 100) | 0}xx`);
+    this.stats.inc(this.stats.kxx(this.pXX, (status / 100) | 0));
     return keep;
   }
 
   private finish(ctx: Ctx, keepAlive: boolean): void {
     if (ctx.done) return;
     ctx.done = true;
-    this.stats.inc(`${this.p}downstream_rq_completed`);
+    this.stats.inc(this.stats.k(this.p, 'downstream_rq_completed'));
     this.log(ctx);
     ctx.conn.finished(keepAlive && ctx.req.keepAlive);
   }
@@ -577,13 +580,13 @@ export class HttpConnectionManager {
     } | null = null;
     let backoffTimer: NodeJS.Timeout | undefined;
     cluster.activeRq++;
-    stats.gauge(`${cp}upstream_rq_active`, 1);
+    stats.gauge(stats.k(cp, 'upstream_rq_active'), 1);
     let released = false;
     const releaseRq = () => {
       if (released) return;
       released = true;
       cluster.activeRq--;
-      stats.gauge(`${cp}upstream_rq_active`, -1);
+      stats.gauge(stats.k(cp, 'upstream_rq_active'), -1);
       if (globalTimer) clearTimeout(globalTimer);
       if (tryTimer) clearTimeout(tryTimer);
       if (backoffTimer) clearTimeout(backoffTimer);
@@ -663,7 +666,7 @@ export class HttpConnectionManager {
       current = me;
       host.active++;
       host.rqTotal++;
-      stats.inc(`${cp}upstream_rq_total`);
+      stats.inc(stats.k(cp, 'upstream_rq_total'));
       const tStart = Date.now();
       const onLocalFailure = (kind: 'connect' | 'reset' | 'timeout') => {
         if (me.dead) return;
@@ -710,8 +713,8 @@ export class HttpConnectionManager {
         const ex: Exchange = {
           head: (rh: ResponseHead) => {
             if (tryTimer) clearTimeout(tryTimer);
-            stats.inc(`${cp}upstream_rq_${rh.status}`);
-            stats.inc(`${cp}upstream_rq_${(rh.status / 100) | 0}xx`);
+            stats.inc(stats.k(cluster.pRq, rh.status));
+            stats.inc(stats.kxx(cluster.pRq, (rh.status / 100) | 0));
             cluster.report(host, rh.status);
             if (rh.status >= 500) host.rqError++;
             if (canRetry(rh.status)) {

@@ -3,6 +3,27 @@ export class Stats {
   readonly counters = new Map<string, number>();
   readonly gauges = new Map<string, number>();
 
+  private readonly keys = new Map<string, Map<string | number, string>>();
+
+  /** `prefix + suffix`, memoized: the hot path reuses one string (and its hash) per stat. */
+  k(prefix: string, suffix: string | number): string {
+    let m = this.keys.get(prefix);
+    if (!m) this.keys.set(prefix, (m = new Map()));
+    let s = m.get(suffix);
+    if (s === undefined)
+      m.set(suffix, (s = typeof suffix === 'number' ? `${prefix}${suffix}` : prefix + suffix));
+    return s;
+  }
+
+  private readonly keysXX = new Map<string, string[]>();
+
+  /** `prefix + N + 'xx'` (a response class), memoized. */
+  kxx(prefix: string, n: number): string {
+    let a = this.keysXX.get(prefix);
+    if (!a) this.keysXX.set(prefix, (a = []));
+    return (a[n] ??= `${prefix}${n}xx`);
+  }
+
   inc(name: string, n = 1): void {
     this.counters.set(name, (this.counters.get(name) ?? 0) + n);
   }

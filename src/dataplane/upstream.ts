@@ -121,12 +121,15 @@ export class Cluster {
   private timers: NodeJS.Timeout[] = [];
   private stopped = false;
   readonly p: string;
+  /** Prefix of upstream_rq_<code> and upstream_rq_<N>xx. */
+  readonly pRq: string;
 
   constructor(
     readonly config: ClusterConfig,
     readonly stats: Stats,
   ) {
     this.p = `cluster.${config.name}.`;
+    this.pRq = `${this.p}upstream_rq_`;
   }
 
   /** Resolves endpoints, runs the first health checks (bounded), starts timers. */

@@ -64,7 +64,18 @@ const REASONS: Record<number, string> = {
   505: 'HTTP Version Not Supported',
 };
 
-const uncork = (s: net.Socket) => s.uncork();
+/** Writes the pending response head, with the first body bytes in the same buffer. */
+function flushHead(ctx: Ctx, body?: Buffer): boolean {
+  const h = ctx.pendingHead;
+  const sock = ctx.conn.socket;
+  if (h === undefined) return body ? sock.write(body) : true;
+  ctx.pendingHead = undefined;
+  if (!body || body.length === 0) return sock.write(h, 'latin1');
+  const out = Buffer.allocUnsafe(h.length + body.length);
+  out.write(h, 0, 'latin1');
+  body.copy(out, h.length);
+  return sock.write(out);
+}
 const HOP = new Set([
   'connection',
   'keep-alive',
@@ -103,6 +114,7 @@ interface Ctx {
   originalPath?: string;
   done: boolean;
   headSent: boolean;
+  pendingHead?: string;
   /** Aborts the upstream side when the downstream connection goes away. */
   cancel?: () => void;
 }
@@ -413,9 +425,10 @@ export class HttpConnectionManager {
     this.responseOps(ctx, h, route, vhost);
     this.writeHead(ctx, status, h, false);
     if (body && ctx.req.method !== 'HEAD') {
-      ctx.conn.socket.write(body);
-      ctx.bytesSent += Buffer.byteLength(body);
-    }
+      const b = Buffer.from(body);
+      flushHead(ctx, b);
+      ctx.bytesSent += b.length;
+    } else flushHead(ctx);
     this.finish(ctx, true);
   }
 
@@ -444,11 +457,8 @@ export class HttpConnectionManager {
     s += '\r\n';
     ctx.status = status;
     ctx.headSent = true;
-    // the head and the body bytes parsed in the same tick leave in one write (writev)
-    const sock = ctx.conn.socket;
-    sock.cork();
-    sock.write(s, 'latin1');
-    process.nextTick(uncork, sock);
+    // kept until the first body bytes (or the end) so that head and body leave in one write
+    ctx.pendingHead = s;
     this.stats.inc(this.stats.kxx(this.pXX, (status / 100) | 0));
     return keep;
   }
@@ -741,13 +751,14 @@ export class HttpConnectionManager {
             if (discard) return;
             ctx.bytesSent += b.length;
             if (chunked) {
+              flushHead(ctx);
               socket.cork();
               socket.write(`${b.length.toString(16)}\r\n`, 'latin1');
               socket.write(b);
               const ok = socket.write('\r\n', 'latin1');
               socket.uncork();
               if (!ok) backpressure();
-            } else if (!socket.write(b)) backpressure();
+            } else if (!flushHead(ctx, b)) backpressure();
           },
           end: () => {
             if (me.dead) return;
@@ -760,6 +771,7 @@ export class HttpConnectionManager {
               return;
             }
             releaseRq();
+            flushHead(ctx);
             if (chunked) socket.write('0\r\n\r\n', 'latin1');
             this.finish(ctx, keep);
           },

@@ -93,12 +93,11 @@ export class UpConn {
   send(head: string, body: Buffer | null, exchange: Exchange, noBody: boolean): void {
     this.exchange = exchange;
     this.parser.reset(noBody);
-    if (body && body.length) {
-      this.socket.cork();
-      this.socket.write(head, 'latin1');
-      this.socket.write(body);
-      this.socket.uncork();
-    } else this.socket.write(head, 'latin1');
+    const n = body ? body.length : 0;
+    const out = Buffer.allocUnsafe(head.length + n);
+    out.write(head, 0, 'latin1');
+    if (n) body!.copy(out, head.length);
+    this.socket.write(out);
   }
 }
 

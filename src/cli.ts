@@ -37,16 +37,13 @@ function report({ diagnostics, sources }: Printed, format: string): void {
     return;
   }
   const c = colours(process.stderr);
-  for (const d of sorted)
-    process.stderr.write(formatDiagnostic(d, d.file ? sources.get(d.file) : undefined, c) + '\n');
+  for (const d of sorted) process.stderr.write(formatDiagnostic(d, d.file ? sources.get(d.file) : undefined, c) + '\n');
   const line = summary(sorted);
   if (line) process.stderr.write(`${line}\n`);
 }
 
 function formatOption(): Option {
-  return new Option('--format <format>', 'diagnostics as text or json')
-    .choices(['text', 'json'])
-    .default('text');
+  return new Option('--format <format>', 'diagnostics as text or json').choices(['text', 'json']).default('text');
 }
 
 async function validateCommand(files: string[], opts: { format: string; strict?: boolean }): Promise<number> {
@@ -84,9 +81,7 @@ async function renderCommand(file: string, opts: RenderCliOptions): Promise<numb
   const targets = opts.target === 'all' ? 'all' : opts.target.split(',').map((t) => t.trim());
   const unknown = targets === 'all' ? [] : targets.filter((t) => !emitters.some((e) => e.target === t));
   if (unknown.length)
-    throw new UsageError(
-      `unknown target ${unknown.map((t) => `"${t}"`).join(', ')}; targets: ${emitters.map((e) => e.target).join(', ') || '(none)'}, all`,
-    );
+    throw new UsageError(`unknown target ${unknown.map((t) => `"${t}"`).join(', ')}; targets: ${emitters.map((e) => e.target).join(', ') || '(none)'}, all`);
   const settings = Object.fromEntries(
     opts.set.map((kv) => {
       const eq = kv.indexOf('=');
@@ -101,14 +96,9 @@ async function renderCommand(file: string, opts: RenderCliOptions): Promise<numb
   report({ diagnostics, sources }, opts.format);
   if (hasErrors(diagnostics)) return EXIT.invalid;
   if (opts.output) {
-    const files = result.outputs.flatMap((o) =>
-      o.files.map((f) => ({ path: `${o.target}/${f.path}`, contents: f.contents })),
-    );
+    const files = result.outputs.flatMap((o) => o.files.map((f) => ({ path: `${o.target}/${f.path}`, contents: f.contents })));
     const written = await writeFilesAtomically(opts.output, files);
-    if (opts.format === 'text')
-      process.stderr.write(
-        `wrote ${written.length} file${written.length === 1 ? '' : 's'} to ${opts.output}\n`,
-      );
+    if (opts.format === 'text') process.stderr.write(`wrote ${written.length} file${written.length === 1 ? '' : 's'} to ${opts.output}\n`);
   } else {
     process.stdout.write(joinForStdout(result.outputs));
   }
@@ -119,9 +109,7 @@ async function renderCommand(file: string, opts: RenderCliOptions): Promise<numb
  * Without -o: YAML files go out as one multi-document stream (what `kubectl apply -f -` reads);
  * other files each under a `# ---- target/path` line.
  */
-function joinForStdout(
-  outputs: readonly { target: string; files: readonly { path: string; contents: string }[] }[],
-): string {
+function joinForStdout(outputs: readonly { target: string; files: readonly { path: string; contents: string }[] }[]): string {
   const files = outputs.flatMap((o) => o.files.map((f) => ({ ...f, path: `${o.target}/${f.path}` })));
   if (files.length === 1) return files[0]!.contents;
   if (files.every((f) => f.path.endsWith('.yaml'))) return files.map((f) => f.contents).join('---\n');
@@ -134,10 +122,7 @@ async function initCommand(dir: string, opts: { force?: boolean }): Promise<numb
     () => true,
     () => false,
   );
-  if (exists && !opts.force)
-    throw new UsageError(
-      `${path.relative(process.cwd(), target) || target} exists; pass --force to overwrite it`,
-    );
+  if (exists && !opts.force) throw new UsageError(`${path.relative(process.cwd(), target) || target} exists; pass --force to overwrite it`);
   const ref = path.relative(path.dirname(target), schemaFile).split(path.sep).join('/');
   await writeFilesAtomically(path.dirname(target), [{ path: 'mesh.yaml', contents: starterMesh(ref) }]);
   process.stderr.write(`wrote ${path.relative(process.cwd(), target) || target}\n`);
@@ -146,9 +131,7 @@ async function initCommand(dir: string, opts: { force?: boolean }): Promise<numb
 
 function targetsCommand(opts: { format: string }): number {
   if (opts.format === 'json') {
-    const matrix = Object.fromEntries(
-      emitters.map((e) => [e.target, { summary: e.summary, fidelity: e.fidelity }]),
-    );
+    const matrix = Object.fromEntries(emitters.map((e) => [e.target, { summary: e.summary, fidelity: e.fidelity }]));
     process.stdout.write(JSON.stringify(matrix, null, 2) + '\n');
     return EXIT.ok;
   }
@@ -166,20 +149,14 @@ export function fidelityTable(markdown: boolean): string {
     return head + rows.map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n';
   }
   const widths = [Math.max(...FEATURES.map((f) => f.length)), ...names.map((n) => Math.max(n.length, 7))];
-  const line = (cells: string[]) =>
-    cells
-      .map((cell, i) => cell.padEnd(widths[i]!))
-      .join('  ')
-      .trimEnd();
+  const line = (cells: string[]) => cells.map((cell, i) => cell.padEnd(widths[i]!)).join('  ').trimEnd();
   const summaries = emitters.map((e) => `  ${e.target.padEnd(10)} ${e.summary}`).join('\n');
   return `${summaries}\n\n${line(['feature', ...names])}\n${rows.map(line).join('\n')}\n`;
 }
 
 function program(): Command {
   const cmd = new Command('meshgen')
-    .description(
-      'One mesh-neutral file, compiled to Istio, Linkerd, Consul, HAProxy, NGINX, Envoy and iptables.',
-    )
+    .description('One mesh-neutral file, compiled to Istio, Linkerd, Consul, HAProxy, NGINX, Envoy and iptables.')
     .version(pkg.version, '-v, --version')
     .showHelpAfterError()
     .addHelpText(
@@ -212,15 +189,8 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
     .option('--strict', 'treat warnings, such as features a target cannot express, as errors')
     .addOption(formatOption())
     .option('--output-format <format>', 'output flavour where a target has several (envoy: yaml|json)')
-    .addOption(
-      new Option('--consul-format <format>', 'consul config entries as').choices(['crd', 'hcl', 'json']),
-    )
-    .option(
-      '--set <key=value>',
-      'a target setting (repeatable), e.g. gatewayClass=istio',
-      (v: string, prev: string[]) => [...prev, v],
-      [],
-    )
+    .addOption(new Option('--consul-format <format>', 'consul config entries as').choices(['crd', 'hcl', 'json']))
+    .option('--set <key=value>', 'a target setting (repeatable), e.g. gatewayClass=istio', (v: string, prev: string[]) => [...prev, v], [])
     .action(async (file: string, opts: RenderCliOptions) => {
       process.exitCode = await renderCommand(file, opts);
     });
@@ -241,11 +211,7 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
   cmd
     .command('targets')
     .description('list the targets and what each can express (the fidelity matrix)')
-    .addOption(
-      new Option('--format <format>', 'text, markdown or json')
-        .choices(['text', 'markdown', 'json'])
-        .default('text'),
-    )
+    .addOption(new Option('--format <format>', 'text, markdown or json').choices(['text', 'markdown', 'json']).default('text'))
     .action((opts) => {
       process.exitCode = targetsCommand(opts);
     });
@@ -263,12 +229,7 @@ export async function main(argv: string[]): Promise<number> {
     return Number(process.exitCode ?? 0);
   } catch (e) {
     if (e instanceof CommanderError) {
-      if (
-        e.code === 'commander.helpDisplayed' ||
-        e.code === 'commander.version' ||
-        e.code === 'commander.help'
-      )
-        return EXIT.ok;
+      if (e.code === 'commander.helpDisplayed' || e.code === 'commander.version' || e.code === 'commander.help') return EXIT.ok;
       return EXIT.usage;
     }
     if (e instanceof UsageError) {
@@ -291,9 +252,7 @@ if (invoked === fileURLToPath(import.meta.url)) {
       process.exitCode = code;
     },
     (e: unknown) => {
-      process.stderr.write(
-        `meshgen: internal error (please report it): ${(e as Error)?.stack ?? String(e)}\n`,
-      );
+      process.stderr.write(`meshgen: internal error (please report it): ${(e as Error)?.stack ?? String(e)}\n`);
       process.exitCode = 70;
     },
   );

@@ -18,5 +18,11 @@ export type * from './model/types.js';
 export { render, type RenderOptions, type RenderResult, type TargetOutput } from './render.js';
 export { emitters as targets, findEmitter } from './emitters/index.js';
 export type { Emitter, EmitOptions, EmitResult, Fidelity, OutputFile } from './emitters/types.js';
-export { loadBootstrap, parseBootstrap, convertBootstrap, type ProxyConfig, type ConfigResult } from './dataplane/config.js';
+export {
+  loadBootstrap,
+  parseBootstrap,
+  convertBootstrap,
+  type ProxyConfig,
+  type ConfigResult,
+} from './dataplane/config.js';
 export { Proxy as DataPlaneProxy, type ProxyOptions } from './dataplane/proxy.js';

@@ -15,6 +15,7 @@ import { writeFilesAtomically } from './cli/output.js';
 import { starterMesh } from './cli/starter.js';
 import { registerDiff } from './cli/diff.js';
 import { registerCertsCommand } from './cli/certs.js';
+import { registerProxyCommand } from './cli/proxy.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../package.json') as { version: string };
@@ -255,6 +256,7 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
       process.exitCode = await targetsCommand(opts);
     });
   registerCertsCommand(cmd);
+  registerProxyCommand(cmd);
   return cmd;
 }
 

@@ -31,3 +31,11 @@ export {
   type ObjectChange,
 } from './diff/index.js';
 export { issueCertificates, type IssueOptions, type IssuedFile } from './certs/issue.js';
+export {
+  loadBootstrap,
+  parseBootstrap,
+  convertBootstrap,
+  type ProxyConfig,
+  type ConfigResult,
+} from './dataplane/config.js';
+export { Proxy as DataPlaneProxy, type ProxyOptions } from './dataplane/proxy.js';

@@ -23,11 +23,19 @@ function plain(s: string): boolean {
   const n = s.length;
   if (n === 0) return false;
   const c0 = s.charCodeAt(0);
-  if (!((c0 >= 65 && c0 <= 90) || (c0 >= 97 && c0 <= 122) || c0 === 95 || c0 === 47 || c0 === 46)) return false;
+  if (!((c0 >= 65 && c0 <= 90) || (c0 >= 97 && c0 <= 122) || c0 === 95 || c0 === 47 || c0 === 46))
+    return false;
   for (let i = 1; i < n; i++) {
     const c = s.charCodeAt(i);
     const ok =
-      (c >= 97 && c <= 122) || (c >= 65 && c <= 90) || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 47 || c === 64 || c === 45;
+      (c >= 97 && c <= 122) ||
+      (c >= 65 && c <= 90) ||
+      (c >= 48 && c <= 57) ||
+      c === 95 ||
+      c === 46 ||
+      c === 47 ||
+      c === 64 ||
+      c === 45;
     if (!ok) return false;
   }
   return s.charCodeAt(n - 1) !== 46 && (n > 5 || !RESERVED.test(s));
@@ -91,7 +99,8 @@ function writeArray(v: readonly unknown[], pad: string): string {
       }
       // the first key shares the dash's line; the rest line up under it
       out += pad + '- ' + writeObject(item, inner).slice(inner.length);
-    } else if (Array.isArray(item)) out += item.length === 0 ? `${pad}- []\n` : `${pad}-\n` + writeArray(item, inner);
+    } else if (Array.isArray(item))
+      out += item.length === 0 ? `${pad}- []\n` : `${pad}-\n` + writeArray(item, inner);
     else out += `${pad}- ${scalar(item)}\n`;
   }
   return out;

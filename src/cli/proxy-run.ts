@@ -1,0 +1,104 @@
+import cluster from 'node:cluster';
+import fs from 'node:fs';
+import { loadBootstrap, type ConfigResult } from '../dataplane/config.js';
+import { Proxy } from '../dataplane/proxy.js';
+
+export interface ProxyCliOptions {
+  configPath: string;
+  mode: 'serve' | 'validate';
+  drainTime: string;
+  watch?: boolean;
+  concurrency: string;
+}
+
+function printErrors(file: string, r: ConfigResult): void {
+  for (const e of r.errors) process.stderr.write(`meshgen proxy: ${file}: ${e.path}: ${e.message}\n`);
+}
+
+/** Runs `meshgen proxy` (the data plane loads only for this command). */
+export async function proxyCommand(opts: ProxyCliOptions): Promise<number> {
+  const file = opts.configPath;
+  const loaded = await loadBootstrap(file);
+  if (!loaded.config) {
+    printErrors(file, loaded);
+    return 1;
+  }
+  if (opts.mode === 'validate') {
+    process.stderr.write(`configuration '${file}' OK\n`);
+    return 0;
+  }
+  const drainTimeS = Number.isFinite(Number(opts.drainTime)) ? Number(opts.drainTime) : 5;
+  const workers = Math.max(1, Number(opts.concurrency) || 1);
+  if (workers > 1 && cluster.isPrimary) return primary(workers, drainTimeS, opts);
+  const isWorker = cluster.isWorker;
+  const workerId = isWorker ? Number(process.env.MESHGEN_WORKER ?? '1') : 1;
+  // with several workers only the first serves the admin endpoint (its stats are its own)
+  const strip = (c: typeof loaded.config) => (workerId === 1 ? c : { ...c!, admin: undefined });
+  const proxy = new Proxy(strip(loaded.config)!, { drainTimeS, log: (l) => process.stderr.write(`${l}\n`) });
+  try {
+    await proxy.start();
+  } catch (e) {
+    process.stderr.write(`meshgen proxy: cannot start: ${(e as Error).message}\n`);
+    await proxy.stop().catch(() => {});
+    return 1;
+  }
+  if (!isWorker)
+    process.stderr.write(
+      `meshgen proxy: serving ${file}${proxy.adminPort ? ` (admin on port ${proxy.adminPort})` : ''}\n`,
+    );
+  let reloading = false;
+  const reload = async () => {
+    if (reloading) return;
+    reloading = true;
+    const next = await loadBootstrap(file);
+    if (!next.config) {
+      process.stderr.write(`meshgen proxy: reload rejected, still serving the previous configuration\n`);
+      printErrors(file, next);
+    } else {
+      try {
+        await proxy.reload(strip(next.config)!);
+        process.stderr.write(`meshgen proxy: reloaded ${file}\n`);
+      } catch (e) {
+        process.stderr.write(
+          `meshgen proxy: reload failed (${(e as Error).message}), still serving the previous configuration\n`,
+        );
+      }
+    }
+    reloading = false;
+  };
+  process.on('SIGHUP', () => void reload());
+  if (opts.watch) {
+    let t: NodeJS.Timeout | undefined;
+    fs.watchFile(file, { interval: 300 }, () => {
+      clearTimeout(t);
+      t = setTimeout(() => void reload(), 100);
+    });
+  }
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      fs.unwatchFile(file);
+      void proxy.drainAndStop().then(resolve);
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  // a worker's channel to the primary would keep it alive
+  if (isWorker) cluster.worker?.disconnect();
+  return 0;
+}
+
+async function primary(n: number, drainTimeS: number, opts: ProxyCliOptions): Promise<number> {
+  cluster.schedulingPolicy = cluster.SCHED_NONE; // the kernel spreads accepted connections
+  const forked = Array.from({ length: n }, (_, i) => cluster.fork({ MESHGEN_WORKER: String(i + 1) }));
+  process.stderr.write(`meshgen proxy: serving ${opts.configPath} with ${n} workers\n`);
+  process.on('SIGHUP', () => forked.forEach((w) => w.process.kill('SIGHUP')));
+  await new Promise<void>((resolve) => {
+    let left = n;
+    for (const w of forked) w.on('exit', () => --left === 0 && resolve());
+    const stop = () => forked.forEach((w) => w.process.kill('SIGTERM'));
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  void drainTimeS;
+  return 0;
+}

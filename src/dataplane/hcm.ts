@@ -1,0 +1,825 @@
+import { randomUUID } from 'node:crypto';
+import type net from 'node:net';
+import type {
+  HcmConfig,
+  HeaderOps,
+  Permission,
+  Principal,
+  RbacConfig,
+  RouteConfig,
+  VirtualHostConfig,
+} from './config.js';
+import {
+  getHeader,
+  HttpError,
+  RequestParser,
+  type Headers,
+  type ParsedRequest,
+  type ResponseHead,
+} from './http1.js';
+import { hash32 } from './lb.js';
+import {
+  headerMatches,
+  matchRoute,
+  pickWeighted,
+  redirectLocation,
+  rewritePath,
+  type RouteRequest,
+} from './router.js';
+import type { Stats } from './stats.js';
+import type { AcquireError, Cluster, Exchange, Host, UpConn } from './upstream.js';
+import type { AccessLogger } from './accesslog.js';
+
+export interface Runtime {
+  clusters: Map<string, Cluster>;
+  stats: Stats;
+  logger(path: string): AccessLogger;
+  /** Set while draining: responses carry `connection: close`. */
+  draining: boolean;
+}
+
+const REASONS: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  204: 'No Content',
+  301: 'Moved Permanently',
+  302: 'Found',
+  303: 'See Other',
+  304: 'Not Modified',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
+};
+
+/** Writes the pending response head, with the first body bytes in the same buffer. */
+function flushHead(ctx: Ctx, body?: Buffer): boolean {
+  const h = ctx.pendingHead;
+  const sock = ctx.conn.socket;
+  if (h === undefined) return body ? sock.write(body) : true;
+  ctx.pendingHead = undefined;
+  if (!body || body.length === 0) return sock.write(h, 'latin1');
+  const out = Buffer.allocUnsafe(h.length + body.length);
+  out.write(h, 0, 'latin1');
+  body.copy(out, h.length);
+  return sock.write(out);
+}
+const HOP = new Set([
+  'connection',
+  'keep-alive',
+  'proxy-connection',
+  'transfer-encoding',
+  'upgrade',
+  'te',
+  'trailer',
+  'expect',
+]);
+
+let dateSec = 0;
+let dateStr = '';
+function httpDate(): string {
+  const now = Date.now();
+  const s = (now / 1000) | 0;
+  if (s !== dateSec) {
+    dateSec = s;
+    dateStr = new Date(now).toUTCString();
+  }
+  return dateStr;
+}
+
+/** One downstream request's state, shared by the filters, the router and the access log. */
+interface Ctx {
+  req: ParsedRequest;
+  conn: DownConn;
+  start: number;
+  flags: string;
+  status: number;
+  bytesSent: number;
+  upstreamHost: string;
+  serviceTime: string;
+  authority: string;
+  requestId?: string;
+  originalPath?: string;
+  done: boolean;
+  headSent: boolean;
+  pendingHead?: string;
+  /** Aborts the upstream side when the downstream connection goes away. */
+  cancel?: () => void;
+}
+
+class DownConn {
+  readonly parser = new RequestParser();
+  busy = false;
+  closed = false;
+  served = 0;
+  ctx: Ctx | null = null;
+  readonly remoteIp: string;
+
+  constructor(
+    readonly socket: net.Socket,
+    readonly hcm: HttpConnectionManager,
+    readonly principal: string[] | null,
+  ) {
+    this.remoteIp = socket.remoteAddress ?? '';
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => {
+      this.parser.push(d);
+      if (!this.busy) this.next();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.closed = true;
+      this.hcm.connClosed(this);
+      const c = this.ctx;
+      if (c && !c.done) {
+        c.done = true;
+        c.flags = c.flags === '-' ? 'DC' : c.flags;
+        c.cancel?.();
+        this.hcm.log(c);
+      }
+    });
+    socket.on('end', () => {
+      if (!this.busy) socket.end();
+    });
+  }
+
+  next(): void {
+    if (this.closed) return;
+    let req: ParsedRequest | null;
+    try {
+      req = this.parser.next();
+    } catch (e) {
+      const err = e instanceof HttpError ? e : new HttpError(400, 'bad request');
+      this.hcm.stats.inc(`${this.hcm.p}downstream_rq_total`);
+      this.hcm.stats.inc(`${this.hcm.p}downstream_rq_${(err.status / 100) | 0}xx`);
+      const body = err.status === 431 ? '' : 'Bad Request';
+      this.socket.end(
+        `HTTP/1.1 ${err.status} ${REASONS[err.status] ?? 'Error'}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${body}`,
+      );
+      this.closed = true;
+      return;
+    }
+    if (!req) {
+      if (this.parser.expectContinue) {
+        this.parser.expectContinue = false;
+        this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+      }
+      if (this.socket.readableEnded && this.parser.buffered === 0) this.socket.end();
+      return;
+    }
+    this.busy = true;
+    this.hcm.handle(this, req);
+  }
+
+  /** The response went out: read the next request, or close. */
+  finished(keepAlive: boolean): void {
+    this.served++;
+    this.busy = false;
+    this.ctx = null;
+    if (!keepAlive || this.hcm.rt.draining) {
+      this.socket.end();
+      this.closed = true;
+      return;
+    }
+    if (this.parser.buffered) this.next();
+    else if (this.socket.readableEnded) this.socket.end();
+  }
+}
+
+function applyOps(h: Headers, ops: HeaderOps, format: (v: string) => string): void {
+  if (ops.remove.length) {
+    for (let i = h.length - 1; i >= 0; i--) if (ops.remove.includes(h[i]![0])) h.splice(i, 1);
+  }
+  for (const a of ops.add) {
+    const v = format(a.value);
+    const exists = h.some((kv) => kv[0] === a.key);
+    switch (a.action) {
+      case 'APPEND_IF_EXISTS_OR_ADD':
+        h.push([a.key, v]);
+        break;
+      case 'ADD_IF_ABSENT':
+        if (!exists) h.push([a.key, v]);
+        break;
+      case 'OVERWRITE_IF_EXISTS_OR_ADD':
+      case 'OVERWRITE_IF_EXISTS':
+        if (exists || a.action === 'OVERWRITE_IF_EXISTS_OR_ADD') {
+          for (let i = h.length - 1; i >= 0; i--) if (h[i]![0] === a.key) h.splice(i, 1);
+          h.push([a.key, v]);
+        }
+        break;
+    }
+  }
+}
+
+/** The few command operators Envoy expands in header values that the proxy knows. */
+function formatter(ctx: Ctx): (v: string) => string {
+  return (v) =>
+    v.includes('%')
+      ? v
+          .replace(/%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%/g, ctx.conn.remoteIp)
+          .replace(/%DOWNSTREAM_REMOTE_ADDRESS%/g, `${ctx.conn.remoteIp}:${ctx.conn.socket.remotePort}`)
+          .replace(/%UPSTREAM_REMOTE_ADDRESS%/g, ctx.upstreamHost)
+          .replace(/%PROTOCOL%/g, ctx.req.version ? 'HTTP/1.1' : 'HTTP/1.0')
+          .replace(/%START_TIME%/g, new Date(ctx.start).toISOString())
+          .replace(/%%/g, '%')
+      : v;
+}
+
+function routeRequest(req: ParsedRequest, authority: string): RouteRequest {
+  return { method: req.method, path: req.path, authority, header: (n) => getHeader(req.headers, n) };
+}
+
+function permMatches(p: Permission, rr: RouteRequest): boolean {
+  if ('any' in p) return true;
+  if ('header' in p) return headerMatches(p.header, rr);
+  if ('urlPath' in p) {
+    const q = rr.path.indexOf('?');
+    return p.urlPath(q < 0 ? rr.path : rr.path.slice(0, q));
+  }
+  if ('and' in p) return p.and.every((x) => permMatches(x, rr));
+  if ('or' in p) return p.or.some((x) => permMatches(x, rr));
+  return !permMatches(p.not, rr);
+}
+
+function principalMatches(p: Principal, rr: RouteRequest, peer: string[] | null): boolean {
+  if ('any' in p) return true;
+  if ('authenticated' in p) {
+    if (!peer) return false;
+    const m = p.authenticated;
+    return m === null || peer.some((n) => m(n));
+  }
+  if ('header' in p) return headerMatches(p.header, rr);
+  if ('and' in p) return p.and.every((x) => principalMatches(x, rr, peer));
+  if ('or' in p) return p.or.some((x) => principalMatches(x, rr, peer));
+  return !principalMatches(p.not, rr, peer);
+}
+
+/** RBAC: ALLOW lets through requests some policy matches; DENY refuses them. */
+export function rbacAllows(r: RbacConfig, rr: RouteRequest, peer: string[] | null): boolean {
+  const hit = r.policies.some(
+    (pol) =>
+      pol.permissions.some((x) => permMatches(x, rr)) &&
+      pol.principals.some((x) => principalMatches(x, rr, peer)),
+  );
+  return r.action === 'ALLOW' ? hit : !hit;
+}
+
+const RETRY_STATUS_5XX = (s: number) => s >= 500;
+const GATEWAY = (s: number) => s === 502 || s === 503 || s === 504;
+
+/** The HTTP connection manager of one listener: filters, router, upstream exchange. */
+export class HttpConnectionManager {
+  readonly p: string;
+  /** Prefix of downstream_rq_<N>xx (the class digit is memoized after it). */
+  private readonly pXX: string;
+  readonly stats: Stats;
+  private readonly conns = new Set<DownConn>();
+
+  constructor(
+    readonly cfg: HcmConfig,
+    readonly rt: Runtime,
+    readonly scheme: 'http' | 'https' = 'http',
+  ) {
+    this.p = `http.${cfg.statPrefix}.`;
+    this.pXX = `${this.p}downstream_rq_`;
+    this.stats = rt.stats;
+  }
+
+  onConnection(socket: net.Socket, principal: string[] | null = null): void {
+    this.stats.inc(`${this.p}downstream_cx_total`);
+    this.stats.gauge(`${this.p}downstream_cx_active`, 1);
+    this.conns.add(new DownConn(socket, this, principal));
+  }
+
+  connClosed(c: DownConn): void {
+    if (this.conns.delete(c)) this.stats.gauge(`${this.p}downstream_cx_active`, -1);
+  }
+
+  /**
+   * Drain: closes keep-alive connections idle between requests now, the others after their current
+   * (or first) request; the drain time bounds the wait.
+   */
+  drain(): void {
+    for (const c of this.conns) if (!c.busy && c.served > 0 && c.parser.buffered === 0) c.socket.end();
+  }
+
+  get activeConnections(): number {
+    return this.conns.size;
+  }
+
+  handle(conn: DownConn, req: ParsedRequest): void {
+    const ctx: Ctx = {
+      req,
+      conn,
+      start: Date.now(),
+      flags: '-',
+      status: 0,
+      bytesSent: 0,
+      upstreamHost: '-',
+      serviceTime: '-',
+      authority: getHeader(req.headers, 'host') ?? '',
+      done: false,
+      headSent: false,
+    };
+    conn.ctx = ctx;
+    this.stats.inc(this.stats.k(this.p, 'downstream_rq_total'));
+    const rr = routeRequest(req, ctx.authority);
+    this.runFilters(ctx, rr, 0);
+  }
+
+  private runFilters(ctx: Ctx, rr: RouteRequest, i: number): void {
+    const filters = this.cfg.filters;
+    for (; i < filters.length; i++) {
+      const f = filters[i]!;
+      if (f.kind === 'rbac') {
+        if (!rbacAllows(f.rbac, rr, ctx.conn.principal)) {
+          this.stats.inc(`${this.p}rbac.denied`);
+          return this.local(ctx, 403, 'RBAC: access denied', 'RBAC');
+        }
+        this.stats.inc(`${this.p}rbac.allowed`);
+      } else {
+        const fault = f.fault;
+        if (
+          fault.delay &&
+          fault.delay.ms > 0 &&
+          Math.random() < fault.delay.percent &&
+          !ctx.flags.includes('DI')
+        ) {
+          this.stats.inc(`${this.p}fault.delays_injected`);
+          ctx.flags = 'DI';
+          const next = i;
+          const t = setTimeout(() => {
+            if (!ctx.done) this.runFilters(ctx, rr, next);
+          }, fault.delay.ms);
+          ctx.cancel = () => clearTimeout(t);
+          return;
+        }
+        if (fault.abort && Math.random() < fault.abort.percent) {
+          this.stats.inc(`${this.p}fault.aborts_injected`);
+          return this.local(
+            ctx,
+            fault.abort.status,
+            'fault filter abort',
+            ctx.flags === 'DI' ? 'DI,FI' : 'FI',
+          );
+        }
+      }
+    }
+    this.route(ctx, rr);
+  }
+
+  private route(ctx: Ctx, rr: RouteRequest): void {
+    const m = matchRoute(this.cfg.routes, rr);
+    if (!m) {
+      this.stats.inc(`${this.p}no_route`);
+      return this.local(ctx, 404, '', 'NR');
+    }
+    const a = m.route.action;
+    if (a.kind === 'direct') {
+      this.stats.inc(`${this.p}rq_direct_response`);
+      return this.local(ctx, a.status, a.body ?? '', ctx.flags, m.route, m.vhost);
+    }
+    if (a.kind === 'redirect') {
+      this.stats.inc(`${this.p}rq_redirect`);
+      const h: Headers = [['location', redirectLocation(m.route, rr, this.scheme)]];
+      return this.local(ctx, a.status, '', ctx.flags, m.route, m.vhost, h);
+    }
+    const upgrade = getHeader(ctx.req.headers, 'upgrade');
+    if (upgrade && upgrade.toLowerCase() !== 'h2c') {
+      // as Envoy without upgrade_configs: an upgrade (WebSocket) it is not configured for is refused
+      this.stats.inc(`${this.p}downstream_rq_ws_on_non_ws_route`);
+      return this.local(ctx, 403, '', ctx.flags, m.route, m.vhost);
+    }
+    const name = pickWeighted(a.clusters, a.totalWeight, Math.random());
+    const cluster = this.rt.clusters.get(name)!;
+    this.forward(ctx, m.route, m.vhost, cluster);
+  }
+
+  /** A reply made by the proxy itself (Envoy's local reply), with the route's response headers. */
+  local(
+    ctx: Ctx,
+    status: number,
+    body: string,
+    flags: string,
+    route?: RouteConfig,
+    vhost?: VirtualHostConfig,
+    extra: Headers = [],
+  ): void {
+    if (ctx.done) return;
+    ctx.flags = flags;
+    const h: Headers = [...extra];
+    if (body) h.push(['content-length', String(Buffer.byteLength(body))], ['content-type', 'text/plain']);
+    else h.push(['content-length', '0']);
+    this.responseOps(ctx, h, route, vhost);
+    this.writeHead(ctx, status, h, false);
+    if (body && ctx.req.method !== 'HEAD') {
+      const b = Buffer.from(body);
+      flushHead(ctx, b);
+      ctx.bytesSent += b.length;
+    } else flushHead(ctx);
+    this.finish(ctx, true);
+  }
+
+  private responseOps(ctx: Ctx, h: Headers, route?: RouteConfig, vhost?: VirtualHostConfig): void {
+    const f = formatter(ctx);
+    if (route) applyOps(h, route.response, f);
+    if (vhost) applyOps(h, vhost.response, f);
+    if (route || vhost) applyOps(h, this.cfg.routes.response, f);
+  }
+
+  private writeHead(ctx: Ctx, status: number, h: Headers, chunked: boolean): boolean {
+    const req = ctx.req;
+    let keep = req.keepAlive && !this.rt.draining;
+    let s = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Unknown'}\r\n`;
+    for (let i = 0; i < h.length; i++) {
+      const kv = h[i]!;
+      s += `${kv[0]}: ${kv[1]}\r\n`;
+    }
+    if (chunked) {
+      if (req.version === 1) s += 'transfer-encoding: chunked\r\n';
+      else keep = false;
+    }
+    s += `date: ${httpDate()}\r\nserver: envoy\r\n`;
+    if (!keep) s += 'connection: close\r\n';
+    else if (req.version === 0) s += 'connection: keep-alive\r\n';
+    s += '\r\n';
+    ctx.status = status;
+    ctx.headSent = true;
+    // kept until the first body bytes (or the end) so that head and body leave in one write
+    ctx.pendingHead = s;
+    this.stats.inc(this.stats.kxx(this.pXX, (status / 100) | 0));
+    return keep;
+  }
+
+  private finish(ctx: Ctx, keepAlive: boolean): void {
+    if (ctx.done) return;
+    ctx.done = true;
+    this.stats.inc(this.stats.k(this.p, 'downstream_rq_completed'));
+    this.log(ctx);
+    ctx.conn.finished(keepAlive && ctx.req.keepAlive);
+  }
+
+  log(ctx: Ctx): void {
+    if (!this.cfg.accessLogs.length) return;
+    const r = ctx.req;
+    const g = (n: string) => getHeader(r.headers, n) ?? '-';
+    const line =
+      `[${new Date(ctx.start).toISOString()}] "${r.method} ${ctx.originalPath ?? r.path} ${r.version ? 'HTTP/1.1' : 'HTTP/1.0'}" ` +
+      `${ctx.status || 0} ${ctx.flags} ${r.body.length} ${ctx.bytesSent} ${Date.now() - ctx.start} ${ctx.serviceTime} ` +
+      `"${g('x-forwarded-for')}" "${g('user-agent')}" "${ctx.requestId ?? g('x-request-id')}" "${ctx.authority || '-'}" "${ctx.upstreamHost}"\n`;
+    for (const l of this.cfg.accessLogs) this.rt.logger(l.path).write(line);
+  }
+
+  private hashKey(ctx: Ctx, route: RouteConfig): number | undefined {
+    const a = route.action;
+    if (a.kind !== 'route' || !a.hash.length) return undefined;
+    let h: number | undefined;
+    for (const p of a.hash) {
+      let v: string | undefined;
+      if (p.kind === 'header') v = getHeader(ctx.req.headers, p.name);
+      else if (p.kind === 'source_ip') v = ctx.conn.remoteIp;
+      else {
+        const c = getHeader(ctx.req.headers, 'cookie');
+        const m = c
+          ? new RegExp(`(?:^|;\\s*)${p.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}=([^;]*)`).exec(c)
+          : null;
+        v = m?.[1];
+      }
+      if (v === undefined) continue;
+      const x = hash32(v);
+      h = h === undefined ? x : (((h << 1) | (h >>> 31)) ^ x) >>> 0;
+      if (p.terminal) break;
+    }
+    return h;
+  }
+
+  private forward(ctx: Ctx, route: RouteConfig, vhost: VirtualHostConfig, cluster: Cluster): void {
+    const a = route.action;
+    if (a.kind !== 'route') return;
+    const req = ctx.req;
+    const cp = cluster.p;
+    const stats = this.stats;
+    if (cluster.activeRq >= cluster.config.circuit.maxRequests) {
+      stats.inc(`${cp}upstream_rq_pending_overflow`);
+      return this.local(
+        ctx,
+        503,
+        'upstream connect error or disconnect/reset before headers. reset reason: overflow',
+        'UO',
+        route,
+        vhost,
+        [['x-envoy-overloaded', 'true']],
+      );
+    }
+    // upstream request head
+    const path = rewritePath(route, req.path);
+    const h: Headers = [];
+    let hasXfp = false;
+    let xff: string | undefined;
+    for (const kv of req.headers) {
+      const k = kv[0];
+      if (HOP.has(k) || k === 'host' || k === 'content-length') continue;
+      if (k === 'x-request-id') ctx.requestId = kv[1];
+      else if (k === 'x-forwarded-proto') hasXfp = true;
+      else if (k === 'x-forwarded-for' && this.cfg.useRemoteAddress) {
+        xff = xff === undefined ? kv[1] : `${xff},${kv[1]}`;
+        continue;
+      }
+      h.push(kv);
+    }
+    if (this.cfg.useRemoteAddress)
+      h.push(['x-forwarded-for', xff ? `${xff},${ctx.conn.remoteIp}` : ctx.conn.remoteIp]);
+    if (!hasXfp) h.push(['x-forwarded-proto', this.scheme]);
+    if (!ctx.requestId && this.cfg.generateRequestId) {
+      ctx.requestId = randomUUID();
+      h.push(['x-request-id', ctx.requestId]);
+    }
+    if (path !== req.path) {
+      ctx.originalPath = req.path;
+      h.push(['x-envoy-original-path', req.path]);
+    }
+    const retry = a.retry;
+    const perTry = retry?.perTryTimeoutMs ?? 0;
+    const expected = perTry || a.timeoutMs;
+    if (expected > 0) h.push(['x-envoy-expected-rq-timeout-ms', String(expected)]);
+    const f = formatter(ctx);
+    applyOps(h, route.request, f);
+    applyOps(h, vhost.request, f);
+    applyOps(h, this.cfg.routes.request, f);
+    const authority = a.hostRewrite ?? ctx.authority;
+    let head = `${req.method} ${path} HTTP/1.1\r\nhost: ${authority}\r\n`;
+    for (let i = 0; i < h.length; i++) head += `${h[i]![0]}: ${h[i]![1]}\r\n`;
+    const hadLength =
+      req.body.length > 0 ||
+      getHeader(req.headers, 'content-length') !== undefined ||
+      getHeader(req.headers, 'transfer-encoding') !== undefined;
+    if (hadLength) head += `content-length: ${req.body.length}\r\n`;
+    head += '\r\n';
+    const noBody = req.method === 'HEAD';
+
+    // mirrors: fire and forget, Host suffixed with -shadow as Envoy does
+    for (const mp of a.mirrors) {
+      if (mp.fraction < 1 && Math.random() >= mp.fraction) continue;
+      const mc = this.rt.clusters.get(mp.cluster);
+      if (mc) shadow(mc, head.replace(/^host: ([^\r:]*)/m, '$&-shadow'), req.body, noBody);
+    }
+
+    const hashKey = cluster.config.lbPolicy === 'RING_HASH' ? this.hashKey(ctx, route) : undefined;
+    const tried = new Set<Host>();
+    let retriesLeft = retry ? retry.numRetries : 0;
+    let retried = 0;
+    let globalTimer: NodeJS.Timeout | undefined;
+    let tryTimer: NodeJS.Timeout | undefined;
+    let current: {
+      conn?: UpConn;
+      host?: Host;
+      cb?: (e: AcquireError | null, c?: UpConn) => void;
+      dead: boolean;
+    } | null = null;
+    let backoffTimer: NodeJS.Timeout | undefined;
+    cluster.activeRq++;
+    stats.gauge(stats.k(cp, 'upstream_rq_active'), 1);
+    let released = false;
+    const releaseRq = () => {
+      if (released) return;
+      released = true;
+      cluster.activeRq--;
+      stats.gauge(stats.k(cp, 'upstream_rq_active'), -1);
+      if (globalTimer) clearTimeout(globalTimer);
+      if (tryTimer) clearTimeout(tryTimer);
+      if (backoffTimer) clearTimeout(backoffTimer);
+    };
+    const abortCurrent = () => {
+      if (tryTimer) clearTimeout(tryTimer);
+      if (!current) return;
+      current.dead = true;
+      if (current.cb) cluster.cancelPending(current.cb);
+      if (current.conn) {
+        current.conn.exchange = null;
+        current.conn.socket.destroy();
+      }
+      if (current.host) current.host.active--;
+      current = null;
+    };
+    ctx.cancel = () => {
+      abortCurrent();
+      releaseRq();
+    };
+    const fail = (status: number, body: string, flag: string) => {
+      abortCurrent();
+      releaseRq();
+      if (ctx.headSent) {
+        ctx.conn.socket.destroy();
+        return;
+      }
+      this.local(ctx, status, body, retried && flag !== 'UT' ? `${flag},URX` : flag, route, vhost);
+    };
+    if (a.timeoutMs > 0)
+      globalTimer = setTimeout(() => {
+        stats.inc(`${cp}upstream_rq_timeout`);
+        fail(504, 'upstream request timeout', 'UT');
+      }, a.timeoutMs);
+
+    const canRetry = (kind: 'connect' | 'reset' | 'timeout' | number): boolean => {
+      if (!retry || retriesLeft <= 0 || ctx.done) return false;
+      const on = retry.on;
+      let ok: boolean;
+      if (typeof kind === 'number')
+        ok =
+          (on.has('5xx') && RETRY_STATUS_5XX(kind)) ||
+          (on.has('gateway-error') && GATEWAY(kind)) ||
+          (on.has('retriable-4xx') && kind === 409) ||
+          (on.has('retriable-status-codes') && retry.statusCodes.has(kind));
+      else if (kind === 'connect')
+        ok = on.has('connect-failure') || on.has('5xx') || on.has('gateway-error') || on.has('reset');
+      else ok = on.has('5xx') || on.has('gateway-error') || on.has('reset');
+      if (!ok) return false;
+      if (cluster.activeRetries >= cluster.config.circuit.maxRetries) {
+        stats.inc(`${cp}upstream_rq_retry_overflow`);
+        return false;
+      }
+      return true;
+    };
+    const scheduleRetry = () => {
+      retriesLeft--;
+      retried++;
+      stats.inc(`${cp}upstream_rq_retry`);
+      cluster.activeRetries++;
+      const cap = Math.min(retry!.baseIntervalMs * 2 ** (retried - 1), retry!.maxIntervalMs);
+      backoffTimer = setTimeout(
+        () => {
+          cluster.activeRetries--;
+          backoffTimer = undefined;
+          if (!ctx.done) attempt();
+        },
+        Math.floor(Math.random() * cap),
+      );
+    };
+
+    const attempt = (): void => {
+      const host = cluster.choose(hashKey, tried);
+      if (!host) return fail(503, 'no healthy upstream', 'UH');
+      tried.add(host);
+      const me: NonNullable<typeof current> = { host, dead: false };
+      current = me;
+      host.active++;
+      host.rqTotal++;
+      stats.inc(stats.k(cp, 'upstream_rq_total'));
+      const tStart = Date.now();
+      const onLocalFailure = (kind: 'connect' | 'reset' | 'timeout') => {
+        if (me.dead) return;
+        abortCurrent();
+        cluster.report(host, 503);
+        host.rqError++;
+        if (kind === 'timeout') stats.inc(`${cp}upstream_rq_per_try_timeout`);
+        if (canRetry(kind)) return scheduleRetry();
+        if (kind === 'timeout') return fail(504, 'upstream request timeout', 'UT');
+        if (kind === 'connect')
+          return fail(
+            503,
+            'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
+            'UF',
+          );
+        return fail(
+          503,
+          'upstream connect error or disconnect/reset before headers. reset reason: connection termination',
+          'UC',
+        );
+      };
+      if (perTry > 0) tryTimer = setTimeout(() => onLocalFailure('timeout'), perTry);
+      const cb = (err: AcquireError | null, conn?: UpConn) => {
+        if (me.dead) {
+          if (conn) cluster.release(conn, true);
+          return;
+        }
+        me.cb = undefined;
+        if (err === 'overflow') {
+          abortCurrent();
+          return fail(
+            503,
+            'upstream connect error or disconnect/reset before headers. reset reason: overflow',
+            'UO',
+          );
+        }
+        if (err || !conn) return onLocalFailure('connect');
+        me.conn = conn;
+        ctx.upstreamHost = host.key;
+        let discard = false;
+        let chunked = false;
+        let keep = true;
+        const socket = ctx.conn.socket;
+        const ex: Exchange = {
+          head: (rh: ResponseHead) => {
+            if (tryTimer) clearTimeout(tryTimer);
+            stats.inc(stats.k(cluster.pRq, rh.status));
+            stats.inc(stats.kxx(cluster.pRq, (rh.status / 100) | 0));
+            cluster.report(host, rh.status);
+            if (rh.status >= 500) host.rqError++;
+            if (canRetry(rh.status)) {
+              discard = true;
+              return;
+            }
+            ctx.serviceTime = String(Date.now() - tStart);
+            const out: Headers = [];
+            let hasLength = false;
+            for (const kv of rh.headers) {
+              const k = kv[0];
+              if (HOP.has(k) || k === 'server' || k === 'date') continue;
+              if (k === 'content-length') hasLength = true;
+              out.push(kv);
+            }
+            out.push(['x-envoy-upstream-service-time', ctx.serviceTime]);
+            this.responseOps(ctx, out, route, vhost);
+            const bodyless = noBody || rh.status === 204 || rh.status === 304;
+            chunked = !hasLength && !bodyless;
+            keep = this.writeHead(ctx, rh.status, out, chunked);
+            chunked = chunked && req.version === 1;
+          },
+          data: (b: Buffer) => {
+            if (discard) return;
+            ctx.bytesSent += b.length;
+            if (chunked) {
+              flushHead(ctx);
+              socket.cork();
+              socket.write(`${b.length.toString(16)}\r\n`, 'latin1');
+              socket.write(b);
+              const ok = socket.write('\r\n', 'latin1');
+              socket.uncork();
+              if (!ok) backpressure();
+            } else if (!flushHead(ctx, b)) backpressure();
+          },
+          end: () => {
+            if (me.dead) return;
+            me.dead = true;
+            host.active--;
+            current = null;
+            cluster.release(conn, conn.parser.keepAlive);
+            if (discard) {
+              scheduleRetry();
+              return;
+            }
+            releaseRq();
+            flushHead(ctx);
+            if (chunked) socket.write('0\r\n\r\n', 'latin1');
+            this.finish(ctx, keep);
+          },
+          error: () => {
+            if (discard && !me.dead) {
+              abortCurrent();
+              return scheduleRetry();
+            }
+            if (ctx.headSent) {
+              abortCurrent();
+              releaseRq();
+              ctx.flags = 'UC';
+              socket.destroy();
+              return;
+            }
+            onLocalFailure('reset');
+          },
+        };
+        const backpressure = () => {
+          conn.socket.pause();
+          socket.once('drain', () => conn.socket.resume());
+        };
+        conn.send(head, req.body, ex, noBody);
+      };
+      me.cb = cb;
+      cluster.acquire(host, cb);
+    };
+    attempt();
+  }
+}
+
+/** A mirrored request: sent, its response read and dropped. */
+function shadow(cluster: Cluster, head: string, body: Buffer, noBody: boolean): void {
+  const host = cluster.choose();
+  if (!host) return;
+  cluster.stats.inc(`${cluster.p}upstream_rq_total`);
+  cluster.acquire(host, (err, conn) => {
+    if (err || !conn) return;
+    conn.send(
+      head,
+      body,
+      {
+        head: (h) => cluster.stats.inc(`${cluster.p}upstream_rq_${h.status}`),
+        data: () => {},
+        end: () => cluster.release(conn, conn.parser.keepAlive),
+        error: () => {},
+      },
+      noBody,
+    );
+  });
+}

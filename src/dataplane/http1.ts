@@ -1,0 +1,372 @@
+/**
+ * Strict HTTP/1.1 message parsing for the proxy's hot path: request heads and bodies (downstream),
+ * response heads and bodies (upstream). Requests that are malformed or ambiguous to frame
+ * (request smuggling: Content-Length with Transfer-Encoding, differing Content-Lengths) are errors.
+ */
+
+export type Headers = [string, string][];
+
+export class HttpError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
+export interface ParsedRequest {
+  method: string;
+  path: string;
+  version: 0 | 1;
+  /** Lower-case names, in order, with values trimmed. */
+  headers: Headers;
+  body: Buffer;
+  keepAlive: boolean;
+  /** Bytes on the wire (head + body). */
+  wireBytes: number;
+}
+
+const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
+const BAD_VALUE = /[\0\r\n\x7f]/;
+const BAD_TARGET = /[\0-\x20\x7f]/;
+const CRLFCRLF = Buffer.from('\r\n\r\n');
+
+export const MAX_HEADER_BYTES = 60 * 1024;
+export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+export function getHeader(h: Headers, name: string): string | undefined {
+  let out: string | undefined;
+  for (let i = 0; i < h.length; i++) {
+    const kv = h[i]!;
+    if (kv[0] === name) out = out === undefined ? kv[1] : `${out},${kv[1]}`;
+  }
+  return out;
+}
+
+function parseHeaderLines(lines: string[], from: number): Headers {
+  const headers: Headers = [];
+  for (let i = from; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (line.length === 0) continue;
+    const c0 = line.charCodeAt(0);
+    if (c0 === 32 || c0 === 9) throw new HttpError(400, 'obsolete line folding');
+    const colon = line.indexOf(':');
+    if (colon <= 0) throw new HttpError(400, 'header line without a name');
+    const name = line.slice(0, colon);
+    if (!TOKEN.test(name)) throw new HttpError(400, 'invalid header name');
+    const value = line.slice(colon + 1).trim();
+    if (BAD_VALUE.test(value)) throw new HttpError(400, 'invalid header value');
+    headers.push([name.toLowerCase(), value]);
+  }
+  return headers;
+}
+
+function splitHead(head: string): string[] {
+  const lines = head.split('\r\n');
+  for (const l of lines)
+    if (l.includes('\n') || l.includes('\r')) throw new HttpError(400, 'bare CR or LF in the head');
+  return lines;
+}
+
+/** Framing of a message body from its headers. */
+export function bodyFraming(headers: Headers, isRequest: boolean): { chunked: boolean; length: number } {
+  let te: string | undefined;
+  let cl: string | undefined;
+  for (const [k, v] of headers) {
+    if (k === 'transfer-encoding') te = te === undefined ? v : `${te},${v}`;
+    else if (k === 'content-length') {
+      if (cl !== undefined && cl !== v) throw new HttpError(400, 'differing Content-Length headers');
+      cl = v;
+    }
+  }
+  if (te !== undefined) {
+    if (cl !== undefined && isRequest) throw new HttpError(400, 'both Content-Length and Transfer-Encoding');
+    const codings = te.split(',').map((s) => s.trim().toLowerCase());
+    if (codings[codings.length - 1] !== 'chunked')
+      throw new HttpError(isRequest ? 400 : 502, 'Transfer-Encoding must end with chunked');
+    if (codings.length > 1) throw new HttpError(501, 'only the chunked transfer coding is implemented');
+    return { chunked: true, length: -1 };
+  }
+  if (cl !== undefined) {
+    if (cl.includes(',')) {
+      const parts = cl.split(',').map((s) => s.trim());
+      if (parts.some((x) => x !== parts[0])) throw new HttpError(400, 'differing Content-Length values');
+      cl = parts[0]!;
+    }
+    if (!/^\d{1,15}$/.test(cl)) throw new HttpError(400, 'invalid Content-Length');
+    return { chunked: false, length: Number(cl) };
+  }
+  return { chunked: false, length: isRequest ? 0 : -1 };
+}
+
+/**
+ * A chunked-body decoder over a growing buffer. `decode` returns the bytes it consumed, pushes data
+ * into `out`, and sets `done` after the last chunk and trailers.
+ */
+export class ChunkedDecoder {
+  done = false;
+  private remaining = 0; // data bytes left in the current chunk
+  private needCrlf = false;
+  private inTrailers = false;
+  total = 0;
+
+  decode(buf: Buffer, start: number, out: Buffer[], limit = Infinity): number {
+    let i = start;
+    while (i < buf.length && !this.done) {
+      if (this.remaining > 0) {
+        const n = Math.min(this.remaining, buf.length - i);
+        out.push(buf.subarray(i, i + n));
+        this.remaining -= n;
+        this.total += n;
+        if (this.total > limit) throw new HttpError(413, 'body too large');
+        i += n;
+        if (this.remaining === 0) this.needCrlf = true;
+        continue;
+      }
+      if (this.needCrlf) {
+        if (buf.length - i < 2) break;
+        if (buf[i] !== 13 || buf[i + 1] !== 10) throw new HttpError(400, 'chunk data not followed by CRLF');
+        i += 2;
+        this.needCrlf = false;
+        continue;
+      }
+      const eol = buf.indexOf('\r\n', i, 'latin1');
+      if (eol < 0) {
+        if (buf.length - i > 4096) throw new HttpError(400, 'chunk size line too long');
+        break;
+      }
+      const line = buf.toString('latin1', i, eol);
+      i = eol + 2;
+      if (this.inTrailers) {
+        if (line === '') this.done = true;
+        else if (line.indexOf(':') <= 0) throw new HttpError(400, 'invalid trailer');
+        continue;
+      }
+      const semi = line.indexOf(';');
+      const size = semi < 0 ? line : line.slice(0, semi);
+      if (!/^[0-9A-Fa-f]{1,8}$/.test(size)) throw new HttpError(400, 'invalid chunk size');
+      const n = parseInt(size, 16);
+      if (n === 0) this.inTrailers = true;
+      else this.remaining = n;
+    }
+    return i - start;
+  }
+}
+
+/**
+ * Downstream request parser. Feed it bytes; it returns complete requests one at a time (the
+ * connection handles one before asking for the next: pipelined requests wait in the buffer).
+ */
+export class RequestParser {
+  private buf: Buffer | null = null;
+  private pending: {
+    req: ParsedRequest;
+    framing: { chunked: boolean; length: number };
+    headEnd: number;
+  } | null = null;
+  private chunks: Buffer[] = [];
+  private decoder: ChunkedDecoder | null = null;
+  /** Set when a head with `Expect: 100-continue` waits for its body: the proxy answers 100 itself, as Envoy. */
+  expectContinue = false;
+
+  push(data: Buffer): void {
+    this.buf = this.buf && this.buf.length ? Buffer.concat([this.buf, data]) : data;
+  }
+
+  get buffered(): number {
+    return this.buf ? this.buf.length : 0;
+  }
+
+  /** The next complete request, or null if more bytes are needed. Throws HttpError on bad input. */
+  next(): ParsedRequest | null {
+    const buf = this.buf;
+    if (!buf || buf.length === 0) return null;
+    if (!this.pending) {
+      const end = buf.indexOf(CRLFCRLF);
+      if (end < 0) {
+        if (buf.length > MAX_HEADER_BYTES) throw new HttpError(431, 'request headers too large');
+        return null;
+      }
+      if (end > MAX_HEADER_BYTES) throw new HttpError(431, 'request headers too large');
+      const lines = splitHead(buf.toString('latin1', 0, end));
+      const rl = lines[0]!;
+      const s1 = rl.indexOf(' ');
+      const s2 = rl.lastIndexOf(' ');
+      if (s1 <= 0 || s2 === s1) throw new HttpError(400, 'malformed request line');
+      const method = rl.slice(0, s1);
+      const path = rl.slice(s1 + 1, s2);
+      const ver = rl.slice(s2 + 1);
+      if (!TOKEN.test(method)) throw new HttpError(400, 'invalid method');
+      if (!path || BAD_TARGET.test(path)) throw new HttpError(400, 'invalid request target');
+      let version: 0 | 1;
+      if (ver === 'HTTP/1.1') version = 1;
+      else if (ver === 'HTTP/1.0') version = 0;
+      else throw new HttpError(ver.startsWith('HTTP/') ? 505 : 400, 'unsupported HTTP version');
+      const headers = parseHeaderLines(lines, 1);
+      const framing = bodyFraming(headers, true);
+      if (framing.length > MAX_BODY_BYTES) throw new HttpError(413, 'payload too large');
+      const conn = getHeader(headers, 'connection')?.toLowerCase();
+      const keepAlive = version === 1 ? !conn?.includes('close') : !!conn?.includes('keep-alive');
+      if (version === 1 && getHeader(headers, 'host') === undefined)
+        throw new HttpError(400, 'missing Host header');
+      const req: ParsedRequest = { method, path, version, headers, body: EMPTY, keepAlive, wireBytes: 0 };
+      this.pending = { req, framing, headEnd: end + 4 };
+      if (framing.chunked) this.decoder = new ChunkedDecoder();
+      this.expectContinue =
+        version === 1 &&
+        (framing.chunked || framing.length > 0) &&
+        getHeader(headers, 'expect')?.toLowerCase() === '100-continue';
+    }
+    const p = this.pending;
+    if (p.framing.chunked) {
+      const used = this.decoder!.decode(buf, p.headEnd, this.chunks, MAX_BODY_BYTES);
+      const at = p.headEnd + used;
+      if (!this.decoder!.done) {
+        // keep undecoded bytes only
+        this.buf = buf.subarray(at);
+        p.req.wireBytes += at;
+        p.headEnd = 0;
+        return null;
+      }
+      p.req.body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
+      p.req.wireBytes += at;
+      this.finish(buf, at);
+      return p.req;
+    }
+    const total = p.headEnd + p.framing.length;
+    if (buf.length < total) return null;
+    p.req.body = p.framing.length ? buf.subarray(p.headEnd, total) : EMPTY;
+    p.req.wireBytes = total;
+    this.finish(buf, total);
+    return p.req;
+  }
+
+  private finish(buf: Buffer, at: number): void {
+    this.buf = at >= buf.length ? null : buf.subarray(at);
+    this.pending = null;
+    this.chunks = [];
+    this.decoder = null;
+  }
+}
+
+const EMPTY = Buffer.alloc(0);
+
+export interface ResponseHead {
+  status: number;
+  reason: string;
+  version: 0 | 1;
+  headers: Headers;
+}
+
+/**
+ * Upstream response parser: calls onHead, onData (decoded body bytes) and onEnd. A response
+ * without framing ends when the connection closes (`eof()`).
+ */
+export class ResponseParser {
+  private buf: Buffer | null = null;
+  private state: 'head' | 'length' | 'chunked' | 'eof' | 'done' = 'head';
+  private remaining = 0;
+  private decoder: ChunkedDecoder | null = null;
+  noBody = false; // set for HEAD requests
+  keepAlive = true;
+
+  constructor(
+    private readonly onHead: (h: ResponseHead) => void,
+    private readonly onData: (b: Buffer) => void,
+    private readonly onEnd: () => void,
+  ) {}
+
+  reset(noBody: boolean): void {
+    this.state = 'head';
+    this.noBody = noBody;
+    this.buf = null;
+    this.keepAlive = true;
+  }
+
+  get done(): boolean {
+    return this.state === 'done';
+  }
+
+  push(data: Buffer): void {
+    this.buf = this.buf && this.buf.length ? Buffer.concat([this.buf, data]) : data;
+    this.run();
+  }
+
+  /** The connection closed: ends a body delimited by close; true if the message was complete. */
+  eof(): boolean {
+    if (this.state === 'eof') {
+      this.state = 'done';
+      this.onEnd();
+      return true;
+    }
+    return this.state === 'done';
+  }
+
+  private run(): void {
+    if (this.state === 'done') {
+      this.keepAlive = false;
+      this.buf = null;
+      return;
+    }
+    let buf = this.buf!;
+    while (buf.length && this.state !== 'done') {
+      if (this.state === 'head') {
+        const end = buf.indexOf(CRLFCRLF);
+        if (end < 0) {
+          if (buf.length > MAX_HEADER_BYTES) throw new HttpError(502, 'upstream response headers too large');
+          break;
+        }
+        const lines = splitHead(buf.toString('latin1', 0, end));
+        const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]!);
+        if (!m) throw new HttpError(502, 'malformed upstream status line');
+        const status = Number(m[2]);
+        const headers = parseHeaderLines(lines, 1);
+        buf = buf.subarray(end + 4);
+        if (status >= 100 && status < 200) continue; // 100 Continue and friends
+        const version = m[1] === '1' ? 1 : 0;
+        const conn = getHeader(headers, 'connection')?.toLowerCase();
+        this.keepAlive = version === 1 ? !conn?.includes('close') : !!conn?.includes('keep-alive');
+        this.onHead({ status, reason: m[3] ?? '', version, headers });
+        if (this.noBody || status === 204 || status === 304) {
+          this.state = 'done';
+        } else {
+          const f = bodyFraming(headers, false);
+          if (f.chunked) {
+            this.state = 'chunked';
+            this.decoder = new ChunkedDecoder();
+          } else if (f.length >= 0) {
+            this.state = f.length ? 'length' : 'done';
+            this.remaining = f.length;
+          } else {
+            this.state = 'eof';
+            this.keepAlive = false;
+          }
+        }
+        if (this.state === 'done') break;
+      } else if (this.state === 'length') {
+        const n = Math.min(this.remaining, buf.length);
+        this.onData(n === buf.length ? buf : buf.subarray(0, n));
+        this.remaining -= n;
+        buf = buf.subarray(n);
+        if (this.remaining === 0) this.state = 'done';
+      } else if (this.state === 'chunked') {
+        const out: Buffer[] = [];
+        const used = this.decoder!.decode(buf, 0, out);
+        for (const b of out) this.onData(b);
+        buf = buf.subarray(used);
+        if (this.decoder!.done) this.state = 'done';
+        else if (used === 0) break;
+      } else if (this.state === 'eof') {
+        this.onData(buf);
+        buf = buf.subarray(buf.length);
+      }
+    }
+    this.buf = buf.length ? buf : null;
+    if (this.state === 'done') {
+      if (this.buf) this.keepAlive = false; // unexpected extra bytes: do not reuse
+      this.buf = null;
+      this.onEnd();
+    }
+  }
+}

@@ -1,0 +1,201 @@
+import net from 'node:net';
+import type tls from 'node:tls';
+import { acceptTls, secureContext } from './tls.js';
+import type { ListenerConfig, ProxyConfig } from './config.js';
+import { HttpConnectionManager, type Runtime } from './hcm.js';
+import { openLogger, type AccessLogger } from './accesslog.js';
+import { Stats } from './stats.js';
+import { TcpProxy } from './tcp.js';
+import { Cluster, sleep } from './upstream.js';
+import { startAdmin, type AdminServer } from './admin.js';
+
+type Handler = HttpConnectionManager | TcpProxy;
+
+interface ListenerRuntime {
+  config: ListenerConfig;
+  handlers: Handler[];
+  /** One secure context per chain on TLS listeners. */
+  contexts?: tls.SecureContext[];
+}
+
+interface Generation {
+  config: ProxyConfig;
+  rt: Runtime;
+  listeners: Map<string, ListenerRuntime>;
+}
+
+const handlersOf = (g: Generation): Handler[] => [...g.listeners.values()].flatMap((l) => l.handlers);
+const key = (l: ListenerConfig) => `${l.address.host}:${l.address.port}`;
+
+export interface ProxyOptions {
+  /** Status lines (reloads, drains); the CLI prints them on stderr. */
+  log?: (line: string) => void;
+  /** Seconds to let connections finish on drain (SIGTERM) and after a reload. */
+  drainTimeS?: number;
+}
+
+/**
+ * The running proxy: clusters, listeners and the admin server for one configuration, replaceable
+ * by `reload` without closing listening sockets or the connections already accepted.
+ */
+export class Proxy {
+  readonly stats = new Stats();
+  private gen!: Generation;
+  private readonly servers = new Map<string, net.Server>();
+  private admin?: AdminServer;
+  private readonly loggers = new Map<string, AccessLogger>();
+  private readonly started = Date.now();
+  private readonly sockets = new Set<net.Socket>();
+  healthFailed = false;
+  state: 'LIVE' | 'DRAINING' | 'PRE_INITIALIZING' = 'PRE_INITIALIZING';
+
+  constructor(
+    private readonly initial: ProxyConfig,
+    private readonly opts: ProxyOptions = {},
+  ) {}
+
+  get config(): ProxyConfig {
+    return this.gen.config;
+  }
+
+  get clusters(): Map<string, Cluster> {
+    return this.gen.rt.clusters;
+  }
+
+  get uptimeS(): number {
+    return Math.floor((Date.now() - this.started) / 1000);
+  }
+
+  /** The bound port of a listener (useful with port 0). */
+  listenerPort(name: string): number | undefined {
+    const l = this.gen.config.listeners.find((x) => x.name === name);
+    const s = l && this.servers.get(key(l));
+    return (s?.address() as net.AddressInfo | null)?.port;
+  }
+
+  get adminPort(): number | undefined {
+    return this.admin?.port;
+  }
+
+  private logger(path: string): AccessLogger {
+    let l = this.loggers.get(path);
+    if (!l) this.loggers.set(path, (l = openLogger(path)));
+    return l;
+  }
+
+  private async build(config: ProxyConfig): Promise<Generation> {
+    const clusters = new Map<string, Cluster>();
+    for (const c of config.clusters) clusters.set(c.name, new Cluster(c, this.stats));
+    await Promise.all([...clusters.values()].map((c) => c.start()));
+    const rt: Runtime = { clusters, stats: this.stats, logger: (p) => this.logger(p), draining: false };
+    const listeners = new Map<string, ListenerRuntime>();
+    for (const l of config.listeners) {
+      const handlers = l.chains.map((c) =>
+        c.network.kind === 'http'
+          ? new HttpConnectionManager(c.network.hcm, rt, c.tls ? 'https' : 'http')
+          : new TcpProxy(c.network.tcp, rt),
+      );
+      const contexts = l.chains[0]?.tls ? l.chains.map((c) => secureContext(c.tls!)) : undefined;
+      listeners.set(key(l), { config: l, handlers, contexts });
+    }
+    return { config, rt, listeners };
+  }
+
+  async start(): Promise<void> {
+    this.gen = await this.build(this.initial);
+    for (const l of this.initial.listeners) await this.listen(l);
+    if (this.initial.admin)
+      this.admin = await startAdmin(this, this.initial.admin.address.host, this.initial.admin.address.port);
+    this.state = 'LIVE';
+    this.stats.setGauge('server.live', 1);
+    this.stats.setGauge('server.state', 0);
+  }
+
+  private listen(l: ListenerConfig): Promise<void> {
+    const k = key(l);
+    const server = net.createServer({ noDelay: true }, (socket) => {
+      this.stats.inc(`listener.${k}.downstream_cx_total`);
+      this.sockets.add(socket);
+      socket.once('close', () => this.sockets.delete(socket));
+      const lr = this.gen.listeners.get(k);
+      if (!lr) return socket.destroy();
+      if (!lr.contexts) return lr.handlers[0]!.onConnection(socket);
+      acceptTls(
+        socket,
+        lr.config.chains,
+        lr.contexts,
+        (s, i, peer) => lr.handlers[i]!.onConnection(s, peer),
+        (why) => {
+          if (process.env.MESHGEN_DEBUG) process.stderr.write(`tls reject: ${why}\n`);
+          this.stats.inc(`listener.${k}.ssl.connection_error`);
+        },
+      );
+    });
+    this.servers.set(k, server);
+    return new Promise((resolve, reject) => {
+      server.once('error', reject);
+      server.listen({ host: l.address.host, port: l.address.port, backlog: 1024 }, () => {
+        server.off('error', reject);
+        resolve();
+      });
+    });
+  }
+
+  /**
+   * Swaps in a new configuration: new connections use it at once; connections already accepted
+   * finish on the old one (closed after their current request, within the drain time).
+   */
+  async reload(config: ProxyConfig): Promise<void> {
+    const old = this.gen;
+    const next = await this.build(config);
+    const wanted = new Set(config.listeners.map(key));
+    for (const l of config.listeners) {
+      const k = key(l);
+      if (!this.servers.has(k)) {
+        try {
+          await this.listen(l);
+        } catch (e) {
+          for (const c of next.rt.clusters.values()) c.stop();
+          throw e;
+        }
+      }
+    }
+    this.gen = next;
+    for (const [k, s] of this.servers)
+      if (!wanted.has(k)) {
+        s.close();
+        this.servers.delete(k);
+      }
+    this.stats.inc('server.reloads');
+    void this.retire(old);
+  }
+
+  private async retire(g: Generation): Promise<void> {
+    g.rt.draining = true;
+    for (const h of handlersOf(g)) h.drain();
+    const deadline = Date.now() + (this.opts.drainTimeS ?? 5) * 1000;
+    while (Date.now() < deadline && handlersOf(g).some((h) => h.activeConnections > 0)) await sleep(50);
+    for (const c of g.rt.clusters.values()) c.stop();
+  }
+
+  /** Stops accepting, lets connections finish (bounded by the drain time), then closes everything. */
+  async drainAndStop(drainTimeS = this.opts.drainTimeS ?? 5): Promise<void> {
+    this.state = 'DRAINING';
+    for (const s of this.servers.values()) s.close();
+    this.gen.rt.draining = true;
+    for (const h of handlersOf(this.gen)) h.drain();
+    const deadline = Date.now() + drainTimeS * 1000;
+    while (Date.now() < deadline && handlersOf(this.gen).some((h) => h.activeConnections > 0))
+      await sleep(50);
+    await this.stop();
+  }
+
+  async stop(): Promise<void> {
+    for (const s of this.servers.values()) s.close();
+    for (const s of this.sockets) s.destroy();
+    this.servers.clear();
+    for (const c of this.gen.rt.clusters.values()) c.stop();
+    await this.admin?.close();
+    for (const l of this.loggers.values()) l.close();
+  }
+}

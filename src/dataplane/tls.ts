@@ -1,0 +1,143 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import type { ChainConfig, SanMatcher, TlsConfig } from './config.js';
+
+/**
+ * Envoy's filter chain choice by SNI: an exact server name first, then the longest `*.suffix`,
+ * then a chain without server_names. -1: no chain matches (the connection is closed).
+ */
+export function selectChain(chains: ChainConfig[], serverName: string | undefined): number {
+  const name = serverName?.toLowerCase();
+  let best = -1;
+  let bestRank = -1;
+  chains.forEach((c, i) => {
+    let rank = -1;
+    if (!c.serverNames.length) rank = 0;
+    else if (name)
+      for (const s of c.serverNames) {
+        if (s === name) rank = Math.max(rank, 100_000);
+        else if (s.startsWith('*.') && name.endsWith(s.slice(1))) rank = Math.max(rank, s.length);
+      }
+    if (rank > bestRank) {
+      best = i;
+      bestRank = rank;
+    }
+  });
+  return best;
+}
+
+export function secureContext(t: TlsConfig): tls.SecureContext {
+  return tls.createSecureContext({ cert: t.cert, key: t.key, ca: t.ca });
+}
+
+interface PeerCert {
+  subject?: Record<string, string | string[]>;
+  subjectaltname?: string;
+}
+
+function sanList(cert: PeerCert): { type: string; value: string }[] {
+  if (!cert.subjectaltname) return [];
+  return cert.subjectaltname.split(', ').map((e) => {
+    const i = e.indexOf(':');
+    const t = e.slice(0, i);
+    return { type: t === 'IP Address' ? 'IP_ADDRESS' : t, value: e.slice(i + 1) };
+  });
+}
+
+/** True if some SAN of the certificate satisfies some matcher (Envoy's match_typed_subject_alt_names). */
+export function sanMatches(cert: PeerCert, matchers: SanMatcher[]): boolean {
+  if (!matchers.length) return true;
+  const sans = sanList(cert);
+  return matchers.some((m) => sans.some((s) => s.type === m.type && m.test(s.value)));
+}
+
+/** Envoy's authenticated principal: URI SANs, else DNS SANs, else the subject. */
+export function principals(cert: PeerCert): string[] {
+  const sans = sanList(cert);
+  const uris = sans.filter((s) => s.type === 'URI').map((s) => s.value);
+  if (uris.length) return uris;
+  const dns = sans.filter((s) => s.type === 'DNS').map((s) => s.value);
+  if (dns.length) return dns;
+  const subj = cert.subject
+    ? Object.entries(cert.subject)
+        .map(([k, v]) => `${k}=${String(v)}`)
+        .join(',')
+    : '';
+  return subj ? [subj] : [];
+}
+
+/**
+ * Terminates TLS on an accepted socket with the filter chain SNI selects; calls `ready` with the
+ * chain index and the peer's principals once the handshake and client verification pass.
+ */
+export function acceptTls(
+  socket: net.Socket,
+  chains: ChainConfig[],
+  contexts: tls.SecureContext[],
+  ready: (s: tls.TLSSocket, chain: number, peer: string[] | null) => void,
+  onReject: (reason: string) => void,
+): void {
+  let chosen = selectChain(chains, undefined);
+  const requestCert = chains.some((c) => c.tls?.ca);
+  const alpn = [...new Set(chains.flatMap((c) => c.tls?.alpn ?? []))].filter((p) => p === 'http/1.1');
+  const s = new tls.TLSSocket(socket, {
+    isServer: true,
+    secureContext: contexts[Math.max(chosen, 0)],
+    requestCert,
+    rejectUnauthorized: false,
+    ALPNProtocols: alpn.length ? alpn : undefined,
+    SNICallback: (name, cb) => {
+      chosen = selectChain(chains, name);
+      cb(null, contexts[Math.max(chosen, 0)]);
+    },
+  });
+  s.on('error', () => s.destroy());
+  s.once('secure', () => {
+    if (chosen < 0) {
+      onReject('no filter chain matches');
+      return void s.destroy();
+    }
+    const t = chains[chosen]!.tls!;
+    const cert = s.getPeerCertificate() as PeerCert & { raw?: Buffer };
+    const presented = !!cert && !!cert.raw;
+    if (t.requireClientCert && !presented) {
+      onReject('no client certificate');
+      return void s.destroy();
+    }
+    // a TLSSocket made by hand (not by tls.Server) does not set `authorized`: ask OpenSSL
+    const verifyError = (
+      s as unknown as { _handle?: { verifyError(): Error | null } }
+    )._handle?.verifyError();
+    if (presented && t.ca && verifyError) {
+      onReject(`client certificate not trusted: ${verifyError.message}`);
+      return void s.destroy();
+    }
+    if (presented && !sanMatches(cert, t.sans)) {
+      onReject('client certificate SAN does not match');
+      return void s.destroy();
+    }
+    ready(s, chosen, presented ? principals(cert) : null);
+  });
+}
+
+/** An upstream connection, TLS when the cluster has a transport socket; `ready` fires once usable. */
+export function dial(
+  host: string,
+  port: number,
+  t: TlsConfig | undefined,
+): { socket: net.Socket; readyEvent: string } {
+  if (!t) return { socket: net.connect({ host, port }), readyEvent: 'connect' };
+  const socket = tls.connect({
+    host,
+    port,
+    servername: t.sni ?? (net.isIP(host) ? undefined : host),
+    ca: t.ca,
+    cert: t.cert,
+    key: t.key,
+    ALPNProtocols: t.alpn.length ? t.alpn : undefined,
+    rejectUnauthorized: !!t.ca,
+    checkServerIdentity: (_h, cert) =>
+      sanMatches(cert as PeerCert, t.sans) ? undefined : new Error('upstream certificate SAN does not match'),
+  });
+  return { socket, readyEvent: 'secureConnect' };
+}

@@ -1,0 +1,425 @@
+import dns from 'node:dns/promises';
+import net from 'node:net';
+import type { ClusterConfig, SockAddr } from './config.js';
+import { HttpError, ResponseParser, type ResponseHead } from './http1.js';
+import { leastRequest, newLbState, randomPick, ringHash, roundRobin, type LbHost } from './lb.js';
+import type { Stats } from './stats.js';
+import { dial } from './tls.js';
+
+/** What a request in flight on an upstream connection is told. */
+export interface Exchange {
+  head(h: ResponseHead): void;
+  data(b: Buffer): void;
+  end(): void;
+  /** The connection failed before the response ended. */
+  error(kind: 'reset' | 'protocol'): void;
+}
+
+export class Host implements LbHost {
+  readonly key: string;
+  active = 0;
+  /** Active health checking: unknown until the first check when configured. */
+  healthy = true;
+  hcOk = 0;
+  hcFail = 0;
+  ejected = false;
+  ejectedUntil = 0;
+  ejections = 0;
+  consecutive5xx = 0;
+  idle: UpConn[] = [];
+  rqTotal = 0;
+  rqError = 0;
+  cxActive = 0;
+
+  constructor(
+    readonly address: SockAddr,
+    readonly weight: number,
+    readonly hostname: string,
+  ) {
+    this.key = `${address.host}:${address.port}`;
+  }
+}
+
+export class UpConn {
+  readonly parser: ResponseParser;
+  exchange: Exchange | null = null;
+  closed = false;
+  connected = false;
+
+  constructor(
+    readonly socket: net.Socket,
+    readonly host: Host,
+    readonly cluster: Cluster,
+  ) {
+    this.parser = new ResponseParser(
+      (h) => this.exchange?.head(h),
+      (b) => this.exchange?.data(b),
+      () => {
+        const ex = this.exchange;
+        this.exchange = null;
+        ex?.end();
+      },
+    );
+    socket.on('data', (d: Buffer) => {
+      if (!this.exchange) {
+        socket.destroy(); // bytes with no request: unusable
+        return;
+      }
+      try {
+        this.parser.push(d);
+      } catch (e) {
+        const ex = this.exchange;
+        this.exchange = null;
+        socket.destroy();
+        ex?.error(e instanceof HttpError ? 'protocol' : 'reset');
+      }
+    });
+    socket.on('close', () => this.onClose());
+    socket.on('error', () => {});
+  }
+
+  private onClose(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.cluster.connectionClosed(this);
+    const ex = this.exchange;
+    if (ex) {
+      this.exchange = null;
+      if (this.parser.eof()) ex.end();
+      else ex.error('reset');
+    }
+  }
+
+  send(head: string, body: Buffer | null, exchange: Exchange, noBody: boolean): void {
+    this.exchange = exchange;
+    this.parser.reset(noBody);
+    const n = body ? body.length : 0;
+    const out = Buffer.allocUnsafe(head.length + n);
+    out.write(head, 0, 'latin1');
+    if (n) body!.copy(out, head.length);
+    this.socket.write(out);
+  }
+}
+
+export type AcquireError = 'overflow' | 'connect' | 'timeout';
+type Waiter = { host: Host; cb: (err: AcquireError | null, c?: UpConn) => void };
+
+export interface ClusterHooks {
+  /** Called when a host is ejected or returns (for logs/tests). */
+  onEject?(host: Host, ejected: boolean): void;
+}
+
+/** One cluster at run time: hosts, load balancing, connection pools, circuit breakers, health. */
+export class Cluster {
+  hosts: Host[] = [];
+  readonly lb = newLbState();
+  activeRq = 0;
+  activeRetries = 0;
+  connections = 0;
+  private pending: Waiter[] = [];
+  private timers: NodeJS.Timeout[] = [];
+  private stopped = false;
+  readonly p: string;
+  /** Prefix of upstream_rq_<code> and upstream_rq_<N>xx. */
+  readonly pRq: string;
+
+  constructor(
+    readonly config: ClusterConfig,
+    readonly stats: Stats,
+  ) {
+    this.p = `cluster.${config.name}.`;
+    this.pRq = `${this.p}upstream_rq_`;
+  }
+
+  /** Resolves endpoints, runs the first health checks (bounded), starts timers. */
+  async start(): Promise<void> {
+    await this.resolve();
+    if (this.config.type !== 'STATIC') {
+      const t = setInterval(() => void this.resolve(), 5000);
+      t.unref();
+      this.timers.push(t);
+    }
+    const hc = this.config.health;
+    if (hc) {
+      for (const h of this.hosts) h.healthy = false;
+      await Promise.race([
+        Promise.all(this.hosts.map((h) => this.check(h))),
+        sleep(Math.max(hc.timeoutMs, 1000)),
+      ]);
+      const t = setInterval(() => {
+        for (const h of this.hosts) void this.check(h);
+      }, hc.intervalMs);
+      t.unref();
+      this.timers.push(t);
+    }
+    const od = this.config.outlier;
+    if (od) {
+      const t = setInterval(() => this.outlierSweep(), od.intervalMs);
+      t.unref();
+      this.timers.push(t);
+    }
+    this.updateMembership();
+  }
+
+  stop(): void {
+    this.stopped = true;
+    for (const t of this.timers) clearInterval(t);
+    for (const h of this.hosts) for (const c of h.idle) c.socket.destroy();
+  }
+
+  private async resolve(): Promise<void> {
+    const next: Host[] = [];
+    const eps = this.config.endpoints;
+    for (const ep of eps) {
+      let addrs: string[];
+      if (net.isIP(ep.address.host)) addrs = [ep.address.host];
+      else {
+        try {
+          const found = await dns.lookup(ep.address.host, {
+            all: true,
+            family: this.config.dnsFamily || undefined,
+          });
+          addrs = found.map((a) => a.address);
+        } catch {
+          addrs = [];
+        }
+        if (this.config.type === 'LOGICAL_DNS') addrs = addrs.slice(0, 1);
+      }
+      for (const a of addrs) {
+        const key = `${a}:${ep.address.port}`;
+        const old = this.hosts.find((h) => h.key === key);
+        next.push(old ?? new Host({ host: a, port: ep.address.port }, ep.weight, ep.address.host));
+      }
+    }
+    if (this.hosts.length && next.length === 0) return; // keep the last good resolution
+    this.hosts = next;
+    this.updateMembership();
+  }
+
+  updateMembership(): void {
+    this.stats.setGauge(`${this.p}membership_total`, this.hosts.length);
+    this.stats.setGauge(
+      `${this.p}membership_healthy`,
+      this.hosts.filter((h) => h.healthy && !h.ejected).length,
+    );
+  }
+
+  /** Hosts eligible for load balancing; all of them in panic mode (under 50% available, Envoy's default). */
+  eligible(): Host[] {
+    let n = 0;
+    for (const h of this.hosts) if (h.healthy && !h.ejected) n++;
+    if (n === this.hosts.length) return this.hosts;
+    if (n * 100 < 50 * this.hosts.length) {
+      this.stats.inc(`${this.p}lb_healthy_panic`);
+      return this.hosts;
+    }
+    return this.hosts.filter((h) => h.healthy && !h.ejected);
+  }
+
+  choose(hashKey?: number, exclude?: Set<Host>): Host | undefined {
+    let hosts = this.eligible();
+    if (exclude?.size) {
+      const rest = hosts.filter((h) => !exclude.has(h));
+      if (rest.length) hosts = rest;
+    }
+    switch (this.config.lbPolicy) {
+      case 'ROUND_ROBIN':
+        return roundRobin(hosts, this.lb);
+      case 'LEAST_REQUEST':
+        return leastRequest(hosts);
+      case 'RANDOM':
+        return randomPick(hosts);
+      case 'RING_HASH':
+        return ringHash(hosts, this.lb, hashKey);
+    }
+  }
+
+  /** A connection to host: an idle one, a new one, or (at max_connections) a place in the pending queue. */
+  acquire(host: Host, cb: (err: AcquireError | null, c?: UpConn) => void): void {
+    while (host.idle.length) {
+      const c = host.idle.pop()!;
+      if (!c.closed) return cb(null, c);
+    }
+    if (this.connections >= this.config.circuit.maxConnections) {
+      if (this.pending.length >= this.config.circuit.maxPending) {
+        this.stats.inc(`${this.p}upstream_rq_pending_overflow`);
+        return cb('overflow');
+      }
+      this.stats.inc(`${this.p}upstream_cx_overflow`);
+      this.pending.push({ host, cb });
+      return;
+    }
+    this.connect(host, cb);
+  }
+
+  private connect(host: Host, cb: (err: AcquireError | null, c?: UpConn) => void): void {
+    this.connections++;
+    host.cxActive++;
+    this.stats.inc(`${this.p}upstream_cx_total`);
+    this.stats.gauge(`${this.p}upstream_cx_active`, 1);
+    const { socket, readyEvent } = dial(host.address.host, host.address.port, this.config.tls);
+    socket.setNoDelay(true);
+    const conn = new UpConn(socket, host, this);
+    let done = false;
+    const timer = setTimeout(() => {
+      if (done) return;
+      done = true;
+      this.stats.inc(`${this.p}upstream_cx_connect_timeout`);
+      this.stats.inc(`${this.p}upstream_cx_connect_fail`);
+      socket.destroy();
+      cb('connect');
+    }, this.config.connectTimeoutMs);
+    socket.once(readyEvent, () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      conn.connected = true;
+      cb(null, conn);
+    });
+    socket.once('close', () => {
+      if (done) return;
+      done = true;
+      clearTimeout(timer);
+      this.stats.inc(`${this.p}upstream_cx_connect_fail`);
+      cb('connect');
+    });
+  }
+
+  connectionClosed(c: UpConn): void {
+    this.connections--;
+    c.host.cxActive--;
+    this.stats.gauge(`${this.p}upstream_cx_active`, -1);
+    const i = c.host.idle.indexOf(c);
+    if (i >= 0) c.host.idle.splice(i, 1);
+    this.drainPending();
+  }
+
+  /** The request on c is over: keep the connection for reuse or close it. */
+  release(c: UpConn, reusable: boolean): void {
+    if (!reusable || c.closed || this.stopped) {
+      c.socket.destroy();
+      return;
+    }
+    const w = this.pending.findIndex((p) => p.host === c.host);
+    if (w >= 0) {
+      const [waiter] = this.pending.splice(w, 1);
+      waiter!.cb(null, c);
+      return;
+    }
+    c.host.idle.push(c);
+  }
+
+  private drainPending(): void {
+    while (this.pending.length && this.connections < this.config.circuit.maxConnections) {
+      const w = this.pending.shift()!;
+      this.connect(w.host, w.cb);
+    }
+  }
+
+  /** Drops a waiter (its request timed out or went away). */
+  cancelPending(cb: (err: AcquireError | null, c?: UpConn) => void): void {
+    const i = this.pending.findIndex((p) => p.cb === cb);
+    if (i >= 0) this.pending.splice(i, 1);
+  }
+
+  /** Outlier detection input: a response status, or 'local' (connect failure/reset/timeout counted as 5xx). */
+  report(host: Host, status: number): void {
+    const od = this.config.outlier;
+    if (!od) return;
+    if (status >= 500) {
+      host.consecutive5xx++;
+      if (host.consecutive5xx >= od.consecutive5xx && !host.ejected) {
+        this.stats.inc(`${this.p}outlier_detection.ejections_detected_consecutive_5xx`);
+        const ejected = this.hosts.filter((h) => h.ejected).length;
+        const max = Math.max(1, Math.floor((this.hosts.length * od.maxEjectionPercent) / 100));
+        if (ejected < max && Math.random() * 100 < od.enforcing) {
+          host.ejected = true;
+          host.ejections++;
+          host.ejectedUntil = Date.now() + od.baseEjectionMs * host.ejections;
+          this.stats.inc(`${this.p}outlier_detection.ejections_enforced_total`);
+          this.stats.inc(`${this.p}outlier_detection.ejections_enforced_consecutive_5xx`);
+          this.stats.gauge(`${this.p}outlier_detection.ejections_active`, 1);
+          this.updateMembership();
+        } else this.stats.inc(`${this.p}outlier_detection.ejections_overflow`);
+        host.consecutive5xx = 0;
+      }
+    } else host.consecutive5xx = 0;
+  }
+
+  private outlierSweep(): void {
+    const now = Date.now();
+    for (const h of this.hosts) {
+      if (h.ejected && now >= h.ejectedUntil) {
+        h.ejected = false;
+        h.consecutive5xx = 0;
+        this.stats.gauge(`${this.p}outlier_detection.ejections_active`, -1);
+        this.updateMembership();
+      } else if (
+        !h.ejected &&
+        h.ejections > 0 &&
+        now >= h.ejectedUntil + this.config.outlier!.baseEjectionMs
+      ) {
+        h.ejections--; // Envoy decrements the multiplier while a host stays healthy
+      }
+    }
+  }
+
+  /** One active health check of host (HTTP GET of the configured path, or a TCP connect). */
+  private check(h: Host): Promise<void> {
+    const hc = this.config.health!;
+    this.stats.inc(`${this.p}health_check.attempt`);
+    return new Promise((resolve) => {
+      let done = false;
+      const finish = (ok: boolean) => {
+        if (done) return;
+        done = true;
+        clearTimeout(timer);
+        s.destroy();
+        if (ok) {
+          this.stats.inc(`${this.p}health_check.success`);
+          h.hcFail = 0;
+          h.hcOk++;
+          if (!h.healthy && (h.hcOk >= hc.healthyThreshold || !this.everChecked.has(h))) h.healthy = true;
+        } else {
+          this.stats.inc(`${this.p}health_check.failure`);
+          h.hcOk = 0;
+          h.hcFail++;
+          if (h.healthy && h.hcFail >= hc.unhealthyThreshold) h.healthy = false;
+        }
+        this.everChecked.add(h);
+        this.updateMembership();
+        resolve();
+      };
+      const timer = setTimeout(() => finish(false), hc.timeoutMs);
+      const { socket: s, readyEvent } = dial(h.address.host, h.address.port, this.config.tls);
+      s.on('error', () => finish(false));
+      s.on('close', () => finish(false));
+      s.once(readyEvent, () => {
+        if (!hc.http) return finish(true);
+        const host = hc.http.host ?? this.config.name;
+        s.write(
+          `GET ${hc.http.path} HTTP/1.1\r\nhost: ${host}\r\nuser-agent: Envoy/HC\r\nconnection: close\r\n\r\n`,
+        );
+        const parser = new ResponseParser(
+          (head) => finish(head.status === 200),
+          () => {},
+          () => {},
+        );
+        parser.reset(false);
+        s.on('data', (d: Buffer) => {
+          try {
+            parser.push(d);
+          } catch {
+            finish(false);
+          }
+        });
+      });
+    });
+  }
+
+  private readonly everChecked = new WeakSet<Host>();
+}
+
+export function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}

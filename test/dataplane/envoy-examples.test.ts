@@ -1,0 +1,129 @@
+import fs from 'node:fs';
+import https from 'node:https';
+import path from 'node:path';
+import YAML from 'yaml';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseBootstrap } from '../../src/dataplane/config.js';
+import type { Proxy } from '../../src/dataplane/proxy.js';
+import { startBackend, type TestBackend } from '../support/backends.js';
+import { freePort, raw, request, startProxy, type Obj } from './helpers.js';
+
+/** Envoy's own example bootstraps (test/fixtures/envoy-examples/README.md says where from). */
+const DIR = path.join(import.meta.dirname, '..', 'fixtures', 'envoy-examples');
+const read = (f: string) => fs.readFileSync(path.join(DIR, f), 'utf8');
+
+/** Points every listener at a free 127.0.0.1 port and every endpoint at the test backend. */
+async function localize(text: string, backendPort: number): Promise<{ boot: Obj; ports: number[] }> {
+  const boot = YAML.parse(text) as Obj;
+  const ports: number[] = [];
+  for (const l of boot.static_resources.listeners) {
+    const port = await freePort();
+    ports.push(port);
+    l.address.socket_address = { ...l.address.socket_address, address: '127.0.0.1', port_value: port };
+  }
+  for (const c of boot.static_resources.clusters)
+    for (const e of c.load_assignment.endpoints)
+      for (const lb of e.lb_endpoints)
+        lb.endpoint.address.socket_address = { address: '127.0.0.1', port_value: backendPort };
+  if (boot.admin) boot.admin.address.socket_address = { address: '127.0.0.1', port_value: await freePort() };
+  return { boot, ports };
+}
+
+let backend: TestBackend;
+const proxies: Proxy[] = [];
+beforeAll(async () => {
+  backend = await startBackend('service', 'v1');
+});
+afterAll(async () => {
+  await Promise.all(proxies.map((p) => p.stop()));
+  await backend.close();
+});
+
+describe('Envoy examples the proxy implements run with traffic', () => {
+  it('front-proxy/service-envoy.yaml: prefix route to a STRICT_DNS cluster, admin', async () => {
+    const { boot, ports } = await localize(read('front-proxy_service-envoy.yaml'), backend.port);
+    const p = await startProxy(boot);
+    proxies.push(p);
+    const r = await request(ports[0]!, '/service/1/x');
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body).path).toBe('/service/1/x');
+    expect((await request(ports[0]!, '/other')).status).toBe(404);
+    expect((await request(p.adminPort!, '/ready')).body).toBe('LIVE\n');
+  });
+
+  it('csrf/crosssite/envoy.yaml: catch-all route with a stdout access log', async () => {
+    const { boot, ports } = await localize(read('csrf_crosssite_envoy.yaml'), backend.port);
+    const p = await startProxy(boot);
+    proxies.push(p);
+    expect((await request(ports[0]!, '/anything')).status).toBe(200);
+  });
+
+  it('tls/envoy-https-passthrough.yaml: tcp_proxy passes bytes through', async () => {
+    const { boot, ports } = await localize(read('tls_envoy-https-passthrough.yaml'), backend.port);
+    const p = await startProxy(boot);
+    proxies.push(p);
+    const out = await raw(ports[0]!, 'GET /through-tcp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(out).toMatch(/^HTTP\/1\.1 200 OK/);
+    expect(out).toContain('"path":"/through-tcp"');
+    expect(p.stats.get('tcp.https_passthrough.downstream_cx_total')).toBe(1);
+  });
+});
+
+it('tls/envoy-https-http.yaml: terminates TLS with its inline certificate', async () => {
+  const { boot, ports } = await localize(read('tls_envoy-https-http.yaml'), backend.port);
+  const p = await startProxy(boot);
+  proxies.push(p);
+  const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
+    const req = https.request(
+      { host: '127.0.0.1', port: ports[0], path: '/tls', rejectUnauthorized: false, agent: false },
+      (r) => {
+        let body = '';
+        r.on('data', (d) => (body += d));
+        r.on('end', () => resolve({ status: r.statusCode!, body }));
+      },
+    );
+    req.on('error', reject);
+    req.end();
+  });
+  expect(res.status).toBe(200);
+  expect(JSON.parse(res.body).headers['x-forwarded-proto']).toBe('https');
+});
+
+describe('Envoy examples using what the proxy does not implement are rejected, naming the field', () => {
+  it.each([
+    [
+      'route-mirror_envoy.yaml',
+      '/route_config/virtual_hosts/0/routes/1/route/request_mirror_policies/0/cluster_header',
+      'cluster_header',
+    ],
+    [
+      'rbac_envoy.yaml',
+      '/http_filters/0/typed_config/matcher',
+      'field matcher of envoy.extensions.filters.http.rbac.v3.RBAC',
+    ],
+    [
+      'fault-injection_envoy.yaml',
+      '/layered_runtime',
+      'field layered_runtime of envoy.config.bootstrap.v3.Bootstrap',
+    ],
+    [
+      'cors_frontend_envoy.yaml',
+      '/http_filters/0/typed_config/@type',
+      'envoy.extensions.filters.http.cors.v3.Cors',
+    ],
+    ['udp_envoy.yaml', '/address/socket_address/protocol', 'protocol UDP'],
+    ['tls-inspector_envoy.yaml', '/filter_chain_match/application_protocols', 'application_protocols'],
+    ['websocket_envoy-ws.yaml', '/typed_config/upgrade_configs', 'upgrade_configs'],
+  ])('%s', (file, pathEnd, message) => {
+    const r = parseBootstrap(read(file), file);
+    expect(r.config).toBeUndefined();
+    expect(
+      r.errors.some(
+        (e) =>
+          e.path.endsWith(pathEnd) &&
+          e.message.includes(message) &&
+          e.message.includes('not implemented by meshgen proxy'),
+      ),
+    ).toBe(true);
+  });
+});

@@ -1,0 +1,123 @@
+import net from 'node:net';
+import { convertBootstrap } from '../../src/dataplane/config.js';
+import { Proxy } from '../../src/dataplane/proxy.js';
+import { freePort } from '../support/processes.js';
+
+ 
+export type Obj = Record<string, any>;
+
+export const ROUTER = {
+  name: 'envoy.filters.http.router',
+  typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.router.v3.Router' },
+};
+const HCM =
+  'type.googleapis.com/envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager';
+
+export function cluster(name: string, ports: number[], extra: Obj = {}): Obj {
+  return {
+    name,
+    type: 'STATIC',
+    connect_timeout: '0.5s',
+    load_assignment: {
+      cluster_name: name,
+      endpoints: [
+        {
+          lb_endpoints: ports.map((p) => ({
+            endpoint: { address: { socket_address: { address: '127.0.0.1', port_value: p } } },
+          })),
+        },
+      ],
+    },
+    ...extra,
+  };
+}
+
+/** A bootstrap with one HTTP listener on port, the given virtual hosts, filters and clusters. */
+export function httpBootstrap(
+  port: number,
+  vhosts: Obj[],
+  clusters: Obj[],
+  opts: { filters?: Obj[]; hcm?: Obj; admin?: number } = {},
+): Obj {
+  return {
+    node: { id: 'test', cluster: 'test' },
+    ...(opts.admin
+      ? { admin: { address: { socket_address: { address: '127.0.0.1', port_value: opts.admin } } } }
+      : {}),
+    static_resources: {
+      listeners: [
+        {
+          name: 'http',
+          address: { socket_address: { address: '127.0.0.1', port_value: port } },
+          filter_chains: [
+            {
+              filters: [
+                {
+                  name: 'envoy.filters.network.http_connection_manager',
+                  typed_config: {
+                    '@type': HCM,
+                    stat_prefix: 'ingress',
+                    route_config: { name: 'local', virtual_hosts: vhosts },
+                    http_filters: [...(opts.filters ?? []), ROUTER],
+                    ...(opts.hcm ?? {}),
+                  },
+                },
+              ],
+            },
+          ],
+        },
+      ],
+      clusters,
+    },
+  };
+}
+
+export async function startProxy(bootstrap: Obj): Promise<Proxy> {
+  const r = convertBootstrap(bootstrap);
+  if (!r.config) throw new Error(r.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
+  const p = new Proxy(r.config, { drainTimeS: 1 });
+  await p.start();
+  return p;
+}
+
+export interface Reply {
+  status: number;
+  headers: Record<string, string>;
+  body: string;
+}
+
+/** One request on its own connection (no pooling between test requests). */
+export async function request(
+  port: number,
+  path: string,
+  init: { method?: string; headers?: Record<string, string>; body?: string } = {},
+): Promise<Reply> {
+  const res = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method: init.method ?? 'GET',
+    headers: { connection: 'close', ...(init.headers ?? {}) },
+    body: init.body,
+    redirect: 'manual',
+  });
+  return { status: res.status, headers: Object.fromEntries(res.headers), body: await res.text() };
+}
+
+/** Sends raw bytes and returns everything the server wrote until it closed (bounded). */
+export function raw(port: number, bytes: string, timeoutMs = 3000): Promise<string> {
+  return new Promise((resolve) => {
+    const s = net.connect(port, '127.0.0.1');
+    let out = '';
+    const t = setTimeout(() => {
+      s.destroy();
+      resolve(out);
+    }, timeoutMs);
+    s.on('data', (d) => (out += d.toString('latin1')));
+    s.on('error', () => {});
+    s.on('close', () => {
+      clearTimeout(t);
+      resolve(out);
+    });
+    s.write(bytes);
+  });
+}
+
+export { freePort };

@@ -29,7 +29,7 @@ export function parseYaml(text: string, file = '<input>'): Loaded {
     );
   }
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
-  if (body.replace(/#.*$/gm, '').trim() === '') {
+  if (!/^[ \t]*[^#\s]/m.test(body)) {
     return fail(
       diagnostic('MG1002', 'the file is empty', {
         line: 1,
@@ -40,7 +40,8 @@ export function parseYaml(text: string, file = '<input>'): Loaded {
   }
   let docs: unknown[];
   try {
-    docs = jsyaml.loadAll(body, null, { filename: file });
+    // the core schema (YAML 1.2): no timestamps or merge keys in a mesh, and no time spent looking for them
+    docs = jsyaml.loadAll(body, null, { filename: file, schema: jsyaml.CORE_SCHEMA });
   } catch (e) {
     if (e instanceof jsyaml.YAMLException) {
       const mark = e.mark as { line?: number; column?: number } | undefined;

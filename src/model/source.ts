@@ -136,6 +136,7 @@ export class SourceFile {
     const stack: PosNode[] = [{ start: 0, end: 0, kind: 'root', value: undefined, children: [] }];
     try {
       jsyaml.load(this.text, {
+        schema: jsyaml.CORE_SCHEMA,
         listener(event, state) {
           if (event === 'open') {
             stack.push({

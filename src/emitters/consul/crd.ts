@@ -29,16 +29,24 @@ export function crdObject(mesh: ResolvedMesh, { entry, namespace }: Built): K8sO
   return k8sObject(mesh, CRD_API_VERSION, CRD_KIND[Kind], { name: Name, namespace }, { spec });
 }
 
+const fieldNames = new Map<string, string>();
+
 function fieldName(key: string): string {
-  if (/^[A-Z0-9]+$/.test(key)) return key.toLowerCase();
-  return key[0]!.toLowerCase() + key.slice(1);
+  let name = fieldNames.get(key);
+  if (name === undefined) {
+    name = /^[A-Z0-9]+$/.test(key) ? key.toLowerCase() : key[0]!.toLowerCase() + key.slice(1);
+    if (fieldNames.size < 1000) fieldNames.set(key, name);
+  }
+  return name;
 }
 
 function camelize(v: unknown, dataMap = false): unknown {
   if (Array.isArray(v)) return v.map((x) => camelize(x));
   if (v === null || typeof v !== 'object') return v;
   const out: Record<string, unknown> = {};
-  for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+  const o = v as Record<string, unknown>;
+  for (const k in o) {
+    const x = o[k];
     if (x === undefined) continue;
     out[dataMap ? k : fieldName(k)] = camelize(x, !dataMap && DATA_MAPS.has(k));
   }

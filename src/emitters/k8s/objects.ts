@@ -47,14 +47,15 @@ export function k8sObject(
 
 /** One file per object, named `<kind>-<namespace>-<name>.yaml` in lower case, sorted by path. */
 export function objectFiles(objects: readonly K8sObject[]): OutputFile[] {
-  const files = objects.map((o) => ({
-    path: `${[o.kind.toLowerCase(), o.metadata.namespace, o.metadata.name].filter(Boolean).join('-')}.yaml`,
-    contents: toYaml(o),
-  }));
+  const files: OutputFile[] = new Array(objects.length);
   const seen = new Set<string>();
-  for (const f of files) {
-    if (seen.has(f.path)) throw new Error(`bug: two objects would be written to ${f.path}`);
-    seen.add(f.path);
+  for (let i = 0; i < objects.length; i++) {
+    const o = objects[i]!;
+    const ns = o.metadata.namespace;
+    const path = `${o.kind.toLowerCase()}${ns ? `-${ns}` : ''}-${o.metadata.name}.yaml`;
+    if (seen.has(path)) throw new Error(`bug: two objects would be written to ${path}`);
+    seen.add(path);
+    files[i] = { path, contents: toYaml(o) };
   }
-  return files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+  return files.sort((a, b) => (a.path < b.path ? -1 : 1));
 }

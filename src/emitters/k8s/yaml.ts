@@ -6,9 +6,14 @@
  * double-quoted in JSON's escaping, which YAML's double-quoted scalars accept.
  */
 export function toYaml(value: unknown): string {
-  if (Array.isArray(value)) return value.length === 0 ? '[]\n' : writeArray(value, '');
-  if (isObject(value)) return hasKeys(value) ? writeObject(value, '') : '{}\n';
-  return `${scalar(value)}\n`;
+  let out: string;
+  if (Array.isArray(value)) out = value.length === 0 ? '[]\n' : writeArray(value, '');
+  else if (isObject(value)) out = hasKeys(value) ? writeObject(value, '') : '{}\n';
+  else return `${scalar(value)}\n`;
+  // reading a character makes V8 flatten the concatenation into one string now, while its parts are
+  // young: a large render keeps one string per file alive instead of a tree of small ones
+  out.charCodeAt(0);
+  return out;
 }
 
 /** Several documents in one stream, separated by `---`. */

@@ -17,6 +17,8 @@ export interface Found {
 }
 
 class GiveUp extends Error {}
+/** The end of a block collection, worked out only for the node finally found. */
+const LAZY_END = -1;
 const giveUp = (): never => {
   throw new GiveUp();
 };
@@ -49,11 +51,16 @@ class Scanner {
     let key: { start: number; end: number } | undefined;
     for (const token of tokens) {
       const next = this.child(node, token);
-      if (!next) return { ...node, keyStart: key?.start, keyEnd: key?.end };
+      if (!next) break;
       node = next.value;
       key = next.key;
     }
-    return { ...node, keyStart: key?.start, keyEnd: key?.end };
+    // only the node found needs its end: a block collection's end costs a scan of all its lines
+    const end =
+      node.end === LAZY_END
+        ? this.blockEnd(node.start, this.isDash(node.start) && this.text[node.start] === '-' ? 'seq' : 'map')
+        : node.end;
+    return { start: node.start, end, keyStart: key?.start, keyEnd: key?.end };
   }
 
   // --- lines -------------------------------------------------------------------------------------
@@ -94,8 +101,8 @@ class Scanner {
     const c = this.text[at];
     if (c === '&' || c === '*' || c === '!' || c === '|' || c === '>' || c === '?') giveUp();
     if (c === '{' || c === '[') return { start: at, end: this.skipFlow(at) };
-    if (c === '-' && this.isDash(at)) return { start: at, end: this.blockEnd(at, 'seq') };
-    if (this.keyOnLine(at)) return { start: at, end: this.blockEnd(at, 'map') };
+    if (c === '-' && this.isDash(at)) return { start: at, end: LAZY_END };
+    if (this.keyOnLine(at)) return { start: at, end: LAZY_END };
     return { start: at, end: this.scalarEnd(at) };
   }
 

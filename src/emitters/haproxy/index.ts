@@ -6,7 +6,7 @@ import {
   accessNote,
   callerIdentity,
   certPaths,
-  checkEndpoints,
+  checkProxyInput,
   hostsFile,
   pemPath,
   routeHosts,
@@ -220,16 +220,10 @@ export const haproxy: Emitter = {
   summary: 'HAProxy 2.6 configuration: ingress frontends and a local listener per backend (SmartStack)',
   fidelity,
   emit(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
-    const diagnostics = checkEndpoints(mesh, TARGET);
+    const diagnostics = checkProxyInput(mesh, options, TARGET);
+    if (diagnostics.length) return { files: [], diagnostics };
     const certDir = setting(options, 'certDir', 'certs');
     const identity = options.settings?.['identity'];
-    if (identity !== undefined && !mesh.backendsByName.has(identity))
-      diagnostics.push(
-        diagnostic('MG4003', `--set identity=${identity} names no backend of mesh "${mesh.name}"`, {
-          target: TARGET,
-        }),
-      );
-    if (diagnostics.length) return { files: [], diagnostics };
     const ctx: Ctx = { mesh, certs: certPaths(certDir, mesh, identity), diagnostics, pools: [], identity };
     const frontends = [
       ...mesh.frontends.map((f) => ingress(f, ctx)),

@@ -1,10 +1,10 @@
-import { diagnostic } from '../../model/diagnostics.js';
+import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedBackend, ResolvedFrontend, ResolvedMesh, ResolvedRoute } from '../../model/types.js';
 import {
   accessNote,
   certPaths,
-  checkEndpoints,
+  checkProxyInput,
   hostsFile,
   ident,
   routeHosts,
@@ -115,16 +115,10 @@ export const nginx: Emitter = {
   summary: 'NGINX 1.22 configuration: ingress servers and a local listener per backend (SmartStack)',
   fidelity,
   emit(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
-    const diagnostics = checkEndpoints(mesh, TARGET);
+    const diagnostics = checkProxyInput(mesh, options, TARGET);
+    if (diagnostics.length) return { files: [], diagnostics };
     const certDir = setting(options, 'certDir', 'certs');
     const identity = options.settings?.['identity'];
-    if (identity !== undefined && !mesh.backendsByName.has(identity))
-      diagnostics.push(
-        diagnostic('MG4003', `--set identity=${identity} names no backend of mesh "${mesh.name}"`, {
-          target: TARGET,
-        }),
-      );
-    if (diagnostics.length) return { files: [], diagnostics };
     const view: ConfigView = { mesh: mesh.name, certDir, modules: [], http: emptyBlock() };
     const stream = emptyBlock();
     const ctx: RouteContext = {
@@ -200,7 +194,7 @@ export const nginx: Emitter = {
   },
 };
 
-function backendNotes(b: ResolvedBackend, diagnostics: ReturnType<typeof checkEndpoints>): void {
+function backendNotes(b: ResolvedBackend, diagnostics: Diagnostic[]): void {
   const note = (feature: string, message: string, pointer: string) =>
     diagnostics.push(
       diagnostic('MG3002', `backend "${b.name}": ${feature} on nginx ${message}`, {

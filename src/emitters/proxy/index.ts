@@ -30,6 +30,20 @@ export function checkEndpoints(mesh: ResolvedMesh, target: string): Diagnostic[]
   return out;
 }
 
+/**
+ * Checks what HAProxy and NGINX need before rendering: endpoints for every version, and a
+ * `--set identity=<backend>` (the workload this node runs) that names a backend.
+ */
+export function checkProxyInput(mesh: ResolvedMesh, options: EmitOptions, target: string): Diagnostic[] {
+  const diagnostics = checkEndpoints(mesh, target);
+  const identity = options.settings?.['identity'];
+  if (identity !== undefined && !mesh.backendsByName.has(identity))
+    diagnostics.push(
+      diagnostic('MG4003', `--set identity=${identity} names no backend of mesh "${mesh.name}"`, { target }),
+    );
+  return diagnostics;
+}
+
 /** The endpoints a destination covers: those of one version, or of all versions as one pool. */
 export function destinationEndpoints(backend: ResolvedBackend, to: { readonly versions: readonly string[] }) {
   return backend.versions

@@ -1,7 +1,7 @@
 import { diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedMesh } from '../../model/types.js';
-import { objectFiles } from '../k8s/objects.js';
+import { ObjectFileSink } from '../k8s/objects.js';
 import type { Emitter, EmitOptions, EmitResult, Fidelity, OutputFile } from '../types.js';
 import { emitBackends } from './backends.js';
 import { crdObject } from './crd.js';
@@ -93,10 +93,12 @@ export const consul: Emitter = {
         ],
       };
     const out = buildEntries(mesh, options.settings);
-    const files =
-      format === 'crd'
-        ? objectFiles(out.built.map((b) => crdObject(mesh, b)))
-        : entryFiles(out.built, format as 'hcl' | 'json');
+    let files;
+    if (format === 'crd') {
+      const sink = new ObjectFileSink();
+      for (const b of out.built) sink.push(crdObject(mesh, b));
+      files = sink.files();
+    } else files = entryFiles(out.built, format as 'hcl' | 'json');
     return { files, diagnostics: out.diagnostics };
   },
 };

@@ -1,7 +1,7 @@
 import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedMesh } from '../../model/types.js';
-import { k8sObject, objectFiles, type K8sObject } from '../k8s/objects.js';
+import { k8sObject, ObjectFileSink, type K8sObject, type ObjectCollector } from '../k8s/objects.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { NETWORKING, Notes, SECURITY, TARGET } from './common.js';
 import { frontendVirtualServices, gatewaySpec } from './gateways.js';
@@ -158,17 +158,20 @@ function reportShortDurations(mesh: ResolvedMesh, notes: Notes): void {
   }
 }
 
-/** The Istio objects of a mesh, before serialisation, with the emitter's own diagnostics. */
-export function istioObjects(
+/**
+ * The Istio objects of a mesh, with the emitter's own diagnostics: collected in an array, or handed
+ * to a sink that serialises them as they come (`emit`).
+ */
+export function istioObjects<C extends ObjectCollector = K8sObject[]>(
   mesh: ResolvedMesh,
   options: EmitOptions,
-): { objects: K8sObject[]; diagnostics: Diagnostic[] } {
+  objects: C = [] as unknown as C,
+): { objects: C; diagnostics: Diagnostic[] } {
   const notes = new Notes();
   const { selector, diagnostics } = parseGatewaySelector(options.settings?.['gatewaySelector']);
   const gatewayAccount = parseGatewayAccount(options.settings?.['gatewayServiceAccount']);
   diagnostics.push(...gatewayAccount.diagnostics);
   const names = new Names();
-  const objects: K8sObject[] = [];
   const add = (
     apiVersion: string,
     kind: string,
@@ -248,8 +251,8 @@ export function istioObjects(
 }
 
 function emitIstio(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
-  const { objects, diagnostics } = istioObjects(mesh, options);
-  return { files: objectFiles(objects), diagnostics };
+  const { objects, diagnostics } = istioObjects(mesh, options, new ObjectFileSink());
+  return { files: objects.files(), diagnostics };
 }
 
 export const istio: Emitter = {

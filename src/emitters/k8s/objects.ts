@@ -45,17 +45,40 @@ export function k8sObject(
   };
 }
 
-/** One file per object, named `<kind>-<namespace>-<name>.yaml` in lower case, sorted by path. */
-export function objectFiles(objects: readonly K8sObject[]): OutputFile[] {
-  const files: OutputFile[] = new Array(objects.length);
-  const seen = new Set<string>();
-  for (let i = 0; i < objects.length; i++) {
-    const o = objects[i]!;
-    const ns = o.metadata.namespace;
-    const path = `${o.kind.toLowerCase()}${ns ? `-${ns}` : ''}-${o.metadata.name}.yaml`;
-    if (seen.has(path)) throw new Error(`bug: two objects would be written to ${path}`);
-    seen.add(path);
-    files[i] = { path, contents: toYaml(o) };
+/** Where emitters put objects: an array, or a sink that serialises each one as it arrives. */
+export interface ObjectCollector {
+  push(...objects: K8sObject[]): unknown;
+}
+
+/**
+ * Serialises each object as it is pushed, so a large render keeps one string per object alive
+ * instead of every object graph until the end (garbage collection dominated large renders).
+ * Files are named `<kind>-<namespace>-<name>.yaml` in lower case.
+ */
+export class ObjectFileSink implements ObjectCollector {
+  private readonly out: OutputFile[] = [];
+  private readonly seen = new Set<string>();
+
+  push(...objects: K8sObject[]): number {
+    for (const o of objects) {
+      const ns = o.metadata.namespace;
+      const path = `${o.kind.toLowerCase()}${ns ? `-${ns}` : ''}-${o.metadata.name}.yaml`;
+      if (this.seen.has(path)) throw new Error(`bug: two objects would be written to ${path}`);
+      this.seen.add(path);
+      this.out.push({ path, contents: toYaml(o) });
+    }
+    return this.out.length;
   }
-  return files.sort((a, b) => (a.path < b.path ? -1 : 1));
+
+  /** The files, sorted by path. */
+  files(): OutputFile[] {
+    return this.out.sort((a, b) => (a.path < b.path ? -1 : 1));
+  }
+}
+
+/** One file per object, sorted by path. */
+export function objectFiles(objects: readonly K8sObject[]): OutputFile[] {
+  const sink = new ObjectFileSink();
+  sink.push(...objects);
+  return sink.files();
 }

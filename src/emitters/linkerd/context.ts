@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedMesh } from '../../model/types.js';
-import type { K8sObject } from '../k8s/objects.js';
+import type { ObjectCollector } from '../k8s/objects.js';
 
 export const TARGET = 'linkerd';
 export const GATEWAY_API = 'gateway.networking.k8s.io/v1';
@@ -10,7 +10,7 @@ export const POLICY_GROUP = 'policy.linkerd.io';
 export interface EmitContext {
   readonly mesh: ResolvedMesh;
   readonly settings: Readonly<Record<string, string>>;
-  readonly objects: K8sObject[];
+  readonly objects: ObjectCollector;
   readonly diagnostics: Diagnostic[];
   /** `<backend>/<version>` to the name of the version's own Service. */
   readonly versionServices: Map<string, string>;

@@ -1,7 +1,7 @@
 import { diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedMesh } from '../../model/types.js';
-import { k8sObject, objectFiles } from '../k8s/objects.js';
+import { k8sObject, ObjectFileSink } from '../k8s/objects.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { TARGET, type EmitContext } from './context.js';
 import { DEFAULT_GATEWAY_CLASS, checkGatewayClass, emitGateway } from './gateway.js';
@@ -44,10 +44,11 @@ export const LINKERD_FIDELITY: Readonly<Record<Feature, Fidelity>> = {
 };
 
 function emitLinkerd(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
+  const sink = new ObjectFileSink();
   const ctx: EmitContext = {
     mesh,
     settings: options.settings ?? {},
-    objects: [],
+    objects: sink,
     diagnostics: [],
     versionServices: new Map(),
   };
@@ -87,7 +88,7 @@ function emitLinkerd(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
     );
   emitAccess(ctx, claim);
   emitReferenceGrants(ctx, cross);
-  return { files: objectFiles(ctx.objects), diagnostics: ctx.diagnostics };
+  return { files: sink.files(), diagnostics: ctx.diagnostics };
 }
 
 /** Routes whose backendRefs cross namespaces need the target namespace's consent. */

@@ -19,17 +19,24 @@ import { freePort } from '../support/processes.js';
  * chains on the original destination port. Node cannot read SO_ORIGINAL_DST, so the proxy matches
  * the connection's local port; the test sets inboundPort to the app's port and moves the listener
  * from 0.0.0.0 to 127.0.0.2 (loopback), beside the app on 127.0.0.1:<port>, so a connection to it
- * looks like a redirected one. Nothing else of the bootstrap is changed.
+ * looks like a redirected one. Nothing else of the db sidecar is changed; of the cache sidecar only
+ * the inbound listener runs (its outbound listeners are the db sidecar's, already bound).
  */
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-sidecar-'));
 let app: net.Server;
 let appPort: number;
 let proxy: Proxy;
+let cache: net.Server;
+let cachePort: number;
+let cacheProxy: Proxy;
 
 beforeAll(async () => {
   app = net.createServer((s) => s.pipe(s));
   await new Promise<void>((r) => app.listen(0, '127.0.0.1', () => r()));
   appPort = (app.address() as net.AddressInfo).port;
+  cache = net.createServer((s) => s.pipe(s));
+  await new Promise<void>((r) => cache.listen(0, '127.0.0.1', () => r()));
+  cachePort = (cache.address() as net.AddressInfo).port;
   const [dbPort, apiPort, otherPort, admin] = [
     await freePort(),
     await freePort(),
@@ -48,6 +55,11 @@ spec:
       port: ${dbPort}
       protocol: tcp
       versions: [{ name: v1, endpoints: ["127.0.0.1:${appPort}"] }]
+    - name: cache
+      port: ${await freePort()}
+      protocol: tcp
+      mtls: { mode: permissive }
+      versions: [{ name: v1, endpoints: ["127.0.0.1:${cachePort}"] }]
     - name: api
       port: ${apiPort}
       protocol: http
@@ -78,19 +90,37 @@ spec:
   inbound.address = { host: '127.0.0.2', port: appPort };
   proxy = new Proxy(r.config, { drainTimeS: 1 });
   await proxy.start();
+  // the cache's sidecar: permissive mTLS, so a TLS and a plaintext chain on the inbound listener
+  const r2 = parseBootstrap(
+    render(mesh, {
+      targets: ['envoy'],
+      format: 'json',
+      settings: { certDir: dir, adminPort: String(await freePort()), inboundPort: String(cachePort) },
+    }).outputs[0]!.files.find((f) => f.path === 'sidecar-cache.json')!.contents,
+  );
+  if (!r2.config) throw new Error(r2.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
+  const inbound2 = r2.config.listeners.find((l) => l.name === 'inbound')!;
+  expect(inbound2.chains.map((c) => c.transportProtocol).sort()).toEqual(['raw_buffer', 'tls']);
+  inbound2.address = { host: '127.0.0.2', port: cachePort };
+  // the outbound listeners are the same as the db sidecar's, already bound: keep the inbound one
+  r2.config.listeners = [inbound2];
+  cacheProxy = new Proxy(r2.config, { drainTimeS: 1 });
+  await cacheProxy.start();
 });
 
 afterAll(async () => {
   await proxy?.stop();
+  await cacheProxy?.stop();
   await new Promise((r) => app?.close(r));
+  await new Promise((r) => cache?.close(r));
   fs.rmSync(dir, { recursive: true, force: true });
 });
 
 /** Connects as `who` (mTLS with its issued certificate), sends a line, resolves what came back. */
-function call(who: string | null): Promise<string> {
+function call(who: string | null, port = appPort): Promise<string> {
   return new Promise((resolve) => {
     let got = '';
-    const opts = { host: '127.0.0.2', port: appPort };
+    const opts = { host: '127.0.0.2', port };
     const s: net.Socket = who
       ? tls.connect({
           ...opts,
@@ -124,5 +154,10 @@ describe('the emitted sidecar inbound listener in meshgen proxy', () => {
 
   it('refuses plaintext under strict mTLS (no raw_buffer chain)', async () => {
     expect(await call(null)).toBe('');
+  });
+
+  it('takes mTLS and plaintext on one listener under permissive mTLS (tls_inspector)', async () => {
+    expect(await call('api', cachePort)).toBe('ping\n');
+    expect(await call(null, cachePort)).toBe('ping\n');
   });
 });

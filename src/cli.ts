@@ -16,6 +16,7 @@ import { starterMesh } from './cli/starter.js';
 import { registerDiff } from './cli/diff.js';
 import { registerCertsCommand } from './cli/certs.js';
 import { registerProxyCommand } from './cli/proxy.js';
+import { registerRunCommand } from './cli/run.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../package.json') as { version: string };
@@ -257,6 +258,7 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
     });
   registerCertsCommand(cmd);
   registerProxyCommand(cmd);
+  registerRunCommand(cmd);
   return cmd;
 }
 

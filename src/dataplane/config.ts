@@ -22,12 +22,22 @@ export interface SockAddr {
 export interface ListenerConfig {
   name: string;
   address: SockAddr;
-  /** Filter chains; several only with TLS, chosen by SNI (filter_chain_match server_names). */
+  /**
+   * Filter chains, chosen as Envoy does: by destination_port (the original destination with the
+   * original_dst listener filter), then transport_protocol (tls_inspector), then SNI.
+   */
   chains: ChainConfig[];
+  /** The original_dst listener filter is configured. */
+  originalDst: boolean;
+  /** The tls_inspector listener filter is configured (transport_protocol is detected). */
+  tlsInspector: boolean;
 }
 
 export interface ChainConfig {
   serverNames: string[];
+  destinationPort?: number;
+  /** envoy.filters.network.rbac filters before the terminal filter, in order. */
+  rbac: RbacConfig[];
   transportProtocol?: string;
   tls?: TlsConfig;
   network: NetworkFilter;
@@ -64,6 +74,8 @@ export interface HcmConfig {
   accessLogs: AccessLogConfig[];
   useRemoteAddress: boolean;
   generateRequestId: boolean;
+  /** strip_any_host_port: the port is removed from the Host header before domain matching. */
+  stripAnyHostPort: boolean;
 }
 
 export interface FaultConfig {
@@ -95,6 +107,8 @@ export interface TcpProxyConfig {
   statPrefix: string;
   clusters: { name: string; weight: number }[];
   idleTimeoutMs: number;
+  /** max_downstream_connection_duration; 0: unlimited. */
+  maxDurationMs: number;
   accessLogs: AccessLogConfig[];
 }
 
@@ -148,6 +162,8 @@ export interface RouteConfig {
   action: RouteActionConfig;
   request: HeaderOps;
   response: HeaderOps;
+  /** typed_per_filter_config["envoy.filters.http.fault"]: replaces the fault filter's config. */
+  fault?: FaultConfig;
 }
 
 export type RouteActionConfig =
@@ -359,6 +375,13 @@ function cluster(c: Obj, p: string, errors: PathError[]): ClusterConfig {
       path: `${p}/health_checks/0`,
       message: 'a health check needs http_health_check or tcp_health_check',
     });
+  // success-rate ejection is not implemented: only its explicit disabling is accepted (left unset,
+  // as before, only consecutive 5xx ejection applies; see docs/dataplane.md)
+  if (od?.enforcing_success_rate !== undefined && Number(od.enforcing_success_rate) !== 0)
+    errors.push({
+      path: `${p}/outlier_detection/enforcing_success_rate`,
+      message: `enforcing_success_rate ${od.enforcing_success_rate}: meshgen proxy does not implement success-rate ejection; only 0 (disabled) is accepted`,
+    });
   const fam = c.dns_lookup_family;
   return {
     name: String(c.name),
@@ -422,15 +445,25 @@ function listener(
     filterChain(c, `${p}/filter_chains/${i}`, clusterNames, errors),
   );
   if (!chains.length) errors.push({ path: `${p}/filter_chains`, message: 'a listener needs a filter chain' });
-  const tlsChains = chains.filter((c) => c.tls).length;
-  if (tlsChains && tlsChains !== chains.length)
+  const lf = ((l.listener_filters ?? []) as Obj[]).map((f) => String(f.typed_config?.['@type'] ?? ''));
+  const tlsInspector = lf.includes('envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector');
+  const originalDst = lf.includes('envoy.extensions.filters.listener.original_dst.v3.OriginalDst');
+  const byPort = new Map<number | undefined, ChainConfig[]>();
+  for (const c of chains) byPort.set(c.destinationPort, [...(byPort.get(c.destinationPort) ?? []), c]);
+  const mixed = [...byPort.values()].some((cs) => {
+    const n = cs.filter((c) => c.tls).length;
+    // plaintext and TLS chains side by side need transport_protocol on each (tls_inspector)
+    return n && n !== cs.length && !(tlsInspector && cs.every((c) => c.transportProtocol));
+  });
+  if (mixed)
     errors.push({
       path: `${p}/filter_chains`,
-      message: 'mixing TLS and plaintext filter chains on one listener is not implemented by meshgen proxy',
+      message:
+        'mixing TLS and plaintext filter chains on one listener needs the tls_inspector listener filter and transport_protocol on each chain',
     });
   const seen = new Set<string>();
   chains.forEach((c, i) => {
-    const k = `${c.serverNames.join(',')}|${c.transportProtocol ?? ''}`;
+    const k = `${c.destinationPort ?? ''}|${c.serverNames.join(',')}|${c.transportProtocol ?? ''}`;
     if (seen.has(k))
       errors.push({
         path: `${p}/filter_chains/${i}`,
@@ -442,23 +475,33 @@ function listener(
     name: String(l.name ?? `listener_${index}`),
     address: sockAddr(l.address, `${p}/address`, errors),
     chains,
+    originalDst,
+    tlsInspector,
   };
 }
 
 function filterChain(c: Obj, p: string, clusterNames: Set<string>, errors: PathError[]): ChainConfig {
-  const filters = (c.filters ?? []) as Obj[];
+  const all = (c.filters ?? []) as Obj[];
   const fp = `${p}/filters`;
+  const NET_RBAC = 'envoy.extensions.filters.network.rbac.v3.RBAC';
+  const rbac: RbacConfig[] = [];
+  let at = 0;
+  for (; at < all.length - 1 && all[at]?.typed_config?.['@type'] === NET_RBAC; at++)
+    if (all[at]!.typed_config.rules)
+      rbac.push(rbacConfig(all[at]!.typed_config.rules, `${fp}/${at}/typed_config/rules`));
+  const filters = all.slice(at);
   if (filters.length !== 1)
     errors.push({
       path: fp,
       message:
-        'meshgen proxy implements exactly one network filter per chain (http_connection_manager or tcp_proxy)',
+        'meshgen proxy implements network rbac filters followed by exactly one terminal filter per chain (http_connection_manager or tcp_proxy)',
     });
   const f = filters[0] ?? {};
+  const fi = at;
   const t = f.typed_config?.['@type'] as string | undefined;
   let network: NetworkFilter;
   if (t === 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager')
-    network = { kind: 'http', hcm: hcm(f.typed_config, `${fp}/0/typed_config`, clusterNames, errors) };
+    network = { kind: 'http', hcm: hcm(f.typed_config, `${fp}/${fi}/typed_config`, clusterNames, errors) };
   else if (t === 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy') {
     const tc = f.typed_config as Obj;
     const clusters = tc.cluster
@@ -479,12 +522,16 @@ function filterChain(c: Obj, p: string, clusterNames: Set<string>, errors: PathE
         statPrefix: String(tc.stat_prefix),
         clusters,
         idleTimeoutMs: durationMs(tc.idle_timeout, 3_600_000),
-        accessLogs: accessLogs(tc.access_log, `${fp}/0/typed_config/access_log`, errors),
+        maxDurationMs: durationMs(tc.max_downstream_connection_duration, 0),
+        accessLogs: accessLogs(tc.access_log, `${fp}/${fi}/typed_config/access_log`, errors),
       },
     };
   } else {
     errors.push({ path: `${fp}/0`, message: 'a network filter needs a typed_config' });
-    network = { kind: 'tcp', tcp: { statPrefix: '', clusters: [], idleTimeoutMs: 0, accessLogs: [] } };
+    network = {
+      kind: 'tcp',
+      tcp: { statPrefix: '', clusters: [], idleTimeoutMs: 0, maxDurationMs: 0, accessLogs: [] },
+    };
   }
   const m = (c.filter_chain_match ?? {}) as Obj;
   const tls = c.transport_socket
@@ -498,6 +545,8 @@ function filterChain(c: Obj, p: string, clusterNames: Set<string>, errors: PathE
     });
   return {
     serverNames: ((m.server_names ?? []) as string[]).map((x) => x.toLowerCase()),
+    destinationPort: m.destination_port === undefined ? undefined : Number(m.destination_port),
+    rbac,
     transportProtocol: m.transport_protocol,
     tls,
     network,
@@ -520,15 +569,7 @@ function hcm(h: Obj, p: string, clusterNames: Set<string>, errors: PathError[]):
       if (!last)
         errors.push({ path: `${p}/http_filters/${i}`, message: 'the router must be the last HTTP filter' });
     } else if (t === 'envoy.extensions.filters.http.fault.v3.HTTPFault') {
-      const fault: FaultConfig = {
-        delay: tc.delay
-          ? { ms: durationMs(tc.delay.fixed_delay, 0), percent: fraction(tc.delay.percentage) }
-          : undefined,
-        abort: tc.abort
-          ? { status: Number(tc.abort.http_status ?? 503), percent: fraction(tc.abort.percentage) }
-          : undefined,
-      };
-      out.push({ kind: 'fault', fault });
+      out.push({ kind: 'fault', fault: faultConfig(tc) });
     } else if (t === 'envoy.extensions.filters.http.rbac.v3.RBAC') {
       if (tc.rules)
         out.push({ kind: 'rbac', rbac: rbacConfig(tc.rules, `${p}/http_filters/${i}/typed_config/rules`) });
@@ -547,6 +588,18 @@ function hcm(h: Obj, p: string, clusterNames: Set<string>, errors: PathError[]):
     accessLogs: accessLogs(h.access_log, `${p}/access_log`, errors),
     useRemoteAddress: Boolean(h.use_remote_address),
     generateRequestId: h.generate_request_id === undefined ? true : Boolean(h.generate_request_id),
+    stripAnyHostPort: Boolean(h.strip_any_host_port),
+  };
+}
+
+function faultConfig(tc: Obj): FaultConfig {
+  return {
+    delay: tc.delay
+      ? { ms: durationMs(tc.delay.fixed_delay, 0), percent: fraction(tc.delay.percentage) }
+      : undefined,
+    abort: tc.abort
+      ? { status: Number(tc.abort.http_status ?? 503), percent: fraction(tc.abort.percentage) }
+      : undefined,
   };
 }
 
@@ -827,7 +880,16 @@ function route(
     errors.push({ path: p, message: 'a route needs route, redirect or direct_response' });
     action = { kind: 'direct', status: 500 };
   }
-  return { name: String(r.name ?? ''), match, action, ...opsPair(r, p, errors) };
+  let fault: FaultConfig | undefined;
+  for (const [fname, fc] of Object.entries((r.typed_per_filter_config ?? {}) as Record<string, Obj>)) {
+    if (fc?.['@type'] === 'envoy.extensions.filters.http.fault.v3.HTTPFault') fault = faultConfig(fc);
+    else
+      errors.push({
+        path: `${p}/typed_per_filter_config/${fname}`,
+        message: 'meshgen proxy implements typed_per_filter_config only for the fault filter (HTTPFault)',
+      });
+  }
+  return { name: String(r.name ?? ''), match, action, ...opsPair(r, p, errors), fault };
 }
 
 function rbacConfig(r: Obj, p: string): RbacConfig {

@@ -237,6 +237,16 @@ function formatter(ctx: Ctx): (v: string) => string {
       : v;
 }
 
+/** strip_any_host_port: "host:port" and "[v6]:port" lose the port. */
+export function stripPort(authority: string): string {
+  if (authority.startsWith('[')) {
+    const end = authority.indexOf(']');
+    return end < 0 ? authority : authority.slice(0, end + 1);
+  }
+  const i = authority.lastIndexOf(':');
+  return i < 0 || authority.indexOf(':') !== i ? authority : authority.slice(0, i);
+}
+
 function routeRequest(req: ParsedRequest, authority: string): RouteRequest {
   return { method: req.method, path: req.path, authority, header: (n) => getHeader(req.headers, n) };
 }
@@ -329,7 +339,9 @@ export class HttpConnectionManager {
       bytesSent: 0,
       upstreamHost: '-',
       serviceTime: '-',
-      authority: getHeader(req.headers, 'host') ?? '',
+      authority: this.cfg.stripAnyHostPort
+        ? stripPort(getHeader(req.headers, 'host') ?? '')
+        : (getHeader(req.headers, 'host') ?? ''),
       done: false,
       headSent: false,
     };
@@ -350,7 +362,8 @@ export class HttpConnectionManager {
         }
         this.stats.inc(`${this.p}rbac.allowed`);
       } else {
-        const fault = f.fault;
+        // as Envoy: the route's typed_per_filter_config replaces the filter's own configuration
+        const fault = matchRoute(this.cfg.routes, rr)?.route.fault ?? f.fault;
         if (
           fault.delay &&
           fault.delay.ms > 0 &&

@@ -1,8 +1,9 @@
 import net from 'node:net';
 import type tls from 'node:tls';
 import { acceptTls, secureContext } from './tls.js';
-import type { ListenerConfig, ProxyConfig } from './config.js';
-import { HttpConnectionManager, type Runtime } from './hcm.js';
+import type { ChainConfig, ListenerConfig, ProxyConfig } from './config.js';
+import { HttpConnectionManager, rbacAllows, type Runtime } from './hcm.js';
+import type { RouteRequest } from './router.js';
 import { openLogger, type AccessLogger } from './accesslog.js';
 import { Stats } from './stats.js';
 import { TcpProxy } from './tcp.js';
@@ -14,14 +15,27 @@ type Handler = HttpConnectionManager | TcpProxy;
 interface ListenerRuntime {
   config: ListenerConfig;
   handlers: Handler[];
-  /** One secure context per chain on TLS listeners. */
-  contexts?: tls.SecureContext[];
+  /** One secure context per TLS chain (undefined for plaintext chains). */
+  contexts: (tls.SecureContext | undefined)[];
 }
 
 interface Generation {
   config: ProxyConfig;
   rt: Runtime;
   listeners: Map<string, ListenerRuntime>;
+}
+
+/** Network RBAC sees no HTTP request: header and path permissions never match. */
+const NETWORK_REQUEST: RouteRequest = { method: '', path: '', authority: '', header: () => undefined };
+
+/**
+ * Envoy's first filter chain criterion: chains naming the destination port, else those naming
+ * none. Indices into `chains`.
+ */
+export function chainsFor(chains: ChainConfig[], port: number | undefined): number[] {
+  const all = chains.map((_, i) => i);
+  const exact = all.filter((i) => chains[i]!.destinationPort === port);
+  return exact.length ? exact : all.filter((i) => chains[i]!.destinationPort === undefined);
 }
 
 const handlersOf = (g: Generation): Handler[] => [...g.listeners.values()].flatMap((l) => l.handlers);
@@ -95,7 +109,7 @@ export class Proxy {
           ? new HttpConnectionManager(c.network.hcm, rt, c.tls ? 'https' : 'http')
           : new TcpProxy(c.network.tcp, rt),
       );
-      const contexts = l.chains[0]?.tls ? l.chains.map((c) => secureContext(c.tls!)) : undefined;
+      const contexts = l.chains.map((c) => (c.tls ? secureContext(c.tls) : undefined));
       listeners.set(key(l), { config: l, handlers, contexts });
     }
     return { config, rt, listeners };
@@ -119,17 +133,43 @@ export class Proxy {
       socket.once('close', () => this.sockets.delete(socket));
       const lr = this.gen.listeners.get(k);
       if (!lr) return socket.destroy();
-      if (!lr.contexts) return lr.handlers[0]!.onConnection(socket);
-      acceptTls(
-        socket,
-        lr.config.chains,
-        lr.contexts,
-        (s, i, peer) => lr.handlers[i]!.onConnection(s, peer),
-        (why) => {
-          if (process.env.MESHGEN_DEBUG) process.stderr.write(`tls reject: ${why}\n`);
-          this.stats.inc(`listener.${k}.ssl.connection_error`);
-        },
-      );
+      const chains = lr.config.chains;
+      // destination_port: the connection's local port. With original_dst Envoy uses the address
+      // before an iptables REDIRECT (SO_ORIGINAL_DST), which Node cannot read: a connection that
+      // was not redirected keeps its local address in Envoy too.
+      const byPort = chainsFor(chains, socket.localPort);
+      const noMatch = () => {
+        this.stats.inc(`listener.${k}.no_filter_chain_match`);
+        socket.destroy();
+      };
+      if (!byPort.length) return noMatch();
+      const go = (proto?: 'tls' | 'raw_buffer') => {
+        let idx = byPort;
+        if (proto) {
+          const exact = idx.filter((i) => chains[i]!.transportProtocol === proto);
+          idx = exact.length ? exact : idx.filter((i) => !chains[i]!.transportProtocol);
+        }
+        if (!idx.length) return noMatch();
+        if (!chains[idx[0]!]!.tls) return this.dispatch(lr, k, idx[0]!, socket, null);
+        acceptTls(
+          socket,
+          idx.map((i) => chains[i]!),
+          idx.map((i) => lr.contexts[i]!),
+          (s, j, peer) => this.dispatch(lr, k, idx[j]!, s, peer),
+          (why) => {
+            if (process.env.MESHGEN_DEBUG) process.stderr.write(`tls reject: ${why}\n`);
+            this.stats.inc(`listener.${k}.ssl.connection_error`);
+          },
+        );
+      };
+      if (!lr.config.tlsInspector || !byPort.some((i) => chains[i]!.transportProtocol)) return go();
+      // tls_inspector: a TLS ClientHello starts with the handshake record type 0x16
+      socket.on('error', () => socket.destroy());
+      socket.once('data', (buf: Buffer) => {
+        socket.pause();
+        socket.unshift(buf);
+        go(buf[0] === 0x16 ? 'tls' : 'raw_buffer');
+      });
     });
     this.servers.set(k, server);
     return new Promise((resolve, reject) => {
@@ -139,6 +179,18 @@ export class Proxy {
         resolve();
       });
     });
+  }
+
+  /** Network RBAC filters of the chain, then its terminal filter. */
+  private dispatch(lr: ListenerRuntime, k: string, i: number, s: net.Socket, peer: string[] | null): void {
+    for (const r of lr.config.chains[i]!.rbac) {
+      if (!rbacAllows(r, NETWORK_REQUEST, peer)) {
+        this.stats.inc(`listener.${k}.rbac.denied`);
+        return void s.destroy();
+      }
+      this.stats.inc(`listener.${k}.rbac.allowed`);
+    }
+    lr.handlers[i]!.onConnection(s, peer);
   }
 
   /**

@@ -80,6 +80,14 @@ export class TcpProxy {
       } else down.end();
     });
     down.once('close', () => up.destroy());
+    if (this.cfg.maxDurationMs > 0) {
+      const t = setTimeout(() => {
+        stats.inc(`${this.p}max_downstream_connection_duration`);
+        down.destroy();
+        up.destroy();
+      }, this.cfg.maxDurationMs);
+      down.once('close', () => clearTimeout(t));
+    }
     if (this.cfg.idleTimeoutMs > 0) {
       const idle = () => {
         stats.inc(`${this.p}idle_timeout`);

@@ -40,7 +40,8 @@ function closeAll(statPrefix: string): Json[] {
 /**
  * The gateway bootstrap: one listener per frontend. Each frontend is a workload of its own (access
  * rules name it), so its clusters are its own, `<frontend>|<backend>|<version>`, presenting its
- * certificate `<certDir>/<frontend>.crt` to backends with mTLS.
+ * certificate `<certDir>/frontends/<frontend>.crt` to backends with mTLS (the layout `meshgen certs`
+ * writes).
  */
 export function buildGateway(mesh: ResolvedMesh, settings: EnvoySettings, diagnostics: Diagnostic[]): Json {
   const listeners: Json[] = [];
@@ -111,7 +112,9 @@ export function buildGateway(mesh: ResolvedMesh, settings: EnvoySettings, diagno
     )) {
       const backend = mesh.backendsByName.get(k.backend)!;
       const versions = k.version === undefined ? backend.versions.map((v) => v.name) : [k.version];
-      clusters.push(buildCluster({ name, backend, versions, certDir: settings.certDir, caller: f.name }));
+      clusters.push(
+        buildCluster({ name, backend, versions, certDir: settings.certDir, caller: `frontends/${f.name}` }),
+      );
     }
   }
   return {

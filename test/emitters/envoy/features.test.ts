@@ -541,7 +541,9 @@ describe('the gateway', () => {
 
   it('presents the frontend identity to backends', () => {
     const ctx = cluster(gateway, 'public|api|v1').transport_socket.typed_config.common_tls_context;
-    expect(ctx.tls_certificates[0].certificate_chain.filename).toBe('/etc/meshgen/certs/public.crt');
+    expect(ctx.tls_certificates[0].certificate_chain.filename).toBe(
+      '/etc/meshgen/certs/frontends/public.crt',
+    );
   });
 
   it('passes TLS through by server name, in first-match order, with the tls_inspector', () => {

@@ -1,0 +1,128 @@
+import fs from 'node:fs';
+import { loadMesh } from '../model/validate.js';
+import { hasErrors, sortDiagnostics } from '../model/diagnostics.js';
+import { render } from '../render.js';
+import { parseBootstrap, type ProxyConfig } from '../dataplane/config.js';
+import { Proxy } from '../dataplane/proxy.js';
+import { colours, formatDiagnostic } from './format.js';
+
+export interface RunCliOptions {
+  as: string;
+  set: string[];
+  drainTime: string;
+  watch: boolean;
+}
+
+type Built = { config: ProxyConfig } | { error: string };
+
+/**
+ * Loads the mesh, renders it to envoy in memory and converts the bootstrap of `name`: a backend's
+ * sidecar, or the gateway reduced to the frontend's listener and its own clusters.
+ */
+export async function buildFor(file: string, name: string, settings: Record<string, string>): Promise<Built> {
+  const loaded = await loadMesh(file);
+  const c = colours(process.stderr);
+  const shown = sortDiagnostics(loaded.diagnostics).filter((d) => d.severity === 'error');
+  for (const d of shown) process.stderr.write(formatDiagnostic(d, loaded.source, c) + '\n');
+  if (!loaded.mesh || hasErrors(loaded.diagnostics)) return { error: `${file} has errors` };
+  const mesh = loaded.mesh;
+  const frontend = mesh.frontends.find((f) => f.name === name);
+  const backend = mesh.backends.find((b) => b.name === name);
+  if (!frontend && !backend) {
+    const names = [...mesh.frontends, ...mesh.backends].map((x) => x.name).join(', ');
+    return { error: `no frontend or backend named "${name}" in ${file} (there are: ${names})` };
+  }
+  if (frontend && backend)
+    return { error: `"${name}" names both a frontend and a backend; rename one of them` };
+  const result = render(mesh, { targets: ['envoy'], format: 'json', settings });
+  const errors = result.diagnostics.filter((d) => d.severity === 'error');
+  for (const d of errors) process.stderr.write(formatDiagnostic(d, loaded.source, c) + '\n');
+  if (errors.length) return { error: 'the envoy target reported errors' };
+  const wanted = frontend ? 'gateway.json' : `sidecar-${name}.json`;
+  const out = result.outputs[0]?.files.find((f) => f.path === wanted);
+  if (!out) return { error: `the envoy target wrote no ${wanted}` };
+  let text = out.contents;
+  if (frontend) {
+    // the gateway holds every frontend: keep this one's listener and its own clusters
+    const boot = JSON.parse(text) as {
+      static_resources: { listeners: { name: string }[]; clusters: { name: string }[] };
+    };
+    const sr = boot.static_resources;
+    sr.listeners = sr.listeners.filter((l) => l.name === name);
+    sr.clusters = sr.clusters.filter((cl) => cl.name.startsWith(`${name}|`));
+    text = JSON.stringify(boot);
+  }
+  const r = parseBootstrap(text, wanted);
+  if (!r.config) return { error: r.errors.map((e) => `${wanted}: ${e.path}: ${e.message}`).join('\n') };
+  return { config: r.config };
+}
+
+function parseSets(sets: string[]): Record<string, string> | string {
+  const out: Record<string, string> = {};
+  for (const kv of sets) {
+    const eq = kv.indexOf('=');
+    if (eq < 1) return `--set takes key=value, not "${kv}"`;
+    out[kv.slice(0, eq)] = kv.slice(eq + 1);
+  }
+  return out;
+}
+
+/** Runs `meshgen run`; resolves with the exit code once stopped (SIGTERM/SIGINT). */
+export async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
+  const settings = parseSets(opts.set);
+  if (typeof settings === 'string') {
+    process.stderr.write(`meshgen run: ${settings}\n`);
+    return 2;
+  }
+  const first = await buildFor(file, opts.as, settings);
+  if ('error' in first) {
+    process.stderr.write(`meshgen run: ${first.error}\n`);
+    return 1;
+  }
+  const drainTimeS = Number.isFinite(Number(opts.drainTime)) ? Number(opts.drainTime) : 5;
+  const proxy = new Proxy(first.config, { drainTimeS, log: (l) => process.stderr.write(`${l}\n`) });
+  try {
+    await proxy.start();
+  } catch (e) {
+    process.stderr.write(`meshgen run: cannot start: ${(e as Error).message}\n`);
+    await proxy.stop().catch(() => {});
+    return 1;
+  }
+  const ports = first.config.listeners.map((l) => `${l.address.host}:${l.address.port}`).join(', ');
+  process.stderr.write(`meshgen run: serving ${opts.as} from ${file} on ${ports}\n`);
+  let busy = false;
+  const reload = async () => {
+    if (busy) return;
+    busy = true;
+    const next = await buildFor(file, opts.as, settings);
+    if ('error' in next)
+      process.stderr.write(`meshgen run: ${next.error}; still serving the previous configuration\n`);
+    else
+      try {
+        await proxy.reload(next.config);
+        process.stderr.write(`meshgen run: re-rendered ${file} and reloaded\n`);
+      } catch (e) {
+        process.stderr.write(
+          `meshgen run: reload failed (${(e as Error).message}), still serving the previous configuration\n`,
+        );
+      }
+    busy = false;
+  };
+  process.on('SIGHUP', () => void reload());
+  let t: NodeJS.Timeout | undefined;
+  if (opts.watch)
+    fs.watchFile(file, { interval: 300 }, () => {
+      clearTimeout(t);
+      t = setTimeout(() => void reload(), 100);
+    });
+  await new Promise<void>((resolve) => {
+    const stop = () => {
+      fs.unwatchFile(file);
+      clearTimeout(t);
+      void proxy.drainAndStop().then(resolve);
+    };
+    process.once('SIGTERM', stop);
+    process.once('SIGINT', stop);
+  });
+  return 0;
+}

@@ -1,0 +1,31 @@
+import type { Command } from 'commander';
+import type { RunCliOptions } from './run-action.js';
+
+/**
+ * `meshgen run <mesh> --as <name>`: renders the Envoy bootstrap of one frontend (its gateway
+ * listener) or one backend (its sidecar) in memory and serves it in meshgen's data plane,
+ * re-rendering when the mesh file changes. The data plane loads only when the command runs.
+ */
+export function registerRunCommand(program: Command): void {
+  program
+    .command('run')
+    .description("run a frontend's gateway or a backend's sidecar from a mesh file in the meshgen data plane")
+    .argument('<file>', 'mesh file')
+    .requiredOption('--as <name>', 'the frontend or backend to run the proxy of')
+    .option(
+      '--set <key=value>',
+      'envoy target setting (certDir, adminPort, inboundPort); repeatable',
+      (v: string, prev: string[]) => [...prev, v],
+      [] as string[],
+    )
+    .option(
+      '--drain-time-s, --drain-time <seconds>',
+      'how long connections may finish on stop and reload',
+      '5',
+    )
+    .option('--no-watch', 'do not re-render when the mesh file changes')
+    .action(async (file: string, opts: RunCliOptions) => {
+      const { runCommand } = await import('./run-action.js');
+      process.exitCode = await runCommand(file, opts);
+    });
+}

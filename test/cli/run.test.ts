@@ -1,0 +1,111 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startBackend, type TestBackend } from '../support/backends.js';
+import { freePort, startProcess, waitForPort, type Started } from '../support/processes.js';
+
+/** `meshgen run <mesh> --as <name>` as a process (builds dist/ first). */
+const root = path.resolve(import.meta.dirname, '..', '..');
+const cli = path.join(root, 'dist', 'cli.js');
+const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-run-'));
+const meshFile = path.join(dir, 'mesh.yaml');
+let app: TestBackend;
+let proc: Started | undefined;
+let port: number;
+
+function mesh(abortStatus: number): string {
+  return `apiVersion: meshgen.io/v1alpha1
+kind: Mesh
+metadata: { name: r }
+spec:
+  namespace: r
+  mtls: { mode: disabled }
+  backends:
+    - name: app
+      port: 8080
+      protocol: http
+      versions: [{ name: v1, endpoints: ["${app.address}"] }]
+  frontends:
+    - { name: edge, address: 127.0.0.1, port: ${port}, protocol: http }
+  routes:
+    - name: broken
+      parent: { frontend: edge }
+      match: [{ path: { prefix: /broken } }]
+      to: [{ backend: app }]
+      fault: { abort: { status: ${abortStatus}, percent: 100 } }
+    - name: app
+      parent: { frontend: edge }
+      match: [{ path: { prefix: / } }]
+      to: [{ backend: app }]
+`;
+}
+
+beforeAll(async () => {
+  execFileSync(
+    process.execPath,
+    [
+      path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
+      '-p',
+      path.join(root, 'tsconfig.build.json'),
+    ],
+    { cwd: root },
+  );
+  app = await startBackend('app', 'v1');
+  port = await freePort();
+}, 120_000);
+afterAll(async () => {
+  await proc?.stop();
+  await app.close();
+  fs.rmSync(dir, { recursive: true, force: true });
+});
+
+const status = async (p: string) =>
+  (await fetch(`http://127.0.0.1:${port}${p}`, { headers: { connection: 'close' } })).status;
+
+describe('meshgen run', () => {
+  it('serves a frontend from the mesh file and re-renders when it changes', async () => {
+    fs.writeFileSync(meshFile, mesh(418));
+    const admin = await freePort();
+    proc = startProcess(process.execPath, [
+      cli,
+      'run',
+      meshFile,
+      '--as',
+      'edge',
+      '--set',
+      `adminPort=${admin}`,
+      '--drain-time',
+      '1',
+    ]);
+    await waitForPort(port);
+    expect(await status('/ok')).toBe(200);
+    expect(app.seen.at(-1)?.path).toBe('/ok');
+    expect(await status('/broken')).toBe(418);
+    fs.writeFileSync(meshFile, mesh(429));
+    let s = 0;
+    for (let i = 0; i < 50 && s !== 429; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      s = await status('/broken');
+    }
+    expect(s).toBe(429);
+    expect(proc.output()).toContain('re-rendered');
+    await proc.stop();
+    expect(proc.child.exitCode).toBe(0);
+  });
+
+  it('names the choices when --as matches nothing', () => {
+    fs.writeFileSync(meshFile, mesh(418));
+    const r = spawnSync(process.execPath, [cli, 'run', meshFile, '--as', 'nope'], { encoding: 'utf8' });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('no frontend or backend named "nope"');
+    expect(r.stderr).toContain('edge, app');
+  });
+
+  it('registers without loading the data plane', () => {
+    const src = fs.readFileSync(path.join(root, 'src', 'cli', 'run.ts'), 'utf8');
+    expect(src).not.toMatch(/from '\.\.\/dataplane/);
+    expect(src).not.toMatch(/^import \{[^}]*\} from '\.\/run-action/m);
+  });
+});

@@ -1,0 +1,153 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseBootstrap } from '../../src/dataplane/config.js';
+import { Proxy } from '../../src/dataplane/proxy.js';
+import { render } from '../../src/render.js';
+import { startBackend, type EchoReply, type TestBackend } from '../support/backends.js';
+import { meshFrom } from '../support/meshes.js';
+import { freePort } from '../support/processes.js';
+import { request } from './helpers.js';
+
+/**
+ * Traffic through a bootstrap the envoy target writes: a small mesh rendered to envoy, its gateway
+ * run in meshgen proxy, real requests to backends on 127.0.0.1.
+ */
+let v1: TestBackend;
+let v2: TestBackend;
+let flaky: TestBackend;
+let proxy: Proxy;
+let port: number;
+
+beforeAll(async () => {
+  v1 = await startBackend('app', 'v1');
+  v2 = await startBackend('app', 'v2');
+  flaky = await startBackend('flaky', 'v1');
+  port = await freePort();
+  const admin = await freePort();
+  const mesh = meshFrom(`
+apiVersion: meshgen.io/v1alpha1
+kind: Mesh
+metadata: { name: t }
+spec:
+  namespace: t
+  mtls: { mode: disabled }
+  backends:
+    - name: app
+      port: 8080
+      protocol: http
+      versions:
+        - { name: v1, endpoints: ["${v1.address}"] }
+        - { name: v2, endpoints: ["${v2.address}"] }
+    - name: flaky
+      port: 8081
+      protocol: http
+      versions: [{ name: v1, endpoints: ["${flaky.address}"] }]
+  frontends:
+    - name: edge
+      address: 127.0.0.1
+      port: ${port}
+      protocol: http
+  routes:
+    - name: beta
+      parent: { frontend: edge }
+      match: [{ path: { prefix: /app }, headers: { x-beta: { exact: "1" } } }]
+      to: [{ backend: app, version: v2 }]
+    - name: app
+      parent: { frontend: edge }
+      match: [{ path: { prefix: /app } }]
+      to:
+        - { backend: app, version: v1, weight: 80 }
+        - { backend: app, version: v2, weight: 20 }
+    - name: flaky
+      parent: { frontend: edge }
+      match: [{ path: { prefix: /flaky } }]
+      to: [{ backend: flaky }]
+      retries: { attempts: 2, on: ["503"] }
+    - name: slow
+      parent: { frontend: edge }
+      match: [{ path: { prefix: /slow } }]
+      to: [{ backend: flaky }]
+      timeout: 300ms
+    - name: broken
+      parent: { frontend: edge }
+      match: [{ path: { prefix: /broken } }]
+      to: [{ backend: app, version: v1 }]
+      fault: { abort: { status: 418, percent: 100 } }
+`);
+  const result = render(mesh, { targets: ['envoy'], settings: { adminPort: String(admin) } });
+  const gw = result.outputs[0]!.files.find((f) => f.path === 'gateway.yaml')!;
+  const r = parseBootstrap(gw.contents, gw.path);
+  if (!r.config) throw new Error(r.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
+  proxy = new Proxy(r.config, { drainTimeS: 1 });
+  await proxy.start();
+});
+
+afterAll(async () => {
+  await proxy?.stop();
+  await Promise.all([v1, v2, flaky].map((b) => b?.close()));
+});
+
+const reply = (body: string) => JSON.parse(body) as EchoReply;
+
+describe('the emitted gateway in meshgen proxy', () => {
+  it('splits by weight (80/20 within tolerance)', async () => {
+    const n = 200;
+    let onV2 = 0;
+    for (let i = 0; i < n; i++) {
+      const r = await request(port, '/app/x');
+      expect(r.status).toBe(200);
+      if (reply(r.body).version === 'v2') onV2++;
+    }
+    // 20% of 200 = 40; a binomial sd of ~5.7, so 20..60 is a 3.5 sd band
+    expect(onV2).toBeGreaterThan(20);
+    expect(onV2).toBeLessThan(60);
+  });
+
+  it('routes on a header before the split', async () => {
+    for (let i = 0; i < 10; i++) {
+      const r = await request(port, '/app/beta', { headers: { 'x-beta': '1' } });
+      expect(reply(r.body).version).toBe('v2');
+    }
+  });
+
+  it('answers 404 when no route matches', async () => {
+    const before = v1.seen.length + v2.seen.length + flaky.seen.length;
+    expect((await request(port, '/nowhere')).status).toBe(404);
+    expect(v1.seen.length + v2.seen.length + flaky.seen.length).toBe(before);
+  });
+
+  it('retries a failing backend: attempts 2 => 3 tries', async () => {
+    flaky.reset();
+    flaky.behave({ failFirst: 2, failStatus: 503 });
+    const ok = await request(port, '/flaky/a');
+    expect(ok.status).toBe(200);
+    expect(flaky.seen.length).toBe(3);
+    flaky.reset();
+    flaky.behave({ failFirst: 10, failStatus: 503 });
+    const failed = await request(port, '/flaky/b');
+    expect(failed.status).toBe(503);
+    expect(flaky.seen.length).toBe(3);
+    flaky.reset();
+    flaky.behave({});
+  });
+
+  it('answers 504 when the route timeout passes', async () => {
+    flaky.reset();
+    flaky.behave({ delayMs: 1000 });
+    const t0 = Date.now();
+    const r = await request(port, '/slow/x');
+    const took = Date.now() - t0;
+    expect(r.status).toBe(504);
+    expect(took).toBeGreaterThanOrEqual(280);
+    expect(took).toBeLessThan(900);
+    flaky.reset();
+    flaky.behave({});
+  });
+
+  it('aborts with the route fault (per-route fault config) and leaves other routes alone', async () => {
+    const before = v1.seen.length;
+    const r = await request(port, '/broken/x');
+    expect(r.status).toBe(418);
+    expect(v1.seen.length).toBe(before);
+    expect((await request(port, '/app/ok', { headers: { 'x-beta': '1' } })).status).toBe(200);
+  });
+});

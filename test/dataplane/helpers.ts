@@ -3,7 +3,6 @@ import { convertBootstrap } from '../../src/dataplane/config.js';
 import { Proxy } from '../../src/dataplane/proxy.js';
 import { freePort } from '../support/processes.js';
 
- 
 export type Obj = Record<string, any>;
 
 export const ROUTER = {

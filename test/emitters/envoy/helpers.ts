@@ -4,7 +4,6 @@ import type { ResolvedMesh } from '../../../src/model/types.js';
 import { emitEnvoy } from '../../../src/emitters/envoy/index.js';
 import type { EmitOptions } from '../../../src/emitters/types.js';
 
- 
 export type Boot = any;
 
 export interface Rendered {

@@ -74,7 +74,7 @@ export interface ClusterOptions {
 
 /**
  * One cluster: the endpoints of some versions of a backend, with the backend's policies. A version
- * without endpoints is reported once per mesh (MG3003, see missingEndpoints in index.ts).
+ * without endpoints is reported once per mesh (MG3003, see checkEndpoints in ../proxy).
  */
 export function buildCluster({ name, backend: b, versions, certDir, caller }: ClusterOptions): Json {
   const wanted = new Set(versions);

@@ -1,6 +1,7 @@
 import { diagnostic, hasErrors, type Diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedBackend, ResolvedMesh, ResolvedRoute } from '../../model/types.js';
+import { checkEndpoints } from '../proxy/index.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity, OutputFile } from '../types.js';
 import { buildGateway } from './gateway.js';
 import { readSettings, type EnvoySettings } from './settings.js';
@@ -169,30 +170,6 @@ function meshDiagnostics(mesh: ResolvedMesh): Diagnostic[] {
   return out;
 }
 
-/**
- * Envoy needs addresses for every cluster, and a sidecar's inbound listener the ports its app
- * listens on: a version without endpoints is an error for this target, whether or not a route names
- * it (the spec: "A version without endpoints is an error for a proxy target").
- */
-function missingEndpoints(mesh: ResolvedMesh): Diagnostic[] {
-  const out: Diagnostic[] = [];
-  for (const b of mesh.backends)
-    for (const v of b.versions)
-      if (v.endpoints.length === 0)
-        out.push(
-          diagnostic(
-            'MG3003',
-            `backend "${b.name}" version "${v.name}" has no endpoints: the envoy target needs the address of each instance for its clusters and its sidecar`,
-            {
-              pointer: v.pointer,
-              target: 'envoy',
-              hint: `list endpoints ("ip:port" or "host:port") under version "${v.name}"`,
-            },
-          ),
-        );
-  return out;
-}
-
 /** The inbound and admin listeners share each sidecar's network with the backends' local listeners. */
 function portCollisions(mesh: ResolvedMesh, settings: EnvoySettings): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -279,7 +256,7 @@ function dedupe(diagnostics: readonly Diagnostic[]): Diagnostic[] {
 export function emitEnvoy(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
   const diagnostics: Diagnostic[] = [];
   const settings = readSettings(options, diagnostics);
-  diagnostics.push(...portCollisions(mesh, settings), ...missingEndpoints(mesh));
+  diagnostics.push(...portCollisions(mesh, settings), ...checkEndpoints(mesh, 'envoy'));
   if (hasErrors(diagnostics)) return { files: [], diagnostics };
   diagnostics.push(...meshDiagnostics(mesh));
   const ext = settings.format === 'json' ? 'json' : 'yaml';

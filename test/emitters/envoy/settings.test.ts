@@ -120,7 +120,7 @@ spec:
     const errors = r.diagnostics.filter((d) => d.code === 'MG3003');
     expect(errors).toHaveLength(1);
     expect(errors[0]).toMatchObject({ severity: 'error', pointer: '/spec/backends/0/versions/1' });
-    expect(errors[0]!.message).toMatch(/"a" version "v2" has no endpoints/);
+    expect(errors[0]!.message).toMatch(/version "v2" of backend "a" has no endpoints/);
     expect(r.files).toEqual([]);
   });
 

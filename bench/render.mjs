@@ -79,7 +79,7 @@ console.log(`median of ${runs} interleaved runs; node startup included on both s
 console.log('backends   js-yaml load   render 3 targets  ratio    files   output MB   render -o (disk)');
 for (const r of rows)
   console.log(
-    `${String(r.n).padStart(8)} ${(r.jsyaml / 1000).toFixed(2).padStart(12)}s ${(r.render / 1000).toFixed(2).padStart(16)}s ${(r.render / r.jsyaml).toFixed(2).padStart(6)} ${String(r.files).padStart(8)} ${(r.bytes / 1e6).toFixed(1).padStart(10)} ${(r.disk / 1000).toFixed(2).padStart(14)}s`,
+    `${String(r.n).padStart(8)} ${(r.jsyaml / 1000).toFixed(2).padStart(12)}s ${(r.render / 1000).toFixed(2).padStart(16)}s ${(r.render / r.jsyaml).toFixed(2).padStart(6)} ${String(r.files).padStart(8)} ${(r.bytes / 1e6).toFixed(1).padStart(10)} ${Number.isNaN(r.disk) ? '-'.padStart(15) : `${(r.disk / 1000).toFixed(2).padStart(14)}s`}`,
   );
 const at = (n) => rows.find((r) => r.n === n);
 if (at(10000))

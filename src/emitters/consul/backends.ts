@@ -1,4 +1,4 @@
-import type { ResolvedBackend, ResolvedMesh } from '../../model/types.js';
+import type { ResolvedBackend, ResolvedDestination, ResolvedMesh, ResolvedRoute } from '../../model/types.js';
 import { consulProtocol, goDuration, type Output } from './model.js';
 import { hasCatchAll, routerRoutes } from './routes.js';
 
@@ -88,6 +88,21 @@ function httpRouter(mesh: ResolvedMesh, b: ResolvedBackend, out: Output): void {
 function tcpRoute(b: ResolvedBackend, resolver: Record<string, unknown>, out: Output): void {
   const route = b.routes.find((r) => !r.implicit);
   if (!route) return;
+  const to = tcpDestination(route, out);
+  if (to.backend === b.name) {
+    if (to.version) resolver.DefaultSubset = to.version;
+  } else {
+    delete resolver.Subsets;
+    delete resolver.LoadBalancer;
+    resolver.Redirect = { Service: to.backend, ServiceSubset: to.version };
+  }
+}
+
+/**
+ * Where a TCP route's connections go in Consul, which can neither split TCP nor bound its time:
+ * the heaviest destination, with a diagnostic for the split and for the timeout left out.
+ */
+export function tcpDestination(route: ResolvedRoute, out: Output): ResolvedDestination {
   let to = route.to[0]!;
   if (route.to.length > 1) {
     to = route.to.reduce((best, t) => (t.weight > best.weight ? t : best));
@@ -103,13 +118,7 @@ function tcpRoute(b: ResolvedBackend, resolver: Record<string, unknown>, out: Ou
       `route "${route.name}" uses a timeout on TCP traffic, which the consul target cannot express: it is left out`,
       `${route.pointer}/timeout`,
     );
-  if (to.backend === b.name) {
-    if (to.version) resolver.DefaultSubset = to.version;
-  } else {
-    delete resolver.Subsets;
-    delete resolver.LoadBalancer;
-    resolver.Redirect = { Service: to.backend, ServiceSubset: to.version };
-  }
+  return to;
 }
 
 function describe(backend: string, version: string | undefined): string {

@@ -1,5 +1,5 @@
 import type { ResolvedFrontend, ResolvedMesh, ResolvedRoute } from '../../model/types.js';
-import { upstreamSettings } from './backends.js';
+import { tcpDestination, upstreamSettings } from './backends.js';
 import type { Output } from './model.js';
 import { hasCatchAll, routerRoutes } from './routes.js';
 
@@ -162,21 +162,7 @@ function tcpListener(
   out: Output,
 ): Record<string, unknown> | undefined {
   const route = f.routes[0]!;
-  let to = route.to[0]!;
-  if (route.to.length > 1) {
-    to = route.to.reduce((best, t) => (t.weight > best.weight ? t : best));
-    out.warn(
-      'MG3002',
-      `route "${route.name}": Consul cannot split TCP traffic; every connection goes to ${to.version ? `version "${to.version}" of ` : 'all versions of '}"${to.backend}"`,
-      `${route.pointer}/to`,
-    );
-  }
-  if (route.timeoutMs !== undefined)
-    out.warn(
-      'MG3001',
-      `route "${route.name}" uses a timeout on TCP traffic, which the consul target cannot express: it is left out`,
-      `${route.pointer}/timeout`,
-    );
+  const to = tcpDestination(route, out);
   if (f.protocol === 'tls-passthrough' && !(f.hosts.length === 1 && f.hosts[0] === '*'))
     out.warn(
       'MG3002',

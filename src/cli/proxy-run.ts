@@ -1,7 +1,7 @@
 import cluster from 'node:cluster';
-import fs from 'node:fs';
 import { loadBootstrap, type ConfigResult } from '../dataplane/config.js';
 import { Proxy } from '../dataplane/proxy.js';
+import { serveUntilStopped } from './serve.js';
 
 export interface ProxyCliOptions {
   configPath: string;
@@ -29,7 +29,7 @@ export async function proxyCommand(opts: ProxyCliOptions): Promise<number> {
   }
   const drainTimeS = Number.isFinite(Number(opts.drainTime)) ? Number(opts.drainTime) : 5;
   const workers = Math.max(1, Number(opts.concurrency) || 1);
-  if (workers > 1 && cluster.isPrimary) return primary(workers, drainTimeS, opts);
+  if (workers > 1 && cluster.isPrimary) return primary(workers, opts);
   const isWorker = cluster.isWorker;
   const workerId = isWorker ? Number(process.env.MESHGEN_WORKER ?? '1') : 1;
   // with several workers only the first serves the admin endpoint (its stats are its own)
@@ -46,48 +46,25 @@ export async function proxyCommand(opts: ProxyCliOptions): Promise<number> {
     process.stderr.write(
       `meshgen proxy: serving ${file}${proxy.adminPort ? ` (admin on port ${proxy.adminPort})` : ''}\n`,
     );
-  let reloading = false;
-  const reload = async () => {
-    if (reloading) return;
-    reloading = true;
-    const next = await loadBootstrap(file);
-    if (!next.config) {
+  await serveUntilStopped(proxy, {
+    name: 'meshgen proxy',
+    file,
+    watch: Boolean(opts.watch),
+    reloaded: `reloaded ${file}`,
+    async next() {
+      const next = await loadBootstrap(file);
+      if (next.config) return strip(next.config)!;
       process.stderr.write(`meshgen proxy: reload rejected, still serving the previous configuration\n`);
       printErrors(file, next);
-    } else {
-      try {
-        await proxy.reload(strip(next.config)!);
-        process.stderr.write(`meshgen proxy: reloaded ${file}\n`);
-      } catch (e) {
-        process.stderr.write(
-          `meshgen proxy: reload failed (${(e as Error).message}), still serving the previous configuration\n`,
-        );
-      }
-    }
-    reloading = false;
-  };
-  process.on('SIGHUP', () => void reload());
-  if (opts.watch) {
-    let t: NodeJS.Timeout | undefined;
-    fs.watchFile(file, { interval: 300 }, () => {
-      clearTimeout(t);
-      t = setTimeout(() => void reload(), 100);
-    });
-  }
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      fs.unwatchFile(file);
-      void proxy.drainAndStop().then(resolve);
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+      return undefined;
+    },
   });
   // a worker's channel to the primary would keep it alive
   if (isWorker) cluster.worker?.disconnect();
   return 0;
 }
 
-async function primary(n: number, drainTimeS: number, opts: ProxyCliOptions): Promise<number> {
+async function primary(n: number, opts: ProxyCliOptions): Promise<number> {
   cluster.schedulingPolicy = cluster.SCHED_NONE; // the kernel spreads accepted connections
   const forked = Array.from({ length: n }, (_, i) => cluster.fork({ MESHGEN_WORKER: String(i + 1) }));
   process.stderr.write(`meshgen proxy: serving ${opts.configPath} with ${n} workers\n`);
@@ -99,6 +76,5 @@ async function primary(n: number, drainTimeS: number, opts: ProxyCliOptions): Pr
     process.once('SIGTERM', stop);
     process.once('SIGINT', stop);
   });
-  void drainTimeS;
   return 0;
 }

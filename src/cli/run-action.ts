@@ -1,9 +1,9 @@
-import fs from 'node:fs';
 import { loadMesh } from '../model/validate.js';
 import { hasErrors, sortDiagnostics } from '../model/diagnostics.js';
 import { render } from '../render.js';
 import { parseBootstrap, type ProxyConfig } from '../dataplane/config.js';
 import { Proxy } from '../dataplane/proxy.js';
+import { serveUntilStopped } from './serve.js';
 import { colours, formatDiagnostic } from './format.js';
 
 export interface RunCliOptions {
@@ -90,39 +90,17 @@ export async function runCommand(file: string, opts: RunCliOptions): Promise<num
   }
   const ports = first.config.listeners.map((l) => `${l.address.host}:${l.address.port}`).join(', ');
   process.stderr.write(`meshgen run: serving ${opts.as} from ${file} on ${ports}\n`);
-  let busy = false;
-  const reload = async () => {
-    if (busy) return;
-    busy = true;
-    const next = await buildFor(file, opts.as, settings);
-    if ('error' in next)
+  await serveUntilStopped(proxy, {
+    name: 'meshgen run',
+    file,
+    watch: Boolean(opts.watch),
+    reloaded: `re-rendered ${file} and reloaded`,
+    async next() {
+      const next = await buildFor(file, opts.as, settings);
+      if (!('error' in next)) return next.config;
       process.stderr.write(`meshgen run: ${next.error}; still serving the previous configuration\n`);
-    else
-      try {
-        await proxy.reload(next.config);
-        process.stderr.write(`meshgen run: re-rendered ${file} and reloaded\n`);
-      } catch (e) {
-        process.stderr.write(
-          `meshgen run: reload failed (${(e as Error).message}), still serving the previous configuration\n`,
-        );
-      }
-    busy = false;
-  };
-  process.on('SIGHUP', () => void reload());
-  let t: NodeJS.Timeout | undefined;
-  if (opts.watch)
-    fs.watchFile(file, { interval: 300 }, () => {
-      clearTimeout(t);
-      t = setTimeout(() => void reload(), 100);
-    });
-  await new Promise<void>((resolve) => {
-    const stop = () => {
-      fs.unwatchFile(file);
-      clearTimeout(t);
-      void proxy.drainAndStop().then(resolve);
-    };
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+      return undefined;
+    },
   });
   return 0;
 }

@@ -6,6 +6,7 @@ import type {
   Permission,
   Principal,
   RbacConfig,
+  RetryConfig,
   RouteConfig,
   VirtualHostConfig,
 } from './config.js';
@@ -26,8 +27,8 @@ import {
   rewritePath,
   type RouteRequest,
 } from './router.js';
-import type { Stats } from './stats.js';
-import type { AcquireError, Cluster, Exchange, Host, UpConn } from './upstream.js';
+import type { Stat, Stats } from './stats.js';
+import type { AcquireCallback, AcquireError, Cluster, Exchange, Host, UpConn } from './upstream.js';
 import type { AccessLogger } from './accesslog.js';
 
 export interface Runtime {
@@ -99,24 +100,32 @@ function httpDate(): string {
   return dateStr;
 }
 
+/** What a request waiting on something (a fault delay, an upstream) does when it is given up. */
+interface Cancelable {
+  cancel(): void;
+}
+
 /** One downstream request's state, shared by the filters, the router and the access log. */
-interface Ctx {
-  req: ParsedRequest;
-  conn: DownConn;
-  start: number;
-  flags: string;
-  status: number;
-  bytesSent: number;
-  upstreamHost: string;
-  serviceTime: string;
-  authority: string;
-  requestId?: string;
-  originalPath?: string;
-  done: boolean;
-  headSent: boolean;
-  pendingHead?: string;
-  /** Aborts the upstream side when the downstream connection goes away. */
-  cancel?: () => void;
+class Ctx {
+  readonly start = Date.now();
+  flags = '-';
+  status = 0;
+  bytesSent = 0;
+  upstreamHost = '-';
+  serviceTime = '-';
+  requestId: string | undefined = undefined;
+  originalPath: string | undefined = undefined;
+  done = false;
+  headSent = false;
+  pendingHead: string | undefined = undefined;
+  /** Aborts the upstream side (or a fault delay) when the downstream connection goes away. */
+  cancel: Cancelable | undefined = undefined;
+
+  constructor(
+    readonly req: ParsedRequest,
+    readonly conn: DownConn,
+    readonly authority: string,
+  ) {}
 }
 
 class DownConn {
@@ -146,7 +155,7 @@ class DownConn {
       if (c && !c.done) {
         c.done = true;
         c.flags = c.flags === '-' ? 'DC' : c.flags;
-        c.cancel?.();
+        c.cancel?.cancel();
         this.hcm.log(c);
       }
     });
@@ -198,12 +207,12 @@ class DownConn {
   }
 }
 
-function applyOps(h: Headers, ops: HeaderOps, format: (v: string) => string): void {
+function applyOps(h: Headers, ops: HeaderOps, ctx: Ctx): void {
   if (ops.remove.length) {
     for (let i = h.length - 1; i >= 0; i--) if (ops.remove.includes(h[i]![0])) h.splice(i, 1);
   }
   for (const a of ops.add) {
-    const v = format(a.value);
+    const v = a.value.includes('%') ? expand(a.value, ctx) : a.value;
     const exists = h.some((kv) => kv[0] === a.key);
     switch (a.action) {
       case 'APPEND_IF_EXISTS_OR_ADD':
@@ -224,18 +233,18 @@ function applyOps(h: Headers, ops: HeaderOps, format: (v: string) => string): vo
 }
 
 /** The few command operators Envoy expands in header values that the proxy knows. */
-function formatter(ctx: Ctx): (v: string) => string {
-  return (v) =>
-    v.includes('%')
-      ? v
-          .replace(/%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%/g, ctx.conn.remoteIp)
-          .replace(/%DOWNSTREAM_REMOTE_ADDRESS%/g, `${ctx.conn.remoteIp}:${ctx.conn.socket.remotePort}`)
-          .replace(/%UPSTREAM_REMOTE_ADDRESS%/g, ctx.upstreamHost)
-          .replace(/%PROTOCOL%/g, ctx.req.version ? 'HTTP/1.1' : 'HTTP/1.0')
-          .replace(/%START_TIME%/g, new Date(ctx.start).toISOString())
-          .replace(/%%/g, '%')
-      : v;
+function expand(v: string, ctx: Ctx): string {
+  return v
+    .replace(/%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%/g, ctx.conn.remoteIp)
+    .replace(/%DOWNSTREAM_REMOTE_ADDRESS%/g, `${ctx.conn.remoteIp}:${ctx.conn.socket.remotePort}`)
+    .replace(/%UPSTREAM_REMOTE_ADDRESS%/g, ctx.upstreamHost)
+    .replace(/%PROTOCOL%/g, ctx.req.version ? 'HTTP/1.1' : 'HTTP/1.0')
+    .replace(/%START_TIME%/g, new Date(ctx.start).toISOString())
+    .replace(/%%/g, '%');
 }
+
+/** Are there header operations at all (most routes have none)? */
+const hasOps = (o: HeaderOps): boolean => o.add.length > 0 || o.remove.length > 0;
 
 /** strip_any_host_port: "host:port" and "[v6]:port" lose the port. */
 export function stripPort(authority: string): string {
@@ -247,8 +256,20 @@ export function stripPort(authority: string): string {
   return i < 0 || authority.indexOf(':') !== i ? authority : authority.slice(0, i);
 }
 
-function routeRequest(req: ParsedRequest, authority: string): RouteRequest {
-  return { method: req.method, path: req.path, authority, header: (n) => getHeader(req.headers, n) };
+/** The router's and RBAC's view of a parsed request. */
+class RouteReq implements RouteRequest {
+  readonly method: string;
+  readonly path: string;
+  constructor(
+    private readonly req: ParsedRequest,
+    readonly authority: string,
+  ) {
+    this.method = req.method;
+    this.path = req.path;
+  }
+  header(name: string): string | undefined {
+    return getHeader(this.req.headers, name);
+  }
 }
 
 function permMatches(p: Permission, rr: RouteRequest): boolean {
@@ -292,10 +313,14 @@ const GATEWAY = (s: number) => s === 502 || s === 503 || s === 504;
 /** The HTTP connection manager of one listener: filters, router, upstream exchange. */
 export class HttpConnectionManager {
   readonly p: string;
-  /** Prefix of downstream_rq_<N>xx (the class digit is memoized after it). */
-  private readonly pXX: string;
   readonly stats: Stats;
   private readonly conns = new Set<DownConn>();
+  /** The stats every request touches, resolved once. */
+  private readonly sRqTotal: Stat;
+  private readonly sRqCompleted: Stat;
+  private readonly sRqClass: Stat[] = [];
+  /** Response header operations at the route-configuration level (checked once, not per request). */
+  private readonly configResponseOps: boolean;
 
   constructor(
     readonly cfg: HcmConfig,
@@ -303,8 +328,10 @@ export class HttpConnectionManager {
     readonly scheme: 'http' | 'https' = 'http',
   ) {
     this.p = `http.${cfg.statPrefix}.`;
-    this.pXX = `${this.p}downstream_rq_`;
     this.stats = rt.stats;
+    this.sRqTotal = this.stats.counter(`${this.p}downstream_rq_total`);
+    this.sRqCompleted = this.stats.counter(`${this.p}downstream_rq_completed`);
+    this.configResponseOps = hasOps(cfg.routes.response);
   }
 
   onConnection(socket: net.Socket, principal: string[] | null = null): void {
@@ -329,26 +356,18 @@ export class HttpConnectionManager {
     return this.conns.size;
   }
 
+  /** downstream_rq_<N>xx */
+  countResponse(status: number): void {
+    const n = (status / 100) | 0;
+    (this.sRqClass[n] ??= this.stats.counter(`${this.p}downstream_rq_${n}xx`)).value++;
+  }
+
   handle(conn: DownConn, req: ParsedRequest): void {
-    const ctx: Ctx = {
-      req,
-      conn,
-      start: Date.now(),
-      flags: '-',
-      status: 0,
-      bytesSent: 0,
-      upstreamHost: '-',
-      serviceTime: '-',
-      authority: this.cfg.stripAnyHostPort
-        ? stripPort(getHeader(req.headers, 'host') ?? '')
-        : (getHeader(req.headers, 'host') ?? ''),
-      done: false,
-      headSent: false,
-    };
+    const host = getHeader(req.headers, 'host') ?? '';
+    const ctx = new Ctx(req, conn, this.cfg.stripAnyHostPort ? stripPort(host) : host);
     conn.ctx = ctx;
-    this.stats.inc(this.stats.k(this.p, 'downstream_rq_total'));
-    const rr = routeRequest(req, ctx.authority);
-    this.runFilters(ctx, rr, 0);
+    this.sRqTotal.value++;
+    this.runFilters(ctx, new RouteReq(req, ctx.authority), 0);
   }
 
   private runFilters(ctx: Ctx, rr: RouteRequest, i: number): void {
@@ -376,7 +395,7 @@ export class HttpConnectionManager {
           const t = setTimeout(() => {
             if (!ctx.done) this.runFilters(ctx, rr, next);
           }, fault.delay.ms);
-          ctx.cancel = () => clearTimeout(t);
+          ctx.cancel = { cancel: () => clearTimeout(t) };
           return;
         }
         if (fault.abort && Math.random() < fault.abort.percent) {
@@ -415,7 +434,8 @@ export class HttpConnectionManager {
       this.stats.inc(`${this.p}downstream_rq_ws_on_non_ws_route`);
       return this.local(ctx, 403, '', ctx.flags, m.route, m.vhost);
     }
-    const name = pickWeighted(a.clusters, a.totalWeight, Math.random());
+    const name =
+      a.clusters.length === 1 ? a.clusters[0]!.name : pickWeighted(a.clusters, a.totalWeight, Math.random());
     const cluster = this.rt.clusters.get(name)!;
     this.forward(ctx, m.route, m.vhost, cluster);
   }
@@ -445,14 +465,13 @@ export class HttpConnectionManager {
     this.finish(ctx, true);
   }
 
-  private responseOps(ctx: Ctx, h: Headers, route?: RouteConfig, vhost?: VirtualHostConfig): void {
-    const f = formatter(ctx);
-    if (route) applyOps(h, route.response, f);
-    if (vhost) applyOps(h, vhost.response, f);
-    if (route || vhost) applyOps(h, this.cfg.routes.response, f);
+  responseOps(ctx: Ctx, h: Headers, route?: RouteConfig, vhost?: VirtualHostConfig): void {
+    if (route && hasOps(route.response)) applyOps(h, route.response, ctx);
+    if (vhost && hasOps(vhost.response)) applyOps(h, vhost.response, ctx);
+    if ((route || vhost) && this.configResponseOps) applyOps(h, this.cfg.routes.response, ctx);
   }
 
-  private writeHead(ctx: Ctx, status: number, h: Headers, chunked: boolean): boolean {
+  writeHead(ctx: Ctx, status: number, h: Headers, chunked: boolean): boolean {
     const req = ctx.req;
     let keep = req.keepAlive && !this.rt.draining;
     let s = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Unknown'}\r\n`;
@@ -472,14 +491,14 @@ export class HttpConnectionManager {
     ctx.headSent = true;
     // kept until the first body bytes (or the end) so that head and body leave in one write
     ctx.pendingHead = s;
-    this.stats.inc(this.stats.kxx(this.pXX, (status / 100) | 0));
+    this.countResponse(status);
     return keep;
   }
 
-  private finish(ctx: Ctx, keepAlive: boolean): void {
+  finish(ctx: Ctx, keepAlive: boolean): void {
     if (ctx.done) return;
     ctx.done = true;
-    this.stats.inc(this.stats.k(this.p, 'downstream_rq_completed'));
+    this.sRqCompleted.value++;
     this.log(ctx);
     ctx.conn.finished(keepAlive && ctx.req.keepAlive);
   }
@@ -522,10 +541,8 @@ export class HttpConnectionManager {
     const a = route.action;
     if (a.kind !== 'route') return;
     const req = ctx.req;
-    const cp = cluster.p;
-    const stats = this.stats;
     if (cluster.activeRq >= cluster.config.circuit.maxRequests) {
-      stats.inc(`${cp}upstream_rq_pending_overflow`);
+      this.stats.inc(`${cluster.p}upstream_rq_pending_overflow`);
       return this.local(
         ctx,
         503,
@@ -541,19 +558,21 @@ export class HttpConnectionManager {
     const h: Headers = [];
     let hasXfp = false;
     let xff: string | undefined;
-    for (const kv of req.headers) {
+    const useRemote = this.cfg.useRemoteAddress;
+    const rh = req.headers;
+    for (let i = 0; i < rh.length; i++) {
+      const kv = rh[i]!;
       const k = kv[0];
       if (HOP.has(k) || k === 'host' || k === 'content-length') continue;
       if (k === 'x-request-id') ctx.requestId = kv[1];
       else if (k === 'x-forwarded-proto') hasXfp = true;
-      else if (k === 'x-forwarded-for' && this.cfg.useRemoteAddress) {
+      else if (k === 'x-forwarded-for' && useRemote) {
         xff = xff === undefined ? kv[1] : `${xff},${kv[1]}`;
         continue;
       }
       h.push(kv);
     }
-    if (this.cfg.useRemoteAddress)
-      h.push(['x-forwarded-for', xff ? `${xff},${ctx.conn.remoteIp}` : ctx.conn.remoteIp]);
+    if (useRemote) h.push(['x-forwarded-for', xff ? `${xff},${ctx.conn.remoteIp}` : ctx.conn.remoteIp]);
     if (!hasXfp) h.push(['x-forwarded-proto', this.scheme]);
     if (!ctx.requestId && this.cfg.generateRequestId) {
       ctx.requestId = randomUUID();
@@ -567,17 +586,16 @@ export class HttpConnectionManager {
     const perTry = retry?.perTryTimeoutMs ?? 0;
     const expected = perTry || a.timeoutMs;
     if (expected > 0) h.push(['x-envoy-expected-rq-timeout-ms', String(expected)]);
-    const f = formatter(ctx);
-    applyOps(h, route.request, f);
-    applyOps(h, vhost.request, f);
-    applyOps(h, this.cfg.routes.request, f);
+    if (hasOps(route.request)) applyOps(h, route.request, ctx);
+    if (hasOps(vhost.request)) applyOps(h, vhost.request, ctx);
+    if (hasOps(this.cfg.routes.request)) applyOps(h, this.cfg.routes.request, ctx);
     const authority = a.hostRewrite ?? ctx.authority;
     let head = `${req.method} ${path} HTTP/1.1\r\nhost: ${authority}\r\n`;
     for (let i = 0; i < h.length; i++) head += `${h[i]![0]}: ${h[i]![1]}\r\n`;
     const hadLength =
       req.body.length > 0 ||
-      getHeader(req.headers, 'content-length') !== undefined ||
-      getHeader(req.headers, 'transfer-encoding') !== undefined;
+      getHeader(rh, 'content-length') !== undefined ||
+      getHeader(rh, 'transfer-encoding') !== undefined;
     if (hadLength) head += `content-length: ${req.body.length}\r\n`;
     head += '\r\n';
     const noBody = req.method === 'HEAD';
@@ -590,229 +608,320 @@ export class HttpConnectionManager {
     }
 
     const hashKey = cluster.config.lbPolicy === 'RING_HASH' ? this.hashKey(ctx, route) : undefined;
-    const tried = new Set<Host>();
-    let retriesLeft = retry ? retry.numRetries : 0;
-    let retried = 0;
-    let globalTimer: NodeJS.Timeout | undefined;
-    let tryTimer: NodeJS.Timeout | undefined;
-    let current: {
-      conn?: UpConn;
-      host?: Host;
-      cb?: (e: AcquireError | null, c?: UpConn) => void;
-      dead: boolean;
-    } | null = null;
-    let backoffTimer: NodeJS.Timeout | undefined;
+    const u = new UpstreamRequest(this, ctx, route, vhost, cluster, head, noBody, hashKey);
+    ctx.cancel = u;
+    u.attempt();
+  }
+}
+
+function onRouteTimeout(u: UpstreamRequest): void {
+  u.routeTimeout();
+}
+function onTryTimeout(u: UpstreamRequest, seq: number): void {
+  u.tryTimeout(seq);
+}
+function onBackoff(u: UpstreamRequest): void {
+  u.backoffDone();
+}
+
+/**
+ * One request sent upstream: its attempts (retries on other hosts, backoff), the route and per-try
+ * timeouts, and the response relayed downstream. It is the Exchange its upstream connection reports
+ * to; callbacks of an attempt given up never reach it (the connection is destroyed or unhooked).
+ */
+class UpstreamRequest implements Exchange, Cancelable {
+  private readonly retry: RetryConfig | undefined;
+  private readonly perTry: number;
+  private retriesLeft: number;
+  private retried = 0;
+  private tried: Host[] = [];
+  private routeTimer: NodeJS.Timeout | undefined = undefined;
+  private tryTimer: NodeJS.Timeout | undefined = undefined;
+  private backoffTimer: NodeJS.Timeout | undefined = undefined;
+  private released = false;
+  /** The attempt in flight: its number (stale callbacks compare it), host, connection or wait. */
+  private seq = 0;
+  private live = false;
+  private host: Host | undefined = undefined;
+  private conn: UpConn | undefined = undefined;
+  private waiting: AcquireCallback | undefined = undefined;
+  private tStart = 0;
+  /** Response of the live attempt: dropped (to retry), chunked downstream, connection kept. */
+  private discard = false;
+  private chunked = false;
+  private keep = true;
+
+  constructor(
+    private readonly hcm: HttpConnectionManager,
+    private readonly ctx: Ctx,
+    private readonly route: RouteConfig,
+    private readonly vhost: VirtualHostConfig,
+    private readonly cluster: Cluster,
+    private readonly reqHead: string,
+    private readonly noBody: boolean,
+    private readonly hashKey: number | undefined,
+  ) {
+    const a = route.action as Extract<RouteConfig['action'], { kind: 'route' }>;
+    this.retry = a.retry;
+    this.perTry = a.retry?.perTryTimeoutMs ?? 0;
+    this.retriesLeft = a.retry ? a.retry.numRetries : 0;
     cluster.activeRq++;
-    stats.gauge(stats.k(cp, 'upstream_rq_active'), 1);
-    let released = false;
-    const releaseRq = () => {
-      if (released) return;
-      released = true;
-      cluster.activeRq--;
-      stats.gauge(stats.k(cp, 'upstream_rq_active'), -1);
-      if (globalTimer) clearTimeout(globalTimer);
-      if (tryTimer) clearTimeout(tryTimer);
-      if (backoffTimer) clearTimeout(backoffTimer);
-    };
-    const abortCurrent = () => {
-      if (tryTimer) clearTimeout(tryTimer);
-      if (!current) return;
-      current.dead = true;
-      if (current.cb) cluster.cancelPending(current.cb);
-      if (current.conn) {
-        current.conn.exchange = null;
-        current.conn.socket.destroy();
-      }
-      if (current.host) current.host.active--;
-      current = null;
-    };
-    ctx.cancel = () => {
-      abortCurrent();
-      releaseRq();
-    };
-    const fail = (status: number, body: string, flag: string) => {
-      abortCurrent();
-      releaseRq();
-      if (ctx.headSent) {
-        ctx.conn.socket.destroy();
-        return;
-      }
-      this.local(ctx, status, body, retried && flag !== 'UT' ? `${flag},URX` : flag, route, vhost);
-    };
-    if (a.timeoutMs > 0)
-      globalTimer = setTimeout(() => {
-        stats.inc(`${cp}upstream_rq_timeout`);
-        fail(504, 'upstream request timeout', 'UT');
-      }, a.timeoutMs);
+    cluster.sRqActive.value++;
+    if (a.timeoutMs > 0) this.routeTimer = setTimeout(onRouteTimeout, a.timeoutMs, this);
+  }
 
-    const canRetry = (kind: 'connect' | 'reset' | 'timeout' | number): boolean => {
-      if (!retry || retriesLeft <= 0 || ctx.done) return false;
-      const on = retry.on;
-      let ok: boolean;
-      if (typeof kind === 'number')
-        ok =
-          (on.has('5xx') && RETRY_STATUS_5XX(kind)) ||
-          (on.has('gateway-error') && GATEWAY(kind)) ||
-          (on.has('retriable-4xx') && kind === 409) ||
-          (on.has('retriable-status-codes') && retry.statusCodes.has(kind));
-      else if (kind === 'connect')
-        ok = on.has('connect-failure') || on.has('5xx') || on.has('gateway-error') || on.has('reset');
-      else ok = on.has('5xx') || on.has('gateway-error') || on.has('reset');
-      if (!ok) return false;
-      if (cluster.activeRetries >= cluster.config.circuit.maxRetries) {
-        stats.inc(`${cp}upstream_rq_retry_overflow`);
-        return false;
-      }
-      return true;
-    };
-    const scheduleRetry = () => {
-      retriesLeft--;
-      retried++;
-      stats.inc(`${cp}upstream_rq_retry`);
-      cluster.activeRetries++;
-      const cap = Math.min(retry!.baseIntervalMs * 2 ** (retried - 1), retry!.maxIntervalMs);
-      backoffTimer = setTimeout(
-        () => {
-          cluster.activeRetries--;
-          backoffTimer = undefined;
-          if (!ctx.done) attempt();
-        },
-        Math.floor(Math.random() * cap),
+  /** Cancelable: the downstream side went away. */
+  cancel(): void {
+    this.abortCurrent();
+    this.releaseRq();
+  }
+
+  private releaseRq(): void {
+    if (this.released) return;
+    this.released = true;
+    this.cluster.activeRq--;
+    this.cluster.sRqActive.value--;
+    if (this.routeTimer) clearTimeout(this.routeTimer);
+    if (this.tryTimer) clearTimeout(this.tryTimer);
+    if (this.backoffTimer) clearTimeout(this.backoffTimer);
+  }
+
+  /** Gives up the attempt in flight (its connection is closed: its response can no longer come). */
+  private abortCurrent(): void {
+    if (this.tryTimer) clearTimeout(this.tryTimer);
+    this.tryTimer = undefined;
+    if (!this.live) return;
+    this.live = false;
+    if (this.waiting) this.cluster.cancelPending(this.waiting);
+    this.waiting = undefined;
+    if (this.conn) {
+      this.conn.exchange = null;
+      this.conn.socket.destroy();
+      this.conn = undefined;
+    }
+    if (this.host) this.host.active--;
+    this.host = undefined;
+  }
+
+  private fail(status: number, body: string, flag: string): void {
+    this.abortCurrent();
+    this.releaseRq();
+    const ctx = this.ctx;
+    if (ctx.headSent) {
+      ctx.conn.socket.destroy();
+      return;
+    }
+    this.hcm.local(
+      ctx,
+      status,
+      body,
+      this.retried && flag !== 'UT' ? `${flag},URX` : flag,
+      this.route,
+      this.vhost,
+    );
+  }
+
+  routeTimeout(): void {
+    this.routeTimer = undefined;
+    this.hcm.stats.inc(`${this.cluster.p}upstream_rq_timeout`);
+    this.fail(504, 'upstream request timeout', 'UT');
+  }
+
+  tryTimeout(seq: number): void {
+    if (seq === this.seq) this.localFailure('timeout');
+  }
+
+  private canRetry(kind: 'connect' | 'reset' | 'timeout' | number): boolean {
+    const retry = this.retry;
+    if (!retry || this.retriesLeft <= 0 || this.ctx.done) return false;
+    const on = retry.on;
+    let ok: boolean;
+    if (typeof kind === 'number')
+      ok =
+        (on.has('5xx') && RETRY_STATUS_5XX(kind)) ||
+        (on.has('gateway-error') && GATEWAY(kind)) ||
+        (on.has('retriable-4xx') && kind === 409) ||
+        (on.has('retriable-status-codes') && retry.statusCodes.has(kind));
+    else if (kind === 'connect')
+      ok = on.has('connect-failure') || on.has('5xx') || on.has('gateway-error') || on.has('reset');
+    else ok = on.has('5xx') || on.has('gateway-error') || on.has('reset');
+    if (!ok) return false;
+    if (this.cluster.activeRetries >= this.cluster.config.circuit.maxRetries) {
+      this.hcm.stats.inc(`${this.cluster.p}upstream_rq_retry_overflow`);
+      return false;
+    }
+    return true;
+  }
+
+  private scheduleRetry(): void {
+    const retry = this.retry!;
+    this.retriesLeft--;
+    this.retried++;
+    this.hcm.stats.inc(`${this.cluster.p}upstream_rq_retry`);
+    this.cluster.activeRetries++;
+    const cap = Math.min(retry.baseIntervalMs * 2 ** (this.retried - 1), retry.maxIntervalMs);
+    this.backoffTimer = setTimeout(onBackoff, Math.floor(Math.random() * cap), this);
+  }
+
+  backoffDone(): void {
+    this.cluster.activeRetries--;
+    this.backoffTimer = undefined;
+    if (!this.ctx.done) this.attempt();
+  }
+
+  attempt(): void {
+    const cluster = this.cluster;
+    const host = cluster.choose(this.hashKey, this.tried.length ? new Set(this.tried) : undefined);
+    if (!host) return this.fail(503, 'no healthy upstream', 'UH');
+    this.tried.push(host);
+    const seq = ++this.seq;
+    this.live = true;
+    this.host = host;
+    this.conn = undefined;
+    host.active++;
+    host.rqTotal++;
+    cluster.sRqTotal.value++;
+    this.tStart = Date.now();
+    if (this.perTry > 0) this.tryTimer = setTimeout(onTryTimeout, this.perTry, this, seq);
+    const cb: AcquireCallback = (err, conn) => this.connected(seq, err, conn);
+    this.waiting = cb;
+    cluster.acquire(host, cb);
+  }
+
+  /** The attempt's connection (or why there is none). */
+  private connected(seq: number, err: AcquireError | null, conn?: UpConn): void {
+    if (seq !== this.seq || !this.live) {
+      if (conn) this.cluster.release(conn, true);
+      return;
+    }
+    this.waiting = undefined;
+    if (err === 'overflow') {
+      this.abortCurrent();
+      return this.fail(
+        503,
+        'upstream connect error or disconnect/reset before headers. reset reason: overflow',
+        'UO',
       );
-    };
+    }
+    if (err || !conn) return this.localFailure('connect');
+    this.conn = conn;
+    this.ctx.upstreamHost = this.host!.key;
+    this.discard = false;
+    this.chunked = false;
+    this.keep = true;
+    conn.send(this.reqHead, this.ctx.req.body, this, this.noBody);
+  }
 
-    const attempt = (): void => {
-      const host = cluster.choose(hashKey, tried);
-      if (!host) return fail(503, 'no healthy upstream', 'UH');
-      tried.add(host);
-      const me: NonNullable<typeof current> = { host, dead: false };
-      current = me;
-      host.active++;
-      host.rqTotal++;
-      stats.inc(stats.k(cp, 'upstream_rq_total'));
-      const tStart = Date.now();
-      const onLocalFailure = (kind: 'connect' | 'reset' | 'timeout') => {
-        if (me.dead) return;
-        abortCurrent();
-        cluster.report(host, 503);
-        host.rqError++;
-        if (kind === 'timeout') stats.inc(`${cp}upstream_rq_per_try_timeout`);
-        if (canRetry(kind)) return scheduleRetry();
-        if (kind === 'timeout') return fail(504, 'upstream request timeout', 'UT');
-        if (kind === 'connect')
-          return fail(
-            503,
-            'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
-            'UF',
-          );
-        return fail(
-          503,
-          'upstream connect error or disconnect/reset before headers. reset reason: connection termination',
-          'UC',
-        );
-      };
-      if (perTry > 0) tryTimer = setTimeout(() => onLocalFailure('timeout'), perTry);
-      const cb = (err: AcquireError | null, conn?: UpConn) => {
-        if (me.dead) {
-          if (conn) cluster.release(conn, true);
-          return;
-        }
-        me.cb = undefined;
-        if (err === 'overflow') {
-          abortCurrent();
-          return fail(
-            503,
-            'upstream connect error or disconnect/reset before headers. reset reason: overflow',
-            'UO',
-          );
-        }
-        if (err || !conn) return onLocalFailure('connect');
-        me.conn = conn;
-        ctx.upstreamHost = host.key;
-        let discard = false;
-        let chunked = false;
-        let keep = true;
-        const socket = ctx.conn.socket;
-        const ex: Exchange = {
-          head: (rh: ResponseHead) => {
-            if (tryTimer) clearTimeout(tryTimer);
-            stats.inc(stats.k(cluster.pRq, rh.status));
-            stats.inc(stats.kxx(cluster.pRq, (rh.status / 100) | 0));
-            cluster.report(host, rh.status);
-            if (rh.status >= 500) host.rqError++;
-            if (canRetry(rh.status)) {
-              discard = true;
-              return;
-            }
-            ctx.serviceTime = String(Date.now() - tStart);
-            const out: Headers = [];
-            let hasLength = false;
-            for (const kv of rh.headers) {
-              const k = kv[0];
-              if (HOP.has(k) || k === 'server' || k === 'date') continue;
-              if (k === 'content-length') hasLength = true;
-              out.push(kv);
-            }
-            out.push(['x-envoy-upstream-service-time', ctx.serviceTime]);
-            this.responseOps(ctx, out, route, vhost);
-            const bodyless = noBody || rh.status === 204 || rh.status === 304;
-            chunked = !hasLength && !bodyless;
-            keep = this.writeHead(ctx, rh.status, out, chunked);
-            chunked = chunked && req.version === 1;
-          },
-          data: (b: Buffer) => {
-            if (discard) return;
-            ctx.bytesSent += b.length;
-            if (chunked) {
-              flushHead(ctx);
-              socket.cork();
-              socket.write(`${b.length.toString(16)}\r\n`, 'latin1');
-              socket.write(b);
-              const ok = socket.write('\r\n', 'latin1');
-              socket.uncork();
-              if (!ok) backpressure();
-            } else if (!flushHead(ctx, b)) backpressure();
-          },
-          end: () => {
-            if (me.dead) return;
-            me.dead = true;
-            host.active--;
-            current = null;
-            cluster.release(conn, conn.parser.keepAlive);
-            if (discard) {
-              scheduleRetry();
-              return;
-            }
-            releaseRq();
-            flushHead(ctx);
-            if (chunked) socket.write('0\r\n\r\n', 'latin1');
-            this.finish(ctx, keep);
-          },
-          error: () => {
-            if (discard && !me.dead) {
-              abortCurrent();
-              return scheduleRetry();
-            }
-            if (ctx.headSent) {
-              abortCurrent();
-              releaseRq();
-              ctx.flags = 'UC';
-              socket.destroy();
-              return;
-            }
-            onLocalFailure('reset');
-          },
-        };
-        const backpressure = () => {
-          conn.socket.pause();
-          socket.once('drain', () => conn.socket.resume());
-        };
-        conn.send(head, req.body, ex, noBody);
-      };
-      me.cb = cb;
-      cluster.acquire(host, cb);
-    };
-    attempt();
+  /** The attempt failed without a response: connect failure, reset, per-try timeout. */
+  private localFailure(kind: 'connect' | 'reset' | 'timeout'): void {
+    if (!this.live) return;
+    const host = this.host!;
+    this.abortCurrent();
+    this.cluster.report(host, 503);
+    host.rqError++;
+    const cp = this.cluster.p;
+    if (kind === 'timeout') this.hcm.stats.inc(`${cp}upstream_rq_per_try_timeout`);
+    if (this.canRetry(kind)) return this.scheduleRetry();
+    if (kind === 'timeout') return this.fail(504, 'upstream request timeout', 'UT');
+    if (kind === 'connect')
+      return this.fail(
+        503,
+        'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
+        'UF',
+      );
+    return this.fail(
+      503,
+      'upstream connect error or disconnect/reset before headers. reset reason: connection termination',
+      'UC',
+    );
+  }
+
+  // Exchange: what the upstream connection reports for the live attempt.
+
+  head(rh: ResponseHead): void {
+    if (this.tryTimer) clearTimeout(this.tryTimer);
+    this.tryTimer = undefined;
+    const host = this.host!;
+    const cluster = this.cluster;
+    const status = rh.status;
+    cluster.countResponse(status);
+    cluster.report(host, status);
+    if (status >= 500) host.rqError++;
+    if (this.canRetry(status)) {
+      this.discard = true;
+      return;
+    }
+    const ctx = this.ctx;
+    ctx.serviceTime = String(Date.now() - this.tStart);
+    const out: Headers = [];
+    let hasLength = false;
+    const hs = rh.headers;
+    for (let i = 0; i < hs.length; i++) {
+      const kv = hs[i]!;
+      const k = kv[0];
+      if (HOP.has(k) || k === 'server' || k === 'date') continue;
+      if (k === 'content-length') hasLength = true;
+      out.push(kv);
+    }
+    out.push(['x-envoy-upstream-service-time', ctx.serviceTime]);
+    this.hcm.responseOps(ctx, out, this.route, this.vhost);
+    const bodyless = this.noBody || status === 204 || status === 304;
+    const chunked = !hasLength && !bodyless;
+    this.keep = this.hcm.writeHead(ctx, status, out, chunked);
+    this.chunked = chunked && ctx.req.version === 1;
+  }
+
+  data(b: Buffer): void {
+    if (this.discard) return;
+    const ctx = this.ctx;
+    ctx.bytesSent += b.length;
+    let ok: boolean;
+    if (this.chunked) {
+      const socket = ctx.conn.socket;
+      flushHead(ctx);
+      socket.cork();
+      socket.write(`${b.length.toString(16)}\r\n`, 'latin1');
+      socket.write(b);
+      ok = socket.write('\r\n', 'latin1');
+      socket.uncork();
+    } else ok = flushHead(ctx, b);
+    if (!ok) {
+      const up = this.conn!.socket;
+      up.pause();
+      ctx.conn.socket.once('drain', () => up.resume());
+    }
+  }
+
+  end(): void {
+    if (!this.live) return;
+    this.live = false;
+    const conn = this.conn!;
+    this.host!.active--;
+    this.host = undefined;
+    this.conn = undefined;
+    this.cluster.release(conn, conn.parser.keepAlive);
+    if (this.discard) return this.scheduleRetry();
+    this.releaseRq();
+    const ctx = this.ctx;
+    flushHead(ctx);
+    if (this.chunked) ctx.conn.socket.write('0\r\n\r\n', 'latin1');
+    this.hcm.finish(ctx, this.keep);
+  }
+
+  error(): void {
+    if (this.discard && this.live) {
+      this.abortCurrent();
+      return this.scheduleRetry();
+    }
+    const ctx = this.ctx;
+    if (ctx.headSent) {
+      this.abortCurrent();
+      this.releaseRq();
+      ctx.flags = 'UC';
+      ctx.conn.socket.destroy();
+      return;
+    }
+    this.localFailure('reset');
   }
 }
 
@@ -820,7 +929,7 @@ export class HttpConnectionManager {
 function shadow(cluster: Cluster, head: string, body: Buffer, noBody: boolean): void {
   const host = cluster.choose();
   if (!host) return;
-  cluster.stats.inc(`${cluster.p}upstream_rq_total`);
+  cluster.sRqTotal.value++;
   cluster.acquire(host, (err, conn) => {
     if (err || !conn) return;
     conn.send(

@@ -27,13 +27,26 @@ export interface ParsedRequest {
   wireBytes: number;
 }
 
-const TOKEN = /^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/;
-const BAD_VALUE = /[\0\r\n\x7f]/;
-const BAD_TARGET = /[\0-\x20\x7f]/;
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 
 export const MAX_HEADER_BYTES = 60 * 1024;
 export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+
+/** RFC 9110 tchar: 1 for the characters a token (method, header name) may hold. */
+const TCHAR = new Uint8Array(256);
+for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
+  TCHAR[c.charCodeAt(0)] = 1;
+
+/** Lower-case forms of the header names seen so far (bounded): most heads repeat the same few. */
+const lowerNames = new Map<string, string>();
+function lowerName(name: string): string {
+  let l = lowerNames.get(name);
+  if (l === undefined) {
+    l = name.toLowerCase();
+    if (lowerNames.size < 512) lowerNames.set(name, l);
+  }
+  return l;
+}
 
 export function getHeader(h: Headers, name: string): string | undefined {
   let out: string | undefined;
@@ -44,29 +57,96 @@ export function getHeader(h: Headers, name: string): string | undefined {
   return out;
 }
 
-function parseHeaderLines(lines: string[], from: number): Headers {
+function isToken(s: string, from: number, to: number): boolean {
+  if (to <= from) return false;
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c > 255 || TCHAR[c] === 0) return false;
+  }
+  return true;
+}
+
+/**
+ * Header lines of a head (latin1 text without its final CRLFCRLF), from offset `from` (the start of
+ * the first header line). Names lower-cased, values trimmed. Bare CR or LF, obsolete line folding,
+ * bad names and NUL/DEL/CR/LF in values are errors.
+ */
+function parseHeaderLines(head: string, from: number): Headers {
+  const suspect = !cleanHead(head);
   const headers: Headers = [];
-  for (let i = from; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (line.length === 0) continue;
-    const c0 = line.charCodeAt(0);
+  const n = head.length;
+  let i = from;
+  while (i < n) {
+    let eol = head.indexOf('\r\n', i);
+    if (eol < 0) eol = n;
+    if (eol === i) {
+      i += 2;
+      continue;
+    }
+    const c0 = head.charCodeAt(i);
     if (c0 === 32 || c0 === 9) throw new HttpError(400, 'obsolete line folding');
-    const colon = line.indexOf(':');
-    if (colon <= 0) throw new HttpError(400, 'header line without a name');
-    const name = line.slice(0, colon);
-    if (!TOKEN.test(name)) throw new HttpError(400, 'invalid header name');
-    const value = line.slice(colon + 1).trim();
-    if (BAD_VALUE.test(value)) throw new HttpError(400, 'invalid header value');
-    headers.push([name.toLowerCase(), value]);
+    const colon = head.indexOf(':', i);
+    if (colon < 0 || colon >= eol) {
+      if (head.indexOf('\n', i) < eol || head.indexOf('\r', i) < eol)
+        throw new HttpError(400, 'bare CR or LF in the head');
+      throw new HttpError(400, 'header line without a name');
+    }
+    if (colon === i) throw new HttpError(400, 'header line without a name');
+    if (!isToken(head, i, colon)) {
+      for (let k = i; k < colon; k++) {
+        const c = head.charCodeAt(k);
+        if (c === 10 || c === 13) throw new HttpError(400, 'bare CR or LF in the head');
+      }
+      throw new HttpError(400, 'invalid header name');
+    }
+    // value: trimmed of spaces and tabs; NUL, CR, LF and DEL refused (checkHead found none, or this
+    // line is where it is)
+    let vs = colon + 1;
+    let ve = eol;
+    if (suspect)
+      for (let k = vs; k < ve; k++) {
+        const c = head.charCodeAt(k);
+        if (c === 0 || c === 127) throw new HttpError(400, 'invalid header value');
+        if (c === 10 || c === 13) throw new HttpError(400, 'bare CR or LF in the head');
+      }
+    while (vs < ve && (head.charCodeAt(vs) === 32 || head.charCodeAt(vs) === 9)) vs++;
+    while (ve > vs && (head.charCodeAt(ve - 1) === 32 || head.charCodeAt(ve - 1) === 9)) ve--;
+    headers.push([lowerName(head.slice(i, colon)), head.slice(vs, ve)]);
+    i = eol + 2;
   }
   return headers;
 }
 
-function splitHead(head: string): string[] {
-  const lines = head.split('\r\n');
-  for (const l of lines)
-    if (l.includes('\n') || l.includes('\r')) throw new HttpError(400, 'bare CR or LF in the head');
-  return lines;
+/**
+ * True when a head has no bare CR or LF and no NUL or DEL (native scans: the common case costs no
+ * per-character loop); false sends the parser through its per-line checks, which say where.
+ */
+function cleanHead(head: string): boolean {
+  let p = -1;
+  while ((p = head.indexOf('\n', p + 1)) >= 0) if (p === 0 || head.charCodeAt(p - 1) !== 13) return false;
+  p = -1;
+  while ((p = head.indexOf('\r', p + 1)) >= 0) if (head.charCodeAt(p + 1) !== 10) return false;
+  return head.indexOf('\0') < 0 && head.indexOf('\x7f') < 0;
+}
+
+/** The first line of a head: up to the first CRLF; a bare CR or LF in it is an error. */
+function firstLine(head: string): string {
+  let eol = head.indexOf('\r\n');
+  if (eol < 0) eol = head.length;
+  for (let k = 0; k < eol; k++) {
+    const c = head.charCodeAt(k);
+    if (c === 10 || c === 13) throw new HttpError(400, 'bare CR or LF in the head');
+  }
+  return eol === head.length ? head : head.slice(0, eol);
+}
+
+/** `connection` header values: does the comma-separated list hold `token` (case-insensitive)? */
+function connectionHas(h: Headers, token: string): boolean {
+  for (let i = 0; i < h.length; i++) {
+    const kv = h[i]!;
+    if (kv[0] === 'connection' && kv[1].toLowerCase().includes(token)) return true;
+  }
+  return false;
 }
 
 /** Framing of a message body from its headers. */
@@ -189,25 +269,31 @@ export class RequestParser {
         return null;
       }
       if (end > MAX_HEADER_BYTES) throw new HttpError(431, 'request headers too large');
-      const lines = splitHead(buf.toString('latin1', 0, end));
-      const rl = lines[0]!;
+      const head = buf.toString('latin1', 0, end);
+      const rl = firstLine(head);
       const s1 = rl.indexOf(' ');
       const s2 = rl.lastIndexOf(' ');
       if (s1 <= 0 || s2 === s1) throw new HttpError(400, 'malformed request line');
       const method = rl.slice(0, s1);
       const path = rl.slice(s1 + 1, s2);
-      const ver = rl.slice(s2 + 1);
-      if (!TOKEN.test(method)) throw new HttpError(400, 'invalid method');
-      if (!path || BAD_TARGET.test(path)) throw new HttpError(400, 'invalid request target');
+      if (!isToken(method, 0, method.length)) throw new HttpError(400, 'invalid method');
+      if (!path) throw new HttpError(400, 'invalid request target');
+      for (let k = 0; k < path.length; k++) {
+        const c = path.charCodeAt(k);
+        if (c <= 32 || c === 127) throw new HttpError(400, 'invalid request target');
+      }
       let version: 0 | 1;
-      if (ver === 'HTTP/1.1') version = 1;
-      else if (ver === 'HTTP/1.0') version = 0;
-      else throw new HttpError(ver.startsWith('HTTP/') ? 505 : 400, 'unsupported HTTP version');
-      const headers = parseHeaderLines(lines, 1);
+      if (rl.length - s2 === 9 && rl.startsWith('HTTP/1.', s2 + 1)) {
+        const v = rl.charCodeAt(s2 + 8);
+        if (v === 49) version = 1;
+        else if (v === 48) version = 0;
+        else throw new HttpError(505, 'unsupported HTTP version');
+      } else throw new HttpError(rl.startsWith('HTTP/', s2 + 1) ? 505 : 400, 'unsupported HTTP version');
+      const headers = parseHeaderLines(head, rl.length + 2);
       const framing = bodyFraming(headers, true);
       if (framing.length > MAX_BODY_BYTES) throw new HttpError(413, 'payload too large');
-      const conn = getHeader(headers, 'connection')?.toLowerCase();
-      const keepAlive = version === 1 ? !conn?.includes('close') : !!conn?.includes('keep-alive');
+      const keepAlive =
+        version === 1 ? !connectionHas(headers, 'close') : connectionHas(headers, 'keep-alive');
       if (version === 1 && getHeader(headers, 'host') === undefined)
         throw new HttpError(400, 'missing Host header');
       const req: ParsedRequest = { method, path, version, headers, body: EMPTY, keepAlive, wireBytes: 0 };
@@ -317,17 +403,29 @@ export class ResponseParser {
           if (buf.length > MAX_HEADER_BYTES) throw new HttpError(502, 'upstream response headers too large');
           break;
         }
-        const lines = splitHead(buf.toString('latin1', 0, end));
-        const m = /^HTTP\/1\.([01]) (\d{3})(?: (.*))?$/.exec(lines[0]!);
-        if (!m) throw new HttpError(502, 'malformed upstream status line');
-        const status = Number(m[2]);
-        const headers = parseHeaderLines(lines, 1);
+        const head = buf.toString('latin1', 0, end);
+        const sl = firstLine(head);
+        // HTTP/1.x NNN[ reason]
+        const c9 = sl.charCodeAt(9);
+        const c10 = sl.charCodeAt(10);
+        const c11 = sl.charCodeAt(11);
+        if (
+          !sl.startsWith('HTTP/1.') ||
+          (sl.charCodeAt(7) !== 48 && sl.charCodeAt(7) !== 49) ||
+          sl.charCodeAt(8) !== 32 ||
+          !(c9 >= 48 && c9 <= 57 && c10 >= 48 && c10 <= 57 && c11 >= 48 && c11 <= 57) ||
+          (sl.length > 12 && sl.charCodeAt(12) !== 32)
+        )
+          throw new HttpError(502, 'malformed upstream status line');
+        const status = (c9 - 48) * 100 + (c10 - 48) * 10 + (c11 - 48);
+        const headers = parseHeaderLines(head, sl.length + 2);
         buf = buf.subarray(end + 4);
         if (status >= 100 && status < 200) continue; // 100 Continue and friends
-        const version = m[1] === '1' ? 1 : 0;
-        const conn = getHeader(headers, 'connection')?.toLowerCase();
-        this.keepAlive = version === 1 ? !conn?.includes('close') : !!conn?.includes('keep-alive');
-        this.onHead({ status, reason: m[3] ?? '', version, headers });
+        const version = sl.charCodeAt(7) === 49 ? 1 : 0;
+        this.keepAlive =
+          version === 1 ? !connectionHas(headers, 'close') : connectionHas(headers, 'keep-alive');
+        const reason = sl.length > 13 ? sl.slice(13) : '';
+        this.onHead({ status, reason, version, headers });
         if (this.noBody || status === 204 || status === 304) {
           this.state = 'done';
         } else {

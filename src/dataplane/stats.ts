@@ -1,7 +1,13 @@
+/** One counter or gauge. The hot path keeps a reference and adds to `value` directly. */
+export class Stat {
+  value = 0;
+  constructor(readonly name: string) {}
+}
+
 /** Counters and gauges under Envoy's stat names (cluster.<name>.upstream_rq_total, …). */
 export class Stats {
-  readonly counters = new Map<string, number>();
-  readonly gauges = new Map<string, number>();
+  private readonly counterMap = new Map<string, Stat>();
+  private readonly gaugeMap = new Map<string, Stat>();
 
   private readonly keys = new Map<string, Map<string | number, string>>();
 
@@ -24,31 +30,51 @@ export class Stats {
     return (a[n] ??= `${prefix}${n}xx`);
   }
 
+  /** The counter called name (created at 0, as Envoy lists counters nothing has counted yet). */
+  counter(name: string): Stat {
+    let s = this.counterMap.get(name);
+    if (!s) this.counterMap.set(name, (s = new Stat(name)));
+    return s;
+  }
+
+  gaugeStat(name: string): Stat {
+    let s = this.gaugeMap.get(name);
+    if (!s) this.gaugeMap.set(name, (s = new Stat(name)));
+    return s;
+  }
+
   inc(name: string, n = 1): void {
-    this.counters.set(name, (this.counters.get(name) ?? 0) + n);
+    this.counter(name).value += n;
   }
 
   gauge(name: string, delta: number): void {
-    this.gauges.set(name, (this.gauges.get(name) ?? 0) + delta);
+    this.gaugeStat(name).value += delta;
   }
 
   setGauge(name: string, v: number): void {
-    this.gauges.set(name, v);
+    this.gaugeStat(name).value = v;
   }
 
   get(name: string): number {
-    return this.counters.get(name) ?? this.gauges.get(name) ?? 0;
+    return this.counterMap.get(name)?.value ?? this.gaugeMap.get(name)?.value ?? 0;
+  }
+
+  private all(): [string, number][] {
+    const out: [string, number][] = [];
+    for (const s of this.counterMap.values()) out.push([s.name, s.value]);
+    for (const s of this.gaugeMap.values()) out.push([s.name, s.value]);
+    return out.sort((a, b) => (a[0] < b[0] ? -1 : 1));
   }
 
   /** Envoy's /stats text: `name: value`, sorted. */
   text(): string {
-    const all = [...this.counters, ...this.gauges].sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    return all.map(([k, v]) => `${k}: ${v}\n`).join('');
+    return this.all()
+      .map(([k, v]) => `${k}: ${v}\n`)
+      .join('');
   }
 
   json(): { stats: { name: string; value: number }[] } {
-    const all = [...this.counters, ...this.gauges].sort((a, b) => (a[0] < b[0] ? -1 : 1));
-    return { stats: all.map(([name, value]) => ({ name, value })) };
+    return { stats: this.all().map(([name, value]) => ({ name, value })) };
   }
 
   /** Prometheus exposition with Envoy's tag extraction for cluster, HTTP and TCP prefixes and response codes. */
@@ -82,8 +108,8 @@ export class Stats {
       f.lines.push(`${metric}{${labels.join(',')}} ${v}`);
       metric = '';
     };
-    for (const e of this.counters) add('counter', e);
-    for (const e of this.gauges) add('gauge', e);
+    for (const s of this.counterMap.values()) add('counter', [s.name, s.value]);
+    for (const s of this.gaugeMap.values()) add('gauge', [s.name, s.value]);
     return [...families]
       .sort((a, b) => (a[0] < b[0] ? -1 : 1))
       .map(([name, f]) => `# TYPE ${name} ${f.type}\n${f.lines.sort().join('\n')}\n`)

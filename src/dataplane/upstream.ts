@@ -3,7 +3,7 @@ import net from 'node:net';
 import type { ClusterConfig, SockAddr } from './config.js';
 import { HttpError, ResponseParser, type ResponseHead } from './http1.js';
 import { leastRequest, newLbState, randomPick, ringHash, roundRobin, type LbHost } from './lb.js';
-import type { Stats } from './stats.js';
+import type { Stat, Stats } from './stats.js';
 import { dial } from './tls.js';
 
 /** What a request in flight on an upstream connection is told. */
@@ -102,7 +102,8 @@ export class UpConn {
 }
 
 export type AcquireError = 'overflow' | 'connect' | 'timeout';
-type Waiter = { host: Host; cb: (err: AcquireError | null, c?: UpConn) => void };
+export type AcquireCallback = (err: AcquireError | null, c?: UpConn) => void;
+type Waiter = { host: Host; cb: AcquireCallback };
 
 export interface ClusterHooks {
   /** Called when a host is ejected or returns (for logs/tests). */
@@ -122,6 +123,11 @@ export class Cluster {
   readonly p: string;
   /** Prefix of upstream_rq_<code> and upstream_rq_<N>xx. */
   readonly pRq: string;
+  /** The stats every request touches, resolved once. */
+  readonly sRqTotal: Stat;
+  readonly sRqActive: Stat;
+  private readonly sRqCode: Stat[] = [];
+  private readonly sRqClass: Stat[] = [];
 
   constructor(
     readonly config: ClusterConfig,
@@ -129,6 +135,15 @@ export class Cluster {
   ) {
     this.p = `cluster.${config.name}.`;
     this.pRq = `${this.p}upstream_rq_`;
+    this.sRqTotal = stats.counter(`${this.p}upstream_rq_total`);
+    this.sRqActive = stats.gaugeStat(`${this.p}upstream_rq_active`);
+  }
+
+  /** upstream_rq_<status> and upstream_rq_<N>xx of a response. */
+  countResponse(status: number): void {
+    (this.sRqCode[status] ??= this.stats.counter(`${this.pRq}${status}`)).value++;
+    const n = (status / 100) | 0;
+    (this.sRqClass[n] ??= this.stats.counter(`${this.pRq}${n}xx`)).value++;
   }
 
   /** Resolves endpoints, runs the first health checks (bounded), starts timers. */

@@ -874,6 +874,8 @@ class UpstreamRequest implements Exchange, Cancelable {
   data(b: Buffer): void {
     if (this.discard) return;
     const ctx = this.ctx;
+    // bytes from a shared read buffer: copied unless they go out with the head (copied there)
+    if (this.conn!.transient && (this.chunked || ctx.pendingHead === undefined)) b = Buffer.from(b);
     ctx.bytesSent += b.length;
     let ok: boolean;
     if (this.chunked) {

@@ -361,6 +361,8 @@ export class ResponseParser {
     private readonly onHead: (h: ResponseHead) => void,
     private readonly onData: (b: Buffer) => void,
     private readonly onEnd: () => void,
+    /** Pushed bytes are only valid during push: what stays buffered is copied. */
+    private readonly transient = false,
   ) {}
 
   reset(noBody: boolean): void {
@@ -460,7 +462,7 @@ export class ResponseParser {
         buf = buf.subarray(buf.length);
       }
     }
-    this.buf = buf.length ? buf : null;
+    this.buf = buf.length ? (this.transient ? Buffer.from(buf) : buf) : null;
     if (this.state === 'done') {
       if (this.buf) this.keepAlive = false; // unexpected extra bytes: do not reuse
       this.buf = null;

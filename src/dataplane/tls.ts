@@ -125,8 +125,9 @@ export function dial(
   host: string,
   port: number,
   t: TlsConfig | undefined,
+  onread?: net.OnReadOpts,
 ): { socket: net.Socket; readyEvent: string } {
-  if (!t) return { socket: net.connect({ host, port }), readyEvent: 'connect' };
+  if (!t) return { socket: net.connect({ host, port, onread }), readyEvent: 'connect' };
   const socket = tls.connect({
     host,
     port,

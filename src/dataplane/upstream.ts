@@ -46,10 +46,15 @@ export class UpConn {
   closed = false;
   connected = false;
 
+  /**
+   * `transient`: the bytes handed to onData live in a read buffer shared by all plaintext upstream
+   * connections, valid only until the next read; whoever keeps or queues them copies them first.
+   */
   constructor(
     readonly socket: net.Socket,
     readonly host: Host,
     readonly cluster: Cluster,
+    readonly transient = false,
   ) {
     this.parser = new ResponseParser(
       (h) => this.exchange?.head(h),
@@ -59,23 +64,26 @@ export class UpConn {
         this.exchange = null;
         ex?.end();
       },
+      transient,
     );
-    socket.on('data', (d: Buffer) => {
-      if (!this.exchange) {
-        socket.destroy(); // bytes with no request: unusable
-        return;
-      }
-      try {
-        this.parser.push(d);
-      } catch (e) {
-        const ex = this.exchange;
-        this.exchange = null;
-        socket.destroy();
-        ex?.error(e instanceof HttpError ? 'protocol' : 'reset');
-      }
-    });
+    if (!transient) socket.on('data', (d: Buffer) => this.onData(d));
     socket.on('close', () => this.onClose());
     socket.on('error', () => {});
+  }
+
+  onData(d: Buffer): void {
+    if (!this.exchange) {
+      this.socket.destroy(); // bytes with no request: unusable
+      return;
+    }
+    try {
+      this.parser.push(d);
+    } catch (e) {
+      const ex = this.exchange;
+      this.exchange = null;
+      this.socket.destroy();
+      ex?.error(e instanceof HttpError ? 'protocol' : 'reset');
+    }
   }
 
   private onClose(): void {
@@ -100,6 +108,9 @@ export class UpConn {
     this.socket.write(out);
   }
 }
+
+/** The read buffer of plaintext upstream connections (reads are handled one at a time). */
+const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
 export type AcquireError = 'overflow' | 'connect' | 'timeout';
 export type AcquireCallback = (err: AcquireError | null, c?: UpConn) => void;
@@ -272,9 +283,19 @@ export class Cluster {
     host.cxActive++;
     this.stats.inc(`${this.p}upstream_cx_total`);
     this.stats.gauge(`${this.p}upstream_cx_active`, 1);
-    const { socket, readyEvent } = dial(host.address.host, host.address.port, this.config.tls);
+    // plaintext: reads land in one shared buffer and go straight to the parser (no stream events)
+    const onread: net.OnReadOpts | undefined = this.config.tls
+      ? undefined
+      : {
+          buffer: READ_BUFFER,
+          callback: (n, b) => {
+            conn.onData(Buffer.from(b.buffer, b.byteOffset, n));
+            return true;
+          },
+        };
+    const { socket, readyEvent } = dial(host.address.host, host.address.port, this.config.tls, onread);
     socket.setNoDelay(true);
-    const conn = new UpConn(socket, host, this);
+    const conn = new UpConn(socket, host, this, !!onread);
     let done = false;
     const timer = setTimeout(() => {
       if (done) return;

@@ -121,6 +121,85 @@ describe('routing', () => {
     expect(b1.seen[0]!.method).toBe('POST');
   });
 
+  it('relays responses byte for byte when the upstream writes heads and bodies in pieces', async () => {
+    // a backend that answers each request in fragments: a head split mid-line, then a large body
+    // in uneven writes (fixed length on /len, chunked on /chunked), twice on one connection
+    // large enough that the proxy's writes queue while the client does not read
+    const body = Buffer.alloc(2_000_000);
+    for (let i = 0; i < body.length; i++) body[i] = (i * 7 + (i >> 9)) & 0xff;
+    const sockets = new Set<net.Socket>();
+    const server = net.createServer((s) => {
+      sockets.add(s);
+      s.on('close', () => sockets.delete(s));
+      let buf = '';
+      s.on('data', async (d) => {
+        buf += d.toString('latin1');
+        while (buf.includes('\r\n\r\n')) {
+          const head = buf.slice(0, buf.indexOf('\r\n\r\n'));
+          buf = buf.slice(buf.indexOf('\r\n\r\n') + 4);
+          const chunked = head.startsWith('GET /chunked');
+          const h = chunked
+            ? 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'
+            : `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`;
+          s.write(h.slice(0, 10));
+          await new Promise((r) => setTimeout(r, 5));
+          s.write(h.slice(10));
+          for (let at = 0, n = 1; at < body.length; n = (n * 3 + 7) % 200_000) {
+            const piece = body.subarray(at, Math.min(body.length, at + n + 1));
+            at += piece.length;
+            s.write(
+              chunked
+                ? Buffer.concat([Buffer.from(`${piece.length.toString(16)}\r\n`), piece, Buffer.from('\r\n')])
+                : piece,
+            );
+            if (n % 3 === 0) await new Promise((r) => setImmediate(r));
+          }
+          if (chunked) s.write('0\r\n\r\n');
+        }
+      });
+    });
+    const bport = await freePort();
+    await new Promise<void>((r) => server.listen(bport, '127.0.0.1', r));
+    try {
+      const { port } = await proxy(
+        [{ match: { prefix: '/' }, route: { cluster: 'frag' } }],
+        [cluster('frag', [bport])],
+      );
+      const c = net.connect(port, '127.0.0.1');
+      const got: Buffer[] = [];
+      c.on('data', (d) => got.push(d));
+      await new Promise((r) => c.once('connect', r));
+      c.pause();
+      setTimeout(() => c.resume(), 500);
+      c.write(
+        'GET /len HTTP/1.1\r\nHost: x\r\n\r\nGET /chunked HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n',
+      );
+      await new Promise((r) => c.once('close', r));
+      const all = Buffer.concat(got);
+      // first response: fixed length, the body exactly
+      const h1 = all.indexOf('\r\n\r\n');
+      expect(all.subarray(0, h1).toString()).toMatch(/^HTTP\/1\.1 200 OK\r\n[\s\S]*content-length: 2000000/);
+      expect(all.subarray(h1 + 4, h1 + 4 + body.length).equals(body)).toBe(true);
+      // second response: chunked downstream too; decoded, the same bytes
+      const rest = all.subarray(h1 + 4 + body.length);
+      const h2 = rest.indexOf('\r\n\r\n');
+      expect(rest.subarray(0, h2).toString()).toMatch(/transfer-encoding: chunked/);
+      const parts: Buffer[] = [];
+      let at = h2 + 4;
+      for (;;) {
+        const eol = rest.indexOf('\r\n', at);
+        const n = parseInt(rest.subarray(at, eol).toString(), 16);
+        if (n === 0) break;
+        parts.push(rest.subarray(eol + 2, eol + 2 + n));
+        at = eol + 2 + n + 2;
+      }
+      expect(Buffer.concat(parts).equals(body)).toBe(true);
+    } finally {
+      for (const s of sockets) s.destroy();
+      await new Promise((r) => server.close(r));
+    }
+  });
+
   it('keeps downstream and upstream connections alive', async () => {
     const { port, p } = await proxy([{ match: { prefix: '/' }, route: { cluster: 'b' } }]);
     const res = await raw(

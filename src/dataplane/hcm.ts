@@ -65,6 +65,9 @@ const REASONS: Record<number, string> = {
   505: 'HTTP Version Not Supported',
 };
 
+/** Buffer's own latin1 writer: Buffer.write(s, 0, 'latin1') without its argument juggling. */
+type Latin1Buffer = Buffer & { latin1Write(s: string, offset: number): number };
+
 /** Writes the pending response head, with the first body bytes in the same buffer. */
 function flushHead(ctx: Ctx, body?: Buffer): boolean {
   const h = ctx.pendingHead;
@@ -72,8 +75,8 @@ function flushHead(ctx: Ctx, body?: Buffer): boolean {
   if (h === undefined) return body ? sock.write(body) : true;
   ctx.pendingHead = undefined;
   if (!body || body.length === 0) return sock.write(h, 'latin1');
-  const out = Buffer.allocUnsafe(h.length + body.length);
-  out.write(h, 0, 'latin1');
+  const out = Buffer.allocUnsafe(h.length + body.length) as Latin1Buffer;
+  out.latin1Write(h, 0);
   body.copy(out, h.length);
   return sock.write(out);
 }

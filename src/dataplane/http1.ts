@@ -37,17 +37,6 @@ const TCHAR = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
   TCHAR[c.charCodeAt(0)] = 1;
 
-/** Lower-case forms of the header names seen so far (bounded): most heads repeat the same few. */
-const lowerNames = new Map<string, string>();
-function lowerName(name: string): string {
-  let l = lowerNames.get(name);
-  if (l === undefined) {
-    l = name.toLowerCase();
-    if (lowerNames.size < 512) lowerNames.set(name, l);
-  }
-  return l;
-}
-
 export function getHeader(h: Headers, name: string): string | undefined {
   let out: string | undefined;
   for (let i = 0; i < h.length; i++) {
@@ -111,7 +100,7 @@ function parseHeaderLines(head: string, from: number): Headers {
       }
     while (vs < ve && (head.charCodeAt(vs) === 32 || head.charCodeAt(vs) === 9)) vs++;
     while (ve > vs && (head.charCodeAt(ve - 1) === 32 || head.charCodeAt(ve - 1) === 9)) ve--;
-    headers.push([lowerName(head.slice(i, colon)), head.slice(vs, ve)]);
+    headers.push([head.slice(i, colon).toLowerCase(), head.slice(vs, ve)]);
     i = eol + 2;
   }
   return headers;

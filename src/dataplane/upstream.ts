@@ -102,6 +102,10 @@ export class UpConn {
     this.exchange = exchange;
     this.parser.reset(noBody);
     const n = body ? body.length : 0;
+    if (n === 0) {
+      this.socket.write(head, 'latin1');
+      return;
+    }
     const out = Buffer.allocUnsafe(head.length + n);
     out.write(head, 0, 'latin1');
     if (n) body!.copy(out, head.length);

@@ -1,6 +1,6 @@
 import type { ResolvedMesh } from '../../model/types.js';
 import type { OutputFile } from '../types.js';
-import { toYaml } from './yaml.js';
+import { YamlBuffer, toYamlString } from './yaml.js';
 
 /** A Kubernetes object as plain data: apiVersion, kind and metadata first. */
 export interface K8sObject {
@@ -50,14 +50,24 @@ export interface ObjectCollector {
   push(...objects: K8sObject[]): unknown;
 }
 
+/** How much YAML text a sink gathers before it makes one string of it (see ObjectFileSink). */
+const CHUNK = 1 << 18;
+
 /**
- * Serialises each object as it is pushed, so a large render keeps one string per object alive
- * instead of every object graph until the end (garbage collection dominated large renders).
+ * Serialises each object as it is pushed, so a large render keeps text instead of every object graph
+ * until the end. Consecutive files are written into one buffer and read back as one string of
+ * about 256 KiB, and each file's contents are a slice of it: V8 keeps a string that large out of the
+ * young generation and a slice is a small reference into it, so young-generation garbage collection
+ * (which dominated large renders) does not copy every file's text as it survives.
  * Files are named `<kind>-<namespace>-<name>.yaml` in lower case.
  */
 export class ObjectFileSink implements ObjectCollector {
-  private readonly out: OutputFile[] = [];
+  private readonly out: { path: string; contents: string }[] = [];
   private readonly seen = new Set<string>();
+  private readonly buffer = new YamlBuffer(CHUNK + (CHUNK >> 2));
+  /** Files whose text is in the buffer: their index in `out` and where their text ends. */
+  private pending: number[] = [];
+  private ends: number[] = [];
 
   push(...objects: K8sObject[]): number {
     for (const o of objects) {
@@ -65,13 +75,32 @@ export class ObjectFileSink implements ObjectCollector {
       const path = `${o.kind.toLowerCase()}${ns ? `-${ns}` : ''}-${o.metadata.name}.yaml`;
       if (this.seen.has(path)) throw new Error(`bug: two objects would be written to ${path}`);
       this.seen.add(path);
-      this.out.push({ path, contents: toYaml(o) });
+      if (this.buffer.write(o)) {
+        this.pending.push(this.out.length);
+        this.ends.push(this.buffer.length);
+        this.out.push({ path, contents: '' });
+        if (this.buffer.length >= CHUNK) this.flush();
+      } else this.out.push({ path, contents: toYamlString(o) });
     }
     return this.out.length;
   }
 
+  private flush(): void {
+    const chunk = this.buffer.text(0, this.buffer.length);
+    let start = 0;
+    for (let i = 0; i < this.pending.length; i++) {
+      const end = this.ends[i]!;
+      this.out[this.pending[i]!]!.contents = chunk.slice(start, end);
+      start = end;
+    }
+    this.buffer.reset();
+    this.pending = [];
+    this.ends = [];
+  }
+
   /** The files, sorted by path. */
   files(): OutputFile[] {
+    this.flush();
     return this.out.sort((a, b) => (a.path < b.path ? -1 : 1));
   }
 }

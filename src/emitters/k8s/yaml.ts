@@ -4,16 +4,16 @@
  * input. It is many times faster than general-purpose YAML stringifiers on large meshes, which is
  * what the render benchmark needs: strings that could be read back as anything but themselves are
  * double-quoted in JSON's escaping, which YAML's double-quoted scalars accept.
+ *
+ * The text is written byte by byte into a buffer (`YamlBuffer`) rather than concatenated: string
+ * concatenation allocated several times the output in short-lived strings, and garbage collection
+ * dominated large renders. Text with a character beyond Latin-1 (which one byte cannot hold) is
+ * written by the string writer below instead, with the same result.
  */
 export function toYaml(value: unknown): string {
-  let out: string;
-  if (Array.isArray(value)) out = value.length === 0 ? '[]\n' : writeArray(value, '');
-  else if (isObject(value)) out = hasKeys(value) ? writeObject(value, '') : '{}\n';
-  else return `${scalar(value)}\n`;
-  // reading a character makes V8 flatten the concatenation into one string now, while its parts are
-  // young: a large render keeps one string per file alive instead of a tree of small ones
-  out.charCodeAt(0);
-  return out;
+  scratch.reset();
+  if (scratch.write(value)) return scratch.text(0, scratch.length);
+  return toYamlString(value);
 }
 
 /** Several documents in one stream, separated by `---`. */
@@ -73,6 +73,208 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function hasKeys(v: Record<string, unknown>): boolean {
   for (const k in v) if (v[k] !== undefined) return true;
   return false;
+}
+
+const SPACE = 32;
+const NEWLINE = 10;
+const DASH = 45;
+const COLON = 58;
+
+/**
+ * YAML text written into a growing byte buffer, one byte a character (Latin-1). Several documents
+ * can be written one after another and read back as one string (`text`), which callers may slice.
+ */
+export class YamlBuffer {
+  private bytes: Buffer;
+  length = 0;
+  /** Set when a character did not fit in one byte: the text since the last reset is not usable. */
+  private wide = false;
+
+  constructor(size = 1 << 16) {
+    this.bytes = Buffer.allocUnsafe(size);
+  }
+
+  reset(): void {
+    this.length = 0;
+    this.wide = false;
+  }
+
+  /** Drops what was written after `length` (a document that had to be written as a string). */
+  truncate(length: number): void {
+    this.length = length;
+    this.wide = false;
+  }
+
+  /** The text from `start` to `end` as one string. */
+  text(start: number, end: number): string {
+    return this.bytes.toString('latin1', start, end);
+  }
+
+  /** Appends one document; false (and nothing usable written) when it holds a non-Latin-1 character. */
+  write(value: unknown): boolean {
+    const start = this.length;
+    if (Array.isArray(value)) {
+      if (value.length === 0) this.str('[]\n');
+      else this.array(value, 0);
+    } else if (isObject(value)) {
+      if (!this.object(value, 0, false)) this.str('{}\n');
+    } else {
+      this.str(scalar(value));
+      this.byte(NEWLINE);
+    }
+    if (this.wide) {
+      this.truncate(start);
+      return false;
+    }
+    return true;
+  }
+
+  private grow(extra: number): void {
+    let size = this.bytes.length * 2;
+    while (size < this.length + extra) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.bytes.copy(next, 0, 0, this.length);
+    this.bytes = next;
+  }
+
+  private byte(c: number): void {
+    if (this.length >= this.bytes.length) this.grow(1);
+    this.bytes[this.length++] = c;
+  }
+
+  private str(s: string): void {
+    const n = s.length;
+    if (this.length + n > this.bytes.length) this.grow(n);
+    const b = this.bytes;
+    let at = this.length;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 255) this.wide = true;
+      b[at++] = c;
+    }
+    this.length = at;
+  }
+
+  /** A string value: as it is when it reads back as itself (see `plain`), else JSON-quoted. */
+  private string(s: string): void {
+    const n = s.length;
+    if (this.length + n > this.bytes.length) this.grow(n);
+    const b = this.bytes;
+    let at = this.length;
+    const c0 = s.charCodeAt(0);
+    let ok =
+      n > 0 && ((c0 >= 65 && c0 <= 90) || (c0 >= 97 && c0 <= 122) || c0 === 95 || c0 === 47 || c0 === 46);
+    // copy while checking, as plain() does
+    for (let i = 0; ok && i < n; i++) {
+      const c = s.charCodeAt(i);
+      ok =
+        (c >= 97 && c <= 122) ||
+        (c >= 65 && c <= 90) ||
+        (c >= 48 && c <= 57) ||
+        c === 95 ||
+        c === 46 ||
+        c === 47 ||
+        c === 64 ||
+        c === 45;
+      b[at++] = c;
+    }
+    if (ok && s.charCodeAt(n - 1) !== 46 && (n > 5 || !RESERVED.test(s))) this.length = at;
+    else this.str(JSON.stringify(s));
+  }
+
+  private pad(n: number): void {
+    if (this.length + n > this.bytes.length) this.grow(n);
+    const b = this.bytes;
+    let at = this.length;
+    for (let i = 0; i < n; i++) b[at++] = SPACE;
+    this.length = at;
+  }
+
+  /** The text after `key:` or `-`: a scalar on the same line, or a nested block on the next ones. */
+  private after(v: unknown, pad: number): void {
+    if (typeof v === 'string') {
+      this.byte(SPACE);
+      this.string(v);
+      this.byte(NEWLINE);
+    } else if (Array.isArray(v)) {
+      if (v.length === 0) this.str(' []\n');
+      else {
+        this.byte(NEWLINE);
+        this.array(v, pad);
+      }
+    } else if (isObject(v)) {
+      const at = this.length;
+      this.byte(NEWLINE);
+      if (!this.object(v, pad, false)) {
+        this.length = at;
+        this.str(' {}\n');
+      }
+    } else {
+      this.byte(SPACE);
+      this.str(scalar(v));
+      this.byte(NEWLINE);
+    }
+  }
+
+  /**
+   * The keys of an object, one a line; false when it has none to write. `firstInline`: the first key
+   * goes on the current line (after an array item's dash).
+   */
+  private object(v: Record<string, unknown>, pad: number, firstInline: boolean): boolean {
+    let first = true;
+    for (const k in v) {
+      const x = v[k];
+      if (x === undefined) continue;
+      if (!first || !firstInline) this.pad(pad);
+      first = false;
+      // a key is written as a string value is (plain, else JSON-quoted), as key() does
+      this.string(k);
+      this.byte(COLON);
+      this.after(x, pad + 2);
+    }
+    return !first;
+  }
+
+  private array(v: readonly unknown[], pad: number): void {
+    for (const item of v) {
+      this.pad(pad);
+      if (typeof item === 'string') {
+        this.byte(DASH);
+        this.byte(SPACE);
+        this.string(item);
+        this.byte(NEWLINE);
+      } else if (Array.isArray(item)) {
+        if (item.length === 0) this.str('- []\n');
+        else {
+          this.str('-\n');
+          this.array(item, pad + 2);
+        }
+      } else if (isObject(item)) {
+        // the first key shares the dash's line; the rest line up under it
+        const at = this.length;
+        this.byte(DASH);
+        this.byte(SPACE);
+        if (!this.object(item, pad + 2, true)) {
+          this.length = at;
+          this.str('- {}\n');
+        }
+      } else {
+        this.byte(DASH);
+        this.byte(SPACE);
+        this.str(scalar(item));
+        this.byte(NEWLINE);
+      }
+    }
+  }
+}
+
+const scratch = new YamlBuffer();
+
+/** The string writer: the same text, for documents holding characters beyond Latin-1. */
+export function toYamlString(value: unknown): string {
+  if (Array.isArray(value)) return value.length === 0 ? '[]\n' : writeArray(value, '');
+  if (isObject(value)) return hasKeys(value) ? writeObject(value, '') : '{}\n';
+  return `${scalar(value)}\n`;
 }
 
 /** The text after `key:` or `-`: a scalar on the same line, or a nested block on the next ones. */

@@ -38,7 +38,8 @@ export function k8sObject(
     metadata: {
       name: meta.name,
       namespace: meta.namespace,
-      labels: { ...mesh.labels, ...(meta.labels ?? {}) },
+      // objects are plain data that is only read: those without labels of their own share the mesh's
+      labels: meta.labels ? { ...mesh.labels, ...meta.labels } : mesh.labels,
       annotations,
     },
     ...body,

@@ -23,6 +23,13 @@ export function toYamlDocuments(values: readonly unknown[]): string {
 
 const RESERVED = /^(?:true|false|yes|no|on|off|y|n|null|~)$/i;
 
+/** RESERVED.test(s) for a short string, with a look at its first letter before the regex. */
+function reserved(s: string): boolean {
+  const c = s.charCodeAt(0) | 32; // lower case
+  // t(rue) f(alse) y(es) n(o, ull) o(n, ff); `~` is not plain anyway
+  return (c === 116 || c === 102 || c === 121 || c === 110 || c === 111) && RESERVED.test(s);
+}
+
 /** Whether a string reads back as itself unquoted: [A-Za-z_/.] then [\w./@-]*, not a YAML keyword. */
 function plain(s: string): boolean {
   const n = s.length;
@@ -43,7 +50,7 @@ function plain(s: string): boolean {
       c === 45;
     if (!ok) return false;
   }
-  return s.charCodeAt(n - 1) !== 46 && (n > 5 || !RESERVED.test(s));
+  return s.charCodeAt(n - 1) !== 46 && (n > 5 || !reserved(s));
 }
 
 /** Keys repeat across every object of a kind: their rendering is kept. */
@@ -178,7 +185,7 @@ export class YamlBuffer {
         c === 45;
       b[at++] = c;
     }
-    if (ok && s.charCodeAt(n - 1) !== 46 && (n > 5 || !RESERVED.test(s))) this.length = at;
+    if (ok && s.charCodeAt(n - 1) !== 46 && (n > 5 || !reserved(s))) this.length = at;
     else this.str(JSON.stringify(s));
   }
 

@@ -1,6 +1,6 @@
 import type { ResolvedMesh } from '../../model/types.js';
 import type { OutputFile } from '../types.js';
-import { YamlBuffer, toYamlString } from './yaml.js';
+import { YamlBuffer, toYamlString, type SpecKeys } from './yaml.js';
 
 /** A Kubernetes object as plain data: apiVersion, kind and metadata first. */
 export interface K8sObject {
@@ -64,26 +64,26 @@ const CHUNK = 1 << 18;
  */
 export class ObjectFileSink implements ObjectCollector {
   private readonly out: { path: string; contents: string }[] = [];
-  private readonly seen = new Set<string>();
   private readonly buffer = new YamlBuffer(CHUNK + (CHUNK >> 2));
   /** Files whose text is in the buffer: their index in `out` and where their text ends. */
   private pending: number[] = [];
   private ends: number[] = [];
 
   push(...objects: K8sObject[]): number {
-    for (const o of objects) {
-      const ns = o.metadata.namespace;
-      const path = `${o.kind.toLowerCase()}${ns ? `-${ns}` : ''}-${o.metadata.name}.yaml`;
-      if (this.seen.has(path)) throw new Error(`bug: two objects would be written to ${path}`);
-      this.seen.add(path);
-      if (this.buffer.write(o)) {
-        this.pending.push(this.out.length);
-        this.ends.push(this.buffer.length);
-        this.out.push({ path, contents: '' });
-        if (this.buffer.length >= CHUNK) this.flush();
-      } else this.out.push({ path, contents: toYamlString(o) });
-    }
+    for (const o of objects) this.add(o);
     return this.out.length;
+  }
+
+  /** Adds one object, the keys under its `spec` renamed by `specKeys` when given. */
+  add(o: K8sObject, specKeys?: SpecKeys): void {
+    const ns = o.metadata.namespace;
+    const path = `${o.kind.toLowerCase()}${ns ? `-${ns}` : ''}-${o.metadata.name}.yaml`;
+    if (this.buffer.write(o, specKeys)) {
+      this.pending.push(this.out.length);
+      this.ends.push(this.buffer.length);
+      this.out.push({ path, contents: '' });
+      if (this.buffer.length >= CHUNK) this.flush();
+    } else this.out.push({ path, contents: toYamlString(specKeys ? renameSpec(o, specKeys) : o) });
   }
 
   private flush(): void {
@@ -102,8 +102,28 @@ export class ObjectFileSink implements ObjectCollector {
   /** The files, sorted by path. */
   files(): OutputFile[] {
     this.flush();
-    return this.out.sort((a, b) => (a.path < b.path ? -1 : 1));
+    this.out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    // two objects for one path sort next to each other (cheaper than a set of every path)
+    for (let i = 1; i < this.out.length; i++)
+      if (this.out[i]!.path === this.out[i - 1]!.path)
+        throw new Error(`bug: two objects would be written to ${this.out[i]!.path}`);
+    return this.out;
   }
+}
+
+/** The object with the keys under its `spec` renamed as `YamlBuffer.write` does. */
+function renameSpec(o: K8sObject, keys: SpecKeys): K8sObject {
+  const rename = (v: unknown, dataMap: boolean): unknown => {
+    if (Array.isArray(v)) return v.map((x) => rename(x, false));
+    if (v === null || typeof v !== 'object') return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      if (x === undefined) continue;
+      out[dataMap ? k : keys.name(k)] = rename(x, !dataMap && keys.isDataMap(k));
+    }
+    return out;
+  };
+  return { ...o, spec: o.spec === undefined ? undefined : rename(o.spec, false) };
 }
 
 /** One file per object, sorted by path. */

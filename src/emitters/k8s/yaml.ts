@@ -82,6 +82,23 @@ function hasKeys(v: Record<string, unknown>): boolean {
   return false;
 }
 
+/**
+ * Key names for the part of a document under its top-level `spec`, applied as it is written (so
+ * that a target whose custom resources rename its config's fields need not copy every object).
+ */
+export interface SpecKeys {
+  /** The written name of a field. */
+  name(key: string): string;
+  /** Whether the object under this field holds data (names of things): its own keys are kept. */
+  isDataMap(key: string): boolean;
+}
+
+/** How an object's keys are written: as they are, renamed, kept (a data map), or a root with `spec`. */
+const KEEP = 0;
+const RENAME = 1;
+const DATA = 2;
+const ROOT = 3;
+
 const SPACE = 32;
 const NEWLINE = 10;
 const DASH = 45;
@@ -96,6 +113,7 @@ export class YamlBuffer {
   length = 0;
   /** Set when a character did not fit in one byte: the text since the last reset is not usable. */
   private wide = false;
+  private keys: SpecKeys | undefined;
 
   constructor(size = 1 << 16) {
     this.bytes = Buffer.allocUnsafe(size);
@@ -117,14 +135,18 @@ export class YamlBuffer {
     return this.bytes.toString('latin1', start, end);
   }
 
-  /** Appends one document; false (and nothing usable written) when it holds a non-Latin-1 character. */
-  write(value: unknown): boolean {
+  /**
+   * Appends one document; false (and nothing usable written) when it holds a non-Latin-1 character.
+   * With `specKeys`, the keys under its top-level `spec` are renamed as they are written.
+   */
+  write(value: unknown, specKeys?: SpecKeys): boolean {
     const start = this.length;
+    this.keys = specKeys;
     if (Array.isArray(value)) {
       if (value.length === 0) this.str('[]\n');
-      else this.array(value, 0);
+      else this.array(value, 0, KEEP);
     } else if (isObject(value)) {
-      if (!this.object(value, 0, false)) this.str('{}\n');
+      if (!this.object(value, 0, false, specKeys ? ROOT : KEEP)) this.str('{}\n');
     } else {
       this.str(scalar(value));
       this.byte(NEWLINE);
@@ -198,7 +220,7 @@ export class YamlBuffer {
   }
 
   /** The text after `key:` or `-`: a scalar on the same line, or a nested block on the next ones. */
-  private after(v: unknown, pad: number): void {
+  private after(v: unknown, pad: number, mode: number): void {
     if (typeof v === 'string') {
       this.byte(SPACE);
       this.string(v);
@@ -207,12 +229,12 @@ export class YamlBuffer {
       if (v.length === 0) this.str(' []\n');
       else {
         this.byte(NEWLINE);
-        this.array(v, pad);
+        this.array(v, pad, mode === KEEP ? KEEP : RENAME);
       }
     } else if (isObject(v)) {
       const at = this.length;
       this.byte(NEWLINE);
-      if (!this.object(v, pad, false)) {
+      if (!this.object(v, pad, false, mode)) {
         this.length = at;
         this.str(' {}\n');
       }
@@ -227,22 +249,32 @@ export class YamlBuffer {
    * The keys of an object, one a line; false when it has none to write. `firstInline`: the first key
    * goes on the current line (after an array item's dash).
    */
-  private object(v: Record<string, unknown>, pad: number, firstInline: boolean): boolean {
+  private object(v: Record<string, unknown>, pad: number, firstInline: boolean, mode: number): boolean {
     let first = true;
     for (const k in v) {
       const x = v[k];
       if (x === undefined) continue;
       if (!first || !firstInline) this.pad(pad);
       first = false;
-      // a key is written as a string value is (plain, else JSON-quoted), as key() does
-      this.string(k);
+      let child = KEEP;
+      if (mode === RENAME) {
+        // a renamed field; the object under a data-map field keeps its keys
+        child = this.keys!.isDataMap(k) ? DATA : RENAME;
+        this.string(this.keys!.name(k));
+      } else {
+        if (mode === DATA) child = RENAME;
+        else if (mode === ROOT && k === 'spec') child = RENAME;
+        // a key is written as a string value is (plain, else JSON-quoted), as key() does
+        this.string(k);
+      }
       this.byte(COLON);
-      this.after(x, pad + 2);
+      this.after(x, pad + 2, child);
     }
     return !first;
   }
 
-  private array(v: readonly unknown[], pad: number): void {
+  /** `mode`: KEEP, or RENAME for the objects of an array under `spec`. */
+  private array(v: readonly unknown[], pad: number, mode: number): void {
     for (const item of v) {
       this.pad(pad);
       if (typeof item === 'string') {
@@ -254,14 +286,14 @@ export class YamlBuffer {
         if (item.length === 0) this.str('- []\n');
         else {
           this.str('-\n');
-          this.array(item, pad + 2);
+          this.array(item, pad + 2, mode);
         }
       } else if (isObject(item)) {
         // the first key shares the dash's line; the rest line up under it
         const at = this.length;
         this.byte(DASH);
         this.byte(SPACE);
-        if (!this.object(item, pad + 2, true)) {
+        if (!this.object(item, pad + 2, true, mode)) {
           this.length = at;
           this.str('- {}\n');
         }

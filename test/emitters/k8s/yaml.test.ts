@@ -1,7 +1,7 @@
 import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { ObjectFileSink, type K8sObject } from '../../../src/emitters/k8s/objects.js';
-import { toYaml, toYamlString } from '../../../src/emitters/k8s/yaml.js';
+import { YamlBuffer, toYaml, toYamlString } from '../../../src/emitters/k8s/yaml.js';
 
 const awkward = {
   plain: 'svc-1.bench/x@y',
@@ -12,7 +12,7 @@ const awkward = {
   empty: { object: {}, array: [], onlyUndefined: { a: undefined } },
   skipped: undefined,
   nested: [[], [[1, 2], []], [{}], [{ a: 1, b: [{ c: 'd' }] }], { 'key with space': 'v', on: 'off' }],
-  latin1: 'café — naïve',
+  latin1: 'café naïve ÿ',
   keys: { 'meshgen.io/mesh': 'm', 'x-canary': 'true', '8080': 'port', é: 'accent' },
 };
 
@@ -37,6 +37,12 @@ describe('toYaml', () => {
       expect(toYaml(value)).toBe(toYamlString(value));
     }
     expect(toYaml({ wide: 'a ✓ b' })).toBe('wide: "a ✓ b"\n');
+    // Latin-1 text goes through the byte buffer, text beyond it through the string writer
+    const buffer = new YamlBuffer(16);
+    expect(buffer.write(awkward)).toBe(true);
+    expect(buffer.text(0, buffer.length)).toBe(toYamlString(awkward));
+    expect(buffer.text(0, buffer.length)).toContain('latin1: "café naïve ÿ"\n');
+    expect(buffer.write({ wide: '✓' })).toBe(false);
     expect(toYaml({ a: {}, b: [], c: [{}] })).toBe('a: {}\nb: []\nc:\n  - {}\n');
   });
 });

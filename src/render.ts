@@ -61,7 +61,9 @@ export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult
       );
     }
     const result = emitter.emit(mesh, options);
-    diagnostics.push(...result.diagnostics.map((d) => ({ target: emitter.target, ...d })));
+    // a loop, not push(...list): a large mesh's tens of thousands of diagnostics as call arguments
+    // cost time and can overflow the stack
+    for (const d of result.diagnostics) diagnostics.push({ target: emitter.target, ...d });
     outputs.push({ target: emitter.target, files: result.files });
   }
   return { outputs, diagnostics: options.strict ? escalateWarnings(diagnostics) : diagnostics };

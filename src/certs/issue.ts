@@ -7,11 +7,18 @@ import { webcrypto } from 'node:crypto';
 type CryptoKey = webcrypto.CryptoKey;
 type CryptoKeyPair = webcrypto.CryptoKeyPair;
 import path from 'node:path';
-import './reflect.js';
-import * as x509 from '@peculiar/x509';
+import type * as X509 from '@peculiar/x509';
 import type { ResolvedMesh } from '../model/types.js';
 
-x509.cryptoProvider.set(webcrypto as unknown as Parameters<typeof x509.cryptoProvider.set>[0]);
+// @peculiar/x509 is loaded on first use: importing it costs every meshgen command about 0.15 s
+let x509: typeof X509;
+async function loadX509(): Promise<void> {
+  if (x509) return;
+  await import('./reflect.js');
+  const module = await import('@peculiar/x509');
+  module.cryptoProvider.set(webcrypto as unknown as Parameters<typeof module.cryptoProvider.set>[0]);
+  x509 = module;
+}
 
 const ALG = { name: 'ECDSA', namedCurve: 'P-256', hash: 'SHA-256' } as const;
 
@@ -30,7 +37,7 @@ export interface IssueOptions {
 }
 
 interface Ca {
-  cert: x509.X509Certificate;
+  cert: X509.X509Certificate;
   keys: CryptoKeyPair;
 }
 
@@ -125,6 +132,7 @@ export async function issueCertificates(
   mesh: ResolvedMesh,
   options: IssueOptions = {},
 ): Promise<IssuedFile[]> {
+  await loadX509();
   const now = options.now ?? new Date();
   const notBefore = new Date(now.getTime() - 60 * 60 * 1000);
   const notAfter = new Date(now.getTime() + (options.days ?? 365) * 24 * 60 * 60 * 1000);

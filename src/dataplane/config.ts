@@ -1,8 +1,13 @@
 import fs from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
-import YAML from 'yaml';
+import { createRequire } from 'node:module';
+import type YAMLModule from 'yaml';
 import { checkEnvoy } from '../envoy/check.js';
 import { supportedWalk, type PathError } from './supported.js';
+
+// yaml is loaded when a bootstrap is first parsed: importing it would cost every meshgen command about 40 ms
+const require = createRequire(import.meta.url);
+let yaml: typeof YAMLModule | undefined;
 
 /** The proxy's own typed configuration, converted from an Envoy v3 bootstrap. */
 export interface ProxyConfig {
@@ -259,7 +264,7 @@ export async function loadBootstrap(file: string): Promise<ConfigResult> {
 export function parseBootstrap(text: string, file = '<input>'): ConfigResult {
   let obj: unknown;
   try {
-    const doc = YAML.parseDocument(text, { uniqueKeys: true });
+    const doc = (yaml ??= require('yaml') as typeof YAMLModule).parseDocument(text, { uniqueKeys: true });
     if (doc.errors.length)
       return {
         errors: doc.errors.map((e) => ({ path: '/', message: `${file}: ${e.message}` })),

@@ -1,5 +1,6 @@
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 import { lookupType } from '../envoy/check.js';
+import { protobufjs } from '../envoy/protos.js';
 
 /**
  * What meshgen proxy implements, as an allow-list of proto field names per Envoy message type.
@@ -291,7 +292,7 @@ function walkMessage(T: protobuf.Type, v: unknown, p: string, errors: PathError[
   const out: Record<string, unknown> = {};
   for (const [k, fv] of Object.entries(v as Record<string, unknown>)) {
     if (fv === null || fv === undefined) continue;
-    const f = T.fields[k] ?? T.fieldsArray.find((x) => protobuf.util.camelCase(x.name) === k);
+    const f = T.fields[k] ?? T.fieldsArray.find((x) => protobufjs().util.camelCase(x.name) === k);
     const fp = `${p}/${k}`;
     if (!f) continue; // checkEnvoy reports unknown fields
     if (!allowed.has(f.name)) {
@@ -300,8 +301,8 @@ function walkMessage(T: protobuf.Type, v: unknown, p: string, errors: PathError[
     }
     f.resolve();
     const walkOne = (x: unknown, xp: string): unknown => {
-      if (f.resolvedType instanceof protobuf.Type) return walkMessage(f.resolvedType, x, xp, errors);
-      if (f.resolvedType instanceof protobuf.Enum) {
+      if (f.resolvedType instanceof protobufjs().Type) return walkMessage(f.resolvedType, x, xp, errors);
+      if (f.resolvedType instanceof protobufjs().Enum) {
         const ok = ENUMS[`${name}.${f.name}`];
         const canon =
           typeof x === 'string'

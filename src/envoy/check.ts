@@ -1,5 +1,5 @@
-import protobuf from 'protobufjs';
-import { envoyRoot } from './protos.js';
+import type protobuf from 'protobufjs';
+import { envoyRoot, protobufjs } from './protos.js';
 
 /**
  * A strict checker of Envoy v3 configuration in proto3 JSON form (a bootstrap parsed from YAML or
@@ -67,7 +67,7 @@ function fieldsByJsonName(t: protobuf.Type): Record<string, protobuf.Field> {
   let m = jsonNames.get(t);
   if (!m) {
     m = {};
-    for (const f of t.fieldsArray) m[protobuf.util.camelCase(f.name)] = f;
+    for (const f of t.fieldsArray) m[protobufjs().util.camelCase(f.name)] = f;
     jsonNames.set(t, m);
   }
   return m;
@@ -148,7 +148,7 @@ export function checkEnvoy(
     p: string,
     rules: Rules,
   ) {
-    if (resolved instanceof protobuf.Enum) {
+    if (resolved instanceof protobufjs().Enum) {
       if (typeof v === 'string') {
         const canon = Object.keys(resolved.values).find((k) => k.toLowerCase() === v.toLowerCase());
         if (canon && canon !== v) soft(p, `enum value ${v} is not canonical (${canon})`);
@@ -164,7 +164,7 @@ export function checkEnvoy(
         )
           err(p, `undefined enum number ${v}`);
       } else err(p, `expected enum name for ${resolved.fullName.slice(1)}, got ${JSON.stringify(v)}`);
-    } else if (resolved instanceof protobuf.Type) message(resolved, v, p, rules);
+    } else if (resolved instanceof protobufjs().Type) message(resolved, v, p, rules);
     else scalar(field.type, v, p, rules);
   }
   function message(T: protobuf.Type, v: unknown, p: string, rules: Rules = {}): void {

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { createRequire } from 'node:module';
-import protobuf from 'protobufjs';
+import type protobuf from 'protobufjs';
 
 /**
  * Envoy's v3 API, loaded from the .proto files that ship in the npm package @grpc/grpc-js-xds
@@ -14,14 +14,22 @@ const INCLUDES = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((
 const BUILTIN =
   /^google\/protobuf\/(any|duration|empty|field_mask|struct|timestamp|wrappers|descriptor)\.proto$/;
 
-// descriptor.proto is not in the package; protobufjs ships it as JSON (as @grpc/proto-loader does)
-const descriptorJson = require('protobufjs/google/protobuf/descriptor.json') as {
-  nested: { google: { nested: { protobuf: { nested: protobuf.INamespace['nested'] } } } };
-};
-(protobuf as unknown as { common(name: string, json: unknown): void }).common(
-  'descriptor',
-  descriptorJson.nested.google.nested.protobuf.nested,
-);
+let loaded: typeof protobuf | undefined;
+
+/** protobufjs, loaded on first use: importing it would cost every meshgen command about 40 ms. */
+export function protobufjs(): typeof protobuf {
+  if (loaded) return loaded;
+  const pb = require('protobufjs') as typeof protobuf;
+  // descriptor.proto is not in the package; protobufjs ships it as JSON (as @grpc/proto-loader does)
+  const descriptorJson = require('protobufjs/google/protobuf/descriptor.json') as {
+    nested: { google: { nested: { protobuf: { nested: protobuf.INamespace['nested'] } } } };
+  };
+  (pb as unknown as { common(name: string, json: unknown): void }).common(
+    'descriptor',
+    descriptorJson.nested.google.nested.protobuf.nested,
+  );
+  return (loaded = pb);
+}
 
 function findProto(file: string): string | null {
   for (const dir of INCLUDES) {
@@ -68,7 +76,7 @@ let root: protobuf.Root | undefined;
 /** The protobufjs reflection root of Envoy's v3 API (field names as in the .proto files). */
 export function envoyRoot(): protobuf.Root {
   if (root) return root;
-  const r = new protobuf.Root();
+  const r = new (protobufjs().Root)();
   r.resolvePath = (_origin, target) => findProto(target) ?? target;
   r.loadSync(loadableV3Files(), { keepCase: true });
   r.resolveAll();

@@ -1,6 +1,6 @@
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
-import Ajv2020Module from 'ajv/dist/2020.js';
+import type Ajv2020Module from 'ajv/dist/2020.js';
 import { diagnostic, joinPointer, splitPointer, type Diagnostic } from './diagnostics.js';
 import { describeLocation } from './describe.js';
 
@@ -9,12 +9,12 @@ const require = createRequire(import.meta.url);
 export const meshSchema: Record<string, unknown> = require('../../schemas/mesh.schema.json');
 
 type AjvClass = typeof Ajv2020Module.default;
-const Ajv2020 = ((Ajv2020Module as unknown as { default?: AjvClass }).default ?? Ajv2020Module) as AjvClass;
 
 /** Kept equal to scripts/build-validator.mjs, which precompiles the schema for the built package. */
 const AJV_OPTIONS = { allErrors: true, strict: true, allowUnionTypes: true, verbose: true } as const;
 
 // the build precompiles the validator (dist/model/mesh-validator.js); run from sources, ajv compiles it
+// (ajv is loaded only then: importing it would cost every run of the built CLI about 50 ms)
 let compiled: ValidateFunction | undefined = await import(
   /* @vite-ignore */ new URL('./mesh-validator.js', import.meta.url).href
 ).then(
@@ -22,7 +22,10 @@ let compiled: ValidateFunction | undefined = await import(
   () => undefined,
 );
 function validator(): ValidateFunction {
-  return (compiled ??= new Ajv2020(AJV_OPTIONS).compile(meshSchema));
+  if (compiled) return compiled;
+  const module = require('ajv/dist/2020.js') as { default?: AjvClass };
+  const Ajv2020 = (module.default ?? module) as AjvClass;
+  return (compiled = new Ajv2020(AJV_OPTIONS).compile(meshSchema));
 }
 
 /** Checks the shape of a parsed document against the schema; returns diagnostics with pointers. */

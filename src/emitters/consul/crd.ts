@@ -1,5 +1,6 @@
 import type { ResolvedMesh } from '../../model/types.js';
 import { k8sObject, type K8sObject } from '../k8s/objects.js';
+import type { SpecKeys } from '../k8s/yaml.js';
 import type { Built, ConsulKind } from './model.js';
 
 export const CRD_API_VERSION = 'consul.hashicorp.com/v1alpha1';
@@ -26,6 +27,22 @@ export function crdObject(mesh: ResolvedMesh, { entry, namespace }: Built): K8sO
   const { Kind, Name, ...rest } = entry;
   let spec = camelize(rest) as Record<string, unknown>;
   if (Kind === 'service-intentions') spec = { destination: { name: Name }, ...spec };
+  return k8sObject(mesh, CRD_API_VERSION, CRD_KIND[Kind], { name: Name, namespace }, { spec });
+}
+
+/** The CRDs' field names, for a writer that renames the keys under `spec` as it goes. */
+export const CRD_SPEC_KEYS: SpecKeys = {
+  name: fieldName,
+  isDataMap: (key) => DATA_MAPS.has(key),
+};
+
+/**
+ * The custom resource with its `spec` still in the config entry's field names: written with
+ * `CRD_SPEC_KEYS`, it is the text of `crdObject` without a renamed copy of every entry.
+ */
+export function crdSource(mesh: ResolvedMesh, { entry, namespace }: Built): K8sObject {
+  const { Kind, Name, ...rest } = entry;
+  const spec = Kind === 'service-intentions' ? { destination: { name: Name }, ...rest } : rest;
   return k8sObject(mesh, CRD_API_VERSION, CRD_KIND[Kind], { name: Name, namespace }, { spec });
 }
 

@@ -4,7 +4,7 @@ import type { ResolvedMesh } from '../../model/types.js';
 import { ObjectFileSink } from '../k8s/objects.js';
 import type { Emitter, EmitOptions, EmitResult, Fidelity, OutputFile } from '../types.js';
 import { emitBackends } from './backends.js';
-import { crdObject } from './crd.js';
+import { CRD_SPEC_KEYS, crdSource } from './crd.js';
 import { emitFrontends } from './frontends.js';
 import { toHcl } from './hcl.js';
 import { emitIntentions } from './intentions.js';
@@ -96,7 +96,7 @@ export const consul: Emitter = {
     let files;
     if (format === 'crd') {
       const sink = new ObjectFileSink();
-      for (const b of out.built) sink.push(crdObject(mesh, b));
+      for (const b of out.built) sink.add(crdSource(mesh, b), CRD_SPEC_KEYS);
       files = sink.files();
     } else files = entryFiles(out.built, format as 'hcl' | 'json');
     return { files, diagnostics: out.diagnostics };

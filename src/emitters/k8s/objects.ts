@@ -1,6 +1,6 @@
 import type { ResolvedMesh } from '../../model/types.js';
 import type { OutputFile } from '../types.js';
-import { toYaml } from './yaml.js';
+import { YamlBuffer, toYamlString, type SpecKeys } from './yaml.js';
 
 /** A Kubernetes object as plain data: apiVersion, kind and metadata first. */
 export interface K8sObject {
@@ -38,7 +38,8 @@ export function k8sObject(
     metadata: {
       name: meta.name,
       namespace: meta.namespace,
-      labels: { ...mesh.labels, ...(meta.labels ?? {}) },
+      // objects are plain data that is only read: those without labels of their own share the mesh's
+      labels: meta.labels ? { ...mesh.labels, ...meta.labels } : mesh.labels,
       annotations,
     },
     ...body,
@@ -50,30 +51,79 @@ export interface ObjectCollector {
   push(...objects: K8sObject[]): unknown;
 }
 
+/** How much YAML text a sink gathers before it makes one string of it (see ObjectFileSink). */
+const CHUNK = 1 << 18;
+
 /**
- * Serialises each object as it is pushed, so a large render keeps one string per object alive
- * instead of every object graph until the end (garbage collection dominated large renders).
+ * Serialises each object as it is pushed, so a large render keeps text instead of every object graph
+ * until the end. Consecutive files are written into one buffer and read back as one string of
+ * about 256 KiB, and each file's contents are a slice of it: V8 keeps a string that large out of the
+ * young generation and a slice is a small reference into it, so young-generation garbage collection
+ * (which dominated large renders) does not copy every file's text as it survives.
  * Files are named `<kind>-<namespace>-<name>.yaml` in lower case.
  */
 export class ObjectFileSink implements ObjectCollector {
-  private readonly out: OutputFile[] = [];
-  private readonly seen = new Set<string>();
+  private readonly out: { path: string; contents: string }[] = [];
+  private readonly buffer = new YamlBuffer(CHUNK + (CHUNK >> 2));
+  /** Files whose text is in the buffer: their index in `out` and where their text ends. */
+  private pending: number[] = [];
+  private ends: number[] = [];
 
   push(...objects: K8sObject[]): number {
-    for (const o of objects) {
-      const ns = o.metadata.namespace;
-      const path = `${o.kind.toLowerCase()}${ns ? `-${ns}` : ''}-${o.metadata.name}.yaml`;
-      if (this.seen.has(path)) throw new Error(`bug: two objects would be written to ${path}`);
-      this.seen.add(path);
-      this.out.push({ path, contents: toYaml(o) });
-    }
+    for (const o of objects) this.add(o);
     return this.out.length;
+  }
+
+  /** Adds one object, the keys under its `spec` renamed by `specKeys` when given. */
+  add(o: K8sObject, specKeys?: SpecKeys): void {
+    const ns = o.metadata.namespace;
+    const path = `${o.kind.toLowerCase()}${ns ? `-${ns}` : ''}-${o.metadata.name}.yaml`;
+    if (this.buffer.write(o, specKeys)) {
+      this.pending.push(this.out.length);
+      this.ends.push(this.buffer.length);
+      this.out.push({ path, contents: '' });
+      if (this.buffer.length >= CHUNK) this.flush();
+    } else this.out.push({ path, contents: toYamlString(specKeys ? renameSpec(o, specKeys) : o) });
+  }
+
+  private flush(): void {
+    const chunk = this.buffer.text(0, this.buffer.length);
+    let start = 0;
+    for (let i = 0; i < this.pending.length; i++) {
+      const end = this.ends[i]!;
+      this.out[this.pending[i]!]!.contents = chunk.slice(start, end);
+      start = end;
+    }
+    this.buffer.reset();
+    this.pending = [];
+    this.ends = [];
   }
 
   /** The files, sorted by path. */
   files(): OutputFile[] {
-    return this.out.sort((a, b) => (a.path < b.path ? -1 : 1));
+    this.flush();
+    this.out.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    // two objects for one path sort next to each other (cheaper than a set of every path)
+    for (let i = 1; i < this.out.length; i++)
+      if (this.out[i]!.path === this.out[i - 1]!.path)
+        throw new Error(`bug: two objects would be written to ${this.out[i]!.path}`);
+    return this.out;
   }
+}
+
+/** The object with the keys under its `spec` renamed as `YamlBuffer.write` does. */
+function renameSpec(o: K8sObject, keys: SpecKeys): K8sObject {
+  const rename = (v: unknown, dataMap: boolean): unknown => {
+    if (Array.isArray(v)) return v.map((x) => rename(x, false));
+    if (v === null || typeof v !== 'object') return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v as Record<string, unknown>)) {
+      if (x === undefined) continue;
+      out[dataMap ? k : keys.name(k)] = rename(x, !dataMap && keys.isDataMap(k));
+    }
+    return out;
+  };
+  return { ...o, spec: o.spec === undefined ? undefined : rename(o.spec, false) };
 }
 
 /** One file per object, sorted by path. */

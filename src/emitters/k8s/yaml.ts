@@ -4,16 +4,16 @@
  * input. It is many times faster than general-purpose YAML stringifiers on large meshes, which is
  * what the render benchmark needs: strings that could be read back as anything but themselves are
  * double-quoted in JSON's escaping, which YAML's double-quoted scalars accept.
+ *
+ * The text is written byte by byte into a buffer (`YamlBuffer`) rather than concatenated: string
+ * concatenation allocated several times the output in short-lived strings, and garbage collection
+ * dominated large renders. Text with a character beyond Latin-1 (which one byte cannot hold) is
+ * written by the string writer below instead, with the same result.
  */
 export function toYaml(value: unknown): string {
-  let out: string;
-  if (Array.isArray(value)) out = value.length === 0 ? '[]\n' : writeArray(value, '');
-  else if (isObject(value)) out = hasKeys(value) ? writeObject(value, '') : '{}\n';
-  else return `${scalar(value)}\n`;
-  // reading a character makes V8 flatten the concatenation into one string now, while its parts are
-  // young: a large render keeps one string per file alive instead of a tree of small ones
-  out.charCodeAt(0);
-  return out;
+  scratch.reset();
+  if (scratch.write(value)) return scratch.text(0, scratch.length);
+  return toYamlString(value);
 }
 
 /** Several documents in one stream, separated by `---`. */
@@ -22,6 +22,13 @@ export function toYamlDocuments(values: readonly unknown[]): string {
 }
 
 const RESERVED = /^(?:true|false|yes|no|on|off|y|n|null|~)$/i;
+
+/** RESERVED.test(s) for a short string, with a look at its first letter before the regex. */
+function reserved(s: string): boolean {
+  const c = s.charCodeAt(0) | 32; // lower case
+  // t(rue) f(alse) y(es) n(o, ull) o(n, ff); `~` is not plain anyway
+  return (c === 116 || c === 102 || c === 121 || c === 110 || c === 111) && RESERVED.test(s);
+}
 
 /** Whether a string reads back as itself unquoted: [A-Za-z_/.] then [\w./@-]*, not a YAML keyword. */
 function plain(s: string): boolean {
@@ -43,7 +50,7 @@ function plain(s: string): boolean {
       c === 45;
     if (!ok) return false;
   }
-  return s.charCodeAt(n - 1) !== 46 && (n > 5 || !RESERVED.test(s));
+  return s.charCodeAt(n - 1) !== 46 && (n > 5 || !reserved(s));
 }
 
 /** Keys repeat across every object of a kind: their rendering is kept. */
@@ -73,6 +80,240 @@ function isObject(v: unknown): v is Record<string, unknown> {
 function hasKeys(v: Record<string, unknown>): boolean {
   for (const k in v) if (v[k] !== undefined) return true;
   return false;
+}
+
+/**
+ * Key names for the part of a document under its top-level `spec`, applied as it is written (so
+ * that a target whose custom resources rename its config's fields need not copy every object).
+ */
+export interface SpecKeys {
+  /** The written name of a field. */
+  name(key: string): string;
+  /** Whether the object under this field holds data (names of things): its own keys are kept. */
+  isDataMap(key: string): boolean;
+}
+
+/** How an object's keys are written: as they are, renamed, kept (a data map), or a root with `spec`. */
+const KEEP = 0;
+const RENAME = 1;
+const DATA = 2;
+const ROOT = 3;
+
+const SPACE = 32;
+const NEWLINE = 10;
+const DASH = 45;
+const COLON = 58;
+
+/**
+ * YAML text written into a growing byte buffer, one byte a character (Latin-1). Several documents
+ * can be written one after another and read back as one string (`text`), which callers may slice.
+ */
+export class YamlBuffer {
+  private bytes: Buffer;
+  length = 0;
+  /** Set when a character did not fit in one byte: the text since the last reset is not usable. */
+  private wide = false;
+  private keys: SpecKeys | undefined;
+
+  constructor(size = 1 << 16) {
+    this.bytes = Buffer.allocUnsafe(size);
+  }
+
+  reset(): void {
+    this.length = 0;
+    this.wide = false;
+  }
+
+  /** Drops what was written after `length` (a document that had to be written as a string). */
+  truncate(length: number): void {
+    this.length = length;
+    this.wide = false;
+  }
+
+  /** The text from `start` to `end` as one string. */
+  text(start: number, end: number): string {
+    return this.bytes.toString('latin1', start, end);
+  }
+
+  /**
+   * Appends one document; false (and nothing usable written) when it holds a non-Latin-1 character.
+   * With `specKeys`, the keys under its top-level `spec` are renamed as they are written.
+   */
+  write(value: unknown, specKeys?: SpecKeys): boolean {
+    const start = this.length;
+    this.keys = specKeys;
+    if (Array.isArray(value)) {
+      if (value.length === 0) this.str('[]\n');
+      else this.array(value, 0, KEEP);
+    } else if (isObject(value)) {
+      if (!this.object(value, 0, false, specKeys ? ROOT : KEEP)) this.str('{}\n');
+    } else {
+      this.str(scalar(value));
+      this.byte(NEWLINE);
+    }
+    if (this.wide) {
+      this.truncate(start);
+      return false;
+    }
+    return true;
+  }
+
+  private grow(extra: number): void {
+    let size = this.bytes.length * 2;
+    while (size < this.length + extra) size *= 2;
+    const next = Buffer.allocUnsafe(size);
+    this.bytes.copy(next, 0, 0, this.length);
+    this.bytes = next;
+  }
+
+  private byte(c: number): void {
+    if (this.length >= this.bytes.length) this.grow(1);
+    this.bytes[this.length++] = c;
+  }
+
+  private str(s: string): void {
+    const n = s.length;
+    if (this.length + n > this.bytes.length) this.grow(n);
+    const b = this.bytes;
+    let at = this.length;
+    for (let i = 0; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c > 255) this.wide = true;
+      b[at++] = c;
+    }
+    this.length = at;
+  }
+
+  /** A string value: as it is when it reads back as itself (see `plain`), else JSON-quoted. */
+  private string(s: string): void {
+    const n = s.length;
+    if (this.length + n > this.bytes.length) this.grow(n);
+    const b = this.bytes;
+    let at = this.length;
+    const c0 = s.charCodeAt(0);
+    let ok =
+      n > 0 && ((c0 >= 65 && c0 <= 90) || (c0 >= 97 && c0 <= 122) || c0 === 95 || c0 === 47 || c0 === 46);
+    // copy while checking, as plain() does
+    for (let i = 0; ok && i < n; i++) {
+      const c = s.charCodeAt(i);
+      ok =
+        (c >= 97 && c <= 122) ||
+        (c >= 65 && c <= 90) ||
+        (c >= 48 && c <= 57) ||
+        c === 95 ||
+        c === 46 ||
+        c === 47 ||
+        c === 64 ||
+        c === 45;
+      b[at++] = c;
+    }
+    if (ok && s.charCodeAt(n - 1) !== 46 && (n > 5 || !reserved(s))) this.length = at;
+    else this.str(JSON.stringify(s));
+  }
+
+  private pad(n: number): void {
+    if (this.length + n > this.bytes.length) this.grow(n);
+    const b = this.bytes;
+    let at = this.length;
+    for (let i = 0; i < n; i++) b[at++] = SPACE;
+    this.length = at;
+  }
+
+  /** The text after `key:` or `-`: a scalar on the same line, or a nested block on the next ones. */
+  private after(v: unknown, pad: number, mode: number): void {
+    if (typeof v === 'string') {
+      this.byte(SPACE);
+      this.string(v);
+      this.byte(NEWLINE);
+    } else if (Array.isArray(v)) {
+      if (v.length === 0) this.str(' []\n');
+      else {
+        this.byte(NEWLINE);
+        this.array(v, pad, mode === KEEP ? KEEP : RENAME);
+      }
+    } else if (isObject(v)) {
+      const at = this.length;
+      this.byte(NEWLINE);
+      if (!this.object(v, pad, false, mode)) {
+        this.length = at;
+        this.str(' {}\n');
+      }
+    } else {
+      this.byte(SPACE);
+      this.str(scalar(v));
+      this.byte(NEWLINE);
+    }
+  }
+
+  /**
+   * The keys of an object, one a line; false when it has none to write. `firstInline`: the first key
+   * goes on the current line (after an array item's dash).
+   */
+  private object(v: Record<string, unknown>, pad: number, firstInline: boolean, mode: number): boolean {
+    let first = true;
+    for (const k in v) {
+      const x = v[k];
+      if (x === undefined) continue;
+      if (!first || !firstInline) this.pad(pad);
+      first = false;
+      let child = KEEP;
+      if (mode === RENAME) {
+        // a renamed field; the object under a data-map field keeps its keys
+        child = this.keys!.isDataMap(k) ? DATA : RENAME;
+        this.string(this.keys!.name(k));
+      } else {
+        if (mode === DATA) child = RENAME;
+        else if (mode === ROOT && k === 'spec') child = RENAME;
+        // a key is written as a string value is (plain, else JSON-quoted), as key() does
+        this.string(k);
+      }
+      this.byte(COLON);
+      this.after(x, pad + 2, child);
+    }
+    return !first;
+  }
+
+  /** `mode`: KEEP, or RENAME for the objects of an array under `spec`. */
+  private array(v: readonly unknown[], pad: number, mode: number): void {
+    for (const item of v) {
+      this.pad(pad);
+      if (typeof item === 'string') {
+        this.byte(DASH);
+        this.byte(SPACE);
+        this.string(item);
+        this.byte(NEWLINE);
+      } else if (Array.isArray(item)) {
+        if (item.length === 0) this.str('- []\n');
+        else {
+          this.str('-\n');
+          this.array(item, pad + 2, mode);
+        }
+      } else if (isObject(item)) {
+        // the first key shares the dash's line; the rest line up under it
+        const at = this.length;
+        this.byte(DASH);
+        this.byte(SPACE);
+        if (!this.object(item, pad + 2, true, mode)) {
+          this.length = at;
+          this.str('- {}\n');
+        }
+      } else {
+        this.byte(DASH);
+        this.byte(SPACE);
+        this.str(scalar(item));
+        this.byte(NEWLINE);
+      }
+    }
+  }
+}
+
+const scratch = new YamlBuffer();
+
+/** The string writer: the same text, for documents holding characters beyond Latin-1. */
+export function toYamlString(value: unknown): string {
+  if (Array.isArray(value)) return value.length === 0 ? '[]\n' : writeArray(value, '');
+  if (isObject(value)) return hasKeys(value) ? writeObject(value, '') : '{}\n';
+  return `${scalar(value)}\n`;
 }
 
 /** The text after `key:` or `-`: a scalar on the same line, or a nested block on the next ones. */

@@ -1,0 +1,74 @@
+import jsyaml from 'js-yaml';
+import { describe, expect, it } from 'vitest';
+import { ObjectFileSink, type K8sObject } from '../../../src/emitters/k8s/objects.js';
+import { YamlBuffer, toYaml, toYamlString } from '../../../src/emitters/k8s/yaml.js';
+
+const awkward = {
+  plain: 'svc-1.bench/x@y',
+  reserved: ['true', 'No', 'on', 'null', '~', 'y', 'yes', 'False'],
+  quoted: ['', ' lead', 'trail.', '1abc', 'a: b', 'with "quotes"', 'tab\there', 'line\nbreak', '*', '-x'],
+  numbers: [0, -1, 1.5, 1e21, Number.NaN, Number.POSITIVE_INFINITY],
+  flags: [true, false, null],
+  empty: { object: {}, array: [], onlyUndefined: { a: undefined } },
+  skipped: undefined,
+  nested: [[], [[1, 2], []], [{}], [{ a: 1, b: [{ c: 'd' }] }], { 'key with space': 'v', on: 'off' }],
+  latin1: 'café naïve ÿ',
+  keys: { 'meshgen.io/mesh': 'm', 'x-canary': 'true', '8080': 'port', é: 'accent' },
+};
+
+describe('toYaml', () => {
+  it('reads back as the value it was given (undefined fields left out)', () => {
+    const expected = JSON.parse(JSON.stringify({ ...awkward, numbers: [0, -1, 1.5, 1e21] }));
+    const back = jsyaml.load(toYaml({ ...awkward, numbers: [0, -1, 1.5, 1e21] }));
+    expect(back).toEqual(expected);
+  });
+
+  it('writes the same text as the string writer, with and without characters beyond Latin-1', () => {
+    for (const value of [
+      awkward,
+      { ...awkward, wide: 'check ✓' },
+      { emoji: ['🙂'] },
+      [],
+      {},
+      'top',
+      42,
+      [{}, [], 'x'],
+    ]) {
+      expect(toYaml(value)).toBe(toYamlString(value));
+    }
+    expect(toYaml({ wide: 'a ✓ b' })).toBe('wide: "a ✓ b"\n');
+    // Latin-1 text goes through the byte buffer, text beyond it through the string writer
+    const buffer = new YamlBuffer(16);
+    expect(buffer.write(awkward)).toBe(true);
+    expect(buffer.text(0, buffer.length)).toBe(toYamlString(awkward));
+    expect(buffer.text(0, buffer.length)).toContain('latin1: "café naïve ÿ"\n');
+    expect(buffer.write({ wide: '✓' })).toBe(false);
+    expect(toYaml({ a: {}, b: [], c: [{}] })).toBe('a: {}\nb: []\nc:\n  - {}\n');
+  });
+});
+
+describe('ObjectFileSink', () => {
+  it('gives every file its own text, across many chunks, a file larger than a chunk and files beyond Latin-1', () => {
+    const sink = new ObjectFileSink();
+    const objects: K8sObject[] = [];
+    for (let i = 0; i < 3000; i++) {
+      const o: K8sObject = {
+        apiVersion: 'v1',
+        kind: 'ConfigMap',
+        metadata: { name: `cm-${String(i).padStart(4, '0')}`, namespace: 'ns', labels: { app: `a${i}` } },
+        data: {
+          text: i === 1500 ? 'x'.repeat(400_000) : 'x'.repeat(i % 300),
+          note: i % 500 === 7 ? `wide ✓ ${i}` : `plain ${i}`,
+        },
+      };
+      objects.push(o);
+      sink.push(o);
+    }
+    const files = sink.files();
+    expect(files).toHaveLength(3000);
+    files.forEach((f, i) => {
+      expect(f.path).toBe(`configmap-ns-cm-${String(i).padStart(4, '0')}.yaml`);
+      expect(f.contents).toBe(toYamlString(objects[i]));
+    });
+  });
+});

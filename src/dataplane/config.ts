@@ -81,6 +81,27 @@ export interface HcmConfig {
   generateRequestId: boolean;
   /** strip_any_host_port: the port is removed from the Host header before domain matching. */
   stripAnyHostPort: boolean;
+  /** codec_type: AUTO tells HTTP/2 by ALPN h2 or the connection preface. */
+  codec: 'AUTO' | 'HTTP1' | 'HTTP2';
+  http2: Http2Settings;
+}
+
+/** The Http2ProtocolOptions the proxy honours (unset: Envoy's defaults). */
+export interface Http2Settings {
+  maxConcurrentStreams: number;
+  initialStreamWindowSize: number;
+  initialConnectionWindowSize: number;
+  hpackTableSize: number;
+}
+
+/** Envoy's defaults for Http2ProtocolOptions. */
+export function http2Settings(o: Obj | undefined): Http2Settings {
+  return {
+    hpackTableSize: Number(o?.hpack_table_size ?? 4096),
+    maxConcurrentStreams: Number(o?.max_concurrent_streams ?? 2147483647),
+    initialStreamWindowSize: Number(o?.initial_stream_window_size ?? 268435456),
+    initialConnectionWindowSize: Number(o?.initial_connection_window_size ?? 268435456),
+  };
 }
 
 export interface FaultConfig {
@@ -203,6 +224,8 @@ export interface RetryConfig {
   statusCodes: Set<number>;
   baseIntervalMs: number;
   maxIntervalMs: number;
+  /** grpc-status values retried (retry_on cancelled, deadline-exceeded, …); undefined: none. */
+  grpcStatuses?: Set<number>;
 }
 
 export interface ClusterConfig {
@@ -213,6 +236,11 @@ export interface ClusterConfig {
   endpoints: { address: SockAddr; weight: number }[];
   dnsFamily: 0 | 4 | 6;
   tls?: TlsConfig;
+  /**
+   * The upstream protocol: typed_extension_protocol_options HttpProtocolOptions (explicit
+   * HTTP/2, or the downstream's protocol), or the deprecated http2_protocol_options.
+   */
+  http2?: { settings: Http2Settings; downstreamOnly: boolean };
   circuit: { maxConnections: number; maxPending: number; maxRequests: number; maxRetries: number };
   outlier?: {
     consecutive5xx: number;
@@ -388,6 +416,31 @@ function cluster(c: Obj, p: string, errors: PathError[]): ClusterConfig {
       message: `enforcing_success_rate ${od.enforcing_success_rate}: meshgen proxy does not implement success-rate ejection; only 0 (disabled) is accepted`,
     });
   const fam = c.dns_lookup_family;
+  let http2: ClusterConfig['http2'];
+  if (c.http2_protocol_options)
+    http2 = { settings: http2Settings(c.http2_protocol_options), downstreamOnly: false };
+  for (const [k, v] of Object.entries((c.typed_extension_protocol_options ?? {}) as Record<string, Obj>)) {
+    if (v?.['@type'] !== 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions') {
+      errors.push({
+        path: `${p}/typed_extension_protocol_options/${k}`,
+        message: 'meshgen proxy implements only envoy.extensions.upstreams.http.v3.HttpProtocolOptions here',
+      });
+      continue;
+    }
+    const pick = (v.explicit_http_config ?? v.use_downstream_protocol_config) as Obj | undefined;
+    if (!pick) {
+      errors.push({
+        path: `${p}/typed_extension_protocol_options/${k}`,
+        message: 'HttpProtocolOptions needs explicit_http_config or use_downstream_protocol_config',
+      });
+      continue;
+    }
+    if (v.use_downstream_protocol_config)
+      http2 = { settings: http2Settings(pick.http2_protocol_options), downstreamOnly: true };
+    else if (pick.http2_protocol_options)
+      http2 = { settings: http2Settings(pick.http2_protocol_options), downstreamOnly: false };
+    else http2 = undefined;
+  }
   return {
     name: String(c.name),
     type,
@@ -398,6 +451,7 @@ function cluster(c: Obj, p: string, errors: PathError[]): ClusterConfig {
       ? tlsContext(c.transport_socket, `${p}/transport_socket`, errors, false)
       : undefined,
     dnsFamily: fam === 'V4_ONLY' ? 4 : fam === 'V6_ONLY' ? 6 : 0,
+    http2,
     circuit: {
       maxConnections: Number(th.max_connections ?? 1024),
       maxPending: Number(th.max_pending_requests ?? 1024),
@@ -594,6 +648,8 @@ function hcm(h: Obj, p: string, clusterNames: Set<string>, errors: PathError[]):
     useRemoteAddress: Boolean(h.use_remote_address),
     generateRequestId: h.generate_request_id === undefined ? true : Boolean(h.generate_request_id),
     stripAnyHostPort: Boolean(h.strip_any_host_port),
+    codec: (h.codec_type ?? 'AUTO') as HcmConfig['codec'],
+    http2: http2Settings(h.http2_protocol_options),
   };
 }
 
@@ -697,14 +753,26 @@ function opsPair(o: Obj, p: string, errors: PathError[]): { request: HeaderOps; 
   };
 }
 
+/** retry_on conditions on the grpc-status of a response's headers (Envoy's x-envoy-retry-grpc-on). */
+const GRPC_RETRY_ON: Record<string, number> = {
+  cancelled: 1,
+  'deadline-exceeded': 4,
+  'resource-exhausted': 8,
+  internal: 13,
+  unavailable: 14,
+};
+
 function retryConfig(r: Obj): RetryConfig {
+  const on = new Set(
+    String(r.retry_on ?? '')
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean),
+  );
+  const grpc = [...on].filter((x) => x in GRPC_RETRY_ON).map((x) => GRPC_RETRY_ON[x]!);
   return {
-    on: new Set(
-      String(r.retry_on ?? '')
-        .split(',')
-        .map((s) => s.trim())
-        .filter(Boolean),
-    ),
+    on,
+    grpcStatuses: grpc.length ? new Set(grpc) : undefined,
     numRetries: r.num_retries === undefined ? 1 : Number(r.num_retries),
     perTryTimeoutMs: durationMs(r.per_try_timeout, 0),
     statusCodes: new Set(((r.retriable_status_codes ?? []) as number[]).map(Number)),

@@ -30,6 +30,7 @@ import {
 import type { Stat, Stats } from './stats.js';
 import type { AcquireCallback, AcquireError, Cluster, Exchange, Host, UpConn } from './upstream.js';
 import type { AccessLogger } from './accesslog.js';
+import { grpcLocalReply, H2Listener, PROTOCOL, retryGrpc } from './h2.js';
 
 export interface Runtime {
   clusters: Map<string, Cluster>;
@@ -70,6 +71,8 @@ type Latin1Buffer = Buffer & { latin1Write(s: string, offset: number): number };
 
 /** Writes the pending response head, with the first body bytes in the same buffer. */
 function flushHead(ctx: Ctx, body?: Buffer): boolean {
+  const h2 = ctx.h2;
+  if (h2 !== undefined) return body ? h2.write(body) : true;
   const h = ctx.pendingHead;
   const sock = ctx.conn.socket;
   if (h === undefined) return body ? sock.write(body) : true;
@@ -108,8 +111,34 @@ interface Cancelable {
   cancel(): void;
 }
 
+/**
+ * The downstream side of a request other than HTTP/1.1 (an HTTP/2 stream, src/dataplane/h2.ts):
+ * how the response head, body and trailers are written. HTTP/1.1 requests leave it undefined and
+ * write to their socket directly.
+ */
+export interface H2Down {
+  /** Sets the response head (sent with the first body bytes or the end). */
+  head(status: number, h: Headers): void;
+  /** Body bytes; false when the stream wants to drain. */
+  write(b: Buffer): boolean;
+  /** Ends the response, with trailers if any. */
+  end(trailers?: Headers): void;
+  /** Aborts the response (after its head went out). */
+  reset(): void;
+  onDrain(cb: () => void): void;
+}
+
+/** What the pipeline needs of a downstream connection: DownConn (HTTP/1.1), or an HTTP/2 stream. */
+export interface DownConnection {
+  readonly socket: net.Socket;
+  readonly remoteIp: string;
+  readonly principal: string[] | null;
+  ctx: Ctx | null;
+  finished(keepAlive: boolean): void;
+}
+
 /** One downstream request's state, shared by the filters, the router and the access log. */
-class Ctx {
+export class Ctx {
   readonly start = Date.now();
   flags = '-';
   status = 0;
@@ -126,12 +155,14 @@ class Ctx {
 
   constructor(
     readonly req: ParsedRequest,
-    readonly conn: DownConn,
+    readonly conn: DownConnection,
     readonly authority: string,
+    /** Set for HTTP/2 streams. */
+    readonly h2: H2Down | undefined,
   ) {}
 }
 
-class DownConn {
+class DownConn implements DownConnection {
   readonly parser = new RequestParser();
   busy = false;
   closed = false;
@@ -241,7 +272,7 @@ function expand(v: string, ctx: Ctx): string {
     .replace(/%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%/g, ctx.conn.remoteIp)
     .replace(/%DOWNSTREAM_REMOTE_ADDRESS%/g, `${ctx.conn.remoteIp}:${ctx.conn.socket.remotePort}`)
     .replace(/%UPSTREAM_REMOTE_ADDRESS%/g, ctx.upstreamHost)
-    .replace(/%PROTOCOL%/g, ctx.req.version ? 'HTTP/1.1' : 'HTTP/1.0')
+    .replace(/%PROTOCOL%/g, PROTOCOL[ctx.req.version])
     .replace(/%START_TIME%/g, new Date(ctx.start).toISOString())
     .replace(/%%/g, '%');
 }
@@ -318,6 +349,8 @@ export class HttpConnectionManager {
   readonly p: string;
   readonly stats: Stats;
   private readonly conns = new Set<DownConn>();
+  /** HTTP/2 connections (codec_type AUTO or HTTP2). */
+  private readonly h2: H2Listener | undefined;
   /** The stats every request touches, resolved once. */
   private readonly sRqTotal: Stat;
   private readonly sRqCompleted: Stat;
@@ -335,11 +368,19 @@ export class HttpConnectionManager {
     this.sRqTotal = this.stats.counter(`${this.p}downstream_rq_total`);
     this.sRqCompleted = this.stats.counter(`${this.p}downstream_rq_completed`);
     this.configResponseOps = hasOps(cfg.routes.response);
+    this.h2 = cfg.codec === 'HTTP1' ? undefined : new H2Listener(this, cfg);
   }
 
   onConnection(socket: net.Socket, principal: string[] | null = null): void {
     this.stats.inc(`${this.p}downstream_cx_total`);
     this.stats.gauge(`${this.p}downstream_cx_active`, 1);
+    // HTTP/2 by ALPN or the connection preface (h2.ts), else HTTP/1.1
+    if (this.h2 !== undefined) this.h2.accept(socket, principal);
+    else this.http1(socket, principal);
+  }
+
+  http1(socket: net.Socket, principal: string[] | null): void {
+    this.stats.inc(`${this.p}downstream_cx_http1_total`);
     this.conns.add(new DownConn(socket, this, principal));
   }
 
@@ -353,10 +394,11 @@ export class HttpConnectionManager {
    */
   drain(): void {
     for (const c of this.conns) if (!c.busy && c.served > 0 && c.parser.buffered === 0) c.socket.end();
+    this.h2?.drain();
   }
 
   get activeConnections(): number {
-    return this.conns.size;
+    return this.conns.size + (this.h2 ? this.h2.sessions.size : 0);
   }
 
   /** downstream_rq_<N>xx */
@@ -365,9 +407,9 @@ export class HttpConnectionManager {
     (this.sRqClass[n] ??= this.stats.counter(`${this.p}downstream_rq_${n}xx`)).value++;
   }
 
-  handle(conn: DownConn, req: ParsedRequest): void {
+  handle(conn: DownConnection, req: ParsedRequest, h2?: H2Down): void {
     const host = getHeader(req.headers, 'host') ?? '';
-    const ctx = new Ctx(req, conn, this.cfg.stripAnyHostPort ? stripPort(host) : host);
+    const ctx = new Ctx(req, conn, this.cfg.stripAnyHostPort ? stripPort(host) : host, h2);
     conn.ctx = ctx;
     this.sRqTotal.value++;
     this.runFilters(ctx, new RouteReq(req, ctx.authority), 0);
@@ -455,6 +497,15 @@ export class HttpConnectionManager {
   ): void {
     if (ctx.done) return;
     ctx.flags = flags;
+    const g = grpcLocalReply(ctx, status, body, extra);
+    if (g !== undefined) {
+      // as Envoy for a gRPC request: HTTP 200 with grpc-status, trailers-only
+      this.responseOps(ctx, g, route, vhost);
+      this.writeHead(ctx, 200, g, false);
+      ctx.status = status;
+      flushHead(ctx);
+      return this.finish(ctx, true);
+    }
     const h: Headers = [...extra];
     if (body) h.push(['content-length', String(Buffer.byteLength(body))], ['content-type', 'text/plain']);
     else h.push(['content-length', '0']);
@@ -475,6 +526,14 @@ export class HttpConnectionManager {
   }
 
   writeHead(ctx: Ctx, status: number, h: Headers, chunked: boolean): boolean {
+    const h2 = ctx.h2;
+    if (h2 !== undefined) {
+      ctx.status = status;
+      ctx.headSent = true;
+      h2.head(status, h);
+      this.countResponse(status);
+      return true;
+    }
     const req = ctx.req;
     let keep = req.keepAlive && !this.rt.draining;
     let s = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Unknown'}\r\n`;
@@ -498,12 +557,13 @@ export class HttpConnectionManager {
     return keep;
   }
 
-  finish(ctx: Ctx, keepAlive: boolean): void {
+  finish(ctx: Ctx, keepAlive: boolean, trailers?: Headers): void {
     if (ctx.done) return;
     ctx.done = true;
     this.sRqCompleted.value++;
     this.log(ctx);
-    ctx.conn.finished(keepAlive && ctx.req.keepAlive);
+    if (ctx.h2 !== undefined) ctx.h2.end(trailers);
+    else ctx.conn.finished(keepAlive && ctx.req.keepAlive);
   }
 
   log(ctx: Ctx): void {
@@ -511,7 +571,7 @@ export class HttpConnectionManager {
     const r = ctx.req;
     const g = (n: string) => getHeader(r.headers, n) ?? '-';
     const line =
-      `[${new Date(ctx.start).toISOString()}] "${r.method} ${ctx.originalPath ?? r.path} ${r.version ? 'HTTP/1.1' : 'HTTP/1.0'}" ` +
+      `[${new Date(ctx.start).toISOString()}] "${r.method} ${ctx.originalPath ?? r.path} ${PROTOCOL[r.version]}" ` +
       `${ctx.status || 0} ${ctx.flags} ${r.body.length} ${ctx.bytesSent} ${Date.now() - ctx.start} ${ctx.serviceTime} ` +
       `"${g('x-forwarded-for')}" "${g('user-agent')}" "${ctx.requestId ?? g('x-request-id')}" "${ctx.authority || '-'}" "${ctx.upstreamHost}"\n`;
     for (const l of this.cfg.accessLogs) this.rt.logger(l.path).write(line);
@@ -711,7 +771,8 @@ class UpstreamRequest implements Exchange, Cancelable {
     this.releaseRq();
     const ctx = this.ctx;
     if (ctx.headSent) {
-      ctx.conn.socket.destroy();
+      if (ctx.h2 !== undefined) ctx.h2.reset();
+      else ctx.conn.socket.destroy();
       return;
     }
     this.hcm.local(
@@ -734,7 +795,7 @@ class UpstreamRequest implements Exchange, Cancelable {
     if (seq === this.seq) this.localFailure('timeout');
   }
 
-  private canRetry(kind: 'connect' | 'reset' | 'timeout' | number): boolean {
+  private canRetry(kind: 'connect' | 'reset' | 'timeout' | 'grpc' | number): boolean {
     const retry = this.retry;
     if (!retry || this.retriesLeft <= 0 || this.ctx.done) return false;
     const on = retry.on;
@@ -745,6 +806,7 @@ class UpstreamRequest implements Exchange, Cancelable {
         (on.has('gateway-error') && GATEWAY(kind)) ||
         (on.has('retriable-4xx') && kind === 409) ||
         (on.has('retriable-status-codes') && retry.statusCodes.has(kind));
+    else if (kind === 'grpc') ok = true;
     else if (kind === 'connect')
       ok = on.has('connect-failure') || on.has('5xx') || on.has('gateway-error') || on.has('reset');
     else ok = on.has('5xx') || on.has('gateway-error') || on.has('reset');
@@ -788,7 +850,7 @@ class UpstreamRequest implements Exchange, Cancelable {
     if (this.perTry > 0) this.tryTimer = setTimeout(onTryTimeout, this.perTry, this, seq);
     const cb: AcquireCallback = (err, conn) => this.connected(seq, err, conn);
     this.waiting = cb;
-    cluster.acquire(host, cb);
+    cluster.acquire(host, cb, this.ctx.h2 !== undefined);
   }
 
   /** The attempt's connection (or why there is none). */
@@ -850,7 +912,11 @@ class UpstreamRequest implements Exchange, Cancelable {
     cluster.countResponse(status);
     cluster.report(host, status);
     if (status >= 500) host.rqError++;
-    if (this.canRetry(status)) {
+    const grpcOn = this.retry?.grpcStatuses;
+    if (
+      this.canRetry(status) ||
+      (grpcOn !== undefined && retryGrpc(grpcOn, rh.headers) && this.canRetry('grpc'))
+    ) {
       this.discard = true;
       return;
     }
@@ -893,11 +959,12 @@ class UpstreamRequest implements Exchange, Cancelable {
     if (!ok) {
       const up = this.conn!.socket;
       up.pause();
-      ctx.conn.socket.once('drain', () => up.resume());
+      if (ctx.h2 !== undefined) ctx.h2.onDrain(() => up.resume());
+      else ctx.conn.socket.once('drain', () => up.resume());
     }
   }
 
-  end(): void {
+  end(trailers?: Headers): void {
     if (!this.live) return;
     this.live = false;
     const conn = this.conn!;
@@ -910,7 +977,7 @@ class UpstreamRequest implements Exchange, Cancelable {
     const ctx = this.ctx;
     flushHead(ctx);
     if (this.chunked) ctx.conn.socket.write('0\r\n\r\n', 'latin1');
-    this.hcm.finish(ctx, this.keep);
+    this.hcm.finish(ctx, this.keep, trailers);
   }
 
   error(): void {
@@ -923,7 +990,8 @@ class UpstreamRequest implements Exchange, Cancelable {
       this.abortCurrent();
       this.releaseRq();
       ctx.flags = 'UC';
-      ctx.conn.socket.destroy();
+      if (ctx.h2 !== undefined) ctx.h2.reset();
+      else ctx.conn.socket.destroy();
       return;
     }
     this.localFailure('reset');

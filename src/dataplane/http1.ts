@@ -18,7 +18,8 @@ export class HttpError extends Error {
 export interface ParsedRequest {
   method: string;
   path: string;
-  version: 0 | 1;
+  /** 0: HTTP/1.0, 1: HTTP/1.1, 2: HTTP/2 (a stream, src/dataplane/h2.ts). */
+  version: 0 | 1 | 2;
   /** Lower-case names, in order, with values trimmed. */
   headers: Headers;
   body: Buffer;

@@ -54,6 +54,7 @@ const ALLOW: Record<string, string[]> = {
     'use_remote_address',
     'generate_request_id',
     'strip_any_host_port',
+    'http2_protocol_options',
   ],
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter': ['name', 'typed_config'],
   'envoy.extensions.filters.http.router.v3.Router': [],
@@ -198,6 +199,28 @@ const ALLOW: Record<string, string[]> = {
     'health_checks',
     'dns_lookup_family',
     'transport_socket',
+    'typed_extension_protocol_options',
+    'http2_protocol_options',
+  ],
+  // HTTP/2 (src/dataplane/h2.ts, h2-upstream.ts): the settings node:http2 can honour
+  'envoy.config.core.v3.Http2ProtocolOptions': [
+    'hpack_table_size',
+    'max_concurrent_streams',
+    'initial_stream_window_size',
+    'initial_connection_window_size',
+  ],
+  'envoy.config.core.v3.Http1ProtocolOptions': [],
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': [
+    'explicit_http_config',
+    'use_downstream_protocol_config',
+  ],
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions.ExplicitHttpConfig': [
+    'http_protocol_options',
+    'http2_protocol_options',
+  ],
+  'envoy.extensions.upstreams.http.v3.HttpProtocolOptions.UseDownstreamHttpConfig': [
+    'http_protocol_options',
+    'http2_protocol_options',
   ],
   'envoy.config.endpoint.v3.ClusterLoadAssignment': ['cluster_name', 'endpoints'],
   'envoy.config.endpoint.v3.LocalityLbEndpoints': ['lb_endpoints', 'locality'],
@@ -252,6 +275,7 @@ const ENUMS: Record<string, string[]> = {
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.codec_type': [
     'AUTO',
     'HTTP1',
+    'HTTP2',
   ],
 };
 

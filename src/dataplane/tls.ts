@@ -79,7 +79,9 @@ export function acceptTls(
 ): void {
   let chosen = selectChain(chains, undefined);
   const requestCert = chains.some((c) => c.tls?.ca);
-  const alpn = [...new Set(chains.flatMap((c) => c.tls?.alpn ?? []))].filter((p) => p === 'http/1.1');
+  const alpn = [...new Set(chains.flatMap((c) => c.tls?.alpn ?? []))].filter(
+    (p) => p === 'http/1.1' || p === 'h2',
+  );
   const s = new tls.TLSSocket(socket, {
     isServer: true,
     secureContext: contexts[Math.max(chosen, 0)],

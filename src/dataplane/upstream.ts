@@ -1,7 +1,8 @@
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import type { ClusterConfig, SockAddr } from './config.js';
-import { HttpError, ResponseParser, type ResponseHead } from './http1.js';
+import { HttpError, ResponseParser, type Headers, type ResponseHead } from './http1.js';
+import { H2Pool } from './h2-upstream.js';
 import { leastRequest, newLbState, randomPick, ringHash, roundRobin, type LbHost } from './lb.js';
 import type { Stat, Stats } from './stats.js';
 import { dial } from './tls.js';
@@ -10,7 +11,8 @@ import { dial } from './tls.js';
 export interface Exchange {
   head(h: ResponseHead): void;
   data(b: Buffer): void;
-  end(): void;
+  /** The response ended (with trailers, from an HTTP/2 upstream). */
+  end(trailers?: Headers): void;
   /** The connection failed before the response ended. */
   error(kind: 'reset' | 'protocol'): void;
 }
@@ -143,6 +145,8 @@ export class Cluster {
   readonly sRqActive: Stat;
   private readonly sRqCode: Stat[] = [];
   private readonly sRqClass: Stat[] = [];
+  /** HTTP/2 sessions, when the cluster speaks HTTP/2 upstream (h2-upstream.ts). */
+  readonly h2: H2Pool | undefined;
 
   constructor(
     readonly config: ClusterConfig,
@@ -152,6 +156,7 @@ export class Cluster {
     this.pRq = `${this.p}upstream_rq_`;
     this.sRqTotal = stats.counter(`${this.p}upstream_rq_total`);
     this.sRqActive = stats.gaugeStat(`${this.p}upstream_rq_active`);
+    this.h2 = config.http2 ? new H2Pool(this, config.http2) : undefined;
   }
 
   /** upstream_rq_<status> and upstream_rq_<N>xx of a response. */
@@ -195,6 +200,7 @@ export class Cluster {
     this.stopped = true;
     for (const t of this.timers) clearInterval(t);
     for (const h of this.hosts) for (const c of h.idle) c.socket.destroy();
+    this.h2?.stop();
   }
 
   private async resolve(): Promise<void> {
@@ -264,8 +270,13 @@ export class Cluster {
     }
   }
 
-  /** A connection to host: an idle one, a new one, or (at max_connections) a place in the pending queue. */
-  acquire(host: Host, cb: (err: AcquireError | null, c?: UpConn) => void): void {
+  /**
+   * A connection to host: an idle one, a new one, or (at max_connections) a place in the pending
+   * queue; for an HTTP/2 cluster a new stream (`downstreamH2`: the request came over HTTP/2).
+   */
+  acquire(host: Host, cb: (err: AcquireError | null, c?: UpConn) => void, downstreamH2 = false): void {
+    const h2 = this.h2;
+    if (h2 !== undefined && (downstreamH2 || !h2.downstreamOnly)) return h2.acquire(host, cb);
     while (host.idle.length) {
       const c = host.idle.pop()!;
       if (!c.closed) return cb(null, c);

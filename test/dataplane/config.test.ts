@@ -33,13 +33,13 @@ describe('bootstrap conversion', () => {
 
   it('rejects a field Envoy knows but the proxy does not implement, naming path and message type', () => {
     const b = base();
-    b.static_resources.clusters[0].http2_protocol_options = {};
+    b.static_resources.clusters[0].upstream_connection_options = {};
     const r = convertBootstrap(b);
     expect(r.errors).toEqual([
       {
-        path: '/static_resources/clusters/0/http2_protocol_options',
+        path: '/static_resources/clusters/0/upstream_connection_options',
         message:
-          'field http2_protocol_options of envoy.config.cluster.v3.Cluster is not implemented by meshgen proxy',
+          'field upstream_connection_options of envoy.config.cluster.v3.Cluster is not implemented by meshgen proxy',
       },
     ]);
   });

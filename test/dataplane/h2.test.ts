@@ -1,6 +1,9 @@
+import fs from 'node:fs';
 import http from 'node:http';
 import http2 from 'node:http2';
 import type net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertBootstrap } from '../../src/dataplane/config.js';
@@ -317,6 +320,59 @@ describe('upstream HTTP/2', () => {
     expect(p.stats.get('cluster.h2.upstream_rq_200')).toBe(4);
     // connection-specific fields from the downstream never reach the HTTP/2 upstream
     expect(be.seen.every((s) => s.headers.connection === undefined)).toBe(true);
+  });
+
+  it('max_requests bounds the streams in flight; a route timeout resets the upstream stream (504 UT)', async () => {
+    let reset = 0;
+    const be = await startH2Backend((st, h) => {
+      st.on('close', () => {
+        if (st.rstCode === http2.constants.NGHTTP2_CANCEL) reset++;
+      });
+      const ms = h[':path'] === '/slow' ? 1000 : 150;
+      setTimeout(() => {
+        if (st.closed) return;
+        st.respond({ ':status': 200 });
+        st.end('late');
+      }, ms);
+    });
+    closers.push(() => be.close());
+    const log = path.join(os.tmpdir(), `h2-access-${process.pid}.log`);
+    const { port, p } = await proxyWith(
+      vh([
+        { match: { prefix: '/slow' }, route: { cluster: 'h2', timeout: '0.2s' } },
+        { match: { prefix: '/' }, route: { cluster: 'h2' } },
+      ]),
+      [h2cluster('h2', [be.port], { circuit_breakers: { thresholds: [{ max_requests: 1 }] } })],
+      {
+        hcm: {
+          access_log: [
+            {
+              name: 'envoy.access_loggers.file',
+              typed_config: {
+                '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog',
+                path: log,
+              },
+            },
+          ],
+        },
+      },
+    );
+    const s = await h2connect(`http://127.0.0.1:${port}`);
+    closers.push(() => s.destroy());
+    const [r1, r2] = await Promise.all([h2req(s, '/one'), h2req(s, '/two')]);
+    expect([r1.status, r2.status].sort()).toEqual([200, 503]);
+    const over = r1.status === 503 ? r1 : r2;
+    expect(over.headers['x-envoy-overloaded']).toBe('true');
+    const t = await h2req(s, '/slow');
+    expect(t.status).toBe(504);
+    expect(t.body).toBe('upstream request timeout');
+    await new Promise((r) => setTimeout(r, 100));
+    expect(reset).toBe(1);
+    expect(p.stats.get('cluster.h2.upstream_rq_timeout')).toBe(1);
+    const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
+    fs.rmSync(log, { force: true });
+    expect(lines.some((l) => l.includes('"GET /slow HTTP/2" 504 UT'))).toBe(true);
+    expect(lines.some((l) => l.includes('"GET /one HTTP/2"'))).toBe(true);
   });
 
   it('a new session after the backend closes the old one (GOAWAY)', async () => {

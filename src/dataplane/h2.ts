@@ -207,12 +207,15 @@ export class H2Listener {
       if (!decided) this.hcm.stats.gauge(`${this.p}downstream_cx_active`, -1);
     };
     const onError = () => socket.destroy();
+    const onEnd = () => socket.end();
     socket.once('close', onClose);
     socket.on('error', onError);
+    socket.once('end', onEnd);
     socket.once('data', (buf: Buffer) => {
       decided = true;
       socket.off('close', onClose);
       socket.off('error', onError);
+      socket.off('end', onEnd);
       socket.pause();
       socket.unshift(buf);
       if (buf.length >= PREFACE.length && buf.subarray(0, PREFACE.length).equals(PREFACE))

@@ -222,6 +222,36 @@ describe('downstream HTTP/2 (h2c prior knowledge)', () => {
     expect(nr.status).toBe(404);
   });
 
+  it('header operations and mirrors apply to streams; a reload sends GOAWAY to open sessions', async () => {
+    const boot = httpBootstrap(
+      await freePort(),
+      vh([
+        {
+          match: { prefix: '/' },
+          route: { cluster: 'a', request_mirror_policies: [{ cluster: 'b' }] },
+          request_headers_to_add: [{ header: { key: 'x-added', value: 'req' } }],
+          response_headers_to_add: [{ header: { key: 'x-resp', value: 'yes' } }],
+        },
+      ]),
+      [cluster('a', [a.port]), cluster('b', [b.port])],
+    );
+    const port = boot.static_resources.listeners[0].address.socket_address.port_value as number;
+    const p = await startProxy(boot);
+    proxies.push(p);
+    const before = b.seen.length;
+    const s = await h2connect(`http://127.0.0.1:${port}`);
+    closers.push(() => s.destroy());
+    const r = await h2req(s, '/ops', { headers: { ':authority': 'm.test' } });
+    expect(r.headers['x-resp']).toBe('yes');
+    expect(JSON.parse(r.body).headers['x-added']).toBe('req');
+    for (let i = 0; i < 50 && b.seen.length === before; i++) await new Promise((x) => setTimeout(x, 20));
+    expect(b.seen[before]?.headers.host).toBe('m.test-shadow');
+    const goaway = new Promise<void>((x) => s.once('goaway', () => x()));
+    const cfg = convertBootstrap(boot).config!;
+    await p.reload(cfg);
+    await goaway;
+  });
+
   it('retries a 503 for a stream as for an HTTP/1.1 request', async () => {
     const flaky = await startBackend('flaky', 'v1');
     closers.push(() => void flaky.close());

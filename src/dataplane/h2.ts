@@ -230,8 +230,11 @@ export class H2Listener {
   private serve(socket: net.Socket, principal: string[] | null): void {
     // a server TLSSocket made by hand (acceptTls) keeps secureConnecting set after its handshake;
     // node:http2 would wait for a 'secureConnect' that only client sockets emit
-    const t = socket as tls.TLSSocket & { secureConnecting?: boolean };
+    const t = socket as tls.TLSSocket & { secureConnecting?: boolean; alpnProtocol?: string | false };
     if (t.secureConnecting) t.secureConnecting = false;
+    // TLS without ALPN, HTTP/2 told by the preface: node:http2 would answer a socket whose
+    // alpnProtocol is false with an HTTP/1.0 403 ("Missing ALPN Protocol")
+    if (t.encrypted && !t.alpnProtocol) t.alpnProtocol = 'h2';
     this.hcm.stats.inc(`${this.p}downstream_cx_http2_total`);
     this.next = { socket, principal };
     this.server.emit('connection', socket);

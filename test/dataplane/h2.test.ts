@@ -541,6 +541,31 @@ describe('TLS with ALPN h2', () => {
     expect(alpn).toBe('http/1.1');
   });
 
+  it('TLS without ALPN: AUTO tells HTTP/2 by the preface (proxy to proxy over TLS)', async () => {
+    const inner = await freePort();
+    const pi = await startProxy(tlsBoot(inner, [], [cluster('a', [a.port])]));
+    proxies.push(pi);
+    const { port } = await proxyWith(vh([{ match: { prefix: '/' }, route: { cluster: 'in' } }]), [
+      h2cluster('in', [inner], {
+        transport_socket: {
+          name: 'envoy.transport_sockets.tls',
+          typed_config: {
+            '@type': UTLS,
+            sni: 'localhost',
+            common_tls_context: {
+              alpn_protocols: ['x-none'],
+              validation_context: { trusted_ca: { inline_string: ca.cert } },
+            },
+          },
+        },
+      }),
+    ]);
+    const r = await request(port, '/chain');
+    expect(r.status).toBe(200);
+    expect(JSON.parse(r.body).path).toBe('/chain');
+    expect(pi.stats.get('http.ingress.downstream_cx_http2_total')).toBe(1);
+  });
+
   it('upstream HTTP/2 over TLS offers ALPN h2', async () => {
     const server = http2.createSecureServer({ cert: leaf.cert, key: leaf.key });
     let negotiated: string | false | undefined;

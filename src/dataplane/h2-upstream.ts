@@ -79,14 +79,16 @@ export function requestHeaders(head: string, scheme: string): http2.OutgoingHttp
 
 /**
  * One request on an HTTP/2 session, with the members of UpConn the router uses (send, socket
- * pause/resume/destroy, parser.keepAlive, closed): a stream is never pooled, so `closed` is true
- * and Cluster.release resets it if it has not ended.
+ * pause/resume/destroy, parser.keepAlive, closed, transient): a stream is never pooled, so
+ * `closed` is true and Cluster.release resets it if it has not ended.
  */
 class H2StreamConn {
   exchange: Exchange | null = null;
   readonly closed = true;
   readonly parser = { keepAlive: false };
   readonly socket = this;
+  /** node:http2 hands over buffers it does not reuse. */
+  readonly transient = false;
   private stream?: http2.ClientHttp2Stream;
   private ended = false;
 

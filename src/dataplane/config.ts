@@ -420,10 +420,12 @@ function cluster(c: Obj, p: string, errors: PathError[]): ClusterConfig {
   if (c.http2_protocol_options)
     http2 = { settings: http2Settings(c.http2_protocol_options), downstreamOnly: false };
   for (const [k, v] of Object.entries((c.typed_extension_protocol_options ?? {}) as Record<string, Obj>)) {
-    if (v?.['@type'] !== 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions') {
+    const HPO = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+    if (k !== HPO || v?.['@type'] !== HPO) {
+      // Envoy looks the options up by this key: under another one they would not apply
       errors.push({
         path: `${p}/typed_extension_protocol_options/${k}`,
-        message: 'meshgen proxy implements only envoy.extensions.upstreams.http.v3.HttpProtocolOptions here',
+        message: `meshgen proxy implements only ${HPO} here, under the key ${HPO}`,
       });
       continue;
     }

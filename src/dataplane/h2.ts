@@ -311,6 +311,8 @@ export class H2Listener {
       }
     });
     if (method === 'CONNECT' || path === undefined) {
+      this.hcm.stats.inc(`${this.p}downstream_rq_total`);
+      this.hcm.countResponse(403);
       // extended CONNECT and WebSocket over HTTP/2 are not implemented (allow_connect is refused)
       stream.respond({ ':status': 403, 'content-length': '0', server: 'envoy' }, { endStream: true });
       return;
@@ -323,6 +325,8 @@ export class H2Listener {
     });
     stream.once('end', () => {
       if (size > MAX_BODY_BYTES) {
+        this.hcm.stats.inc(`${this.p}downstream_rq_total`);
+        this.hcm.countResponse(413);
         stream.respond({ ':status': 413, 'content-length': '0', server: 'envoy' }, { endStream: true });
         return;
       }

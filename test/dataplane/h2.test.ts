@@ -459,6 +459,23 @@ describe('upstream HTTP/2', () => {
     expect(JSON.parse((await request(port, '/h1')).body).path).toBe('/h1');
   });
 
+  it('config: HttpProtocolOptions under another key is refused (Envoy would not apply it)', () => {
+    const boot = httpBootstrap(1, vh([{ match: { prefix: '/' }, route: { cluster: 'h2' } }]), [
+      cluster('h2', [1], {
+        typed_extension_protocol_options: {
+          'envoy.upstreams.http': {
+            '@type': `type.googleapis.com/${HPO}`,
+            explicit_http_config: { http2_protocol_options: {} },
+          },
+        },
+      }),
+    ]);
+    const r = convertBootstrap(boot);
+    expect(r.errors.map((e) => e.path)).toEqual([
+      '/static_resources/clusters/0/typed_extension_protocol_options/envoy.upstreams.http',
+    ]);
+  });
+
   it('config: other protocol options are refused by name', () => {
     const boot = httpBootstrap(1, vh([{ match: { prefix: '/' }, route: { cluster: 'h2' } }]), [
       cluster('h2', [1], {

@@ -405,6 +405,25 @@ describe('upstream HTTP/2', () => {
     expect(lines.some((l) => l.includes('"GET /one HTTP/2"'))).toBe(true);
   });
 
+  it('HTTP/2 to HTTP/2: a 4 MiB response and a 1 MiB request body go through flow control intact', async () => {
+    const big = Buffer.alloc(4 * 1024 * 1024, 'abcdefghij');
+    const be = await startH2Backend((st, _h, body) => {
+      st.respond({ ':status': 200, 'x-got': String(body.length) });
+      st.end(big);
+    });
+    closers.push(() => be.close());
+    const { port } = await proxyWith(vh([{ match: { prefix: '/' }, route: { cluster: 'h2' } }]), [
+      h2cluster('h2', [be.port]),
+    ]);
+    const s = await h2connect(`http://127.0.0.1:${port}`);
+    closers.push(() => s.destroy());
+    const r = await h2req(s, '/big', { method: 'POST', body: 'x'.repeat(1024 * 1024) });
+    expect(r.status).toBe(200);
+    expect(r.headers['x-got']).toBe(String(1024 * 1024));
+    expect(r.body.length).toBe(big.length);
+    expect(r.body === big.toString()).toBe(true);
+  });
+
   it('a new session after the backend closes the old one (GOAWAY)', async () => {
     const be = await startH2Backend((st, h) => {
       st.respond({ ':status': 200 });

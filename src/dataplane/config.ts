@@ -44,6 +44,8 @@ export interface ChainConfig {
   /** envoy.filters.network.rbac filters before the terminal filter, in order. */
   rbac: RbacConfig[];
   transportProtocol?: string;
+  /** ALPN protocols of the ClientHello (read by the tls_inspector), any of which selects the chain. */
+  applicationProtocols: string[];
   tls?: TlsConfig;
   network: NetworkFilter;
 }
@@ -524,7 +526,7 @@ function listener(
     });
   const seen = new Set<string>();
   chains.forEach((c, i) => {
-    const k = `${c.destinationPort ?? ''}|${c.serverNames.join(',')}|${c.transportProtocol ?? ''}`;
+    const k = `${c.destinationPort ?? ''}|${c.serverNames.join(',')}|${c.transportProtocol ?? ''}|${c.applicationProtocols.join(',')}`;
     if (seen.has(k))
       errors.push({
         path: `${p}/filter_chains/${i}`,
@@ -598,17 +600,12 @@ function filterChain(c: Obj, p: string, clusterNames: Set<string>, errors: PathE
   const tls = c.transport_socket
     ? tlsContext(c.transport_socket, `${p}/transport_socket`, errors, true)
     : undefined;
-  if (m.transport_protocol === 'tls' && !tls)
-    errors.push({
-      path: `${p}/filter_chain_match/transport_protocol`,
-      message:
-        'transport_protocol tls without a TLS transport_socket (TLS passthrough matching) is not implemented by meshgen proxy',
-    });
   return {
     serverNames: ((m.server_names ?? []) as string[]).map((x) => x.toLowerCase()),
     destinationPort: m.destination_port === undefined ? undefined : Number(m.destination_port),
     rbac,
     transportProtocol: m.transport_protocol,
+    applicationProtocols: ((m.application_protocols ?? []) as string[]).map(String),
     tls,
     network,
   };

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type tls from 'node:tls';
-import { acceptTls, secureContext } from './tls.js';
+import { acceptTls, matchChain, readClientHello, secureContext } from './tls.js';
 import type { ChainConfig, ListenerConfig, ProxyConfig } from './config.js';
 import { HttpConnectionManager, rbacAllows, type Runtime } from './hcm.js';
 import type { RouteRequest } from './router.js';
@@ -11,6 +11,9 @@ import { Cluster, sleep } from './upstream.js';
 import { startAdmin, type AdminServer } from './admin.js';
 
 type Handler = HttpConnectionManager | TcpProxy;
+
+/** Envoy's listener_filters_timeout: how long the tls_inspector waits for a ClientHello. */
+const LISTENER_FILTERS_TIMEOUT_MS = 15_000;
 
 interface ListenerRuntime {
   config: ListenerConfig;
@@ -143,33 +146,49 @@ export class Proxy {
         socket.destroy();
       };
       if (!byPort.length) return noMatch();
-      const go = (proto?: 'tls' | 'raw_buffer') => {
-        let idx = byPort;
-        if (proto) {
-          const exact = idx.filter((i) => chains[i]!.transportProtocol === proto);
-          idx = exact.length ? exact : idx.filter((i) => !chains[i]!.transportProtocol);
-        }
-        if (!idx.length) return noMatch();
-        if (!chains[idx[0]!]!.tls) return this.dispatch(lr, k, idx[0]!, socket, null);
+      const rejectTls = (why: string) => {
+        if (process.env.MESHGEN_DEBUG) process.stderr.write(`tls reject: ${why}\n`);
+        this.stats.inc(`listener.${k}.ssl.connection_error`);
+      };
+      if (!lr.config.tlsInspector) {
+        // no inspector: a plaintext chain takes the connection; TLS chains are chosen by SNI while
+        // the handshake runs
+        if (!chains[byPort[0]!]!.tls) return this.dispatch(lr, k, byPort[0]!, socket, null);
+        return acceptTls(
+          socket,
+          byPort.map((i) => chains[i]!),
+          byPort.map((i) => lr.contexts[i]!),
+          (s, j, peer) => this.dispatch(lr, k, byPort[j]!, s, peer),
+          rejectTls,
+        );
+      }
+      // tls_inspector: the ClientHello's SNI and ALPN (or plaintext) choose the chain, as in Envoy;
+      // the bytes read go back to the socket for the chain's filters
+      const got: Buffer[] = [];
+      const timer = setTimeout(() => socket.destroy(), LISTENER_FILTERS_TIMEOUT_MS);
+      socket.once('close', () => clearTimeout(timer));
+      socket.on('error', () => socket.destroy());
+      const onData = (buf: Buffer) => {
+        got.push(buf);
+        const all = got.length === 1 ? buf : Buffer.concat(got);
+        const hello = readClientHello(all);
+        if (hello === 'more') return;
+        clearTimeout(timer);
+        socket.off('data', onData);
+        socket.pause();
+        socket.unshift(all);
+        const i = matchChain(chains, byPort, hello);
+        if (i < 0) return noMatch();
+        if (!chains[i]!.tls) return this.dispatch(lr, k, i, socket, null);
         acceptTls(
           socket,
-          idx.map((i) => chains[i]!),
-          idx.map((i) => lr.contexts[i]!),
-          (s, j, peer) => this.dispatch(lr, k, idx[j]!, s, peer),
-          (why) => {
-            if (process.env.MESHGEN_DEBUG) process.stderr.write(`tls reject: ${why}\n`);
-            this.stats.inc(`listener.${k}.ssl.connection_error`);
-          },
+          [chains[i]!],
+          [lr.contexts[i]!],
+          (s, _j, peer) => this.dispatch(lr, k, i, s, peer),
+          rejectTls,
         );
       };
-      if (!lr.config.tlsInspector || !byPort.some((i) => chains[i]!.transportProtocol)) return go();
-      // tls_inspector: a TLS ClientHello starts with the handshake record type 0x16
-      socket.on('error', () => socket.destroy());
-      socket.once('data', (buf: Buffer) => {
-        socket.pause();
-        socket.unshift(buf);
-        go(buf[0] === 0x16 ? 'tls' : 'raw_buffer');
-      });
+      socket.on('data', onData);
     });
     this.servers.set(k, server);
     return new Promise((resolve, reject) => {

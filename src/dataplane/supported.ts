@@ -26,7 +26,12 @@ const ALLOW: Record<string, string[]> = {
   'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector': [],
   'envoy.extensions.filters.listener.original_dst.v3.OriginalDst': [],
   'envoy.config.listener.v3.FilterChain': ['filters', 'name', 'transport_socket', 'filter_chain_match'],
-  'envoy.config.listener.v3.FilterChainMatch': ['server_names', 'transport_protocol', 'destination_port'],
+  'envoy.config.listener.v3.FilterChainMatch': [
+    'server_names',
+    'transport_protocol',
+    'application_protocols',
+    'destination_port',
+  ],
   'envoy.config.core.v3.TransportSocket': ['name', 'typed_config'],
   'envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext': [
     'common_tls_context',

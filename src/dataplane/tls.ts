@@ -26,6 +26,108 @@ export function selectChain(chains: ChainConfig[], serverName: string | undefine
   return best;
 }
 
+/** What the tls_inspector reads from a connection's first bytes. */
+export interface Hello {
+  /** The connection starts with a TLS handshake record. */
+  tls: boolean;
+  /** server_name extension (SNI). */
+  sni?: string;
+  /** application_layer_protocol_negotiation extension (ALPN), in the client's order. */
+  alpn: string[];
+}
+
+/** Largest TLS record (2^14 bytes of plaintext, plus the 2048 the record layer may add). */
+const MAX_RECORD = 16384 + 2048;
+
+/**
+ * Envoy's tls_inspector: the TLS ClientHello at the start of `buf`, or 'more' until its first
+ * record is complete. A connection whose first byte is not a handshake record is plaintext. A hello
+ * that cannot be read (truncated, fragmented over records) is TLS without SNI or ALPN.
+ */
+export function readClientHello(buf: Buffer): Hello | 'more' {
+  if (buf.length === 0) return 'more';
+  if (buf[0] !== 0x16) return { tls: false, alpn: [] };
+  if (buf.length < 5) return 'more';
+  const recLen = buf.readUInt16BE(3);
+  const out: Hello = { tls: true, alpn: [] };
+  if (recLen > MAX_RECORD) return out;
+  if (buf.length < 5 + recLen) return 'more';
+  try {
+    let i = 5;
+    if (buf[i] !== 1) return out; // not a ClientHello
+    const end = Math.min(5 + recLen, i + 4 + buf.readUIntBE(i + 1, 3));
+    i += 4 + 2 + 32; // handshake header, legacy_version, random
+    i += 1 + buf[i]!; // legacy_session_id
+    i += 2 + buf.readUInt16BE(i); // cipher_suites
+    i += 1 + buf[i]!; // legacy_compression_methods
+    if (i + 2 > end) return out;
+    const extEnd = Math.min(end, i + 2 + buf.readUInt16BE(i));
+    i += 2;
+    while (i + 4 <= extEnd) {
+      const type = buf.readUInt16BE(i);
+      const e = i + 4 + buf.readUInt16BE(i + 2);
+      i += 4;
+      if (e > extEnd) break;
+      if (type === 0) {
+        // server_name: list length, then (name_type, length, name)*; host_name is type 0
+        for (let j = i + 2; j + 3 <= e;) {
+          const n = buf.readUInt16BE(j + 1);
+          if (buf[j] === 0 && j + 3 + n <= e) {
+            out.sni = buf.toString('latin1', j + 3, j + 3 + n);
+            break;
+          }
+          j += 3 + n;
+        }
+      } else if (type === 16) {
+        // ALPN: list length, then (length, protocol)*
+        for (let j = i + 2; j < e;) {
+          const n = buf[j]!;
+          if (j + 1 + n > e) break;
+          out.alpn.push(buf.toString('latin1', j + 1, j + 1 + n));
+          j += 1 + n;
+        }
+      }
+      i = e;
+    }
+  } catch {
+    // a hello shorter than its lengths say: what was read so far
+  }
+  return out;
+}
+
+/**
+ * Envoy's filter chain match after the destination port, with what the tls_inspector read: server
+ * names (exact, then the longest `*.suffix`, then chains naming none), then transport_protocol,
+ * then application_protocols; at each step the chains naming the criterion win over those that do
+ * not. The first chain left, or -1.
+ */
+export function matchChain(chains: ChainConfig[], candidates: number[], hello: Hello): number {
+  const name = hello.sni?.toLowerCase();
+  let best = -1;
+  let c: number[] = [];
+  for (const i of candidates) {
+    const names = chains[i]!.serverNames;
+    let rank = -1;
+    if (!names.length) rank = 0;
+    else if (name)
+      for (const s of names) {
+        if (s === name) rank = Math.max(rank, 100_000);
+        else if (s.startsWith('*.') && name.endsWith(s.slice(1))) rank = Math.max(rank, s.length);
+      }
+    if (rank < 0) continue;
+    if (rank > best) {
+      best = rank;
+      c = [i];
+    } else if (rank === best) c.push(i);
+  }
+  const proto = hello.tls ? 'tls' : 'raw_buffer';
+  const tp = c.filter((i) => chains[i]!.transportProtocol === proto);
+  c = tp.length ? tp : c.filter((i) => !chains[i]!.transportProtocol);
+  const ap = c.filter((i) => chains[i]!.applicationProtocols.some((p) => hello.alpn.includes(p)));
+  c = ap.length ? ap : c.filter((i) => !chains[i]!.applicationProtocols.length);
+  return c.length ? c[0]! : -1;
+}
+
 export function secureContext(t: TlsConfig): tls.SecureContext {
   return tls.createSecureContext({ cert: t.cert, key: t.key, ca: t.ca });
 }

@@ -1,5 +1,7 @@
 import fs from 'node:fs';
 import https from 'node:https';
+import net from 'node:net';
+import tls from 'node:tls';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -89,6 +91,58 @@ it('tls/envoy-https-http.yaml: terminates TLS with its inline certificate', asyn
   expect(JSON.parse(res.body).headers['x-forwarded-proto']).toBe('https');
 });
 
+it('tls-inspector/envoy.yaml: the ClientHello ALPN (or plaintext) chooses the tcp_proxy chain', async () => {
+  // one TCP server per TLS cluster records that it was reached; the plaintext cluster is the test backend
+  const reached: Record<string, number> = {};
+  const servers: net.Server[] = [];
+  const sockets = new Set<net.Socket>();
+  const portOf: Record<string, number> = { 'service-http': backend.port };
+  for (const name of ['service-https0', 'service-https1']) {
+    const server = net.createServer((s) => {
+      sockets.add(s);
+      s.once('data', (d) => (reached[name] = d[0]!)); // the first byte: 0x16, a TLS record
+    });
+    const port = await freePort();
+    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    servers.push(server);
+    portOf[name] = port;
+  }
+  try {
+    const { boot, ports } = await localize(read('tls-inspector_envoy.yaml'), backend.port);
+    for (const c of boot.static_resources.clusters)
+      c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value =
+        portOf[c.name];
+    const p = await startProxy(boot);
+    proxies.push(p);
+    const hello = async (alpn: string[] | undefined) => {
+      const s = tls.connect({
+        host: '127.0.0.1',
+        port: ports[0]!,
+        servername: 'example.com',
+        ALPNProtocols: alpn,
+      });
+      s.on('error', () => {});
+      await new Promise((r) => setTimeout(r, 300));
+      s.destroy();
+    };
+    await hello(['h2']);
+    expect(reached).toEqual({ 'service-https1': 0x16 });
+    await hello(['http/1.1']);
+    expect(reached).toEqual({ 'service-https1': 0x16, 'service-https0': 0x16 });
+    // plaintext takes the chain without criteria
+    const out = await raw(ports[0]!, 'GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
+    expect(out).toContain('"path":"/plain"');
+    // TLS without ALPN: the tls branch has no chain for it, and Envoy does not fall back
+    const before = p.stats.get(`listener.127.0.0.1:${ports[0]}.no_filter_chain_match`);
+    await hello(undefined);
+    expect(p.stats.get(`listener.127.0.0.1:${ports[0]}.no_filter_chain_match`)).toBe(before + 1);
+    expect(Object.keys(reached)).toHaveLength(2);
+  } finally {
+    for (const s of sockets) s.destroy();
+    await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+  }
+});
+
 describe('Envoy examples using what the proxy does not implement are rejected, naming the field', () => {
   it.each([
     [
@@ -112,7 +166,6 @@ describe('Envoy examples using what the proxy does not implement are rejected, n
       'envoy.extensions.filters.http.cors.v3.Cors',
     ],
     ['udp_envoy.yaml', '/address/socket_address/protocol', 'protocol UDP'],
-    ['tls-inspector_envoy.yaml', '/filter_chain_match/application_protocols', 'application_protocols'],
     ['websocket_envoy-ws.yaml', '/typed_config/upgrade_configs', 'upgrade_configs'],
   ])('%s', (file, pathEnd, message) => {
     const r = parseBootstrap(read(file), file);

@@ -1,0 +1,91 @@
+import net from 'node:net';
+import tls from 'node:tls';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import { parseBootstrap } from '../../src/dataplane/config.js';
+import { Proxy } from '../../src/dataplane/proxy.js';
+import { render } from '../../src/render.js';
+import { meshFrom } from '../support/meshes.js';
+import { freePort } from '../support/processes.js';
+
+/**
+ * A tls-passthrough frontend rendered by the envoy target and run in meshgen proxy: the gateway's
+ * tls_inspector reads the SNI of each ClientHello and passes the connection, unterminated, to the
+ * backend its route names.
+ */
+const reached: string[] = [];
+const servers: net.Server[] = [];
+const sockets = new Set<net.Socket>();
+let proxy: Proxy;
+let port: number;
+
+async function tcpServer(name: string): Promise<number> {
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.once('data', (d) => reached.push(`${name}:${d[0]}`)); // 22: the ClientHello record, untouched
+  });
+  const p = await freePort();
+  await new Promise<void>((r) => server.listen(p, '127.0.0.1', r));
+  servers.push(server);
+  return p;
+}
+
+beforeAll(async () => {
+  const a = await tcpServer('a');
+  const b = await tcpServer('b');
+  port = await freePort();
+  const mesh = meshFrom(`
+apiVersion: meshgen.io/v1alpha1
+kind: Mesh
+metadata: { name: t }
+spec:
+  namespace: t
+  mtls: { mode: disabled }
+  backends:
+    - name: db
+      port: 5432
+      protocol: tcp
+      versions:
+        - { name: a, endpoints: ["127.0.0.1:${a}"] }
+        - { name: b, endpoints: ["127.0.0.1:${b}"] }
+  frontends:
+    - name: pass
+      address: 127.0.0.1
+      port: ${port}
+      protocol: tls-passthrough
+      hosts: [a.example.net, "*.example.net"]
+  routes:
+    - name: pass-a
+      parent: { frontend: pass, hosts: [a.example.net] }
+      to: [{ backend: db, version: a }]
+    - name: pass-rest
+      parent: { frontend: pass }
+      to: [{ backend: db, version: b }]
+`);
+  const admin = await freePort();
+  const result = render(mesh, { targets: ['envoy'], settings: { adminPort: String(admin) } });
+  const gw = result.outputs[0]!.files.find((f) => f.path === 'gateway.yaml')!;
+  const cfg = parseBootstrap(gw.contents, gw.path);
+  expect(cfg.errors).toEqual([]);
+  proxy = new Proxy(cfg.config!);
+  await proxy.start();
+});
+
+afterAll(async () => {
+  await proxy?.stop();
+  for (const s of sockets) s.destroy();
+  await Promise.all(servers.map((s) => new Promise((r) => s.close(r))));
+});
+
+async function hello(servername: string): Promise<void> {
+  const s = tls.connect({ host: '127.0.0.1', port, servername });
+  s.on('error', () => {});
+  for (let i = 0; i < 50 && reached.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  s.destroy();
+}
+
+it('routes each TLS connection by its SNI without terminating it', async () => {
+  await hello('a.example.net');
+  expect(reached.splice(0)).toEqual(['a:22']);
+  await hello('other.example.net');
+  expect(reached.splice(0)).toEqual(['b:22']);
+});

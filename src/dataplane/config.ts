@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type YAMLModule from 'yaml';
 import { checkEnvoy } from '../envoy/check.js';
+import { outlierConfig, type OutlierConfig } from './outlier.js';
 import { supportedWalk, type PathError } from './supported.js';
 
 // yaml is loaded when a bootstrap is first parsed: importing it would cost every meshgen command about 40 ms
@@ -244,13 +245,7 @@ export interface ClusterConfig {
    */
   http2?: { settings: Http2Settings; downstreamOnly: boolean };
   circuit: { maxConnections: number; maxPending: number; maxRequests: number; maxRetries: number };
-  outlier?: {
-    consecutive5xx: number;
-    intervalMs: number;
-    baseEjectionMs: number;
-    maxEjectionPercent: number;
-    enforcing: number;
-  };
+  outlier?: OutlierConfig;
   health?: {
     timeoutMs: number;
     intervalMs: number;
@@ -410,13 +405,6 @@ function cluster(c: Obj, p: string, errors: PathError[]): ClusterConfig {
       path: `${p}/health_checks/0`,
       message: 'a health check needs http_health_check or tcp_health_check',
     });
-  // success-rate ejection is not implemented: only its explicit disabling is accepted (left unset,
-  // as before, only consecutive 5xx ejection applies; see docs/dataplane.md)
-  if (od?.enforcing_success_rate !== undefined && Number(od.enforcing_success_rate) !== 0)
-    errors.push({
-      path: `${p}/outlier_detection/enforcing_success_rate`,
-      message: `enforcing_success_rate ${od.enforcing_success_rate}: meshgen proxy does not implement success-rate ejection; only 0 (disabled) is accepted`,
-    });
   const fam = c.dns_lookup_family;
   let http2: ClusterConfig['http2'];
   if (c.http2_protocol_options)
@@ -462,15 +450,7 @@ function cluster(c: Obj, p: string, errors: PathError[]): ClusterConfig {
       maxRequests: Number(th.max_requests ?? 1024),
       maxRetries: Number(th.max_retries ?? 3),
     },
-    outlier: od
-      ? {
-          consecutive5xx: Number(od.consecutive_5xx ?? 5),
-          intervalMs: durationMs(od.interval, 10_000),
-          baseEjectionMs: durationMs(od.base_ejection_time, 30_000),
-          maxEjectionPercent: Number(od.max_ejection_percent ?? 10),
-          enforcing: Number(od.enforcing_consecutive_5xx ?? 100),
-        }
-      : undefined,
+    outlier: od ? outlierConfig(od) : undefined,
     health: hc
       ? {
           timeoutMs: durationMs(hc.timeout, 1000),

@@ -4,6 +4,7 @@ import type { ClusterConfig, SockAddr } from './config.js';
 import { HttpError, ResponseParser, type Headers, type ResponseHead } from './http1.js';
 import { H2Pool } from './h2-upstream.js';
 import { leastRequest, newLbState, randomPick, ringHash, roundRobin, type LbHost } from './lb.js';
+import { OutlierDetector, type HostOutlierState } from './outlier.js';
 import type { Stat, Stats } from './stats.js';
 import { dial } from './tls.js';
 
@@ -25,9 +26,8 @@ export class Host implements LbHost {
   hcOk = 0;
   hcFail = 0;
   ejected = false;
-  ejectedUntil = 0;
-  ejections = 0;
-  consecutive5xx = 0;
+  /** Outlier detection state (outlier.ts), made on first use. */
+  od?: HostOutlierState;
   idle: UpConn[] = [];
   rqTotal = 0;
   rqError = 0;
@@ -147,6 +147,7 @@ export class Cluster {
   private readonly sRqClass: Stat[] = [];
   /** HTTP/2 sessions, when the cluster speaks HTTP/2 upstream (h2-upstream.ts). */
   readonly h2: H2Pool | undefined;
+  readonly outlier?: OutlierDetector;
 
   constructor(
     readonly config: ClusterConfig,
@@ -157,6 +158,14 @@ export class Cluster {
     this.sRqTotal = stats.counter(`${this.p}upstream_rq_total`);
     this.sRqActive = stats.gaugeStat(`${this.p}upstream_rq_active`);
     this.h2 = config.http2 ? new H2Pool(this, config.http2) : undefined;
+    if (config.outlier)
+      this.outlier = new OutlierDetector(
+        config.outlier,
+        stats,
+        this.p,
+        () => this.hosts,
+        () => this.updateMembership(),
+      );
   }
 
   /** upstream_rq_<status> and upstream_rq_<N>xx of a response. */
@@ -187,9 +196,9 @@ export class Cluster {
       t.unref();
       this.timers.push(t);
     }
-    const od = this.config.outlier;
+    const od = this.outlier;
     if (od) {
-      const t = setInterval(() => this.outlierSweep(), od.intervalMs);
+      const t = setInterval(() => od.tick(), od.cfg.intervalMs);
       t.unref();
       this.timers.push(t);
     }
@@ -373,46 +382,9 @@ export class Cluster {
     if (i >= 0) this.pending.splice(i, 1);
   }
 
-  /** Outlier detection input: a response status, or 'local' (connect failure/reset/timeout counted as 5xx). */
+  /** Outlier detection input: a response status (local failures are reported as 503). */
   report(host: Host, status: number): void {
-    const od = this.config.outlier;
-    if (!od) return;
-    if (status >= 500) {
-      host.consecutive5xx++;
-      if (host.consecutive5xx >= od.consecutive5xx && !host.ejected) {
-        this.stats.inc(`${this.p}outlier_detection.ejections_detected_consecutive_5xx`);
-        const ejected = this.hosts.filter((h) => h.ejected).length;
-        const max = Math.max(1, Math.floor((this.hosts.length * od.maxEjectionPercent) / 100));
-        if (ejected < max && Math.random() * 100 < od.enforcing) {
-          host.ejected = true;
-          host.ejections++;
-          host.ejectedUntil = Date.now() + od.baseEjectionMs * host.ejections;
-          this.stats.inc(`${this.p}outlier_detection.ejections_enforced_total`);
-          this.stats.inc(`${this.p}outlier_detection.ejections_enforced_consecutive_5xx`);
-          this.stats.gauge(`${this.p}outlier_detection.ejections_active`, 1);
-          this.updateMembership();
-        } else this.stats.inc(`${this.p}outlier_detection.ejections_overflow`);
-        host.consecutive5xx = 0;
-      }
-    } else host.consecutive5xx = 0;
-  }
-
-  private outlierSweep(): void {
-    const now = Date.now();
-    for (const h of this.hosts) {
-      if (h.ejected && now >= h.ejectedUntil) {
-        h.ejected = false;
-        h.consecutive5xx = 0;
-        this.stats.gauge(`${this.p}outlier_detection.ejections_active`, -1);
-        this.updateMembership();
-      } else if (
-        !h.ejected &&
-        h.ejections > 0 &&
-        now >= h.ejectedUntil + this.config.outlier!.baseEjectionMs
-      ) {
-        h.ejections--; // Envoy decrements the multiplier while a host stays healthy
-      }
-    }
+    this.outlier?.report(host, status);
   }
 
   /** One active health check of host (HTTP GET of the configured path, or a TCP connect). */

@@ -87,6 +87,8 @@ export interface HcmConfig {
   /** codec_type: AUTO tells HTTP/2 by ALPN h2 or the connection preface. */
   codec: 'AUTO' | 'HTTP1' | 'HTTP2';
   http2: Http2Settings;
+  /** upgrade_configs: upgrade type (lower case) to enabled. */
+  upgrades: Map<string, boolean>;
 }
 
 /** The Http2ProtocolOptions the proxy honours (unset: Envoy's defaults). */
@@ -207,6 +209,8 @@ export type RouteActionConfig =
       retry?: RetryConfig;
       mirrors: { cluster: string; fraction: number }[];
       hash: { kind: 'header' | 'cookie' | 'source_ip'; name: string; terminal: boolean }[];
+      /** RouteAction.upgrade_configs: upgrade type (lower case) to enabled. */
+      upgrades?: Map<string, boolean>;
     }
   | { kind: 'direct'; status: number; body?: string }
   | {
@@ -629,7 +633,28 @@ function hcm(h: Obj, p: string, clusterNames: Set<string>, errors: PathError[]):
     stripAnyHostPort: Boolean(h.strip_any_host_port),
     codec: (h.codec_type ?? 'AUTO') as HcmConfig['codec'],
     http2: http2Settings(h.http2_protocol_options),
+    upgrades: upgradeConfigs(h.upgrade_configs, `${p}/upgrade_configs`, errors) ?? new Map(),
   };
+}
+
+/** upgrade_configs (HCM or route): HTTP/1.1 Upgrade tokens to enabled; CONNECT and h2c are refused. */
+function upgradeConfigs(
+  list: Obj[] | undefined,
+  p: string,
+  errors: PathError[],
+): Map<string, boolean> | undefined {
+  if (!list) return undefined;
+  const out = new Map<string, boolean>();
+  list.forEach((u, i) => {
+    const t = String(u.upgrade_type ?? '').toLowerCase();
+    if (t === 'connect' || t === 'h2c')
+      errors.push({
+        path: `${p}/${i}/upgrade_type`,
+        message: `upgrade_type ${u.upgrade_type} is not implemented by meshgen proxy (HTTP/1.1 Upgrade such as websocket is)`,
+      });
+    out.set(t, u.enabled === undefined ? true : Boolean(u.enabled));
+  });
+  return out;
 }
 
 function faultConfig(tc: Obj): FaultConfig {
@@ -898,6 +923,7 @@ function route(
         name: h.header ? String(h.header.header_name).toLowerCase() : h.cookie ? String(h.cookie.name) : '',
         terminal: Boolean(h.terminal),
       })),
+      upgrades: upgradeConfigs(ra.upgrade_configs, `${p}/route/upgrade_configs`, errors),
     };
   } else if (r.direct_response) {
     action = {

@@ -31,6 +31,7 @@ import type { Stat, Stats } from './stats.js';
 import type { AcquireCallback, AcquireError, Cluster, Exchange, Host, UpConn } from './upstream.js';
 import type { AccessLogger } from './accesslog.js';
 import { grpcLocalReply, H2Listener, PROTOCOL, retryGrpc } from './h2.js';
+import { connectionUpgrade, forwardUpgrade, upgradeAllowed } from './upgrade.js';
 
 export interface Runtime {
   clusters: Map<string, Cluster>;
@@ -70,7 +71,7 @@ const REASONS: Record<number, string> = {
 type Latin1Buffer = Buffer & { latin1Write(s: string, offset: number): number };
 
 /** Writes the pending response head, with the first body bytes in the same buffer. */
-function flushHead(ctx: Ctx, body?: Buffer): boolean {
+export function flushHead(ctx: Ctx, body?: Buffer): boolean {
   const h2 = ctx.h2;
   if (h2 !== undefined) return body ? h2.write(body) : true;
   const h = ctx.pendingHead;
@@ -83,7 +84,7 @@ function flushHead(ctx: Ctx, body?: Buffer): boolean {
   body.copy(out, h.length);
   return sock.write(out);
 }
-const HOP = new Set([
+export const HOP = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
@@ -107,7 +108,7 @@ function httpDate(): string {
 }
 
 /** What a request waiting on something (a fault delay, an upstream) does when it is given up. */
-interface Cancelable {
+export interface Cancelable {
   cancel(): void;
 }
 
@@ -162,7 +163,7 @@ export class Ctx {
   ) {}
 }
 
-class DownConn implements DownConnection {
+export class DownConn implements DownConnection {
   readonly parser = new RequestParser();
   busy = false;
   closed = false;
@@ -241,7 +242,7 @@ class DownConn implements DownConnection {
   }
 }
 
-function applyOps(h: Headers, ops: HeaderOps, ctx: Ctx): void {
+export function applyOps(h: Headers, ops: HeaderOps, ctx: Ctx): void {
   if (ops.remove.length) {
     for (let i = h.length - 1; i >= 0; i--) if (ops.remove.includes(h[i]![0])) h.splice(i, 1);
   }
@@ -474,10 +475,19 @@ export class HttpConnectionManager {
       return this.local(ctx, a.status, '', ctx.flags, m.route, m.vhost, h);
     }
     const upgrade = getHeader(ctx.req.headers, 'upgrade');
-    if (upgrade && upgrade.toLowerCase() !== 'h2c') {
-      // as Envoy without upgrade_configs: an upgrade (WebSocket) it is not configured for is refused
-      this.stats.inc(`${this.p}downstream_rq_ws_on_non_ws_route`);
-      return this.local(ctx, 403, '', ctx.flags, m.route, m.vhost);
+    if (
+      upgrade &&
+      upgrade.toLowerCase() !== 'h2c' &&
+      ctx.h2 === undefined &&
+      connectionUpgrade(ctx.req.headers)
+    ) {
+      // upgrades (WebSocket): upgrade.ts; refused as Envoy when upgrade_configs do not enable them
+      if (!upgradeAllowed(this.cfg.upgrades, a.upgrades, upgrade)) {
+        this.stats.inc(`${this.p}downstream_rq_ws_on_non_ws_route`);
+        return this.local(ctx, 403, '', ctx.flags, m.route, m.vhost);
+      }
+      const c = this.rt.clusters.get(pickWeighted(a.clusters, a.totalWeight, Math.random()))!;
+      return forwardUpgrade(this, ctx, m.route, m.vhost, c, upgrade);
     }
     const name =
       a.clusters.length === 1 ? a.clusters[0]!.name : pickWeighted(a.clusters, a.totalWeight, Math.random());

@@ -248,6 +248,13 @@ export class RequestParser {
     return this.buf ? this.buf.length : 0;
   }
 
+  /** Hands over the bytes not parsed yet (the first tunnel bytes of an upgraded connection). */
+  take(): Buffer | null {
+    const b = this.buf;
+    this.buf = null;
+    return b && b.length ? b : null;
+  }
+
   /** The next complete request, or null if more bytes are needed. Throws HttpError on bad input. */
   next(): ParsedRequest | null {
     const buf = this.buf;

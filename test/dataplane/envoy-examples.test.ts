@@ -166,7 +166,6 @@ describe('Envoy examples using what the proxy does not implement are rejected, n
       'envoy.extensions.filters.http.cors.v3.Cors',
     ],
     ['udp_envoy.yaml', '/address/socket_address/protocol', 'protocol UDP'],
-    ['websocket_envoy-ws.yaml', '/typed_config/upgrade_configs', 'upgrade_configs'],
   ])('%s', (file, pathEnd, message) => {
     const r = parseBootstrap(read(file), file);
     expect(r.config).toBeUndefined();

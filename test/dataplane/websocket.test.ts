@@ -1,0 +1,451 @@
+import { createHash, randomBytes } from 'node:crypto';
+import fs from 'node:fs';
+import net from 'node:net';
+import path from 'node:path';
+import YAML from 'yaml';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { Proxy } from '../../src/dataplane/proxy.js';
+import { cluster, freePort, httpBootstrap, startProxy, type Obj } from './helpers.js';
+
+/** RFC 6455 pieces: the accept key, frames (client frames masked), a frame reader. */
+const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
+const acceptOf = (key: string) =>
+  createHash('sha1')
+    .update(key + GUID)
+    .digest('base64');
+
+function frame(opcode: number, payload: Buffer, mask: boolean): Buffer {
+  const n = payload.length;
+  const head: number[] = [0x80 | opcode];
+  const m = mask ? 0x80 : 0;
+  if (n < 126) head.push(m | n);
+  else if (n < 65536) head.push(m | 126, n >> 8, n & 255);
+  else {
+    head.push(m | 127, 0, 0, 0, 0);
+    head.push((n >>> 24) & 255, (n >>> 16) & 255, (n >>> 8) & 255, n & 255);
+  }
+  if (!mask) return Buffer.concat([Buffer.from(head), payload]);
+  const key = randomBytes(4);
+  const body = Buffer.from(payload.map((b, i) => b ^ key[i % 4]!));
+  return Buffer.concat([Buffer.from(head), key, body]);
+}
+
+interface Frame {
+  opcode: number;
+  payload: Buffer;
+}
+
+/** Reads whole frames off a growing buffer; returns them and the bytes left. */
+function readFrames(buf: Buffer): { frames: Frame[]; rest: Buffer } {
+  const frames: Frame[] = [];
+  let i = 0;
+  for (;;) {
+    if (buf.length - i < 2) break;
+    const opcode = buf[i]! & 0x0f;
+    const masked = (buf[i + 1]! & 0x80) !== 0;
+    let n = buf[i + 1]! & 0x7f;
+    let at = i + 2;
+    if (n === 126) {
+      if (buf.length - at < 2) break;
+      n = buf.readUInt16BE(at);
+      at += 2;
+    } else if (n === 127) {
+      if (buf.length - at < 8) break;
+      n = buf.readUInt32BE(at + 4);
+      at += 8;
+    }
+    const key = masked ? buf.subarray(at, at + 4) : null;
+    if (masked) at += 4;
+    if (buf.length - at < n) break;
+    let payload = Buffer.from(buf.subarray(at, at + n));
+    if (key) payload = Buffer.from(payload.map((b, j) => b ^ key[j % 4]!));
+    frames.push({ opcode, payload });
+    i = at + n;
+  }
+  return { frames, rest: buf.subarray(i) };
+}
+
+/** A WebSocket echo server over net: greets with a text frame sent with the 101, echoes frames, answers close. */
+interface WsBackend {
+  port: number;
+  heads: Record<string, string>[];
+  paths: string[];
+  close(): Promise<void>;
+}
+async function wsBackend(): Promise<WsBackend> {
+  const sockets = new Set<net.Socket>();
+  const b: WsBackend = { port: 0, heads: [], paths: [], close: async () => {} };
+  const server = net.createServer((s) => {
+    sockets.add(s);
+    s.on('close', () => sockets.delete(s));
+    s.on('error', () => {});
+    let buf: Buffer = Buffer.alloc(0);
+    let open = false;
+    s.on('data', (d) => {
+      buf = Buffer.concat([buf, d]);
+      if (!open) {
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const lines = buf.toString('latin1', 0, end).split('\r\n');
+        const path = lines[0]!.split(' ')[1]!;
+        const headers: Record<string, string> = {};
+        for (const l of lines.slice(1)) {
+          const c = l.indexOf(':');
+          headers[l.slice(0, c).toLowerCase()] = l.slice(c + 1).trim();
+        }
+        b.heads.push(headers);
+        b.paths.push(path);
+        buf = buf.subarray(end + 4);
+        if (path === '/reject') {
+          s.end(
+            'HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 15\r\nx-why: no\r\n\r\nno upgrade here',
+          );
+          return;
+        }
+        open = true;
+        s.write(
+          Buffer.concat([
+            Buffer.from(
+              `HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: ${acceptOf(headers['sec-websocket-key']!)}\r\n\r\n`,
+            ),
+            frame(1, Buffer.from('hello from backend'), false),
+          ]),
+        );
+      }
+      const { frames, rest } = readFrames(buf);
+      buf = rest;
+      for (const f of frames) {
+        if (f.opcode === 8) {
+          s.end(frame(8, f.payload, false));
+          return;
+        }
+        s.write(frame(f.opcode, f.payload, false));
+      }
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
+  b.port = (server.address() as net.AddressInfo).port;
+  b.close = () => {
+    for (const s of sockets) s.destroy();
+    return new Promise((r) => server.close(() => r()));
+  };
+  return b;
+}
+
+/** A WebSocket client over net: handshake (optionally with a first frame in the same write), frames, close. */
+class WsClient {
+  readonly socket: net.Socket;
+  private buf: Buffer = Buffer.alloc(0);
+  head = '';
+  frames: Frame[] = [];
+  closed = false;
+  private waiters: (() => void)[] = [];
+
+  constructor(port: number) {
+    this.socket = net.connect(port, '127.0.0.1');
+    this.socket.on('error', () => {});
+    this.socket.on('data', (d) => {
+      this.buf = Buffer.concat([this.buf, d]);
+      if (!this.head) {
+        const end = this.buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        this.head = this.buf.toString('latin1', 0, end + 4);
+        this.buf = this.buf.subarray(end + 4);
+      }
+      if (this.head.startsWith('HTTP/1.1 101')) {
+        const { frames, rest } = readFrames(this.buf);
+        this.buf = rest;
+        this.frames.push(...frames);
+      }
+      this.wake();
+    });
+    this.socket.on('close', () => {
+      this.closed = true;
+      this.wake();
+    });
+  }
+
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Waits (bounded) until cond holds. */
+  async until(cond: () => boolean, ms = 3000): Promise<void> {
+    const end = Date.now() + ms;
+    while (!cond()) {
+      if (Date.now() > end) throw new Error('timed out waiting');
+      await new Promise<void>((r) => {
+        const t = setTimeout(r, 50);
+        this.waiters.push(() => {
+          clearTimeout(t);
+          r();
+        });
+      });
+    }
+  }
+
+  get body(): string {
+    return this.buf.toString('latin1');
+  }
+
+  handshake(path: string, key: string, extra = '', first?: Buffer): void {
+    const head = `GET ${path} HTTP/1.1\r\nHost: ws.example\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: ${key}\r\nSec-WebSocket-Version: 13\r\n${extra}\r\n`;
+    this.socket.write(first ? Buffer.concat([Buffer.from(head), first]) : head);
+  }
+
+  send(opcode: number, payload: Buffer): void {
+    this.socket.write(frame(opcode, payload, true));
+  }
+}
+
+let backend: WsBackend;
+const proxies: Proxy[] = [];
+const clients: WsClient[] = [];
+beforeAll(async () => {
+  backend = await wsBackend();
+});
+afterAll(async () => {
+  await backend.close();
+});
+afterEach(async () => {
+  for (const c of clients.splice(0)) c.socket.destroy();
+  await Promise.all(proxies.splice(0).map((p) => p.stop()));
+  backend.heads.length = 0;
+  backend.paths.length = 0;
+});
+
+async function proxy(routes: Obj[], hcm: Obj = {}, filters?: Obj[]): Promise<{ port: number; p: Proxy }> {
+  const port = await freePort();
+  const p = await startProxy(
+    httpBootstrap(port, [{ name: 'v', domains: ['*'], routes }], [cluster('ws', [backend.port])], {
+      hcm,
+      filters,
+    }),
+  );
+  proxies.push(p);
+  return { port, p };
+}
+
+function client(port: number): WsClient {
+  const c = new WsClient(port);
+  clients.push(c);
+  return c;
+}
+
+const WS = { upgrade_configs: [{ upgrade_type: 'websocket' }] };
+
+describe('WebSocket upgrades', () => {
+  it('101 with the right accept key, frames both ways (leftover bytes included), close propagates', async () => {
+    const { port, p } = await proxy(
+      [
+        {
+          match: { prefix: '/chat' },
+          route: { cluster: 'ws', prefix_rewrite: '/ws' },
+          request_headers_to_add: [{ header: { key: 'x-route', value: 'chat' } }],
+        },
+      ],
+      WS,
+    );
+    const key = randomBytes(16).toString('base64');
+    const c = client(port);
+    // the first frame goes in the same write as the handshake: buffered by the proxy before the 101
+    c.handshake('/chat/room', key, '', frame(1, Buffer.from('early'), true));
+    await c.until(() => c.frames.length >= 2);
+    expect(c.head).toMatch(/^HTTP\/1\.1 101 Switching Protocols\r\n/);
+    expect(c.head.toLowerCase()).toContain(`sec-websocket-accept: ${acceptOf(key).toLowerCase()}\r\n`);
+    expect(c.head.toLowerCase()).toContain('upgrade: websocket\r\n');
+    expect(c.head.toLowerCase()).toContain('connection: upgrade\r\n');
+    // the greeting came with the 101 from the backend (leftover upstream bytes)
+    expect(c.frames[0]!.payload.toString()).toBe('hello from backend');
+    expect(c.frames[1]!.payload.toString()).toBe('early');
+    const h = backend.heads[0]!;
+    expect(backend.paths[0]).toBe('/ws/room');
+    expect(h.upgrade).toBe('websocket');
+    expect(h.connection?.toLowerCase()).toBe('upgrade');
+    expect(h['sec-websocket-key']).toBe(key);
+    expect(h['x-route']).toBe('chat');
+    expect(h['x-forwarded-proto']).toBe('http');
+    expect(p.stats.get('http.ingress.downstream_cx_upgrades_total')).toBe(1);
+    expect(p.stats.get('http.ingress.downstream_cx_upgrades_active')).toBe(1);
+
+    // text and a large binary frame, echoed
+    c.send(1, Buffer.from('ping over the proxy'));
+    const big = randomBytes(300_000);
+    c.send(2, big);
+    await c.until(() => c.frames.length >= 4);
+    expect(c.frames[2]).toMatchObject({ opcode: 1 });
+    expect(c.frames[2]!.payload.toString()).toBe('ping over the proxy');
+    expect(c.frames[3]!.opcode).toBe(2);
+    expect(c.frames[3]!.payload.equals(big)).toBe(true);
+
+    // close: the backend answers the close frame and closes; the proxy closes downstream
+    const code = Buffer.from([0x03, 0xe8]);
+    c.send(8, code);
+    await c.until(() => c.closed);
+    expect(c.frames[4]).toMatchObject({ opcode: 8 });
+    expect(c.frames[4]!.payload.equals(code)).toBe(true);
+    await new Promise((r) => setTimeout(r, 50));
+    expect(p.stats.get('http.ingress.downstream_cx_upgrades_active')).toBe(0);
+    expect(p.stats.get('cluster.ws.upstream_cx_active')).toBe(0);
+    expect(p.stats.get('cluster.ws.upstream_rq_active')).toBe(0);
+    expect(p.stats.get('http.ingress.downstream_cx_active')).toBe(0);
+  });
+
+  it('the downstream closing closes the upstream side', async () => {
+    const { port, p } = await proxy([{ match: { prefix: '/' }, route: { cluster: 'ws' } }], WS);
+    const c = client(port);
+    c.handshake('/', randomBytes(16).toString('base64'));
+    await c.until(() => c.frames.length >= 1);
+    expect(p.stats.get('cluster.ws.upstream_cx_active')).toBe(1);
+    c.socket.destroy();
+    const end = Date.now() + 2000;
+    while (p.stats.get('cluster.ws.upstream_cx_active') !== 0 && Date.now() < end)
+      await new Promise((r) => setTimeout(r, 20));
+    expect(p.stats.get('cluster.ws.upstream_cx_active')).toBe(0);
+    expect(p.stats.get('http.ingress.downstream_cx_upgrades_active')).toBe(0);
+  });
+
+  it('the route timeout does not apply once upgraded', async () => {
+    const { port } = await proxy([{ match: { prefix: '/' }, route: { cluster: 'ws', timeout: '0.2s' } }], WS);
+    const c = client(port);
+    c.handshake('/', randomBytes(16).toString('base64'));
+    await c.until(() => c.frames.length >= 1);
+    await new Promise((r) => setTimeout(r, 500));
+    c.send(1, Buffer.from('still here'));
+    await c.until(() => c.frames.length >= 2);
+    expect(c.frames[1]!.payload.toString()).toBe('still here');
+    expect(c.closed).toBe(false);
+  });
+
+  it('without upgrade_configs, or disabled on the route, the upgrade gets 403', async () => {
+    const none = await proxy([{ match: { prefix: '/' }, route: { cluster: 'ws' } }]);
+    const c = client(none.port);
+    c.handshake('/', randomBytes(16).toString('base64'));
+    await c.until(() => c.closed || c.head !== '');
+    expect(c.head).toMatch(/^HTTP\/1\.1 403 Forbidden\r\n/);
+    expect(none.p.stats.get('http.ingress.downstream_rq_ws_on_non_ws_route')).toBe(1);
+
+    const off = await proxy(
+      [
+        {
+          match: { prefix: '/off' },
+          route: { cluster: 'ws', upgrade_configs: [{ upgrade_type: 'websocket', enabled: false }] },
+        },
+        { match: { prefix: '/' }, route: { cluster: 'ws' } },
+      ],
+      WS,
+    );
+    const d = client(off.port);
+    d.handshake('/off', randomBytes(16).toString('base64'));
+    await d.until(() => d.head !== '');
+    expect(d.head).toMatch(/^HTTP\/1\.1 403 /);
+    expect(backend.heads.length).toBe(0);
+  });
+
+  it('a route can enable the upgrade the connection manager does not configure', async () => {
+    const { port } = await proxy([
+      {
+        match: { prefix: '/' },
+        route: { cluster: 'ws', upgrade_configs: [{ upgrade_type: 'WebSocket' }] },
+      },
+    ]);
+    const c = client(port);
+    c.handshake('/', randomBytes(16).toString('base64'));
+    await c.until(() => c.frames.length >= 1);
+    expect(c.head).toMatch(/^HTTP\/1\.1 101 /);
+  });
+
+  it('a non-101 answer from the upstream is forwarded as a response', async () => {
+    const { port, p } = await proxy(
+      [
+        {
+          match: { prefix: '/' },
+          route: { cluster: 'ws' },
+          response_headers_to_add: [{ header: { key: 'x-proxy', value: 'yes' } }],
+        },
+      ],
+      WS,
+    );
+    const c = client(port);
+    c.handshake('/reject', randomBytes(16).toString('base64'));
+    await c.until(() => c.closed);
+    expect(c.head).toMatch(/^HTTP\/1\.1 400 Bad Request\r\n/);
+    expect(c.head).toContain('x-why: no\r\n');
+    expect(c.head).toContain('x-proxy: yes\r\n');
+    expect(c.head).toContain('content-length: 15\r\n');
+    expect(c.body).toBe('no upgrade here');
+    expect(p.stats.get('cluster.ws.upstream_rq_400')).toBe(1);
+    expect(p.stats.get('http.ingress.downstream_rq_4xx')).toBe(1);
+    expect(p.stats.get('http.ingress.downstream_cx_upgrades_active')).toBe(0);
+  });
+
+  it('filters run first: RBAC can deny the upgrade', async () => {
+    const { port } = await proxy([{ match: { prefix: '/' }, route: { cluster: 'ws' } }], WS, [
+      {
+        name: 'envoy.filters.http.rbac',
+        typed_config: {
+          '@type': 'type.googleapis.com/envoy.extensions.filters.http.rbac.v3.RBAC',
+          rules: {
+            action: 'DENY',
+            policies: {
+              'no-ws': {
+                permissions: [{ header: { name: 'upgrade', string_match: { exact: 'websocket' } } }],
+                principals: [{ any: true }],
+              },
+            },
+          },
+        },
+      },
+    ]);
+    const c = client(port);
+    c.handshake('/', randomBytes(16).toString('base64'));
+    await c.until(() => c.head !== '');
+    expect(c.head).toMatch(/^HTTP\/1\.1 403 /);
+    expect(c.body).toContain('RBAC: access denied');
+  });
+
+  it('an unreachable upstream gets 503 (connection failure)', async () => {
+    const dead = await freePort();
+    const port = await freePort();
+    const p = await startProxy(
+      httpBootstrap(
+        port,
+        [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'd' } }] }],
+        [cluster('d', [dead])],
+        { hcm: WS },
+      ),
+    );
+    proxies.push(p);
+    const c = client(port);
+    c.handshake('/', randomBytes(16).toString('base64'));
+    await c.until(() => c.head !== '' && c.body.length > 0);
+    expect(c.head).toMatch(/^HTTP\/1\.1 503 /);
+    expect(c.body).toContain('connection failure');
+    expect(p.stats.get('http.ingress.downstream_cx_upgrades_active')).toBe(0);
+  });
+
+  it("Envoy's websocket example (envoy-ws.yaml) carries a WebSocket session", async () => {
+    const file = path.join(
+      import.meta.dirname,
+      '..',
+      'fixtures',
+      'envoy-examples',
+      'websocket_envoy-ws.yaml',
+    );
+    const boot = YAML.parse(fs.readFileSync(file, 'utf8')) as Obj;
+    const port = await freePort();
+    boot.static_resources.listeners[0].address.socket_address = { address: '127.0.0.1', port_value: port };
+    boot.static_resources.clusters[0].type = 'STATIC';
+    boot.static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address =
+      { address: '127.0.0.1', port_value: backend.port };
+    const p = await startProxy(boot);
+    proxies.push(p);
+    const c = client(port);
+    c.handshake('/', randomBytes(16).toString('base64'));
+    await c.until(() => c.frames.length >= 1);
+    c.send(1, Buffer.from('example'));
+    await c.until(() => c.frames.length >= 2);
+    expect(c.frames[1]!.payload.toString()).toBe('example');
+    expect(p.stats.get('http.ingress_ws_to_ws.downstream_cx_upgrades_total')).toBe(1);
+  });
+});

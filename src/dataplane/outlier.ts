@@ -25,6 +25,8 @@ export interface OutlierConfig {
   enforcingFailurePercentage: number;
   failurePercentageMinimumHosts: number;
   failurePercentageRequestVolume: number;
+  /** successful_active_health_check_uneject_host. */
+  unejectOnHealthCheck: boolean;
 }
 
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -55,6 +57,7 @@ export function outlierConfig(od: Obj): OutlierConfig {
     enforcingFailurePercentage: n(od.enforcing_failure_percentage, 0),
     failurePercentageMinimumHosts: n(od.failure_percentage_minimum_hosts, 5),
     failurePercentageRequestVolume: n(od.failure_percentage_request_volume, 50),
+    unejectOnHealthCheck: od.successful_active_health_check_uneject_host !== false,
   };
 }
 
@@ -158,6 +161,22 @@ export class OutlierDetector {
     this.changed();
   }
 
+  private uneject(h: OutlierHost, now: number): void {
+    const s = this.state(h);
+    h.ejected = false;
+    s.unejectedAt = now;
+    s.consecutive5xx = 0;
+    s.consecutiveGw = 0;
+    this.stats.gauge(`${this.p}ejections_active`, -1);
+  }
+
+  /** An active health check passed: as Envoy (successful_active_health_check_uneject_host), the host returns. */
+  healthCheckPassed(h: OutlierHost): void {
+    if (!h.ejected || !this.cfg.unejectOnHealthCheck) return;
+    this.uneject(h, Date.now());
+    this.changed();
+  }
+
   /** The interval timer: returns hosts whose ejection time is over, then success rate and failure percentage. */
   tick(now = Date.now()): void {
     const c = this.cfg;
@@ -169,11 +188,7 @@ export class OutlierDetector {
       if (h.ejected) {
         const t = Math.min(c.baseEjectionMs * s.backoff, c.maxEjectionMs) + s.jitter;
         if (now - s.ejectedAt >= t) {
-          h.ejected = false;
-          s.unejectedAt = now;
-          s.consecutive5xx = 0;
-          s.consecutiveGw = 0;
-          this.stats.gauge(`${this.p}ejections_active`, -1);
+          this.uneject(h, now);
           changed = true;
         }
       } else {

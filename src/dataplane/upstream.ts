@@ -400,6 +400,7 @@ export class Cluster {
         s.destroy();
         if (ok) {
           this.stats.inc(`${this.p}health_check.success`);
+          this.outlier?.healthCheckPassed(h);
           h.hcFail = 0;
           h.hcOk++;
           if (!h.healthy && (h.hcOk >= hc.healthyThreshold || !this.everChecked.has(h))) h.healthy = true;

@@ -229,6 +229,19 @@ describe('outlier detector timing', () => {
     expect(h.ejected).toBe(false);
   });
 
+  it('a passing active health check returns an ejected host unless turned off', () => {
+    const on = mk({ consecutive_5xx: 1 });
+    on.d.report(on.hs[0]!, 503);
+    expect(on.hs[0]!.ejected).toBe(true);
+    on.d.healthCheckPassed(on.hs[0]!);
+    expect(on.hs[0]!.ejected).toBe(false);
+    expect(on.stats.get('cluster.x.outlier_detection.ejections_active')).toBe(0);
+    const off = mk({ consecutive_5xx: 1, successful_active_health_check_uneject_host: false });
+    off.d.report(off.hs[0]!, 503);
+    off.d.healthCheckPassed(off.hs[0]!);
+    expect(off.hs[0]!.ejected).toBe(true);
+  });
+
   it('a 2xx resets the consecutive counters; Envoy defaults apply', () => {
     const c = outlierConfig({});
     expect(c).toMatchObject({
@@ -248,6 +261,7 @@ describe('outlier detector timing', () => {
       enforcingFailurePercentage: 0,
       failurePercentageMinimumHosts: 5,
       failurePercentageRequestVolume: 50,
+      unejectOnHealthCheck: true,
     });
     const { hs, d } = mk({ consecutive_5xx: 3, max_ejection_percent: 100 });
     const h = hs[1]!;

@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type YAMLModule from 'yaml';
 import { checkEnvoy } from '../envoy/check.js';
+import { mergeCors, type CorsPolicy, type CorsPolicyConfig } from './cors.js';
 import { outlierConfig, type OutlierConfig } from './outlier.js';
 import { supportedWalk, type PathError } from './supported.js';
 
@@ -78,7 +79,7 @@ export interface HcmConfig {
   statPrefix: string;
   routes: RouteTable;
   /** fault and rbac filters, in configured order (the router is last). */
-  filters: ({ kind: 'fault'; fault: FaultConfig } | { kind: 'rbac'; rbac: RbacConfig })[];
+  filters: ({ kind: 'fault'; fault: FaultConfig } | { kind: 'rbac'; rbac: RbacConfig } | { kind: 'cors' })[];
   accessLogs: AccessLogConfig[];
   useRemoteAddress: boolean;
   generateRequestId: boolean;
@@ -195,6 +196,8 @@ export interface RouteConfig {
   response: HeaderOps;
   /** typed_per_filter_config["envoy.filters.http.fault"]: replaces the fault filter's config. */
   fault?: FaultConfig;
+  /** The CORS policy of the route (route and virtual host merged, cors.ts), if any. */
+  cors?: CorsPolicy;
 }
 
 export type RouteActionConfig =
@@ -612,6 +615,8 @@ function hcm(h: Obj, p: string, clusterNames: Set<string>, errors: PathError[]):
         errors.push({ path: `${p}/http_filters/${i}`, message: 'the router must be the last HTTP filter' });
     } else if (t === 'envoy.extensions.filters.http.fault.v3.HTTPFault') {
       out.push({ kind: 'fault', fault: faultConfig(tc) });
+    } else if (t === 'envoy.extensions.filters.http.cors.v3.Cors') {
+      out.push({ kind: 'cors' });
     } else if (t === 'envoy.extensions.filters.http.rbac.v3.RBAC') {
       if (tc.rules)
         out.push({ kind: 'rbac', rbac: rbacConfig(tc.rules, `${p}/http_filters/${i}/typed_config/rules`) });
@@ -792,8 +797,9 @@ function routeTable(rc: Obj, p: string, clusterNames: Set<string>, errors: PathE
   const vhosts = ((rc.virtual_hosts ?? []) as Obj[]).map((vh, i) => {
     const vp = `${p}/virtual_hosts/${i}`;
     const vhRetry = vh.retry_policy ? retryConfig(vh.retry_policy) : undefined;
+    const vhCors = corsOf(vh, vp, errors);
     const routes = ((vh.routes ?? []) as Obj[]).map((r, j) =>
-      route(r, `${vp}/routes/${j}`, clusterNames, errors, vhRetry),
+      route(r, `${vp}/routes/${j}`, clusterNames, errors, vhRetry, vhCors),
     );
     return {
       name: String(vh.name),
@@ -823,6 +829,7 @@ function route(
   clusterNames: Set<string>,
   errors: PathError[],
   vhRetry?: RetryConfig,
+  vhCors?: { typed?: CorsPolicyConfig; legacy?: CorsPolicyConfig },
 ): RouteConfig {
   const m = (r.match ?? {}) as Obj;
   const caseSensitive = m.case_sensitive === undefined ? true : Boolean(m.case_sensitive);
@@ -961,13 +968,58 @@ function route(
   let fault: FaultConfig | undefined;
   for (const [fname, fc] of Object.entries((r.typed_per_filter_config ?? {}) as Record<string, Obj>)) {
     if (fc?.['@type'] === 'envoy.extensions.filters.http.fault.v3.HTTPFault') fault = faultConfig(fc);
-    else
+    else if (fc?.['@type'] !== CORS_POLICY)
       errors.push({
         path: `${p}/typed_per_filter_config/${fname}`,
-        message: 'meshgen proxy implements typed_per_filter_config only for the fault filter (HTTPFault)',
+        message:
+          'meshgen proxy implements typed_per_filter_config only for the fault filter (HTTPFault) and CORS (CorsPolicy)',
       });
   }
-  return { name: String(r.name ?? ''), match, action, ...opsPair(r, p, errors), fault };
+  // as Envoy: the per-filter policies (route, then virtual host); the deprecated cors fields only without them
+  const own = corsOf(r, p, errors, r.route?.cors as Obj | undefined, `${p}/route/cors`);
+  const typed = [own.typed, vhCors?.typed].filter((x): x is CorsPolicyConfig => !!x);
+  const legacy = [own.legacy, vhCors?.legacy].filter((x): x is CorsPolicyConfig => !!x);
+  const cors = action.kind === 'route' ? mergeCors(typed.length ? typed : legacy) : undefined;
+  return { name: String(r.name ?? ''), match, action, ...opsPair(r, p, errors), fault, cors };
+}
+
+const CORS_POLICY = 'envoy.extensions.filters.http.cors.v3.CorsPolicy';
+
+/** A route's or virtual host's CORS policy: typed_per_filter_config, and the deprecated `cors` field. */
+function corsOf(
+  o: Obj,
+  p: string,
+  errors: PathError[],
+  legacy: Obj | undefined = o.cors,
+  legacyPath = `${p}/cors`,
+): { typed?: CorsPolicyConfig; legacy?: CorsPolicyConfig } {
+  let typed: CorsPolicyConfig | undefined;
+  for (const [fname, fc] of Object.entries((o.typed_per_filter_config ?? {}) as Record<string, Obj>))
+    if (fc?.['@type'] === CORS_POLICY)
+      typed = corsPolicy(fc, `${p}/typed_per_filter_config/${fname}`, errors);
+  return { typed, legacy: legacy ? corsPolicy(legacy, legacyPath, errors) : undefined };
+}
+
+function corsPolicy(c: Obj, p: string, errors: PathError[]): CorsPolicyConfig {
+  const nonEmpty = (v: unknown) => (v === undefined || v === '' ? undefined : String(v));
+  return {
+    origins: c.allow_origin_string_match
+      ? (c.allow_origin_string_match as Obj[]).map((m, i) =>
+          stringMatcher(m, `${p}/allow_origin_string_match/${i}`, errors),
+        )
+      : undefined,
+    allowMethods: nonEmpty(c.allow_methods),
+    allowHeaders: nonEmpty(c.allow_headers),
+    exposeHeaders: nonEmpty(c.expose_headers),
+    maxAge: nonEmpty(c.max_age),
+    allowCredentials: c.allow_credentials === undefined ? undefined : Boolean(c.allow_credentials),
+    forwardNotMatchingPreflights:
+      c.forward_not_matching_preflights === undefined
+        ? undefined
+        : Boolean(c.forward_not_matching_preflights),
+    enabled: c.filter_enabled ? fraction(c.filter_enabled.default_value, 0) : undefined,
+    shadow: c.shadow_enabled ? fraction(c.shadow_enabled.default_value, 0) : undefined,
+  };
 }
 
 function rbacConfig(r: Obj, p: string): RbacConfig {

@@ -32,6 +32,7 @@ import type { AcquireCallback, AcquireError, Cluster, Exchange, Host, UpConn } f
 import type { AccessLogger } from './accesslog.js';
 import { grpcLocalReply, H2Listener, PROTOCOL, retryGrpc } from './h2.js';
 import { connectionUpgrade, forwardUpgrade, upgradeAllowed } from './upgrade.js';
+import { applyCors, corsDecide } from './cors.js';
 
 export interface Runtime {
   clusters: Map<string, Cluster>;
@@ -153,6 +154,8 @@ export class Ctx {
   pendingHead: string | undefined = undefined;
   /** Aborts the upstream side (or a fault delay) when the downstream connection goes away. */
   cancel: Cancelable | undefined = undefined;
+  /** Set by the CORS filter: headers the response gets (cors.ts). */
+  cors: Headers | undefined = undefined;
 
   constructor(
     readonly req: ParsedRequest,
@@ -426,6 +429,14 @@ export class HttpConnectionManager {
           return this.local(ctx, 403, 'RBAC: access denied', 'RBAC');
         }
         this.stats.inc(`${this.p}rbac.allowed`);
+      } else if (f.kind === 'cors') {
+        // CORS (cors.ts): only routes with a policy; a preflight from an allowed origin is answered here
+        const pol = matchRoute(this.cfg.routes, rr)?.route.cors;
+        if (!pol) continue;
+        const d = corsDecide(pol, rr, (s) => this.stats.inc(`${this.p}cors.${s}`));
+        if (d.kind === 'preflight')
+          return this.local(ctx, 200, '', ctx.flags, undefined, undefined, d.headers);
+        if (d.kind === 'simple') ctx.cors = d.headers;
       } else {
         // as Envoy: the route's typed_per_filter_config replaces the filter's own configuration
         const fault = matchRoute(this.cfg.routes, rr)?.route.fault ?? f.fault;
@@ -533,6 +544,7 @@ export class HttpConnectionManager {
     if (route && hasOps(route.response)) applyOps(h, route.response, ctx);
     if (vhost && hasOps(vhost.response)) applyOps(h, vhost.response, ctx);
     if ((route || vhost) && this.configResponseOps) applyOps(h, this.cfg.routes.response, ctx);
+    if (ctx.cors) applyCors(h, ctx.cors);
   }
 
   writeHead(ctx: Ctx, status: number, h: Headers, chunked: boolean): boolean {

@@ -2,6 +2,18 @@ import type protobuf from 'protobufjs';
 import { lookupType } from '../envoy/check.js';
 import { protobufjs } from '../envoy/protos.js';
 
+const CORS_FIELDS = [
+  'allow_origin_string_match',
+  'allow_methods',
+  'allow_headers',
+  'expose_headers',
+  'max_age',
+  'allow_credentials',
+  'filter_enabled',
+  'shadow_enabled',
+  'forward_not_matching_preflights',
+];
+
 /**
  * What meshgen proxy implements, as an allow-list of proto field names per Envoy message type.
  * A field set in a bootstrap but absent here is an error naming its path, as Envoy names unknown
@@ -68,6 +80,9 @@ const ALLOW: Record<string, string[]> = {
   ],
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter': ['name', 'typed_config'],
   'envoy.extensions.filters.http.router.v3.Router': [],
+  'envoy.extensions.filters.http.cors.v3.Cors': [],
+  'envoy.extensions.filters.http.cors.v3.CorsPolicy': CORS_FIELDS,
+  'envoy.config.route.v3.CorsPolicy': CORS_FIELDS,
   'envoy.extensions.filters.http.fault.v3.HTTPFault': ['delay', 'abort'],
   'envoy.extensions.filters.common.fault.v3.FaultDelay': ['fixed_delay', 'percentage'],
   'envoy.extensions.filters.http.fault.v3.FaultAbort': ['http_status', 'percentage'],
@@ -109,6 +124,8 @@ const ALLOW: Record<string, string[]> = {
     'response_headers_to_add',
     'response_headers_to_remove',
     'retry_policy',
+    'typed_per_filter_config',
+    'cors',
   ],
   'envoy.config.route.v3.Route': [
     'name',
@@ -163,6 +180,7 @@ const ALLOW: Record<string, string[]> = {
     'request_mirror_policies',
     'hash_policy',
     'upgrade_configs',
+    'cors',
   ],
   'envoy.config.route.v3.RouteAction.UpgradeConfig': ['upgrade_type', 'enabled'],
   'envoy.config.route.v3.WeightedCluster': ['clusters', 'total_weight'],
@@ -264,6 +282,7 @@ const ALLOW: Record<string, string[]> = {
     'failure_percentage_request_volume',
     'max_ejection_time',
     'max_ejection_time_jitter',
+    'successful_active_health_check_uneject_host',
   ],
   'envoy.config.core.v3.HealthCheck': [
     'timeout',

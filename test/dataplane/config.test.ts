@@ -47,8 +47,8 @@ describe('bootstrap conversion', () => {
   it('rejects an unimplemented filter by its @type and an unimplemented enum value', () => {
     const b = base();
     b.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.http_filters.unshift({
-      name: 'envoy.filters.http.cors',
-      typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.cors.v3.Cors' },
+      name: 'envoy.filters.http.grpc_web',
+      typed_config: { '@type': 'type.googleapis.com/envoy.extensions.filters.http.grpc_web.v3.GrpcWeb' },
     });
     b.static_resources.clusters[0].lb_policy = 'MAGLEV';
     const r = convertBootstrap(b);

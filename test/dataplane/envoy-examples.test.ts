@@ -160,11 +160,6 @@ describe('Envoy examples using what the proxy does not implement are rejected, n
       '/layered_runtime',
       'field layered_runtime of envoy.config.bootstrap.v3.Bootstrap',
     ],
-    [
-      'cors_frontend_envoy.yaml',
-      '/http_filters/0/typed_config/@type',
-      'envoy.extensions.filters.http.cors.v3.Cors',
-    ],
     ['udp_envoy.yaml', '/address/socket_address/protocol', 'protocol UDP'],
   ])('%s', (file, pathEnd, message) => {
     const r = parseBootstrap(read(file), file);

@@ -1,0 +1,123 @@
+import type { StrMatch } from './config.js';
+import type { Headers } from './http1.js';
+import type { RouteRequest } from './router.js';
+
+/**
+ * Envoy's CORS filter (envoy.filters.http.cors). The policy of a route is merged from its
+ * CorsPolicy list, most specific first (route, then virtual host): each field from the first
+ * policy that sets it, enabled/shadow from the first policy, as Envoy's CorsFilter does.
+ */
+export interface CorsPolicyConfig {
+  origins?: StrMatch[];
+  allowMethods?: string;
+  allowHeaders?: string;
+  exposeHeaders?: string;
+  maxAge?: string;
+  allowCredentials?: boolean;
+  forwardNotMatchingPreflights?: boolean;
+  /** filter_enabled default_value as a fraction (unset: 1). */
+  enabled?: number;
+  /** shadow_enabled default_value as a fraction (unset: 0). */
+  shadow?: number;
+}
+
+export interface CorsPolicy {
+  origins: StrMatch[];
+  allowMethods: string;
+  allowHeaders: string;
+  exposeHeaders: string;
+  maxAge: string;
+  allowCredentials: boolean;
+  forwardNotMatchingPreflights: boolean;
+  enabled: number;
+  shadow: number;
+}
+
+export function mergeCors(list: CorsPolicyConfig[]): CorsPolicy | undefined {
+  if (!list.length) return undefined;
+  const first = <T>(f: (p: CorsPolicyConfig) => T | undefined, empty: (v: T) => boolean = () => false) => {
+    for (const p of list) {
+      const v = f(p);
+      if (v !== undefined && !empty(v)) return v;
+    }
+    return undefined;
+  };
+  const blank = (s: string) => s === '';
+  return {
+    origins:
+      first(
+        (p) => p.origins,
+        (o) => o.length === 0,
+      ) ?? [],
+    allowMethods: first((p) => p.allowMethods, blank) ?? '',
+    allowHeaders: first((p) => p.allowHeaders, blank) ?? '',
+    exposeHeaders: first((p) => p.exposeHeaders, blank) ?? '',
+    maxAge: first((p) => p.maxAge, blank) ?? '',
+    allowCredentials: first((p) => p.allowCredentials) ?? false,
+    forwardNotMatchingPreflights: first((p) => p.forwardNotMatchingPreflights) ?? true,
+    enabled: list[0]!.enabled ?? 1,
+    shadow: list[0]!.shadow ?? 0,
+  };
+}
+
+const hit = (fraction: number) => fraction >= 1 || (fraction > 0 && Math.random() < fraction);
+
+/** What the filter decided for one request. */
+export type CorsDecision =
+  | { kind: 'none' }
+  /** Headers to set on the response (a simple request from an allowed origin). */
+  | { kind: 'simple'; headers: Headers }
+  /** A preflight the proxy answers itself (200 with these headers). */
+  | { kind: 'preflight'; headers: Headers };
+
+const NONE: CorsDecision = { kind: 'none' };
+
+/** decodeHeaders of Envoy's CorsFilter; `count` receives origin_valid / origin_invalid. */
+export function corsDecide(
+  pol: CorsPolicy,
+  rr: RouteRequest,
+  count: (stat: 'origin_valid' | 'origin_invalid') => void,
+): CorsDecision {
+  const enabled = hit(pol.enabled);
+  const shadow = hit(pol.shadow);
+  if (!enabled && !shadow) return NONE;
+  const origin = rr.header('origin');
+  if (!origin) return NONE;
+  let allowed = false;
+  for (const m of pol.origins)
+    if (m('*') || m(origin)) {
+      allowed = true;
+      break;
+    }
+  count(allowed ? 'origin_valid' : 'origin_invalid');
+  if (shadow && !enabled) return NONE;
+  const simple: Headers = [];
+  if (allowed) {
+    simple.push(['access-control-allow-origin', origin]);
+    if (pol.allowCredentials) simple.push(['access-control-allow-credentials', 'true']);
+    if (pol.exposeHeaders) simple.push(['access-control-expose-headers', pol.exposeHeaders]);
+  }
+  const result: CorsDecision = allowed ? { kind: 'simple', headers: simple } : NONE;
+  if (rr.method !== 'OPTIONS') return result;
+  const method = rr.header('access-control-request-method');
+  if (!method) return result;
+  if (!allowed && pol.forwardNotMatchingPreflights) return result;
+  const h: Headers = [];
+  if (allowed) h.push(['access-control-allow-origin', origin]);
+  if (pol.allowCredentials) h.push(['access-control-allow-credentials', 'true']);
+  if (pol.allowMethods)
+    h.push(['access-control-allow-methods', pol.allowMethods === '*' ? method : pol.allowMethods]);
+  if (pol.allowHeaders)
+    h.push([
+      'access-control-allow-headers',
+      pol.allowHeaders === '*' ? (rr.header('access-control-request-headers') ?? '') : pol.allowHeaders,
+    ]);
+  if (pol.maxAge) h.push(['access-control-max-age', pol.maxAge]);
+  return { kind: 'preflight', headers: h };
+}
+
+/** encodeHeaders: the CORS headers replace any the response already has. */
+export function applyCors(h: Headers, cors: Headers): void {
+  for (const [k] of cors) for (let i = h.length - 1; i >= 0; i--) if (h[i]![0] === k) h.splice(i, 1);
+  for (const kv of cors) h.push(kv);
+}

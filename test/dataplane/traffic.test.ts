@@ -240,6 +240,17 @@ describe('HTTP/1.1 details', () => {
     expect(res).toMatch(/^HTTP\/1\.1 403 /);
     expect(b1.seen.length).toBe(0);
   });
+
+  it('an Upgrade header without Connection: upgrade is not an upgrade: forwarded without it (Envoy)', async () => {
+    const { port } = await proxy([{ match: { prefix: '/' }, route: { cluster: 'b' } }]);
+    const res = await raw(
+      port,
+      'GET /ws HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: close\r\n\r\n',
+    );
+    expect(res).toMatch(/^HTTP\/1\.1 200 /);
+    expect(b1.seen.length).toBe(1);
+    expect(b1.seen[0]!.headers.upgrade).toBeUndefined();
+  });
 });
 
 describe('request smuggling and malformed requests', () => {

@@ -798,6 +798,13 @@ function routeTable(rc: Obj, p: string, clusterNames: Set<string>, errors: PathE
     const vp = `${p}/virtual_hosts/${i}`;
     const vhRetry = vh.retry_policy ? retryConfig(vh.retry_policy) : undefined;
     const vhCors = corsOf(vh, vp, errors);
+    for (const [fname, fc] of Object.entries((vh.typed_per_filter_config ?? {}) as Record<string, Obj>))
+      if (fc?.['@type'] !== CORS_POLICY)
+        errors.push({
+          path: `${vp}/typed_per_filter_config/${fname}`,
+          message:
+            'meshgen proxy implements typed_per_filter_config on a virtual host only for CORS (CorsPolicy)',
+        });
     const routes = ((vh.routes ?? []) as Obj[]).map((r, j) =>
       route(r, `${vp}/routes/${j}`, clusterNames, errors, vhRetry, vhCors),
     );

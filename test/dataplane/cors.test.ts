@@ -214,6 +214,30 @@ describe('CORS filter', () => {
     );
   });
 
+  it('refuses other per-filter configurations on a virtual host', () => {
+    const boot = httpBootstrap(
+      1,
+      [
+        {
+          name: 'v',
+          domains: ['*'],
+          routes: [],
+          typed_per_filter_config: {
+            'envoy.filters.http.fault': {
+              '@type': 'type.googleapis.com/envoy.extensions.filters.http.fault.v3.HTTPFault',
+              abort: { http_status: 503, percentage: { numerator: 100 } },
+            },
+          },
+        },
+      ],
+      [cluster('api', [2])],
+    );
+    const r = convertBootstrap(boot);
+    expect(r.errors.map((e) => `${e.path}: ${e.message}`).join('\n')).toMatch(
+      /virtual_hosts\/0\/typed_per_filter_config\/envoy\.filters\.http\.fault: .*only for CORS/,
+    );
+  });
+
   it("Envoy's cors frontend example runs (the filter without policies changes nothing)", async () => {
     const file = path.join(
       import.meta.dirname,

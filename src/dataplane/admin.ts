@@ -75,6 +75,10 @@ export async function startAdmin(proxy: Proxy, host: string, port: number): Prom
           out += `${n}::default_priority::max_pending_requests::${c.config.circuit.maxPending}\n`;
           out += `${n}::default_priority::max_requests::${c.config.circuit.maxRequests}\n`;
           out += `${n}::default_priority::max_retries::${c.config.circuit.maxRetries}\n`;
+          if (c.outlier) {
+            out += `${n}::outlier::success_rate_average::${c.outlier.srAverage}\n`;
+            out += `${n}::outlier::success_rate_ejection_threshold::${c.outlier.srThreshold}\n`;
+          }
           for (const h of c.hosts) {
             const flags =
               [!h.healthy ? '/failed_active_hc' : '', h.ejected ? '/failed_outlier_check' : ''].join('') ||
@@ -82,6 +86,7 @@ export async function startAdmin(proxy: Proxy, host: string, port: number): Prom
             const k = `${n}::${h.key}`;
             out += `${k}::cx_active::${h.cxActive}\n${k}::rq_active::${h.active}\n${k}::rq_total::${h.rqTotal}\n${k}::rq_error::${h.rqError}\n`;
             out += `${k}::hostname::${h.hostname}\n${k}::health_flags::${flags}\n${k}::weight::${h.weight}\n`;
+            out += `${k}::success_rate::${h.od?.successRate ?? -1}\n`;
           }
         }
         return send(200, out);

@@ -78,12 +78,17 @@ export class HostOutlierState {
   ejectedAt = 0;
   unejectedAt = 0;
   jitter = 0;
+  /** Success rate of the last interval (percent), -1 without enough requests (admin /clusters). */
+  successRate = -1;
 }
 
 type Kind = 'consecutive_5xx' | 'consecutive_gateway_failure' | 'success_rate' | 'failure_percentage';
 
 export class OutlierDetector {
   private readonly p: string;
+  /** Of the last evaluation, -1 when there was none (admin /clusters, as Envoy's). */
+  srAverage = -1;
+  srThreshold = -1;
 
   constructor(
     readonly cfg: OutlierConfig,
@@ -192,6 +197,10 @@ export class OutlierDetector {
           changed = true;
         }
       } else {
+        s.successRate =
+          s.total > 0 && s.total >= Math.min(c.successRateRequestVolume, c.failurePercentageRequestVolume)
+            ? (100 * s.ok) / s.total
+            : -1;
         if (s.backoff > 0 && s.unejectedAt && now - s.unejectedAt >= c.baseEjectionMs) {
           s.backoff--; // as Envoy: one step per interval once a base ejection time has passed
         }
@@ -201,6 +210,8 @@ export class OutlierDetector {
       s.ok = 0;
     }
     if (changed) this.changed();
+    this.srAverage = -1;
+    this.srThreshold = -1;
     if (hosts.length < c.successRateMinimumHosts && hosts.length < c.failurePercentageMinimumHosts) return;
     const sr = counts.filter((x) => x.total > 0 && x.total >= c.successRateRequestVolume);
     if (sr.length && sr.length >= c.successRateMinimumHosts) {
@@ -208,6 +219,8 @@ export class OutlierDetector {
       const mean = rates.reduce((a, b) => a + b, 0) / rates.length;
       const variance = rates.reduce((a, r) => a + (r - mean) ** 2, 0) / rates.length;
       const threshold = mean - c.successRateStdevFactor * Math.sqrt(variance);
+      this.srAverage = mean;
+      this.srThreshold = threshold;
       sr.forEach((x, i) => {
         if (rates[i]! < threshold && !x.h.ejected) {
           this.stats.inc(`${this.p}ejections_detected_success_rate`);

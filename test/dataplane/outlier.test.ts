@@ -53,7 +53,7 @@ afterEach(async () => {
   }
 });
 
-async function proxyWith(od: Obj): Promise<{ port: number; p: Proxy }> {
+async function proxyWith(od: Obj, admin?: number): Promise<{ port: number; p: Proxy }> {
   const port = await freePort();
   const p = await startProxy(
     httpBootstrap(
@@ -66,6 +66,7 @@ async function proxyWith(od: Obj): Promise<{ port: number; p: Proxy }> {
           { outlier_detection: od },
         ),
       ],
+      { admin },
     ),
   );
   proxies.push(p);
@@ -88,16 +89,29 @@ const OD = 'cluster.c.outlier_detection.';
 describe('outlier detection with traffic', () => {
   it('success rate: a host failing every other request is ejected and traffic moves away', async () => {
     hosts[1]!.failEvery = 2;
-    const { port, p } = await proxyWith({
-      interval: '0.3s',
-      base_ejection_time: '30s',
-      max_ejection_percent: 50,
-      consecutive_5xx: 1000,
-      success_rate_minimum_hosts: 4,
-      success_rate_request_volume: 10,
-      success_rate_stdev_factor: 1000,
-    });
+    const admin = await freePort();
+    const { port, p } = await proxyWith(
+      {
+        interval: '0.3s',
+        base_ejection_time: '30s',
+        max_ejection_percent: 50,
+        consecutive_5xx: 1000,
+        success_rate_minimum_hosts: 4,
+        success_rate_request_volume: 10,
+        success_rate_stdev_factor: 1000,
+      },
+      admin,
+    );
     await until(port, p, `${OD}ejections_enforced_success_rate`, 1);
+    // admin /clusters: the ejected host's flag and its success rate in the interval that ejected it
+    const clusters = (await request(admin, '/clusters')).body;
+    expect(clusters).toMatch(/^c::outlier::success_rate_average::/m);
+    expect(clusters).toContain(`c::127.0.0.1:${hosts[1]!.port}::health_flags::/failed_outlier_check`);
+    const sr = Number(
+      new RegExp(`^c::127.0.0.1:${hosts[1]!.port}::success_rate::(.*)$`, 'm').exec(clusters)?.[1],
+    );
+    expect(sr).toBeGreaterThan(30);
+    expect(sr).toBeLessThan(60);
     expect(p.stats.get(`${OD}ejections_detected_success_rate`)).toBe(1);
     expect(p.stats.get(`${OD}ejections_enforced_success_rate`)).toBe(1);
     expect(p.stats.get(`${OD}ejections_enforced_total`)).toBe(1);
@@ -227,6 +241,29 @@ describe('outlier detector timing', () => {
     expect(h.ejected).toBe(true);
     d.tick(t2 + 25_000); // 3 x 10s capped at 25s
     expect(h.ejected).toBe(false);
+  });
+
+  it('success rate: mean and threshold as Envoy computes them (population stdev)', () => {
+    const hs: OutlierHost[] = [0, 1, 2, 3, 4].map(() => ({ ejected: false }));
+    const d = new OutlierDetector(
+      outlierConfig({ success_rate_request_volume: 10, success_rate_stdev_factor: 1000 }),
+      new Stats(),
+      'cluster.x.',
+      () => hs,
+      () => {},
+    );
+    // rates 100, 100, 100, 100, 50: mean 90, stdev 20, threshold 90 - 1.0 * 20 = 70
+    hs.forEach((h, i) => {
+      for (let n = 0; n < 10; n++) d.report(h, i === 4 && n % 2 === 0 ? 500 : 200);
+    });
+    d.tick();
+    expect(d.srAverage).toBeCloseTo(90, 9);
+    expect(d.srThreshold).toBeCloseTo(70, 9);
+    expect(hs[4]!.od!.successRate).toBe(50);
+    expect(hs[4]!.ejected).toBe(true);
+    expect(hs.filter((h) => h.ejected).length).toBe(1);
+    d.tick(); // nothing reported in this interval: no evaluation
+    expect(d.srAverage).toBe(-1);
   });
 
   it('a passing active health check returns an ejected host unless turned off', () => {

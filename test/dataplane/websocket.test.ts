@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import net from 'node:net';
+import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -289,6 +290,40 @@ describe('WebSocket upgrades', () => {
     expect(p.stats.get('cluster.ws.upstream_cx_active')).toBe(0);
     expect(p.stats.get('cluster.ws.upstream_rq_active')).toBe(0);
     expect(p.stats.get('http.ingress.downstream_cx_active')).toBe(0);
+  });
+
+  it('writes the access log line when the upgraded connection closes, with 101 and the bytes sent', async () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-ws-'));
+    const log = path.join(dir, 'access.log');
+    const { port } = await proxy([{ match: { prefix: '/' }, route: { cluster: 'ws' } }], {
+      ...WS,
+      access_log: [
+        {
+          name: 'envoy.access_loggers.file',
+          typed_config: {
+            '@type': 'type.googleapis.com/envoy.extensions.access_loggers.file.v3.FileAccessLog',
+            path: log,
+          },
+        },
+      ],
+    });
+    const c = client(port);
+    c.handshake('/logged', randomBytes(16).toString('base64'));
+    await c.until(() => c.frames.length >= 1);
+    c.send(1, Buffer.from('x'.repeat(100)));
+    await c.until(() => c.frames.length >= 2);
+    expect(fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '').toBe('');
+    c.send(8, Buffer.from([0x03, 0xe8]));
+    await c.until(() => c.closed);
+    let line = '';
+    const end = Date.now() + 2000;
+    while (!line && Date.now() < end) {
+      await new Promise((r) => setTimeout(r, 20));
+      line = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
+    }
+    // greeting (20) + echo (102) + close (4) bytes came from upstream after the head
+    expect(line).toMatch(/"GET \/logged HTTP\/1\.1" 101 - 0 126 /);
+    fs.rmSync(dir, { recursive: true, force: true });
   });
 
   it('the downstream closing closes the upstream side', async () => {

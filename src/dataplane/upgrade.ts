@@ -167,6 +167,7 @@ export function forwardUpgrade(
     state = 'done';
     up.destroy();
     release();
+    req.keepAlive = false; // bytes the client sent after its upgrade request are not HTTP
     hcm.local(ctx, status, body, flag, route, vhost);
   };
   ctx.cancel = {
@@ -214,7 +215,7 @@ export function forwardUpgrade(
         parser!.push(d);
       } catch {
         fail(
-          503,
+          502,
           'upstream connect error or disconnect/reset before headers. reset reason: protocol error',
           'UPE',
         );
@@ -308,7 +309,15 @@ export function forwardUpgrade(
       },
     );
     parser.reset(req.method === 'HEAD');
-    parser.push(bytes);
+    try {
+      parser.push(bytes);
+    } catch {
+      fail(
+        502,
+        'upstream connect error or disconnect/reset before headers. reset reason: protocol error',
+        'UPE',
+      );
+    }
   };
 
   /** The 101: goes downstream, then both sockets are piped until either closes. */

@@ -97,6 +97,10 @@ async function wsBackend(): Promise<WsBackend> {
         b.heads.push(headers);
         b.paths.push(path);
         buf = buf.subarray(end + 4);
+        if (path === '/garbage') {
+          s.end('HTTP/1.1 400 Bad Request\r\ntransfer-encoding: gzip\r\n\r\nxyz');
+          return;
+        }
         if (path === '/reject') {
           s.end(
             'HTTP/1.1 400 Bad Request\r\ncontent-type: text/plain\r\ncontent-length: 15\r\nx-why: no\r\n\r\nno upgrade here',
@@ -412,6 +416,19 @@ describe('WebSocket upgrades', () => {
     expect(p.stats.get('cluster.ws.upstream_rq_400')).toBe(1);
     expect(p.stats.get('http.ingress.downstream_rq_4xx')).toBe(1);
     expect(p.stats.get('http.ingress.downstream_cx_upgrades_active')).toBe(0);
+  });
+
+  it('a non-101 answer the proxy cannot frame gets 502 and the proxy keeps serving', async () => {
+    const { port } = await proxy([{ match: { prefix: '/' }, route: { cluster: 'ws' } }], WS);
+    const c = client(port);
+    c.handshake('/garbage', randomBytes(16).toString('base64'));
+    await c.until(() => c.closed);
+    expect(c.head).toMatch(/^HTTP\/1\.1 502 /);
+    expect(c.body).toContain('protocol error');
+    const d = client(port);
+    d.handshake('/', randomBytes(16).toString('base64'));
+    await d.until(() => d.frames.length >= 1);
+    expect(d.head).toMatch(/^HTTP\/1\.1 101 /);
   });
 
   it('filters run first: RBAC can deny the upgrade', async () => {

@@ -599,7 +599,7 @@ export class HttpConnectionManager {
     for (const l of this.cfg.accessLogs) this.rt.logger(l.path).write(line);
   }
 
-  private hashKey(ctx: Ctx, route: RouteConfig): number | undefined {
+  hashKey(ctx: Ctx, route: RouteConfig): number | undefined {
     const a = route.action;
     if (a.kind !== 'route' || !a.hash.length) return undefined;
     let h: number | undefined;

@@ -87,7 +87,7 @@ export function forwardUpgrade(
       [['x-envoy-overloaded', 'true']],
     );
   }
-  const host = cluster.choose();
+  const host = cluster.choose(cluster.config.lbPolicy === 'RING_HASH' ? hcm.hashKey(ctx, route) : undefined);
   if (!host) {
     endUpgrade();
     return hcm.local(ctx, 503, 'no healthy upstream', 'UH', route, vhost);

@@ -431,6 +431,51 @@ describe('WebSocket upgrades', () => {
     expect(d.head).toMatch(/^HTTP\/1\.1 101 /);
   });
 
+  it('RING_HASH with a header hash policy keeps a client on one backend', async () => {
+    const other = await wsBackend();
+    try {
+      const port = await freePort();
+      const p = await startProxy(
+        httpBootstrap(
+          port,
+          [
+            {
+              name: 'v',
+              domains: ['*'],
+              routes: [
+                {
+                  match: { prefix: '/' },
+                  route: { cluster: 'ws2', hash_policy: [{ header: { header_name: 'x-user' } }] },
+                },
+              ],
+            },
+          ],
+          [cluster('ws2', [backend.port, other.port], { lb_policy: 'RING_HASH' })],
+          { hcm: WS },
+        ),
+      );
+      proxies.push(p);
+      const seenBy = async (user: string) => {
+        const c = client(port);
+        c.handshake('/', randomBytes(16).toString('base64'), `x-user: ${user}\r\n`);
+        await c.until(() => c.frames.length >= 1);
+        c.socket.destroy();
+        const a = backend.heads.filter((h) => h['x-user'] === user).length;
+        const b = other.heads.filter((h) => h['x-user'] === user).length;
+        return a > 0 && b === 0 ? 'a' : b > 0 && a === 0 ? 'b' : 'both';
+      };
+      const users = ['u1', 'u2', 'u3', 'u4', 'u5', 'u6', 'u7', 'u8'];
+      const where: string[] = [];
+      for (const u of users) {
+        for (let i = 0; i < 3; i++) expect(await seenBy(u)).not.toBe('both');
+        where.push(await seenBy(u));
+      }
+      expect(new Set(where).size).toBe(2); // the users spread over both backends
+    } finally {
+      await other.close();
+    }
+  });
+
   it('filters run first: RBAC can deny the upgrade', async () => {
     const { port } = await proxy([{ match: { prefix: '/' }, route: { cluster: 'ws' } }], WS, [
       {

@@ -122,6 +122,31 @@ describe('CORS filter', () => {
     expect(none.headers['access-control-expose-headers']).toBeUndefined();
   });
 
+  it("the proxy's own replies to a CORS request get the headers too (Envoy's encoder filters see local replies)", async () => {
+    const dead = await freePort();
+    const port = await freePort();
+    const p = await startProxy(
+      httpBootstrap(
+        port,
+        [
+          {
+            name: 'v',
+            domains: ['*'],
+            routes: [{ match: { prefix: '/' }, route: { cluster: 'dead' } }],
+            typed_per_filter_config: policy(SHOP),
+          },
+        ],
+        [cluster('dead', [dead])],
+        { filters: [CORS_FILTER] },
+      ),
+    );
+    proxies.push(p);
+    const r = await request(port, '/x', { headers: { origin: 'https://shop.example' } });
+    expect(r.status).toBe(503);
+    expect(r.headers['access-control-allow-origin']).toBe('https://shop.example');
+    expect(r.headers['access-control-expose-headers']).toBe('x-total');
+  });
+
   it('the route policy wins field by field over the virtual host one; "*" methods echo the request', async () => {
     const { port } = await proxy({
       typed_per_filter_config: policy(SHOP),

@@ -45,8 +45,15 @@ export class Output {
   /** Split targets already built, so a route served under several hosts gets one virtual service. */
   readonly targets = new Map<object, unknown>();
 
+  /**
+   * @param write when given, each entry goes to it as it is added (complete: entries are not changed
+   * once added) instead of into `built`, so a large mesh's entries need not all be kept at once
+   */
+  constructor(private readonly write?: (b: Built) => void) {}
+
   add(entry: ConfigEntry, namespace: string): void {
-    this.built.push({ entry, namespace });
+    if (this.write) this.write({ entry, namespace });
+    else this.built.push({ entry, namespace });
   }
 
   /**

@@ -100,6 +100,16 @@ const DATA = 2;
 const ROOT = 3;
 
 const SPACE = 32;
+
+/** Characters a plain string may start with ([A-Za-z_/.]) and hold ([\w./@-]), by code (ASCII). */
+const FIRST = new Uint8Array(128);
+const REST = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+  FIRST[c] = letter || c === 95 || c === 47 || c === 46 ? 1 : 0;
+  REST[c] =
+    letter || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 47 || c === 64 || c === 45 ? 1 : 0;
+}
 const NEWLINE = 10;
 const DASH = 45;
 const COLON = 58;
@@ -190,21 +200,12 @@ export class YamlBuffer {
     if (this.length + n > this.bytes.length) this.grow(n);
     const b = this.bytes;
     let at = this.length;
+    // copy while checking, as plain() does: the first character from FIRST, the rest from REST
     const c0 = s.charCodeAt(0);
-    let ok =
-      n > 0 && ((c0 >= 65 && c0 <= 90) || (c0 >= 97 && c0 <= 122) || c0 === 95 || c0 === 47 || c0 === 46);
-    // copy while checking, as plain() does
+    let ok = c0 < 128 && FIRST[c0] === 1; // NaN (empty string) < 128 is false
     for (let i = 0; ok && i < n; i++) {
       const c = s.charCodeAt(i);
-      ok =
-        (c >= 97 && c <= 122) ||
-        (c >= 65 && c <= 90) ||
-        (c >= 48 && c <= 57) ||
-        c === 95 ||
-        c === 46 ||
-        c === 47 ||
-        c === 64 ||
-        c === 45;
+      ok = c < 128 && REST[c] === 1;
       b[at++] = c;
     }
     if (ok && s.charCodeAt(n - 1) !== 46 && (n > 5 || !reserved(s))) this.length = at;

@@ -194,22 +194,56 @@ export class YamlBuffer {
     this.length = at;
   }
 
-  /** A string value: as it is when it reads back as itself (see `plain`), else JSON-quoted. */
-  private string(s: string): void {
+  /**
+   * ` <s>\n`: a string value after `key:` or a dash, as it is when it reads back as itself (see
+   * `plain`), else JSON-quoted; copied while it is checked.
+   */
+  private stringLine(s: string): void {
     const n = s.length;
-    if (this.length + n > this.bytes.length) this.grow(n);
+    if (this.length + n + 2 > this.bytes.length) this.grow(n + 2);
     const b = this.bytes;
     let at = this.length;
-    // copy while checking, as plain() does: the first character from FIRST, the rest from REST
+    b[at++] = SPACE;
     const c0 = s.charCodeAt(0);
-    let ok = c0 < 128 && FIRST[c0] === 1; // NaN (empty string) < 128 is false
+    let ok = c0 < 128 && FIRST[c0] === 1;
     for (let i = 0; ok && i < n; i++) {
       const c = s.charCodeAt(i);
       ok = c < 128 && REST[c] === 1;
       b[at++] = c;
     }
-    if (ok && s.charCodeAt(n - 1) !== 46 && (n > 5 || !reserved(s))) this.length = at;
-    else this.str(JSON.stringify(s));
+    if (ok && s.charCodeAt(n - 1) !== 46 && (n > 5 || !reserved(s))) {
+      b[at++] = NEWLINE;
+      this.length = at;
+    } else {
+      this.byte(SPACE);
+      this.str(JSON.stringify(s));
+      this.byte(NEWLINE);
+    }
+  }
+
+  /** `<pad spaces><key>:`, the key written as a string value is (see `stringLine`). */
+  private key(pad: number, k: string): void {
+    const n = k.length;
+    if (this.length + pad + n + 1 > this.bytes.length) this.grow(pad + n + 1);
+    const b = this.bytes;
+    let at = this.length;
+    for (let i = 0; i < pad; i++) b[at++] = SPACE;
+    const start = at;
+    const c0 = k.charCodeAt(0);
+    let ok = c0 < 128 && FIRST[c0] === 1;
+    for (let i = 0; ok && i < n; i++) {
+      const c = k.charCodeAt(i);
+      ok = c < 128 && REST[c] === 1;
+      b[at++] = c;
+    }
+    if (ok && k.charCodeAt(n - 1) !== 46 && (n > 5 || !reserved(k))) {
+      b[at++] = COLON;
+      this.length = at;
+    } else {
+      this.length = start;
+      this.str(JSON.stringify(k));
+      this.byte(COLON);
+    }
   }
 
   private pad(n: number): void {
@@ -222,11 +256,8 @@ export class YamlBuffer {
 
   /** The text after `key:` or `-`: a scalar on the same line, or a nested block on the next ones. */
   private after(v: unknown, pad: number, mode: number): void {
-    if (typeof v === 'string') {
-      this.byte(SPACE);
-      this.string(v);
-      this.byte(NEWLINE);
-    } else if (Array.isArray(v)) {
+    if (typeof v === 'string') this.stringLine(v);
+    else if (Array.isArray(v)) {
       if (v.length === 0) this.str(' []\n');
       else {
         this.byte(NEWLINE);
@@ -255,20 +286,19 @@ export class YamlBuffer {
     for (const k in v) {
       const x = v[k];
       if (x === undefined) continue;
-      if (!first || !firstInline) this.pad(pad);
+      const indent = !first || !firstInline ? pad : 0;
       first = false;
       let child = KEEP;
       if (mode === RENAME) {
         // a renamed field; the object under a data-map field keeps its keys
         child = this.keys!.isDataMap(k) ? DATA : RENAME;
-        this.string(this.keys!.name(k));
+        this.key(indent, this.keys!.name(k));
       } else {
         if (mode === DATA) child = RENAME;
         else if (mode === ROOT && k === 'spec') child = RENAME;
-        // a key is written as a string value is (plain, else JSON-quoted), as key() does
-        this.string(k);
+        // a key is written as a string value is (plain, else JSON-quoted)
+        this.key(indent, k);
       }
-      this.byte(COLON);
       this.after(x, pad + 2, child);
     }
     return !first;
@@ -280,9 +310,7 @@ export class YamlBuffer {
       this.pad(pad);
       if (typeof item === 'string') {
         this.byte(DASH);
-        this.byte(SPACE);
-        this.string(item);
-        this.byte(NEWLINE);
+        this.stringLine(item);
       } else if (Array.isArray(item)) {
         if (item.length === 0) this.str('- []\n');
         else {

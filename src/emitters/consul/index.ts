@@ -45,8 +45,12 @@ const fidelity: Readonly<Record<Feature, Fidelity>> = {
 };
 
 /** Builds every config entry of the mesh, in the order `consul config write` needs them. */
-export function buildEntries(mesh: ResolvedMesh, settings: Readonly<Record<string, string>> = {}): Output {
-  const out = new Output();
+export function buildEntries(
+  mesh: ResolvedMesh,
+  settings: Readonly<Record<string, string>> = {},
+  write?: (b: Built) => void,
+): Output {
+  const out = new Output(write);
   // real services first, so a generated name that collides with one is the one reported
   for (const b of mesh.backends) out.claim(b.name, `backend "${b.name}"`, b.pointer);
   for (const f of mesh.frontends) out.claim(f.name, `frontend "${f.name}"`, f.pointer);
@@ -92,13 +96,13 @@ export const consul: Emitter = {
           }),
         ],
       };
-    const out = buildEntries(mesh, options.settings);
-    let files;
     if (format === 'crd') {
+      // each custom resource is written as its entry is built (the sink sorts the files by path)
       const sink = new ObjectFileSink();
-      for (const b of out.built) sink.add(crdSource(mesh, b), CRD_SPEC_KEYS);
-      files = sink.files();
-    } else files = entryFiles(out.built, format as 'hcl' | 'json');
-    return { files, diagnostics: out.diagnostics };
+      const out = buildEntries(mesh, options.settings, (b) => sink.add(crdSource(mesh, b), CRD_SPEC_KEYS));
+      return { files: sink.files(), diagnostics: out.diagnostics };
+    }
+    const out = buildEntries(mesh, options.settings);
+    return { files: entryFiles(out.built, format as 'hcl' | 'json'), diagnostics: out.diagnostics };
   },
 };

@@ -42,11 +42,20 @@ export class Output {
   readonly diagnostics: Diagnostic[] = [];
   private readonly owners = new Map<string, string>();
   private readonly warned = new Set<string>();
+  /** The messages of `warn` diagnostics, by code and pointer. */
+  private readonly warnedAt = new Map<string, string[]>();
   /** Split targets already built, so a route served under several hosts gets one virtual service. */
   readonly targets = new Map<object, unknown>();
 
+  /**
+   * @param write when given, each entry goes to it as it is added (complete: entries are not changed
+   * once added) instead of into `built`, so a large mesh's entries need not all be kept at once
+   */
+  constructor(private readonly write?: (b: Built) => void) {}
+
   add(entry: ConfigEntry, namespace: string): void {
-    this.built.push({ entry, namespace });
+    if (this.write) this.write({ entry, namespace });
+    else this.built.push({ entry, namespace });
   }
 
   /**
@@ -80,9 +89,12 @@ export class Output {
     pointer: string | undefined,
     hint?: string,
   ): void {
-    const key = `${code}\0${pointer}\0${message}`;
-    if (this.warned.has(key)) return;
-    this.warned.add(key);
+    // by code and pointer, then the message: tens of thousands of long keys cost more to hash and keep
+    const key = `${code}\0${pointer}`;
+    const messages = this.warnedAt.get(key);
+    if (messages === undefined) this.warnedAt.set(key, [message]);
+    else if (messages.includes(message)) return;
+    else messages.push(message);
     this.diagnostics.push(diagnostic(code, message, { pointer, hint }));
   }
 }

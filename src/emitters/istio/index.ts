@@ -121,10 +121,14 @@ function hostLabel(host: string): string {
 class Names {
   private readonly taken = new Set<string>();
   claim(kind: string, namespace: string, name: string, suffix: string): string {
+    const prefix = `${kind}/${namespace}/`;
     let candidate = name;
-    for (let i = 2; this.taken.has(`${kind}/${namespace}/${candidate}`); i++)
+    let key = prefix + candidate;
+    for (let i = 2; this.taken.has(key); i++) {
       candidate = i === 2 ? `${name}-${suffix}` : `${name}-${suffix}-${i - 1}`;
-    this.taken.add(`${kind}/${namespace}/${candidate}`);
+      key = prefix + candidate;
+    }
+    this.taken.add(key);
     return candidate;
   }
 }

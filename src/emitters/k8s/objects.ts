@@ -51,6 +51,18 @@ export interface ObjectCollector {
   push(...objects: K8sObject[]): unknown;
 }
 
+const lowerKinds = new Map<string, string>();
+
+/** A kind in lower case, kept: every file's path starts with it. */
+function lowerKind(kind: string): string {
+  let lower = lowerKinds.get(kind);
+  if (lower === undefined) {
+    lower = kind.toLowerCase();
+    if (lowerKinds.size < 100) lowerKinds.set(kind, lower);
+  }
+  return lower;
+}
+
 /** How much YAML text a sink gathers before it makes one string of it (see ObjectFileSink). */
 const CHUNK = 1 << 18;
 
@@ -77,7 +89,7 @@ export class ObjectFileSink implements ObjectCollector {
   /** Adds one object, the keys under its `spec` renamed by `specKeys` when given. */
   add(o: K8sObject, specKeys?: SpecKeys): void {
     const ns = o.metadata.namespace;
-    const path = `${o.kind.toLowerCase()}${ns ? `-${ns}` : ''}-${o.metadata.name}.yaml`;
+    const path = `${lowerKind(o.kind)}${ns ? `-${ns}` : ''}-${o.metadata.name}.yaml`;
     if (this.buffer.write(o, specKeys)) {
       this.pending.push(this.out.length);
       this.ends.push(this.buffer.length);

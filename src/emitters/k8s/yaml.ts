@@ -100,6 +100,16 @@ const DATA = 2;
 const ROOT = 3;
 
 const SPACE = 32;
+
+/** Characters a plain string may start with ([A-Za-z_/.]) and hold ([\w./@-]), by code (ASCII). */
+const FIRST = new Uint8Array(128);
+const REST = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+  FIRST[c] = letter || c === 95 || c === 47 || c === 46 ? 1 : 0;
+  REST[c] =
+    letter || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 47 || c === 64 || c === 45 ? 1 : 0;
+}
 const NEWLINE = 10;
 const DASH = 45;
 const COLON = 58;
@@ -184,31 +194,56 @@ export class YamlBuffer {
     this.length = at;
   }
 
-  /** A string value: as it is when it reads back as itself (see `plain`), else JSON-quoted. */
-  private string(s: string): void {
+  /**
+   * ` <s>\n`: a string value after `key:` or a dash, as it is when it reads back as itself (see
+   * `plain`), else JSON-quoted; copied while it is checked.
+   */
+  private stringLine(s: string): void {
     const n = s.length;
-    if (this.length + n > this.bytes.length) this.grow(n);
+    if (this.length + n + 2 > this.bytes.length) this.grow(n + 2);
     const b = this.bytes;
     let at = this.length;
+    b[at++] = SPACE;
     const c0 = s.charCodeAt(0);
-    let ok =
-      n > 0 && ((c0 >= 65 && c0 <= 90) || (c0 >= 97 && c0 <= 122) || c0 === 95 || c0 === 47 || c0 === 46);
-    // copy while checking, as plain() does
+    let ok = c0 < 128 && FIRST[c0] === 1;
     for (let i = 0; ok && i < n; i++) {
       const c = s.charCodeAt(i);
-      ok =
-        (c >= 97 && c <= 122) ||
-        (c >= 65 && c <= 90) ||
-        (c >= 48 && c <= 57) ||
-        c === 95 ||
-        c === 46 ||
-        c === 47 ||
-        c === 64 ||
-        c === 45;
+      ok = c < 128 && REST[c] === 1;
       b[at++] = c;
     }
-    if (ok && s.charCodeAt(n - 1) !== 46 && (n > 5 || !reserved(s))) this.length = at;
-    else this.str(JSON.stringify(s));
+    if (ok && s.charCodeAt(n - 1) !== 46 && (n > 5 || !reserved(s))) {
+      b[at++] = NEWLINE;
+      this.length = at;
+    } else {
+      this.byte(SPACE);
+      this.str(JSON.stringify(s));
+      this.byte(NEWLINE);
+    }
+  }
+
+  /** `<pad spaces><key>:`, the key written as a string value is (see `stringLine`). */
+  private key(pad: number, k: string): void {
+    const n = k.length;
+    if (this.length + pad + n + 1 > this.bytes.length) this.grow(pad + n + 1);
+    const b = this.bytes;
+    let at = this.length;
+    for (let i = 0; i < pad; i++) b[at++] = SPACE;
+    const start = at;
+    const c0 = k.charCodeAt(0);
+    let ok = c0 < 128 && FIRST[c0] === 1;
+    for (let i = 0; ok && i < n; i++) {
+      const c = k.charCodeAt(i);
+      ok = c < 128 && REST[c] === 1;
+      b[at++] = c;
+    }
+    if (ok && k.charCodeAt(n - 1) !== 46 && (n > 5 || !reserved(k))) {
+      b[at++] = COLON;
+      this.length = at;
+    } else {
+      this.length = start;
+      this.str(JSON.stringify(k));
+      this.byte(COLON);
+    }
   }
 
   private pad(n: number): void {
@@ -221,11 +256,8 @@ export class YamlBuffer {
 
   /** The text after `key:` or `-`: a scalar on the same line, or a nested block on the next ones. */
   private after(v: unknown, pad: number, mode: number): void {
-    if (typeof v === 'string') {
-      this.byte(SPACE);
-      this.string(v);
-      this.byte(NEWLINE);
-    } else if (Array.isArray(v)) {
+    if (typeof v === 'string') this.stringLine(v);
+    else if (Array.isArray(v)) {
       if (v.length === 0) this.str(' []\n');
       else {
         this.byte(NEWLINE);
@@ -254,20 +286,19 @@ export class YamlBuffer {
     for (const k in v) {
       const x = v[k];
       if (x === undefined) continue;
-      if (!first || !firstInline) this.pad(pad);
+      const indent = !first || !firstInline ? pad : 0;
       first = false;
       let child = KEEP;
       if (mode === RENAME) {
         // a renamed field; the object under a data-map field keeps its keys
         child = this.keys!.isDataMap(k) ? DATA : RENAME;
-        this.string(this.keys!.name(k));
+        this.key(indent, this.keys!.name(k));
       } else {
         if (mode === DATA) child = RENAME;
         else if (mode === ROOT && k === 'spec') child = RENAME;
-        // a key is written as a string value is (plain, else JSON-quoted), as key() does
-        this.string(k);
+        // a key is written as a string value is (plain, else JSON-quoted)
+        this.key(indent, k);
       }
-      this.byte(COLON);
       this.after(x, pad + 2, child);
     }
     return !first;
@@ -279,9 +310,7 @@ export class YamlBuffer {
       this.pad(pad);
       if (typeof item === 'string') {
         this.byte(DASH);
-        this.byte(SPACE);
-        this.string(item);
-        this.byte(NEWLINE);
+        this.stringLine(item);
       } else if (Array.isArray(item)) {
         if (item.length === 0) this.str('- []\n');
         else {

@@ -129,6 +129,8 @@ function frontendRule(ctx: EmitContext, r: ResolvedRoute, namespace: string, cro
  * went to.
  */
 function groupRules(built: readonly BuiltRule[], baseName: string, claim: ClaimName, namespace: string) {
+  // one rule is one group: no key to build (most backends have one route)
+  if (built.length === 1) return [{ name: claim(namespace, baseName), rules: [built[0]!] }];
   const groups = new Map<string, BuiltRule[]>();
   for (const b of built) {
     const key = JSON.stringify([b.annotations, b.hostnames ?? []]);
@@ -222,13 +224,17 @@ function emitHttpRoutes(
       ranked.push({
         route: b.route,
         object: names[objectOf.get(b.route)!]!,
-        behaviour: JSON.stringify([
-          b.rule.filters,
-          b.rule.backendRefs,
-          b.rule.timeouts,
-          b.rule.retry,
-          b.annotations,
-        ]),
+        // compared only between two routes of one parent
+        behaviour:
+          built.length < 2
+            ? ''
+            : JSON.stringify([
+                b.rule.filters,
+                b.rule.backendRefs,
+                b.rule.timeouts,
+                b.rule.retry,
+                b.annotations,
+              ]),
         hosts: b.hostnames,
       });
   }

@@ -699,8 +699,65 @@ export class HttpConnectionManager {
   }
 }
 
-function onRouteTimeout(u: UpstreamRequest): void {
-  u.routeTimeout();
+/**
+ * Route timeouts of one duration: the requests waiting on it, in deadline order (they were added in
+ * time order, so the head is always the earliest), as an intrusive list, and one Node timer armed
+ * for the head. Adding and removing a request costs a few field writes where a Timeout per request
+ * would allocate and link a timer object: every request has a route timeout (Envoy's 15 s default).
+ */
+class DeadlineQueue {
+  private head: UpstreamRequest | null = null;
+  private tail: UpstreamRequest | null = null;
+  private timer: NodeJS.Timeout | undefined = undefined;
+
+  constructor(private readonly ms: number) {}
+
+  add(u: UpstreamRequest): void {
+    u.deadline = Date.now() + this.ms;
+    u.queue = this;
+    u.qPrev = this.tail;
+    u.qNext = null;
+    if (this.tail) this.tail.qNext = u;
+    else this.head = u;
+    this.tail = u;
+    if (this.timer === undefined) this.arm();
+  }
+
+  remove(u: UpstreamRequest): void {
+    if (u.queue !== this) return;
+    if (u.qPrev) u.qPrev.qNext = u.qNext;
+    else this.head = u.qNext;
+    if (u.qNext) u.qNext.qPrev = u.qPrev;
+    else this.tail = u.qPrev;
+    u.queue = null;
+    u.qPrev = u.qNext = null;
+  }
+
+  private arm(): void {
+    const h = this.head;
+    if (!h) {
+      this.timer = undefined;
+      return;
+    }
+    this.timer = setTimeout(() => this.fire(), Math.max(1, h.deadline - Date.now()));
+    this.timer.unref(); // the requests' own connections keep the process alive
+  }
+
+  private fire(): void {
+    const now = Date.now();
+    for (let u = this.head; u !== null && u.deadline <= now; u = this.head) {
+      this.remove(u);
+      u.routeTimeout();
+    }
+    this.arm();
+  }
+}
+
+const deadlineQueues = new Map<number, DeadlineQueue>();
+function deadlineQueue(ms: number): DeadlineQueue {
+  let q = deadlineQueues.get(ms);
+  if (!q) deadlineQueues.set(ms, (q = new DeadlineQueue(ms)));
+  return q;
 }
 function onTryTimeout(u: UpstreamRequest, seq: number): void {
   u.tryTimeout(seq);
@@ -720,7 +777,11 @@ class UpstreamRequest implements Exchange, Cancelable {
   private retriesLeft: number;
   private retried = 0;
   private tried: Host[] = [];
-  private routeTimer: NodeJS.Timeout | undefined = undefined;
+  /** Route timeout: the queue this request waits in, its deadline and its neighbours there. */
+  queue: DeadlineQueue | null = null;
+  deadline = 0;
+  qPrev: UpstreamRequest | null = null;
+  qNext: UpstreamRequest | null = null;
   private tryTimer: NodeJS.Timeout | undefined = undefined;
   private backoffTimer: NodeJS.Timeout | undefined = undefined;
   private released = false;
@@ -752,7 +813,7 @@ class UpstreamRequest implements Exchange, Cancelable {
     this.retriesLeft = a.retry ? a.retry.numRetries : 0;
     cluster.activeRq++;
     cluster.sRqActive.value++;
-    if (a.timeoutMs > 0) this.routeTimer = setTimeout(onRouteTimeout, a.timeoutMs, this);
+    if (a.timeoutMs > 0) deadlineQueue(a.timeoutMs).add(this);
   }
 
   /** Cancelable: the downstream side went away. */
@@ -766,7 +827,7 @@ class UpstreamRequest implements Exchange, Cancelable {
     this.released = true;
     this.cluster.activeRq--;
     this.cluster.sRqActive.value--;
-    if (this.routeTimer) clearTimeout(this.routeTimer);
+    this.queue?.remove(this);
     if (this.tryTimer) clearTimeout(this.tryTimer);
     if (this.backoffTimer) clearTimeout(this.backoffTimer);
   }
@@ -808,7 +869,6 @@ class UpstreamRequest implements Exchange, Cancelable {
   }
 
   routeTimeout(): void {
-    this.routeTimer = undefined;
     this.hcm.stats.inc(`${this.cluster.p}upstream_rq_timeout`);
     this.fail(504, 'upstream request timeout', 'UT');
   }

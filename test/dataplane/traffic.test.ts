@@ -378,6 +378,34 @@ describe('retries and timeouts', () => {
     expect(p.stats.get('cluster.b.upstream_rq_timeout')).toBe(1);
   });
 
+  it('route timeouts of different lengths, overlapping, each fire at their own time', async () => {
+    b1.behave({ delayMs: 1500 });
+    const { port } = await proxy([
+      { match: { prefix: '/long' }, route: { cluster: 'b', timeout: '0.7s' } },
+      { match: { prefix: '/short' }, route: { cluster: 'b', timeout: '0.2s' } },
+      { match: { prefix: '/fast' }, route: { cluster: 'a', timeout: '0.2s' } },
+    ]);
+    const timed = async (path: string) => {
+      const t0 = Date.now();
+      const r = await request(port, path);
+      return { status: r.status, ms: Date.now() - t0 };
+    };
+    // a long timeout first, then short ones (one of which completes before its deadline)
+    const long = timed('/long');
+    await new Promise((r) => setTimeout(r, 50));
+    const [short1, fast, short2] = await Promise.all([timed('/short'), timed('/fast'), timed('/short')]);
+    const l = await long;
+    expect(fast.status).toBe(200);
+    for (const s of [short1, short2]) {
+      expect(s.status).toBe(504);
+      expect(s.ms).toBeGreaterThanOrEqual(190);
+      expect(s.ms).toBeLessThan(650);
+    }
+    expect(l.status).toBe(504);
+    expect(l.ms).toBeGreaterThanOrEqual(690);
+    expect(l.ms).toBeLessThan(1400);
+  });
+
   it('per-try timeout retries, then 504 when tries run out', async () => {
     b1.behave({ delayMs: 800 });
     const { port, p } = await proxy([

@@ -1,6 +1,7 @@
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { ClusterConfig } from './config.js';
+import { CONNECTION_SPECIFIC } from './h2.js';
 import type { Headers } from './http1.js';
 import { dial } from './tls.js';
 import type { AcquireError, Cluster, Exchange, Host, UpConn } from './upstream.js';
@@ -31,17 +32,6 @@ export function headerList(h: http2.IncomingHttpHeaders): Headers {
   }
   return out;
 }
-
-/** Header fields HTTP/2 forbids (RFC 9113 8.2.2): dropped when converting an HTTP/1.1 head. */
-const CONNECTION_SPECIFIC = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-  'http2-settings',
-]);
 
 /**
  * An HTTP/1.1 request head as the router built it ("GET /p HTTP/1.1\r\nhost: a\r\n…") to HTTP/2

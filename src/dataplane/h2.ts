@@ -2,7 +2,7 @@ import http2 from 'node:http2';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { HcmConfig } from './config.js';
-import { getHeader, MAX_BODY_BYTES, type Headers, type ParsedRequest } from './http1.js';
+import { getHeader, httpDate, MAX_BODY_BYTES, type Headers, type ParsedRequest } from './http1.js';
 import type { Ctx, DownConnection, H2Down, HttpConnectionManager } from './hcm.js';
 
 /**
@@ -17,13 +17,15 @@ const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
 /** %PROTOCOL% and the access log's protocol, by ParsedRequest.version. */
 export const PROTOCOL = ['HTTP/1.0', 'HTTP/1.1', 'HTTP/2'] as const;
 
-/** Header fields an HTTP/2 message never carries (RFC 9113 8.2.2). */
-const CONNECTION_SPECIFIC = new Set([
+/** Header fields an HTTP/2 message never carries (RFC 9113 8.2.2), dropped from HTTP/1.1 heads. */
+export const CONNECTION_SPECIFIC = new Set([
   'connection',
   'keep-alive',
   'proxy-connection',
   'transfer-encoding',
   'upgrade',
+  'te',
+  'http2-settings',
 ]);
 
 /** Envoy's Grpc::Utility::httpToGrpcStatus. */
@@ -85,18 +87,6 @@ function grpcPercentEncode(s: string): string {
 export function retryGrpc(statuses: Set<number>, h: Headers): boolean {
   const v = getHeader(h, 'grpc-status');
   return v !== undefined && statuses.has(Number(v));
-}
-
-let httpDateSec = 0;
-let httpDateStr = '';
-function httpDate(): string {
-  const now = Date.now();
-  const s = (now / 1000) | 0;
-  if (s !== httpDateSec) {
-    httpDateSec = s;
-    httpDateStr = new Date(now).toUTCString();
-  }
-  return httpDateStr;
 }
 
 function toObject(h: Headers, into: http2.OutgoingHttpHeaders): http2.OutgoingHttpHeaders {

@@ -12,6 +12,7 @@ import type {
 } from './config.js';
 import {
   getHeader,
+  httpDate,
   HttpError,
   RequestParser,
   type Headers,
@@ -95,18 +96,6 @@ export const HOP = new Set([
   'trailer',
   'expect',
 ]);
-
-let dateSec = 0;
-let dateStr = '';
-function httpDate(): string {
-  const now = Date.now();
-  const s = (now / 1000) | 0;
-  if (s !== dateSec) {
-    dateSec = s;
-    dateStr = new Date(now).toUTCString();
-  }
-  return dateStr;
-}
 
 /** What a request waiting on something (a fault delay, an upstream) does when it is given up. */
 export interface Cancelable {
@@ -622,22 +611,29 @@ export class HttpConnectionManager {
     return h;
   }
 
+  /**
+   * The cluster's max_requests circuit breaker: at the limit, Envoy's 503 overflow reply (true).
+   */
+  overflowed(ctx: Ctx, cluster: Cluster, route: RouteConfig, vhost: VirtualHostConfig): boolean {
+    if (cluster.activeRq < cluster.config.circuit.maxRequests) return false;
+    this.stats.inc(`${cluster.p}upstream_rq_pending_overflow`);
+    this.local(
+      ctx,
+      503,
+      'upstream connect error or disconnect/reset before headers. reset reason: overflow',
+      'UO',
+      route,
+      vhost,
+      [['x-envoy-overloaded', 'true']],
+    );
+    return true;
+  }
+
   private forward(ctx: Ctx, route: RouteConfig, vhost: VirtualHostConfig, cluster: Cluster): void {
     const a = route.action;
     if (a.kind !== 'route') return;
     const req = ctx.req;
-    if (cluster.activeRq >= cluster.config.circuit.maxRequests) {
-      this.stats.inc(`${cluster.p}upstream_rq_pending_overflow`);
-      return this.local(
-        ctx,
-        503,
-        'upstream connect error or disconnect/reset before headers. reset reason: overflow',
-        'UO',
-        route,
-        vhost,
-        [['x-envoy-overloaded', 'true']],
-      );
-    }
+    if (this.overflowed(ctx, cluster, route, vhost)) return;
     // upstream request head
     const path = rewritePath(route, req.path);
     const h: Headers = [];

@@ -38,6 +38,19 @@ const TCHAR = new Uint8Array(256);
 for (const c of "!#$%&'*+-.^_`|~0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ")
   TCHAR[c.charCodeAt(0)] = 1;
 
+let dateSec = 0;
+let dateStr = '';
+/** The Date header's value, made once a second. */
+export function httpDate(): string {
+  const now = Date.now();
+  const s = (now / 1000) | 0;
+  if (s !== dateSec) {
+    dateSec = s;
+    dateStr = new Date(now).toUTCString();
+  }
+  return dateStr;
+}
+
 export function getHeader(h: Headers, name: string): string | undefined {
   let out: string | undefined;
   for (let i = 0; i < h.length; i++) {

@@ -9,27 +9,6 @@ export class Stats {
   private readonly counterMap = new Map<string, Stat>();
   private readonly gaugeMap = new Map<string, Stat>();
 
-  private readonly keys = new Map<string, Map<string | number, string>>();
-
-  /** `prefix + suffix`, memoized: the hot path reuses one string (and its hash) per stat. */
-  k(prefix: string, suffix: string | number): string {
-    let m = this.keys.get(prefix);
-    if (!m) this.keys.set(prefix, (m = new Map()));
-    let s = m.get(suffix);
-    if (s === undefined)
-      m.set(suffix, (s = typeof suffix === 'number' ? `${prefix}${suffix}` : prefix + suffix));
-    return s;
-  }
-
-  private readonly keysXX = new Map<string, string[]>();
-
-  /** `prefix + N + 'xx'` (a response class), memoized. */
-  kxx(prefix: string, n: number): string {
-    let a = this.keysXX.get(prefix);
-    if (!a) this.keysXX.set(prefix, (a = []));
-    return (a[n] ??= `${prefix}${n}xx`);
-  }
-
   /** The counter called name (created at 0, as Envoy lists counters nothing has counted yet). */
   counter(name: string): Stat {
     let s = this.counterMap.get(name);

@@ -3,21 +3,27 @@ import tls from 'node:tls';
 import type { ChainConfig, SanMatcher, TlsConfig } from './config.js';
 
 /**
- * Envoy's filter chain choice by SNI: an exact server name first, then the longest `*.suffix`,
- * then a chain without server_names. -1: no chain matches (the connection is closed).
+ * How well a chain's server_names match a server name, as Envoy ranks them: an exact name, then the
+ * longest `*.suffix`, then (0) a chain naming none; -1 when the chain names others only.
  */
+function serverNameRank(c: ChainConfig, name: string | undefined): number {
+  if (!c.serverNames.length) return 0;
+  let rank = -1;
+  if (name)
+    for (const s of c.serverNames) {
+      if (s === name) rank = Math.max(rank, 100_000);
+      else if (s.startsWith('*.') && name.endsWith(s.slice(1))) rank = Math.max(rank, s.length);
+    }
+  return rank;
+}
+
+/** Envoy's filter chain choice by SNI: the best-ranked chain, or -1 (the connection is closed). */
 export function selectChain(chains: ChainConfig[], serverName: string | undefined): number {
   const name = serverName?.toLowerCase();
   let best = -1;
   let bestRank = -1;
   chains.forEach((c, i) => {
-    let rank = -1;
-    if (!c.serverNames.length) rank = 0;
-    else if (name)
-      for (const s of c.serverNames) {
-        if (s === name) rank = Math.max(rank, 100_000);
-        else if (s.startsWith('*.') && name.endsWith(s.slice(1))) rank = Math.max(rank, s.length);
-      }
+    const rank = serverNameRank(c, name);
     if (rank > bestRank) {
       best = i;
       bestRank = rank;
@@ -106,14 +112,7 @@ export function matchChain(chains: ChainConfig[], candidates: number[], hello: H
   let best = -1;
   let c: number[] = [];
   for (const i of candidates) {
-    const names = chains[i]!.serverNames;
-    let rank = -1;
-    if (!names.length) rank = 0;
-    else if (name)
-      for (const s of names) {
-        if (s === name) rank = Math.max(rank, 100_000);
-        else if (s.startsWith('*.') && name.endsWith(s.slice(1))) rank = Math.max(rank, s.length);
-      }
+    const rank = serverNameRank(chains[i]!, name);
     if (rank < 0) continue;
     if (rank > best) {
       best = rank;

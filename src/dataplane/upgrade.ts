@@ -74,19 +74,7 @@ export function forwardUpgrade(
     upgradeActive = false;
     stats.gauge(`${p}downstream_cx_upgrades_active`, -1);
   };
-  if (cluster.activeRq >= cluster.config.circuit.maxRequests) {
-    stats.inc(`${cp}upstream_rq_pending_overflow`);
-    endUpgrade();
-    return hcm.local(
-      ctx,
-      503,
-      'upstream connect error or disconnect/reset before headers. reset reason: overflow',
-      'UO',
-      route,
-      vhost,
-      [['x-envoy-overloaded', 'true']],
-    );
-  }
+  if (hcm.overflowed(ctx, cluster, route, vhost)) return endUpgrade();
   const host = cluster.choose(cluster.config.lbPolicy === 'RING_HASH' ? hcm.hashKey(ctx, route) : undefined);
   if (!host) {
     endUpgrade();

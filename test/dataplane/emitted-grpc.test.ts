@@ -1,10 +1,9 @@
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBootstrap } from '../../src/dataplane/config.js';
-import { Proxy } from '../../src/dataplane/proxy.js';
-import { render } from '../../src/render.js';
+import type { Proxy } from '../../src/dataplane/proxy.js';
 import { meshFrom } from '../support/meshes.js';
 import { freePort } from '../support/processes.js';
+import { emittedFile, startEmittedGateway } from './helpers.js';
 
 /**
  * gRPC through a gateway bootstrap the envoy target writes for a `protocol: grpc` backend (its
@@ -68,13 +67,10 @@ spec:
       match: [{ path: { prefix: /t.Greeter/ } }]
       to: [{ backend: greeter }]
 `);
-  const result = render(mesh, { targets: ['envoy'], settings: { adminPort: String(await freePort()) } });
-  const gw = result.outputs[0]!.files.find((f) => f.path === 'gateway.yaml')!;
-  expect(gw.contents).toContain('envoy.extensions.upstreams.http.v3.HttpProtocolOptions');
-  const r = parseBootstrap(gw.contents, gw.path);
-  if (!r.config) throw new Error(r.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
-  proxy = new Proxy(r.config, { drainTimeS: 1 });
-  await proxy.start();
+  expect(emittedFile(mesh, 'gateway.yaml').contents).toContain(
+    'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
+  );
+  proxy = await startEmittedGateway(mesh);
   client = new Greeter(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as typeof client;
 });
 

@@ -1,11 +1,10 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { parseBootstrap } from '../../src/dataplane/config.js';
-import { Proxy } from '../../src/dataplane/proxy.js';
-import { render } from '../../src/render.js';
+import type { Proxy } from '../../src/dataplane/proxy.js';
 import { meshFrom } from '../support/meshes.js';
 import { freePort } from '../support/processes.js';
+import { startEmittedGateway } from './helpers.js';
 
 /**
  * A tls-passthrough frontend rendered by the envoy target and run in meshgen proxy: the gateway's
@@ -61,13 +60,7 @@ spec:
       parent: { frontend: pass }
       to: [{ backend: db, version: b }]
 `);
-  const admin = await freePort();
-  const result = render(mesh, { targets: ['envoy'], settings: { adminPort: String(admin) } });
-  const gw = result.outputs[0]!.files.find((f) => f.path === 'gateway.yaml')!;
-  const cfg = parseBootstrap(gw.contents, gw.path);
-  expect(cfg.errors).toEqual([]);
-  proxy = new Proxy(cfg.config!);
-  await proxy.start();
+  proxy = await startEmittedGateway(mesh);
 });
 
 afterAll(async () => {

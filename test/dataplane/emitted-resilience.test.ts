@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBootstrap } from '../../src/dataplane/config.js';
-import { Proxy } from '../../src/dataplane/proxy.js';
-import { render } from '../../src/render.js';
+import type { Proxy } from '../../src/dataplane/proxy.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
 import { meshFrom } from '../support/meshes.js';
 import { freePort } from '../support/processes.js';
-import { request } from './helpers.js';
+import { request, startEmittedGateway } from './helpers.js';
 
 /**
  * The resilience features of a mesh, rendered by the envoy target and run in meshgen proxy with
@@ -29,7 +27,6 @@ beforeAll(async () => {
   bad.behave({ status: 503 });
   hcBad.behave({ status: 503 }); // /healthz too
   port = await freePort();
-  const admin = await freePort();
   const mesh = meshFrom(`
 apiVersion: meshgen.io/v1alpha1
 kind: Mesh
@@ -84,12 +81,7 @@ spec:
       match: [{ path: { prefix: /checked } }]
       to: [{ backend: checked }]
 `);
-  const result = render(mesh, { targets: ['envoy'], settings: { adminPort: String(admin) } });
-  const gw = result.outputs[0]!.files.find((f) => f.path === 'gateway.yaml')!;
-  const r = parseBootstrap(gw.contents, gw.path);
-  if (!r.config) throw new Error(r.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
-  proxy = new Proxy(r.config, { drainTimeS: 1 });
-  await proxy.start();
+  proxy = await startEmittedGateway(mesh);
 });
 
 afterAll(async () => {

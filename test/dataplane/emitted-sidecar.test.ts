@@ -5,11 +5,10 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificates } from '../../src/certs/issue.js';
-import { parseBootstrap } from '../../src/dataplane/config.js';
 import { Proxy } from '../../src/dataplane/proxy.js';
-import { render } from '../../src/render.js';
 import { meshFrom } from '../support/meshes.js';
 import { freePort } from '../support/processes.js';
+import { emittedConfig } from './helpers.js';
 
 /**
  * A sidecar bootstrap the envoy target writes, run in meshgen proxy: its inbound listener
@@ -77,34 +76,26 @@ spec:
     fs.mkdirSync(path.dirname(path.join(dir, f.path)), { recursive: true });
     fs.writeFileSync(path.join(dir, f.path), f.contents);
   }
-  const result = render(mesh, {
-    targets: ['envoy'],
+  const config = emittedConfig(mesh, 'sidecar-db.yaml', {
     settings: { certDir: dir, adminPort: String(admin), inboundPort: String(appPort) },
   });
-  const file = result.outputs[0]!.files.find((f) => f.path === 'sidecar-db.yaml')!;
-  const r = parseBootstrap(file.contents, file.path);
-  if (!r.config) throw new Error(r.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
-  const inbound = r.config.listeners.find((l) => l.name === 'inbound')!;
+  const inbound = config.listeners.find((l) => l.name === 'inbound')!;
   expect(inbound.address).toEqual({ host: '0.0.0.0', port: appPort });
   expect(inbound.chains.map((c) => c.destinationPort)).toContain(appPort);
   inbound.address = { host: '127.0.0.2', port: appPort };
-  proxy = new Proxy(r.config, { drainTimeS: 1 });
+  proxy = new Proxy(config, { drainTimeS: 1 });
   await proxy.start();
   // the cache's sidecar: permissive mTLS, so a TLS and a plaintext chain on the inbound listener
-  const r2 = parseBootstrap(
-    render(mesh, {
-      targets: ['envoy'],
-      format: 'json',
-      settings: { certDir: dir, adminPort: String(await freePort()), inboundPort: String(cachePort) },
-    }).outputs[0]!.files.find((f) => f.path === 'sidecar-cache.json')!.contents,
-  );
-  if (!r2.config) throw new Error(r2.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
-  const inbound2 = r2.config.listeners.find((l) => l.name === 'inbound')!;
+  const config2 = emittedConfig(mesh, 'sidecar-cache.json', {
+    format: 'json',
+    settings: { certDir: dir, adminPort: String(await freePort()), inboundPort: String(cachePort) },
+  });
+  const inbound2 = config2.listeners.find((l) => l.name === 'inbound')!;
   expect(inbound2.chains.map((c) => c.transportProtocol).sort()).toEqual(['raw_buffer', 'tls']);
   inbound2.address = { host: '127.0.0.2', port: cachePort };
   // the outbound listeners are the same as the db sidecar's, already bound: keep the inbound one
-  r2.config.listeners = [inbound2];
-  cacheProxy = new Proxy(r2.config, { drainTimeS: 1 });
+  config2.listeners = [inbound2];
+  cacheProxy = new Proxy(config2, { drainTimeS: 1 });
   await cacheProxy.start();
 });
 

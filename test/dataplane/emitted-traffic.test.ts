@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { parseBootstrap } from '../../src/dataplane/config.js';
-import { Proxy } from '../../src/dataplane/proxy.js';
-import { render } from '../../src/render.js';
+import type { Proxy } from '../../src/dataplane/proxy.js';
 import { startBackend, type EchoReply, type TestBackend } from '../support/backends.js';
 import { meshFrom } from '../support/meshes.js';
 import { freePort } from '../support/processes.js';
-import { request } from './helpers.js';
+import { request, startEmittedGateway } from './helpers.js';
 
 /**
  * Traffic through a bootstrap the envoy target writes: a small mesh rendered to envoy, its gateway
@@ -22,7 +20,6 @@ beforeAll(async () => {
   v2 = await startBackend('app', 'v2');
   flaky = await startBackend('flaky', 'v1');
   port = await freePort();
-  const admin = await freePort();
   const mesh = meshFrom(`
 apiVersion: meshgen.io/v1alpha1
 kind: Mesh
@@ -73,12 +70,7 @@ spec:
       to: [{ backend: app, version: v1 }]
       fault: { abort: { status: 418, percent: 100 } }
 `);
-  const result = render(mesh, { targets: ['envoy'], settings: { adminPort: String(admin) } });
-  const gw = result.outputs[0]!.files.find((f) => f.path === 'gateway.yaml')!;
-  const r = parseBootstrap(gw.contents, gw.path);
-  if (!r.config) throw new Error(r.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
-  proxy = new Proxy(r.config, { drainTimeS: 1 });
-  await proxy.start();
+  proxy = await startEmittedGateway(mesh);
 });
 
 afterAll(async () => {

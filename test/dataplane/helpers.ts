@@ -1,6 +1,9 @@
 import net from 'node:net';
-import { convertBootstrap } from '../../src/dataplane/config.js';
+import { convertBootstrap, parseBootstrap, type ProxyConfig } from '../../src/dataplane/config.js';
 import { Proxy } from '../../src/dataplane/proxy.js';
+import type { ResolvedMesh } from '../../src/model/types.js';
+import { render } from '../../src/render.js';
+import type { EmitOptions } from '../../src/emitters/types.js';
 import { freePort } from '../support/processes.js';
 
 export type Obj = Record<string, any>;
@@ -75,6 +78,31 @@ export async function startProxy(bootstrap: Obj): Promise<Proxy> {
   const r = convertBootstrap(bootstrap);
   if (!r.config) throw new Error(r.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
   const p = new Proxy(r.config, { drainTimeS: 1 });
+  await p.start();
+  return p;
+}
+
+/** One file the envoy target renders for mesh (`gateway.yaml`, `sidecar-<backend>.yaml`, …). */
+export function emittedFile(mesh: ResolvedMesh, path: string, options: EmitOptions = {}) {
+  const file = render(mesh, { ...options, targets: ['envoy'] }).outputs[0]!.files.find(
+    (f) => f.path === path,
+  );
+  if (!file) throw new Error(`the envoy target wrote no ${path}`);
+  return file;
+}
+
+/** That file as meshgen proxy reads it (an error listing what it refuses otherwise). */
+export function emittedConfig(mesh: ResolvedMesh, path: string, options: EmitOptions = {}): ProxyConfig {
+  const file = emittedFile(mesh, path, options);
+  const r = parseBootstrap(file.contents, file.path);
+  if (!r.config) throw new Error(r.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
+  return r.config;
+}
+
+/** meshgen proxy running the gateway the envoy target renders for mesh (admin on a free port). */
+export async function startEmittedGateway(mesh: ResolvedMesh): Promise<Proxy> {
+  const config = emittedConfig(mesh, 'gateway.yaml', { settings: { adminPort: String(await freePort()) } });
+  const p = new Proxy(config, { drainTimeS: 1 });
   await p.start();
   return p;
 }

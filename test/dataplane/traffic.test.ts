@@ -124,7 +124,8 @@ describe('routing', () => {
   it('relays responses byte for byte when the upstream writes heads and bodies in pieces', async () => {
     // a backend that answers each request in fragments: a head split mid-line, then a large body
     // in uneven writes (fixed length on /len, chunked on /chunked), twice on one connection
-    // large enough that the proxy's writes queue while the client does not read
+    // 2 MB in uneven pieces, with the client not reading for 500 ms: the head split across reads
+    // exercises what the parser keeps from the shared upstream read buffer
     const body = Buffer.alloc(2_000_000);
     for (let i = 0; i < body.length; i++) body[i] = (i * 7 + (i >> 9)) & 0xff;
     const sockets = new Set<net.Socket>();

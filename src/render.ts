@@ -1,5 +1,5 @@
 import { diagnostic, escalateWarnings, type Diagnostic } from './model/diagnostics.js';
-import { featureUses } from './model/features.js';
+import { featureUses, type Feature } from './model/features.js';
 import type { ResolvedMesh } from './model/types.js';
 import { emitters as registry } from './emitters/index.js';
 import type { EmitOptions, Emitter, OutputFile } from './emitters/types.js';
@@ -43,7 +43,12 @@ export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult
         }),
       );
   }
-  const uses = featureUses(mesh);
+  // the uses of the features some chosen target cannot express: the only ones reported here
+  const unsupported = new Set<Feature>();
+  for (const emitter of chosen)
+    for (const [feature, fidelity] of Object.entries(emitter.fidelity))
+      if (fidelity === 'unsupported') unsupported.add(feature as Feature);
+  const uses = featureUses(mesh, unsupported);
   const outputs: TargetOutput[] = [];
   for (const emitter of chosen) {
     for (const use of uses) {

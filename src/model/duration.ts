@@ -2,8 +2,26 @@ const UNIT_MS: Record<string, number> = { h: 3_600_000, m: 60_000, s: 1000, ms: 
 const DURATION =
   /^(?=\d)(?:(\d+(?:\.\d+)?)h)?(?:(\d+(?:\.\d+)?)m(?!s))?(?:(\d+(?:\.\d+)?)s)?(?:(\d+(?:\.\d+)?)ms)?$/;
 
+/**
+ * Results by argument: a mesh repeats a handful of durations many times over, and large meshes
+ * parse and format each one at every use. Bounded, so odd input cannot grow them without end.
+ */
+function memo<K, V>(fn: (k: K) => V): (k: K) => V {
+  const cache = new Map<K, V>();
+  return (k) => {
+    let v = cache.get(k);
+    if (v === undefined && !cache.has(k)) {
+      v = fn(k);
+      if (cache.size < 1000) cache.set(k, v);
+    }
+    return v as V;
+  };
+}
+
 /** Parses a mesh duration (`250ms`, `1.5s`, `1m30s`) into milliseconds; undefined if malformed. */
-export function parseDuration(text: string): number | undefined {
+export const parseDuration: (text: string) => number | undefined = memo(parse);
+
+function parse(text: string): number | undefined {
   const m = DURATION.exec(text);
   if (!m) return undefined;
   const units = ['h', 'm', 's', 'ms'];
@@ -13,7 +31,9 @@ export function parseDuration(text: string): number | undefined {
 }
 
 /** Formats milliseconds the way the mesh format writes them: `1m30s`, `250ms`, `1.5s` becomes `1s500ms`. */
-export function formatDuration(ms: number): string {
+export const formatDuration: (ms: number) => string = memo(format);
+
+function format(ms: number): string {
   if (ms <= 0) return '0s';
   let rest = Math.round(ms);
   let out = '';
@@ -31,6 +51,4 @@ export function formatDuration(ms: number): string {
 }
 
 /** Seconds with up to nine decimals, as protobuf's JSON Duration (`"1.5s"`) and Go durations accept. */
-export function secondsString(ms: number): string {
-  return `${Number((ms / 1000).toFixed(9))}s`;
-}
+export const secondsString: (ms: number) => string = memo((ms) => `${Number((ms / 1000).toFixed(9))}s`);

@@ -41,56 +41,79 @@ export interface FeatureUse {
   readonly pointer: string;
 }
 
-/** Every use of every feature in a resolved mesh, in model order. */
-export function featureUses(mesh: ResolvedMesh): FeatureUse[] {
+/**
+ * Every use of every feature in a resolved mesh, in model order; with `only`, the uses of those
+ * features alone (render asks for the few a target cannot express, and a large mesh then builds no
+ * subject or pointer for the others).
+ */
+export function featureUses(mesh: ResolvedMesh, only?: Iterable<Feature>): FeatureUse[] {
   const out: FeatureUse[] = [];
-  const use = (feature: Feature, subject: string, pointer: string) => out.push({ feature, subject, pointer });
+  const wanted = only === undefined ? undefined : new Set(only);
+  if (wanted?.size === 0) return out;
+  const want = (feature: Feature) => wanted === undefined || wanted.has(feature);
+  // the subject of the entity being looked at, built at its first use
+  let name = '';
+  let kind = '';
+  let subject: string | undefined;
+  const use = (feature: Feature, pointer: string) =>
+    out.push({ feature, subject: (subject ??= `${kind} "${name}"`), pointer });
+  const at = (entity: { name: string }, what: string) => {
+    name = entity.name;
+    kind = what;
+    subject = undefined;
+  };
   for (const r of mesh.routes) {
     if (r.implicit) continue;
-    const s = `route "${r.name}"`;
+    at(r, 'route');
     const p = r.pointer;
-    if (r.to.length > 1) use('split', s, `${p}/to`);
+    if (r.to.length > 1 && want('split')) use('split', `${p}/to`);
     if (r.protocol === 'tcp') continue;
-    r.matches.forEach((m, i) => {
-      if (m.headers.length) use('header-match', s, `${p}/match/${i}/headers`);
-      if (m.queryParams.length) use('query-match', s, `${p}/match/${i}/queryParams`);
-      if (m.method) use('method-match', s, `${p}/match/${i}/method`);
-      if (m.path?.kind === 'regex') use('regex-path', s, `${p}/match/${i}/path`);
-    });
-    if (r.timeoutMs !== undefined) use('timeout', s, `${p}/timeout`);
-    if (r.retries) use('retries', s, `${p}/retries`);
-    if (r.retries?.perTryTimeoutMs !== undefined) use('per-try-timeout', s, `${p}/retries/perTryTimeout`);
-    if (r.fault?.delay) use('fault-delay', s, `${p}/fault/delay`);
-    if (r.fault?.abort) use('fault-abort', s, `${p}/fault/abort`);
-    if (r.mirror) use('mirror', s, `${p}/mirror`);
-    if (r.rewrite?.pathPrefix !== undefined) use('rewrite-path', s, `${p}/rewrite/pathPrefix`);
-    if (r.rewrite?.host !== undefined) use('rewrite-host', s, `${p}/rewrite/host`);
+    for (let i = 0; i < r.matches.length; i++) {
+      const m = r.matches[i]!;
+      if (m.headers.length && want('header-match')) use('header-match', `${p}/match/${i}/headers`);
+      if (m.queryParams.length && want('query-match')) use('query-match', `${p}/match/${i}/queryParams`);
+      if (m.method && want('method-match')) use('method-match', `${p}/match/${i}/method`);
+      if (m.path?.kind === 'regex' && want('regex-path')) use('regex-path', `${p}/match/${i}/path`);
+    }
+    if (r.timeoutMs !== undefined && want('timeout')) use('timeout', `${p}/timeout`);
+    if (r.retries && want('retries')) use('retries', `${p}/retries`);
+    if (r.retries?.perTryTimeoutMs !== undefined && want('per-try-timeout'))
+      use('per-try-timeout', `${p}/retries/perTryTimeout`);
+    if (r.fault?.delay && want('fault-delay')) use('fault-delay', `${p}/fault/delay`);
+    if (r.fault?.abort && want('fault-abort')) use('fault-abort', `${p}/fault/abort`);
+    if (r.mirror && want('mirror')) use('mirror', `${p}/mirror`);
+    if (r.rewrite?.pathPrefix !== undefined && want('rewrite-path'))
+      use('rewrite-path', `${p}/rewrite/pathPrefix`);
+    if (r.rewrite?.host !== undefined && want('rewrite-host')) use('rewrite-host', `${p}/rewrite/host`);
     const ops = (h: typeof r.requestHeaders) => h.set.length + h.add.length + h.remove.length > 0;
-    if (ops(r.requestHeaders)) use('request-headers', s, `${p}/headers/request`);
-    if (ops(r.responseHeaders)) use('response-headers', s, `${p}/headers/response`);
+    if (ops(r.requestHeaders) && want('request-headers')) use('request-headers', `${p}/headers/request`);
+    if (ops(r.responseHeaders) && want('response-headers')) use('response-headers', `${p}/headers/response`);
   }
   for (const b of mesh.backends) {
-    const s = `backend "${b.name}"`;
+    at(b, 'backend');
     const p = b.pointer;
-    if (b.loadBalancer !== 'round-robin' && b.loadBalancer !== 'ring-hash')
-      use('load-balancer', s, `${p}/loadBalancer`);
-    if (b.loadBalancer === 'ring-hash') use('ring-hash', s, `${p}/loadBalancer`);
-    if (b.healthCheck) use('health-check', s, `${p}/healthCheck`);
-    if (b.circuitBreaker) use('circuit-breaker', s, `${p}/circuitBreaker`);
-    if (b.outlierDetection) use('outlier-detection', s, `${p}/outlierDetection`);
-    if (b.mtlsMode !== 'disabled') use('mtls', s, b.pointer);
+    if (b.loadBalancer !== 'round-robin' && b.loadBalancer !== 'ring-hash' && want('load-balancer'))
+      use('load-balancer', `${p}/loadBalancer`);
+    if (b.loadBalancer === 'ring-hash' && want('ring-hash')) use('ring-hash', `${p}/loadBalancer`);
+    if (b.healthCheck && want('health-check')) use('health-check', `${p}/healthCheck`);
+    if (b.circuitBreaker && want('circuit-breaker')) use('circuit-breaker', `${p}/circuitBreaker`);
+    if (b.outlierDetection && want('outlier-detection')) use('outlier-detection', `${p}/outlierDetection`);
+    if (b.mtlsMode !== 'disabled' && want('mtls')) use('mtls', b.pointer);
     if (b.access.mode === 'rules') {
-      use('access', s, b.access.pointer);
-      if (b.access.rules.some((a) => a.paths || a.methods)) use('access-l7', s, b.access.pointer);
+      if (want('access')) use('access', b.access.pointer);
+      if (want('access-l7') && b.access.rules.some((a) => a.paths || a.methods))
+        use('access-l7', b.access.pointer);
     }
-    if (b.protocol === 'tcp') use('tcp', s, `${p}/protocol`);
+    if (b.protocol === 'tcp' && want('tcp')) use('tcp', `${p}/protocol`);
   }
   for (const f of mesh.frontends) {
-    const s = `frontend "${f.name}"`;
-    if (f.protocol === 'https') use('https-frontend', s, `${f.pointer}/protocol`);
-    if (f.tls?.clientCa) use('client-certificates', s, `${f.pointer}/tls/clientCa`);
-    if (f.protocol === 'tcp') use('tcp', s, `${f.pointer}/protocol`);
-    if (f.protocol === 'tls-passthrough') use('tls-passthrough', s, `${f.pointer}/protocol`);
+    at(f, 'frontend');
+    if (f.protocol === 'https' && want('https-frontend')) use('https-frontend', `${f.pointer}/protocol`);
+    if (f.tls?.clientCa && want('client-certificates'))
+      use('client-certificates', `${f.pointer}/tls/clientCa`);
+    if (f.protocol === 'tcp' && want('tcp')) use('tcp', `${f.pointer}/protocol`);
+    if (f.protocol === 'tls-passthrough' && want('tls-passthrough'))
+      use('tls-passthrough', `${f.pointer}/protocol`);
   }
   return out;
 }

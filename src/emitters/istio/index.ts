@@ -119,46 +119,48 @@ function hostLabel(host: string): string {
 
 /** Keeps object names unique per kind and namespace (a frontend and a backend may share a name). */
 class Names {
-  private readonly taken = new Set<string>();
+  /** Names taken, by kind and namespace: no key is built per claim (a large mesh makes many). */
+  private readonly taken = new Map<string, Map<string, Set<string>>>();
   claim(kind: string, namespace: string, name: string, suffix: string): string {
-    const prefix = `${kind}/${namespace}/`;
+    let byNamespace = this.taken.get(kind);
+    if (byNamespace === undefined) this.taken.set(kind, (byNamespace = new Map()));
+    let names = byNamespace.get(namespace);
+    if (names === undefined) byNamespace.set(namespace, (names = new Set()));
     let candidate = name;
-    let key = prefix + candidate;
-    for (let i = 2; this.taken.has(key); i++) {
+    for (let i = 2; names.has(candidate); i++)
       candidate = i === 2 ? `${name}-${suffix}` : `${name}-${suffix}-${i - 1}`;
-      key = prefix + candidate;
-    }
-    this.taken.add(key);
+    names.add(candidate);
     return candidate;
   }
 }
 
 /** Istio's CRDs reject durations under 1ms: each one raised to 1ms is reported. */
 function reportShortDurations(mesh: ResolvedMesh, notes: Notes): void {
-  const check = (ms: number | undefined, subject: string, feature: string, pointer: string) => {
+  // subject and pointer are built only for a duration that is reported
+  const check = (
+    ms: number | undefined,
+    entity: { name: string; pointer: string },
+    kind: string,
+    feature: string,
+    field: string,
+  ) => {
     if (ms !== undefined && ms < 1)
       notes.approx(
-        subject,
+        `${kind} "${entity.name}"`,
         feature,
         `${ms}ms is raised to 1ms, the shortest duration Istio accepts`,
-        pointer,
+        `${entity.pointer}/${field}`,
       );
   };
   for (const r of mesh.routes) {
-    const s = `route "${r.name}"`;
-    check(r.timeoutMs, s, 'timeout', `${r.pointer}/timeout`);
-    check(r.retries?.perTryTimeoutMs, s, 'per-try-timeout', `${r.pointer}/retries/perTryTimeout`);
-    check(r.fault?.delay?.ms, s, 'fault-delay', `${r.pointer}/fault/delay/duration`);
+    check(r.timeoutMs, r, 'route', 'timeout', 'timeout');
+    check(r.retries?.perTryTimeoutMs, r, 'route', 'per-try-timeout', 'retries/perTryTimeout');
+    check(r.fault?.delay?.ms, r, 'route', 'fault-delay', 'fault/delay/duration');
   }
   for (const b of mesh.backends) {
-    const s = `backend "${b.name}"`;
-    check(b.outlierDetection?.intervalMs, s, 'outlier-detection', `${b.pointer}/outlierDetection/interval`);
-    check(
-      b.outlierDetection?.baseEjectionTimeMs,
-      s,
-      'outlier-detection',
-      `${b.pointer}/outlierDetection/baseEjectionTime`,
-    );
+    const od = b.outlierDetection;
+    check(od?.intervalMs, b, 'backend', 'outlier-detection', 'outlierDetection/interval');
+    check(od?.baseEjectionTimeMs, b, 'backend', 'outlier-detection', 'outlierDetection/baseEjectionTime');
   }
 }
 

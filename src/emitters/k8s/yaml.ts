@@ -256,19 +256,22 @@ export class YamlBuffer {
 
   /** The text after `key:` or `-`: a scalar on the same line, or a nested block on the next ones. */
   private after(v: unknown, pad: number, mode: number): void {
+    // one typeof first: strings are most values, then objects; Array.isArray once
     if (typeof v === 'string') this.stringLine(v);
-    else if (Array.isArray(v)) {
-      if (v.length === 0) this.str(' []\n');
-      else {
+    else if (typeof v === 'object' && v !== null) {
+      if (Array.isArray(v)) {
+        if (v.length === 0) this.str(' []\n');
+        else {
+          this.byte(NEWLINE);
+          this.array(v, pad, mode === KEEP ? KEEP : RENAME);
+        }
+      } else {
+        const at = this.length;
         this.byte(NEWLINE);
-        this.array(v, pad, mode === KEEP ? KEEP : RENAME);
-      }
-    } else if (isObject(v)) {
-      const at = this.length;
-      this.byte(NEWLINE);
-      if (!this.object(v, pad, false, mode)) {
-        this.length = at;
-        this.str(' {}\n');
+        if (!this.object(v as Record<string, unknown>, pad, false, mode)) {
+          this.length = at;
+          this.str(' {}\n');
+        }
       }
     } else {
       this.byte(SPACE);
@@ -306,25 +309,28 @@ export class YamlBuffer {
 
   /** `mode`: KEEP, or RENAME for the objects of an array under `spec`. */
   private array(v: readonly unknown[], pad: number, mode: number): void {
-    for (const item of v) {
+    for (let i = 0; i < v.length; i++) {
+      const item = v[i];
       this.pad(pad);
       if (typeof item === 'string') {
         this.byte(DASH);
         this.stringLine(item);
-      } else if (Array.isArray(item)) {
-        if (item.length === 0) this.str('- []\n');
-        else {
-          this.str('-\n');
-          this.array(item, pad + 2, mode);
-        }
-      } else if (isObject(item)) {
-        // the first key shares the dash's line; the rest line up under it
-        const at = this.length;
-        this.byte(DASH);
-        this.byte(SPACE);
-        if (!this.object(item, pad + 2, true, mode)) {
-          this.length = at;
-          this.str('- {}\n');
+      } else if (typeof item === 'object' && item !== null) {
+        if (Array.isArray(item)) {
+          if (item.length === 0) this.str('- []\n');
+          else {
+            this.str('-\n');
+            this.array(item, pad + 2, mode);
+          }
+        } else {
+          // the first key shares the dash's line; the rest line up under it
+          const at = this.length;
+          this.byte(DASH);
+          this.byte(SPACE);
+          if (!this.object(item as Record<string, unknown>, pad + 2, true, mode)) {
+            this.length = at;
+            this.str('- {}\n');
+          }
         }
       } else {
         this.byte(DASH);

@@ -154,6 +154,16 @@ function hexValue(c: number): number {
 
 const hasOwn = Object.prototype.hasOwnProperty;
 
+function keyHash(s: string, p: number, end: number): number {
+  return (s.charCodeAt(p) * 31 + s.charCodeAt(end - 1) * 7 + end - p) & (KEY_CACHE_SIZE - 1);
+}
+
+/** Whether s holds `text` (of length len) at p; quicker than startsWith for the short keys and values. */
+function sameText(s: string, p: number, text: string, len: number): boolean {
+  for (let k = 0; k < len; k++) if (s.charCodeAt(p + k) !== text.charCodeAt(k)) return false;
+  return true;
+}
+
 function store(obj: Record<string, unknown>, key: string, value: unknown): void {
   // js-yaml rejects duplicate keys (let it say so) and defines `__proto__` as an own property
   if (key === '__proto__' || hasOwn.call(obj, key)) bail();
@@ -175,7 +185,9 @@ class Parser {
   /** Just past the colon of the key last read by `keyAt`. */
   private afterColon = 0;
   private depth = 0;
+  /** Plain keys read in block and in flow context (a block key may hold flow indicators). */
   private readonly keys: string[] = new Array<string>(KEY_CACHE_SIZE).fill('');
+  private readonly flowKeys: string[] = new Array<string>(KEY_CACHE_SIZE).fill('');
   private readonly valueTexts: string[] = new Array<string>(VALUE_CACHE_SIZE).fill('');
   private readonly values: unknown[] = new Array<unknown>(VALUE_CACHE_SIZE).fill(null);
 
@@ -219,7 +231,7 @@ class Parser {
     if (c === LBRACKET || c === LBRACE) bail();
     const last = this.plain(p, false);
     if (this.end < this.le && s.charCodeAt(this.end) === COLON)
-      return this.blockMap(p, this.key(p, last), this.end + 1);
+      return this.blockMap(p, this.key(p, last, false), this.end + 1);
     return bail(); // a scalar document
   }
 
@@ -308,9 +320,11 @@ class Parser {
       this.endLine(q);
       return str;
     }
+    const known = this.knownKey(p, false);
+    if (known !== undefined) return this.blockMap(p, known, this.end + 1);
     const last = this.plain(p, false);
     if (this.end < this.le && s.charCodeAt(this.end) === COLON)
-      return this.blockMap(p, this.key(p, last), this.end + 1);
+      return this.blockMap(p, this.key(p, last, false), this.end + 1);
     this.endLine(this.end);
     return this.plainValue(p, last);
   }
@@ -339,16 +353,36 @@ class Parser {
    * string is taken from a small cache when the text matches: a string already used as a property
    * name is stored again without being hashed and looked up.
    */
-  private key(p: number, end: number): string {
+  private key(p: number, end: number, inFlow: boolean): string {
     const s = this.s;
     const len = end - p;
-    const h = (s.charCodeAt(p) * 31 + s.charCodeAt(end - 1) * 7 + len) & (KEY_CACHE_SIZE - 1);
-    const cached = this.keys[h]!;
-    if (cached.length === len && s.startsWith(cached, p)) return cached;
+    const cache = inFlow ? this.flowKeys : this.keys;
+    const h = keyHash(s, p, end);
+    const cached = cache[h]!;
+    if (cached.length === len && sameText(s, p, cached, len)) return cached;
     const raw = s.slice(p, end);
     const key = plainKey(raw);
-    if (key === raw) this.keys[h] = key;
+    if (key === raw) cache[h] = key;
     return key;
+  }
+
+  /**
+   * A plain key read before, taken without scanning: when the text from p up to the next `:` on the
+   * line is a key the cache holds, and white space (or in a flow collection, a flow indicator)
+   * follows the colon. A cached key was scanned in the same context, so nothing in it would have
+   * stopped the scan earlier, and it resolves to itself. Sets `end` at the colon.
+   */
+  private knownKey(p: number, inFlow: boolean): string | undefined {
+    const s = this.s;
+    const colon = s.indexOf(':', p);
+    if (colon <= p || colon >= this.le) return undefined;
+    const len = colon - p;
+    const cached = (inFlow ? this.flowKeys : this.keys)[keyHash(s, p, colon)]!;
+    if (cached.length !== len || !sameText(s, p, cached, len)) return undefined;
+    const d = colon + 1 < this.le ? s.charCodeAt(colon + 1) : SPACE;
+    if (!(d === SPACE || (inFlow && isFlowIndicator(d)))) return undefined;
+    this.end = colon;
+    return cached;
   }
 
   /** The value of the plain scalar from p to end; from a small cache too (values repeat as well). */
@@ -359,7 +393,7 @@ class Parser {
       (s.charCodeAt(p) * 31 + s.charCodeAt(end - 1) * 7 + s.charCodeAt((p + end) >> 1) * 3 + len) &
       (VALUE_CACHE_SIZE - 1);
     const cached = this.valueTexts[h]!;
-    if (cached.length === len && s.startsWith(cached, p)) return this.values[h];
+    if (cached.length === len && sameText(s, p, cached, len)) return this.values[h];
     const raw = s.slice(p, end);
     const v = resolvePlain(raw);
     this.valueTexts[h] = raw;
@@ -410,10 +444,15 @@ class Parser {
       return key;
     }
     if (c === LBRACKET || c === LBRACE) bail();
+    const known = this.knownKey(p, false);
+    if (known !== undefined) {
+      this.afterColon = this.end + 1;
+      return known;
+    }
     const last = this.plain(p, false);
     if (!(this.end < this.le && s.charCodeAt(this.end) === COLON)) bail();
     this.afterColon = this.end + 1;
-    return this.key(p, last);
+    return this.key(p, last, false);
   }
 
   /** A block sequence whose first `-` is at p. */
@@ -480,7 +519,10 @@ class Parser {
       let c = s.charCodeAt(i);
       if (c === RBRACE) break;
       if (c === COMMA || c === LBRACKET || c === LBRACE) bail();
-      const key = c === DQUOTE || c === SQUOTE ? this.quoted(i) : this.key(i, this.plain(i, true));
+      const key =
+        c === DQUOTE || c === SQUOTE
+          ? this.quoted(i)
+          : (this.knownKey(i, true) ?? this.key(i, this.plain(i, true), true));
       i = this.skipSpaces(this.end);
       if (i >= this.le) bail();
       let v: unknown = null;

@@ -192,6 +192,10 @@ describe('fastLoad scalars, keys and layouts', () => {
     ['quoted key in compact mapping', '- "a": 1\n  \'b\': 2\n'],
     ['dash-like plain values', 'a: -x\nb: -1\nc: --\nd: -.5\n'],
     ['question-like plain values', 'a: ?x\nb: x?\nc: ??\n'],
+    // keys seen before are taken from a cache without a scan: the same text in another context
+    ['keys read again', 'a: 1\nb:\n  a:b: 2\n  a : 3\nhttp: 1\nl:\n- http://x\n- http: y\n- a\n'],
+    ['keys read again in flow', 'b: {a: 1}\nc: {a:1}\nd: {a:}\ne: {a:,b}\nf: {a :1}\ng: {"a":1}\n'],
+    ['block keys holding flow indicators', 'a[b]: 1\nc,d: 2\ne: [a, b]\nf:\n  a[b]: 3\n  c,d: 4\n'],
     ['long key', `${'k'.repeat(2000)}: v\n`],
     [
       'deep but not too deep',
@@ -259,6 +263,7 @@ describe('fastLoad gives up', () => {
     ['empty flow entry', 'a: [b, , c]\n'],
     ['flow key', 'a: {[b]: c}\n'],
     ['flow key in block', '[a]: b\n'],
+    ['block key with a flow indicator, again in flow', 'a[b]: 1\nc: {a[b]: 1}\n'],
     ['lone CR', 'a: b\rc: d\n'],
     ['control character in plain', 'a: b\u0001c\n'],
     ['DEL in plain', 'a: b\u007fc\n'],

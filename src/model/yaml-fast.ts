@@ -158,10 +158,25 @@ function keyHash(s: string, p: number, end: number): number {
   return (s.charCodeAt(p) * 31 + s.charCodeAt(end - 1) * 7 + end - p) & (KEY_CACHE_SIZE - 1);
 }
 
-/** Whether s holds `text` (of length len) at p; quicker than startsWith for the short keys and values. */
-function sameText(s: string, p: number, text: string, len: number): boolean {
-  for (let k = 0; k < len; k++) if (s.charCodeAt(p + k) !== text.charCodeAt(k)) return false;
+/** Whether s holds the same len characters at p and at q (quicker than slicing and comparing). */
+function sameText(s: string, p: number, q: number, len: number): boolean {
+  for (let k = 0; k < len; k++) if (s.charCodeAt(p + k) !== s.charCodeAt(q + k)) return false;
   return true;
+}
+
+/**
+ * Strings read from the text, by a hash of their text: each with where its text stands in the
+ * text and its length (0: none), so that a match is checked inside the one large string.
+ */
+class TextCache<T> {
+  readonly items: T[];
+  readonly pos: Int32Array;
+  readonly len: Int32Array;
+  constructor(size: number, empty: T) {
+    this.items = new Array<T>(size).fill(empty);
+    this.pos = new Int32Array(size);
+    this.len = new Int32Array(size);
+  }
 }
 
 function store(obj: Record<string, unknown>, key: string, value: unknown): void {
@@ -186,10 +201,9 @@ class Parser {
   private afterColon = 0;
   private depth = 0;
   /** Plain keys read in block and in flow context (a block key may hold flow indicators). */
-  private readonly keys: string[] = new Array<string>(KEY_CACHE_SIZE).fill('');
-  private readonly flowKeys: string[] = new Array<string>(KEY_CACHE_SIZE).fill('');
-  private readonly valueTexts: string[] = new Array<string>(VALUE_CACHE_SIZE).fill('');
-  private readonly values: unknown[] = new Array<unknown>(VALUE_CACHE_SIZE).fill(null);
+  private readonly keys = new TextCache<string>(KEY_CACHE_SIZE, '');
+  private readonly flowKeys = new TextCache<string>(KEY_CACHE_SIZE, '');
+  private readonly values = new TextCache<unknown>(VALUE_CACHE_SIZE, null);
 
   constructor(text: string) {
     this.s = text;
@@ -358,11 +372,14 @@ class Parser {
     const len = end - p;
     const cache = inFlow ? this.flowKeys : this.keys;
     const h = keyHash(s, p, end);
-    const cached = cache[h]!;
-    if (cached.length === len && sameText(s, p, cached, len)) return cached;
+    if (cache.len[h] === len && sameText(s, p, cache.pos[h]!, len)) return cache.items[h]!;
     const raw = s.slice(p, end);
     const key = plainKey(raw);
-    if (key === raw) cache[h] = key;
+    if (key === raw) {
+      cache.items[h] = key;
+      cache.pos[h] = p;
+      cache.len[h] = len;
+    }
     return key;
   }
 
@@ -377,12 +394,13 @@ class Parser {
     const colon = s.indexOf(':', p);
     if (colon <= p || colon >= this.le) return undefined;
     const len = colon - p;
-    const cached = (inFlow ? this.flowKeys : this.keys)[keyHash(s, p, colon)]!;
-    if (cached.length !== len || !sameText(s, p, cached, len)) return undefined;
+    const cache = inFlow ? this.flowKeys : this.keys;
+    const h = keyHash(s, p, colon);
+    if (cache.len[h] !== len || !sameText(s, p, cache.pos[h]!, len)) return undefined;
     const d = colon + 1 < this.le ? s.charCodeAt(colon + 1) : SPACE;
     if (!(d === SPACE || (inFlow && isFlowIndicator(d)))) return undefined;
     this.end = colon;
-    return cached;
+    return cache.items[h];
   }
 
   /** The value of the plain scalar from p to end; from a small cache too (values repeat as well). */
@@ -392,12 +410,12 @@ class Parser {
     const h =
       (s.charCodeAt(p) * 31 + s.charCodeAt(end - 1) * 7 + s.charCodeAt((p + end) >> 1) * 3 + len) &
       (VALUE_CACHE_SIZE - 1);
-    const cached = this.valueTexts[h]!;
-    if (cached.length === len && sameText(s, p, cached, len)) return this.values[h];
-    const raw = s.slice(p, end);
-    const v = resolvePlain(raw);
-    this.valueTexts[h] = raw;
-    this.values[h] = v;
+    const cache = this.values;
+    if (cache.len[h] === len && sameText(s, p, cache.pos[h]!, len)) return cache.items[h];
+    const v = resolvePlain(s.slice(p, end));
+    cache.items[h] = v;
+    cache.pos[h] = p;
+    cache.len[h] = len;
     return v;
   }
 

@@ -2,6 +2,7 @@ import fs from 'node:fs/promises';
 import jsyaml from 'js-yaml';
 import { diagnostic, type Diagnostic } from './diagnostics.js';
 import { SourceFile } from './source.js';
+import { fastLoad } from './yaml-fast.js';
 
 /** A parsed file: its values (not yet checked) and its source, for positions. */
 export interface Loaded {
@@ -13,8 +14,10 @@ export interface Loaded {
 
 /**
  * Parses YAML text. Never throws on bad input: a binary file, an empty file, a syntax error or several
- * documents each give one diagnostic. js-yaml does the parse (YAML 1.2 core schema, duplicate keys
- * rejected); positions come later, lazily, from the SourceFile.
+ * documents each give one diagnostic. The YAML that mesh files are made of is read by `fastLoad`
+ * (src/model/yaml-fast.ts), which gives the value js-yaml would; on anything outside that subset (and
+ * on every error) it gives up and js-yaml does the parse (YAML 1.2 core schema, duplicate keys
+ * rejected) and gives the diagnostics. Positions come later, lazily, from the SourceFile.
  */
 export function parseYaml(text: string, file = '<input>'): Loaded {
   const source = new SourceFile(file, text);
@@ -38,6 +41,9 @@ export function parseYaml(text: string, file = '<input>'): Loaded {
       }),
     );
   }
+  const fast = fastLoad(body);
+  if (fast !== undefined && fast.value !== null && fast.value !== undefined)
+    return { source, value: fast.value, diagnostics: [] };
   let docs: unknown[];
   try {
     // the core schema (YAML 1.2): no timestamps or merge keys in a mesh, and no time spent looking for them

@@ -66,6 +66,7 @@ export function routeTarget(
   r: ResolvedRoute,
   out: Output,
 ): Target | undefined {
+  if (r.to.length === 1) return { Service: r.to[0]!.backend, ServiceSubset: r.to[0]!.version };
   // Consul refuses a splitter that names one destination twice: equal destinations add up.
   const merged = new Map<string, { backend: string; version?: string; weight: number }>();
   for (const t of r.to) {

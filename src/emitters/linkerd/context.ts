@@ -12,8 +12,8 @@ export interface EmitContext {
   readonly settings: Readonly<Record<string, string>>;
   readonly objects: ObjectCollector;
   readonly diagnostics: Diagnostic[];
-  /** `<backend>/<version>` to the name of the version's own Service. */
-  readonly versionServices: Map<string, string>;
+  /** By backend, then version: the name of the version's own Service. */
+  readonly versionServices: Map<string, Map<string, string>>;
 }
 
 /** Linkerd's mesh identity for a service account (`<sa>.<ns>.serviceaccount.identity.linkerd.<td>`). */

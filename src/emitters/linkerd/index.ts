@@ -52,11 +52,14 @@ function emitLinkerd(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
     diagnostics: [],
     versionServices: new Map(),
   };
-  const claimed = new Set<string>();
+  // route names taken, by namespace
+  const claimed = new Map<string, Set<string>>();
   const claim = (namespace: string, name: string) => {
+    let names = claimed.get(namespace);
+    if (names === undefined) claimed.set(namespace, (names = new Set()));
     let n = name;
-    for (let i = 2; claimed.has(`${namespace}/${n}`); i++) n = `${name}-${i}`;
-    claimed.add(`${namespace}/${n}`);
+    for (let i = 2; names.has(n); i++) n = `${name}-${i}`;
+    names.add(n);
     return n;
   };
   checkGatewayClass(ctx);

@@ -33,7 +33,7 @@ function backendRefs(
 ): Record<string, unknown>[] {
   return r.to.map((d) => {
     const b = ctx.mesh.backendsByName.get(d.backend)!;
-    const name = d.version ? ctx.versionServices.get(`${b.name}/${d.version}`)! : b.name;
+    const name = d.version ? ctx.versionServices.get(b.name)!.get(d.version)! : b.name;
     if (b.namespace !== fromNamespace) crossNamespace.add(b.namespace);
     return {
       name,
@@ -220,24 +220,23 @@ function emitHttpRoutes(
         ),
       ),
     );
-    for (const b of g.rules)
-      ranked.push({
-        route: b.route,
-        object: names[objectOf.get(b.route)!]!,
-        // compared only between two routes of one parent
-        behaviour:
-          built.length < 2
-            ? ''
-            : JSON.stringify([
-                b.rule.filters,
-                b.rule.backendRefs,
-                b.rule.timeouts,
-                b.rule.retry,
-                b.annotations,
-              ]),
-        hosts: b.hostnames,
-      });
+    // order conflicts are between two routes of one parent: nothing to rank for a lone route
+    if (built.length > 1)
+      for (const b of g.rules)
+        ranked.push({
+          route: b.route,
+          object: names[objectOf.get(b.route)!]!,
+          behaviour: JSON.stringify([
+            b.rule.filters,
+            b.rule.backendRefs,
+            b.rule.timeouts,
+            b.rule.retry,
+            b.annotations,
+          ]),
+          hosts: b.hostnames,
+        });
   }
+  if (built.length < 2) return;
   const position = new Map(built.map((b, i) => [b.route, i]));
   ranked.sort((a, b) => position.get(a.route)! - position.get(b.route)!);
   reportOrder(ctx, ranked, precedence, parentLabel);

@@ -70,6 +70,11 @@ function serviceAnnotations(b: ResolvedBackend): Record<string, string> {
   return out;
 }
 
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
+}
+
 /** Envoy caps ejection at 300s by default; Linkerd's penalty grows from min to max. */
 function maxPenaltyMs(baseMs: number): number {
   return Math.max(baseMs, 300_000);
@@ -83,8 +88,18 @@ function maxPenaltyMs(baseMs: number): number {
  */
 export function emitServices(ctx: EmitContext): void {
   const { mesh } = ctx;
-  const taken = new Set(mesh.backends.map((b) => `${b.namespace}/${b.name}`));
+  // Service names taken, by namespace (no `<namespace>/<name>` key built for each of many names)
+  const taken = new Map<string, Set<string>>();
+  const takenIn = (namespace: string): Set<string> => {
+    let names = taken.get(namespace);
+    if (names === undefined) taken.set(namespace, (names = new Set()));
+    return names;
+  };
+  for (const b of mesh.backends) takenIn(b.namespace).add(b.name);
   for (const b of mesh.backends) {
+    const inNamespace = takenIn(b.namespace);
+    const ownServices = new Map<string, string>();
+    ctx.versionServices.set(b.name, ownServices);
     const annotations = serviceAnnotations(b);
     const ports = [{ name: portName(b), port: b.port, targetPort: b.port, protocol: 'TCP' }];
     const service = (name: string, selector: Record<string, string>, labels?: Record<string, string>) =>
@@ -106,12 +121,12 @@ export function emitServices(ctx: EmitContext): void {
       );
     for (const v of b.versions) {
       let name = `${b.name}-${v.name}`;
-      for (let n = 2; taken.has(`${b.namespace}/${name}`); n++)
+      for (let n = 2; inNamespace.has(name); n++)
         name = n === 2 ? `${b.name}-version-${v.name}` : `${b.name}-version-${v.name}-${n}`;
-      taken.add(`${b.namespace}/${name}`);
-      ctx.versionServices.set(`${b.name}/${v.name}`, name);
+      inNamespace.add(name);
+      ownServices.set(v.name, name);
       ctx.objects.push(service(name, { app: b.name, ...v.labels }, { 'meshgen.io/version': v.name }));
-      if (Object.keys(v.labels).length === 0 && b.versions.length > 1)
+      if (b.versions.length > 1 && !hasKeys(v.labels))
         ctx.diagnostics.push(
           diagnostic(
             'MG3002',

@@ -8,7 +8,7 @@ const LB_POLICY = { 'least-request': 'least_request', random: 'random', 'ring-ha
 export function emitBackends(mesh: ResolvedMesh, out: Output): void {
   const upstream = upstreamConfig(mesh, out);
   for (const b of mesh.backends) {
-    out.claim(b.name, `backend "${b.name}"`, b.pointer);
+    out.claim(b.name, 'backend', b.name, b.pointer);
     out.add(serviceDefaults(b, upstream, out), b.namespace);
     const resolver = serviceResolver(b);
     if (b.protocol === 'tcp') tcpRoute(b, resolver, out);

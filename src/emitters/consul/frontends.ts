@@ -10,7 +10,7 @@ import { hasCatchAll, routerRoutes } from './routes.js';
  */
 export function emitFrontends(mesh: ResolvedMesh, out: Output, sdsCluster?: string): void {
   for (const f of mesh.frontends) {
-    if (!out.claim(f.name, `frontend "${f.name}"`, f.pointer)) continue;
+    if (!out.claim(f.name, 'frontend', f.name, f.pointer)) continue;
     if (f.address !== '0.0.0.0')
       out.warn(
         'MG3002',
@@ -65,7 +65,7 @@ function httpListener(mesh: ResolvedMesh, f: ResolvedFrontend, out: Output): Rec
   const groups = hostGroups(f);
   const services = groups.map((g, i) => {
     const name = groups.length === 1 ? `${f.name}--routes` : `${f.name}--routes-${i + 1}`;
-    out.claim(name, `frontend "${f.name}"`, f.pointer);
+    out.claim(name, 'frontend', f.name, f.pointer);
     out.add({ Kind: 'service-defaults', Name: name, Protocol: protocol }, mesh.namespace);
     out.add(
       {
@@ -179,7 +179,7 @@ function tcpListener(
       'name a version in the frontend route',
     );
   const name = `${f.name}--routes`;
-  if (!out.claim(name, `frontend "${f.name}"`, f.pointer)) return undefined;
+  if (!out.claim(name, 'frontend', f.name, f.pointer)) return undefined;
   out.add({ Kind: 'service-defaults', Name: name, Protocol: 'tcp' }, mesh.namespace);
   out.add(
     { Kind: 'service-resolver', Name: name, Redirect: { Service: to.backend, ServiceSubset: to.version } },

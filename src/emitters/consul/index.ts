@@ -52,8 +52,8 @@ export function buildEntries(
 ): Output {
   const out = new Output(write);
   // real services first, so a generated name that collides with one is the one reported
-  for (const b of mesh.backends) out.claim(b.name, `backend "${b.name}"`, b.pointer);
-  for (const f of mesh.frontends) out.claim(f.name, `frontend "${f.name}"`, f.pointer);
+  for (const b of mesh.backends) out.claim(b.name, 'backend', b.name, b.pointer);
+  for (const f of mesh.frontends) out.claim(f.name, 'frontend', f.name, f.pointer);
   emitBackends(mesh, out);
   emitFrontends(mesh, out, settings.consulSdsCluster);
   emitIntentions(mesh, out);

@@ -30,6 +30,9 @@ export const KIND_ORDER: readonly ConsulKind[] = [
   'service-intentions',
 ];
 
+/** What claims a Consul service name. */
+export type OwnerKind = 'backend' | 'frontend' | 'route';
+
 /** One entry and the Kubernetes namespace its custom resource lives in. */
 export interface Built {
   readonly entry: ConfigEntry;
@@ -40,7 +43,7 @@ export interface Built {
 export class Output {
   readonly built: Built[] = [];
   readonly diagnostics: Diagnostic[] = [];
-  private readonly owners = new Map<string, string>();
+  private readonly owners = new Map<string, { kind: OwnerKind; name: string }>();
   private readonly warned = new Set<string>();
   /** The messages of `warn` diagnostics, by code and pointer. */
   private readonly warnedAt = new Map<string, string[]>();
@@ -59,17 +62,18 @@ export class Output {
   }
 
   /**
-   * Claims a Consul service name for `owner`; a second claim by another owner is an error, since
-   * Consul has one flat service namespace (without Enterprise namespaces).
+   * Claims a Consul service name for an owner (the backend, frontend or route of that name); a
+   * second claim by another owner is an error, since Consul has one flat service namespace (without
+   * Enterprise namespaces).
    */
-  claim(name: string, owner: string, pointer: string): boolean {
+  claim(name: string, ownerKind: OwnerKind, ownerName: string, pointer: string): boolean {
     const prior = this.owners.get(name);
     if (prior === undefined) {
-      this.owners.set(name, owner);
+      this.owners.set(name, { kind: ownerKind, name: ownerName });
       return true;
     }
-    if (prior === owner) return true;
-    const message = `${owner} needs the Consul service name "${name}", which ${prior} already uses`;
+    if (prior.kind === ownerKind && prior.name === ownerName) return true;
+    const message = `${ownerKind} "${ownerName}" needs the Consul service name "${name}", which ${prior.kind} "${prior.name}" already uses`;
     if (!this.warned.has(message)) {
       this.warned.add(message);
       this.diagnostics.push(

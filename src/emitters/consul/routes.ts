@@ -80,7 +80,7 @@ export function routeTarget(
   const cached = out.targets.get(r) as Target | undefined;
   if (cached) return cached;
   const name = `${parent}--${r.name}`;
-  if (!out.claim(name, `route "${r.name}"`, r.pointer)) return undefined;
+  if (!out.claim(name, 'route', r.name, r.pointer)) return undefined;
   const protocols = new Set(to.map((t) => mesh.backendsByName.get(t.backend)?.protocol ?? 'http'));
   if (protocols.size > 1)
     out.warn(

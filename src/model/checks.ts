@@ -121,7 +121,9 @@ function checkBackends(doc: Doc, out: Diagnostic[]): void {
           }),
         );
       (v.endpoints ?? []).forEach((e, k) => {
-        const port = Number(e.slice(e.lastIndexOf(':') + 1));
+        const colon = e.lastIndexOf(':');
+        const port = Number(e.slice(colon + 1));
+        if (port >= 1 && port <= 65535 && isIpv4Endpoint(e, colon)) return; // the common case, in one scan
         if (!(port >= 1 && port <= 65535))
           out.push(
             diagnostic(
@@ -155,6 +157,28 @@ function checkBackends(doc: Doc, out: Diagnostic[]): void {
       });
     });
   });
+}
+
+/**
+ * Whether the host before `colon` is a valid dotted IPv4 address: four groups of one to three digits,
+ * each at most 255 (the checks below say what is wrong with any other endpoint).
+ */
+function isIpv4Endpoint(e: string, colon: number): boolean {
+  let groups = 0;
+  let digits = 0;
+  let value = 0;
+  for (let i = 0; i < colon; i++) {
+    const c = e.charCodeAt(i);
+    if (c >= 48 && c <= 57) {
+      value = value * 10 + (c - 48);
+      if (++digits > 3 || value > 255) return false;
+    } else if (c === 46 && digits > 0) {
+      groups++;
+      digits = 0;
+      value = 0;
+    } else return false;
+  }
+  return groups === 3 && digits > 0;
 }
 
 export function isIpv4(host: string): boolean {
@@ -404,22 +428,25 @@ function checkRoutes(
 }
 
 function checkMatchRegexes(m: MatchDoc, base: string, label: string, out: Diagnostic[]): void {
-  const check = (re: string | undefined, pointer: string) => {
+  // the pointer is built only for a regex that is reported
+  const check = (re: string | undefined, pointer: () => string) => {
     if (re === undefined) return;
     const problem = checkRe2(re);
     if (problem)
       out.push(
         diagnostic('MG2017', `${label}: regex ${JSON.stringify(re)} is not valid RE2: ${problem}`, {
-          pointer,
+          pointer: pointer(),
           hint: 'RE2 has no lookaround or backreferences',
         }),
       );
   };
-  check(m.path?.regex, `${base}/path/regex`);
-  for (const [name, sm] of Object.entries(m.headers ?? {}))
-    check(sm.regex, joinPointer(`${base}/headers`, name, 'regex'));
-  for (const [name, sm] of Object.entries(m.queryParams ?? {}))
-    check(sm.regex, joinPointer(`${base}/queryParams`, name, 'regex'));
+  if (m.path?.regex !== undefined) check(m.path.regex, () => `${base}/path/regex`);
+  if (m.headers)
+    for (const name of Object.keys(m.headers))
+      check(m.headers[name]!.regex, () => joinPointer(`${base}/headers`, name, 'regex'));
+  if (m.queryParams)
+    for (const name of Object.keys(m.queryParams))
+      check(m.queryParams[name]!.regex, () => joinPointer(`${base}/queryParams`, name, 'regex'));
 }
 
 function checkAccess(
@@ -485,9 +512,9 @@ function checkShadowing(
       r.parent.frontend !== undefined
         ? (r.parent.hosts ?? frontends.get(r.parent.frontend)?.hosts ?? ['*'])
         : undefined;
-    const covers = byParent.get(parentKey) ?? [];
-    byParent.set(parentKey, covers);
-    const relevant = covers.filter(
+    // the first route of a parent has nothing before it to be shadowed by
+    const covers = byParent.get(parentKey);
+    const relevant = (covers ?? []).filter(
       (c) => !hosts || !c.hosts || hosts.every((h) => c.hosts!.some((ch) => hostCovers(ch, h))),
     );
     const coveredBy = (m: MatchDoc | undefined): string | undefined => {
@@ -506,8 +533,8 @@ function checkShadowing(
       return undefined;
     };
     const entries = r.match ?? [undefined];
-    const by = entries.map(coveredBy);
-    if (by.every((x) => x !== undefined)) {
+    const by = relevant.length ? entries.map(coveredBy) : [];
+    if (by.length && by.every((x) => x !== undefined)) {
       const names = [...new Set(by)].join('", "');
       out.push(
         diagnostic(
@@ -520,16 +547,21 @@ function checkShadowing(
         ),
       );
     }
-    const cover: Cover = { all: undefined, prefixes: new Map(), exacts: new Map(), hosts };
+    let cover: Cover | undefined;
     for (const m of entries) {
       const unconditional = !m || (!m.headers && !m.queryParams && !m.method);
       if (!unconditional) continue;
       const p = m?.path;
+      if (p?.regex !== undefined) continue;
+      cover ??= { all: undefined, prefixes: new Map(), exacts: new Map(), hosts };
       if (!p || p.prefix === '/') cover.all = r.name;
       else if (p.prefix !== undefined) cover.prefixes.set(p.prefix, r.name);
       else if (p.exact !== undefined) cover.exacts.set(p.exact, r.name);
     }
-    if (cover.all || cover.prefixes.size || cover.exacts.size) covers.push(cover);
+    if (cover) {
+      if (covers) covers.push(cover);
+      else byParent.set(parentKey, [cover]);
+    }
   });
 }
 

@@ -34,7 +34,12 @@ export async function buildFor(file: string, name: string, settings: Record<stri
   }
   if (frontend && backend)
     return { error: `"${name}" names both a frontend and a backend; rename one of them` };
-  const result = render(mesh, { targets: ['envoy'], format: 'json', settings });
+  // only the bootstrap that runs: a backend's own sidecar, or none beside the gateway
+  const result = render(mesh, {
+    targets: ['envoy'],
+    format: 'json',
+    settings: { ...settings, sidecars: backend ? name : '' },
+  });
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   for (const d of errors) process.stderr.write(formatDiagnostic(d, loaded.source, c) + '\n');
   if (errors.length) return { error: 'the envoy target reported errors' };

@@ -72,6 +72,7 @@ export const CODES = {
   MG3005: { severity: 'info', title: 'target default stated' },
   MG3006: { severity: 'error', title: 'generated target name collides' },
   MG3007: { severity: 'error', title: "target's listener takes an app's port" },
+  MG3008: { severity: 'error', title: 'target output too large to render at once' },
 
   MG4001: { severity: 'error', title: 'cannot read file' },
   MG4002: { severity: 'error', title: 'unknown target' },

@@ -238,6 +238,9 @@ function portCollisions(mesh: ResolvedMesh, settings: EnvoySettings): Diagnostic
 /** Stands for the sidecar's workload in the outbound clusters' certificate file names (a DNS label never contains "_"). */
 const WORKLOAD = '__meshgen_workload__';
 
+/** The most sidecar text one render builds (characters, all sidecars together). */
+const MAX_SIDECARS_TEXT = 1 << 30;
+
 /** Lines `<local address> <backend> <backend>.<namespace>`, for /etc/hosts on the callers' side. */
 function hostsFile(mesh: ResolvedMesh): string {
   return mesh.backends.map((b) => `${b.localAddress} ${b.name} ${b.name}.${b.namespace}\n`).join('');
@@ -267,12 +270,39 @@ export function emitEnvoy(mesh: ResolvedMesh, options: EmitOptions): EmitResult 
       path: `gateway.${ext}`,
       contents: format.whole(buildGateway(mesh, settings, diagnostics)),
     });
+  const sidecars = settings.sidecars
+    ? mesh.backends.filter((b) => settings.sidecars!.has(b.name))
+    : mesh.backends;
+  for (const name of settings.sidecars ?? [])
+    if (!mesh.backendsByName.has(name))
+      diagnostics.push(
+        diagnostic('MG4003', `envoy setting sidecars names "${name}", which is not a backend of the mesh`, {
+          hint: 'name backends, separated by commas: --set sidecars=web,api',
+        }),
+      );
+  if (hasErrors(diagnostics)) return { files: [], diagnostics };
   if (mesh.backends.length) {
     const outbound = buildOutbound(mesh, diagnostics);
     // the shared outbound part, serialized once with a placeholder for the workload's certificate
     const listenersText = format.items(outbound.listeners);
     const clustersText = format.items(outboundClusters(mesh, outbound, settings, WORKLOAD));
-    for (const b of mesh.backends) {
+    // every sidecar holds every backend's listener and clusters: the text grows with the square of
+    // the mesh, and past a bound it would not fit in memory
+    const total = (listenersText.length + clustersText.length) * sidecars.length;
+    if (total > MAX_SIDECARS_TEXT) {
+      const mb = (n: number) => Math.ceil(n / 1e6).toLocaleString('en-US');
+      diagnostics.push(
+        diagnostic(
+          'MG3008',
+          `the envoy target's ${sidecars.length.toLocaleString('en-US')} sidecars would hold ${mb(total)} MB of configuration in all (each carries the listeners and clusters of all ${mesh.backends.length.toLocaleString('en-US')} backends, ${mb(listenersText.length + clustersText.length)} MB), more than the ${mb(MAX_SIDECARS_TEXT)} MB one render holds`,
+          {
+            hint: 'render some sidecars at a time with --set sidecars=<backend>,<backend>',
+          },
+        ),
+      );
+      return { files: [], diagnostics: dedupe(diagnostics) };
+    }
+    for (const b of sidecars) {
       const own = buildSidecarOwn(mesh, b, settings);
       const contents = format.assemble(
         own.head,

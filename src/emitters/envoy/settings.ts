@@ -10,6 +10,8 @@ export interface EnvoySettings {
   readonly adminPort: number;
   /** The sidecar's inbound listener port (where interception redirects callers' connections). */
   readonly inboundPort: number;
+  /** `--set sidecars=a,b`: the backends whose sidecars are rendered; every backend's when unset. */
+  readonly sidecars?: ReadonlySet<string>;
 }
 
 export const DEFAULTS: EnvoySettings = {
@@ -59,5 +61,14 @@ export function readSettings(options: EmitOptions, diagnostics: Diagnostic[]): E
         hint: 'give them different ports',
       }),
     );
-  return { format, certDir: certDir.replace(/\/+$/, '') || '/', adminPort, inboundPort };
+  const sidecars =
+    s['sidecars'] === undefined
+      ? undefined
+      : new Set(
+          s['sidecars']
+            .split(',')
+            .map((name) => name.trim())
+            .filter((name) => name !== ''),
+        );
+  return { format, certDir: certDir.replace(/\/+$/, '') || '/', adminPort, inboundPort, sidecars };
 }

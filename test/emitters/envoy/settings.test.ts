@@ -187,3 +187,49 @@ describe('rendering time', () => {
     expect(large / small).toBeLessThan(3);
   });
 });
+
+describe('sidecars setting and the size bound', () => {
+  it('writes the sidecars of the backends named in --set sidecars, and none when it is empty', () => {
+    const mesh = exampleMesh('shop');
+    const some = emitEnvoy(mesh, { settings: { sidecars: 'web, catalog' } });
+    expect(some.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(some.files.map((f) => f.path)).toEqual([
+      'gateway.yaml',
+      'hosts',
+      'sidecar-catalog.yaml',
+      'sidecar-web.yaml',
+    ]);
+    // the same text as in a render of every sidecar
+    const all = emitEnvoy(mesh, {});
+    const text = (files: { path: string; contents: string }[], path: string) =>
+      files.find((f) => f.path === path)?.contents;
+    expect(text(some.files, 'sidecar-web.yaml')).toBe(text(all.files, 'sidecar-web.yaml'));
+    const none = emitEnvoy(mesh, { settings: { sidecars: '' } });
+    expect(none.files.map((f) => f.path)).toEqual(['gateway.yaml', 'hosts']);
+  });
+
+  it('reports a name in --set sidecars that is not a backend, and writes nothing', () => {
+    const r = emitEnvoy(exampleMesh('shop'), { settings: { sidecars: 'web,nope' } });
+    expect(r.files).toEqual([]);
+    const errors = r.diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.map((d) => d.code)).toEqual(['MG4003']);
+    expect(errors[0]!.message).toMatch(/"nope", which is not a backend/);
+  });
+
+  it('refuses sidecars that together would not fit in memory (MG3008), and renders a few of them', async () => {
+    const { generateMesh } = await import('../../../bench/gen-mesh.mjs');
+    // every sidecar holds all backends: 450 backends would make about 1.4 GB of text
+    const mesh = meshFrom(generateMesh(450));
+    const r = emitEnvoy(mesh, {});
+    expect(r.files).toEqual([]);
+    const errors = r.diagnostics.filter((d) => d.severity === 'error');
+    expect(errors.map((d) => d.code)).toEqual(['MG3008']);
+    expect(errors[0]!.message).toMatch(/450 sidecars would hold 1,[0-9]{3},?[0-9]* MB/);
+    const few = emitEnvoy(mesh, { settings: { sidecars: 'svc-0,svc-449' } });
+    expect(few.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(few.files.filter((f) => f.path.startsWith('sidecar-')).map((f) => f.path)).toEqual([
+      'sidecar-svc-0.yaml',
+      'sidecar-svc-449.yaml',
+    ]);
+  });
+});

@@ -201,7 +201,7 @@ describe('sidecars setting and the size bound', () => {
     ]);
     // the same text as in a render of every sidecar
     const all = emitEnvoy(mesh, {});
-    const text = (files: { path: string; contents: string }[], path: string) =>
+    const text = (files: readonly { path: string; contents: string }[], path: string) =>
       files.find((f) => f.path === path)?.contents;
     expect(text(some.files, 'sidecar-web.yaml')).toBe(text(all.files, 'sidecar-web.yaml'));
     const none = emitEnvoy(mesh, { settings: { sidecars: '' } });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificates } from '../../src/certs/issue.js';
 import { Proxy } from '../../src/dataplane/proxy.js';
 import { meshFrom } from '../support/meshes.js';
-import { freePort } from '../support/processes.js';
+import { freePorts } from '../support/processes.js';
 import { emittedConfig } from './helpers.js';
 
 /**
@@ -36,12 +36,9 @@ beforeAll(async () => {
   cache = net.createServer((s) => s.pipe(s));
   await new Promise<void>((r) => cache.listen(0, '127.0.0.1', () => r()));
   cachePort = (cache.address() as net.AddressInfo).port;
-  const [dbPort, apiPort, otherPort, admin] = [
-    await freePort(),
-    await freePort(),
-    await freePort(),
-    await freePort(),
-  ];
+  // every port different from the others (and from the two apps', which are bound)
+  const [dbPort, apiPort, otherPort, admin, cacheBackendPort, apiApp, otherApp, cacheAdmin] =
+    await freePorts(8);
   const mesh = meshFrom(`
 apiVersion: meshgen.io/v1alpha1
 kind: Mesh
@@ -55,18 +52,18 @@ spec:
       protocol: tcp
       versions: [{ name: v1, endpoints: ["127.0.0.1:${appPort}"] }]
     - name: cache
-      port: ${await freePort()}
+      port: ${cacheBackendPort}
       protocol: tcp
       mtls: { mode: permissive }
       versions: [{ name: v1, endpoints: ["127.0.0.1:${cachePort}"] }]
     - name: api
       port: ${apiPort}
       protocol: http
-      versions: [{ name: v1, endpoints: ["127.0.0.1:${await freePort()}"] }]
+      versions: [{ name: v1, endpoints: ["127.0.0.1:${apiApp}"] }]
     - name: other
       port: ${otherPort}
       protocol: http
-      versions: [{ name: v1, endpoints: ["127.0.0.1:${await freePort()}"] }]
+      versions: [{ name: v1, endpoints: ["127.0.0.1:${otherApp}"] }]
   access:
     - backend: db
       allow:
@@ -88,7 +85,7 @@ spec:
   // the cache's sidecar: permissive mTLS, so a TLS and a plaintext chain on the inbound listener
   const config2 = emittedConfig(mesh, 'sidecar-cache.json', {
     format: 'json',
-    settings: { certDir: dir, adminPort: String(await freePort()), inboundPort: String(cachePort) },
+    settings: { certDir: dir, adminPort: String(cacheAdmin), inboundPort: String(cachePort) },
   });
   const inbound2 = config2.listeners.find((l) => l.name === 'inbound')!;
   expect(inbound2.chains.map((c) => c.transportProtocol).sort()).toEqual(['raw_buffer', 'tls']);

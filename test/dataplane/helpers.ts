@@ -84,10 +84,14 @@ export async function startProxy(bootstrap: Obj): Promise<Proxy> {
 
 /** One file the envoy target renders for mesh (`gateway.yaml`, `sidecar-<backend>.yaml`, …). */
 export function emittedFile(mesh: ResolvedMesh, path: string, options: EmitOptions = {}) {
-  const file = render(mesh, { ...options, targets: ['envoy'] }).outputs[0]!.files.find(
-    (f) => f.path === path,
-  );
-  if (!file) throw new Error(`the envoy target wrote no ${path}`);
+  const result = render(mesh, { ...options, targets: ['envoy'] });
+  const file = result.outputs[0]!.files.find((f) => f.path === path);
+  if (!file) {
+    const errors = result.diagnostics.filter((d) => d.severity === 'error');
+    throw new Error(
+      `the envoy target wrote no ${path}${errors.map((d) => `\n${d.code} ${d.pointer ?? ''}: ${d.message}`).join('')}`,
+    );
+  }
   return file;
 }
 

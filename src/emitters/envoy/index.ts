@@ -260,16 +260,6 @@ export function emitEnvoy(mesh: ResolvedMesh, options: EmitOptions): EmitResult 
   const diagnostics: Diagnostic[] = [];
   const settings = readSettings(options, diagnostics);
   diagnostics.push(...portCollisions(mesh, settings), ...checkEndpoints(mesh, 'envoy'));
-  if (hasErrors(diagnostics)) return { files: [], diagnostics };
-  diagnostics.push(...meshDiagnostics(mesh));
-  const ext = settings.format === 'json' ? 'json' : 'yaml';
-  const format = settings.format === 'json' ? JSON_FORMAT : YAML_FORMAT;
-  const files: OutputFile[] = [];
-  if (mesh.frontends.length)
-    files.push({
-      path: `gateway.${ext}`,
-      contents: format.whole(buildGateway(mesh, settings, diagnostics)),
-    });
   const sidecars = settings.sidecars
     ? mesh.backends.filter((b) => settings.sidecars!.has(b.name))
     : mesh.backends;
@@ -281,6 +271,15 @@ export function emitEnvoy(mesh: ResolvedMesh, options: EmitOptions): EmitResult 
         }),
       );
   if (hasErrors(diagnostics)) return { files: [], diagnostics };
+  diagnostics.push(...meshDiagnostics(mesh));
+  const ext = settings.format === 'json' ? 'json' : 'yaml';
+  const format = settings.format === 'json' ? JSON_FORMAT : YAML_FORMAT;
+  const files: OutputFile[] = [];
+  if (mesh.frontends.length)
+    files.push({
+      path: `gateway.${ext}`,
+      contents: format.whole(buildGateway(mesh, settings, diagnostics)),
+    });
   if (mesh.backends.length) {
     const outbound = buildOutbound(mesh, diagnostics);
     // the shared outbound part, serialized once with a placeholder for the workload's certificate

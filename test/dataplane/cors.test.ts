@@ -1,11 +1,17 @@
-import fs from 'node:fs';
-import path from 'node:path';
-import YAML from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { convertBootstrap } from '../../src/dataplane/config.js';
 import type { Proxy } from '../../src/dataplane/proxy.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
-import { cluster, freePort, httpBootstrap, request, startProxy, type Obj } from './helpers.js';
+import {
+  cluster,
+  envoyExample,
+  freePort,
+  httpBootstrap,
+  localize,
+  request,
+  startProxy,
+  type Obj,
+} from './helpers.js';
 
 const CORS_FILTER = {
   name: 'envoy.filters.http.cors',
@@ -264,26 +270,15 @@ describe('CORS filter', () => {
   });
 
   it("Envoy's cors frontend example runs (the filter without policies changes nothing)", async () => {
-    const file = path.join(
-      import.meta.dirname,
-      '..',
-      'fixtures',
-      'envoy-examples',
-      'cors_frontend_envoy.yaml',
-    );
-    const boot = YAML.parse(fs.readFileSync(file, 'utf8')) as Obj;
-    const port = await freePort();
-    boot.static_resources.listeners[0].address.socket_address = { address: '127.0.0.1', port_value: port };
-    const c = boot.static_resources.clusters[0];
-    c.type = 'STATIC';
-    c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address = {
-      address: '127.0.0.1',
-      port_value: backend.port,
-    };
+    const {
+      boot,
+      ports: [port],
+    } = await localize(envoyExample('cors_frontend_envoy.yaml'), backend.port);
+    boot.static_resources.clusters[0].type = 'STATIC';
     delete boot.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.access_log;
     const p = await startProxy(boot);
     proxies.push(p);
-    const r = await request(port, '/', preflight('https://shop.example'));
+    const r = await request(port!, '/', preflight('https://shop.example'));
     expect(JSON.parse(r.body).method).toBe('OPTIONS');
     expect(r.headers['access-control-allow-origin']).toBeUndefined();
   });

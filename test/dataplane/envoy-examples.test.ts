@@ -1,35 +1,11 @@
-import fs from 'node:fs';
 import https from 'node:https';
 import net from 'node:net';
 import tls from 'node:tls';
-import path from 'node:path';
-import YAML from 'yaml';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBootstrap } from '../../src/dataplane/config.js';
 import type { Proxy } from '../../src/dataplane/proxy.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
-import { freePort, raw, request, startProxy, type Obj } from './helpers.js';
-
-/** Envoy's own example bootstraps (test/fixtures/envoy-examples/README.md says where from). */
-const DIR = path.join(import.meta.dirname, '..', 'fixtures', 'envoy-examples');
-const read = (f: string) => fs.readFileSync(path.join(DIR, f), 'utf8');
-
-/** Points every listener at a free 127.0.0.1 port and every endpoint at the test backend. */
-async function localize(text: string, backendPort: number): Promise<{ boot: Obj; ports: number[] }> {
-  const boot = YAML.parse(text) as Obj;
-  const ports: number[] = [];
-  for (const l of boot.static_resources.listeners) {
-    const port = await freePort();
-    ports.push(port);
-    l.address.socket_address = { ...l.address.socket_address, address: '127.0.0.1', port_value: port };
-  }
-  for (const c of boot.static_resources.clusters)
-    for (const e of c.load_assignment.endpoints)
-      for (const lb of e.lb_endpoints)
-        lb.endpoint.address.socket_address = { address: '127.0.0.1', port_value: backendPort };
-  if (boot.admin) boot.admin.address.socket_address = { address: '127.0.0.1', port_value: await freePort() };
-  return { boot, ports };
-}
+import { envoyExample, freePort, localize, raw, request, startProxy } from './helpers.js';
 
 let backend: TestBackend;
 const proxies: Proxy[] = [];
@@ -43,7 +19,7 @@ afterAll(async () => {
 
 describe('Envoy examples the proxy implements run with traffic', () => {
   it('front-proxy/service-envoy.yaml: prefix route to a STRICT_DNS cluster, admin', async () => {
-    const { boot, ports } = await localize(read('front-proxy_service-envoy.yaml'), backend.port);
+    const { boot, ports } = await localize(envoyExample('front-proxy_service-envoy.yaml'), backend.port);
     const p = await startProxy(boot);
     proxies.push(p);
     const r = await request(ports[0]!, '/service/1/x');
@@ -54,14 +30,14 @@ describe('Envoy examples the proxy implements run with traffic', () => {
   });
 
   it('csrf/crosssite/envoy.yaml: catch-all route with a stdout access log', async () => {
-    const { boot, ports } = await localize(read('csrf_crosssite_envoy.yaml'), backend.port);
+    const { boot, ports } = await localize(envoyExample('csrf_crosssite_envoy.yaml'), backend.port);
     const p = await startProxy(boot);
     proxies.push(p);
     expect((await request(ports[0]!, '/anything')).status).toBe(200);
   });
 
   it('tls/envoy-https-passthrough.yaml: tcp_proxy passes bytes through', async () => {
-    const { boot, ports } = await localize(read('tls_envoy-https-passthrough.yaml'), backend.port);
+    const { boot, ports } = await localize(envoyExample('tls_envoy-https-passthrough.yaml'), backend.port);
     const p = await startProxy(boot);
     proxies.push(p);
     const out = await raw(ports[0]!, 'GET /through-tcp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
@@ -72,7 +48,7 @@ describe('Envoy examples the proxy implements run with traffic', () => {
 });
 
 it('tls/envoy-https-http.yaml: terminates TLS with its inline certificate', async () => {
-  const { boot, ports } = await localize(read('tls_envoy-https-http.yaml'), backend.port);
+  const { boot, ports } = await localize(envoyExample('tls_envoy-https-http.yaml'), backend.port);
   const p = await startProxy(boot);
   proxies.push(p);
   const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
@@ -108,7 +84,7 @@ it('tls-inspector/envoy.yaml: the ClientHello ALPN (or plaintext) chooses the tc
     portOf[name] = port;
   }
   try {
-    const { boot, ports } = await localize(read('tls-inspector_envoy.yaml'), backend.port);
+    const { boot, ports } = await localize(envoyExample('tls-inspector_envoy.yaml'), backend.port);
     for (const c of boot.static_resources.clusters)
       c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value =
         portOf[c.name];
@@ -162,7 +138,7 @@ describe('Envoy examples using what the proxy does not implement are rejected, n
     ],
     ['udp_envoy.yaml', '/address/socket_address/protocol', 'protocol UDP'],
   ])('%s', (file, pathEnd, message) => {
-    const r = parseBootstrap(read(file), file);
+    const r = parseBootstrap(envoyExample(file), file);
     expect(r.config).toBeUndefined();
     expect(
       r.errors.some(

@@ -1,4 +1,7 @@
+import fs from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
+import YAML from 'yaml';
 import { convertBootstrap, parseBootstrap, type ProxyConfig } from '../../src/dataplane/config.js';
 import { Proxy } from '../../src/dataplane/proxy.js';
 import type { ResolvedMesh } from '../../src/model/types.js';
@@ -7,6 +10,31 @@ import type { EmitOptions } from '../../src/emitters/types.js';
 import { freePort } from '../support/processes.js';
 
 export type Obj = Record<string, any>;
+
+/** Envoy's own example bootstraps (test/fixtures/envoy-examples/README.md says where from). */
+const EXAMPLES = path.join(import.meta.dirname, '..', 'fixtures', 'envoy-examples');
+
+/** The text of one of Envoy's example bootstraps. */
+export function envoyExample(file: string): string {
+  return fs.readFileSync(path.join(EXAMPLES, file), 'utf8');
+}
+
+/** Points every listener at a free 127.0.0.1 port and every endpoint at the test backend. */
+export async function localize(text: string, backendPort: number): Promise<{ boot: Obj; ports: number[] }> {
+  const boot = YAML.parse(text) as Obj;
+  const ports: number[] = [];
+  for (const l of boot.static_resources.listeners) {
+    const port = await freePort();
+    ports.push(port);
+    l.address.socket_address = { ...l.address.socket_address, address: '127.0.0.1', port_value: port };
+  }
+  for (const c of boot.static_resources.clusters)
+    for (const e of c.load_assignment.endpoints)
+      for (const lb of e.lb_endpoints)
+        lb.endpoint.address.socket_address = { address: '127.0.0.1', port_value: backendPort };
+  if (boot.admin) boot.admin.address.socket_address = { address: '127.0.0.1', port_value: await freePort() };
+  return { boot, ports };
+}
 
 export const ROUTER = {
   name: 'envoy.filters.http.router',

@@ -3,10 +3,9 @@ import fs from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import YAML from 'yaml';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Proxy } from '../../src/dataplane/proxy.js';
-import { cluster, freePort, httpBootstrap, startProxy, type Obj } from './helpers.js';
+import { cluster, envoyExample, freePort, httpBootstrap, localize, startProxy, type Obj } from './helpers.js';
 
 /** RFC 6455 pieces: the accept key, frames (client frames masked), a frame reader. */
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -522,22 +521,14 @@ describe('WebSocket upgrades', () => {
   });
 
   it("Envoy's websocket example (envoy-ws.yaml) carries a WebSocket session", async () => {
-    const file = path.join(
-      import.meta.dirname,
-      '..',
-      'fixtures',
-      'envoy-examples',
-      'websocket_envoy-ws.yaml',
-    );
-    const boot = YAML.parse(fs.readFileSync(file, 'utf8')) as Obj;
-    const port = await freePort();
-    boot.static_resources.listeners[0].address.socket_address = { address: '127.0.0.1', port_value: port };
+    const {
+      boot,
+      ports: [port],
+    } = await localize(envoyExample('websocket_envoy-ws.yaml'), backend.port);
     boot.static_resources.clusters[0].type = 'STATIC';
-    boot.static_resources.clusters[0].load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address =
-      { address: '127.0.0.1', port_value: backend.port };
     const p = await startProxy(boot);
     proxies.push(p);
-    const c = client(port);
+    const c = client(port!);
     c.handshake('/', randomBytes(16).toString('base64'));
     await c.until(() => c.frames.length >= 1);
     c.send(1, Buffer.from('example'));

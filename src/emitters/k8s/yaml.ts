@@ -30,27 +30,42 @@ function reserved(s: string): boolean {
   return (c === 116 || c === 102 || c === 121 || c === 110 || c === 111) && RESERVED.test(s);
 }
 
+/** Characters a plain string may start with ([A-Za-z_/.]) and hold ([\w./@-]), by code (ASCII). */
+const FIRST = new Uint8Array(128);
+const REST = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
+  FIRST[c] = letter || c === 95 || c === 47 || c === 46 ? 1 : 0;
+  REST[c] =
+    letter || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 47 || c === 64 || c === 45 ? 1 : 0;
+}
+
 /** Whether a string reads back as itself unquoted: [A-Za-z_/.] then [\w./@-]*, not a YAML keyword. */
 function plain(s: string): boolean {
   const n = s.length;
-  if (n === 0) return false;
   const c0 = s.charCodeAt(0);
-  if (!((c0 >= 65 && c0 <= 90) || (c0 >= 97 && c0 <= 122) || c0 === 95 || c0 === 47 || c0 === 46))
-    return false;
+  if (!(c0 < 128 && FIRST[c0] === 1)) return false;
   for (let i = 1; i < n; i++) {
     const c = s.charCodeAt(i);
-    const ok =
-      (c >= 97 && c <= 122) ||
-      (c >= 65 && c <= 90) ||
-      (c >= 48 && c <= 57) ||
-      c === 95 ||
-      c === 46 ||
-      c === 47 ||
-      c === 64 ||
-      c === 45;
-    if (!ok) return false;
+    if (!(c < 128 && REST[c] === 1)) return false;
   }
   return s.charCodeAt(n - 1) !== 46 && (n > 5 || !reserved(s));
+}
+
+/**
+ * Copies s into b at `at` when it is `plain`, checking it on the way: the position after it, or -1
+ * (part of it copied) when it needs quotes.
+ */
+function copyPlain(b: Buffer, at: number, s: string): number {
+  const n = s.length;
+  const c0 = s.charCodeAt(0);
+  if (!(c0 < 128 && FIRST[c0] === 1)) return -1;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (!(c < 128 && REST[c] === 1)) return -1;
+    b[at++] = c;
+  }
+  return s.charCodeAt(n - 1) !== 46 && (n > 5 || !reserved(s)) ? at : -1;
 }
 
 /** Keys repeat across every object of a kind: their rendering is kept. */
@@ -101,15 +116,6 @@ const ROOT = 3;
 
 const SPACE = 32;
 
-/** Characters a plain string may start with ([A-Za-z_/.]) and hold ([\w./@-]), by code (ASCII). */
-const FIRST = new Uint8Array(128);
-const REST = new Uint8Array(128);
-for (let c = 0; c < 128; c++) {
-  const letter = (c >= 65 && c <= 90) || (c >= 97 && c <= 122);
-  FIRST[c] = letter || c === 95 || c === 47 || c === 46 ? 1 : 0;
-  REST[c] =
-    letter || (c >= 48 && c <= 57) || c === 95 || c === 46 || c === 47 || c === 64 || c === 45 ? 1 : 0;
-}
 const NEWLINE = 10;
 const DASH = 45;
 const COLON = 58;
@@ -201,19 +207,11 @@ export class YamlBuffer {
   private stringLine(s: string): void {
     const n = s.length;
     if (this.length + n + 2 > this.bytes.length) this.grow(n + 2);
-    const b = this.bytes;
-    let at = this.length;
-    b[at++] = SPACE;
-    const c0 = s.charCodeAt(0);
-    let ok = c0 < 128 && FIRST[c0] === 1;
-    for (let i = 0; ok && i < n; i++) {
-      const c = s.charCodeAt(i);
-      ok = c < 128 && REST[c] === 1;
-      b[at++] = c;
-    }
-    if (ok && s.charCodeAt(n - 1) !== 46 && (n > 5 || !reserved(s))) {
-      b[at++] = NEWLINE;
-      this.length = at;
+    this.bytes[this.length] = SPACE;
+    const at = copyPlain(this.bytes, this.length + 1, s);
+    if (at >= 0) {
+      this.bytes[at] = NEWLINE;
+      this.length = at + 1;
     } else {
       this.byte(SPACE);
       this.str(JSON.stringify(s));
@@ -225,22 +223,12 @@ export class YamlBuffer {
   private key(pad: number, k: string): void {
     const n = k.length;
     if (this.length + pad + n + 1 > this.bytes.length) this.grow(pad + n + 1);
-    const b = this.bytes;
-    let at = this.length;
-    for (let i = 0; i < pad; i++) b[at++] = SPACE;
-    const start = at;
-    const c0 = k.charCodeAt(0);
-    let ok = c0 < 128 && FIRST[c0] === 1;
-    for (let i = 0; ok && i < n; i++) {
-      const c = k.charCodeAt(i);
-      ok = c < 128 && REST[c] === 1;
-      b[at++] = c;
-    }
-    if (ok && k.charCodeAt(n - 1) !== 46 && (n > 5 || !reserved(k))) {
-      b[at++] = COLON;
-      this.length = at;
+    this.pad(pad);
+    const at = copyPlain(this.bytes, this.length, k);
+    if (at >= 0) {
+      this.bytes[at] = COLON;
+      this.length = at + 1;
     } else {
-      this.length = start;
       this.str(JSON.stringify(k));
       this.byte(COLON);
     }

@@ -70,11 +70,6 @@ function serviceAnnotations(b: ResolvedBackend): Record<string, string> {
   return out;
 }
 
-function hasKeys(o: object): boolean {
-  for (const _ in o) return true;
-  return false;
-}
-
 /** Envoy caps ejection at 300s by default; Linkerd's penalty grows from min to max. */
 function maxPenaltyMs(baseMs: number): number {
   return Math.max(baseMs, 300_000);
@@ -126,7 +121,7 @@ export function emitServices(ctx: EmitContext): void {
       inNamespace.add(name);
       ownServices.set(v.name, name);
       ctx.objects.push(service(name, { app: b.name, ...v.labels }, { 'meshgen.io/version': v.name }));
-      if (b.versions.length > 1 && !hasKeys(v.labels))
+      if (Object.keys(v.labels).length === 0 && b.versions.length > 1)
         ctx.diagnostics.push(
           diagnostic(
             'MG3002',

@@ -1,4 +1,4 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -43,15 +43,6 @@ spec:
 }
 
 beforeAll(async () => {
-  execFileSync(
-    process.execPath,
-    [
-      path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
-      '-p',
-      path.join(root, 'tsconfig.build.json'),
-    ],
-    { cwd: root },
-  );
   app = await startBackend('app', 'v1');
   port = await freePort();
 }, 120_000);

@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
@@ -7,7 +6,7 @@ import { startBackend, type TestBackend } from '../support/backends.js';
 import { startProcess, waitForPort, type Started } from '../support/processes.js';
 import { cluster, freePort, httpBootstrap, request } from './helpers.js';
 
-/** `meshgen proxy` as a process: signals, reload, drain, workers. Builds dist/ first. */
+/** `meshgen proxy` as a process: signals, reload, drain, workers (dist/ is built by the global setup). */
 const root = path.resolve(import.meta.dirname, '..', '..');
 const cli = path.join(root, 'dist', 'cli.js');
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-proxy-cli-'));
@@ -15,15 +14,6 @@ let backend: TestBackend;
 const procs: Started[] = [];
 
 beforeAll(async () => {
-  execFileSync(
-    process.execPath,
-    [
-      path.join(root, 'node_modules', 'typescript', 'bin', 'tsc'),
-      '-p',
-      path.join(root, 'tsconfig.build.json'),
-    ],
-    { cwd: root },
-  );
   backend = await startBackend('b', 'v1');
 }, 120_000);
 afterAll(async () => {

@@ -27,6 +27,10 @@ describe('the npm package', () => {
     expect(files).toContain('dist/model/mesh-validator.js');
     expect(files).toContain('schemas/mesh.schema.json');
     expect(files.some((f) => f.startsWith('test/') || f.startsWith('src/'))).toBe(false);
+    // the library entry is one bundled module (scripts/bundle.mjs), not an import of a hundred files
+    expect(fs.readFileSync(path.join(ROOT, 'dist/index.js'), 'utf8')).not.toMatch(
+      /^(?:import|export)\b.*from '\.\.?\//m,
+    );
 
     const project = path.join(dir, 'project');
     fs.mkdirSync(project);

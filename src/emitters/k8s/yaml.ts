@@ -21,13 +21,37 @@ export function toYamlDocuments(values: readonly unknown[]): string {
   return values.map((v) => toYaml(v)).join('---\n');
 }
 
-const RESERVED = /^(?:true|false|yes|no|on|off|y|n|null|~)$/i;
-
-/** RESERVED.test(s) for a short string, with a look at its first letter before the regex. */
-function reserved(s: string): boolean {
-  const c = s.charCodeAt(0) | 32; // lower case
-  // t(rue) f(alse) y(es) n(o, ull) o(n, ff); `~` is not plain anyway
-  return (c === 116 || c === 102 || c === 121 || c === 110 || c === 111) && RESERVED.test(s);
+/**
+ * Whether a string would read back as a boolean or null in YAML 1.1 or 1.2, in any letter case:
+ * true, false, yes, no, on, off, y, n, null (`~` is never plain). Compared by character code: keys
+ * such as `name` and `on` are checked for every object written.
+ */
+export function reserved(s: string): boolean {
+  const n = s.length;
+  if (n === 0 || n > 5) return false;
+  // lower case: | 32 maps A-Z to a-z and leaves the other characters of a plain string outside a-z
+  const a = s.charCodeAt(0) | 32;
+  const b = n > 1 ? s.charCodeAt(1) | 32 : 0;
+  const c = n > 2 ? s.charCodeAt(2) | 32 : 0;
+  switch (n) {
+    case 1:
+      return a === 121 || a === 110; // y n
+    case 2:
+      return (a === 110 && b === 111) || (a === 111 && b === 110); // no on
+    case 3:
+      return (a === 121 && b === 101 && c === 115) || (a === 111 && b === 102 && c === 102); // yes off
+    case 4: {
+      const d = s.charCodeAt(3) | 32;
+      return (
+        (a === 116 && b === 114 && c === 117 && d === 101) ||
+        (a === 110 && b === 117 && c === 108 && d === 108)
+      ); // true null
+    }
+    default:
+      return (
+        a === 102 && b === 97 && c === 108 && (s.charCodeAt(3) | 32) === 115 && (s.charCodeAt(4) | 32) === 101
+      ); // false
+  }
 }
 
 /** Characters a plain string may start with ([A-Za-z_/.]) and hold ([\w./@-]), by code (ASCII). */
@@ -49,7 +73,7 @@ function plain(s: string): boolean {
     const c = s.charCodeAt(i);
     if (!(c < 128 && REST[c] === 1)) return false;
   }
-  return s.charCodeAt(n - 1) !== 46 && (n > 5 || !reserved(s));
+  return s.charCodeAt(n - 1) !== 46 && !reserved(s);
 }
 
 /**
@@ -65,7 +89,7 @@ function copyPlain(b: Buffer, at: number, s: string): number {
     if (!(c < 128 && REST[c] === 1)) return -1;
     b[at++] = c;
   }
-  return s.charCodeAt(n - 1) !== 46 && (n > 5 || !reserved(s)) ? at : -1;
+  return s.charCodeAt(n - 1) !== 46 && !reserved(s) ? at : -1;
 }
 
 /** Keys repeat across every object of a kind: their rendering is kept. */
@@ -281,8 +305,8 @@ export class YamlBuffer {
       first = false;
       let child = KEEP;
       if (mode === RENAME) {
-        // a renamed field; the object under a data-map field keeps its keys
-        child = this.keys!.isDataMap(k) ? DATA : RENAME;
+        // a renamed field; the object under a data-map field keeps its keys (asked only of objects)
+        if (typeof x === 'object' && x !== null) child = this.keys!.isDataMap(k) ? DATA : RENAME;
         this.key(indent, this.keys!.name(k));
       } else {
         if (mode === DATA) child = RENAME;

@@ -1,7 +1,7 @@
 import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { ObjectFileSink, type K8sObject } from '../../../src/emitters/k8s/objects.js';
-import { YamlBuffer, toYaml, toYamlString } from '../../../src/emitters/k8s/yaml.js';
+import { YamlBuffer, reserved, toYaml, toYamlString } from '../../../src/emitters/k8s/yaml.js';
 
 const awkward = {
   plain: 'svc-1.bench/x@y',
@@ -44,6 +44,39 @@ describe('toYaml', () => {
     expect(buffer.text(0, buffer.length)).toContain('latin1: "café naïve ÿ"\n');
     expect(buffer.write({ wide: '✓' })).toBe(false);
     expect(toYaml({ a: {}, b: [], c: [{}] })).toBe('a: {}\nb: []\nc:\n  - {}\n');
+  });
+});
+
+describe('reserved', () => {
+  const KEYWORD = /^(?:true|false|yes|no|on|off|y|n|null)$/i;
+  const words = ['true', 'false', 'yes', 'no', 'on', 'off', 'y', 'n', 'null'];
+  const cases = (w: string): string[] =>
+    w.length === 0
+      ? ['']
+      : cases(w.slice(1)).flatMap((rest) => [w[0]!.toLowerCase() + rest, w[0]!.toUpperCase() + rest]);
+
+  it('finds every keyword in every letter case', () => {
+    for (const w of words) for (const v of cases(w)) expect(reserved(v), v).toBe(true);
+  });
+
+  it('agrees with the keyword regex on near misses and on every short string of plain characters', () => {
+    const near = words.flatMap((w) => [w.slice(1), w.slice(0, -1), w + 's', '_' + w, w.replace(/./, '@')]);
+    for (const s of [...near, '', 'nulls', 'falsy', 'offs', 'yess', 'o', 't', 'f', 'name', 'to', '@n', '.']) {
+      expect(reserved(s), s).toBe(KEYWORD.test(s));
+    }
+    // every string of up to three characters over letters that spell keywords, and neighbours of them
+    const alphabet = 'nNoOyYfFtTeEsSlLuUrRaA-_.@/0`{^'.split('');
+    let strings = [''];
+    for (let len = 1; len <= 3; len++) {
+      strings = strings.flatMap((p) => alphabet.map((c) => p + c));
+      for (const s of strings) expect(reserved(s), s).toBe(KEYWORD.test(s));
+    }
+  });
+
+  it('quotes keywords and leaves their neighbours plain', () => {
+    expect(toYaml({ a: 'NULL', b: 'nul', on: 'Off', name: 'n', x: 'y.', z: 'yes-no' })).toBe(
+      'a: "NULL"\nb: nul\n"on": "Off"\nname: "n"\nx: "y."\nz: yes-no\n',
+    );
   });
 });
 

@@ -10,15 +10,23 @@
 //
 // Rollup, not esbuild: esbuild turns every top-level const into a var when it bundles, and V8 then
 // runs the hot loops that read module-level tables (the YAML writer's, for one) measurably slower.
+// Rollup's WebAssembly build: it needs no package per platform, which a lock file must list.
 import fs from 'node:fs';
 import path from 'node:path';
-import { rollup } from 'rollup';
+import { rollup } from '@rollup/wasm-node';
 
 const dist = path.resolve('dist');
 
-/** import.meta.url of a module of dist/, as seen from a bundle file at dist/'s top level. */
+/**
+ * import.meta.url of a module of dist/, as seen from a bundle file at dist/'s top level; each
+ * module is read with tsc's source map, so the bundles' maps lead back to src/.
+ */
 const ownUrl = {
   name: 'own-import-meta-url',
+  load(id) {
+    if (!id.startsWith(dist + path.sep) || !fs.existsSync(id + '.map')) return null;
+    return { code: fs.readFileSync(id, 'utf8'), map: JSON.parse(fs.readFileSync(id + '.map', 'utf8')) };
+  },
   transform(code, id) {
     if (!id.startsWith(dist + path.sep)) return null;
     const rel = path.relative(dist, id).split(path.sep).join('/');
@@ -38,7 +46,19 @@ const onwarn = (warning, warn) => {
 // both bundles are built from tsc's files before either entry file is replaced
 const library = await rollup({ input: path.join(dist, 'index.js'), external, onwarn, plugins: [ownUrl] });
 const cli = await rollup({ input: path.join(dist, 'cli.js'), external, onwarn, plugins: [ownUrl] });
-for (const old of fs.readdirSync(dist)) if (/^chunk-.*\.js$/.test(old)) fs.rmSync(path.join(dist, old));
-await library.write({ file: path.join(dist, 'index.js'), format: 'es', inlineDynamicImports: true });
-await cli.write({ dir: dist, format: 'es', entryFileNames: '[name].js', chunkFileNames: 'chunk-[hash].js' });
+for (const old of fs.readdirSync(dist))
+  if (/^chunk-.*\.js(\.map)?$/.test(old)) fs.rmSync(path.join(dist, old));
+await library.write({
+  file: path.join(dist, 'index.js'),
+  format: 'es',
+  inlineDynamicImports: true,
+  sourcemap: true,
+});
+await cli.write({
+  dir: dist,
+  format: 'es',
+  entryFileNames: '[name].js',
+  chunkFileNames: 'chunk-[hash].js',
+  sourcemap: true,
+});
 await Promise.all([library.close(), cli.close()]);

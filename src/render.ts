@@ -67,8 +67,10 @@ export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult
     }
     const result = emitter.emit(mesh, options);
     // a loop, not push(...list): a large mesh's tens of thousands of diagnostics as call arguments
-    // cost time and can overflow the stack
-    for (const d of result.diagnostics) diagnostics.push({ target: emitter.target, ...d });
+    // cost time and can overflow the stack. A diagnostic that names its target (first, as
+    // `diagnostic` writes it) is kept; the others get the target's name in a copy.
+    for (const d of result.diagnostics)
+      diagnostics.push(d.target === emitter.target ? d : { target: emitter.target, ...d });
     outputs.push({ target: emitter.target, files: result.files });
   }
   return { outputs, diagnostics: options.strict ? escalateWarnings(diagnostics) : diagnostics };

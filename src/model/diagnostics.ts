@@ -81,13 +81,19 @@ export const CODES = {
 
 export type KnownCode = keyof typeof CODES;
 
-/** Makes a diagnostic with the code's default severity. */
+/**
+ * Makes a diagnostic with the code's default severity. One about a target names the target first,
+ * as `render` lists every target's diagnostics, so that render keeps it as it is.
+ */
 export function diagnostic(
   code: KnownCode,
   message: string,
   extra: Omit<Partial<Diagnostic>, 'code' | 'message'> = {},
 ): Diagnostic {
-  return { code, severity: CODES[code].severity, message, ...extra };
+  const severity = CODES[code].severity;
+  return extra.target !== undefined
+    ? { target: extra.target, code, severity, message, ...extra }
+    : { code, severity, message, ...extra };
 }
 
 export function hasErrors(diagnostics: readonly Diagnostic[]): boolean {

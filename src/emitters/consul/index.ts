@@ -8,7 +8,7 @@ import { CRD_SPEC_KEYS, crdSource } from './crd.js';
 import { emitFrontends } from './frontends.js';
 import { toHcl } from './hcl.js';
 import { emitIntentions } from './intentions.js';
-import { KIND_ORDER, Output, type Built } from './model.js';
+import { KIND_ORDER, Output, TARGET, type Built } from './model.js';
 
 export const CONSUL_FORMATS = ['crd', 'hcl', 'json'] as const;
 export type ConsulFormat = (typeof CONSUL_FORMATS)[number];
@@ -82,7 +82,7 @@ function entryFiles(built: readonly Built[], format: 'hcl' | 'json'): OutputFile
 }
 
 export const consul: Emitter = {
-  target: 'consul',
+  target: TARGET,
   summary: 'Consul Connect config entries: CRDs for consul-k8s, or HCL/JSON for `consul config write`',
   fidelity,
   emit(mesh: ResolvedMesh, options: EmitOptions): EmitResult {

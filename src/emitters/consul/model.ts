@@ -30,6 +30,9 @@ export const KIND_ORDER: readonly ConsulKind[] = [
   'service-intentions',
 ];
 
+/** The target's name, which its diagnostics carry. */
+export const TARGET = 'consul';
+
 /** What claims a Consul service name. */
 export type OwnerKind = 'backend' | 'frontend' | 'route';
 
@@ -45,8 +48,8 @@ export class Output {
   readonly diagnostics: Diagnostic[] = [];
   private readonly owners = new Map<string, { kind: OwnerKind; name: string }>();
   private readonly warned = new Set<string>();
-  /** The messages of `warn` diagnostics, by code and pointer. */
-  private readonly warnedAt = new Map<string, string[]>();
+  /** The codes and messages of `warn` diagnostics (pairs), by pointer. */
+  private readonly warnedAt = new Map<string | undefined, string[]>();
   /** Split targets already built, so a route served under several hosts gets one virtual service. */
   readonly targets = new Map<object, unknown>();
 
@@ -79,6 +82,7 @@ export class Output {
       this.diagnostics.push(
         diagnostic('MG3006', message, {
           pointer,
+          target: TARGET,
           hint: 'rename the route, frontend or backend so that the names differ',
         }),
       );
@@ -93,13 +97,14 @@ export class Output {
     pointer: string | undefined,
     hint?: string,
   ): void {
-    // by code and pointer, then the message: tens of thousands of long keys cost more to hash and keep
-    const key = `${code}\0${pointer}`;
-    const messages = this.warnedAt.get(key);
-    if (messages === undefined) this.warnedAt.set(key, [message]);
-    else if (messages.includes(message)) return;
-    else messages.push(message);
-    this.diagnostics.push(diagnostic(code, message, { pointer, hint }));
+    // by pointer, then code and message: no key is built for each of tens of thousands of warnings
+    const seen = this.warnedAt.get(pointer);
+    if (seen === undefined) this.warnedAt.set(pointer, [code, message]);
+    else {
+      for (let i = 0; i < seen.length; i += 2) if (seen[i] === code && seen[i + 1] === message) return;
+      seen.push(code, message);
+    }
+    this.diagnostics.push(diagnostic(code, message, { pointer, target: TARGET, hint }));
   }
 }
 

@@ -27,6 +27,13 @@ type HeaderOpsDoc = { set?: Record<string, string>; add?: Record<string, string>
 /** The default retry conditions when `retries.on` is not given. */
 export const DEFAULT_RETRY_ON = ['gateway-error', 'connect-failure', 'reset'] as const;
 
+/**
+ * Values many routes share when the mesh gives nothing: the model is only read, so one frozen copy
+ * serves them all (a large mesh made tens of thousands of empty objects that all survived).
+ */
+const NONE: readonly never[] = Object.freeze([]);
+const NO_HEADER_OPS: HeaderOps = Object.freeze({ set: NONE, add: NONE, remove: NONE });
+
 const ms = (d: string | undefined, fallback: number): number =>
   d === undefined ? fallback : parseDuration(d)!;
 
@@ -44,8 +51,21 @@ export function normalizeMesh(doc: Doc): ResolvedMesh {
   const identity = (ns: string, sa: string) => `spiffe://${trustDomain}/ns/${ns}/sa/${sa}`;
 
   const backendDocs = new Map(spec.backends.map((b, i) => [b.name, { b, i }]));
-  const versionsOf = (backend: string, version: string | undefined): string[] =>
-    version !== undefined ? [version] : backendDocs.get(backend)!.b.versions.map((v) => v.name);
+  // the version names a destination covers: one list per backend, and one per version name
+  const allVersions = new Map<string, readonly string[]>();
+  const oneVersion = new Map<string, readonly string[]>();
+  const versionsOf = (backend: string, version: string | undefined): readonly string[] => {
+    const cache = version === undefined ? allVersions : oneVersion;
+    const key = version ?? backend;
+    let names = cache.get(key);
+    if (names === undefined) {
+      names = Object.freeze(
+        version !== undefined ? [version] : backendDocs.get(backend)!.b.versions.map((v) => v.name),
+      );
+      cache.set(key, names);
+    }
+    return names;
+  };
 
   // routes, in file order
   const frontendDocs = new Map((spec.frontends ?? []).map((f) => [f.name, f]));
@@ -186,7 +206,7 @@ function resolveRoute(
   }: {
     frontend: NonNullable<Doc['spec']['frontends']>[number] | undefined;
     parentBackend: BackendDoc | undefined;
-    versionsOf: (backend: string, version: string | undefined) => string[];
+    versionsOf: (backend: string, version: string | undefined) => readonly string[];
   },
 ): ResolvedRoute {
   const tcp = frontend
@@ -205,7 +225,7 @@ function resolveRoute(
       ? { kind: 'frontend', name: frontend.name, hosts: r.parent.hosts ?? frontend.hosts ?? ['*'] }
       : { kind: 'backend', name: r.parent.backend! },
     protocol: tcp ? 'tcp' : 'http',
-    matches: (r.match ?? []).map((m, k) => resolveMatch(m, `${pointer}/match/${k}`)),
+    matches: r.match ? r.match.map((m, k) => resolveMatch(m, `${pointer}/match/${k}`)) : NONE,
     to: r.to.map((t, k): ResolvedDestination => ({
       backend: t.backend,
       version: t.version,
@@ -242,11 +262,12 @@ function resolveMatch(m: NonNullable<RouteDoc['match']>[number], pointer: string
           ? { kind: 'prefix', value: path.prefix }
           : { kind: 'regex', value: path.regex! }
       : undefined,
-    headers: Object.entries(m.headers ?? {}).map(([name, sm]) => ({
-      name: name.toLowerCase(),
-      match: stringMatch(sm),
-    })),
-    queryParams: Object.entries(m.queryParams ?? {}).map(([name, sm]) => ({ name, match: stringMatch(sm) })),
+    headers: m.headers
+      ? Object.entries(m.headers).map(([name, sm]) => ({ name: name.toLowerCase(), match: stringMatch(sm) }))
+      : NONE,
+    queryParams: m.queryParams
+      ? Object.entries(m.queryParams).map(([name, sm]) => ({ name, match: stringMatch(sm) }))
+      : NONE,
     method: m.method as HttpMethod | undefined,
     pointer,
   };
@@ -260,6 +281,7 @@ function stringMatch(sm: StringMatchDoc): StringMatch {
 }
 
 function headerOps(h: HeaderOpsDoc | undefined): HeaderOps {
+  if (h === undefined) return NO_HEADER_OPS;
   return {
     set: Object.entries(h?.set ?? {}),
     add: Object.entries(h?.add ?? {}),
@@ -270,14 +292,14 @@ function headerOps(h: HeaderOpsDoc | undefined): HeaderOps {
 function implicitRoute(
   b: BackendDoc,
   i: number,
-  versionsOf: (backend: string, version: string | undefined) => string[],
+  versionsOf: (backend: string, version: string | undefined) => readonly string[],
 ): ResolvedRoute {
   return {
     name: b.name,
     implicit: true,
     parent: { kind: 'backend', name: b.name },
     protocol: b.protocol === 'tcp' ? 'tcp' : 'http',
-    matches: [],
+    matches: NONE,
     to: [
       {
         backend: b.name,
@@ -287,8 +309,8 @@ function implicitRoute(
         pointer: `/spec/backends/${i}`,
       },
     ],
-    requestHeaders: { set: [], add: [], remove: [] },
-    responseHeaders: { set: [], add: [], remove: [] },
+    requestHeaders: NO_HEADER_OPS,
+    responseHeaders: NO_HEADER_OPS,
     pointer: `/spec/backends/${i}`,
   };
 }

@@ -50,6 +50,25 @@ describe('normalizeMesh', () => {
     });
   });
 
+  it('shares frozen empty lists and version lists between routes, which can only be read', () => {
+    const mesh = exampleMesh('shop');
+    const web = mesh.backendsByName.get('web')!.routes[0]!;
+    const plain = mesh.routes.filter((r) => r.requestHeaders.set.length === 0);
+    expect(plain.length).toBeGreaterThan(1);
+    expect(plain[0]!.requestHeaders).toBe(plain[1]!.requestHeaders);
+    expect(web.matches).toEqual([]);
+    expect(Object.isFrozen(web.matches)).toBe(true);
+    expect(Object.isFrozen(web.requestHeaders) && Object.isFrozen(web.requestHeaders.set)).toBe(true);
+    expect(() => (web.requestHeaders.set as [string, string][]).push(['x', 'y'])).toThrow(TypeError);
+    // a destination's versions: one list per backend, and one per version name
+    const catalog = mesh.backendsByName.get('catalog')!.routes[0]!;
+    expect(catalog.to[0]!.versions).toEqual(['v1']);
+    expect(Object.isFrozen(catalog.to[0]!.versions)).toBe(true);
+    const v1 = mesh.routes.flatMap((r) => r.to).filter((t) => t.version === 'v1');
+    expect(v1.length).toBeGreaterThan(1);
+    expect(new Set(v1.map((t) => t.versions)).size).toBe(1);
+  });
+
   it('keeps frontend routes in first-match order', () => {
     const pub = exampleMesh('shop').frontendsByName.get('public')!;
     expect(pub.routes.map((r) => r.name)).toEqual(['storefront-beta', 'storefront']);

@@ -51,18 +51,21 @@ export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult
   const uses = featureUses(mesh, unsupported);
   const outputs: TargetOutput[] = [];
   for (const emitter of chosen) {
+    // the text after the subject, once per feature: one string joined per use, not five
+    const rest = new Map<Feature, string>();
     for (const use of uses) {
       if (emitter.fidelity[use.feature] !== 'unsupported') continue;
+      let after = rest.get(use.feature);
+      if (after === undefined) {
+        after = ` uses ${use.feature}, which the ${emitter.target} target cannot express: it is left out`;
+        rest.set(use.feature, after);
+      }
       diagnostics.push(
-        diagnostic(
-          'MG3001',
-          `${use.subject} uses ${use.feature}, which the ${emitter.target} target cannot express: it is left out`,
-          {
-            pointer: use.pointer,
-            target: emitter.target,
-            hint: `run \`meshgen targets\` for what each target supports`,
-          },
-        ),
+        diagnostic('MG3001', use.subject + after, {
+          pointer: use.pointer,
+          target: emitter.target,
+          hint: `run \`meshgen targets\` for what each target supports`,
+        }),
       );
     }
     const result = emitter.emit(mesh, options);

@@ -10,7 +10,8 @@
 //
 // Rollup, not esbuild: esbuild turns every top-level const into a var when it bundles, and V8 then
 // runs the hot loops that read module-level tables (the YAML writer's, for one) measurably slower.
-// Rollup's WebAssembly build: it needs no package per platform, which a lock file must list.
+// Rollup's WebAssembly build: the native one needs a package per platform, each of which the lock
+// file must list and the registry must hold.
 import fs from 'node:fs';
 import path from 'node:path';
 import { rollup } from '@rollup/wasm-node';

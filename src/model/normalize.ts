@@ -283,9 +283,9 @@ function stringMatch(sm: StringMatchDoc): StringMatch {
 function headerOps(h: HeaderOpsDoc | undefined): HeaderOps {
   if (h === undefined) return NO_HEADER_OPS;
   return {
-    set: Object.entries(h?.set ?? {}),
-    add: Object.entries(h?.add ?? {}),
-    remove: h?.remove ?? [],
+    set: Object.entries(h.set ?? {}),
+    add: Object.entries(h.add ?? {}),
+    remove: h.remove ?? [],
   };
 }
 

@@ -1,4 +1,5 @@
 import type { ResolvedMatch, ResolvedMesh, ResolvedRoute, StringMatch } from '../../model/types.js';
+import { hasAnyKey } from '../k8s/objects.js';
 import { goDuration, headerModifiers, type Output } from './model.js';
 
 /** Where a router route sends its requests: a real service (and subset) or a split's virtual service. */
@@ -139,7 +140,7 @@ export function httpMatch(m: ResolvedMatch): Record<string, unknown> | undefined
   if (m.queryParams.length)
     http.QueryParam = m.queryParams.map((q) => ({ Name: q.name, ...stringMatch(q.match, false) }));
   if (m.method) http.Methods = [m.method];
-  return Object.keys(http).length ? http : undefined;
+  return hasAnyKey(http) ? http : undefined;
 }
 
 const REGEX_SPECIAL = /[\\^$.*+?()[\]{}|]/g;

@@ -31,7 +31,7 @@ export function k8sObject(
   },
   body: Record<string, unknown>,
 ): K8sObject {
-  const annotations = meta.annotations && Object.keys(meta.annotations).length ? meta.annotations : undefined;
+  const annotations = meta.annotations && hasAnyKey(meta.annotations) ? meta.annotations : undefined;
   return {
     apiVersion,
     kind,
@@ -44,6 +44,12 @@ export function k8sObject(
     },
     ...body,
   };
+}
+
+/** Whether a plain object has a key, without listing its keys (every object a target writes asks). */
+export function hasAnyKey(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 /** Where emitters put objects: an array, or a sink that serialises each one as it arrives. */

@@ -1,6 +1,6 @@
 import { diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedBackend, ResolvedMesh } from '../../model/types.js';
-import { k8sObject } from '../k8s/objects.js';
+import { hasAnyKey, k8sObject } from '../k8s/objects.js';
 import { TARGET, type EmitContext } from './context.js';
 import { linkerdDuration } from './matches.js';
 
@@ -121,7 +121,7 @@ export function emitServices(ctx: EmitContext): void {
       inNamespace.add(name);
       ownServices.set(v.name, name);
       ctx.objects.push(service(name, { app: b.name, ...v.labels }, { 'meshgen.io/version': v.name }));
-      if (Object.keys(v.labels).length === 0 && b.versions.length > 1)
+      if (b.versions.length > 1 && !hasAnyKey(v.labels))
         ctx.diagnostics.push(
           diagnostic(
             'MG3002',

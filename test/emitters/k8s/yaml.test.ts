@@ -7,7 +7,22 @@ const awkward = {
   plain: 'svc-1.bench/x@y',
   reserved: ['true', 'No', 'on', 'null', '~', 'y', 'yes', 'False'],
   quoted: ['', ' lead', 'trail.', '1abc', 'a: b', 'with "quotes"', 'tab\there', 'line\nbreak', '*', '-x'],
-  numbers: [0, -1, 1.5, 1e21, Number.NaN, Number.POSITIVE_INFINITY],
+  numbers: [
+    0,
+    -1,
+    1.5,
+    1e21,
+    7,
+    10,
+    99,
+    100,
+    20000,
+    4294967295,
+    4294967296,
+    -0,
+    Number.NaN,
+    Number.POSITIVE_INFINITY,
+  ],
   flags: [true, false, null],
   empty: { object: {}, array: [], onlyUndefined: { a: undefined } },
   skipped: undefined,
@@ -18,8 +33,9 @@ const awkward = {
 
 describe('toYaml', () => {
   it('reads back as the value it was given (undefined fields left out)', () => {
-    const expected = JSON.parse(JSON.stringify({ ...awkward, numbers: [0, -1, 1.5, 1e21] }));
-    const back = jsyaml.load(toYaml({ ...awkward, numbers: [0, -1, 1.5, 1e21] }));
+    const numbers = [0, -1, 1.5, 1e21, 7, 10, 99, 100, 20000, 4294967295, 4294967296];
+    const expected = JSON.parse(JSON.stringify({ ...awkward, numbers }));
+    const back = jsyaml.load(toYaml({ ...awkward, numbers }));
     expect(back).toEqual(expected);
   });
 

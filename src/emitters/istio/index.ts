@@ -1,7 +1,7 @@
 import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedMesh } from '../../model/types.js';
-import { k8sObject, ObjectFileSink, type K8sObject, type ObjectCollector } from '../k8s/objects.js';
+import { k8sObject, namesIn, ObjectFileSink, type K8sObject, type ObjectCollector } from '../k8s/objects.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { NETWORKING, Notes, SECURITY, TARGET } from './common.js';
 import { frontendVirtualServices, gatewaySpec } from './gateways.js';
@@ -119,13 +119,12 @@ function hostLabel(host: string): string {
 
 /** Keeps object names unique per kind and namespace (a frontend and a backend may share a name). */
 class Names {
-  /** Names taken, by kind and namespace: no key is built per claim (a large mesh makes many). */
+  /** Names taken, by kind and namespace. */
   private readonly taken = new Map<string, Map<string, Set<string>>>();
   claim(kind: string, namespace: string, name: string, suffix: string): string {
     let byNamespace = this.taken.get(kind);
     if (byNamespace === undefined) this.taken.set(kind, (byNamespace = new Map()));
-    let names = byNamespace.get(namespace);
-    if (names === undefined) byNamespace.set(namespace, (names = new Set()));
+    const names = namesIn(byNamespace, namespace);
     let candidate = name;
     for (let i = 2; names.has(candidate); i++)
       candidate = i === 2 ? `${name}-${suffix}` : `${name}-${suffix}-${i - 1}`;

@@ -52,6 +52,16 @@ export function hasAnyKey(o: object): boolean {
   return false;
 }
 
+/**
+ * The names taken in one scope (a namespace, say) of `taken`, made on first use: Kubernetes names are
+ * unique per kind and namespace, and a set per scope needs no `<scope>/<name>` key for every name.
+ */
+export function namesIn(taken: Map<string, Set<string>>, scope: string): Set<string> {
+  let names = taken.get(scope);
+  if (names === undefined) taken.set(scope, (names = new Set()));
+  return names;
+}
+
 /** Where emitters put objects: an array, or a sink that serialises each one as it arrives. */
 export interface ObjectCollector {
   push(...objects: K8sObject[]): unknown;

@@ -1,7 +1,7 @@
 import { diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedMesh } from '../../model/types.js';
-import { k8sObject, ObjectFileSink } from '../k8s/objects.js';
+import { k8sObject, namesIn, ObjectFileSink } from '../k8s/objects.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { TARGET, type EmitContext } from './context.js';
 import { DEFAULT_GATEWAY_CLASS, checkGatewayClass, emitGateway } from './gateway.js';
@@ -55,8 +55,7 @@ function emitLinkerd(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
   // route names taken, by namespace
   const claimed = new Map<string, Set<string>>();
   const claim = (namespace: string, name: string) => {
-    let names = claimed.get(namespace);
-    if (names === undefined) claimed.set(namespace, (names = new Set()));
+    const names = namesIn(claimed, namespace);
     let n = name;
     for (let i = 2; names.has(n); i++) n = `${name}-${i}`;
     names.add(n);

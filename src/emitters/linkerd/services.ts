@@ -1,6 +1,6 @@
 import { diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedBackend, ResolvedMesh } from '../../model/types.js';
-import { hasAnyKey, k8sObject } from '../k8s/objects.js';
+import { hasAnyKey, k8sObject, namesIn } from '../k8s/objects.js';
 import { TARGET, type EmitContext } from './context.js';
 import { linkerdDuration } from './matches.js';
 
@@ -83,16 +83,11 @@ function maxPenaltyMs(baseMs: number): number {
  */
 export function emitServices(ctx: EmitContext): void {
   const { mesh } = ctx;
-  // Service names taken, by namespace (no `<namespace>/<name>` key built for each of many names)
+  // Service names taken, by namespace
   const taken = new Map<string, Set<string>>();
-  const takenIn = (namespace: string): Set<string> => {
-    let names = taken.get(namespace);
-    if (names === undefined) taken.set(namespace, (names = new Set()));
-    return names;
-  };
-  for (const b of mesh.backends) takenIn(b.namespace).add(b.name);
+  for (const b of mesh.backends) namesIn(taken, b.namespace).add(b.name);
   for (const b of mesh.backends) {
-    const inNamespace = takenIn(b.namespace);
+    const inNamespace = namesIn(taken, b.namespace);
     const ownServices = new Map<string, string>();
     ctx.versionServices.set(b.name, ownServices);
     const annotations = serviceAnnotations(b);

@@ -11,7 +11,13 @@ import { render } from '../../src/render.js';
 import { parseMesh, validateMesh } from '../../src/model/validate.js';
 import { normalizeMesh } from '../../src/model/normalize.js';
 import type { ResolvedMesh } from '../../src/model/types.js';
-import { haproxySkeleton, lexHaproxy, lexNginx, nginxSkeleton, type NginxDirective } from '../support/config-lexers.js';
+import {
+  haproxySkeleton,
+  lexHaproxy,
+  lexNginx,
+  nginxSkeleton,
+  type NginxDirective,
+} from '../support/config-lexers.js';
 import { stringFields } from '../support/schema-fields.js';
 import { startBackend } from '../support/backends.js';
 import { freePort, hasBinary, startProcess, waitForPort } from '../support/processes.js';
@@ -31,15 +37,20 @@ const nginxReady = hasNginxWithStream(hasBinary('nginx'));
 
 const errorsOf = (value: unknown) => validateMesh(value).filter((d) => d.severity === 'error');
 const docText = (doc: unknown) => yaml.dump(doc, { lineWidth: -1 });
-const fileOf = (r: { outputs: readonly { files: readonly { path: string; contents: string }[] }[] }, p: string) =>
-  r.outputs[0]!.files.find((f) => f.path === p)!.contents;
+const fileOf = (
+  r: { outputs: readonly { files: readonly { path: string; contents: string }[] }[] },
+  p: string,
+) => r.outputs[0]!.files.find((f) => f.path === p)!.contents;
 
 // -- 1. the issue's inputs ----------------------------------------------------------------------
 
 const INJECT = '\n    http-request return status 200 content-type text/plain string INJECTED';
 const NGINX_INJECT = '\n        return 200 INJECTED;\n#';
 
-function issueMesh(route: Record<string, unknown>, extra: { frontend?: Record<string, unknown>; backend?: Record<string, unknown> } = {}) {
+function issueMesh(
+  route: Record<string, unknown>,
+  extra: { frontend?: Record<string, unknown>; backend?: Record<string, unknown> } = {},
+) {
   return {
     apiVersion: 'meshgen.io/v1alpha1',
     kind: 'Mesh',
@@ -47,7 +58,12 @@ function issueMesh(route: Record<string, unknown>, extra: { frontend?: Record<st
     spec: {
       mtls: { mode: 'disabled' },
       backends: [
-        { name: 'app', port: 8080, versions: [{ name: 'v1', endpoints: ['127.0.0.1:18001'] }], ...extra.backend },
+        {
+          name: 'app',
+          port: 8080,
+          versions: [{ name: 'v1', endpoints: ['127.0.0.1:18001'] }],
+          ...extra.backend,
+        },
       ],
       frontends: [{ name: 'web', address: '127.0.0.1', port: 18080, protocol: 'http', ...extra.frontend }],
       routes: [{ name: 'r', parent: { frontend: 'web' }, to: [{ backend: 'app' }], ...route }],
@@ -95,7 +111,10 @@ const CASES: { name: string; hostile: unknown; benign: unknown; value: string }[
   },
   {
     name: 'frontend.address',
-    hostile: issueMesh({}, { frontend: { address: '127.0.0.1:18081\nglobal\n    external-check command /bin/true\n#' } }),
+    hostile: issueMesh(
+      {},
+      { frontend: { address: '127.0.0.1:18081\nglobal\n    external-check command /bin/true\n#' } },
+    ),
     benign: issueMesh({}, { frontend: { address: '127.0.0.1' } }),
     value: '127.0.0.1',
   },
@@ -118,7 +137,10 @@ describe('hostile strings from the issue', () => {
     const result = parseMesh(docText(hostile), { file: 'hostile.yaml' });
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     if (errors.length) {
-      expect(errors.map((d) => d.code).filter((c) => c.startsWith('MG1')), JSON.stringify(errors)).not.toEqual([]);
+      expect(
+        errors.map((d) => d.code).filter((c) => c.startsWith('MG1')),
+        JSON.stringify(errors),
+      ).not.toEqual([]);
       return;
     }
     const good = parseMesh(docText(benign)).mesh!;
@@ -152,7 +174,9 @@ function liveMesh(backend: string, port: number): string {
           name: 'r',
           parent: { frontend: 'web' },
           to: [{ backend: 'echo' }],
-          headers: { request: { set: { 'x-hostile': SYNTAX_VALUE }, remove: [`x-debug${INJECT}`.split('\n')[0]!] } },
+          headers: {
+            request: { set: { 'x-hostile': SYNTAX_VALUE }, remove: [`x-debug${INJECT}`.split('\n')[0]!] },
+          },
         },
       ],
     },
@@ -161,38 +185,48 @@ function liveMesh(backend: string, port: number): string {
 
 describe('hostile header value, live', () => {
   const cases = [
-    { target: 'haproxy', ready: haproxyReady, args: (dir: string) => ['haproxy', ['-db', '-f', path.join(dir, 'haproxy.cfg')]] as const },
+    {
+      target: 'haproxy',
+      ready: haproxyReady,
+      args: (dir: string) => ['haproxy', ['-db', '-f', path.join(dir, 'haproxy.cfg')]] as const,
+    },
     {
       target: 'nginx',
       ready: nginxReady,
-      args: (dir: string) => ['nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;']] as const,
+      args: (dir: string) =>
+        ['nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;']] as const,
     },
   ];
   for (const c of cases)
-    (c.ready ? it : it.skip)(`${c.target} forwards the value exactly and answers from the backend`, async () => {
-      const backend = await startBackend('echo', 'v1');
-      const port = await freePort();
-      const result = parseMesh(liveMesh(backend.address, port));
-      expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-      const dir = tempDir(`hostile-${c.target}`);
-      for (const f of render(result.mesh!, { targets: [c.target] }).outputs[0]!.files)
-        fs.writeFileSync(path.join(dir, f.path), f.contents);
-      const [cmd, args] = c.args(dir);
-      const proc = startProcess(cmd, [...args], { cwd: dir });
-      try {
-        await waitForPort(port).catch((e: Error) => {
-          throw new Error(`${e.message}\n${proc.output()}\n${fs.readFileSync(path.join(dir, c.target === 'haproxy' ? 'haproxy.cfg' : 'nginx.conf'), 'utf8')}`);
-        });
-        const reply = await request('127.0.0.1', port, '/anything');
-        expect(reply.status, `${reply.body}\n${proc.output()}`).toBe(200);
-        expect(reply.json?.backend).toBe('echo');
-        expect(reply.json?.headers['x-hostile']).toBe(SYNTAX_VALUE);
-        expect(backend.seen).toHaveLength(1);
-      } finally {
-        await proc.stop();
-        await backend.close();
-      }
-    });
+    (c.ready ? it : it.skip)(
+      `${c.target} forwards the value exactly and answers from the backend`,
+      async () => {
+        const backend = await startBackend('echo', 'v1');
+        const port = await freePort();
+        const result = parseMesh(liveMesh(backend.address, port));
+        expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+        const dir = tempDir(`hostile-${c.target}`);
+        for (const f of render(result.mesh!, { targets: [c.target] }).outputs[0]!.files)
+          fs.writeFileSync(path.join(dir, f.path), f.contents);
+        const [cmd, args] = c.args(dir);
+        const proc = startProcess(cmd, [...args], { cwd: dir });
+        try {
+          await waitForPort(port).catch((e: Error) => {
+            throw new Error(
+              `${e.message}\n${proc.output()}\n${fs.readFileSync(path.join(dir, c.target === 'haproxy' ? 'haproxy.cfg' : 'nginx.conf'), 'utf8')}`,
+            );
+          });
+          const reply = await request('127.0.0.1', port, '/anything');
+          expect(reply.status, `${reply.body}\n${proc.output()}`).toBe(200);
+          expect(reply.json?.backend).toBe('echo');
+          expect(reply.json?.headers['x-hostile']).toBe(SYNTAX_VALUE);
+          expect(backend.seen).toHaveLength(1);
+        } finally {
+          await proc.stop();
+          await backend.close();
+        }
+      },
+    );
 });
 
 // -- 2. every string field, seeded ----------------------------------------------------------
@@ -218,7 +252,10 @@ describe(`every string field of the schema, hostile strings (seed ${SEED}; MESHG
 
   it('knows where to place every string field in a mesh', () => {
     const unplaced = fields.filter((f) => !siteOf(f)).map((f) => f.id);
-    expect(unplaced, 'string fields the harness cannot place: add them to a base mesh in hostile/place.ts').toEqual([]);
+    expect(
+      unplaced,
+      'string fields the harness cannot place: add them to a base mesh in hostile/place.ts',
+    ).toEqual([]);
     expect(fields.length).toBeGreaterThan(40);
   });
 
@@ -232,7 +269,15 @@ describe(`every string field of the schema, hostile strings (seed ${SEED}; MESHG
         const site = siteOf(field);
         if (!site) continue;
         const kind = kindOf(field.id);
-        const report: FieldReport = { field: field.id, kind, accepted: 0, rejected: 0, distinctAccepted: 0, realChecked: 0, failures: [] };
+        const report: FieldReport = {
+          field: field.id,
+          kind,
+          accepted: 0,
+          rejected: 0,
+          distinctAccepted: 0,
+          realChecked: 0,
+          failures: [],
+        };
         reports.push(report);
         const accepted = new Set<string>();
         for (const s of gen(kind, PER_FIELD)) {
@@ -253,21 +298,41 @@ describe(`every string field of the schema, hostile strings (seed ${SEED}; MESHG
         await checkAccepted(site, [...accepted], report, sampleMesh);
       }
       const table = reports
-        .map((r) => `${r.field.padEnd(52)} ${r.kind.padEnd(10)} accepted ${String(r.accepted).padStart(4)} (${String(r.distinctAccepted).padStart(4)} distinct) rejected ${String(r.rejected).padStart(4)} real-checked ${String(r.realChecked).padStart(4)}${r.failures.length ? `  FAILURES ${r.failures.length}` : ''}`)
+        .map(
+          (r) =>
+            `${r.field.padEnd(52)} ${r.kind.padEnd(10)} accepted ${String(r.accepted).padStart(4)} (${String(r.distinctAccepted).padStart(4)} distinct) rejected ${String(r.rejected).padStart(4)} real-checked ${String(r.realChecked).padStart(4)}${r.failures.length ? `  FAILURES ${r.failures.length}` : ''}`,
+        )
         .join('\n');
-      console.log(`seed ${SEED}, ${PER_FIELD} strings per field, ${fields.length} fields, ${((Date.now() - started) / 1000).toFixed(1)} s\n${table}`);
+      console.log(
+        `seed ${SEED}, ${PER_FIELD} strings per field, ${fields.length} fields, ${((Date.now() - started) / 1000).toFixed(1)} s\n${table}`,
+      );
       const failures = reports.flatMap((r) => r.failures.slice(0, 5).map((f) => `${r.field}: ${f}`));
-      if (process.env.MESHGEN_HOSTILE_REPORT) fs.writeFileSync(process.env.MESHGEN_HOSTILE_REPORT, `${table}\n\n${reports.flatMap((r) => r.failures.slice(0, 20).map((f) => `${r.field}: ${f}`)).join('\n')}\n`);
+      if (process.env.MESHGEN_HOSTILE_REPORT)
+        fs.writeFileSync(
+          process.env.MESHGEN_HOSTILE_REPORT,
+          `${table}\n\n${reports.flatMap((r) => r.failures.slice(0, 20).map((f) => `${r.field}: ${f}`)).join('\n')}\n`,
+        );
       expect(failures, `seed ${SEED}`).toEqual([]);
     },
   );
 });
 
-async function checkAccepted(site: Site, values: string[], report: FieldReport, sampleMesh: ResolvedMesh): Promise<void> {
+async function checkAccepted(
+  site: Site,
+  values: string[],
+  report: FieldReport,
+  sampleMesh: ResolvedMesh,
+): Promise<void> {
   const benignCache = new Map<number, { mesh: ResolvedMesh; rendered: Rendered } | undefined>();
   const benignFor = (n: number) => {
     if (!benignCache.has(n)) {
-      const doc = n === 1 ? site.base : placeBatch(site, Array.from({ length: n }, (_, j) => benignVariant(site, j)));
+      const doc =
+        n === 1
+          ? site.base
+          : placeBatch(
+              site,
+              Array.from({ length: n }, (_, j) => benignVariant(site, j)),
+            );
       const mesh = doc && validDoc(doc);
       benignCache.set(n, mesh && { mesh, rendered: renderAll(mesh) });
     }
@@ -292,7 +357,10 @@ async function checkAccepted(site: Site, values: string[], report: FieldReport, 
       const dir = tempDir(`hostile-${target}`);
       if (!(await writeForCheck(mesh, files, dir, sampleMesh))) continue;
       const r = runCheck(target, dir);
-      if (!r.ok) report.failures.push(`${target} check fails: ${r.output.split('\n').slice(-3).join(' | ')} (config in ${dir})`);
+      if (!r.ok)
+        report.failures.push(
+          `${target} check fails: ${r.output.split('\n').slice(-3).join(' | ')} (config in ${dir})`,
+        );
       else fs.rmSync(dir, { recursive: true, force: true });
     }
     real += count;
@@ -305,13 +373,18 @@ async function checkAccepted(site: Site, values: string[], report: FieldReport, 
     let mesh: ResolvedMesh | undefined;
     try {
       mesh = doc && benign ? validDoc(doc) : undefined;
-    } catch (e) {
+    } catch {
       mesh = undefined;
     }
     if (mesh && benign) {
       let problems: string[];
       try {
-        problems = compareRenders(renderAll(mesh), benign.rendered, batch, batch.map((_, j) => benignVariant(site, j)));
+        problems = compareRenders(
+          renderAll(mesh),
+          benign.rendered,
+          batch,
+          batch.map((_, j) => benignVariant(site, j)),
+        );
       } catch {
         problems = ['threw'];
       }
@@ -323,13 +396,16 @@ async function checkAccepted(site: Site, values: string[], report: FieldReport, 
     // one by one: a batch that does not validate (names that clash) or that shows a problem; a
     // field already failing many times gets no more attribution (the time goes to other fields)
     if (report.failures.length >= MAX_FAILURES) {
-      report.failures.push(`batch of ${batch.length} fails, not attributed: ${JSON.stringify(batch.slice(0, 3))}...`);
+      report.failures.push(
+        `batch of ${batch.length} fails, not attributed: ${JSON.stringify(batch.slice(0, 3))}...`,
+      );
       continue;
     }
     for (const v of batch) {
       const r = single(v);
       for (const p of r.problems) report.failures.push(`${JSON.stringify(v)}: ${p}`);
-      if (!r.problems.length && r.mesh && real < REAL_PER_FIELD && (batch.length === 1 || real < 25 || !doc)) await realCheck(r.mesh, 1);
+      if (!r.problems.length && r.mesh && real < REAL_PER_FIELD && (batch.length === 1 || real < 25 || !doc))
+        await realCheck(r.mesh, 1);
     }
   }
 }
@@ -338,11 +414,15 @@ async function checkAccepted(site: Site, values: string[], report: FieldReport, 
 describe('config lexers', () => {
   it('splits HAProxy lines as parse_line does', () => {
     const lines = lexHaproxy(`a "b c" 'd\\ e' f\\ g # x\nh "i\\"j"\rk\n`);
-    expect(lines.map((l) => l.words)).toEqual([['a', 'b c', 'd\\ e', 'f g'], ['h', 'i"j']]);
+    expect(lines.map((l) => l.words)).toEqual([
+      ['a', 'b c', 'd\\ e', 'f g'],
+      ['h', 'i"j'],
+    ]);
   });
   it('reads NGINX tokens as ngx_conf_read_token does', () => {
     const d = lexNginx(`http { a "b;c" 'd' e\\;f; # c\n location /x{ return 200 "x"; } }`);
-    const flat = (ds: readonly NginxDirective[]): string[] => ds.flatMap((x) => [`${x.name}:${x.args.join('|')}`, ...flat(x.block ?? [])]);
+    const flat = (ds: readonly NginxDirective[]): string[] =>
+      ds.flatMap((x) => [`${x.name}:${x.args.join('|')}`, ...flat(x.block ?? [])]);
     expect(flat(d)).toEqual(['http:', 'a:b;c|d|e\\;f', 'location:/x', 'return:200|x']);
   });
 });

@@ -246,11 +246,13 @@ export function nginxSkeleton(text: string): string[] {
     return [`<syntax error: ${(e as Error).message}>`];
   }
   const out: string[] = [];
-  const walk = (ds: readonly NginxDirective[], indent: string) => {
+  // in these blocks an entry's first word is data (a map key, a share), not a directive name
+  const dataBlocks = new Set(['map', 'split_clients', 'geo', 'types']);
+  const walk = (ds: readonly NginxDirective[], indent: string, data = false) => {
     for (const d of ds) {
-      out.push(`${indent}${d.name}/${d.args.length}${d.block ? ' {' : ''}`);
+      out.push(`${indent}${data ? '<entry>' : d.name}/${d.args.length}${d.block ? ' {' : ''}`);
       if (d.block) {
-        walk(d.block, indent + '  ');
+        walk(d.block, indent + '  ', dataBlocks.has(d.name));
         out.push(`${indent}}`);
       }
     }
@@ -286,8 +288,7 @@ export function lexHcl(text: string): HclToken[] {
       let j = i + 1;
       let templates = 0;
       for (;;) {
-        if (j >= text.length || text[j] === '\n')
-          throw new Error(`HCL: unterminated string at offset ${i}`);
+        if (j >= text.length || text[j] === '\n') throw new Error(`HCL: unterminated string at offset ${i}`);
         const ch = text[j]!;
         if (ch === '\\') {
           j += 2;
@@ -324,7 +325,14 @@ export function lexHcl(text: string): HclToken[] {
 export function hclSkeleton(text: string): string[] {
   try {
     return lexHcl(text).map((t) =>
-      t.kind === 'string' ? (t.templates ? `string+template${t.templates}` : 'string') : t.kind === 'number' ? 'number' : t.text,
+      // a key may be an identifier or a quoted string, as its text allows: both are one word
+      t.kind === 'string' || t.kind === 'ident'
+        ? t.templates
+          ? `word+template${t.templates}`
+          : 'word'
+        : t.kind === 'number'
+          ? 'number'
+          : t.text,
     );
   } catch (e) {
     return [`<${(e as Error).message}>`];

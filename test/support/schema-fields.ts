@@ -79,7 +79,8 @@ export function stringFields(root: Schema = loadMeshSchema()): StringField[] {
       const names = s['propertyNames'] as Schema | undefined;
       if (extra && typeof extra === 'object') {
         // a map: its keys are strings the user writes too
-        if (!names || !isFixed(resolve(root, names))) add([...steps, { key: true }], names ?? { type: 'string' });
+        if (!names || !isFixed(resolve(root, names)))
+          add([...steps, { key: true }], names ?? { type: 'string' });
         walk(extra as Schema, [...steps, { value: true }]);
       } else if (names && !isFixed(resolve(root, names))) add([...steps, { key: true }], names);
     }

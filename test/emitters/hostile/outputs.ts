@@ -10,7 +10,13 @@ import { issueCertificates } from '../../../src/certs/issue.js';
 import { pemPath } from '../../../src/emitters/proxy/certs.js';
 import { render } from '../../../src/render.js';
 import type { ResolvedMesh } from '../../../src/model/types.js';
-import { haproxySkeleton, hclSkeleton, lexHcl, lineSkeleton, nginxSkeleton } from '../../support/config-lexers.js';
+import {
+  haproxySkeleton,
+  hclSkeleton,
+  lexHcl,
+  lineSkeleton,
+  nginxSkeleton,
+} from '../../support/config-lexers.js';
 
 /** The targets and settings rendered: Consul twice, as CRDs (the default) and as HCL. */
 export const RENDERS: readonly { name: string; target: string; settings?: Record<string, string> }[] = [
@@ -58,7 +64,10 @@ function strings(v: unknown, out: string[] = []): string[] {
 }
 
 /** Every string (keys too) of the structured files of a render: YAML documents and JSON. */
-function structuredStrings(files: readonly { path: string; contents: string }[], problems: string[]): string[] {
+function structuredStrings(
+  files: readonly { path: string; contents: string }[],
+  problems: string[],
+): string[] {
   const out: string[] = [];
   for (const f of files) {
     try {
@@ -98,7 +107,9 @@ export function compareRenders(
     const bs = b.map(skeletonOf).sort();
     for (let i = 0; i < hs.length; i++)
       if (hs[i] !== bs[i]) {
-        problems.push(`${name}: parsed shape differs from the benign render:\n${firstDifference(hs[i]!, bs[i]!)}`);
+        problems.push(
+          `${name}: parsed shape differs from the benign render:\n${firstDifference(hs[i]!, bs[i]!)}`,
+        );
         break;
       }
     for (const f of h)
@@ -127,7 +138,8 @@ function firstDifference(a: string, b: string): string {
   const al = a.split('\n');
   const bl = b.split('\n');
   for (let i = 0; i < Math.max(al.length, bl.length); i++)
-    if (al[i] !== bl[i]) return `  line ${i + 1}: got ${JSON.stringify(al[i])}, benign ${JSON.stringify(bl[i])}`;
+    if (al[i] !== bl[i])
+      return `  line ${i + 1}: got ${JSON.stringify(al[i])}, benign ${JSON.stringify(bl[i])}`;
   return '  (same lines)';
 }
 
@@ -145,7 +157,9 @@ export async function writeForCheck(
   sample: ResolvedMesh,
 ): Promise<boolean> {
   certCache ??= new Map((await issueCertificates(sample)).map((f) => [f.path, f.contents]));
-  const crt = [...certCache.entries()].find(([p]) => p.endsWith('.crt') && p !== 'ca.crt' && !p.includes('/'))!;
+  const crt = [...certCache.entries()].find(
+    ([p]) => p.endsWith('.crt') && p !== 'ca.crt' && !p.includes('/'),
+  )!;
   const key = certCache.get(crt[0].replace(/\.crt$/, '.key'))!;
   const ca = certCache.get('ca.crt')!;
   const write = (rel: string, contents: string): boolean => {

@@ -15,7 +15,9 @@ const SMALL: Obj = {
   metadata: { name: 'mesh-one' },
   spec: {
     mtls: { mode: 'disabled' },
-    backends: [{ name: 'bk-one', port: 8080, versions: [{ name: 'ver-one', endpoints: ['127.0.0.1:18001'] }] }],
+    backends: [
+      { name: 'bk-one', port: 8080, versions: [{ name: 'ver-one', endpoints: ['127.0.0.1:18001'] }] },
+    ],
     frontends: [{ name: 'fe-one', address: '127.0.0.1', port: 18080, protocol: 'http' }],
     routes: [
       {
@@ -24,15 +26,31 @@ const SMALL: Obj = {
         match: [
           {
             path: { prefix: '/prefix-one' },
-            headers: { 'x-hdr-one': { exact: 'hdr-exact' }, 'x-hdr-two': { prefix: 'hdr-prefix' }, 'x-hdr-three': { regex: 'hdr-re[a-z]+' } },
-            queryParams: { 'qp-one': { exact: 'qp-exact' }, 'qp-two': { prefix: 'qp-prefix' }, 'qp-three': { regex: 'qp-re[0-9]+' } },
+            headers: {
+              'x-hdr-one': { exact: 'hdr-exact' },
+              'x-hdr-two': { prefix: 'hdr-prefix' },
+              'x-hdr-three': { regex: 'hdr-re[a-z]+' },
+            },
+            queryParams: {
+              'qp-one': { exact: 'qp-exact' },
+              'qp-two': { prefix: 'qp-prefix' },
+              'qp-three': { regex: 'qp-re[0-9]+' },
+            },
           },
         ],
         to: [{ backend: 'bk-one' }],
         rewrite: { pathPrefix: '/rewrite-one', host: 'rewrite-host.one' },
         headers: {
-          request: { set: { 'x-rq-set': 'rq-set-value' }, add: { 'x-rq-add': 'rq-add-value' }, remove: ['x-rq-remove'] },
-          response: { set: { 'x-rs-set': 'rs-set-value' }, add: { 'x-rs-add': 'rs-add-value' }, remove: ['x-rs-remove'] },
+          request: {
+            set: { 'x-rq-set': 'rq-set-value' },
+            add: { 'x-rq-add': 'rq-add-value' },
+            remove: ['x-rq-remove'],
+          },
+          response: {
+            set: { 'x-rs-set': 'rs-set-value' },
+            add: { 'x-rs-add': 'rs-add-value' },
+            remove: ['x-rs-remove'],
+          },
         },
       },
     ],
@@ -77,7 +95,12 @@ const FULL: Obj = {
         name: 'fe-two',
         port: 18443,
         protocol: 'https',
-        tls: { certificate: 'certs/site.crt', key: 'certs/site.key', secretName: 'secret-one', clientCa: 'certs/clients-ca.crt' },
+        tls: {
+          certificate: 'certs/site.crt',
+          key: 'certs/site.key',
+          secretName: 'secret-one',
+          clientCa: 'certs/clients-ca.crt',
+        },
       },
     ],
     routes: [
@@ -102,7 +125,9 @@ const FULL: Obj = {
       },
       { name: 'rt-three', parent: { frontend: 'fe-two' }, to: [{ backend: 'bk-one' }] },
     ],
-    access: [{ backend: 'bk-two', allow: [{ from: ['fe-one', 'bk-one'], paths: ['/allow-one'], methods: ['GET'] }] }],
+    access: [
+      { backend: 'bk-two', allow: [{ from: ['fe-one', 'bk-one'], paths: ['/allow-one'], methods: ['GET'] }] },
+    ],
   },
 };
 

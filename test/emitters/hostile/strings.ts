@@ -15,7 +15,36 @@ export function prng(seed: number): () => number {
   };
 }
 
-const SYNTAX = ['\n', '\r', '\0', '\t', ' ', ';', '{', '}', '#', "'", '"', '\\', '$', '%', '`', '(', ')', ',', '=', '*', '&', '|', 'é', '€', '日', '\u2028', '\u0085', '\x7f'];
+const SYNTAX = [
+  '\n',
+  '\r',
+  '\0',
+  '\t',
+  ' ',
+  ';',
+  '{',
+  '}',
+  '#',
+  "'",
+  '"',
+  '\\',
+  '$',
+  '%',
+  '`',
+  '(',
+  ')',
+  ',',
+  '=',
+  '*',
+  '&',
+  '|',
+  'é',
+  '€',
+  '日',
+  '\u2028',
+  '\u0085',
+  '\x7f',
+];
 const FRAGMENTS = [
   '\n    http-request return status 200 content-type text/plain string INJECTED',
   '\nglobal\n    external-check command /bin/true',
@@ -39,7 +68,8 @@ const FRAGMENTS = [
 ];
 const TCHAR = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789!#$%&'*+-.^_`|~";
 const LOWER = 'abcdefghijklmnopqrstuvwxyz0123456789';
-const VCHAR = ' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~';
+const VCHAR =
+  ' !"#$%&\'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~';
 const PCHAR = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~!$&'()*+,;=:@%";
 
 /** What a field holds, so that the valid strings generated for it are valid for it. */
@@ -94,13 +124,17 @@ export function makeGenerator(rand: () => number) {
   const valid: Record<Kind, () => string> = {
     token: () => from(TCHAR, 1, 24),
     value: () => (rand() < 0.3 ? '' : from(VCHAR + 'é€', 1, 40).trim() || 'v'),
-    regex: () => pick(['[a-z]+', 'a|b', '^x.*$', '(foo|bar)[0-9]{2}', '.*"quoted".*', "it's", 'a\\.b', '[$%;#{}]+']),
+    regex: () =>
+      pick(['[a-z]+', 'a|b', '^x.*$', '(foo|bar)[0-9]{2}', '.*"quoted".*', "it's", 'a\\.b', '[$%;#{}]+']),
     path: () => `/${from(PCHAR + '/', 0, 30)}`,
     address: () => pick(['127.0.0.1', '0.0.0.0', '::1', '::', '10.1.2.3', 'fe80::1', '2001:db8::42']),
-    file: () => `${pick(['certs/', '', 'tls/a/'])}${from(`${LOWER}_-`, 1, 12)}.${pick(['crt', 'pem', 'key'])}`,
+    file: () =>
+      `${pick(['certs/', '', 'tls/a/'])}${from(`${LOWER}_-`, 1, 12)}.${pick(['crt', 'pem', 'key'])}`,
     host: () => `${name()}.${pick(['example.com', 'test', 'local'])}`,
-    labelKey: () => `${rand() < 0.3 ? 'example.com/' : ''}${from(LOWER, 1, 1)}${from(`${LOWER}-_.`, 0, 12)}${from(LOWER, 1, 1)}`,
-    labelValue: () => (rand() < 0.2 ? '' : `${from(LOWER, 1, 1)}${from(`${LOWER}-_.`, 0, 12)}${from(LOWER, 1, 1)}`),
+    labelKey: () =>
+      `${rand() < 0.3 ? 'example.com/' : ''}${from(LOWER, 1, 1)}${from(`${LOWER}-_.`, 0, 12)}${from(LOWER, 1, 1)}`,
+    labelValue: () =>
+      rand() < 0.2 ? '' : `${from(LOWER, 1, 1)}${from(`${LOWER}-_.`, 0, 12)}${from(LOWER, 1, 1)}`,
     name,
     duration: () => `${1 + int(900)}${pick(['ms', 's', 'm'])}`,
     endpoint: () => `127.0.0.${1 + int(200)}:${1024 + int(60000)}`,

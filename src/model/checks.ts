@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import { diagnostic, joinPointer, type Diagnostic } from './diagnostics.js';
 import { parseDuration } from './duration.js';
 import type { MeshDocument } from './types.js';
@@ -229,6 +230,13 @@ function checkFrontends(
       );
     }
     const address = f.address ?? '0.0.0.0';
+    if (f.address !== undefined && isIP(f.address) === 0)
+      out.push(
+        diagnostic('MG2027', `frontend "${f.name}": address "${f.address}" is not an IP address`, {
+          pointer: `${base}/address`,
+          hint: 'write an IPv4 address (0.0.0.0, 10.0.0.5) or an IPv6 address without brackets (::, ::1)',
+        }),
+      );
     const key = `${address}:${f.port}`;
     const other = listeners.get(key) ?? listeners.get(`0.0.0.0:${f.port}`);
     if (

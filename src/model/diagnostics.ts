@@ -37,6 +37,7 @@ export const CODES = {
   MG1012: { severity: 'error', title: 'wrong type' },
   MG1013: { severity: 'error', title: 'value not allowed' },
   MG1014: { severity: 'error', title: 'invalid value' },
+  MG1015: { severity: 'error', title: 'invalid key' },
 
   MG2001: { severity: 'error', title: 'unknown backend' },
   MG2002: { severity: 'error', title: 'unknown version' },
@@ -64,6 +65,7 @@ export const CODES = {
   MG2024: { severity: 'error', title: 'route parent must name one backend or one frontend' },
   MG2025: { severity: 'error', title: 'duplicate access rule' },
   MG2026: { severity: 'error', title: 'TCP destination for HTTP route or the reverse' },
+  MG2027: { severity: 'error', title: 'invalid listen address' },
 
   MG3001: { severity: 'warning', title: 'feature not supported by target' },
   MG3002: { severity: 'warning', title: 'feature approximated by target' },

@@ -4,6 +4,18 @@
  * An endpoint: ipv4:port, [ipv6]:port or hostname:port.
  */
 export type Endpoint = string;
+/**
+ * A host name served: a DNS name in lower case, '*.' then a DNS name (a wildcard), or '*' alone; at most 253 characters.
+ */
+export type Host = string;
+/**
+ * An HTTP header value: visible characters, spaces and tabs (non-ASCII allowed), without line breaks, NUL or other control characters, at most 4096 characters.
+ */
+export type HeaderValue = string;
+/**
+ * An HTTP header name: an RFC 9110 token (letters, digits and !#$%&'*+-.^_`|~), case-insensitive, at most 256 characters.
+ */
+export type HeaderName = string;
 
 /**
  * A meshgen mesh: one mesh-neutral description of frontends, backends, routes and access rules, rendered by meshgen to Istio, Linkerd, Consul, HAProxy, NGINX, Envoy and iptables.
@@ -25,12 +37,7 @@ export interface Mesh {
      * The mesh's name (DNS-1123 label). Every emitted object carries it as a label.
      */
     name: string;
-    /**
-     * Extra labels put on every emitted Kubernetes object.
-     */
-    labels?: {
-      [k: string]: string;
-    };
+    labels?: Labels;
   };
   /**
    * What the mesh contains.
@@ -68,6 +75,12 @@ export interface Mesh {
      */
     access?: AccessRule[];
   };
+}
+/**
+ * Extra labels put on every emitted Kubernetes object.
+ */
+export interface Labels {
+  [k: string]: string;
 }
 /**
  * Mesh-wide mutual TLS. Default: permissive.
@@ -134,7 +147,7 @@ export interface Backend {
    */
   healthCheck?: {
     /**
-     * The path requested; a 2xx answer is healthy.
+     * The path requested, with an optional query string; a 2xx answer is healthy. RFC 3986 characters and %XX escapes, at most 1024 characters.
      */
     path: string;
     /**
@@ -206,16 +219,17 @@ export interface Version {
    * The version's name, unique within the backend.
    */
   name: string;
-  /**
-   * The pod labels that select this version on Kubernetes targets. Default: { version: <name> }.
-   */
-  labels?: {
-    [k: string]: string;
-  };
+  labels?: Labels1;
   /**
    * Where proxy targets send this version's traffic: ipv4:port, [ipv6]:port or hostname:port.
    */
   endpoints?: Endpoint[];
+}
+/**
+ * The pod labels that select this version on Kubernetes targets. Default: { version: <name> }.
+ */
+export interface Labels1 {
+  [k: string]: string;
 }
 /**
  * Overrides spec.mtls for traffic to this backend.
@@ -235,7 +249,7 @@ export interface Frontend {
    */
   name: string;
   /**
-   * The address proxy targets listen on. Default: 0.0.0.0.
+   * The address proxy targets listen on: IPv4 or IPv6. Default: 0.0.0.0.
    */
   address?: string;
   /**
@@ -251,7 +265,7 @@ export interface Frontend {
    *
    * @minItems 1
    */
-  hosts?: [string, ...string[]];
+  hosts?: [Host, ...Host[]];
   /**
    * TLS termination: required for https.
    */
@@ -265,7 +279,7 @@ export interface Frontend {
      */
     key?: string;
     /**
-     * Kubernetes TLS secret, for mesh targets.
+     * Kubernetes TLS secret, for mesh targets (a DNS subdomain name).
      */
     secretName?: string;
     /**
@@ -299,7 +313,7 @@ export interface Route {
      *
      * @minItems 1
      */
-    hosts?: [string, ...string[]];
+    hosts?: [Host, ...Host[]];
   };
   /**
    * Which requests the route accepts: any entry may match (OR). Without match, every request.
@@ -396,7 +410,7 @@ export interface Route {
      */
     pathPrefix?: string;
     /**
-     * Replaces the Host header (:authority).
+     * Replaces the Host header (:authority): a host name or [IPv6] address, with an optional :port; at most 261 characters.
      */
     host?: string;
   };
@@ -492,18 +506,18 @@ export interface HeaderOps {
    * Headers set, replacing any value.
    */
   set?: {
-    [k: string]: string;
+    [k: string]: HeaderValue;
   };
   /**
    * Headers added, keeping the values present.
    */
   add?: {
-    [k: string]: string;
+    [k: string]: HeaderValue;
   };
   /**
    * Headers removed.
    */
-  remove?: string[];
+  remove?: HeaderName[];
 }
 /**
  * Who may call one backend.

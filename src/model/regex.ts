@@ -20,3 +20,8 @@ export function checkRe2(source: string): string | undefined {
 export function anchored(source: string): RegExp {
   return new RegExp(`^(?:${source})$`, 'u');
 }
+
+/** Regex metacharacters escaped: a literal string inside an RE2 or PCRE pattern. */
+export function escapeRegex(s: string): string {
+  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
+}

@@ -84,14 +84,29 @@ function toDiagnostics(errors: ErrorObject[], doc: unknown): Diagnostic[] {
       typePaths.some((p) => e.instancePath === p || e.instancePath.startsWith(p + '/'))
     )
       continue;
-    if (e.keyword === 'if') continue;
-    const d = toDiagnostic(e, doc);
+    if (e.keyword === 'if' || e.keyword === 'propertyNames') continue;
+    const d = e.propertyName !== undefined ? keyDiagnostic(e, doc) : toDiagnostic(e, doc);
     const key = `${d.code}|${d.pointer}|${d.message}`;
     if (seen.has(key)) continue;
     seen.add(key);
     out.push(d);
   }
   return out;
+}
+
+/** A mapping key that its field's `propertyNames` refuses (a header name, a label key...): at the key. */
+function keyDiagnostic(e: ErrorObject, doc: unknown): Diagnostic {
+  const key = e.propertyName!;
+  const where = describeLocation(doc, e.instancePath);
+  const description = (e.parentSchema as { description?: string })?.description;
+  const problem =
+    e.keyword === 'maxLength'
+      ? `is longer than ${String((e.params as { limit: number }).limit)} characters`
+      : 'is not a valid key';
+  return diagnostic('MG1015', `${where}: the key ${JSON.stringify(key)} ${problem}`, {
+    pointer: joinPointer(e.instancePath, key),
+    hint: description,
+  });
 }
 
 function toDiagnostic(e: ErrorObject, doc: unknown): Diagnostic {

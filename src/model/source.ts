@@ -190,7 +190,7 @@ function computeLineStarts(text: string): number[] {
 export function locateDiagnostics(diagnostics: readonly Diagnostic[], source: SourceFile): Diagnostic[] {
   return diagnostics.map((d) => {
     if (d.line !== undefined || d.pointer === undefined) return d.file ? d : { ...d, file: source.file };
-    const range = source.locate(d.pointer, { key: d.code === 'MG1010' });
+    const range = source.locate(d.pointer, { key: d.code === 'MG1010' || d.code === 'MG1015' });
     return range ? { ...d, file: source.file, ...range } : { ...d, file: source.file };
   });
 }

@@ -19,10 +19,11 @@ function hclKey(key: string): string {
 
 /**
  * HCL strings share JSON's escapes (`\"`, `\\`, `\n`, `\uXXXX`); `${` would start an interpolation
- * in HCL, so its `$` is written as `\u0024`, which the decoder turns back into `$`.
+ * and `%{` a template directive, so their `$` and `%` are written as `\u0024` and `\u0025`, which the
+ * decoder turns back into the characters.
  */
 function hclString(s: string): string {
-  return JSON.stringify(s).replace(/\$\{/g, '\\u0024{');
+  return JSON.stringify(s).replace(/\$\{/g, '\\u0024{').replace(/%\{/g, '\\u0025{');
 }
 
 function definedKeys(o: Readonly<Record<string, unknown>>): string[] {

@@ -1,26 +1,21 @@
 import type { ResolvedMatch, StringMatch } from '../../model/types.js';
-
-/** Quotes a word for haproxy.cfg: single quotes keep backslashes and `$` literal. */
-export function quote(value: string): string {
-  if (/^[A-Za-z0-9._/:@%+=,-]+$/.test(value)) return value;
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
+import { fetch, word } from './syntax.js';
 
 /** RE2 as the mesh writes it, anchored at both ends as the mesh reads it. */
-export function anchored(re: string): string {
+function anchored(re: string): string {
   return `^(?:${re})$`;
 }
 
-function stringCond(fetch: string, m: StringMatch): string {
+function stringCond(sample: string, m: StringMatch): string {
   switch (m.kind) {
     case 'present':
-      return `{ ${fetch} -m found }`;
+      return `{ ${sample} -m found }`;
     case 'exact':
-      return `{ ${fetch} -m str ${quote(m.value)} }`;
+      return `{ ${sample} -m str ${word(m.value)} }`;
     case 'prefix':
-      return `{ ${fetch} -m beg ${quote(m.value)} }`;
+      return `{ ${sample} -m beg ${word(m.value)} }`;
     case 'regex':
-      return `{ ${fetch} -m reg ${quote(anchored(m.value))} }`;
+      return `{ ${sample} -m reg ${word(anchored(m.value))} }`;
   }
 }
 
@@ -33,15 +28,15 @@ export function matchConditions(m: ResolvedMatch): string[] {
   if (m.path) {
     const flag = m.path.kind === 'exact' ? 'str' : m.path.kind === 'prefix' ? 'beg' : 'reg';
     const value = m.path.kind === 'regex' ? anchored(m.path.value) : m.path.value;
-    out.push(`{ path -m ${flag} ${quote(value)} }`);
+    out.push(`{ path -m ${flag} ${word(value)} }`);
   }
   for (const h of m.headers)
     out.push(
       h.match.kind === 'present'
-        ? `{ req.hdr_cnt(${h.name}) gt 0 }`
-        : stringCond(`req.fhdr(${h.name})`, h.match),
+        ? `{ ${fetch('req.hdr_cnt', h.name)} gt 0 }`
+        : stringCond(fetch('req.fhdr', h.name), h.match),
     );
-  for (const q of m.queryParams) out.push(stringCond(`urlp(${q.name})`, q.match));
+  for (const q of m.queryParams) out.push(stringCond(fetch('urlp', q.name), q.match));
   if (m.method) out.push(`{ method ${m.method} }`);
   return out;
 }
@@ -50,17 +45,12 @@ export function matchConditions(m: ResolvedMatch): string[] {
 export function hostAcls(
   name: string,
   hosts: readonly string[],
-  fetch = 'req.hdr(host),field(1,:),lower',
+  sample = 'req.hdr(host),field(1,:),lower',
 ): string[] {
   const exact = hosts.filter((h) => !h.startsWith('*.'));
   const wild = hosts.filter((h) => h.startsWith('*.')).map((h) => h.slice(1));
   const out: string[] = [];
-  if (exact.length) out.push(`acl ${name} ${fetch} -m str ${exact.map(quote).join(' ')}`);
-  if (wild.length) out.push(`acl ${name} ${fetch} -m end ${wild.map(quote).join(' ')}`);
+  if (exact.length) out.push(`acl ${name} ${sample} -m str ${exact.map(word).join(' ')}`);
+  if (wild.length) out.push(`acl ${name} ${sample} -m end ${wild.map(word).join(' ')}`);
   return out;
-}
-
-/** Regex metacharacters escaped, for a literal inside a PCRE pattern. */
-export function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }

@@ -18,6 +18,7 @@ import { loadTemplate } from '../proxy/template.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { hostAcls, matchConditions } from './acl.js';
 import { buildPool, TARGET, type PoolView } from './pool.js';
+import { comment, word } from './syntax.js';
 
 interface FrontendView {
   name: string;
@@ -175,12 +176,12 @@ function selectRoutes(
 }
 
 function ingress(f: ResolvedFrontend, ctx: Ctx): FrontendView {
-  const bind = `${f.address.includes(':') ? `[${f.address}]` : f.address}:${f.port}`;
+  const bind = word(`${f.address.includes(':') ? `[${f.address}]` : f.address}:${f.port}`);
   let tls = '';
   if (f.protocol === 'https' && f.tls?.certificate) {
     const pem = pemPath(f.tls.certificate);
-    tls = ` ssl crt ${pem} alpn h2,http/1.1`;
-    if (f.tls.clientCa) tls += ` ca-file ${f.tls.clientCa} verify required`;
+    tls = ` ssl crt ${word(pem)} alpn h2,http/1.1`;
+    if (f.tls.clientCa) tls += ` ca-file ${word(f.tls.clientCa)} verify required`;
     ctx.diagnostics.push(
       diagnostic(
         'MG3005',
@@ -196,7 +197,7 @@ function ingress(f: ResolvedFrontend, ctx: Ctx): FrontendView {
   const http = f.protocol === 'http' || f.protocol === 'https';
   return {
     name: `fe.${f.name}`,
-    comment: `frontend "${f.name}" (${f.protocol}, hosts ${f.hosts.join(', ')})`,
+    comment: comment(`frontend "${f.name}" (${f.protocol}, hosts ${f.hosts.join(', ')})`),
     mode: http ? 'http' : 'tcp',
     binds: [bind + tls],
     rules: selectRoutes(f.routes, f, ctx),
@@ -208,9 +209,11 @@ function eastWest(b: ResolvedBackend, ctx: Ctx): FrontendView {
   const http = b.protocol !== 'tcp';
   return {
     name: `ew.${b.name}`,
-    comment: `backend "${b.name}": local listener for its callers (${b.name}.${b.namespace}:${b.port}${b.sharesPort ? ', own loopback address: see hosts' : ''})`,
+    comment: comment(
+      `backend "${b.name}": local listener for its callers (${b.name}.${b.namespace}:${b.port}${b.sharesPort ? ', own loopback address: see hosts' : ''})`,
+    ),
     mode: http ? 'http' : 'tcp',
-    binds: [`${b.localAddress}:${b.port}`],
+    binds: [word(`${b.localAddress}:${b.port}`)],
     rules: selectRoutes(b.routes, undefined, ctx),
   };
 }
@@ -272,7 +275,7 @@ export const haproxy: Emitter = {
     }
     const contents = template({
       mesh: mesh.name,
-      certDir,
+      certDir: comment(certDir),
       global: [],
       defaults: [
         `timeout connect ${DEFAULTS.connect / 1000}s`,

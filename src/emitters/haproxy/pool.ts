@@ -8,7 +8,8 @@ import {
   upstreamMtls,
   type CertPaths,
 } from '../proxy/index.js';
-import { escapeRegex, quote } from './acl.js';
+import { escapeRegex } from '../../model/regex.js';
+import { comment, fetch, logFormat, logFormatText, word } from './syntax.js';
 
 export const TARGET = 'haproxy';
 
@@ -95,9 +96,9 @@ function balance(b: ResolvedBackend): string[] {
       const on = !h
         ? 'balance source'
         : 'header' in h
-          ? `balance hdr(${h.header})`
+          ? `balance ${fetch('hdr', h.header)}`
           : 'cookie' in h
-            ? `balance hash req.cook(${h.cookie})`
+            ? `balance hash ${fetch('req.cook', h.cookie)}`
             : 'balance source';
       return [on, 'hash-type consistent'];
     }
@@ -174,7 +175,7 @@ export function buildPool(
   if (hc) {
     if (http) {
       settings.push('option httpchk');
-      settings.push(`http-check send meth GET uri ${quote(hc.path)}`);
+      settings.push(`http-check send meth GET uri ${word(hc.path)}`);
     }
     settings.push(`timeout check ${proxyDuration(hc.timeoutMs)}`);
     server.push(
@@ -202,8 +203,8 @@ export function buildPool(
     );
     server.push(
       'ssl',
-      `crt ${client.pem}`,
-      `ca-file ${ctx.certs.ca}`,
+      `crt ${word(client.pem)}`,
+      `ca-file ${word(ctx.certs.ca)}`,
       'verify required',
       `verifyhost ${backend.fqdn}`,
     );
@@ -236,20 +237,20 @@ export function buildPool(
     if (route.rewrite?.pathPrefix !== undefined) {
       const prefixes = route.matches.map((m) => m.path?.value ?? '');
       rules.push(
-        `http-request replace-path ${quote(`^(?:${prefixes.map(escapeRegex).join('|')})(.*)$`)} ${quote(`${route.rewrite.pathPrefix}\\1`)}`,
+        `http-request replace-path ${word(`^(?:${prefixes.map(escapeRegex).join('|')})(.*)$`)} ${word(`${logFormatText(route.rewrite.pathPrefix)}\\1`)}`,
       );
     }
     if (route.rewrite?.host !== undefined)
-      rules.push(`http-request set-header Host ${quote(route.rewrite.host)}`);
+      rules.push(`http-request set-header Host ${logFormat(route.rewrite.host)}`);
     const req = route.requestHeaders;
-    for (const [k, v] of req.set) rules.push(`http-request set-header ${k} ${quote(v)}`);
-    for (const [k, v] of req.add) rules.push(`http-request add-header ${k} ${quote(v)}`);
-    for (const k of req.remove) rules.push(`http-request del-header ${k}`);
+    for (const [k, v] of req.set) rules.push(`http-request set-header ${word(k)} ${logFormat(v)}`);
+    for (const [k, v] of req.add) rules.push(`http-request add-header ${word(k)} ${logFormat(v)}`);
+    for (const k of req.remove) rules.push(`http-request del-header ${word(k)}`);
     // http-response rules see the backend's responses only, not HAProxy's own 404/503/504.
     const res = route.responseHeaders;
-    for (const [k, v] of res.set) rules.push(`http-response set-header ${k} ${quote(v)}`);
-    for (const [k, v] of res.add) rules.push(`http-response add-header ${k} ${quote(v)}`);
-    for (const k of res.remove) rules.push(`http-response del-header ${k}`);
+    for (const [k, v] of res.set) rules.push(`http-response set-header ${word(k)} ${logFormat(v)}`);
+    for (const [k, v] of res.add) rules.push(`http-response add-header ${word(k)} ${logFormat(v)}`);
+    for (const k of res.remove) rules.push(`http-response del-header ${word(k)}`);
   }
 
   const servers = destinationEndpoints(backend, to).map(({ version, endpoint }, i) => ({
@@ -263,7 +264,7 @@ export function buildPool(
   const what = to.version ? `version ${to.version}` : 'all versions';
   return {
     name,
-    comment: `${subject} -> backend "${backend.name}", ${what}, ${to.weight}%`,
+    comment: comment(`${subject} -> backend "${backend.name}", ${what}, ${to.weight}%`),
     mode: http ? 'http' : 'tcp',
     settings,
     rules,
@@ -302,7 +303,7 @@ function accessRules(
         const names: string[] = [];
         const a = `mg_acc_${k}`;
         for (const p of e.paths ?? [])
-          acls.push(`acl ${a}_p path -m ${p.kind === 'exact' ? 'str' : 'beg'} ${quote(p.value)}`);
+          acls.push(`acl ${a}_p path -m ${p.kind === 'exact' ? 'str' : 'beg'} ${word(p.value)}`);
         if (e.paths) names.push(`${a}_p`);
         if (e.methods) {
           acls.push(`acl ${a}_m method ${e.methods.join(' ')}`);

@@ -1,4 +1,5 @@
 import type { HeaderOps, PathMatch, ResolvedMatch, StringMatch } from '../../model/types.js';
+import { escapeRegex } from '../../model/regex.js';
 
 /** A Gateway API HTTPRouteMatch as plain data. */
 export interface GatewayMatch {
@@ -6,11 +7,6 @@ export interface GatewayMatch {
   headers?: { type: 'Exact' | 'RegularExpression'; name: string; value: string }[];
   queryParams?: { type: 'Exact' | 'RegularExpression'; name: string; value: string }[];
   method?: string;
-}
-
-/** Escapes a literal for RE2 (and JavaScript) regular expressions. */
-export function escapeRegex(s: string): string {
-  return s.replace(/[\\.+*?()|[\]{}^$]/g, '\\$&');
 }
 
 /**

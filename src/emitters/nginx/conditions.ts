@@ -1,5 +1,7 @@
 import type { ResolvedMatch, StringMatch } from '../../model/types.js';
-import { escapeRegex, headerVar, q, type MapView } from './view.js';
+import { escapeRegex } from '../../model/regex.js';
+import { headerVar, q } from './syntax.js';
+import type { MapView } from './view.js';
 
 /**
  * First-match routing without location precedence: each distinct condition (a variable against a
@@ -57,8 +59,15 @@ export function matchFlags(m: ResolvedMatch, c: Conditions, where: string): stri
           : `^(?:${m.path.value})$`;
     out.push(c.flag('$uri', re, `${where}: path ${m.path.kind} ${m.path.value}`));
   }
-  for (const h of m.headers)
-    out.push(c.flag(headerVar(h.name), stringRegex(h.match), `${where}: header ${h.name}`));
+  for (const h of m.headers) {
+    // a header nginx drops never matches (the route's emitter says so): an empty string never has a character
+    const variable = headerVar(h.name);
+    out.push(
+      variable
+        ? c.flag(variable, stringRegex(h.match), `${where}: header ${h.name}`)
+        : c.flag(q(''), '.', `${where}: header ${h.name}, which nginx drops`),
+    );
+  }
   for (const p of m.queryParams)
     out.push(
       /^[A-Za-z0-9_]+$/.test(p.name)

@@ -16,6 +16,7 @@ import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { Conditions, hostRegex, matchFlags, routeMap } from './conditions.js';
 import { httpRoute, locationName, TARGET, type RouteContext } from './route.js';
 import { streamServer } from './stream.js';
+import { comment, DOLLAR, DOLLAR_VARIABLE, word } from './syntax.js';
 import { emptyBlock, terminate, type ConfigView, type ServerView } from './view.js';
 
 const template = loadTemplate<ConfigView>(import.meta.url, 'nginx.conf', ['block']);
@@ -107,7 +108,7 @@ function httpServer(
 }
 
 function bindAddress(address: string, port: number): string {
-  return `${address.includes(':') ? `[${address}]` : address}:${port}`;
+  return word(`${address.includes(':') ? `[${address}]` : address}:${port}`);
 }
 
 export const nginx: Emitter = {
@@ -119,7 +120,7 @@ export const nginx: Emitter = {
     if (diagnostics.length) return { files: [], diagnostics };
     const certDir = setting(options, 'certDir', 'certs');
     const identity = options.settings?.['identity'];
-    const view: ConfigView = { mesh: mesh.name, certDir, modules: [], http: emptyBlock() };
+    const view: ConfigView = { mesh: mesh.name, certDir: comment(certDir), modules: [], http: emptyBlock() };
     const stream = emptyBlock();
     const ctx: RouteContext = {
       mesh,
@@ -140,8 +141,9 @@ export const nginx: Emitter = {
       }
       const extra: string[] = [];
       if (f.protocol === 'https' && f.tls?.certificate && f.tls.key) {
-        extra.push(`ssl_certificate ${f.tls.certificate}`, `ssl_certificate_key ${f.tls.key}`);
-        if (f.tls.clientCa) extra.push(`ssl_client_certificate ${f.tls.clientCa}`, 'ssl_verify_client on');
+        extra.push(`ssl_certificate ${word(f.tls.certificate)}`, `ssl_certificate_key ${word(f.tls.key)}`);
+        if (f.tls.clientCa)
+          extra.push(`ssl_client_certificate ${word(f.tls.clientCa)}`, 'ssl_verify_client on');
       }
       const l = f.protocol === 'https' ? `${listen} ssl http2` : listen;
       view.http.servers.push(
@@ -177,17 +179,18 @@ export const nginx: Emitter = {
         diagnostics.push(diagnostic('MG3002', note, { pointer: b.access.pointer, target: TARGET }));
     }
     for (const b of mesh.backends) backendNotes(b, diagnostics);
+    const layout = () =>
+      template({ ...view, http: terminate(view.http), stream: view.stream && terminate(view.stream) });
+    let contents = layout();
+    // a literal `$` in a string nginx expands is a variable that must be defined: laid out again with it
+    if (contents.includes(DOLLAR)) {
+      view.http.globals.push(DOLLAR_VARIABLE);
+      contents = layout();
+    }
     return {
       files: [
         { path: 'hosts', contents: hostsFile(mesh) },
-        {
-          path: 'nginx.conf',
-          contents: template({
-            ...view,
-            http: terminate(view.http),
-            stream: view.stream && terminate(view.stream),
-          }),
-        },
+        { path: 'nginx.conf', contents },
       ],
       diagnostics: uniqueDiagnostics(diagnostics),
     };

@@ -11,7 +11,9 @@ import {
   upstreamMtls,
   type CertPaths,
 } from '../proxy/index.js';
-import { escapeRegex, headerVar, q, type BlockView, type LocationView } from './view.js';
+import { escapeRegex } from '../../model/regex.js';
+import { cookieVar, headerVar, literal, literalText, q, word } from './syntax.js';
+import type { BlockView, LocationView } from './view.js';
 
 export const TARGET = 'nginx';
 
@@ -85,14 +87,25 @@ function upstream(
       break;
     case 'ring-hash': {
       const h = backend.hashOn;
-      const key = !h
-        ? '$remote_addr'
-        : 'header' in h
-          ? headerVar(h.header)
-          : 'cookie' in h
-            ? `$cookie_${h.cookie}`
-            : '$remote_addr';
-      directives.push(`hash ${block === ctx.http ? key : '$remote_addr'} consistent`);
+      const [variable, unread] =
+        h && 'header' in h
+          ? [headerVar(h.header), `header "${h.header}"`]
+          : h && 'cookie' in h
+            ? [cookieVar(h.cookie), `cookie "${h.cookie}"`]
+            : ['$remote_addr', ''];
+      // nginx drops headers whose names hold characters other than letters, digits and '-', and a
+      // cookie variable's name takes letters, digits and '_'
+      if (!variable && block === ctx.http)
+        ctx.diagnostics.push(
+          diagnostic(
+            'MG3002',
+            `backend "${backend.name}": ring-hash on nginx cannot read ${unread}: it hashes on the caller's address instead`,
+            { pointer: `${backend.pointer}/hashOn`, target: TARGET },
+          ),
+        );
+      directives.push(
+        `hash ${block === ctx.http ? (variable ?? '$remote_addr') : '$remote_addr'} consistent`,
+      );
       break;
     }
   }
@@ -187,6 +200,13 @@ export function httpRoute(route: ResolvedRoute, ctx: RouteContext): LocationView
         'matches with PCRE, not RE2 (and paths on the decoded, normalized $uri): the same for the common subset, not for every pattern',
         `${route.pointer}/match/${n}`,
       );
+    for (const h of m.headers)
+      if (!headerVar(h.name))
+        warn(
+          'header-match',
+          `never matches header "${h.name}": nginx drops request headers whose names hold characters other than letters, digits and '-' (ignore_invalid_headers)`,
+          `${route.pointer}/match/${n}/headers`,
+        );
   });
 
   d.push(
@@ -215,7 +235,9 @@ export function httpRoute(route: ResolvedRoute, ctx: RouteContext): LocationView
 
   if (route.rewrite?.pathPrefix !== undefined) {
     const prefixes = route.matches.map((m) => escapeRegex(m.path?.value ?? ''));
-    d.push(`rewrite ${q(`^(?:${prefixes.join('|')})(.*)$`)} ${q(`${route.rewrite.pathPrefix}$1`)} break`);
+    d.push(
+      `rewrite ${q(`^(?:${prefixes.join('|')})(.*)$`)} "${literalText(route.rewrite.pathPrefix)}$1" break`,
+    );
   }
 
   // Retries: nginx counts tries (attempts + 1); without retries, none, not even to another peer.
@@ -263,24 +285,36 @@ export function httpRoute(route: ResolvedRoute, ctx: RouteContext): LocationView
   // Request headers: the Host the caller sent unless rewritten, then the route's operations.
   // HTTP/1.1 to the backends (nginx's default is 1.0), with the Host the caller sent unless rewritten.
   d.push('proxy_http_version 1.1');
-  d.push(`proxy_set_header Host ${route.rewrite?.host !== undefined ? q(route.rewrite.host) : '$http_host'}`);
+  d.push(
+    `proxy_set_header Host ${route.rewrite?.host !== undefined ? literal(route.rewrite.host) : '$http_host'}`,
+  );
   const req = route.requestHeaders;
-  for (const [k, v] of req.set) d.push(`proxy_set_header ${k} ${q(v)}`);
+  for (const [k, v] of req.set) d.push(`proxy_set_header ${word(k)} ${literal(v)}`);
   req.add.forEach(([k, v], n) => {
+    const source = headerVar(k);
+    // a header nginx drops never reaches the backend: adding to it is setting it
+    if (!source) return d.push(`proxy_set_header ${word(k)} ${literal(v)}`);
     // add keeps what the caller sent: one header, values joined with a comma.
     const variable = `$mg_add_${id}_${n}`;
     block.maps.push({
       comment: `${subject}: add request header ${k}`,
-      source: headerVar(k),
+      source,
       variable,
       entries: [
-        { key: q(''), value: q(v) },
-        { key: 'default', value: q(`${headerVar(k)}, ${v}`) },
+        { key: q(''), value: literal(v) },
+        { key: 'default', value: `"${source}, ${literalText(v)}"` },
       ],
     });
-    d.push(`proxy_set_header ${k} ${variable}`);
+    d.push(`proxy_set_header ${word(k)} ${variable}`);
   });
-  for (const k of req.remove) d.push(`proxy_set_header ${k} ${q('')}`);
+  for (const k of req.remove) d.push(`proxy_set_header ${word(k)} ${q('')}`);
+  for (const [k] of req.add)
+    if (!headerVar(k))
+      warn(
+        'request-headers',
+        `sets header "${k}" instead of adding to it: nginx drops the caller's headers whose names hold characters other than letters, digits and '-'`,
+        `${route.pointer}/headers/request/add`,
+      );
   if (req.add.length)
     warn(
       'request-headers',
@@ -298,17 +332,17 @@ export function httpRoute(route: ResolvedRoute, ctx: RouteContext): LocationView
       source: '$upstream_header_time',
       variable,
       entries: [
-        { key: q('~[0-9]$'), value: q(v) },
+        { key: q('~[0-9]$'), value: literal(v) },
         { key: 'default', value: q('') },
       ],
     });
     return variable;
   };
   res.set.forEach(([k, v], n) =>
-    d.push(`proxy_hide_header ${k}`, `add_header ${k} ${fromBackend(k, v, `s${n}`)} always`),
+    d.push(`proxy_hide_header ${word(k)}`, `add_header ${word(k)} ${fromBackend(k, v, `s${n}`)} always`),
   );
-  res.add.forEach(([k, v], n) => d.push(`add_header ${k} ${fromBackend(k, v, `a${n}`)} always`));
-  for (const k of res.remove) d.push(`proxy_hide_header ${k}`);
+  res.add.forEach(([k, v], n) => d.push(`add_header ${word(k)} ${fromBackend(k, v, `a${n}`)} always`));
+  for (const k of res.remove) d.push(`proxy_hide_header ${word(k)}`);
 
   // mTLS towards the endpoints: the caller's certificate, the mesh CA, the backend's name.
   const tls = pools.filter((p) => upstreamMtls(p.backend));
@@ -347,9 +381,9 @@ function clientTls(route: ResolvedRoute, ctx: RouteContext): string[] {
     route.parent.kind === 'frontend' ? route.parent : { kind: 'backend', name: route.parent.name },
   );
   return [
-    `proxy_ssl_certificate ${client.cert}`,
-    `proxy_ssl_certificate_key ${client.key}`,
-    `proxy_ssl_trusted_certificate ${ctx.certs.ca}`,
+    `proxy_ssl_certificate ${word(client.cert)}`,
+    `proxy_ssl_certificate_key ${word(client.key)}`,
+    `proxy_ssl_trusted_certificate ${word(ctx.certs.ca)}`,
     'proxy_ssl_verify on',
     'proxy_ssl_server_name on',
   ];

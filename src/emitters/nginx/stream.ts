@@ -12,7 +12,8 @@ import {
 } from '../proxy/index.js';
 import { hostRegex } from './conditions.js';
 import { TARGET, type RouteContext } from './route.js';
-import { q, type BlockView, type ServerView } from './view.js';
+import { q } from './syntax.js';
+import type { BlockView, ServerView } from './view.js';
 
 /** The target of one TCP route: an upstream, or a split_clients variable choosing one. */
 function streamTarget(

@@ -1,3 +1,5 @@
+import { comment } from './syntax.js';
+
 /** The view model the nginx templates lay out: every decision is made before it. */
 export interface MapView {
   comment: string;
@@ -51,29 +53,24 @@ export function emptyBlock(): BlockView {
   return { globals: [], maps: [], splits: [], upstreams: [], servers: [] };
 }
 
-/** A double-quoted nginx string: nginx reads `\\` as `\` and `\"` as `"`, and keeps other escapes. */
-export function q(value: string): string {
-  return `"${value.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
-}
-
-/** Regex metacharacters escaped, for a literal inside a PCRE pattern. */
-export function escapeRegex(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
-}
-
-/** `x-user` -> `$http_x_user`. */
-export function headerVar(name: string): string {
-  return `$http_${name.toLowerCase().replace(/-/g, '_')}`;
-}
-
-/** Ends each directive with `;`, except blocks (`if (...) { ... }`), which end with `}`. */
+/**
+ * Ends each directive with `;`, except blocks (`if (...) { ... }`), which end with `}`; keeps each
+ * comment on its line.
+ */
 export function terminate(block: BlockView): BlockView {
   const end = (d: string) => (d.endsWith('}') ? d : `${d};`);
   return {
     ...block,
-    upstreams: block.upstreams.map((u) => ({ ...u, directives: u.directives.map(end) })),
+    maps: block.maps.map((m) => ({ ...m, comment: comment(m.comment) })),
+    splits: block.splits.map((s) => ({ ...s, comment: comment(s.comment) })),
+    upstreams: block.upstreams.map((u) => ({
+      ...u,
+      comment: comment(u.comment),
+      directives: u.directives.map(end),
+    })),
     servers: block.servers.map((s) => ({
       ...s,
+      comment: comment(s.comment),
       directives: s.directives.map(end),
       locations: s.locations.map((l) => ({ ...l, directives: l.directives.map(end) })),
     })),

@@ -30,4 +30,10 @@ describe('the HCL writer', () => {
       On: true,
     });
   });
+
+  it("writes a template directive's start (%{) so that no HCL decoder reads one", () => {
+    const text = toHcl({ Kind: 'k', Value: '%{ if true }x%{ endif }' });
+    expect(text).toContain('Value = "\\u0025{ if true }x\\u0025{ endif }"');
+    expect(parseHcl(text)).toEqual({ Kind: 'k', Value: '%{ if true }x%{ endif }' });
+  });
 });

@@ -165,9 +165,14 @@ export async function writeForCheck(
   const write = (rel: string, contents: string): boolean => {
     const full = path.resolve(dir, rel);
     if (!full.startsWith(dir + path.sep) || full.includes('\0')) return false;
-    fs.mkdirSync(path.dirname(full), { recursive: true });
-    fs.writeFileSync(full, contents);
-    return true;
+    try {
+      fs.mkdirSync(path.dirname(full), { recursive: true });
+      fs.writeFileSync(full, contents);
+      return true;
+    } catch {
+      // one named file is another's folder (`a.pem` and `a.pem/b`): no config check for this one
+      return false;
+    }
   };
   for (const f of files) write(f.path, f.contents);
   write('certs/ca.crt', ca);

@@ -35,6 +35,8 @@ const MAX_FAILURES = 20;
 const haproxyReady = hasBinary('haproxy');
 const nginxReady = hasNginxWithStream(hasBinary('nginx'));
 
+/** Values that mean something else than text: the wildcard host, a retried status code. */
+const MEANINGFUL = (kind: string, v: string) => kind === 'status' || (kind === 'host' && v === '*');
 const errorsOf = (value: unknown) => validateMesh(value).filter((d) => d.severity === 'error');
 const docText = (doc: unknown) => yaml.dump(doc, { lineWidth: -1 });
 const fileOf = (
@@ -372,8 +374,15 @@ async function checkAccepted(
     if (ran) real += count;
     report.realChecked = real;
   };
-  for (let i = 0; i < values.length; i += BATCH) {
-    const batch = values.slice(i, i + BATCH);
+  // values whose meaning changes the rendering (host "*", a status code) render differently by
+  // design: they go to the real checks only, one by one
+  const plain = values.filter((v) => !MEANINGFUL(report.kind, v));
+  for (const v of values.filter((x) => MEANINGFUL(report.kind, x))) {
+    const mesh = validDoc(placeOne(site, v));
+    if (mesh && real < REAL_PER_FIELD) await realCheck(mesh, 1);
+  }
+  for (let i = 0; i < plain.length; i += BATCH) {
+    const batch = plain.slice(i, i + BATCH);
     const doc = batch.length > 1 ? placeBatch(site, batch) : undefined;
     const benign = doc && benignFor(batch.length);
     let mesh: ResolvedMesh | undefined;

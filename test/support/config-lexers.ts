@@ -250,6 +250,14 @@ export function nginxSkeleton(text: string): string[] {
   const dataBlocks = new Set(['map', 'split_clients', 'geo', 'types']);
   const walk = (ds: readonly NginxDirective[], indent: string, data = false) => {
     for (const d of ds) {
+      // `geo $x { default "$"; }` only names a literal dollar sign for values that hold one
+      if (
+        d.name === 'geo' &&
+        d.block?.length === 1 &&
+        d.block[0]!.name === 'default' &&
+        d.block[0]!.args[0] === '$'
+      )
+        continue;
       out.push(`${indent}${data ? '<entry>' : d.name}/${d.args.length}${d.block ? ' {' : ''}`);
       if (d.block) {
         walk(d.block, indent + '  ', dataBlocks.has(d.name));

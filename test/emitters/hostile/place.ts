@@ -275,6 +275,9 @@ export function placeBatch(site: Site, values: readonly string[]): Obj | undefin
   for (let n = site.path.length; n >= 1; n--) {
     const step = site.steps[n - 1]!;
     if ('prop' in step) continue;
+    // the conditions of one match entry share one HAProxy line (at most 64 words): copy the
+    // match entry rather than adding conditions to it
+    if (!('item' in step) && site.path.slice(0, n - 1).includes('match')) continue;
     const container = get(doc, site.path.slice(0, n - 1)) as Obj | Json[];
     const at = site.path[n - 1]!;
     const inner = site.path.slice(n);

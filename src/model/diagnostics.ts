@@ -32,6 +32,7 @@ export const CODES = {
   MG1003: { severity: 'error', title: 'YAML syntax error' },
   MG1004: { severity: 'error', title: 'not a meshgen Mesh document' },
   MG1005: { severity: 'error', title: 'more than one YAML document' },
+  MG1006: { severity: 'error', title: 'YAML aliases expand too far' },
   MG1010: { severity: 'error', title: 'unknown field' },
   MG1011: { severity: 'error', title: 'missing field' },
   MG1012: { severity: 'error', title: 'wrong type' },

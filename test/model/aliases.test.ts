@@ -1,25 +1,10 @@
-import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
 import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { allowedAliasRatio, excessiveAliasing, measureAliases } from '../../src/model/aliases.js';
 import { parseYaml } from '../../src/model/load.js';
 import { loadMesh, parseMesh } from '../../src/model/validate.js';
-import { runCli } from '../support/cli.js';
-
-/** Nested aliases, nine levels: `a: &a ["x",...]`, `b: &b [*a,...]`, ... `i: &i [*h,...]`. */
-function laughs(perLevel: number): string {
-  const names = 'abcdefghi';
-  const lines = [`a: &a [${Array(perLevel).fill('"x"').join(',')}]`];
-  for (let i = 1; i < names.length; i++)
-    lines.push(
-      `${names[i]}: &${names[i]} [${Array(perLevel)
-        .fill(`*${names[i - 1]}`)
-        .join(',')}]`,
-    );
-  return lines.join('\n') + '\n';
-}
+import { laughs } from '../support/aliases.js';
 
 const LAUGHS = laughs(1100);
 
@@ -69,11 +54,8 @@ describe('alias expansion', () => {
   it('refuses a 31 KB file of nested aliases quickly, pointing at the anchored value that repeats most', async () => {
     expect(LAUGHS.length).toBeGreaterThan(30_000);
     expect(LAUGHS.length).toBeLessThan(32_000);
-    // cold: the first parse of the run, as `meshgen validate` makes it (about 0.3 s on a loaded machine)
-    const start = performance.now();
+    // no stage walks the expansion (2.9 GB before the check): the test's time limit is the bound
     const result = parseMesh(LAUGHS, { file: 'laughs.yaml' });
-    const elapsed = performance.now() - start;
-    expect(elapsed).toBeLessThan(750);
     const loaded = parseYaml(LAUGHS, 'laughs.yaml');
     expect(loaded.value).toBeUndefined();
     for (const diagnostics of [loaded.diagnostics, result.diagnostics]) {
@@ -92,23 +74,6 @@ describe('alias expansion', () => {
       expect(diagnostics[0]!.hint).toMatch(/fewer aliases/);
     }
     expect(result.mesh).toBeUndefined();
-  });
-
-  it('refuses it through `meshgen validate`: exit 1, the located diagnostic, no stack trace', () => {
-    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-laughs-'));
-    const file = path.join(dir, 'laughs.yaml');
-    fs.writeFileSync(file, LAUGHS);
-    const start = performance.now();
-    const r = runCli(['validate', file]);
-    const elapsed = performance.now() - start;
-    fs.rmSync(dir, { recursive: true });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain(`${file}:8:4: error MG1006: YAML aliases expand the document to `);
-    expect(r.stderr).toContain('hint: write the repeated values out, or use fewer aliases');
-    expect(r.stderr).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
-    expect(r.stderr.length).toBeLessThan(2000);
-    // node's own start-up included
-    expect(elapsed).toBeLessThan(5000);
   });
 
   it('refuses an anchored value that holds an alias of itself', () => {

@@ -17,6 +17,11 @@ async function readCa(dir: string): Promise<{ cert: string; key: string } | unde
   }
 }
 
+/** Key files, and any file (a combined .pem) holding a private key. */
+function holdsKey(f: { path: string; contents: string }): boolean {
+  return /\.(key|pem)$/.test(f.path) || f.contents.includes('PRIVATE KEY-----');
+}
+
 /**
  * `meshgen certs <mesh> -o <dir>`: a development CA (kept when <dir> already holds ca.crt and ca.key)
  * and the certificates the proxy targets' configs name, written atomically.
@@ -54,8 +59,11 @@ export function registerCertsCommand(program: Command): void {
       const ca = opts.newCa ? undefined : await readCa(opts.output);
       const { issueCertificates } = await import('../certs/issue.js'); // X.509 loads only for this command
       const files = await issueCertificates(loaded.mesh, { days, ca });
-      const written = await writeFilesAtomically(opts.output, files);
-      await Promise.all(written.filter((f) => /\.(key|pem)$/.test(f)).map((f) => fs.chmod(f, 0o600)));
+      // a key is 0600 from the moment its file exists: a chmod after the rename leaves a window
+      const written = await writeFilesAtomically(
+        opts.output,
+        files.map((f) => (holdsKey(f) ? { ...f, mode: 0o600 } : f)),
+      );
       process.stderr.write(
         `wrote ${written.length} files to ${opts.output}${ca ? ' (signed by the CA already there)' : ''}\n`,
       );

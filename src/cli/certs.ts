@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { hasErrors, sortDiagnostics } from '../model/diagnostics.js';
 import { loadMesh } from '../model/validate.js';
+import { locateDiagnostics } from '../model/source.js';
 import { colours, formatDiagnostic, summary } from './format.js';
 import { writeFilesAtomically } from './output.js';
 
@@ -48,7 +49,12 @@ export function registerCertsCommand(program: Command): void {
       }
       const loaded = await loadMesh(file);
       const c = colours(process.stderr);
-      const diagnostics = sortDiagnostics(loaded.diagnostics);
+      const { certificatePathDiagnostics, issueCertificates } = await import('../certs/issue.js'); // X.509 loads only on use
+      const clashes = loaded.mesh ? certificatePathDiagnostics(loaded.mesh) : [];
+      const diagnostics = sortDiagnostics([
+        ...loaded.diagnostics,
+        ...locateDiagnostics(clashes, loaded.source),
+      ]);
       for (const d of diagnostics) process.stderr.write(formatDiagnostic(d, loaded.source, c) + '\n');
       if (!loaded.mesh || hasErrors(diagnostics)) {
         const line = summary(diagnostics);
@@ -57,7 +63,6 @@ export function registerCertsCommand(program: Command): void {
         return;
       }
       const ca = opts.newCa ? undefined : await readCa(opts.output);
-      const { issueCertificates } = await import('../certs/issue.js'); // X.509 loads only for this command
       const files = await issueCertificates(loaded.mesh, { days, ca });
       // a key is 0600 from the moment its file exists: a chmod after the rename leaves a window
       const written = await writeFilesAtomically(

@@ -71,29 +71,30 @@ const renderArgs = (mesh: string, out: string) => [
 ];
 
 /**
- * Runs render; with killAfterMs, SIGKILLs it (by pid) that long after it started, unless it ended.
- * writeMs: when its first generation folder appeared (polled), i.e. when it began writing.
+ * Runs render; with killAfterWriteMs, SIGKILLs it (by pid) that long after it began writing (its
+ * first generation folder appeared, polled), unless it ended first. writeMs: when that was.
  */
 async function runRender(
   mesh: string,
   out: string,
-  killAfterMs?: number,
+  killAfterWriteMs?: number,
 ): Promise<{ code: number | null; signal: string | null; ms: number; writeMs?: number }> {
   const started = Date.now();
   const child = spawn(process.execPath, renderArgs(mesh, out), { stdio: 'ignore' });
   let writeMs: number | undefined;
+  let timer: NodeJS.Timeout | undefined;
   const mine = `-${child.pid}-`;
   const poll = setInterval(() => {
     const names = fs.existsSync(path.join(out, '.meshgen')) ? fs.readdirSync(path.join(out, '.meshgen')) : [];
-    if (writeMs === undefined && names.some((n) => n.includes(mine))) writeMs = Date.now() - started;
+    if (writeMs === undefined && names.some((n) => n.includes(mine))) {
+      writeMs = Date.now() - started;
+      if (killAfterWriteMs !== undefined)
+        timer = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), killAfterWriteMs);
+    }
   }, 10);
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
-  const timer =
-    killAfterMs === undefined
-      ? undefined
-      : setTimeout(() => process.kill(child.pid!, 'SIGKILL'), killAfterMs);
   const guard = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), 120_000);
   try {
     const end = await exited;
@@ -148,9 +149,10 @@ describe('render -o killed with SIGKILL', () => {
     fs.rmSync(timed, { recursive: true });
 
     const rng = random(SEED);
-    // Kills fall within the run, from a little before it starts writing to its measured end: a kill
-    // before that only ever finds the old output, and would make the test long without testing more.
-    const from = Math.floor((full.writeMs ?? 0) * 0.9);
+    // Each kill falls at a random moment of the run's writing (from when it starts writing, to the
+    // length of a full run's writing and swapping, plus a fifth for runs slower than the timed one):
+    // a kill before that only ever finds the old output, and would make the test long, not stronger.
+    const writing = Math.ceil((full.ms - (full.writeMs ?? 0)) * 1.2);
     console.log(
       `render kill test: seed ${SEED} (MESHGEN_KILL_SEED to replay), full run ${full.ms} ms, writing from ${full.writeMs} ms`,
     );
@@ -159,7 +161,7 @@ describe('render -o killed with SIGKILL', () => {
     for (let i = 0; outcomes.killed < KILLS && i < KILLS + 10; i++) {
       const out = path.join(work, `kill-${i}`);
       copyTree(oldDir, out);
-      const at = from + Math.floor(rng() * (full.ms - from));
+      const at = Math.floor(rng() * writing);
       const r = await runRender(meshB, out, at);
       if (r.signal === 'SIGKILL') outcomes.killed++;
       else outcomes.finished++;
@@ -167,9 +169,10 @@ describe('render -o killed with SIGKILL', () => {
         const seen = hashTree(path.join(out, t));
         const isOld = same(seen, old.get(t)!);
         const isNew = same(seen, fresh.get(t)!);
-        expect(isOld || isNew, `kill ${i} at ${at} ms (seed ${SEED}): ${t} is neither old nor new`).toBe(
-          true,
-        );
+        expect(
+          isOld || isNew,
+          `kill ${i} ${at} ms into writing (seed ${SEED}): ${t} is neither old nor new`,
+        ).toBe(true);
         outcomes[isOld ? 'old' : 'new']++;
       }
       // the next complete run (after every fifth kill, and the last, to keep the time down)

@@ -67,6 +67,7 @@ export const CODES = {
   MG2025: { severity: 'error', title: 'duplicate access rule' },
   MG2026: { severity: 'error', title: 'TCP destination for HTTP route or the reverse' },
   MG2027: { severity: 'error', title: 'invalid listen address' },
+  MG2028: { severity: 'error', title: 'tls file is one that `meshgen certs` writes for the CA' },
 
   MG3001: { severity: 'warning', title: 'feature not supported by target' },
   MG3002: { severity: 'warning', title: 'feature approximated by target' },

@@ -5,7 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateMesh } from '../../bench/gen-mesh.mjs';
-import { ROOT } from '../support/meshes.js';
+import { distCli } from '../support/cli.js';
 
 /**
  * `render -o` killed with SIGKILL at a random moment: each target, read through its link, is the
@@ -13,7 +13,7 @@ import { ROOT } from '../support/meshes.js';
  * MESHGEN_KILL_SEED replays a run; MESHGEN_KILLS sets how many kills (default 20).
  */
 const TARGETS = ['istio', 'linkerd', 'consul', 'haproxy', 'nginx'];
-const KILLS = Number(process.env.MESHGEN_KILLS ?? 20);
+const KILLS = Number(process.env.MESHGEN_KILLS ?? 21);
 const SEED = Number(process.env.MESHGEN_KILL_SEED ?? Date.now() % 2 ** 31);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-kill-'));
@@ -59,7 +59,7 @@ function tree(dir: string, prefix = ''): string[] {
 }
 
 const renderArgs = (mesh: string, out: string) => [
-  path.join(ROOT, 'dist/cli.js'),
+  distCli(),
   'render',
   mesh,
   '--target',
@@ -70,39 +70,68 @@ const renderArgs = (mesh: string, out: string) => [
   'json',
 ];
 
+/** When to kill a run: a delay after it starts, after it starts writing, or after its first swap. */
+interface KillAt {
+  readonly after: 'start' | 'writing' | 'swap';
+  readonly ms: number;
+}
+
+interface RunResult {
+  code: number | null;
+  signal: string | null;
+  ms: number;
+  /** When the run's first generation folder appeared, and when a target first linked to a new one. */
+  writeMs?: number;
+  swapMs?: number;
+}
+
 /**
- * Runs render; with killAfterWriteMs, SIGKILLs it (by pid) that long after it began writing (its
- * first generation folder appeared, polled), unless it ended first. writeMs: when that was.
+ * Runs render into `out` and watches it (polled every 5 ms): its first generation folder appearing
+ * (writing began) and the first target link changing (the swaps began). With `kill`, SIGKILLs it by
+ * pid at that moment, unless it ended first.
  */
-async function runRender(
-  mesh: string,
-  out: string,
-  killAfterWriteMs?: number,
-): Promise<{ code: number | null; signal: string | null; ms: number; writeMs?: number }> {
+async function runRender(mesh: string, out: string, kill?: KillAt): Promise<RunResult> {
   const started = Date.now();
+  const links = new Map(TARGETS.map((t) => [t, readLink(path.join(out, t))]));
   const child = spawn(process.execPath, renderArgs(mesh, out), { stdio: 'ignore' });
-  let writeMs: number | undefined;
-  let timer: NodeJS.Timeout | undefined;
+  const result: Omit<RunResult, 'code' | 'signal' | 'ms'> = {};
+  const timers: NodeJS.Timeout[] = [];
+  const killIn = (ms: number) => timers.push(setTimeout(() => process.kill(child.pid!, 'SIGKILL'), ms));
+  if (kill?.after === 'start') killIn(kill.ms);
   const mine = `-${child.pid}-`;
+  const meta = path.join(out, '.meshgen');
   const poll = setInterval(() => {
-    const names = fs.existsSync(path.join(out, '.meshgen')) ? fs.readdirSync(path.join(out, '.meshgen')) : [];
-    if (writeMs === undefined && names.some((n) => n.includes(mine))) {
-      writeMs = Date.now() - started;
-      if (killAfterWriteMs !== undefined)
-        timer = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), killAfterWriteMs);
+    if (
+      result.writeMs === undefined &&
+      fs.existsSync(meta) &&
+      fs.readdirSync(meta).some((n) => n.includes(mine))
+    ) {
+      result.writeMs = Date.now() - started;
+      if (kill?.after === 'writing') killIn(kill.ms);
     }
-  }, 10);
+    if (result.swapMs === undefined && TARGETS.some((t) => readLink(path.join(out, t)) !== links.get(t))) {
+      result.swapMs = Date.now() - started;
+      if (kill?.after === 'swap') killIn(kill.ms);
+    }
+  }, 5);
   const exited = new Promise<{ code: number | null; signal: string | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
-  const guard = setTimeout(() => process.kill(child.pid!, 'SIGKILL'), 120_000);
+  timers.push(setTimeout(() => process.kill(child.pid!, 'SIGKILL'), 300_000));
   try {
     const end = await exited;
-    return { ...end, ms: Date.now() - started, writeMs };
+    return { ...end, ...result, ms: Date.now() - started };
   } finally {
     clearInterval(poll);
-    clearTimeout(timer);
-    clearTimeout(guard);
+    timers.forEach(clearTimeout);
+  }
+}
+
+function readLink(at: string): string | undefined {
+  try {
+    return fs.readlinkSync(at);
+  } catch {
+    return undefined;
   }
 }
 
@@ -149,42 +178,58 @@ describe('render -o killed with SIGKILL', () => {
     fs.rmSync(timed, { recursive: true });
 
     const rng = random(SEED);
-    // Each kill falls at a random moment of the run's writing (from when it starts writing, to the
-    // length of a full run's writing and swapping, plus a fifth for runs slower than the timed one):
-    // a kill before that only ever finds the old output, and would make the test long, not stronger.
-    const writing = Math.ceil((full.ms - (full.writeMs ?? 0)) * 1.2);
+    expect(full.writeMs).toBeDefined();
+    expect(full.swapMs).toBeDefined();
+    const writing = full.swapMs! - full.writeMs!;
+    const swapping = full.ms - full.swapMs!;
     console.log(
-      `render kill test: seed ${SEED} (MESHGEN_KILL_SEED to replay), full run ${full.ms} ms, writing from ${full.writeMs} ms`,
+      `render kill test: seed ${SEED} (MESHGEN_KILL_SEED to replay); a full run: writing from ${full.writeMs} ms, swapping from ${full.swapMs} ms, done at ${full.ms} ms`,
     );
-    const outcomes = { old: 0, new: 0, killed: 0, finished: 0 };
-    // until KILLS runs were killed (a run that ends before its moment counts, but not as a kill)
-    for (let i = 0; outcomes.killed < KILLS && i < KILLS + 10; i++) {
+    // A third of the kills fall anywhere before the swaps, a third while the run writes its
+    // generations, a third after its first swap (so some targets are new and others old); each moment
+    // is drawn at random within the phase as the timed run took it. Two runs go at once (two cores),
+    // which makes each slower, so a moment falls earlier in its phase, not after the run.
+    const plan: KillAt[] = Array.from({ length: KILLS }, (_, i) => {
+      const r = rng();
+      return i % 3 === 0
+        ? { after: 'start', ms: Math.floor(r * full.swapMs!) }
+        : i % 3 === 1
+          ? { after: 'writing', ms: Math.floor(r * writing) }
+          : { after: 'swap', ms: Math.floor(r * swapping * 0.8) };
+    });
+    const outcomes = { old: 0, new: 0, killed: 0, finished: 0, mixed: 0 };
+    const one = async (i: number) => {
+      const kill = plan[i]!;
       const out = path.join(work, `kill-${i}`);
       copyTree(oldDir, out);
-      const at = Math.floor(rng() * writing);
-      const r = await runRender(meshB, out, at);
+      const r = await runRender(meshB, out, kill);
+      const what = `kill ${i}, ${kill.ms} ms after ${kill.after} (seed ${SEED})`;
       if (r.signal === 'SIGKILL') outcomes.killed++;
       else outcomes.finished++;
+      let news = 0;
       for (const t of TARGETS) {
         const seen = hashTree(path.join(out, t));
         const isOld = same(seen, old.get(t)!);
         const isNew = same(seen, fresh.get(t)!);
-        expect(
-          isOld || isNew,
-          `kill ${i} ${at} ms into writing (seed ${SEED}): ${t} is neither old nor new`,
-        ).toBe(true);
+        expect(isOld || isNew, `${what}: ${t} is neither old nor new`).toBe(true);
         outcomes[isOld ? 'old' : 'new']++;
+        if (isNew) news++;
       }
-      // the next complete run (after every fifth kill, and the last, to keep the time down)
-      if (i % 5 === 4 || outcomes.killed === KILLS) {
+      if (news > 0 && news < TARGETS.length) outcomes.mixed++;
+      // killed after its first swap: that target at least is the new output
+      if (kill.after === 'swap') expect(news, `${what}: no target is new`).toBeGreaterThan(0);
+      // the next complete run cleans up (after every fourth kill, to keep the time down)
+      if (i % 4 === 3 || i === KILLS - 1) {
         expect((await runRender(meshB, out)).code).toBe(0);
         expectOnlyNew(out, fresh);
       }
       fs.rmSync(out, { recursive: true });
-    }
+    };
+    for (let i = 0; i < KILLS; i += 2) await Promise.all([one(i), ...(i + 1 < KILLS ? [one(i + 1)] : [])]);
     console.log(
-      `render kill test: ${outcomes.killed} killed, ${outcomes.finished} finished first; targets seen old ${outcomes.old}, new ${outcomes.new}; ${((Date.now() - started) / 1000).toFixed(0)} s`,
+      `render kill test: ${outcomes.killed} killed, ${outcomes.finished} finished first; targets seen old ${outcomes.old}, new ${outcomes.new}; ${outcomes.mixed} runs left some targets new and others old; ${((Date.now() - started) / 1000).toFixed(0)} s`,
     );
-    expect(outcomes.killed).toBe(KILLS);
+    expect(outcomes.killed + outcomes.finished).toBe(KILLS);
+    expect(outcomes.killed).toBeGreaterThanOrEqual(20);
   }, 900_000);
 });

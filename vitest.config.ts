@@ -1,11 +1,26 @@
 import { defineConfig } from 'vitest/config';
 
+/**
+ * Tests that run the built package (dist/): the CLI as a process, the packed tarball. Only their
+ * project builds first (test/global-setup.ts), so a unit test runs without a build; a test outside
+ * this list that runs dist/ fails with a message saying to add it here (test/support/cli.ts).
+ */
+const DIST = [
+  'test/cli/**/*.test.ts',
+  'test/diff/cli.test.ts',
+  'test/dataplane/cli.test.ts',
+  'test/package/**/*.test.ts',
+  'test/readme.test.ts',
+];
+
 export default defineConfig({
   test: {
-    include: ['test/**/*.test.ts'],
-    globalSetup: ['test/global-setup.ts'],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    projects: [
+      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: DIST } },
+      { extends: true, test: { name: 'dist', include: DIST, globalSetup: ['test/global-setup.ts'] } },
+    ],
   },
 });

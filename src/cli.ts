@@ -11,7 +11,8 @@ import { meshSchema } from './model/schema.js';
 import { FEATURES } from './model/features.js';
 import type { Emitter } from './emitters/types.js';
 import { colours, formatDiagnostic, summary } from './cli/format.js';
-import { writeFilesAtomically } from './cli/output.js';
+import { OutputError, writeFilesAtomically } from './cli/output.js';
+import { swapTargetOutputs } from './cli/generations.js';
 import { starterMesh } from './cli/starter.js';
 import { registerDiff } from './cli/diff.js';
 import { registerCertsCommand } from './cli/certs.js';
@@ -106,18 +107,29 @@ async function renderCommand(file: string, opts: RenderCliOptions): Promise<numb
   report({ diagnostics, sources }, opts.format);
   if (hasErrors(diagnostics)) return EXIT.invalid;
   if (opts.output) {
-    const files = result.outputs.flatMap((o) =>
-      o.files.map((f) => ({ path: `${o.target}/${f.path}`, contents: f.contents })),
-    );
-    const written = await writeFilesAtomically(opts.output, files);
+    const reports = await swapTargetOutputs(opts.output, result.outputs);
+    for (const r of reports) {
+      const where = path.join(opts.output, r.target);
+      if (r.migrated)
+        process.stderr.write(
+          `${where}: was a plain folder from an earlier meshgen; it is now a link to ${path.join(opts.output, r.generation)}\n`,
+        );
+      if (r.removed.length) process.stderr.write(`${where}: ${removedLine(r.removed)}\n`);
+    }
+    const written = result.outputs.reduce((n, o) => n + o.files.length, 0);
     if (opts.format === 'text')
-      process.stderr.write(
-        `wrote ${written.length} file${written.length === 1 ? '' : 's'} to ${opts.output}\n`,
-      );
+      process.stderr.write(`wrote ${written} file${written === 1 ? '' : 's'} to ${opts.output}\n`);
   } else {
     process.stdout.write(joinForStdout(result.outputs));
   }
   return EXIT.ok;
+}
+
+/** "3 files removed (no longer rendered): a, b, c", naming the first few. */
+function removedLine(removed: readonly string[]): string {
+  const shown =
+    removed.slice(0, 5).join(', ') + (removed.length > 5 ? `, ... (${removed.length - 5} more)` : '');
+  return `${removed.length} file${removed.length === 1 ? '' : 's'} removed (no longer rendered): ${shown}`;
 }
 
 /**
@@ -280,7 +292,7 @@ export async function main(argv: string[]): Promise<number> {
         return EXIT.ok;
       return EXIT.usage;
     }
-    if (e instanceof UsageError) {
+    if (e instanceof UsageError || e instanceof OutputError) {
       process.stderr.write(`meshgen: ${e.message}\n`);
       return EXIT.usage;
     }

@@ -30,7 +30,12 @@ export {
   type TargetDiff,
   type ObjectChange,
 } from './diff/index.js';
-export { issueCertificates, type IssueOptions, type IssuedFile } from './certs/issue.js';
+export {
+  certificatePathDiagnostics,
+  issueCertificates,
+  type IssueOptions,
+  type IssuedFile,
+} from './certs/issue.js';
 export {
   loadBootstrap,
   parseBootstrap,

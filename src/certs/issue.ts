@@ -9,6 +9,7 @@ type CryptoKeyPair = webcrypto.CryptoKeyPair;
 import path from 'node:path';
 import type * as X509 from '@peculiar/x509';
 import type { ResolvedMesh } from '../model/types.js';
+import { diagnostic, type Diagnostic } from '../model/diagnostics.js';
 
 // @peculiar/x509 is loaded on first use: importing it costs every meshgen command about 0.15 s
 let x509: typeof X509;
@@ -127,11 +128,53 @@ function triple(stem: string, pair: { cert: string; key: string }): IssuedFile[]
   ];
 }
 
-/** Issues every certificate a mesh's proxy configs name; returns the files, sorted by path. */
+/** The files the CA is written to; a frontend's tls file of the same name would replace them. */
+const CA_FILES = { 'ca.crt': 'the CA certificate', 'ca.key': 'the CA key' } as const;
+
+/**
+ * Frontend tls files that would land on a CA file: issueCertificates writes each of them under its
+ * basename, so `tls.key: certs/ca.key` would replace the CA key with the frontend's. `tls.clientCa`
+ * may be `ca.crt` (it gets the CA certificate anyway), not `ca.key`.
+ */
+export function certificatePathDiagnostics(mesh: ResolvedMesh): Diagnostic[] {
+  const out: Diagnostic[] = [];
+  for (const f of mesh.frontends) {
+    const tls = f.tls;
+    if (!tls) continue;
+    const fields: [string, string | undefined][] = [['clientCa', tls.clientCa]];
+    if (tls.certificate && tls.key) fields.unshift(['certificate', tls.certificate], ['key', tls.key]);
+    for (const [field, value] of fields) {
+      if (!value) continue;
+      const name = path.posix.basename(value);
+      if (!(name in CA_FILES) || (field === 'clientCa' && name === 'ca.crt')) continue;
+      out.push(
+        diagnostic(
+          'MG2028',
+          `frontend "${f.name}": tls.${field} "${value}" is where \`meshgen certs\` writes ${CA_FILES[name as keyof typeof CA_FILES]}; it would replace it`,
+          {
+            pointer: `${f.pointer}/tls/${field}`,
+            hint:
+              field === 'clientCa'
+                ? 'point clientCa at ca.crt (the mesh CA) or at another file'
+                : `name the frontend's file after it, e.g. ${path.posix.dirname(value)}/${f.name}.${field === 'key' ? 'key' : 'crt'}`,
+          },
+        ),
+      );
+    }
+  }
+  return out;
+}
+
+/**
+ * Issues every certificate a mesh's proxy configs name; returns the files, sorted by path. A mesh
+ * with certificatePathDiagnostics is refused (check it first).
+ */
 export async function issueCertificates(
   mesh: ResolvedMesh,
   options: IssueOptions = {},
 ): Promise<IssuedFile[]> {
+  const clash = certificatePathDiagnostics(mesh)[0];
+  if (clash) throw new Error(clash.message);
   await loadX509();
   const now = options.now ?? new Date();
   const notBefore = new Date(now.getTime() - 60 * 60 * 1000);

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Command } from 'commander';
 import { hasErrors, sortDiagnostics } from '../model/diagnostics.js';
 import { loadMesh } from '../model/validate.js';
+import { locateDiagnostics } from '../model/source.js';
 import { colours, formatDiagnostic, summary } from './format.js';
 import { writeFilesAtomically } from './output.js';
 
@@ -15,6 +16,11 @@ async function readCa(dir: string): Promise<{ cert: string; key: string } | unde
   } catch {
     return undefined;
   }
+}
+
+/** Key files, and any file (a combined .pem) holding a private key. */
+function holdsKey(f: { path: string; contents: string }): boolean {
+  return /\.(key|pem)$/.test(f.path) || f.contents.includes('PRIVATE KEY-----');
 }
 
 /**
@@ -43,7 +49,12 @@ export function registerCertsCommand(program: Command): void {
       }
       const loaded = await loadMesh(file);
       const c = colours(process.stderr);
-      const diagnostics = sortDiagnostics(loaded.diagnostics);
+      const { certificatePathDiagnostics, issueCertificates } = await import('../certs/issue.js'); // X.509 loads only on use
+      const clashes = loaded.mesh ? certificatePathDiagnostics(loaded.mesh) : [];
+      const diagnostics = sortDiagnostics([
+        ...loaded.diagnostics,
+        ...locateDiagnostics(clashes, loaded.source),
+      ]);
       for (const d of diagnostics) process.stderr.write(formatDiagnostic(d, loaded.source, c) + '\n');
       if (!loaded.mesh || hasErrors(diagnostics)) {
         const line = summary(diagnostics);
@@ -52,10 +63,12 @@ export function registerCertsCommand(program: Command): void {
         return;
       }
       const ca = opts.newCa ? undefined : await readCa(opts.output);
-      const { issueCertificates } = await import('../certs/issue.js'); // X.509 loads only for this command
       const files = await issueCertificates(loaded.mesh, { days, ca });
-      const written = await writeFilesAtomically(opts.output, files);
-      await Promise.all(written.filter((f) => /\.(key|pem)$/.test(f)).map((f) => fs.chmod(f, 0o600)));
+      // a key is 0600 from the moment its file exists: a chmod after the rename leaves a window
+      const written = await writeFilesAtomically(
+        opts.output,
+        files.map((f) => (holdsKey(f) ? { ...f, mode: 0o600 } : f)),
+      );
       process.stderr.write(
         `wrote ${written.length} files to ${opts.output}${ca ? ' (signed by the CA already there)' : ''}\n`,
       );

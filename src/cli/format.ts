@@ -29,16 +29,55 @@ export function formatDiagnostic(d: Diagnostic, source: SourceFile | undefined, 
       const gutter = String(d.line).padStart(5);
       const col = Math.max(1, d.column ?? 1);
       const width = d.endLine === d.line && d.endColumn && d.endColumn > col ? d.endColumn - col : 1;
-      const shown = text.length > 200 ? text.slice(0, 200) + '…' : text;
-      const prefix = text.slice(0, col - 1).replace(/[^\t]/g, ' ');
+      const { shown, prefix, underline } = excerpt(text, col - 1, Math.min(width, EXCERPT_WIDTH));
       lines.push(`${c.dim(gutter + ' |')} ${shown}`);
-      lines.push(
-        `${c.dim(' '.repeat(5) + ' |')} ${prefix}${c.green('^' + '~'.repeat(Math.max(0, Math.min(width, 120) - 1)))}`,
-      );
+      lines.push(`${c.dim(' '.repeat(5) + ' |')} ${prefix}${c.green('^' + '~'.repeat(underline - 1))}`);
     }
   }
   if (d.hint) lines.push(`${' '.repeat(7)}${c.cyan('hint:')} ${d.hint}`);
   return lines.join('\n');
+}
+
+/** The most characters of a source line a diagnostic shows, and of them the most before its column. */
+const EXCERPT_WIDTH = 120;
+const EXCERPT_BEFORE = 40;
+const CUT = '…';
+
+/**
+ * The part of a source line shown under a diagnostic: the whole line when it fits in
+ * `EXCERPT_WIDTH`, else a window of that many characters around `at` (0-based), marked `…` where it
+ * is cut, so that a long line with many diagnostics is not printed whole for each. `prefix` is the
+ * padding before the caret: a space for each character (UTF-16 unit) of the window before `at`,
+ * tabs kept as tabs, so that the caret lands under the same character; `underline` counts the caret
+ * and its tildes (`width`, at least 1), and ends where a cut line is cut.
+ */
+export function excerpt(
+  text: string,
+  at: number,
+  width: number,
+): { shown: string; prefix: string; underline: number } {
+  let start = 0;
+  let end = text.length;
+  if (text.length > EXCERPT_WIDTH) {
+    // keep the start of the line when the column and its underline fit in the first window
+    if (at + width > EXCERPT_WIDTH)
+      start = Math.max(0, Math.min(at - EXCERPT_BEFORE, text.length - EXCERPT_WIDTH));
+    end = Math.min(text.length, start + EXCERPT_WIDTH);
+    // never split a surrogate pair
+    if (start > 0 && isLowSurrogate(text.charCodeAt(start))) start++;
+    if (end < text.length && isLowSurrogate(text.charCodeAt(end))) end--;
+  }
+  const head = start > 0 ? CUT : '';
+  const tail = end < text.length ? CUT : '';
+  const shown = head + text.slice(start, end) + tail;
+  const prefix = (start > 0 ? ' ' : '') + text.slice(start, Math.max(start, at)).replace(/[^\t]/g, ' ');
+  // a cut line's underline stops at the cut
+  const underline = tail ? Math.max(1, Math.min(width, end - at)) : width;
+  return { shown, prefix, underline };
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
 }
 
 export function summary(diagnostics: readonly Diagnostic[]): string {

@@ -260,14 +260,24 @@ export function applyOps(h: Headers, ops: HeaderOps, ctx: Ctx): void {
 }
 
 /** The few command operators Envoy expands in header values that the proxy knows. */
+const OPERATORS: Readonly<Record<string, (ctx: Ctx) => string>> = {
+  DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT: (ctx) => ctx.conn.remoteIp,
+  DOWNSTREAM_REMOTE_ADDRESS: (ctx) => `${ctx.conn.remoteIp}:${ctx.conn.socket.remotePort}`,
+  UPSTREAM_REMOTE_ADDRESS: (ctx) => ctx.upstreamHost,
+  PROTOCOL: (ctx) => PROTOCOL[ctx.req.version],
+  START_TIME: (ctx) => new Date(ctx.start).toISOString(),
+};
+
+/**
+ * Expands a header value as Envoy's formatter reads it, left to right: `%%` is a literal `%`, and
+ * `%NAME%` an operator (so `%%START_TIME%%` is the text `%START_TIME%`, not a time between two `%`).
+ */
 function expand(v: string, ctx: Ctx): string {
-  return v
-    .replace(/%DOWNSTREAM_REMOTE_ADDRESS_WITHOUT_PORT%/g, ctx.conn.remoteIp)
-    .replace(/%DOWNSTREAM_REMOTE_ADDRESS%/g, `${ctx.conn.remoteIp}:${ctx.conn.socket.remotePort}`)
-    .replace(/%UPSTREAM_REMOTE_ADDRESS%/g, ctx.upstreamHost)
-    .replace(/%PROTOCOL%/g, PROTOCOL[ctx.req.version])
-    .replace(/%START_TIME%/g, new Date(ctx.start).toISOString())
-    .replace(/%%/g, '%');
+  return v.replace(/%%|%([A-Z_]+)%/g, (text, name: string | undefined) => {
+    if (name === undefined) return '%';
+    const op = OPERATORS[name];
+    return op ? op(ctx) : text;
+  });
 }
 
 /** Are there header operations at all (most routes have none)? */

@@ -54,6 +54,26 @@ const DURATION_RE = /^-?\d+(\.\d{1,9})?s$/;
 const isObj = (v: unknown): v is Record<string, unknown> =>
   v !== null && typeof v === 'object' && !Array.isArray(v);
 
+/**
+ * protoc-gen-validate's well-known string rules that Envoy's protos use for headers: strict is RFC
+ * 7230 (names are tokens, values have no control characters but tab); `strict: false` refuses only
+ * NUL, CR and LF, as Envoy does for header values to add.
+ */
+/* eslint-disable no-control-regex */
+const WELL_KNOWN: Record<string, { what: string; strict: RegExp; loose: RegExp }> = {
+  HTTP_HEADER_NAME: {
+    what: 'header name',
+    strict: /^:?[0-9a-zA-Z!#$%&'*+\-.^_|~`]+$/,
+    loose: /^[^\0\r\n]+$/,
+  },
+  HTTP_HEADER_VALUE: {
+    what: 'header value',
+    strict: /^[^\0-\x08\n-\x1f\x7f]*$/,
+    loose: /^[^\0\r\n]*$/,
+  },
+};
+/* eslint-enable no-control-regex */
+
 function rulesOf(f: protobuf.Field): Rules {
   const parsed = (f as unknown as { parsedOptions?: Record<string, unknown>[] }).parsedOptions ?? [];
   return Object.assign(
@@ -116,6 +136,9 @@ export function checkEnvoy(
     if (typeof r.prefix === 'string' && !s.startsWith(r.prefix)) err(p, `must start with ${r.prefix}`);
     if (Array.isArray(r.in) && !r.in.includes(s)) err(p, `must be one of ${r.in.join(', ')}`);
     if (Array.isArray(r.not_in) && r.not_in.includes(s)) err(p, `must not be one of ${r.not_in.join(', ')}`);
+    const known = r.well_known_regex === undefined ? undefined : WELL_KNOWN[String(r.well_known_regex)];
+    if (known && !(r.strict === false ? known.loose : known.strict).test(s))
+      err(p, `${JSON.stringify(s)} is not a valid ${known.what}`);
   }
   function scalar(type: string, v: unknown, p: string, rules: Rules) {
     if (INT32.has(type) || INT64.has(type)) {

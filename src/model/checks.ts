@@ -1,4 +1,4 @@
-import { isIP } from 'node:net';
+import { isIp, isIpv4, isIpv4Before, isIpv6 } from './address.js';
 import { diagnostic, joinPointer, type Diagnostic } from './diagnostics.js';
 import { parseDuration } from './duration.js';
 import type { MeshDocument } from './types.js';
@@ -160,36 +160,6 @@ function checkBackends(doc: Doc, out: Diagnostic[]): void {
   });
 }
 
-/**
- * Whether the text before `end` is a dotted IPv4 address: four groups of one to three digits, each at
- * most 255; in one scan, with nothing built (an endpoint's host is the text before its last colon).
- */
-function isIpv4Before(e: string, end: number): boolean {
-  let groups = 0;
-  let digits = 0;
-  let value = 0;
-  for (let i = 0; i < end; i++) {
-    const c = e.charCodeAt(i);
-    if (c >= 48 && c <= 57) {
-      value = value * 10 + (c - 48);
-      if (++digits > 3 || value > 255) return false;
-    } else if (c === 46 && digits > 0) {
-      groups++;
-      digits = 0;
-      value = 0;
-    } else return false;
-  }
-  return groups === 3 && digits > 0;
-}
-
-export function isIpv4(host: string): boolean {
-  return isIpv4Before(host, host.length);
-}
-
-function isIpv6(host: string): boolean {
-  return /^[0-9A-Fa-f:.]+$/.test(host) && host.includes(':') && (host.match(/::/g) ?? []).length <= 1;
-}
-
 function checkFrontends(
   doc: Doc,
   backends: Map<string, Doc['spec']['backends'][number]>,
@@ -230,7 +200,7 @@ function checkFrontends(
       );
     }
     const address = f.address ?? '0.0.0.0';
-    if (f.address !== undefined && isIP(f.address) === 0)
+    if (f.address !== undefined && !isIp(f.address))
       out.push(
         diagnostic('MG2027', `frontend "${f.name}": address "${f.address}" is not an IP address`, {
           pointer: `${base}/address`,

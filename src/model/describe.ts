@@ -1,4 +1,5 @@
 import { splitPointer } from './diagnostics.js';
+import type { ResolvedRoute } from './types.js';
 
 const LISTS: Record<string, string> = {
   backends: 'backend',
@@ -38,4 +39,9 @@ export function describeLocation(doc: unknown, pointer: string): string {
   const path = field.join('.').replace(/\.\[/g, '[');
   if (!owner) return path ? `field "${path}"` : 'the document';
   return path ? `${owner}: ${path}` : owner;
+}
+
+/** A route in messages and comments: `route "name"`, or the implicit route of a backend. */
+export function routeSubject(route: ResolvedRoute): string {
+  return route.implicit ? `the implicit route of backend "${route.parent.name}"` : `route "${route.name}"`;
 }

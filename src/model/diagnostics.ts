@@ -32,6 +32,7 @@ export const CODES = {
   MG1003: { severity: 'error', title: 'YAML syntax error' },
   MG1004: { severity: 'error', title: 'not a meshgen Mesh document' },
   MG1005: { severity: 'error', title: 'more than one YAML document' },
+  MG1006: { severity: 'error', title: 'YAML aliases expand too far' },
   MG1010: { severity: 'error', title: 'unknown field' },
   MG1011: { severity: 'error', title: 'missing field' },
   MG1012: { severity: 'error', title: 'wrong type' },
@@ -66,6 +67,7 @@ export const CODES = {
   MG2025: { severity: 'error', title: 'duplicate access rule' },
   MG2026: { severity: 'error', title: 'TCP destination for HTTP route or the reverse' },
   MG2027: { severity: 'error', title: 'invalid listen address' },
+  MG2028: { severity: 'error', title: 'tls file is one that `meshgen certs` writes for the CA' },
 
   MG3001: { severity: 'warning', title: 'feature not supported by target' },
   MG3002: { severity: 'warning', title: 'feature approximated by target' },

@@ -1,5 +1,6 @@
 import fs from 'node:fs/promises';
 import jsyaml from 'js-yaml';
+import { excessiveAliasing, measureAliases } from './aliases.js';
 import { diagnostic, type Diagnostic } from './diagnostics.js';
 import { SourceFile } from './source.js';
 import { fastLoad } from './yaml-fast.js';
@@ -74,7 +75,43 @@ export function parseYaml(text: string, file = '<input>'): Loaded {
   if (docs.length === 0) {
     return fail(diagnostic('MG1002', 'the file holds no YAML document', { line: 1, column: 1 }));
   }
+  // only an alias (`*name`) can make the value larger than its text
+  if (body.includes('*')) {
+    const refused = checkAliases(docs[0], source);
+    if (refused) return fail(refused);
+  }
   return { source, value: docs[0], diagnostics: [] };
+}
+
+/**
+ * Refuses a document that aliases expand far beyond its own size (nested aliases, "billion laughs"),
+ * by go-yaml's rule, before anything walks the expanded value; and an anchored value that holds an
+ * alias of itself. The diagnostic points at the anchored value whose aliases add the most.
+ */
+function checkAliases(value: unknown, source: SourceFile): Diagnostic | undefined {
+  const use = measureAliases(value);
+  if (!excessiveAliasing(use)) return undefined;
+  const pointer = use.cycle ?? use.worst?.pointer ?? '';
+  const range = source.locate(pointer);
+  const where = pointer === '' ? 'the document' : pointer;
+  const message =
+    use.cycle !== undefined
+      ? `the YAML anchor at ${where} holds an alias of itself, so the document never ends`
+      : `YAML aliases expand the document to ${count(use.decodeCount)} nodes, ${count(use.aliasCount)} of them ` +
+        `through aliases; the anchored value at ${where} (${count(use.worst!.nodes)} nodes) is repeated ` +
+        `${count(use.worst!.aliases)} times`;
+  return diagnostic('MG1006', message, {
+    pointer,
+    ...(range ?? { line: 1, column: 1 }),
+    hint:
+      use.cycle !== undefined
+        ? 'remove the alias from inside the value it names'
+        : 'write the repeated values out, or use fewer aliases: a document may not owe most of its size to aliases (the limit kubectl applies)',
+  });
+}
+
+function count(n: number): string {
+  return n < 1e15 ? Math.round(n).toLocaleString('en-US') : n.toExponential(1);
 }
 
 function nthDocumentLine(text: string, n: number): number {

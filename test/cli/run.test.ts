@@ -4,11 +4,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from '../support/backends.js';
+import { distCli } from '../support/cli.js';
 import { freePort, startProcess, waitForPort, type Started } from '../support/processes.js';
 
 /** `meshgen run <mesh> --as <name>` as a process (builds dist/ first). */
 const root = path.resolve(import.meta.dirname, '..', '..');
-const cli = path.join(root, 'dist', 'cli.js');
+const cli = distCli();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-run-'));
 const meshFile = path.join(dir, 'mesh.yaml');
 let app: TestBackend;

@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { laughs } from '../support/aliases.js';
 import { runCli } from '../support/cli.js';
 import { ROOT } from '../support/meshes.js';
 
@@ -112,5 +113,18 @@ describe('meshgen validate', () => {
     } finally {
       fs.rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('refuses a 31 KB file of nested aliases: exit 1, the located diagnostic, no stack trace', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-laughs-'));
+    const file = path.join(dir, 'laughs.yaml');
+    fs.writeFileSync(file, laughs(1100));
+    const r = runCli(['validate', file]);
+    fs.rmSync(dir, { recursive: true });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain(`${file}:8:4: error MG1006: YAML aliases expand the document to `);
+    expect(r.stderr).toContain('hint: write the repeated values out, or use fewer aliases');
+    expect(r.stderr).not.toMatch(/\n\s+at .*\(.*:\d+:\d+\)/);
+    expect(r.stderr.length).toBeLessThan(2000);
   });
 });

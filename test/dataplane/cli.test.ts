@@ -3,12 +3,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from '../support/backends.js';
+import { distCli } from '../support/cli.js';
 import { startProcess, waitForPort, type Started } from '../support/processes.js';
 import { cluster, freePort, httpBootstrap, request } from './helpers.js';
 
 /** `meshgen proxy` as a process: signals, reload, drain, workers (dist/ is built by the global setup). */
-const root = path.resolve(import.meta.dirname, '..', '..');
-const cli = path.join(root, 'dist', 'cli.js');
+const cli = distCli();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-proxy-cli-'));
 let backend: TestBackend;
 const procs: Started[] = [];

@@ -69,6 +69,13 @@ spec:
       match: [{ path: { prefix: /broken } }]
       to: [{ backend: app, version: v1 }]
       fault: { abort: { status: 418, percent: 100 } }
+    - name: percent
+      parent: { frontend: edge }
+      match: [{ path: { prefix: /percent } }]
+      to: [{ backend: app, version: v1 }]
+      headers:
+        request: { set: { x-pct: "100% %START_TIME% %%PROTOCOL%%" } }
+        response: { add: { x-res: "%PROTOCOL% 5%" } }
 `);
   proxy = await startEmittedGateway(mesh);
 });
@@ -141,5 +148,12 @@ describe('the emitted gateway in meshgen proxy', () => {
     expect(r.status).toBe(418);
     expect(v1.seen.length).toBe(before);
     expect((await request(port, '/app/ok', { headers: { 'x-beta': '1' } })).status).toBe(200);
+  });
+
+  it('sends header values holding % as the mesh wrote them, not as Envoy format operators', async () => {
+    const r = await request(port, '/percent/x');
+    expect(r.status).toBe(200);
+    expect(reply(r.body).headers['x-pct']).toBe('100% %START_TIME% %%PROTOCOL%%');
+    expect(r.headers['x-res']).toBe('%PROTOCOL% 5%');
   });
 });

@@ -525,7 +525,7 @@ describe('TLS with ALPN h2', () => {
   const tlsBoot = (port: number, alpn: string[], clusters: Obj[]): Obj => {
     const boot = httpBootstrap(
       port,
-      vh([{ match: { prefix: '/' }, route: { cluster: clusters[0].name } }]),
+      vh([{ match: { prefix: '/' }, route: { cluster: clusters[0]!.name } }]),
       clusters,
     );
     boot.static_resources.listeners[0].filter_chains[0].transport_socket = {

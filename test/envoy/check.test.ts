@@ -112,6 +112,19 @@ describe('checkEnvoy', () => {
       /unknown or unbundled @type/,
     ],
     ['an empty cluster name', (b: any) => (b.static_resources.clusters[0].name = ''), /min_len/],
+    [
+      'a header value to add with CR and LF (a second header through the proxy)',
+      (b: any) =>
+        (hcm(b).route_config.response_headers_to_add = [
+          { header: { key: 'x-res', value: 'b\r\nSet-Cookie: session=x' } },
+        ]),
+      /response_headers_to_add\/0\/header\/value: .* is not a valid header value/,
+    ],
+    [
+      'a header name to add with a line break',
+      (b: any) => (hcm(b).route_config.request_headers_to_add = [{ header: { key: 'x\ny', value: '1' } }]),
+      /is not a valid header name/,
+    ],
   ])('rejects %s', (_what, mutate, message) => {
     const b = bootstrap();
     mutate(b);

@@ -25,7 +25,6 @@ describe('endpoint checks (MG2019)', () => {
         '10.0.0.1:80',
         '0.0.0.0:1',
         '255.255.255.255:65535',
-        '010.001.1.1:8080',
         '[::1]:9090',
         '[fe80::1:2]:80',
         'db.internal:5432',
@@ -45,6 +44,8 @@ describe('endpoint checks (MG2019)', () => {
         '10.0.0.1:0',
         '10.0.0.1:70000',
         '[::1::2]:80',
+        '010.001.1.1:8080',
+        '[1:2:3:4:5:6:7:8:9]:80',
       ]),
     ).toEqual([
       ['/spec/backends/0/versions/0/endpoints/0', '"256.0.0.1:80" is not a valid IPv4 endpoint'],
@@ -58,6 +59,9 @@ describe('endpoint checks (MG2019)', () => {
         'endpoint "10.0.0.1:70000" has port 70000, outside 1-65535',
       ],
       ['/spec/backends/0/versions/0/endpoints/7', '"[::1::2]:80" is not a valid IPv6 endpoint'],
+      // leading zeros: inet_pton (Envoy, HAProxy, NGINX, iptables) refuses them; some parsers read octal
+      ['/spec/backends/0/versions/0/endpoints/8', '"010.001.1.1:8080" is not a valid IPv4 endpoint'],
+      ['/spec/backends/0/versions/0/endpoints/9', '"[1:2:3:4:5:6:7:8:9]:80" is not a valid IPv6 endpoint'],
     ]);
   });
 });

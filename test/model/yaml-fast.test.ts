@@ -107,6 +107,7 @@ describe('fastLoad on real mesh files', () => {
     'test/fixtures/invalid/mg1002-empty.yaml': 'no document',
     'test/fixtures/invalid/mg1003-yaml-syntax.yaml': 'a syntax error',
     'test/fixtures/invalid/mg1005-two-documents.yaml': 'two documents',
+    'test/fixtures/invalid/mg1006-alias-expansion.yaml': 'anchors and aliases',
   };
   const fixtures = filesUnder(path.join(ROOT, 'test/fixtures')).filter((f) => /\.(ya?ml|json)$/.test(f));
 

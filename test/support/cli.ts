@@ -1,6 +1,17 @@
 import { spawnSync } from 'node:child_process';
 import path from 'node:path';
+import { inject } from 'vitest';
 import { ROOT } from './meshes.js';
+
+/**
+ * The built CLI, dist/cli.js. Only tests of the dist project (vitest.config.ts) may run it: that
+ * project builds dist/ from the sources first, the unit project does not.
+ */
+export function distCli(): string {
+  if (!inject('distBuilt'))
+    throw new Error('this test runs dist/: list its file in the dist project of vitest.config.ts');
+  return path.join(ROOT, 'dist/cli.js');
+}
 
 export interface CliRun {
   status: number | null;
@@ -13,7 +24,7 @@ export function runCli(
   args: string[],
   options: { input?: string; cwd?: string; env?: NodeJS.ProcessEnv } = {},
 ): CliRun {
-  const r = spawnSync(process.execPath, [path.join(ROOT, 'dist/cli.js'), ...args], {
+  const r = spawnSync(process.execPath, [distCli(), ...args], {
     cwd: options.cwd ?? ROOT,
     input: options.input ?? '',
     encoding: 'utf8',

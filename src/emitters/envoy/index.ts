@@ -1,6 +1,7 @@
+import { routeSubject } from '../../model/describe.js';
 import { diagnostic, hasErrors, type Diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
-import type { ResolvedBackend, ResolvedMesh, ResolvedRoute } from '../../model/types.js';
+import type { ResolvedBackend, ResolvedMesh } from '../../model/types.js';
 import { checkEndpoints } from '../proxy/index.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity, OutputFile } from '../types.js';
 import { buildGateway } from './gateway.js';
@@ -39,9 +40,6 @@ const FIDELITY: Readonly<Record<Feature, Fidelity>> = {
   'tls-passthrough': 'exact',
 };
 
-const subject = (r: ResolvedRoute) =>
-  r.implicit ? `backend "${r.parent.name}" (its implicit route)` : `route "${r.name}"`;
-
 /** What Envoy does differently or by default, said once per route or backend (not per bootstrap). */
 function meshDiagnostics(mesh: ResolvedMesh): Diagnostic[] {
   const out: Diagnostic[] = [];
@@ -52,7 +50,7 @@ function meshDiagnostics(mesh: ResolvedMesh): Diagnostic[] {
         out.push(
           diagnostic(
             'MG3005',
-            `${subject(r)}: no total limit on a connection; Envoy's tcp_proxy closes connections idle for 1h (its default idle_timeout)`,
+            `${routeSubject(r)}: no total limit on a connection; Envoy's tcp_proxy closes connections idle for 1h (its default idle_timeout)`,
             {
               pointer: r.pointer,
               ...t,
@@ -65,7 +63,7 @@ function meshDiagnostics(mesh: ResolvedMesh): Diagnostic[] {
       out.push(
         diagnostic(
           'MG3005',
-          `${subject(r)} has no timeout: Envoy's default route timeout of 15s bounds each request`,
+          `${routeSubject(r)} has no timeout: Envoy's default route timeout of 15s bounds each request`,
           {
             pointer: r.pointer,
             hint: 'set timeout on the route to choose the limit',
@@ -80,7 +78,7 @@ function meshDiagnostics(mesh: ResolvedMesh): Diagnostic[] {
       out.push(
         diagnostic(
           'MG3005',
-          `${subject(r)} retries: Envoy allows at most 3 retries in flight at once per cluster by default (circuit breaker max_retries)`,
+          `${routeSubject(r)} retries: Envoy allows at most 3 retries in flight at once per cluster by default (circuit breaker max_retries)`,
           {
             pointer: `${r.pointer}/retries`,
             hint: 'set circuitBreaker.maxRetries on the backend to change it',
@@ -92,7 +90,7 @@ function meshDiagnostics(mesh: ResolvedMesh): Diagnostic[] {
       out.push(
         diagnostic(
           'MG3005',
-          `${subject(r)} mirror: Envoy sends the copies fire and forget (their responses are dropped) with "-shadow" appended to the Host header (RequestMirrorPolicy's default)`,
+          `${routeSubject(r)} mirror: Envoy sends the copies fire and forget (their responses are dropped) with "-shadow" appended to the Host header (RequestMirrorPolicy's default)`,
           { pointer: `${r.pointer}/mirror`, ...t },
         ),
       );
@@ -101,7 +99,7 @@ function meshDiagnostics(mesh: ResolvedMesh): Diagnostic[] {
       out.push(
         diagnostic(
           'MG3002',
-          `${subject(r)} response headers: Envoy also applies them to the 503 and 504 it answers itself for the route (no healthy endpoint, timeout)`,
+          `${routeSubject(r)} response headers: Envoy also applies them to the 503 and 504 it answers itself for the route (no healthy endpoint, timeout)`,
           {
             pointer: `${r.pointer}/headers/response`,
             ...t,
@@ -120,7 +118,7 @@ function meshDiagnostics(mesh: ResolvedMesh): Diagnostic[] {
       out.push(
         diagnostic(
           'MG3002',
-          `${subject(r)} headers: Envoy does not let header operations change Host; only rewrite.host (or request set host) is kept`,
+          `${routeSubject(r)} headers: Envoy does not let header operations change Host; only rewrite.host (or request set host) is kept`,
           {
             pointer: `${r.pointer}/headers`,
             hint: 'use rewrite.host to replace the Host header',

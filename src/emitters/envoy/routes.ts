@@ -58,15 +58,29 @@ function routeMatch(m: ResolvedMatch | undefined): Json {
   return out;
 }
 
+/**
+ * Envoy reads a header value to add as a format string (`%START_TIME%`, `%%` for a literal `%`):
+ * a mesh value is written with every `%` doubled, so that it arrives as the mesh wrote it.
+ */
+function headerValue(value: string): string {
+  return value.replace(/%/g, '%%');
+}
+
 /** `set` overwrites, `add` appends; `host` is left to host_rewrite_literal. */
 function headersToAdd(ops: HeaderOps): Json[] | undefined {
   const out = [
     ...ops.set
       .filter(([k]) => !isHost(k))
-      .map(([key, value]) => ({ header: { key, value }, append_action: 'OVERWRITE_IF_EXISTS_OR_ADD' })),
+      .map(([key, value]) => ({
+        header: { key, value: headerValue(value) },
+        append_action: 'OVERWRITE_IF_EXISTS_OR_ADD',
+      })),
     ...ops.add
       .filter(([k]) => !isHost(k))
-      .map(([key, value]) => ({ header: { key, value }, append_action: 'APPEND_IF_EXISTS_OR_ADD' })),
+      .map(([key, value]) => ({
+        header: { key, value: headerValue(value) },
+        append_action: 'APPEND_IF_EXISTS_OR_ADD',
+      })),
   ];
   return out.length ? out : undefined;
 }

@@ -1,10 +1,10 @@
+import { routeSubject } from '../../model/describe.js';
 import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedBackend, ResolvedDestination, ResolvedRoute, Retries } from '../../model/types.js';
 import {
   destinationEndpoints,
   type AccessDecision,
   proxyDuration,
-  routeSubject,
   upstreamMtls,
   type CertPaths,
 } from '../proxy/index.js';

@@ -1,3 +1,4 @@
+import { isIpv4, isIpv6 } from '../../model/address.js';
 import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedMesh } from '../../model/types.js';
 
@@ -48,26 +49,6 @@ export const SETTING_KEYS = [
   'nftFamily',
   'vip.<backend>',
 ] as const;
-
-const IPV4 = /^(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)(\.(25[0-5]|2[0-4]\d|1\d\d|[1-9]?\d)){3}$/;
-
-export function isIpv4(text: string): boolean {
-  return IPV4.test(text);
-}
-
-function isIpv6(text: string): boolean {
-  if (!/^[0-9a-fA-F:.]+$/.test(text) || !text.includes(':')) return false;
-  const halves = text.split('::');
-  if (halves.length > 2) return false;
-  const groups = halves.flatMap((h) => (h === '' ? [] : h.split(':')));
-  const last = groups[groups.length - 1];
-  const v4 = last !== undefined && last.includes('.');
-  if (v4 && !isIpv4(last)) return false;
-  const hex = v4 ? groups.slice(0, -1) : groups;
-  if (!hex.every((g) => /^[0-9a-fA-F]{1,4}$/.test(g))) return false;
-  const count = hex.length + (v4 ? 2 : 0);
-  return halves.length === 2 ? count < 8 : count === 8;
-}
 
 /** Reads and checks the settings; a bad value is an MG4003 diagnostic and the default is kept. */
 export function readSettings(

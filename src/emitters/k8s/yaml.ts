@@ -3,7 +3,8 @@
  * numbers, booleans, null). Key order is kept as built, so output is byte-identical for the same
  * input. It is many times faster than general-purpose YAML stringifiers on large meshes, which is
  * what the render benchmark needs: strings that could be read back as anything but themselves are
- * double-quoted in JSON's escaping, which YAML's double-quoted scalars accept.
+ * double-quoted in JSON's escaping, which YAML's double-quoted scalars accept, with the few characters
+ * JSON leaves raw and YAML does not escaped too (see `quote`).
  *
  * The text is written byte by byte into a buffer (`YamlBuffer`) rather than concatenated: string
  * concatenation allocated several times the output in short-lived strings, and garbage collection
@@ -73,7 +74,65 @@ function plain(s: string): boolean {
     const c = s.charCodeAt(i);
     if (!(c < 128 && REST[c] === 1)) return false;
   }
-  return s.charCodeAt(n - 1) !== 46 && !reserved(s);
+  return s.charCodeAt(n - 1) !== 46 && !reserved(s) && ((c0 !== DOT && (c0 | 32) !== 101) || !numberLike(s));
+}
+
+const DOT = 46;
+
+/**
+ * Whether a string of plain characters that starts with a dot or an `e` could read back as a float:
+ * `.5`, `.5e3`, `.inf` and `.NaN` are floats in YAML 1.1 and 1.2, and YAML 1.1 readers take `._5`,
+ * `.e5`, `._` and `e5` or `E-3` (an exponent without digits before it) too. A dotted string is quoted
+ * when all it holds after its dot is [0-9_.eE-], or when it is `.inf` or `.nan` in any case
+ * (`.well-known` stays plain); an `e` string when the rest is digits, after an optional minus.
+ */
+function numberLike(s: string): boolean {
+  const n = s.length;
+  if (s.charCodeAt(0) !== DOT) {
+    let i = n > 2 && s.charCodeAt(1) === DASH ? 2 : 1;
+    if (i >= n) return false;
+    for (; i < n; i++) {
+      const c = s.charCodeAt(i);
+      if (c < 48 || c > 57) return false;
+    }
+    return true;
+  }
+  if (n === 4) {
+    const a = s.charCodeAt(1) | 32;
+    const b = s.charCodeAt(2) | 32;
+    const c = s.charCodeAt(3) | 32;
+    // i n f, n a n
+    if ((a === 105 && b === 110 && c === 102) || (a === 110 && b === 97 && c === 110)) return true;
+  }
+  for (let i = 1; i < n; i++) {
+    const c = s.charCodeAt(i);
+    const digit = c >= 48 && c <= 57;
+    if (!(digit || c === 95 || c === DOT || c === 101 || c === 69 || c === DASH)) return false;
+  }
+  return true;
+}
+
+/**
+ * Characters JSON.stringify leaves as they are that YAML readers do not read back as themselves in a
+ * double-quoted scalar: DEL and the C1 controls (not printable in YAML; U+0085 is a line break in
+ * YAML 1.1), U+2028 and U+2029 (line breaks in YAML 1.1, which folds them into spaces), the byte order
+ * mark and U+FFFE/U+FFFF (not printable).
+ */
+const RAW_IN_JSON = /[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/;
+const RAW_IN_JSON_ALL = /[\x7f-\x9f\u2028\u2029\ufeff\ufffe\uffff]/g;
+
+function escapeRaw(c: string): string {
+  const code = c.charCodeAt(0);
+  return code < 256 ? '\\x' + code.toString(16) : '\\u' + code.toString(16);
+}
+
+/**
+ * A string as a double-quoted YAML scalar: JSON's escaping (which escapes C0 controls, quotes,
+ * backslashes and lone surrogates with escapes YAML shares), plus `\x`/`\u` escapes for `RAW_IN_JSON`.
+ */
+export function quote(s: string): string {
+  const q = JSON.stringify(s);
+  return RAW_IN_JSON.test(q) ? q.replace(RAW_IN_JSON_ALL, escapeRaw) : q;
 }
 
 /**
@@ -89,27 +148,38 @@ function copyPlain(b: Buffer, at: number, s: string): number {
     if (!(c < 128 && REST[c] === 1)) return -1;
     b[at++] = c;
   }
-  return s.charCodeAt(n - 1) !== 46 && !reserved(s) ? at : -1;
+  return s.charCodeAt(n - 1) !== 46 && !reserved(s) && ((c0 !== DOT && (c0 | 32) !== 101) || !numberLike(s))
+    ? at
+    : -1;
 }
 
-/** Keys repeat across every object of a kind: their rendering is kept. */
+/**
+ * A key may be written as an implicit key (`key: value`) when it is shorter than this: YAML limits an
+ * implicit key to 1024 characters, and longer ones are written as explicit keys (`? key` then `: value`).
+ */
+const IMPLICIT_KEY_MAX = 1000;
+
+/** Keys repeat across every object of a kind: their rendering, up to the colon, is kept. */
 const keyCache = new Map<string, string>();
 
-function key(k: string): string {
+/** `key:` or, for a long key, `? key\n<pad>:`, without the padding before it. */
+function key(k: string, pad: string): string {
   let r = keyCache.get(k);
   if (r === undefined) {
-    r = plain(k) ? k : JSON.stringify(k);
+    r = plain(k) ? k : quote(k);
+    if (r.length > IMPLICIT_KEY_MAX) return '? ' + r + '\n' + pad + ':';
+    r += ':';
     if (keyCache.size < 10_000) keyCache.set(k, r);
   }
   return r;
 }
 
 export function scalar(v: unknown): string {
-  if (typeof v === 'string') return plain(v) ? v : JSON.stringify(v);
+  if (typeof v === 'string') return plain(v) ? v : quote(v);
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : JSON.stringify(String(v));
   if (typeof v === 'boolean') return v ? 'true' : 'false';
   if (v === null || v === undefined) return 'null';
-  return JSON.stringify(String(v));
+  return quote(String(v));
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -238,22 +308,31 @@ export class YamlBuffer {
       this.length = at + 1;
     } else {
       this.byte(SPACE);
-      this.str(JSON.stringify(s));
+      this.str(quote(s));
       this.byte(NEWLINE);
     }
   }
 
-  /** `<pad spaces><key>:`, the key written as a string value is (see `stringLine`). */
-  private key(pad: number, k: string): void {
+  /**
+   * `<indent spaces><key>:`, the key written as a string value is (see `stringLine`); a long key is
+   * written `? <key>`, then `:` on the next line at `pad`, its mapping's indentation.
+   */
+  private key(indent: number, k: string, pad: number): void {
     const n = k.length;
-    if (this.length + pad + n + 1 > this.bytes.length) this.grow(pad + n + 1);
-    this.pad(pad);
-    const at = copyPlain(this.bytes, this.length, k);
+    if (this.length + indent + n + 1 > this.bytes.length) this.grow(indent + n + 1);
+    this.pad(indent);
+    const at = n <= IMPLICIT_KEY_MAX ? copyPlain(this.bytes, this.length, k) : -1;
     if (at >= 0) {
       this.bytes[at] = COLON;
       this.length = at + 1;
     } else {
-      this.str(JSON.stringify(k));
+      const q = plain(k) ? k : quote(k);
+      if (q.length > IMPLICIT_KEY_MAX) {
+        this.str('? ');
+        this.str(q);
+        this.byte(NEWLINE);
+        this.pad(pad);
+      } else this.str(q);
       this.byte(COLON);
     }
   }
@@ -307,12 +386,12 @@ export class YamlBuffer {
       if (mode === RENAME) {
         // a renamed field; the object under a data-map field keeps its keys (asked only of objects)
         if (typeof x === 'object' && x !== null) child = this.keys!.isDataMap(k) ? DATA : RENAME;
-        this.key(indent, this.keys!.name(k));
+        this.key(indent, this.keys!.name(k), pad);
       } else {
         if (mode === DATA) child = RENAME;
         else if (mode === ROOT && k === 'spec') child = RENAME;
         // a key is written as a string value is (plain, else JSON-quoted)
-        this.key(indent, k);
+        this.key(indent, k, pad);
       }
       this.after(x, pad + 2, child);
     }
@@ -376,7 +455,7 @@ function writeObject(v: Record<string, unknown>, pad: string): string {
   for (const k in v) {
     const x = v[k];
     if (x === undefined) continue;
-    out += pad + key(k) + ':' + after(x, inner);
+    out += pad + key(k, pad) + after(x, inner);
   }
   return out;
 }

@@ -1,3 +1,4 @@
+import { routeSubject } from '../../model/describe.js';
 import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedBackend, ResolvedFrontend, ResolvedMesh, ResolvedRoute } from '../../model/types.js';
@@ -79,7 +80,7 @@ function httpServer(
   const terms: { flags: string[]; value: string }[] = [];
   const locations = [];
   for (const route of routes) {
-    const where = route.implicit ? `backend "${route.parent.name}"` : `route "${route.name}"`;
+    const where = routeSubject(route);
     const hosts = frontend ? routeHosts(route, frontend.hosts) : undefined;
     const hostFlag = hosts
       ? [conditions.flag('$host', hostRegex(hosts), `${where}: hosts ${hosts.join(', ')}`)]

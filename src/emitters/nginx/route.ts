@@ -1,3 +1,4 @@
+import { routeSubject } from '../../model/describe.js';
 import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedBackend, ResolvedMesh, ResolvedRoute, Retries } from '../../model/types.js';
 import {
@@ -7,7 +8,6 @@ import {
   destinationEndpoints,
   ident,
   proxyDuration,
-  routeSubject,
   upstreamMtls,
   type CertPaths,
 } from '../proxy/index.js';

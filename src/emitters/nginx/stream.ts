@@ -1,3 +1,4 @@
+import { routeSubject } from '../../model/describe.js';
 import { diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedBackend, ResolvedFrontend, ResolvedRoute } from '../../model/types.js';
 import {
@@ -7,7 +8,6 @@ import {
   ident,
   proxyDuration,
   routeHosts,
-  routeSubject,
   upstreamMtls,
 } from '../proxy/index.js';
 import { hostRegex } from './conditions.js';

@@ -80,11 +80,6 @@ export function proxyDuration(ms: number): string {
   return whole % 1000 === 0 ? `${whole / 1000}s` : `${whole}ms`;
 }
 
-/** The routes attached to a frontend or backend, the implicit one included. */
-export function routeSubject(route: ResolvedRoute): string {
-  return route.implicit ? `the implicit route of backend "${route.parent.name}"` : `route "${route.name}"`;
-}
-
 /** Host names a route on a frontend accepts; undefined: any host. */
 export function routeHosts(
   route: ResolvedRoute,

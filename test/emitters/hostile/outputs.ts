@@ -127,12 +127,17 @@ export function compareRenders(
     values.forEach((v, j) => {
       const bv = benignValues[j]!;
       if (bv.length < 4 || !bStrings.some((s) => s.includes(bv))) return;
-      // header names are case-insensitive and match values may be written as a regex: the value
-      // must appear as written, lower-cased, or with regex metacharacters escaped
+      // header names are case-insensitive, match values may be written as a regex, Envoy writes
+      // header values with % doubled, and an access path's trailing * is a prefix: the value must
+      // appear in one of those forms
       const lower = hStrings.map((s) => s.toLowerCase());
-      const forms = [v, v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'), v.replace(/[^A-Za-z0-9]/g, '\\$&')].map(
-        (f) => f.toLowerCase(),
-      );
+      const forms = [
+        v,
+        v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
+        v.replace(/[^A-Za-z0-9]/g, '\\$&'),
+        v.replace(/%/g, '%%'),
+        v.replace(/\*+$/, ''),
+      ].map((f) => f.toLowerCase());
       if (!forms.some((f) => lower.some((s) => s.includes(f))))
         problems.push(`${name}: value ${JSON.stringify(v)} does not appear verbatim in the loaded YAML/JSON`);
     });
@@ -171,7 +176,12 @@ export async function writeForCheck(
   const write = (rel: string, contents: string): boolean => {
     const full = path.resolve(dir, rel);
     // a path that normalizes to another (a `..` or `.` segment) names another file than written
-    if (!full.startsWith(dir + path.sep) || full.includes('\0') || path.posix.normalize(rel) !== rel)
+    if (
+      !full.startsWith(dir + path.sep) ||
+      full.includes('\0') ||
+      rel.endsWith('/') ||
+      path.posix.normalize(rel) !== rel
+    )
       return false;
     try {
       fs.mkdirSync(path.dirname(full), { recursive: true });

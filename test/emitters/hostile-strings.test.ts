@@ -35,8 +35,15 @@ const MAX_FAILURES = 20;
 const haproxyReady = hasBinary('haproxy');
 const nginxReady = hasNginxWithStream(hasBinary('nginx'));
 
-/** Values that mean something else than text: the wildcard host, a retried status code. */
-const MEANINGFUL = (kind: string, v: string) => kind === 'status' || (kind === 'host' && v === '*');
+/**
+ * Values the targets render differently by design, which only go to the real checks: the wildcard
+ * host, a retried status code, and an added header whose name NGINX cannot read back (letters,
+ * digits and '-' only), which it sets instead, saying so in a diagnostic.
+ */
+const MEANINGFUL = (field: string, kind: string, v: string) =>
+  kind === 'status' ||
+  (kind === 'host' && v === '*') ||
+  (field.endsWith('add{key}') && !/^[A-Za-z0-9-]+$/.test(v));
 const errorsOf = (value: unknown) => validateMesh(value).filter((d) => d.severity === 'error');
 const docText = (doc: unknown) => yaml.dump(doc, { lineWidth: -1 });
 const fileOf = (
@@ -376,8 +383,8 @@ async function checkAccepted(
   };
   // values whose meaning changes the rendering (host "*", a status code) render differently by
   // design: they go to the real checks only, one by one
-  const plain = values.filter((v) => !MEANINGFUL(report.kind, v));
-  for (const v of values.filter((x) => MEANINGFUL(report.kind, x))) {
+  const plain = values.filter((v) => !MEANINGFUL(report.field, report.kind, v));
+  for (const v of values.filter((x) => MEANINGFUL(report.field, report.kind, x))) {
     const mesh = validDoc(placeOne(site, v));
     if (mesh && real < REAL_PER_FIELD) await realCheck(mesh, 1);
   }

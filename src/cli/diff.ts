@@ -44,7 +44,7 @@ function gitShow(spec: string): Promise<{ text?: string; error?: string }> {
 }
 
 /** Loads one side: `-` (standard input), an existing file, or `rev:path` from git. */
-export async function loadSide(spec: string): Promise<MeshResult> {
+async function loadSide(spec: string): Promise<MeshResult> {
   if (spec === '-' || (await isFile(spec))) return loadMesh(spec);
   const rev = REVISION.exec(spec);
   if (rev && !spec.startsWith('-')) {
@@ -72,7 +72,7 @@ function printDiagnostics(diagnostics: Diagnostic[], results: MeshResult[], form
   if (line) process.stderr.write(`${line}\n`);
 }
 
-export async function diffCommand(before: string, after: string, opts: DiffCliOptions): Promise<number> {
+async function diffCommand(before: string, after: string, opts: DiffCliOptions): Promise<number> {
   if (before === '-' && after === '-') {
     process.stderr.write('meshgen: only one side of a diff can be standard input (-)\n');
     return EXIT.error;

@@ -19,7 +19,7 @@ type Built = { config: ProxyConfig } | { error: string };
  * Loads the mesh, renders it to envoy in memory and converts the bootstrap of `name`: a backend's
  * sidecar, or the gateway reduced to the frontend's listener and its own clusters.
  */
-export async function buildFor(file: string, name: string, settings: Record<string, string>): Promise<Built> {
+async function buildFor(file: string, name: string, settings: Record<string, string>): Promise<Built> {
   const loaded = await loadMesh(file);
   const c = colours(process.stderr);
   const shown = sortDiagnostics(loaded.diagnostics).filter((d) => d.severity === 'error');

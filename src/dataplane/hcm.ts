@@ -284,7 +284,7 @@ function expand(v: string, ctx: Ctx): string {
 const hasOps = (o: HeaderOps): boolean => o.add.length > 0 || o.remove.length > 0;
 
 /** strip_any_host_port: "host:port" and "[v6]:port" lose the port. */
-export function stripPort(authority: string): string {
+function stripPort(authority: string): string {
   if (authority.startsWith('[')) {
     const end = authority.indexOf(']');
     return end < 0 ? authority : authority.slice(0, end + 1);

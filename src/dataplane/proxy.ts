@@ -35,7 +35,7 @@ const NETWORK_REQUEST: RouteRequest = { method: '', path: '', authority: '', hea
  * Envoy's first filter chain criterion: chains naming the destination port, else those naming
  * none. Indices into `chains`.
  */
-export function chainsFor(chains: ChainConfig[], port: number | undefined): number[] {
+function chainsFor(chains: ChainConfig[], port: number | undefined): number[] {
   const all = chains.map((_, i) => i);
   const exact = all.filter((i) => chains[i]!.destinationPort === port);
   return exact.length ? exact : all.filter((i) => chains[i]!.destinationPort === undefined);

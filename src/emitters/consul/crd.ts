@@ -3,7 +3,7 @@ import { k8sObject, type K8sObject } from '../k8s/objects.js';
 import type { SpecKeys } from '../k8s/yaml.js';
 import type { Built, ConsulKind } from './model.js';
 
-export const CRD_API_VERSION = 'consul.hashicorp.com/v1alpha1';
+const CRD_API_VERSION = 'consul.hashicorp.com/v1alpha1';
 
 const CRD_KIND: Record<ConsulKind, string> = {
   'service-defaults': 'ServiceDefaults',

@@ -10,8 +10,7 @@ import { toHcl } from './hcl.js';
 import { emitIntentions } from './intentions.js';
 import { KIND_ORDER, Output, TARGET, type Built } from './model.js';
 
-export const CONSUL_FORMATS = ['crd', 'hcl', 'json'] as const;
-export type ConsulFormat = (typeof CONSUL_FORMATS)[number];
+const CONSUL_FORMATS = ['crd', 'hcl', 'json'] as const;
 
 /** What Consul Connect config entries keep of each feature (docs/consul.md explains each row). */
 const fidelity: Readonly<Record<Feature, Fidelity>> = {

@@ -6,7 +6,7 @@ import { bucketCounts, conditionalProbabilities, formatProbability } from './wei
 import { nftTableHeader, TARGET } from './text.js';
 
 /** One endpoint of a service VIP with its share of new connections, in percent. */
-export interface VipEndpoint {
+interface VipEndpoint {
   readonly host: string;
   readonly port: number;
   readonly weight: number;
@@ -167,7 +167,7 @@ function shortName(name: string, room: number): string {
   return `${name.slice(0, room - 9)}-${hash}`;
 }
 
-export function chainNames(service: VipService): { svc: string; sep: (i: number) => string } {
+function chainNames(service: VipService): { svc: string; sep: (i: number) => string } {
   const digits = String(service.endpoints.length - 1).length;
   const base = shortName(service.backend, MAX_CHAIN - 'MGSEP--'.length - digits);
   return { svc: `MGSVC-${base}`, sep: (i) => `MGSEP-${base}-${i}` };

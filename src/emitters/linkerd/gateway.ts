@@ -52,7 +52,7 @@ function listeners(ctx: EmitContext, f: ResolvedFrontend): Record<string, unknow
 }
 
 /** The Gateway class: `--set gatewayClass=...` when it is a valid object name, else the default. */
-export function gatewayClass(ctx: EmitContext): string {
+function gatewayClass(ctx: EmitContext): string {
   const value = ctx.settings.gatewayClass;
   if (value === undefined) return DEFAULT_GATEWAY_CLASS;
   if (value.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(value))

@@ -13,7 +13,7 @@ import { defaultInboundPolicy, emitNamespaces, emitServices } from './services.j
  * How Linkerd 2.16+ keeps each feature. `approximate` ones are explained per use by the emitter
  * (MG3002); `unsupported` ones are reported by render (MG3001).
  */
-export const LINKERD_FIDELITY: Readonly<Record<Feature, Fidelity>> = {
+const LINKERD_FIDELITY: Readonly<Record<Feature, Fidelity>> = {
   split: 'exact', // backendRefs weights over per-version Services
   'header-match': 'exact',
   'query-match': 'exact',

@@ -12,7 +12,7 @@ import type { ResolvedMesh } from '../../model/types.js';
  *
  * Beside every `<stem>.crt` sits `<stem>.pem`, certificate and key in one file, which HAProxy reads.
  */
-export interface CertPair {
+interface CertPair {
   readonly cert: string;
   readonly key: string;
   /** Certificate then key in one file. */

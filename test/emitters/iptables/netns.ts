@@ -13,7 +13,7 @@ export interface Ran {
 }
 
 /** Runs a command with a bounded time, collecting its output. */
-export function run(
+function run(
   cmd: string,
   args: readonly string[],
   options: { input?: string; timeoutMs?: number } = {},
@@ -95,7 +95,7 @@ for (const spec of specs) {
 `;
 
 /** A node script: opens N connections (20 at a time) to host:port and prints a JSON count of the answers. */
-export const CLIENT = `
+const CLIENT = `
 const net = require('node:net');
 const [host, port, n] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3] ?? 1)];
 const counts = {};

@@ -357,5 +357,3 @@ ${backends.map((b) => `    - { name: ${b.name}, port: 8080, versions: [{ name: v
     });
   });
 }
-
-export { freePort };

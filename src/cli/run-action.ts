@@ -93,7 +93,10 @@ export async function runCommand(file: string, opts: RunCliOptions): Promise<num
     await proxy.stop().catch(() => {});
     return 1;
   }
-  const ports = first.config.listeners.map((l) => `${l.address.host}:${l.address.port}`).join(', ');
+  const ports = proxy
+    .listeners()
+    .map((l) => `${l.host}:${l.port}`)
+    .join(', ');
   process.stderr.write(`meshgen run: serving ${opts.as} from ${file} on ${ports}\n`);
   await serveUntilStopped(proxy, {
     name: 'meshgen run',

@@ -37,7 +37,7 @@ export async function waitFor<T>(
 }
 
 /** Whether something accepts a TCP connection on host:port now. */
-export function accepts(port: number, host = '127.0.0.1'): Promise<boolean> {
+function accepts(port: number, host = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const s = net.connect({ port, host }, () => {
       s.destroy();

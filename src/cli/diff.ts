@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { diffMeshes } from '../diff/differ.js';
 import { formatJson, formatMarkdown, formatText, isEqual, type DiffReport } from '../diff/format.js';
 import { diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from '../model/diagnostics.js';
-import { loadMesh, parseMesh, type MeshResult } from '../model/validate.js';
+import { loadMesh, parseMesh, type MeshResult } from '../model/load.js';
 import { SourceFile } from '../model/source.js';
 import { colours, formatDiagnostic, summary } from './format.js';
 

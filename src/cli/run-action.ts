@@ -1,4 +1,4 @@
-import { loadMesh } from '../model/validate.js';
+import { loadMesh } from '../model/load.js';
 import { hasErrors, sortDiagnostics } from '../model/diagnostics.js';
 import { render } from '../render.js';
 import { parseBootstrap, type ProxyConfig } from '../dataplane/config.js';

@@ -1,7 +1,7 @@
 import { diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedMesh } from '../../model/types.js';
-import { ObjectFileSink } from '../k8s/objects.js';
+import { ObjectFileSink } from '../../kubernetes/objects.js';
 import type { Emitter, EmitOptions, EmitResult, Fidelity, OutputFile } from '../types.js';
 import { emitBackends } from './backends.js';
 import { CRD_SPEC_KEYS, crdSource } from './crd.js';

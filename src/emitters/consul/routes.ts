@@ -1,5 +1,5 @@
 import type { ResolvedMatch, ResolvedMesh, ResolvedRoute, StringMatch } from '../../model/types.js';
-import { hasAnyKey } from '../k8s/objects.js';
+import { hasAnyKey } from '../../kubernetes/objects.js';
 import { goDuration, headerModifiers, type Output } from './model.js';
 
 /** Where a router route sends its requests: a real service (and subset) or a split's virtual service. */

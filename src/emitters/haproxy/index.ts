@@ -13,8 +13,8 @@ import {
   setting,
   uniqueDiagnostics,
   type CertPaths,
-} from '../proxy/index.js';
-import { loadTemplate } from '../proxy/template.js';
+} from '../../smartstack/index.js';
+import { loadTemplate } from '../../smartstack/template.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { hostAcls, matchConditions } from './acl.js';
 import { buildPool, TARGET, type PoolView } from './pool.js';

@@ -7,7 +7,7 @@ import {
   proxyDuration,
   upstreamMtls,
   type CertPaths,
-} from '../proxy/index.js';
+} from '../../smartstack/index.js';
 import { escapeRegex } from '../../model/regex.js';
 import { comment, fetch, logFormat, logFormatText, word } from './syntax.js';
 

@@ -1,7 +1,13 @@
 import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedMesh } from '../../model/types.js';
-import { k8sObject, namesIn, ObjectFileSink, type K8sObject, type ObjectCollector } from '../k8s/objects.js';
+import {
+  k8sObject,
+  namesIn,
+  ObjectFileSink,
+  type K8sObject,
+  type ObjectCollector,
+} from '../../kubernetes/objects.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { NETWORKING, Notes, SECURITY, TARGET } from './common.js';
 import { frontendVirtualServices, gatewaySpec } from './gateways.js';

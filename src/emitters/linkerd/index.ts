@@ -1,7 +1,7 @@
 import { diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedMesh } from '../../model/types.js';
-import { k8sObject, namesIn, ObjectFileSink } from '../k8s/objects.js';
+import { k8sObject, namesIn, ObjectFileSink } from '../../kubernetes/objects.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { TARGET, type EmitContext } from './context.js';
 import { DEFAULT_GATEWAY_CLASS, checkGatewayClass, emitGateway } from './gateway.js';

@@ -11,8 +11,8 @@ import {
   routeHosts,
   setting,
   uniqueDiagnostics,
-} from '../proxy/index.js';
-import { loadTemplate } from '../proxy/template.js';
+} from '../../smartstack/index.js';
+import { loadTemplate } from '../../smartstack/template.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { Conditions, hostRegex, matchFlags, routeMap } from './conditions.js';
 import { httpRoute, locationName, TARGET, type RouteContext } from './route.js';

@@ -10,7 +10,7 @@ import {
   proxyDuration,
   upstreamMtls,
   type CertPaths,
-} from '../proxy/index.js';
+} from '../../smartstack/index.js';
 import { escapeRegex } from '../../model/regex.js';
 import { cookieVar, headerVar, literal, literalText, q, word } from './syntax.js';
 import type { BlockView, LocationView } from './view.js';

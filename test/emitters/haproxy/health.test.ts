@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from '../../support/backends.js';
 import { meshFrom } from '../../support/meshes.js';
 import { hasBinary, startOnFreePorts, startProcess, waitFor, type Started } from '../../support/processes.js';
-import { renderTo, request, tempDir } from '../proxy/live.js';
+import { renderTo, request, tempDir } from '../../smartstack/live.js';
 
 // Active health checks (HAProxy keeps them, exact): the proxy probes the path and stops sending
 // to an endpoint that fails it.

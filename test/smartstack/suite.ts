@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findEmitter } from '../../../src/emitters/index.js';
-import { meshFrom } from '../../support/meshes.js';
-import { startOnFreePorts, waitFor, waitForPort, type Started } from '../../support/processes.js';
-import { startBackend, type TestBackend } from '../../support/backends.js';
+import { findEmitter } from '../../src/emitters/index.js';
+import { meshFrom } from '../support/meshes.js';
+import { startOnFreePorts, waitFor, waitForPort, type Started } from '../support/processes.js';
+import { startBackend, type TestBackend } from '../support/backends.js';
 import {
   liveSetup,
   renderTo,

@@ -3,9 +3,9 @@
  * SmartStack pattern, the check that every version they send to has endpoints, the certificate
  * layout, and a few naming helpers.
  */
-import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
-import type { ResolvedBackend, ResolvedMesh, ResolvedRoute } from '../../model/types.js';
-import type { EmitOptions } from '../types.js';
+import { diagnostic, type Diagnostic } from '../model/diagnostics.js';
+import type { ResolvedBackend, ResolvedMesh, ResolvedRoute } from '../model/types.js';
+import type { EmitOptions } from '../emitters/types.js';
 
 export { hostsFile } from './hosts.js';
 export { certPaths, pemPath, type CertPaths } from './certs.js';

@@ -1,4 +1,4 @@
-import type { ResolvedMesh } from '../../model/types.js';
+import type { ResolvedMesh } from '../model/types.js';
 
 /**
  * The certificate layout that `meshgen certs <mesh> -o <dir>` writes and the proxy targets read

@@ -9,11 +9,11 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { issueCertificates } from '../../../src/certs/issue.js';
-import { render } from '../../../src/render.js';
-import type { ResolvedMesh } from '../../../src/model/types.js';
-import { startBackend, type TestBackend } from '../../support/backends.js';
-import { closedPort } from '../../support/processes.js';
+import { issueCertificates } from '../../src/certs/issue.js';
+import { render } from '../../src/render.js';
+import type { ResolvedMesh } from '../../src/model/types.js';
+import { startBackend, type TestBackend } from '../support/backends.js';
+import { closedPort } from '../support/processes.js';
 
 export interface Reply {
   status: number;

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { escapeRegex } from '../model/regex.js';
 import type net from 'node:net';
 import type {
   HcmConfig,
@@ -608,9 +609,7 @@ export class HttpConnectionManager {
       else if (p.kind === 'source_ip') v = ctx.conn.remoteIp;
       else {
         const c = getHeader(ctx.req.headers, 'cookie');
-        const m = c
-          ? new RegExp(`(?:^|;\\s*)${p.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}=([^;]*)`).exec(c)
-          : null;
+        const m = c ? new RegExp(`(?:^|;\\s*)${escapeRegex(p.name)}=([^;]*)`).exec(c) : null;
         v = m?.[1];
       }
       if (v === undefined) continue;

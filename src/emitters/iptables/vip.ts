@@ -1,3 +1,4 @@
+import { routeSubject } from '../../model/describe.js';
 import { createHash } from 'node:crypto';
 import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedBackend, ResolvedMesh, ResolvedRoute } from '../../model/types.js';
@@ -174,7 +175,7 @@ function chainNames(service: VipService): { svc: string; sep: (i: number) => str
 }
 
 function describe(s: VipService): string {
-  return `${s.namespace}/${s.backend} ${s.vip}:${s.port} by ${s.route.implicit ? 'its implicit route' : `route ${s.route.name}`}`;
+  return `${s.namespace}/${s.backend} ${s.vip}:${s.port} by ${routeSubject(s.route)}`;
 }
 
 /** kube-proxy's layout: a dispatch chain, a chain per service, a DNAT chain per endpoint. */

@@ -1,14 +1,14 @@
 import { defineConfig } from 'vitest/config';
 
 /**
- * Tests that run the built package (dist/): the CLI as a process, the packed tarball. Only their
- * project builds first (test/global-setup.ts), so a unit test runs without a build; a test outside
- * this list that runs dist/ fails with a message saying to add it here (test/support/cli.ts).
+ * Tests that run the built package (dist/): the CLI as a process (test/cli/, and any cli.test.ts),
+ * the packed tarball, the README's commands. Only their project builds first
+ * (test/global-setup.ts), so a unit test runs without a build; a test outside this list that runs
+ * dist/ fails with a message saying to add it here (test/support/cli.ts).
  */
 const DIST = [
   'test/cli/**/*.test.ts',
-  'test/diff/cli.test.ts',
-  'test/dataplane/cli.test.ts',
+  'test/**/cli.test.ts',
   'test/package/**/*.test.ts',
   'test/readme.test.ts',
 ];

@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { hasErrors, escalateWarnings, sortDiagnostics, type Diagnostic } from './model/diagnostics.js';
-import { loadMesh, type MeshResult } from './model/validate.js';
+import { loadMesh, type MeshResult } from './model/load.js';
 import { locateDiagnostics, type SourceFile } from './model/source.js';
 import { meshSchema } from './model/schema.js';
 import { FEATURES } from './model/features.js';

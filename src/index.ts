@@ -1,5 +1,6 @@
 /** meshgen's library surface: load, validate, normalize and render meshes. */
-export { parseMesh, loadMesh, validateMesh, type MeshResult } from './model/validate.js';
+export { parseMesh, loadMesh, type MeshResult } from './model/load.js';
+export { validateMesh } from './model/validate.js';
 export { normalizeMesh } from './model/normalize.js';
 export { meshSchema } from './model/schema.js';
 export { SourceFile, locateDiagnostics, type SourceRange } from './model/source.js';

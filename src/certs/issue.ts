@@ -1,7 +1,7 @@
 /**
  * Development certificates for a mesh: a CA, one certificate per backend identity (SPIFFE URI SAN),
  * one per frontend identity, and one per HTTPS frontend for its hosts, in the layout the proxy
- * targets read (see src/emitters/proxy/certs.ts). Uses @peculiar/x509 over Node's webcrypto.
+ * targets read (see src/smartstack/certs.ts). Uses @peculiar/x509 over Node's webcrypto.
  */
 import { webcrypto } from 'node:crypto';
 type CryptoKey = webcrypto.CryptoKey;

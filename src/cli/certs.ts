@@ -2,7 +2,7 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import type { Command } from 'commander';
 import { hasErrors, sortDiagnostics } from '../model/diagnostics.js';
-import { loadMesh } from '../model/validate.js';
+import { loadMesh } from '../model/load.js';
 import { locateDiagnostics } from '../model/source.js';
 import { colours, formatDiagnostic, summary } from './format.js';
 import { writeFilesAtomically } from './output.js';

@@ -4,7 +4,7 @@ import { Option, type Command } from 'commander';
 import { diffMeshes } from '../diff/differ.js';
 import { formatJson, formatMarkdown, formatText, isEqual, type DiffReport } from '../diff/format.js';
 import { diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from '../model/diagnostics.js';
-import { loadMesh, parseMesh, type MeshResult } from '../model/validate.js';
+import { loadMesh, parseMesh, type MeshResult } from '../model/load.js';
 import { SourceFile } from '../model/source.js';
 import { colours, formatDiagnostic, summary } from './format.js';
 
@@ -44,7 +44,7 @@ function gitShow(spec: string): Promise<{ text?: string; error?: string }> {
 }
 
 /** Loads one side: `-` (standard input), an existing file, or `rev:path` from git. */
-export async function loadSide(spec: string): Promise<MeshResult> {
+async function loadSide(spec: string): Promise<MeshResult> {
   if (spec === '-' || (await isFile(spec))) return loadMesh(spec);
   const rev = REVISION.exec(spec);
   if (rev && !spec.startsWith('-')) {
@@ -72,7 +72,7 @@ function printDiagnostics(diagnostics: Diagnostic[], results: MeshResult[], form
   if (line) process.stderr.write(`${line}\n`);
 }
 
-export async function diffCommand(before: string, after: string, opts: DiffCliOptions): Promise<number> {
+async function diffCommand(before: string, after: string, opts: DiffCliOptions): Promise<number> {
   if (before === '-' && after === '-') {
     process.stderr.write('meshgen: only one side of a diff can be standard input (-)\n');
     return EXIT.error;

@@ -51,7 +51,7 @@ const CUT = '…';
  * tabs kept as tabs, so that the caret lands under the same character; `underline` counts the caret
  * and its tildes (`width`, at least 1), and ends where a cut line is cut.
  */
-export function excerpt(
+function excerpt(
   text: string,
   at: number,
   width: number,

@@ -12,7 +12,7 @@ import { cleanLeftovers, eachLimited, isOtherLiveProcess, OutputError } from './
  * new one. The previous generation is then removed, which also drops files the new render no longer
  * produces.
  */
-export const GENERATIONS = '.meshgen';
+const GENERATIONS = '.meshgen';
 
 /** `<target>-<pid>-<id>`, plus `.link` (a link not yet renamed) or `.legacy` (a folder moved aside). */
 const GENERATION = /^(.+)-(\d+)-[0-9a-f]{8}(\.link|\.legacy)?$/;

@@ -42,10 +42,17 @@ export async function proxyCommand(opts: ProxyCliOptions): Promise<number> {
     await proxy.stop().catch(() => {});
     return 1;
   }
-  if (!isWorker)
-    process.stderr.write(
-      `meshgen proxy: serving ${file}${proxy.adminPort ? ` (admin on port ${proxy.adminPort})` : ''}\n`,
-    );
+  // where it listens, bound ports included (a bootstrap may ask for port 0)
+  const on = proxy
+    .listeners()
+    .map((l) => `${l.host}:${l.port}`)
+    .join(', ');
+  const admin = proxy.adminPort ? ` (admin on port ${proxy.adminPort})` : '';
+  process.stderr.write(
+    isWorker
+      ? `meshgen proxy: worker ${workerId} serving on ${on}${admin}\n`
+      : `meshgen proxy: serving ${file} on ${on}${admin}\n`,
+  );
   await serveUntilStopped(proxy, {
     name: 'meshgen proxy',
     file,

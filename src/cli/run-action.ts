@@ -1,4 +1,4 @@
-import { loadMesh } from '../model/validate.js';
+import { loadMesh } from '../model/load.js';
 import { hasErrors, sortDiagnostics } from '../model/diagnostics.js';
 import { render } from '../render.js';
 import { parseBootstrap, type ProxyConfig } from '../dataplane/config.js';
@@ -19,7 +19,7 @@ type Built = { config: ProxyConfig } | { error: string };
  * Loads the mesh, renders it to envoy in memory and converts the bootstrap of `name`: a backend's
  * sidecar, or the gateway reduced to the frontend's listener and its own clusters.
  */
-export async function buildFor(file: string, name: string, settings: Record<string, string>): Promise<Built> {
+async function buildFor(file: string, name: string, settings: Record<string, string>): Promise<Built> {
   const loaded = await loadMesh(file);
   const c = colours(process.stderr);
   const shown = sortDiagnostics(loaded.diagnostics).filter((d) => d.severity === 'error');
@@ -93,7 +93,10 @@ export async function runCommand(file: string, opts: RunCliOptions): Promise<num
     await proxy.stop().catch(() => {});
     return 1;
   }
-  const ports = first.config.listeners.map((l) => `${l.address.host}:${l.address.port}`).join(', ');
+  const ports = proxy
+    .listeners()
+    .map((l) => `${l.host}:${l.port}`)
+    .join(', ');
   process.stderr.write(`meshgen run: serving ${opts.as} from ${file} on ${ports}\n`);
   await serveUntilStopped(proxy, {
     name: 'meshgen run',

@@ -91,6 +91,22 @@ export async function startAdmin(proxy: Proxy, host: string, port: number): Prom
         }
         return send(200, out);
       }
+      case '/listeners': {
+        // as Envoy: where each listener is bound, which with port 0 is where the OS put it
+        const bound = proxy.listeners();
+        if (url.searchParams.get('format') === 'json')
+          return send(
+            200,
+            JSON.stringify({
+              listener_statuses: bound.map((l) => ({
+                name: l.name,
+                local_address: { socket_address: { address: l.host, port_value: l.port } },
+              })),
+            }),
+            'application/json',
+          );
+        return send(200, bound.map((l) => `${l.name}::${l.host}:${l.port}\n`).join(''));
+      }
       case '/config_dump':
         return send(
           200,
@@ -128,12 +144,12 @@ export async function startAdmin(proxy: Proxy, host: string, port: number): Prom
       case '/':
         return send(
           200,
-          '/ready\n/server_info\n/stats\n/stats/prometheus\n/clusters\n/config_dump\n/healthcheck/fail\n/healthcheck/ok\n/quitquitquit\n',
+          '/ready\n/server_info\n/stats\n/stats/prometheus\n/clusters\n/listeners\n/config_dump\n/healthcheck/fail\n/healthcheck/ok\n/quitquitquit\n',
         );
       default:
         return send(
           404,
-          'invalid path. admin commands are:\n/ready\n/server_info\n/stats\n/clusters\n/config_dump\n',
+          'invalid path. admin commands are:\n/ready\n/server_info\n/stats\n/clusters\n/listeners\n/config_dump\n',
         );
     }
   });

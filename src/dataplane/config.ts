@@ -68,9 +68,9 @@ export interface TlsConfig {
   sni?: string;
 }
 
-export type NetworkFilter = { kind: 'http'; hcm: HcmConfig } | { kind: 'tcp'; tcp: TcpProxyConfig };
+type NetworkFilter = { kind: 'http'; hcm: HcmConfig } | { kind: 'tcp'; tcp: TcpProxyConfig };
 
-export interface AccessLogConfig {
+interface AccessLogConfig {
   /** A file path, or '/dev/stdout' / '/dev/stderr'. */
   path: string;
 }
@@ -93,7 +93,7 @@ export interface HcmConfig {
 }
 
 /** The Http2ProtocolOptions the proxy honours (unset: Envoy's defaults). */
-export interface Http2Settings {
+interface Http2Settings {
   maxConcurrentStreams: number;
   initialStreamWindowSize: number;
   initialConnectionWindowSize: number;
@@ -101,7 +101,7 @@ export interface Http2Settings {
 }
 
 /** Envoy's defaults for Http2ProtocolOptions. */
-export function http2Settings(o: Obj | undefined): Http2Settings {
+function http2Settings(o: Obj | undefined): Http2Settings {
   return {
     hpackTableSize: Number(o?.hpack_table_size ?? 4096),
     maxConcurrentStreams: Number(o?.max_concurrent_streams ?? 2147483647),
@@ -110,7 +110,7 @@ export function http2Settings(o: Obj | undefined): Http2Settings {
   };
 }
 
-export interface FaultConfig {
+interface FaultConfig {
   delay?: { ms: number; percent: number };
   abort?: { status: number; percent: number };
 }
@@ -200,7 +200,7 @@ export interface RouteConfig {
   cors?: CorsPolicy;
 }
 
-export type RouteActionConfig =
+type RouteActionConfig =
   | {
       kind: 'route';
       clusters: { name: string; weight: number }[];
@@ -271,7 +271,7 @@ export interface ConfigResult {
 type Obj = Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 
 /** Parses "1.5s" (a proto Duration) to milliseconds. */
-export function durationMs(d: unknown, dflt: number): number {
+function durationMs(d: unknown, dflt: number): number {
   if (typeof d !== 'string') return dflt;
   return Math.round(parseFloat(d.slice(0, -1)) * 1000);
 }
@@ -673,7 +673,7 @@ function faultConfig(tc: Obj): FaultConfig {
   };
 }
 
-export function stringMatcher(m: Obj, p: string, errors: PathError[]): StrMatch {
+function stringMatcher(m: Obj, p: string, errors: PathError[]): StrMatch {
   const ic = Boolean(m.ignore_case);
   const norm = ic ? (s: string) => s.toLowerCase() : (s: string) => s;
   if (m.exact !== undefined) {

@@ -22,7 +22,7 @@ interface Session {
 }
 
 /** The headers of a node:http2 header object as a list, without pseudo-headers. */
-export function headerList(h: http2.IncomingHttpHeaders): Headers {
+function headerList(h: http2.IncomingHttpHeaders): Headers {
   const out: Headers = [];
   for (const k of Object.keys(h)) {
     if (k.charCodeAt(0) === 58) continue; // ':'
@@ -37,7 +37,7 @@ export function headerList(h: http2.IncomingHttpHeaders): Headers {
  * An HTTP/1.1 request head as the router built it ("GET /p HTTP/1.1\r\nhost: a\r\n…") to HTTP/2
  * request headers: host becomes :authority; gRPC requests get `te: trailers` (as Envoy sends it).
  */
-export function requestHeaders(head: string, scheme: string): http2.OutgoingHttpHeaders {
+function requestHeaders(head: string, scheme: string): http2.OutgoingHttpHeaders {
   const lines = head.split('\r\n');
   const rl = lines[0]!;
   const s1 = rl.indexOf(' ');

@@ -29,7 +29,7 @@ export const CONNECTION_SPECIFIC = new Set([
 ]);
 
 /** Envoy's Grpc::Utility::httpToGrpcStatus. */
-export function httpToGrpcStatus(status: number): number {
+function httpToGrpcStatus(status: number): number {
   switch (status) {
     case 400:
       return 13; // INTERNAL

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { escapeRegex } from '../model/regex.js';
 import type net from 'node:net';
 import type {
   HcmConfig,
@@ -284,7 +285,7 @@ function expand(v: string, ctx: Ctx): string {
 const hasOps = (o: HeaderOps): boolean => o.add.length > 0 || o.remove.length > 0;
 
 /** strip_any_host_port: "host:port" and "[v6]:port" lose the port. */
-export function stripPort(authority: string): string {
+function stripPort(authority: string): string {
   if (authority.startsWith('[')) {
     const end = authority.indexOf(']');
     return end < 0 ? authority : authority.slice(0, end + 1);
@@ -608,9 +609,7 @@ export class HttpConnectionManager {
       else if (p.kind === 'source_ip') v = ctx.conn.remoteIp;
       else {
         const c = getHeader(ctx.req.headers, 'cookie');
-        const m = c
-          ? new RegExp(`(?:^|;\\s*)${p.name.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}=([^;]*)`).exec(c)
-          : null;
+        const m = c ? new RegExp(`(?:^|;\\s*)${escapeRegex(p.name)}=([^;]*)`).exec(c) : null;
         v = m?.[1];
       }
       if (v === undefined) continue;

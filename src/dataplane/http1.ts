@@ -153,7 +153,7 @@ function connectionHas(h: Headers, token: string): boolean {
 }
 
 /** Framing of a message body from its headers. */
-export function bodyFraming(headers: Headers, isRequest: boolean): { chunked: boolean; length: number } {
+function bodyFraming(headers: Headers, isRequest: boolean): { chunked: boolean; length: number } {
   let te: string | undefined;
   let cl: string | undefined;
   for (const [k, v] of headers) {

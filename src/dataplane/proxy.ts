@@ -35,14 +35,26 @@ const NETWORK_REQUEST: RouteRequest = { method: '', path: '', authority: '', hea
  * Envoy's first filter chain criterion: chains naming the destination port, else those naming
  * none. Indices into `chains`.
  */
-export function chainsFor(chains: ChainConfig[], port: number | undefined): number[] {
+function chainsFor(chains: ChainConfig[], port: number | undefined): number[] {
   const all = chains.map((_, i) => i);
   const exact = all.filter((i) => chains[i]!.destinationPort === port);
   return exact.length ? exact : all.filter((i) => chains[i]!.destinationPort === undefined);
 }
 
 const handlersOf = (g: Generation): Handler[] => [...g.listeners.values()].flatMap((l) => l.handlers);
-const key = (l: ListenerConfig) => `${l.address.host}:${l.address.port}`;
+/**
+ * A listener's identity across reloads: its address, so that a reload keeps the listening socket.
+ * Port 0 (the OS picks) names no address, so the listener's name tells two such listeners apart.
+ */
+const key = (l: ListenerConfig) =>
+  l.address.port === 0 ? `${l.address.host}:0/${l.name}` : `${l.address.host}:${l.address.port}`;
+
+/** Where a listener is bound: with port 0, the port the OS picked. */
+export interface BoundListener {
+  name: string;
+  host: string;
+  port: number;
+}
 
 export interface ProxyOptions {
   /** Status lines (reloads, drains); the CLI prints them on stderr. */
@@ -85,9 +97,17 @@ export class Proxy {
 
   /** The bound port of a listener (useful with port 0). */
   listenerPort(name: string): number | undefined {
-    const l = this.gen.config.listeners.find((x) => x.name === name);
-    const s = l && this.servers.get(key(l));
-    return (s?.address() as net.AddressInfo | null)?.port;
+    return this.listeners().find((l) => l.name === name)?.port;
+  }
+
+  /** The listeners of the current configuration where they are bound (as the admin /listeners). */
+  listeners(): BoundListener[] {
+    const out: BoundListener[] = [];
+    for (const l of this.gen.config.listeners) {
+      const a = this.servers.get(key(l))?.address() as net.AddressInfo | null | undefined;
+      if (a) out.push({ name: l.name, host: l.address.host, port: a.port });
+    }
+    return out;
   }
 
   get adminPort(): number | undefined {
@@ -130,8 +150,10 @@ export class Proxy {
 
   private listen(l: ListenerConfig): Promise<void> {
     const k = key(l);
+    // the stats name the bound address (the same as the configured one unless it has port 0)
+    let at = `${l.address.host}:${l.address.port}`;
     const server = net.createServer({ noDelay: true }, (socket) => {
-      this.stats.inc(`listener.${k}.downstream_cx_total`);
+      this.stats.inc(`listener.${at}.downstream_cx_total`);
       this.sockets.add(socket);
       socket.once('close', () => this.sockets.delete(socket));
       const lr = this.gen.listeners.get(k);
@@ -142,23 +164,23 @@ export class Proxy {
       // was not redirected keeps its local address in Envoy too.
       const byPort = chainsFor(chains, socket.localPort);
       const noMatch = () => {
-        this.stats.inc(`listener.${k}.no_filter_chain_match`);
+        this.stats.inc(`listener.${at}.no_filter_chain_match`);
         socket.destroy();
       };
       if (!byPort.length) return noMatch();
       const rejectTls = (why: string) => {
         if (process.env.MESHGEN_DEBUG) process.stderr.write(`tls reject: ${why}\n`);
-        this.stats.inc(`listener.${k}.ssl.connection_error`);
+        this.stats.inc(`listener.${at}.ssl.connection_error`);
       };
       if (!lr.config.tlsInspector) {
         // no inspector: a plaintext chain takes the connection; TLS chains are chosen by SNI while
         // the handshake runs
-        if (!chains[byPort[0]!]!.tls) return this.dispatch(lr, k, byPort[0]!, socket, null);
+        if (!chains[byPort[0]!]!.tls) return this.dispatch(lr, at, byPort[0]!, socket, null);
         return acceptTls(
           socket,
           byPort.map((i) => chains[i]!),
           byPort.map((i) => lr.contexts[i]!),
-          (s, j, peer) => this.dispatch(lr, k, byPort[j]!, s, peer),
+          (s, j, peer) => this.dispatch(lr, at, byPort[j]!, s, peer),
           rejectTls,
         );
       }
@@ -179,12 +201,12 @@ export class Proxy {
         socket.unshift(all);
         const i = matchChain(chains, byPort, hello);
         if (i < 0) return noMatch();
-        if (!chains[i]!.tls) return this.dispatch(lr, k, i, socket, null);
+        if (!chains[i]!.tls) return this.dispatch(lr, at, i, socket, null);
         acceptTls(
           socket,
           [chains[i]!],
           [lr.contexts[i]!],
-          (s, _j, peer) => this.dispatch(lr, k, i, s, peer),
+          (s, _j, peer) => this.dispatch(lr, at, i, s, peer),
           rejectTls,
         );
       };
@@ -195,19 +217,20 @@ export class Proxy {
       server.once('error', reject);
       server.listen({ host: l.address.host, port: l.address.port, backlog: 1024 }, () => {
         server.off('error', reject);
+        at = `${l.address.host}:${(server.address() as net.AddressInfo).port}`;
         resolve();
       });
     });
   }
 
   /** Network RBAC filters of the chain, then its terminal filter. */
-  private dispatch(lr: ListenerRuntime, k: string, i: number, s: net.Socket, peer: string[] | null): void {
+  private dispatch(lr: ListenerRuntime, at: string, i: number, s: net.Socket, peer: string[] | null): void {
     for (const r of lr.config.chains[i]!.rbac) {
       if (!rbacAllows(r, NETWORK_REQUEST, peer)) {
-        this.stats.inc(`listener.${k}.rbac.denied`);
+        this.stats.inc(`listener.${at}.rbac.denied`);
         return void s.destroy();
       }
-      this.stats.inc(`listener.${k}.rbac.allowed`);
+      this.stats.inc(`listener.${at}.rbac.allowed`);
     }
     lr.handlers[i]!.onConnection(s, peer);
   }

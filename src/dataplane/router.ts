@@ -60,7 +60,7 @@ function queryOf(path: string): URLSearchParams | undefined {
   return q < 0 ? undefined : new URLSearchParams(path.slice(q + 1));
 }
 
-export function routeMatches(r: RouteConfig, req: RouteRequest): boolean {
+function routeMatches(r: RouteConfig, req: RouteRequest): boolean {
   const m = r.match;
   const path = req.path;
   if (m.kind === 'prefix') {

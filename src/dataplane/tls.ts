@@ -18,7 +18,7 @@ function serverNameRank(c: ChainConfig, name: string | undefined): number {
 }
 
 /** Envoy's filter chain choice by SNI: the best-ranked chain, or -1 (the connection is closed). */
-export function selectChain(chains: ChainConfig[], serverName: string | undefined): number {
+function selectChain(chains: ChainConfig[], serverName: string | undefined): number {
   const name = serverName?.toLowerCase();
   let best = -1;
   let bestRank = -1;
@@ -146,14 +146,14 @@ function sanList(cert: PeerCert): { type: string; value: string }[] {
 }
 
 /** True if some SAN of the certificate satisfies some matcher (Envoy's match_typed_subject_alt_names). */
-export function sanMatches(cert: PeerCert, matchers: SanMatcher[]): boolean {
+function sanMatches(cert: PeerCert, matchers: SanMatcher[]): boolean {
   if (!matchers.length) return true;
   const sans = sanList(cert);
   return matchers.some((m) => sans.some((s) => s.type === m.type && m.test(s.value)));
 }
 
 /** Envoy's authenticated principal: URI SANs, else DNS SANs, else the subject. */
-export function principals(cert: PeerCert): string[] {
+function principals(cert: PeerCert): string[] {
   const sans = sanList(cert);
   const uris = sans.filter((s) => s.type === 'URI').map((s) => s.value);
   if (uris.length) return uris;

@@ -34,7 +34,7 @@ export function connectionUpgrade(headers: Headers): boolean {
 }
 
 /** Envoy's default stream_idle_timeout (5 min) applies to an upgraded stream. */
-export const TUNNEL_IDLE_MS = 300_000;
+const TUNNEL_IDLE_MS = 300_000;
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 

@@ -122,11 +122,6 @@ export type AcquireError = 'overflow' | 'connect' | 'timeout';
 export type AcquireCallback = (err: AcquireError | null, c?: UpConn) => void;
 type Waiter = { host: Host; cb: AcquireCallback };
 
-export interface ClusterHooks {
-  /** Called when a host is ejected or returns (for logs/tests). */
-  onEject?(host: Host, ejected: boolean): void;
-}
-
 /** One cluster at run time: hosts, load balancing, connection pools, circuit breakers, health. */
 export class Cluster {
   hosts: Host[] = [];

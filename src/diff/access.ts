@@ -50,7 +50,7 @@ function scopeEntry(rule: ResolvedAllow): ScopeEntry {
 const entryKey = (e: ScopeEntry): string => `${e.methods?.join(',') ?? '*'} ${e.paths?.join(',') ?? '*'}`;
 
 /** Sorted, without duplicates; an unrestricted entry absorbs the others. Null when empty. */
-export function normalizeScope(entries: readonly ScopeEntry[]): Scope | null {
+function normalizeScope(entries: readonly ScopeEntry[]): Scope | null {
   if (!entries.length) return null;
   if (entries.some((e) => !e.methods && !e.paths)) return EVERYTHING;
   const byKey = new Map(entries.map((e) => [entryKey(e), e]));

@@ -43,7 +43,7 @@ export function signOf(c: Change): '+' | '-' | '~' {
 }
 
 /** A value as people read it: durations and names as written, objects as `key value` pairs. */
-export function show(value: unknown): string {
+function show(value: unknown): string {
   if (value === null || value === undefined) return 'none';
   if (Array.isArray(value)) return value.length ? value.map(show).join(', ') : 'none';
   if (typeof value === 'object')
@@ -55,7 +55,7 @@ export function show(value: unknown): string {
   return String(value);
 }
 
-export function showParent(parent: ParentKey): string {
+function showParent(parent: ParentKey): string {
   const [kind, ...rest] = parent.split('/');
   return `${kind} ${rest.join('/')}`;
 }

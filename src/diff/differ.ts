@@ -39,7 +39,7 @@ const RANK: Record<Change['kind'], number> = {
   'access-changed': 10,
 };
 
-export function diffTables(a: TrafficTable, b: TrafficTable): Change[] {
+function diffTables(a: TrafficTable, b: TrafficTable): Change[] {
   const out: { change: Change; key: string }[] = [];
   const push = (change: Change, key: string) => out.push({ change, key });
 

@@ -1,5 +1,5 @@
 import jsyaml from 'js-yaml';
-import { toYaml } from '../emitters/k8s/yaml.js';
+import { toYaml } from '../yaml/writer.js';
 import type { ResolvedMesh } from '../model/types.js';
 import { render } from '../render.js';
 import type { OutputFile } from '../emitters/types.js';

@@ -30,7 +30,7 @@ export interface TrafficTable {
   readonly access: ReadonlyMap<string, AccessRow>;
 }
 
-export interface BackendRow {
+interface BackendRow {
   readonly name: string;
   /** Canonical values of the backend's own settings (namespace, port, loadBalancer...). */
   readonly settings: Readonly<Record<string, unknown>>;
@@ -40,13 +40,13 @@ export interface BackendRow {
   readonly signature: string;
 }
 
-export interface VersionRow {
+interface VersionRow {
   readonly name: string;
   readonly labels: Readonly<Record<string, string>>;
   readonly endpoints: ReadonlySet<string>;
 }
 
-export interface FrontendRow {
+interface FrontendRow {
   readonly name: string;
   readonly settings: Readonly<Record<string, unknown>>;
 }
@@ -72,7 +72,7 @@ export interface RouteRow {
 }
 
 export const IMPLICIT_ROUTE = '(implicit)';
-export const ANY_REQUEST = 'any request';
+const ANY_REQUEST = 'any request';
 
 /**
  * Rows keep a signature and compute their details again when asked: the diff compares signatures
@@ -367,7 +367,7 @@ function stringMatch(m: StringMatch): string {
 }
 
 /** One match entry as canonical text: `GET, path prefix /api/, header x-canary exact "true"`. */
-export function describeMatch(m: ResolvedMatch): string {
+function describeMatch(m: ResolvedMatch): string {
   const parts: string[] = [];
   if (m.method) parts.push(m.method);
   if (m.path) parts.push(`path ${m.path.kind} ${m.path.value}`);

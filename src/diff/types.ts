@@ -15,7 +15,7 @@ export interface ScopeEntry {
 }
 
 /** Old and new share of one destination (`backend/version`, or `backend` for all its versions as one pool). */
-export interface WeightChange {
+interface WeightChange {
   readonly destination: string;
   readonly before: number;
   readonly after: number;

@@ -543,7 +543,7 @@ function checkShadowing(
 }
 
 /** Whether a served host pattern (`*`, `*.example.com`, `shop.example.com`) covers a host. */
-export function hostCovers(pattern: string, host: string): boolean {
+function hostCovers(pattern: string, host: string): boolean {
   if (pattern === '*' || pattern === host) return true;
   if (pattern.startsWith('*.')) return host.endsWith(pattern.slice(1)) || host === pattern;
   return false;

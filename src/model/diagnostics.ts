@@ -122,7 +122,7 @@ export function sortDiagnostics(diagnostics: readonly Diagnostic[]): Diagnostic[
 }
 
 /** Escapes one JSON pointer token (RFC 6901). */
-export function pointerToken(token: string | number): string {
+function pointerToken(token: string | number): string {
   return String(token).replace(/~/g, '~0').replace(/\//g, '~1');
 }
 

@@ -25,7 +25,7 @@ type StringMatchDoc = { exact?: string; prefix?: string; regex?: string; present
 type HeaderOpsDoc = { set?: Record<string, string>; add?: Record<string, string>; remove?: string[] };
 
 /** The default retry conditions when `retries.on` is not given. */
-export const DEFAULT_RETRY_ON = ['gateway-error', 'connect-failure', 'reset'] as const;
+const DEFAULT_RETRY_ON = ['gateway-error', 'connect-failure', 'reset'] as const;
 
 /**
  * Values many routes share when the mesh gives nothing: the model is only read, so one frozen copy
@@ -322,7 +322,7 @@ function pathPattern(pattern: string): PathPattern {
 }
 
 /** Parses `10.0.0.1:80`, `[::1]:80` or `db.internal:5432`. */
-export function parseEndpoint(address: string): Endpoint {
+function parseEndpoint(address: string): Endpoint {
   const colon = address.lastIndexOf(':');
   const port = Number(address.slice(colon + 1));
   let host = address.slice(0, colon);

@@ -16,11 +16,6 @@ export function checkRe2(source: string): string | undefined {
   return undefined;
 }
 
-/** A JavaScript RegExp that accepts what the RE2 expression accepts over the whole string. */
-export function anchored(source: string): RegExp {
-  return new RegExp(`^(?:${source})$`, 'u');
-}
-
 /** Regex metacharacters escaped: a literal string inside an RE2 or PCRE pattern. */
 export function escapeRegex(s: string): string {
   return s.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');

@@ -231,7 +231,7 @@ function anyOfHint(e: ErrorObject): string | undefined {
   return parts.length ? `allowed: ${parts.filter(Boolean).join('; or ')}` : undefined;
 }
 
-export function valueAt(doc: unknown, pointer: string): unknown {
+function valueAt(doc: unknown, pointer: string): unknown {
   let v = doc;
   for (const token of splitPointer(pointer)) {
     if (v === null || typeof v !== 'object') return undefined;

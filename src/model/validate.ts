@@ -1,10 +1,7 @@
 import { hasErrors, type Diagnostic } from './diagnostics.js';
 import { checkSchema } from './schema.js';
 import { checkSemantics } from './checks.js';
-import { parseYaml, readYamlFile, type Loaded } from './load.js';
-import { normalizeMesh } from './normalize.js';
-import { locateDiagnostics, type SourceFile } from './source.js';
-import type { MeshDocument, ResolvedMesh } from './types.js';
+import type { MeshDocument } from './types.js';
 
 /**
  * Validates a parsed value: the JSON Schema first, then (on a well-formed document) the semantic
@@ -14,54 +11,4 @@ export function validateMesh(value: unknown): Diagnostic[] {
   const schema = checkSchema(value);
   if (hasErrors(schema)) return schema;
   return [...schema, ...checkSemantics(value as MeshDocument)];
-}
-
-/** A mesh taken through load, validate and normalize. */
-export interface MeshResult {
-  /** The resolved model, when the file has no error. */
-  mesh?: ResolvedMesh;
-  /** The document as written, when it passed the schema. */
-  document?: MeshDocument;
-  source: SourceFile;
-  /** Located: file, line and column filled from the pointers. */
-  diagnostics: Diagnostic[];
-}
-
-function finish(loaded: Loaded, { resolve = true }: LoadOptions = {}): MeshResult {
-  if (loaded.value === undefined) return { source: loaded.source, diagnostics: loaded.diagnostics };
-  const diagnostics = validateMesh(loaded.value);
-  const located = locateDiagnostics(diagnostics, loaded.source);
-  if (hasErrors(diagnostics)) {
-    const schemaOk = !diagnostics.some((d) => d.code < 'MG2000' && d.severity === 'error');
-    return {
-      source: loaded.source,
-      document: schemaOk ? (loaded.value as MeshDocument) : undefined,
-      diagnostics: located,
-    };
-  }
-  const document = loaded.value as MeshDocument;
-  return {
-    mesh: resolve ? normalizeMesh(document) : undefined,
-    document,
-    source: loaded.source,
-    diagnostics: located,
-  };
-}
-
-export interface LoadOptions {
-  /** Build the resolved model (default true); `meshgen validate` needs only the diagnostics. */
-  resolve?: boolean;
-}
-
-/** Parses, validates and normalizes mesh YAML text. */
-export function parseMesh(
-  text: string,
-  { file = '<input>', ...options }: { file?: string } & LoadOptions = {},
-): MeshResult {
-  return finish(parseYaml(text, file), options);
-}
-
-/** Reads a mesh file (`-` for standard input), then parses, validates and normalizes it. */
-export async function loadMesh(path: string, options: LoadOptions = {}): Promise<MeshResult> {
-  return finish(await readYamlFile(path), options);
 }

@@ -6,7 +6,7 @@ import { describe, expect, it } from 'vitest';
 import { issueCertificates } from '../../src/certs/issue.js';
 import { main } from '../../src/cli.js';
 import { exampleMesh, ROOT } from '../support/meshes.js';
-import { tempDir } from '../emitters/proxy/live.js';
+import { tempDir } from '../smartstack/live.js';
 import { hasBinary } from '../support/processes.js';
 
 const files = async (example: string) =>

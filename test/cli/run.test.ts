@@ -5,7 +5,7 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from '../support/backends.js';
 import { distCli } from '../support/cli.js';
-import { freePort, startProcess, waitForPort, type Started } from '../support/processes.js';
+import { startOnFreePorts, startProcess, waitFor, type Started } from '../support/processes.js';
 
 /** `meshgen run <mesh> --as <name>` as a process (builds dist/ first). */
 const root = path.resolve(import.meta.dirname, '..', '..');
@@ -45,7 +45,6 @@ spec:
 
 beforeAll(async () => {
   app = await startBackend('app', 'v1');
-  port = await freePort();
 }, 120_000);
 afterAll(async () => {
   await proc?.stop();
@@ -58,31 +57,34 @@ const status = async (p: string) =>
 
 describe('meshgen run', () => {
   it('serves a frontend from the mesh file and re-renders when it changes', async () => {
-    fs.writeFileSync(meshFile, mesh(418));
-    const admin = await freePort();
-    proc = startProcess(process.execPath, [
-      cli,
-      'run',
-      meshFile,
-      '--as',
-      'edge',
-      '--set',
-      `adminPort=${admin}`,
-      '--drain-time',
-      '1',
-    ]);
-    await waitForPort(port);
+    // a mesh file names its ports (1-65535): picked, and picked again if one was taken meanwhile
+    ({ proc } = await startOnFreePorts(
+      2,
+      ([frontend, admin]) => {
+        port = frontend!;
+        fs.writeFileSync(meshFile, mesh(418));
+        return startProcess(process.execPath, [
+          cli,
+          'run',
+          meshFile,
+          '--as',
+          'edge',
+          '--set',
+          `adminPort=${admin}`,
+          '--drain-time',
+          '1',
+        ]);
+      },
+      { ready: ([frontend]) => [frontend!] },
+    ));
     expect(await status('/ok')).toBe(200);
     expect(app.seen.at(-1)?.path).toBe('/ok');
     expect(await status('/broken')).toBe(418);
     fs.writeFileSync(meshFile, mesh(429));
-    let s = 0;
-    for (let i = 0; i < 50 && s !== 429; i++) {
-      await new Promise((r) => setTimeout(r, 100));
-      s = await status('/broken');
-    }
-    expect(s).toBe(429);
-    expect(proc.output()).toContain('re-rendered');
+    await waitFor(() => proc!.output().includes('re-rendered'), {
+      what: 'meshgen run to re-render the changed mesh file',
+    });
+    expect(await status('/broken')).toBe(429);
     await proc.stop();
     expect(proc.child.exitCode).toBe(0);
   });

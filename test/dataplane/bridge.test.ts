@@ -2,7 +2,11 @@ import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Proxy } from '../../src/dataplane/proxy.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
-import { cluster, freePort, httpBootstrap, raw, startProxy, type Obj } from './helpers.js';
+import { cluster, httpBootstrap, raw, startProxy, type Obj } from './helpers.js';
+import { freePorts } from '../support/processes.js';
+
+// not yet moved to port 0 (the destination_port chain needs its port before the start)
+const freePort = async () => (await freePorts(1))[0]!;
 
 /** Fields the envoy target's bootstraps use: strip_any_host_port, TCP max duration, chains by port. */
 const started: { stop(): Promise<void> }[] = [];

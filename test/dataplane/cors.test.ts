@@ -5,7 +5,8 @@ import { startBackend, type TestBackend } from '../support/backends.js';
 import {
   cluster,
   envoyExample,
-  freePort,
+  boundPorts,
+  closedPort,
   httpBootstrap,
   localize,
   request,
@@ -46,12 +47,12 @@ afterEach(async () => {
 });
 
 async function proxy(vhost: Obj, filters: Obj[] = [CORS_FILTER]): Promise<{ port: number; p: Proxy }> {
-  const port = await freePort();
   const p = await startProxy(
-    httpBootstrap(port, [{ name: 'v', domains: ['*'], ...vhost }], [cluster('api', [backend.port])], {
+    httpBootstrap(0, [{ name: 'v', domains: ['*'], ...vhost }], [cluster('api', [backend.port])], {
       filters,
     }),
   );
+  const port = boundPorts(p)[0]!;
   proxies.push(p);
   return { port, p };
 }
@@ -129,11 +130,10 @@ describe('CORS filter', () => {
   });
 
   it("the proxy's own replies to a CORS request get the headers too (Envoy's encoder filters see local replies)", async () => {
-    const dead = await freePort();
-    const port = await freePort();
+    const dead = await closedPort();
     const p = await startProxy(
       httpBootstrap(
-        port,
+        0,
         [
           {
             name: 'v',
@@ -146,6 +146,7 @@ describe('CORS filter', () => {
         { filters: [CORS_FILTER] },
       ),
     );
+    const port = boundPorts(p)[0]!;
     proxies.push(p);
     const r = await request(port, '/x', { headers: { origin: 'https://shop.example' } });
     expect(r.status).toBe(503);
@@ -270,14 +271,12 @@ describe('CORS filter', () => {
   });
 
   it("Envoy's cors frontend example runs (the filter without policies changes nothing)", async () => {
-    const {
-      boot,
-      ports: [port],
-    } = await localize(envoyExample('cors_frontend_envoy.yaml'), backend.port);
+    const { boot } = localize(envoyExample('cors_frontend_envoy.yaml'), backend.port);
     boot.static_resources.clusters[0].type = 'STATIC';
     delete boot.static_resources.listeners[0].filter_chains[0].filters[0].typed_config.access_log;
     const p = await startProxy(boot);
     proxies.push(p);
+    const [port] = boundPorts(p);
     const r = await request(port!, '/', preflight('https://shop.example'));
     expect(JSON.parse(r.body).method).toBe('OPTIONS');
     expect(r.headers['access-control-allow-origin']).toBeUndefined();

@@ -2,7 +2,6 @@ import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Proxy } from '../../src/dataplane/proxy.js';
 import { meshFrom } from '../support/meshes.js';
-import { freePort } from '../support/processes.js';
 import { emittedFile, startEmittedGateway } from './helpers.js';
 
 /**
@@ -43,7 +42,6 @@ beforeAll(async () => {
       e ? reject(e) : resolve(p),
     ),
   );
-  port = await freePort();
   const mesh = meshFrom(`
 apiVersion: meshgen.io/v1alpha1
 kind: Mesh
@@ -59,7 +57,7 @@ spec:
   frontends:
     - name: edge
       address: 127.0.0.1
-      port: ${port}
+      port: 8000 # the proxy is moved to port 0
       protocol: http
   routes:
     - name: greet
@@ -71,6 +69,7 @@ spec:
     'envoy.extensions.upstreams.http.v3.HttpProtocolOptions',
   );
   proxy = await startEmittedGateway(mesh);
+  port = proxy.listenerPort('edge')!;
   client = new Greeter(`127.0.0.1:${port}`, grpc.credentials.createInsecure()) as unknown as typeof client;
 });
 

@@ -3,7 +3,7 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Proxy } from '../../src/dataplane/proxy.js';
 import { meshFrom } from '../support/meshes.js';
-import { freePort } from '../support/processes.js';
+import { waitFor } from '../support/processes.js';
 import { startEmittedGateway } from './helpers.js';
 
 /**
@@ -22,16 +22,14 @@ async function tcpServer(name: string): Promise<number> {
     sockets.add(s);
     s.once('data', (d) => reached.push(`${name}:${d[0]}`)); // 22: the ClientHello record, untouched
   });
-  const p = await freePort();
-  await new Promise<void>((r) => server.listen(p, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   servers.push(server);
-  return p;
+  return (server.address() as net.AddressInfo).port;
 }
 
 beforeAll(async () => {
   const a = await tcpServer('a');
   const b = await tcpServer('b');
-  port = await freePort();
   const mesh = meshFrom(`
 apiVersion: meshgen.io/v1alpha1
 kind: Mesh
@@ -49,7 +47,7 @@ spec:
   frontends:
     - name: pass
       address: 127.0.0.1
-      port: ${port}
+      port: 8000 # the proxy is moved to port 0
       protocol: tls-passthrough
       hosts: [a.example.net, "*.example.net"]
   routes:
@@ -61,6 +59,7 @@ spec:
       to: [{ backend: db, version: b }]
 `);
   proxy = await startEmittedGateway(mesh);
+  port = proxy.listenerPort('pass')!;
 });
 
 afterAll(async () => {
@@ -72,7 +71,7 @@ afterAll(async () => {
 async function hello(servername: string): Promise<void> {
   const s = tls.connect({ host: '127.0.0.1', port, servername });
   s.on('error', () => {});
-  for (let i = 0; i < 50 && reached.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+  await waitFor(() => reached.length > 0, { what: `the ClientHello for ${servername} to reach a server` });
   s.destroy();
 }
 

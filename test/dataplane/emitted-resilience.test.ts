@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Proxy } from '../../src/dataplane/proxy.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
 import { meshFrom } from '../support/meshes.js';
-import { freePort } from '../support/processes.js';
+import { waitFor } from '../support/processes.js';
 import { request, startEmittedGateway } from './helpers.js';
 
 /**
@@ -26,7 +26,6 @@ beforeAll(async () => {
   ]);
   bad.behave({ status: 503 });
   hcBad.behave({ status: 503 }); // /healthz too
-  port = await freePort();
   const mesh = meshFrom(`
 apiVersion: meshgen.io/v1alpha1
 kind: Mesh
@@ -58,7 +57,7 @@ spec:
   frontends:
     - name: edge
       address: 127.0.0.1
-      port: ${port}
+      port: 8000 # the proxy is moved to port 0
       protocol: http
   routes:
     - name: slow
@@ -82,6 +81,7 @@ spec:
       to: [{ backend: checked }]
 `);
   proxy = await startEmittedGateway(mesh);
+  port = proxy.listenerPort('edge')!;
 });
 
 afterAll(async () => {
@@ -107,7 +107,7 @@ describe('resilience features of the emitted gateway in meshgen proxy', () => {
       expect(r.status).toBe(200);
       expect(JSON.parse(r.body).version).toBe('v1');
     }
-    for (let i = 0; i < 50 && shadow.seen.length < 5; i++) await new Promise((res) => setTimeout(res, 20));
+    await waitFor(() => shadow.seen.length >= 5, { what: 'the 5 mirrored requests to reach v2' });
     expect(shadow.seen.length).toBe(5);
     expect(shadow.seen.every((s) => /^127\.0\.0\.1-shadow(:\d+)?$/.test(String(s.headers.host)))).toBe(true);
   });
@@ -123,9 +123,12 @@ describe('resilience features of the emitted gateway in meshgen proxy', () => {
   });
 
   it('active health checks keep traffic away from the endpoint failing /healthz', async () => {
-    for (let i = 0; i < 50 && hcBad.seen.filter((s) => s.path === '/healthz').length === 0; i++)
-      await new Promise((res) => setTimeout(res, 50));
-    await new Promise((res) => setTimeout(res, 100));
+    // the proxy has the result of a failed check (only hcBad fails) and counts one healthy host
+    const stat = (name: string) => proxy.stats.get(`cluster.edge|checked.${name}`) ?? 0;
+    await waitFor(() => stat('health_check.failure') >= 1 && stat('membership_healthy') === 1, {
+      what: 'the health check to mark the endpoint failing /healthz down',
+    });
+    expect(hcBad.seen.some((s) => s.path === '/healthz')).toBe(true);
     hcGood.seen.length = 0;
     const before = hcBad.seen.filter((s) => s.path !== '/healthz').length;
     for (let i = 0; i < 10; i++) expect((await request(port, '/checked/x')).status).toBe(200);

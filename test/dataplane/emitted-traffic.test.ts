@@ -2,7 +2,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Proxy } from '../../src/dataplane/proxy.js';
 import { startBackend, type EchoReply, type TestBackend } from '../support/backends.js';
 import { meshFrom } from '../support/meshes.js';
-import { freePort } from '../support/processes.js';
 import { request, startEmittedGateway } from './helpers.js';
 
 /**
@@ -19,7 +18,6 @@ beforeAll(async () => {
   v1 = await startBackend('app', 'v1');
   v2 = await startBackend('app', 'v2');
   flaky = await startBackend('flaky', 'v1');
-  port = await freePort();
   const mesh = meshFrom(`
 apiVersion: meshgen.io/v1alpha1
 kind: Mesh
@@ -41,7 +39,7 @@ spec:
   frontends:
     - name: edge
       address: 127.0.0.1
-      port: ${port}
+      port: 8000 # the proxy is moved to port 0
       protocol: http
   routes:
     - name: beta
@@ -78,6 +76,7 @@ spec:
         response: { add: { x-res: "%PROTOCOL% 5%" } }
 `);
   proxy = await startEmittedGateway(mesh);
+  port = proxy.listenerPort('edge')!;
 });
 
 afterAll(async () => {

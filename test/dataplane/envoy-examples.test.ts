@@ -5,7 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseBootstrap } from '../../src/dataplane/config.js';
 import type { Proxy } from '../../src/dataplane/proxy.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
-import { envoyExample, freePort, localize, raw, request, startProxy } from './helpers.js';
+import { boundPorts, envoyExample, localize, raw, request, startProxy } from './helpers.js';
+import { waitFor } from '../support/processes.js';
 
 let backend: TestBackend;
 const proxies: Proxy[] = [];
@@ -19,8 +20,9 @@ afterAll(async () => {
 
 describe('Envoy examples the proxy implements run with traffic', () => {
   it('front-proxy/service-envoy.yaml: prefix route to a STRICT_DNS cluster, admin', async () => {
-    const { boot, ports } = await localize(envoyExample('front-proxy_service-envoy.yaml'), backend.port);
+    const { boot } = localize(envoyExample('front-proxy_service-envoy.yaml'), backend.port);
     const p = await startProxy(boot);
+    const ports = boundPorts(p);
     proxies.push(p);
     const r = await request(ports[0]!, '/service/1/x');
     expect(r.status).toBe(200);
@@ -30,15 +32,17 @@ describe('Envoy examples the proxy implements run with traffic', () => {
   });
 
   it('csrf/crosssite/envoy.yaml: catch-all route with a stdout access log', async () => {
-    const { boot, ports } = await localize(envoyExample('csrf_crosssite_envoy.yaml'), backend.port);
+    const { boot } = localize(envoyExample('csrf_crosssite_envoy.yaml'), backend.port);
     const p = await startProxy(boot);
+    const ports = boundPorts(p);
     proxies.push(p);
     expect((await request(ports[0]!, '/anything')).status).toBe(200);
   });
 
   it('tls/envoy-https-passthrough.yaml: tcp_proxy passes bytes through', async () => {
-    const { boot, ports } = await localize(envoyExample('tls_envoy-https-passthrough.yaml'), backend.port);
+    const { boot } = localize(envoyExample('tls_envoy-https-passthrough.yaml'), backend.port);
     const p = await startProxy(boot);
+    const ports = boundPorts(p);
     proxies.push(p);
     const out = await raw(ports[0]!, 'GET /through-tcp HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');
     expect(out).toMatch(/^HTTP\/1\.1 200 OK/);
@@ -48,8 +52,9 @@ describe('Envoy examples the proxy implements run with traffic', () => {
 });
 
 it('tls/envoy-https-http.yaml: terminates TLS with its inline certificate', async () => {
-  const { boot, ports } = await localize(envoyExample('tls_envoy-https-http.yaml'), backend.port);
+  const { boot } = localize(envoyExample('tls_envoy-https-http.yaml'), backend.port);
   const p = await startProxy(boot);
+  const ports = boundPorts(p);
   proxies.push(p);
   const res = await new Promise<{ status: number; body: string }>((resolve, reject) => {
     const req = https.request(
@@ -78,19 +83,20 @@ it('tls-inspector/envoy.yaml: the ClientHello ALPN (or plaintext) chooses the tc
       sockets.add(s);
       s.once('data', (d) => (reached[name] = d[0]!)); // the first byte: 0x16, a TLS record
     });
-    const port = await freePort();
-    await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
     servers.push(server);
-    portOf[name] = port;
+    portOf[name] = (server.address() as net.AddressInfo).port;
   }
   try {
-    const { boot, ports } = await localize(envoyExample('tls-inspector_envoy.yaml'), backend.port);
+    const { boot } = localize(envoyExample('tls-inspector_envoy.yaml'), backend.port);
     for (const c of boot.static_resources.clusters)
       c.load_assignment.endpoints[0].lb_endpoints[0].endpoint.address.socket_address.port_value =
         portOf[c.name];
     const p = await startProxy(boot);
+    const ports = boundPorts(p);
     proxies.push(p);
-    const hello = async (alpn: string[] | undefined) => {
+    // waits for the chosen server to get the ClientHello, or (no chain) for the proxy to close
+    const hello = async (alpn: string[] | undefined, reaches?: string) => {
       const s = tls.connect({
         host: '127.0.0.1',
         port: ports[0]!,
@@ -98,12 +104,14 @@ it('tls-inspector/envoy.yaml: the ClientHello ALPN (or plaintext) chooses the tc
         ALPNProtocols: alpn,
       });
       s.on('error', () => {});
-      await new Promise((r) => setTimeout(r, 300));
+      if (reaches)
+        await waitFor(() => reached[reaches] !== undefined, { what: `the ClientHello at ${reaches}` });
+      else await new Promise((r) => s.once('close', r));
       s.destroy();
     };
-    await hello(['h2']);
+    await hello(['h2'], 'service-https1');
     expect(reached).toEqual({ 'service-https1': 0x16 });
-    await hello(['http/1.1']);
+    await hello(['http/1.1'], 'service-https0');
     expect(reached).toEqual({ 'service-https1': 0x16, 'service-https0': 0x16 });
     // plaintext takes the chain without criteria
     const out = await raw(ports[0]!, 'GET /plain HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n');

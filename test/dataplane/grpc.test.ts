@@ -2,7 +2,7 @@ import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Proxy } from '../../src/dataplane/proxy.js';
-import { cluster, freePort, httpBootstrap, startProxy, type Obj } from './helpers.js';
+import { closedPort, cluster, httpBootstrap, startProxy, type Obj } from './helpers.js';
 
 const HPO = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 const h2opts = {
@@ -71,7 +71,6 @@ beforeAll(async () => {
       e ? reject(e) : resolve(p),
     ),
   );
-  proxyPort = await freePort();
   const routes: Obj[] = [
     {
       match: { prefix: '/test.Echo/Flaky' },
@@ -82,12 +81,13 @@ beforeAll(async () => {
   ];
   const p = await startProxy(
     httpBootstrap(
-      proxyPort,
+      0,
       [{ name: 'v', domains: ['*'], routes }],
-      [cluster('grpc', [port], h2opts), cluster('down', [await freePort()], h2opts)],
+      [cluster('grpc', [port], h2opts), cluster('down', [await closedPort()], h2opts)],
     ),
   );
   proxies.push(p);
+  proxyPort = p.listenerPort('http')!;
 });
 afterAll(async () => {
   for (const c of clients) c.close();

@@ -10,7 +10,8 @@ import { convertBootstrap } from '../../src/dataplane/config.js';
 import type { Proxy } from '../../src/dataplane/proxy.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
 import { makeCa, makeLeaf, type Pem } from './certs.js';
-import { cluster, freePort, httpBootstrap, request, startProxy, type Obj } from './helpers.js';
+import { boundPorts, cluster, httpBootstrap, request, startProxy, type Obj } from './helpers.js';
+import { waitFor } from '../support/processes.js';
 
 const HPO = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
 /** A cluster that speaks HTTP/2 upstream (typed_extension_protocol_options). */
@@ -148,8 +149,8 @@ afterAll(async () => {
 });
 
 async function proxyWith(vhosts: Obj[], clusters: Obj[], opts: Parameters<typeof httpBootstrap>[3] = {}) {
-  const port = await freePort();
-  const p = await startProxy(httpBootstrap(port, vhosts, clusters, opts));
+  const p = await startProxy(httpBootstrap(0, vhosts, clusters, opts));
+  const port = boundPorts(p)[0]!;
   proxies.push(p);
   return { port, p };
 }
@@ -224,7 +225,7 @@ describe('downstream HTTP/2 (h2c prior knowledge)', () => {
 
   it('header operations and mirrors apply to streams; a reload sends GOAWAY to open sessions', async () => {
     const boot = httpBootstrap(
-      await freePort(),
+      0,
       vh([
         {
           match: { prefix: '/' },
@@ -235,8 +236,8 @@ describe('downstream HTTP/2 (h2c prior knowledge)', () => {
       ]),
       [cluster('a', [a.port]), cluster('b', [b.port])],
     );
-    const port = boot.static_resources.listeners[0].address.socket_address.port_value as number;
     const p = await startProxy(boot);
+    const port = p.listenerPort('http')!;
     proxies.push(p);
     const before = b.seen.length;
     const s = await h2connect(`http://127.0.0.1:${port}`);
@@ -244,7 +245,7 @@ describe('downstream HTTP/2 (h2c prior knowledge)', () => {
     const r = await h2req(s, '/ops', { headers: { ':authority': 'm.test' } });
     expect(r.headers['x-resp']).toBe('yes');
     expect(JSON.parse(r.body).headers['x-added']).toBe('req');
-    for (let i = 0; i < 50 && b.seen.length === before; i++) await new Promise((x) => setTimeout(x, 20));
+    await waitFor(() => b.seen.length > before, { what: 'the mirrored request' });
     expect(b.seen[before]?.headers.host).toBe('m.test-shadow');
     const goaway = new Promise<void>((x) => s.once('goaway', () => x()));
     const cfg = convertBootstrap(boot).config!;
@@ -396,7 +397,7 @@ describe('upstream HTTP/2', () => {
     const t = await h2req(s, '/slow');
     expect(t.status).toBe(504);
     expect(t.body).toBe('upstream request timeout');
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => reset >= 1, { what: 'the backend to see the timed-out stream reset' });
     expect(reset).toBe(1);
     expect(p.stats.get('cluster.h2.upstream_rq_timeout')).toBe(1);
     const lines = fs.readFileSync(log, 'utf8').trim().split('\n');
@@ -435,7 +436,9 @@ describe('upstream HTTP/2', () => {
       h2cluster('h2', [be.port]),
     ]);
     expect((await request(port, '/bye')).body).toBe('ok');
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => p.stats.get('cluster.h2.upstream_cx_active') === 0, {
+      what: 'the proxy to drop the session the backend closed',
+    });
     expect((await request(port, '/again')).body).toBe('ok');
     expect(be.sessions).toBe(2);
     expect(p.stats.get('cluster.h2.upstream_cx_http2_total')).toBe(2);
@@ -544,8 +547,8 @@ describe('TLS with ALPN h2', () => {
   };
 
   it('selects HTTP/2 by ALPN when the context offers h2, HTTP/1.1 otherwise', async () => {
-    const port = await freePort();
-    const p = await startProxy(tlsBoot(port, ['h2', 'http/1.1'], [cluster('a', [a.port])]));
+    const p = await startProxy(tlsBoot(0, ['h2', 'http/1.1'], [cluster('a', [a.port])]));
+    const port = boundPorts(p)[0]!;
     proxies.push(p);
     const s = await h2connect(`https://localhost:${port}`, { ca: ca.cert });
     closers.push(() => s.destroy());
@@ -555,8 +558,8 @@ describe('TLS with ALPN h2', () => {
     expect(JSON.parse(r.body).headers['x-forwarded-proto']).toBe('https');
     expect(p.stats.get('http.ingress.downstream_cx_http2_total')).toBe(1);
 
-    const port2 = await freePort();
-    const p2 = await startProxy(tlsBoot(port2, ['http/1.1'], [cluster('a', [a.port])]));
+    const p2 = await startProxy(tlsBoot(0, ['http/1.1'], [cluster('a', [a.port])]));
+    const port2 = boundPorts(p2)[0]!;
     proxies.push(p2);
     const alpn = await new Promise<string | false | null>((resolve, reject) => {
       const t = tls.connect(
@@ -578,8 +581,8 @@ describe('TLS with ALPN h2', () => {
   });
 
   it('TLS without ALPN: AUTO tells HTTP/2 by the preface (proxy to proxy over TLS)', async () => {
-    const inner = await freePort();
-    const pi = await startProxy(tlsBoot(inner, [], [cluster('a', [a.port])]));
+    const pi = await startProxy(tlsBoot(0, [], [cluster('a', [a.port])]));
+    const inner = boundPorts(pi)[0]!;
     proxies.push(pi);
     const { port } = await proxyWith(vh([{ match: { prefix: '/' }, route: { cluster: 'in' } }]), [
       h2cluster('in', [inner], {

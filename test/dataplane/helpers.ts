@@ -7,7 +7,7 @@ import { Proxy } from '../../src/dataplane/proxy.js';
 import type { ResolvedMesh } from '../../src/model/types.js';
 import { render } from '../../src/render.js';
 import type { EmitOptions } from '../../src/emitters/types.js';
-import { freePort } from '../support/processes.js';
+import { closedPort } from '../support/processes.js';
 
 export type Obj = Record<string, any>;
 
@@ -19,21 +19,25 @@ export function envoyExample(file: string): string {
   return fs.readFileSync(path.join(EXAMPLES, file), 'utf8');
 }
 
-/** Points every listener at a free 127.0.0.1 port and every endpoint at the test backend. */
-export async function localize(text: string, backendPort: number): Promise<{ boot: Obj; ports: number[] }> {
+/**
+ * Points every listener and the admin endpoint at port 0 on 127.0.0.1 (the OS picks: boundPorts
+ * reads them back once started) and every endpoint at the test backend.
+ */
+export function localize(text: string, backendPort: number): { boot: Obj } {
   const boot = YAML.parse(text) as Obj;
-  const ports: number[] = [];
-  for (const l of boot.static_resources.listeners) {
-    const port = await freePort();
-    ports.push(port);
-    l.address.socket_address = { ...l.address.socket_address, address: '127.0.0.1', port_value: port };
-  }
+  for (const l of boot.static_resources.listeners)
+    l.address.socket_address = { ...l.address.socket_address, address: '127.0.0.1', port_value: 0 };
   for (const c of boot.static_resources.clusters)
     for (const e of c.load_assignment.endpoints)
       for (const lb of e.lb_endpoints)
         lb.endpoint.address.socket_address = { address: '127.0.0.1', port_value: backendPort };
-  if (boot.admin) boot.admin.address.socket_address = { address: '127.0.0.1', port_value: await freePort() };
-  return { boot, ports };
+  if (boot.admin) boot.admin.address.socket_address = { address: '127.0.0.1', port_value: 0 };
+  return { boot };
+}
+
+/** The ports a started proxy's listeners are bound to, in the order of its configuration. */
+export function boundPorts(p: Proxy): number[] {
+  return p.listeners().map((l) => l.port);
 }
 
 export const ROUTER = {
@@ -62,7 +66,11 @@ export function cluster(name: string, ports: number[], extra: Obj = {}): Obj {
   };
 }
 
-/** A bootstrap with one HTTP listener on port, the given virtual hosts, filters and clusters. */
+/**
+ * A bootstrap with one HTTP listener named http on port (0: the OS picks, p.listenerPort('http')
+ * reads it), the given virtual hosts, filters and clusters; opts.admin adds the admin endpoint on
+ * that port (0 likewise, p.adminPort).
+ */
 export function httpBootstrap(
   port: number,
   vhosts: Obj[],
@@ -71,7 +79,7 @@ export function httpBootstrap(
 ): Obj {
   return {
     node: { id: 'test', cluster: 'test' },
-    ...(opts.admin
+    ...(opts.admin !== undefined
       ? { admin: { address: { socket_address: { address: '127.0.0.1', port_value: opts.admin } } } }
       : {}),
     static_resources: {
@@ -131,10 +139,24 @@ export function emittedConfig(mesh: ResolvedMesh, path: string, options: EmitOpt
   return r.config;
 }
 
-/** meshgen proxy running the gateway the envoy target renders for mesh (admin on a free port). */
+/**
+ * meshgen proxy running the gateway the envoy target renders for mesh, with its listeners and admin
+ * endpoint moved to port 0 (the envoy target writes the mesh's ports, 1-65535): p.listenerPort(
+ * <frontend name>) and p.adminPort read the ports the OS picked.
+ */
 export async function startEmittedGateway(mesh: ResolvedMesh): Promise<Proxy> {
-  const config = emittedConfig(mesh, 'gateway.yaml', { settings: { adminPort: String(await freePort()) } });
-  const p = new Proxy(config, { drainTimeS: 1 });
+  const config = emittedConfig(mesh, 'gateway.yaml');
+  const anyPort = <T extends { address: { host: string; port: number } }>(x: T): T => ({
+    ...x,
+    address: { ...x.address, port: 0 },
+  });
+  for (const l of config.listeners)
+    if (l.chains.some((c) => c.destinationPort !== undefined))
+      throw new Error(`listener ${l.name} matches its own port: it cannot move to port 0`);
+  const p = new Proxy(
+    { ...config, listeners: config.listeners.map(anyPort), admin: config.admin && anyPort(config.admin) },
+    { drainTimeS: 1 },
+  );
   await p.start();
   return p;
 }
@@ -179,4 +201,4 @@ export function raw(port: number, bytes: string, timeoutMs = 3000): Promise<stri
   });
 }
 
-export { freePort };
+export { closedPort };

@@ -5,7 +5,7 @@ import { convertBootstrap } from '../../src/dataplane/config.js';
 import { OutlierDetector, outlierConfig, type OutlierHost } from '../../src/dataplane/outlier.js';
 import type { Proxy } from '../../src/dataplane/proxy.js';
 import { Stats } from '../../src/dataplane/stats.js';
-import { cluster, freePort, httpBootstrap, request, startProxy, type Obj } from './helpers.js';
+import { boundPorts, cluster, httpBootstrap, request, startProxy, type Obj } from './helpers.js';
 
 /** A backend answering JSON naming itself; with failEvery n, every n-th request gets a 500. */
 interface Flaky {
@@ -54,10 +54,9 @@ afterEach(async () => {
 });
 
 async function proxyWith(od: Obj, admin?: number): Promise<{ port: number; p: Proxy }> {
-  const port = await freePort();
   const p = await startProxy(
     httpBootstrap(
-      port,
+      0,
       [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'c' } }] }],
       [
         cluster(
@@ -69,6 +68,7 @@ async function proxyWith(od: Obj, admin?: number): Promise<{ port: number; p: Pr
       { admin },
     ),
   );
+  const port = boundPorts(p)[0]!;
   proxies.push(p);
   return { port, p };
 }
@@ -89,7 +89,6 @@ const OD = 'cluster.c.outlier_detection.';
 describe('outlier detection with traffic', () => {
   it('success rate: a host failing every other request is ejected and traffic moves away', async () => {
     hosts[1]!.failEvery = 2;
-    const admin = await freePort();
     const { port, p } = await proxyWith(
       {
         interval: '0.3s',
@@ -100,11 +99,11 @@ describe('outlier detection with traffic', () => {
         success_rate_request_volume: 10,
         success_rate_stdev_factor: 1000,
       },
-      admin,
+      0,
     );
     await until(port, p, `${OD}ejections_enforced_success_rate`, 1);
     // admin /clusters: the ejected host's flag and its success rate in the interval that ejected it
-    const clusters = (await request(admin, '/clusters')).body;
+    const clusters = (await request(p.adminPort!, '/clusters')).body;
     expect(clusters).toMatch(/^c::outlier::success_rate_average::/m);
     expect(clusters).toContain(`c::127.0.0.1:${hosts[1]!.port}::health_flags::/failed_outlier_check`);
     const sr = Number(

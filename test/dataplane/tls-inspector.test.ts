@@ -3,11 +3,9 @@ import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ChainConfig } from '../../src/dataplane/config.js';
 import { matchChain, readClientHello } from '../../src/dataplane/tls.js';
-import { freePort } from './helpers.js';
 
 /** The first bytes a real TLS client (Node's OpenSSL) sends: its ClientHello. */
 async function clientHello(opts: tls.ConnectionOptions): Promise<Buffer> {
-  const port = await freePort();
   let resolve!: (b: Buffer) => void;
   const got = new Promise<Buffer>((r) => (resolve = r));
   const server = net.createServer((s) => {
@@ -16,7 +14,8 @@ async function clientHello(opts: tls.ConnectionOptions): Promise<Buffer> {
       s.destroy();
     });
   });
-  await new Promise<void>((r) => server.listen(port, '127.0.0.1', r));
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const { port } = server.address() as net.AddressInfo;
   const c = tls.connect({ host: '127.0.0.1', port, ...opts });
   c.on('error', () => {});
   const b = await got;

@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Proxy } from '../../src/dataplane/proxy.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
 import { makeCa, makeLeaf, type Pem } from './certs.js';
-import { cluster, freePort, ROUTER, startProxy, type Obj } from './helpers.js';
+import { boundPorts, cluster, ROUTER, startProxy, type Obj } from './helpers.js';
 
 let ca: Awaited<ReturnType<typeof makeCa>>, otherCa: Awaited<ReturnType<typeof makeCa>>;
 let server: Pem, web: Pem, stranger: Pem, rogue: Pem;
@@ -66,13 +66,12 @@ function downstream(opts: { require?: boolean; sans?: Obj[] } = {}): Obj {
   };
 }
 async function tlsProxy(chains: Obj[], clusters: Obj[] = [cluster('b', [backend.port])]): Promise<number> {
-  const port = await freePort();
   const p = await startProxy({
     static_resources: {
       listeners: [
         {
           name: 'tls',
-          address: { socket_address: { address: '127.0.0.1', port_value: port } },
+          address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
           listener_filters: [
             {
               name: 'envoy.filters.listener.tls_inspector',
@@ -88,6 +87,7 @@ async function tlsProxy(chains: Obj[], clusters: Obj[] = [cluster('b', [backend.
       clusters,
     },
   });
+  const port = boundPorts(p)[0]!;
   proxies.push(p);
   return port;
 }
@@ -222,13 +222,12 @@ describe('upstream TLS', () => {
         },
       },
     });
-    const port = await freePort();
     const p = await startProxy({
       static_resources: {
         listeners: [
           {
             name: 'plain',
-            address: { socket_address: { address: '127.0.0.1', port_value: port } },
+            address: { socket_address: { address: '127.0.0.1', port_value: 0 } },
             filter_chains: [
               {
                 filters: [
@@ -251,6 +250,7 @@ describe('upstream TLS', () => {
         ],
       },
     });
+    const port = boundPorts(p)[0]!;
     proxies.push(p);
     const res = await fetch(`http://127.0.0.1:${port}/good`);
     expect([res.status, await res.text()]).toEqual([200, 'secure backend']);

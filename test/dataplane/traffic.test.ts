@@ -2,7 +2,8 @@ import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Proxy } from '../../src/dataplane/proxy.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
-import { cluster, freePort, httpBootstrap, raw, request, startProxy, type Obj } from './helpers.js';
+import { closedPort, cluster, httpBootstrap, raw, request, startProxy, type Obj } from './helpers.js';
+import { waitFor } from '../support/processes.js';
 
 let a1: TestBackend, a2: TestBackend, b1: TestBackend, mirror: TestBackend;
 const proxies: Proxy[] = [];
@@ -15,7 +16,7 @@ beforeAll(async () => {
     startBackend('b', 'v1'),
     startBackend('mirror', 'v1'),
   ]);
-  deadPort = await freePort(); // nothing listens here
+  deadPort = await closedPort(); // nothing listens here
 });
 afterAll(async () => {
   await Promise.all([a1, a2, b1, mirror].map((b) => b.close()));
@@ -30,11 +31,9 @@ async function proxy(
   clusters?: Obj[],
   opts: { filters?: Obj[]; admin?: boolean; hcm?: Obj } = {},
 ): Promise<{ port: number; admin?: number; p: Proxy }> {
-  const port = await freePort();
-  const admin = opts.admin ? await freePort() : undefined;
   const p = await startProxy(
     httpBootstrap(
-      port,
+      0,
       [{ name: 'v', domains: ['*'], routes: vhostRoutes }],
       clusters ?? [
         cluster('a', [a1.port, a2.port]),
@@ -43,13 +42,13 @@ async function proxy(
       ],
       {
         filters: opts.filters,
-        admin,
+        admin: opts.admin ? 0 : undefined,
         hcm: opts.hcm,
       },
     ),
   );
   proxies.push(p);
-  return { port, admin, p };
+  return { port: p.listenerPort('http')!, admin: p.adminPort, p };
 }
 
 describe('routing', () => {
@@ -143,6 +142,7 @@ describe('routing', () => {
             ? 'HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n'
             : `HTTP/1.1 200 OK\r\nContent-Length: ${body.length}\r\n\r\n`;
           s.write(h.slice(0, 10));
+          // behaviour, not waiting: the head arrives in two pieces
           await new Promise((r) => setTimeout(r, 5));
           s.write(h.slice(10));
           for (let at = 0, n = 1; at < body.length; n = (n * 3 + 7) % 200_000) {
@@ -159,8 +159,8 @@ describe('routing', () => {
         }
       });
     });
-    const bport = await freePort();
-    await new Promise<void>((r) => server.listen(bport, '127.0.0.1', r));
+    await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+    const bport = (server.address() as net.AddressInfo).port;
     try {
       const { port } = await proxy(
         [{ match: { prefix: '/' }, route: { cluster: 'frag' } }],
@@ -222,8 +222,7 @@ describe('HTTP/1.1 details', () => {
     s.write(
       'POST /e HTTP/1.1\r\nHost: x\r\nContent-Length: 2\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n',
     );
-    for (let i = 0; i < 100 && !out.includes('100 Continue'); i++)
-      await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => out.includes('100 Continue'), { what: 'the proxy to answer 100 Continue' });
     expect(out).toBe('HTTP/1.1 100 Continue\r\n\r\n');
     s.write('ok');
     await new Promise((r) => s.on('close', r));
@@ -393,7 +392,7 @@ describe('retries and timeouts', () => {
     };
     // a long timeout first, then short ones (one of which completes before its deadline)
     const long = timed('/long');
-    await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => b1.seen.some((s) => s.path === '/long'), { what: '/long to reach the backend' });
     const [short1, fast, short2] = await Promise.all([timed('/short'), timed('/fast'), timed('/short')]);
     const l = await long;
     expect(fast.status).toBe(200);
@@ -527,13 +526,17 @@ describe('mirror', () => {
       { match: { prefix: '/' }, route: { cluster: 'b', request_mirror_policies: [{ cluster: 'mirror' }] } },
     ]);
     for (let i = 0; i < 5; i++) expect(JSON.parse((await request(port, '/m')).body).backend).toBe('b');
-    for (let i = 0; i < 50 && mirror.seen.length < 5; i++) await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => mirror.seen.length >= 5, { what: 'the 5 mirrored requests' });
     expect(mirror.seen.length).toBe(5);
     expect(mirror.seen[0]!.headers.host).toBe(`127.0.0.1-shadow:${port}`);
   });
 
   it('runtime_fraction samples mirrored requests', async () => {
     const { port } = await proxy([
+      {
+        match: { prefix: '/all' },
+        route: { cluster: 'b', request_mirror_policies: [{ cluster: 'mirror' }] },
+      },
       {
         match: { prefix: '/' },
         route: {
@@ -545,8 +548,11 @@ describe('mirror', () => {
       },
     ]);
     for (let i = 0; i < 5; i++) await request(port, '/');
-    await new Promise((r) => setTimeout(r, 100));
-    expect(mirror.seen.length).toBe(0);
+    // a request mirrored at 100% afterwards: once its copy has arrived, the copies of the earlier
+    // requests (sent before their answers) would have too
+    await request(port, '/all');
+    await waitFor(() => mirror.seen.length >= 1, { what: 'the copy of /all at the mirror' });
+    expect(mirror.seen.map((s) => s.path)).toEqual(['/all']);
   });
 });
 
@@ -603,8 +609,7 @@ describe('clusters', () => {
     expect(await served()).toEqual(new Set(['av2', 'bv1']));
     expect(a1.seen.some((s) => s.path === '/healthz' && s.headers['user-agent'] === 'Envoy/HC')).toBe(true);
     a1.behave({});
-    for (let i = 0; i < 50 && !p.clusters.get('a')!.hosts[0]!.healthy; i++)
-      await new Promise((r) => setTimeout(r, 50));
+    await waitFor(() => p.clusters.get('a')!.hosts[0]!.healthy, { what: 'a1 to pass its health check' });
     expect(await served()).toEqual(new Set(['av1', 'av2', 'bv1']));
   });
 
@@ -614,10 +619,10 @@ describe('clusters', () => {
       [{ match: { prefix: '/' }, route: { cluster: 'b' } }],
       [cluster('b', [b1.port], { circuit_breakers: { thresholds: [{ max_requests: 1 }] } })],
     );
-    const [x, y] = await Promise.all([
-      request(port, '/'),
-      new Promise((r) => setTimeout(r, 100)).then(() => request(port, '/')),
-    ]);
+    const seen = b1.seen.length;
+    const first = request(port, '/');
+    await waitFor(() => b1.seen.length > seen, { what: 'the first request to reach the backend' });
+    const [x, y] = await Promise.all([first, request(port, '/')]);
     expect(x.status).toBe(200);
     expect(y.status).toBe(503);
     expect(y.headers['x-envoy-overloaded']).toBe('true');
@@ -674,11 +679,11 @@ describe('reload', () => {
     b1.behave({ delayMs: 300 });
     const { port, p } = await proxy([{ match: { prefix: '/' }, route: { cluster: 'b' } }]);
     const inflight = request(port, '/slow');
-    await new Promise((r) => setTimeout(r, 100));
+    await waitFor(() => b1.seen.some((s) => s.path === '/slow'), { what: '/slow to reach the backend' });
     const { convertBootstrap } = await import('../../src/dataplane/config.js');
     const next = convertBootstrap(
       httpBootstrap(
-        port,
+        0,
         [
           {
             name: 'v',

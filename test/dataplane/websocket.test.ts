@@ -5,7 +5,17 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { Proxy } from '../../src/dataplane/proxy.js';
-import { cluster, envoyExample, freePort, httpBootstrap, localize, startProxy, type Obj } from './helpers.js';
+import {
+  boundPorts,
+  closedPort,
+  cluster,
+  envoyExample,
+  httpBootstrap,
+  localize,
+  startProxy,
+  type Obj,
+} from './helpers.js';
+import { waitFor } from '../support/processes.js';
 
 /** RFC 6455 pieces: the accept key, frames (client frames masked), a frame reader. */
 const GUID = '258EAFA5-E914-47DA-95CA-C5AB0DC85B11';
@@ -219,13 +229,13 @@ afterEach(async () => {
 });
 
 async function proxy(routes: Obj[], hcm: Obj = {}, filters?: Obj[]): Promise<{ port: number; p: Proxy }> {
-  const port = await freePort();
   const p = await startProxy(
-    httpBootstrap(port, [{ name: 'v', domains: ['*'], routes }], [cluster('ws', [backend.port])], {
+    httpBootstrap(0, [{ name: 'v', domains: ['*'], routes }], [cluster('ws', [backend.port])], {
       hcm,
       filters,
     }),
   );
+  const port = boundPorts(p)[0]!;
   proxies.push(p);
   return { port, p };
 }
@@ -288,7 +298,15 @@ describe('WebSocket upgrades', () => {
     await c.until(() => c.closed);
     expect(c.frames[4]).toMatchObject({ opcode: 8 });
     expect(c.frames[4]!.payload.equals(code)).toBe(true);
-    await new Promise((r) => setTimeout(r, 50));
+    const open = [
+      'http.ingress.downstream_cx_upgrades_active',
+      'cluster.ws.upstream_cx_active',
+      'cluster.ws.upstream_rq_active',
+      'http.ingress.downstream_cx_active',
+    ];
+    await waitFor(() => open.every((n) => p.stats.get(n) === 0), {
+      what: 'the proxy to close both sides and count them closed',
+    });
     expect(p.stats.get('http.ingress.downstream_cx_upgrades_active')).toBe(0);
     expect(p.stats.get('cluster.ws.upstream_cx_active')).toBe(0);
     expect(p.stats.get('cluster.ws.upstream_rq_active')).toBe(0);
@@ -318,12 +336,9 @@ describe('WebSocket upgrades', () => {
     expect(fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '').toBe('');
     c.send(8, Buffer.from([0x03, 0xe8]));
     await c.until(() => c.closed);
-    let line = '';
-    const end = Date.now() + 2000;
-    while (!line && Date.now() < end) {
-      await new Promise((r) => setTimeout(r, 20));
-      line = fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : '';
-    }
+    const line = await waitFor(() => (fs.existsSync(log) ? fs.readFileSync(log, 'utf8') : ''), {
+      what: 'the access log line',
+    });
     // greeting (20) + echo (102) + close (4) bytes came from upstream after the head
     expect(line).toMatch(/"GET \/logged HTTP\/1\.1" 101 - 0 126 /);
     fs.rmSync(dir, { recursive: true, force: true });
@@ -336,9 +351,9 @@ describe('WebSocket upgrades', () => {
     await c.until(() => c.frames.length >= 1);
     expect(p.stats.get('cluster.ws.upstream_cx_active')).toBe(1);
     c.socket.destroy();
-    const end = Date.now() + 2000;
-    while (p.stats.get('cluster.ws.upstream_cx_active') !== 0 && Date.now() < end)
-      await new Promise((r) => setTimeout(r, 20));
+    await waitFor(() => p.stats.get('cluster.ws.upstream_cx_active') === 0, {
+      what: 'the upstream connection to close',
+    });
     expect(p.stats.get('cluster.ws.upstream_cx_active')).toBe(0);
     expect(p.stats.get('http.ingress.downstream_cx_upgrades_active')).toBe(0);
   });
@@ -348,6 +363,7 @@ describe('WebSocket upgrades', () => {
     const c = client(port);
     c.handshake('/', randomBytes(16).toString('base64'));
     await c.until(() => c.frames.length >= 1);
+    // behaviour, not waiting: the session outlives the 0.2 s route timeout by this much
     await new Promise((r) => setTimeout(r, 500));
     c.send(1, Buffer.from('still here'));
     await c.until(() => c.frames.length >= 2);
@@ -433,10 +449,9 @@ describe('WebSocket upgrades', () => {
   it('RING_HASH with a header hash policy keeps a client on one backend', async () => {
     const other = await wsBackend();
     try {
-      const port = await freePort();
       const p = await startProxy(
         httpBootstrap(
-          port,
+          0,
           [
             {
               name: 'v',
@@ -453,6 +468,7 @@ describe('WebSocket upgrades', () => {
           { hcm: WS },
         ),
       );
+      const port = boundPorts(p)[0]!;
       proxies.push(p);
       const seenBy = async (user: string) => {
         const c = client(port);
@@ -503,16 +519,16 @@ describe('WebSocket upgrades', () => {
   });
 
   it('an unreachable upstream gets 503 (connection failure)', async () => {
-    const dead = await freePort();
-    const port = await freePort();
+    const dead = await closedPort();
     const p = await startProxy(
       httpBootstrap(
-        port,
+        0,
         [{ name: 'v', domains: ['*'], routes: [{ match: { prefix: '/' }, route: { cluster: 'd' } }] }],
         [cluster('d', [dead])],
         { hcm: WS },
       ),
     );
+    const port = boundPorts(p)[0]!;
     proxies.push(p);
     const c = client(port);
     c.handshake('/', randomBytes(16).toString('base64'));
@@ -523,12 +539,10 @@ describe('WebSocket upgrades', () => {
   });
 
   it("Envoy's websocket example (envoy-ws.yaml) carries a WebSocket session", async () => {
-    const {
-      boot,
-      ports: [port],
-    } = await localize(envoyExample('websocket_envoy-ws.yaml'), backend.port);
+    const { boot } = localize(envoyExample('websocket_envoy-ws.yaml'), backend.port);
     boot.static_resources.clusters[0].type = 'STATIC';
     const p = await startProxy(boot);
+    const [port] = boundPorts(p);
     proxies.push(p);
     const c = client(port!);
     c.handshake('/', randomBytes(16).toString('base64'));

@@ -7,7 +7,7 @@ import { ROOT, meshFrom } from '../support/meshes.js';
 // Two stand-in targets, so the rendered diff is tested whatever the real registry holds: one writes
 // a Kubernetes object per route, the other an HAProxy-style file and an NGINX-style file.
 vi.mock('../../src/emitters/index.js', async () => {
-  const { k8sObject, objectFiles } = await import('../../src/emitters/k8s/objects.js');
+  const { k8sObject, objectFiles } = await import('../../src/kubernetes/objects.js');
   const { FEATURES } = await import('../../src/model/features.js');
   const fidelity = Object.fromEntries(FEATURES.map((f) => [f, 'exact']));
   const k8s = {

@@ -2,8 +2,8 @@ import path from 'node:path';
 import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { allowedAliasRatio, excessiveAliasing, measureAliases } from '../../src/model/aliases.js';
-import { parseYaml } from '../../src/model/load.js';
-import { loadMesh, parseMesh } from '../../src/model/validate.js';
+import { parseYaml } from '../../src/model/yaml.js';
+import { loadMesh, parseMesh } from '../../src/model/load.js';
 import { laughs } from '../support/aliases.js';
 
 const LAUGHS = laughs(1100);

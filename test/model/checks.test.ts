@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseMesh } from '../../src/model/validate.js';
+import { parseMesh } from '../../src/model/load.js';
 
 const meshWith = (endpoints: string[], extra = '') => `
 apiVersion: meshgen.io/v1alpha1

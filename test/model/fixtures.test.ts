@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadMesh } from '../../src/model/validate.js';
+import { loadMesh } from '../../src/model/load.js';
 import { ROOT } from '../support/meshes.js';
 
 /**

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import path from 'node:path';
 import jsyaml from 'js-yaml';
 import { beforeEach, describe, expect, it, vi } from 'vitest';
-import { parseYaml } from '../../src/model/load.js';
+import { parseYaml } from '../../src/model/yaml.js';
 import { fastLoad } from '../../src/model/yaml-fast.js';
-import { parseMesh } from '../../src/model/validate.js';
+import { parseMesh } from '../../src/model/load.js';
 import { ROOT } from '../support/meshes.js';
 
 // watch parseYaml's calls to the fast loader (the real one still runs)

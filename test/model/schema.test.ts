@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseMesh } from '../../src/model/validate.js';
+import { parseMesh } from '../../src/model/load.js';
 import { ROOT } from '../support/meshes.js';
 // @ts-expect-error: a plain ESM script without types
 import { generateTypes } from '../../scripts/gen-types.mjs';

@@ -3,7 +3,7 @@ import path from 'node:path';
 import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { fastLoad, resolvePlain } from '../../src/model/yaml-fast.js';
-import { parseYaml } from '../../src/model/load.js';
+import { parseYaml } from '../../src/model/yaml.js';
 import { generateMesh } from '../../bench/gen-mesh.mjs';
 import { ROOT } from '../support/meshes.js';
 

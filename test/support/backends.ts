@@ -11,7 +11,7 @@ export interface EchoReply {
   headers: Record<string, string | string[] | undefined>;
 }
 
-export interface Behaviour {
+interface Behaviour {
   /** Answer with this status (default 200). */
   status?: number;
   /** Fail this many requests first with failStatus (default 503), then behave. */

@@ -130,8 +130,3 @@ export function validateObject(obj: { apiVersion?: string; kind?: string }): Crd
     ),
   };
 }
-
-/** The kinds the vendored CRDs define, as `group/version|Kind`. */
-export function knownKinds(): string[] {
-  return [...index().keys()];
-}

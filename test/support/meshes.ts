@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseMesh } from '../../src/model/validate.js';
+import { parseMesh } from '../../src/model/load.js';
 import type { ResolvedMesh } from '../../src/model/types.js';
 
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');

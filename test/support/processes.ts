@@ -12,21 +12,51 @@ export function hasBinary(name: string): boolean {
   return found;
 }
 
-/** A free TCP port on 127.0.0.1 (the OS picks it). */
-export async function freePort(host = '127.0.0.1'): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = net.createServer();
-    srv.on('error', reject);
-    srv.listen(0, host, () => {
-      const { port } = srv.address() as net.AddressInfo;
-      srv.close(() => resolve(port));
-    });
-  });
+export interface WaitOptions {
+  /** What is waited for, named in the error when the deadline passes. */
+  what: string;
+  timeoutMs?: number;
 }
 
 /**
- * `count` different free ports: each is held until all are found, since freePort called twice in a
- * row may give the same port back.
+ * Polls `condition` until it returns something truthy (which is returned), failing after the
+ * deadline with a message naming what it waited for. An error thrown by the condition ends the wait
+ * at once (a process that exited will not start listening later).
+ */
+export async function waitFor<T>(
+  condition: () => T | Promise<T>,
+  { what, timeoutMs = 10_000 }: WaitOptions,
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  for (let i = 0; ; i++) {
+    const value = await condition();
+    if (value) return value;
+    if (Date.now() >= deadline) throw new Error(`timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((next) => setTimeout(next, Math.min(10 * (i + 1), 100)));
+  }
+}
+
+/** Whether something accepts a TCP connection on host:port now. */
+function accepts(port: number, host = '127.0.0.1'): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = net.connect({ port, host }, () => {
+      s.destroy();
+      resolve(true);
+    });
+    s.on('error', () => resolve(false));
+  });
+}
+
+/** Waits (bounded) until something accepts TCP connections on host:port. */
+export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 10_000): Promise<void> {
+  await waitFor(() => accepts(port, host), { what: `something to listen on ${host}:${port}`, timeoutMs });
+}
+
+/**
+ * `count` different TCP ports that were free a moment ago: each is held until all are found, then
+ * all are released. Nothing keeps them free afterwards, so this is only for what cannot bind port 0
+ * and report the port (haproxy, nginx, a mesh file naming its ports): startOnFreePorts starts such
+ * a process and picks again when a port was taken in between. Our own servers listen on port 0.
  */
 export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
   const servers: net.Server[] = [];
@@ -45,21 +75,13 @@ export async function freePorts(count: number, host = '127.0.0.1'): Promise<numb
   }
 }
 
-/** Waits (bounded) until something accepts TCP connections on host:port. */
-export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (let i = 0; Date.now() < deadline; i++) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const s = net.connect({ port, host }, () => {
-        s.destroy();
-        resolve(true);
-      });
-      s.on('error', () => resolve(false));
-    });
-    if (ok) return;
-    await new Promise((r) => setTimeout(r, Math.min(20 * (i + 1), 200)));
-  }
-  throw new Error(`nothing listens on ${host}:${port} after ${timeoutMs} ms`);
+/**
+ * A port nothing listens on, for checking what a proxy does when a connection is refused. It is
+ * the port of a listener just closed; another process binding it in the meantime is the only way
+ * it could accept a connection, and the OS hands out recently used ports last.
+ */
+export async function closedPort(host = '127.0.0.1'): Promise<number> {
+  return (await freePorts(1, host))[0]!;
 }
 
 export interface Started {
@@ -98,4 +120,41 @@ export function startProcess(
       clearTimeout(timer);
     },
   };
+}
+
+/** A failed bind, as haproxy, nginx and Node report it. */
+const ADDRESS_IN_USE = /address already in use|EADDRINUSE/i;
+
+/**
+ * Starts a process that listens on ports it is given and cannot report (haproxy, nginx, a mesh
+ * file's frontend): picks `count` free ports, starts `start(ports)` and waits until the ports
+ * `ready(ports)` names accept connections. A port can be taken between the pick and the start; if
+ * the process exits saying an address is in use, it picks again, at most `tries` times.
+ */
+export async function startOnFreePorts(
+  count: number,
+  start: (ports: number[]) => Started | Promise<Started>,
+  options: { ready?: (ports: number[]) => number[]; tries?: number; timeoutMs?: number } = {},
+): Promise<{ proc: Started; ports: number[] }> {
+  const tries = options.tries ?? 3;
+  for (let attempt = 1; ; attempt++) {
+    const ports = await freePorts(count);
+    const proc = await start(ports);
+    const exited = () => proc.child.exitCode !== null || proc.child.signalCode !== null;
+    try {
+      for (const port of (options.ready ?? ((p) => p))(ports))
+        await waitFor(
+          async () => {
+            if (exited()) throw new Error(`the process exited before listening:\n${proc.output()}`);
+            return accepts(port);
+          },
+          { what: `the process to listen on 127.0.0.1:${port}`, timeoutMs: options.timeoutMs ?? 20_000 },
+        );
+      if (exited()) throw new Error(`the process exited:\n${proc.output()}`);
+      return { proc, ports };
+    } catch (e) {
+      await proc.stop();
+      if (attempt >= tries || !ADDRESS_IN_USE.test(proc.output())) throw e;
+    }
+  }
 }

@@ -1,9 +1,9 @@
 import type { ResolvedMesh } from '../../model/types.js';
-import { k8sObject, type K8sObject } from '../k8s/objects.js';
-import type { SpecKeys } from '../k8s/yaml.js';
+import { k8sObject, type K8sObject } from '../../kubernetes/objects.js';
+import type { SpecKeys } from '../../yaml/writer.js';
 import type { Built, ConsulKind } from './model.js';
 
-export const CRD_API_VERSION = 'consul.hashicorp.com/v1alpha1';
+const CRD_API_VERSION = 'consul.hashicorp.com/v1alpha1';
 
 const CRD_KIND: Record<ConsulKind, string> = {
   'service-defaults': 'ServiceDefaults',

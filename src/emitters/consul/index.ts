@@ -1,7 +1,7 @@
 import { diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedMesh } from '../../model/types.js';
-import { ObjectFileSink } from '../k8s/objects.js';
+import { ObjectFileSink } from '../../kubernetes/objects.js';
 import type { Emitter, EmitOptions, EmitResult, Fidelity, OutputFile } from '../types.js';
 import { emitBackends } from './backends.js';
 import { CRD_SPEC_KEYS, crdSource } from './crd.js';
@@ -10,8 +10,7 @@ import { toHcl } from './hcl.js';
 import { emitIntentions } from './intentions.js';
 import { KIND_ORDER, Output, TARGET, type Built } from './model.js';
 
-export const CONSUL_FORMATS = ['crd', 'hcl', 'json'] as const;
-export type ConsulFormat = (typeof CONSUL_FORMATS)[number];
+const CONSUL_FORMATS = ['crd', 'hcl', 'json'] as const;
 
 /** What Consul Connect config entries keep of each feature (docs/consul.md explains each row). */
 const fidelity: Readonly<Record<Feature, Fidelity>> = {

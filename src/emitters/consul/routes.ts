@@ -1,9 +1,9 @@
 import type { ResolvedMatch, ResolvedMesh, ResolvedRoute, StringMatch } from '../../model/types.js';
-import { hasAnyKey } from '../k8s/objects.js';
+import { hasAnyKey } from '../../kubernetes/objects.js';
 import { goDuration, headerModifiers, type Output } from './model.js';
 
 /** Where a router route sends its requests: a real service (and subset) or a split's virtual service. */
-export interface Target {
+interface Target {
   readonly Service: string;
   readonly ServiceSubset?: string;
 }
@@ -60,7 +60,7 @@ function isEverything(m: ResolvedMatch): boolean {
  * service `<parent>--<route>` of its own holding the splitter, so other routes (and callers of the
  * backend from elsewhere) are not split with it.
  */
-export function routeTarget(
+function routeTarget(
   mesh: ResolvedMesh,
   parent: string,
   namespace: string,
@@ -131,7 +131,7 @@ function routeDestination(r: ResolvedRoute, target: Target, out: Output): Record
 }
 
 /** `ServiceRouteHTTPMatch`, or undefined when the entry accepts every request. */
-export function httpMatch(m: ResolvedMatch): Record<string, unknown> | undefined {
+function httpMatch(m: ResolvedMatch): Record<string, unknown> | undefined {
   const http: Record<string, unknown> = {};
   if (m.path?.kind === 'exact') http.PathExact = m.path.value;
   else if (m.path?.kind === 'prefix') http.PathPrefix = m.path.value;

@@ -37,7 +37,7 @@ export function duration(ms: number): string {
  * A percentage as Envoy's FractionalPercent, with the smallest denominator that holds it exactly
  * (HUNDRED, TEN_THOUSAND or MILLION). Undefined when not even a millionth holds it.
  */
-export function fractionalPercent(percent: number): Json | undefined {
+function fractionalPercent(percent: number): Json | undefined {
   for (const [denominator, scale] of [
     ['HUNDRED', 1],
     ['TEN_THOUSAND', 100],

@@ -9,7 +9,7 @@ import type { EnvoySettings } from './settings.js';
 import { frontendTls } from './tls.js';
 
 /** Does host pattern `p` (`*`, `*.example.com`, `a.example.com`) accept every host `h` accepts? */
-export function covers(p: string, h: string): boolean {
+function covers(p: string, h: string): boolean {
   if (p === '*' || p === h) return true;
   return p.startsWith('*.') && h !== '*' && h.endsWith(p.slice(1));
 }

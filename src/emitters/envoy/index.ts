@@ -2,7 +2,7 @@ import { routeSubject } from '../../model/describe.js';
 import { diagnostic, hasErrors, type Diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedBackend, ResolvedMesh } from '../../model/types.js';
-import { checkEndpoints } from '../proxy/index.js';
+import { checkEndpoints } from '../../smartstack/index.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity, OutputFile } from '../types.js';
 import { buildGateway } from './gateway.js';
 import { readSettings, type EnvoySettings } from './settings.js';

@@ -1,8 +1,8 @@
 import { TYPE, typed, type Json } from './common.js';
 import { FAULT_FILTER } from './routes.js';
 
-export const HCM = 'envoy.filters.network.http_connection_manager';
-export const TCP_PROXY = 'envoy.filters.network.tcp_proxy';
+const HCM = 'envoy.filters.network.http_connection_manager';
+const TCP_PROXY = 'envoy.filters.network.tcp_proxy';
 
 const ROUTER = { name: 'envoy.filters.http.router', typed_config: typed(TYPE.router) };
 /** Empty at the listener: faults come from each route's typed_per_filter_config only. */

@@ -91,7 +91,7 @@ function headersToRemove(ops: HeaderOps): string[] | undefined {
 }
 
 /** Our retry conditions are Envoy's names; status codes go to retriable-status-codes. */
-export function retryPolicy(r: ResolvedRoute): Json | undefined {
+function retryPolicy(r: ResolvedRoute): Json | undefined {
   const retries = r.retries;
   // No retries: no retry_policy at all. In envoy/config/route/v3/route_components.proto (the
   // routes of route.proto's RouteConfiguration), RouteAction's `RetryPolicy retry_policy = 9` is
@@ -142,10 +142,7 @@ function hashPolicy(backends: readonly ResolvedBackend[]): Json[] | undefined {
 }
 
 /** Weights per cluster (two entries naming one cluster add up), in first-seen order. */
-export function destinations(
-  r: ResolvedRoute,
-  prefix: string,
-): { name: string; weight: number; key: ClusterKey }[] {
+function destinations(r: ResolvedRoute, prefix: string): { name: string; weight: number; key: ClusterKey }[] {
   const byName = new Map<string, { name: string; weight: number; key: ClusterKey }>();
   for (const t of r.to) {
     const name = clusterName(t.backend, t.version, prefix);

@@ -14,7 +14,7 @@ export interface EnvoySettings {
   readonly sidecars?: ReadonlySet<string>;
 }
 
-export const DEFAULTS: EnvoySettings = {
+const DEFAULTS: EnvoySettings = {
   format: 'yaml',
   certDir: '/etc/meshgen/certs',
   adminPort: 15000,

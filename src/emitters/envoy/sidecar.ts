@@ -16,7 +16,7 @@ import type { EnvoySettings } from './settings.js';
 import { inboundTls } from './tls.js';
 
 /** The names a caller may use for a backend, as Host headers: name, name.namespace, FQDN, local address; each with and without the port. */
-export function backendDomains(b: ResolvedBackend): string[] {
+function backendDomains(b: ResolvedBackend): string[] {
   const names = [b.name, `${b.name}.${b.namespace}`, b.fqdn, b.localAddress];
   return [...names, ...names.map((n) => `${n}:${b.port}`)];
 }

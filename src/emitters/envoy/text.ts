@@ -1,4 +1,4 @@
-import { toYaml } from '../k8s/yaml.js';
+import { toYaml } from '../../yaml/writer.js';
 import type { Json } from './common.js';
 
 /**

@@ -6,14 +6,14 @@ import { TYPE, typed, type Json } from './common.js';
  * `<name>.key` are the certificate and key of the workload `<name>` (a backend or a frontend), with
  * its SPIFFE identity as a URI SAN.
  */
-export function workloadCertificate(certDir: string, name: string): Json {
+function workloadCertificate(certDir: string, name: string): Json {
   return {
     certificate_chain: { filename: `${certDir}/${name}.crt` },
     private_key: { filename: `${certDir}/${name}.key` },
   };
 }
 
-export function meshCa(certDir: string): Json {
+function meshCa(certDir: string): Json {
   return { filename: `${certDir}/ca.crt` };
 }
 

@@ -13,8 +13,8 @@ import {
   setting,
   uniqueDiagnostics,
   type CertPaths,
-} from '../proxy/index.js';
-import { loadTemplate } from '../proxy/template.js';
+} from '../../smartstack/index.js';
+import { loadTemplate } from '../../smartstack/template.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { hostAcls, matchConditions } from './acl.js';
 import { buildPool, TARGET, type PoolView } from './pool.js';
@@ -42,7 +42,7 @@ const template = loadTemplate<ConfigView>(import.meta.url, 'haproxy.cfg');
 /** HAProxy's defaults where the mesh says nothing; stated once as MG3005. */
 const DEFAULTS = { connect: 5000, client: 60_000, server: 60_000 };
 
-export const fidelity: Readonly<Record<Feature, Fidelity>> = {
+const fidelity: Readonly<Record<Feature, Fidelity>> = {
   split: 'exact',
   'header-match': 'exact',
   'query-match': 'exact',

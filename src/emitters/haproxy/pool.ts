@@ -7,13 +7,13 @@ import {
   proxyDuration,
   upstreamMtls,
   type CertPaths,
-} from '../proxy/index.js';
+} from '../../smartstack/index.js';
 import { escapeRegex } from '../../model/regex.js';
 import { comment, fetch, logFormat, logFormatText, word } from './syntax.js';
 
 export const TARGET = 'haproxy';
 
-export interface ServerView {
+interface ServerView {
   name: string;
   address: string;
   options: string[];
@@ -36,7 +36,7 @@ const RETRY_STATUSES = new Set([401, 403, 404, 408, 425, 500, 501, 502, 503, 504
  * The mesh's retry conditions as `retry-on` keywords. HAProxy retries only the status codes above,
  * so `5xx` keeps 500-504 and `retriable-4xx` (409) cannot be kept: both are reported.
  */
-export function retryOn(retries: Retries): { keywords: string[]; lost: string[] } {
+function retryOn(retries: Retries): { keywords: string[]; lost: string[] } {
   const kw = new Set<string>();
   const lost: string[] = [];
   for (const c of retries.on) {

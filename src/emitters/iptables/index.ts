@@ -144,6 +144,3 @@ export const iptables: Emitter = {
     return { files, diagnostics: [...diagnostics, ...commonDiagnostics(mesh), ...result.diagnostics] };
   },
 };
-
-export { readSettings, type PlanSettings } from './settings.js';
-export { conditionalProbabilities, bucketCounts } from './weights.js';

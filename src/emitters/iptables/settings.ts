@@ -27,28 +27,13 @@ export interface Cidr {
   readonly text: string;
 }
 
-export const DEFAULTS = {
+const DEFAULTS = {
   mode: 'sidecar',
   proxyUid: 1337,
   inboundPort: 15006,
   outboundPort: 15001,
   nftFamily: 'inet',
 } as const;
-
-/** The keys this target reads; other keys belong to other targets and are left alone. */
-export const SETTING_KEYS = [
-  'mode',
-  'proxyUid',
-  'proxyGid',
-  'inboundPort',
-  'outboundPort',
-  'includeInboundPorts',
-  'excludeInboundPorts',
-  'excludeOutboundPorts',
-  'excludeOutboundCidrs',
-  'nftFamily',
-  'vip.<backend>',
-] as const;
 
 /** Reads and checks the settings; a bad value is an MG4003 diagnostic and the default is kept. */
 export function readSettings(

@@ -1,12 +1,13 @@
+import { routeSubject } from '../../model/describe.js';
 import { createHash } from 'node:crypto';
 import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedBackend, ResolvedMesh, ResolvedRoute } from '../../model/types.js';
 import type { PlanSettings } from './settings.js';
 import { bucketCounts, conditionalProbabilities, formatProbability } from './weights.js';
-import { nftTableHeader, TARGET } from './text.js';
+import { iptablesComment, lineComment, nftTableHeader, TARGET } from './text.js';
 
 /** One endpoint of a service VIP with its share of new connections, in percent. */
-export interface VipEndpoint {
+interface VipEndpoint {
   readonly host: string;
   readonly port: number;
   readonly weight: number;
@@ -167,14 +168,14 @@ function shortName(name: string, room: number): string {
   return `${name.slice(0, room - 9)}-${hash}`;
 }
 
-export function chainNames(service: VipService): { svc: string; sep: (i: number) => string } {
+function chainNames(service: VipService): { svc: string; sep: (i: number) => string } {
   const digits = String(service.endpoints.length - 1).length;
   const base = shortName(service.backend, MAX_CHAIN - 'MGSEP--'.length - digits);
   return { svc: `MGSVC-${base}`, sep: (i) => `MGSEP-${base}-${i}` };
 }
 
 function describe(s: VipService): string {
-  return `${s.namespace}/${s.backend} ${s.vip}:${s.port} by ${s.route.implicit ? 'its implicit route' : `route ${s.route.name}`}`;
+  return `${s.namespace}/${s.backend} ${s.vip}:${s.port} by ${routeSubject(s.route)}`;
 }
 
 /** kube-proxy's layout: a dispatch chain, a chain per service, a DNAT chain per endpoint. */
@@ -202,13 +203,13 @@ export function renderVipIptables(services: readonly VipService[]): string {
     const names = chainNames(s);
     head.push(`:${names.svc} - [0:0]`);
     rules.push(
-      `-A MESHGEN_SERVICES -d ${s.vip}/32 -p tcp -m tcp --dport ${s.port} -m comment --comment "${describe(s)}" -j ${names.svc}`,
+      `-A MESHGEN_SERVICES -d ${s.vip}/32 -p tcp -m tcp --dport ${s.port} -m comment --comment ${iptablesComment(describe(s))} -j ${names.svc}`,
     );
     const probabilities = conditionalProbabilities(s.endpoints.map((e) => e.weight));
     s.endpoints.forEach((e, i) => {
       const sep = names.sep(i);
       head.push(`:${sep} - [0:0]`);
-      const comment = `-m comment --comment "${e.from} ${e.host}:${e.port} ${round(e.weight)}%"`;
+      const comment = `-m comment --comment ${iptablesComment(`${e.from} ${e.host}:${e.port} ${round(e.weight)}%`)}`;
       const last = i === s.endpoints.length - 1;
       const draw = last
         ? ''
@@ -264,8 +265,9 @@ export function renderVipNft(services: readonly VipService[], family: 'inet' | '
     '\t}',
   );
   for (const s of services) {
-    out.push('', `\t# ${describe(s)}`);
-    for (const e of s.endpoints) out.push(`\t# ${e.from} ${e.host}:${e.port} ${round(e.weight)}%`);
+    out.push('', `\t# ${lineComment(describe(s))}`);
+    for (const e of s.endpoints)
+      out.push(`\t# ${lineComment(`${e.from} ${e.host}:${e.port} ${round(e.weight)}%`)}`);
     const [only] = s.endpoints;
     if (s.endpoints.length === 1 && only) {
       out.push(`\tchain svc-${s.backend} {`, `\t\tmeta l4proto tcp ${dnat} ${only.host}:${only.port}`, '\t}');

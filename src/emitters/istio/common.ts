@@ -56,8 +56,3 @@ export class Notes {
     this.push(diagnostic('MG3005', message, { pointer, target: TARGET, hint }));
   }
 }
-
-/** Escapes a literal for an RE2 pattern. */
-export function escapeRe2(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|]/g, '\\$&');
-}

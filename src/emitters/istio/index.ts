@@ -1,7 +1,13 @@
 import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedMesh } from '../../model/types.js';
-import { k8sObject, namesIn, ObjectFileSink, type K8sObject, type ObjectCollector } from '../k8s/objects.js';
+import {
+  k8sObject,
+  namesIn,
+  ObjectFileSink,
+  type K8sObject,
+  type ObjectCollector,
+} from '../../kubernetes/objects.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { NETWORKING, Notes, SECURITY, TARGET } from './common.js';
 import { frontendVirtualServices, gatewaySpec } from './gateways.js';
@@ -15,7 +21,7 @@ import {
 import { destinationRuleSpec, serviceSpec } from './services.js';
 
 /** What Istio keeps of each feature; approximations are explained where they occur (MG3002). */
-export const ISTIO_FIDELITY: Readonly<Record<Feature, Fidelity>> = {
+const ISTIO_FIDELITY: Readonly<Record<Feature, Fidelity>> = {
   split: 'exact',
   'header-match': 'exact',
   'query-match': 'exact',
@@ -48,14 +54,14 @@ export const ISTIO_FIDELITY: Readonly<Record<Feature, Fidelity>> = {
   'tls-passthrough': 'exact',
 };
 
-export const DEFAULT_GATEWAY_SELECTOR: Readonly<Record<string, string>> = { istio: 'ingressgateway' };
+const DEFAULT_GATEWAY_SELECTOR: Readonly<Record<string, string>> = { istio: 'ingressgateway' };
 
 const LABEL_KEY =
   /^(?:[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?\/)?[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?$/;
 const LABEL_VALUE = /^(?:[A-Za-z0-9](?:[-A-Za-z0-9_.]{0,61}[A-Za-z0-9])?)?$/;
 
 /** `--set gatewaySelector=key=value[,key=value]`: the labels of the ingress gateway pods. */
-export function parseGatewaySelector(text: string | undefined): {
+function parseGatewaySelector(text: string | undefined): {
   selector: Record<string, string>;
   diagnostics: Diagnostic[];
 } {
@@ -88,7 +94,7 @@ const DNS_LABEL = /^[a-z0-9](?:[-a-z0-9]{0,61}[a-z0-9])?$/;
 const DNS_SUBDOMAIN = /^[a-z0-9](?:[-a-z0-9.]{0,251}[a-z0-9])?$/;
 
 /** `--set gatewayServiceAccount=<namespace>/<name>`: the identity of the ingress gateway pods. */
-export function parseGatewayAccount(text: string | undefined): {
+function parseGatewayAccount(text: string | undefined): {
   account?: GatewayAccount;
   diagnostics: Diagnostic[];
 } {

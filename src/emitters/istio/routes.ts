@@ -8,7 +8,8 @@ import type {
   Retries,
   StringMatch,
 } from '../../model/types.js';
-import { escapeRe2, istioDuration, type Notes } from './common.js';
+import { escapeRegex } from '../../model/regex.js';
+import { istioDuration, type Notes } from './common.js';
 
 type Obj = Record<string, unknown>;
 
@@ -30,7 +31,7 @@ function stringMatch(m: StringMatch, query: boolean): Obj {
   // Istio turns a catch-all regex into Envoy's present_match; ".*" also matches an empty value
   if (m.kind === 'present') return { regex: '.*' };
   // Istio documents no prefix matching for query parameters: an anchored regex says the same
-  if (query && m.kind === 'prefix') return { regex: `${escapeRe2(m.value)}.*` };
+  if (query && m.kind === 'prefix') return { regex: `${escapeRegex(m.value)}.*` };
   return { [m.kind]: m.value };
 }
 

@@ -3,7 +3,7 @@ import { podSelector, type Notes } from './common.js';
 
 type Obj = Record<string, unknown>;
 
-export const PEER_MODE: Record<MtlsMode, string> = {
+const PEER_MODE: Record<MtlsMode, string> = {
   strict: 'STRICT',
   permissive: 'PERMISSIVE',
   disabled: 'DISABLE',

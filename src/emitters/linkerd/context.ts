@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedMesh } from '../../model/types.js';
-import type { ObjectCollector } from '../k8s/objects.js';
+import type { ObjectCollector } from '../../kubernetes/objects.js';
 
 export const TARGET = 'linkerd';
 export const GATEWAY_API = 'gateway.networking.k8s.io/v1';

@@ -1,6 +1,6 @@
 import { diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedFrontend } from '../../model/types.js';
-import { k8sObject } from '../k8s/objects.js';
+import { k8sObject } from '../../kubernetes/objects.js';
 import { GATEWAY_API, TARGET, type EmitContext } from './context.js';
 
 /**
@@ -52,7 +52,7 @@ function listeners(ctx: EmitContext, f: ResolvedFrontend): Record<string, unknow
 }
 
 /** The Gateway class: `--set gatewayClass=...` when it is a valid object name, else the default. */
-export function gatewayClass(ctx: EmitContext): string {
+function gatewayClass(ctx: EmitContext): string {
   const value = ctx.settings.gatewayClass;
   if (value === undefined) return DEFAULT_GATEWAY_CLASS;
   if (value.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(value))

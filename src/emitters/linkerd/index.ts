@@ -1,7 +1,7 @@
 import { diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedMesh } from '../../model/types.js';
-import { k8sObject, namesIn, ObjectFileSink } from '../k8s/objects.js';
+import { k8sObject, namesIn, ObjectFileSink } from '../../kubernetes/objects.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { TARGET, type EmitContext } from './context.js';
 import { DEFAULT_GATEWAY_CLASS, checkGatewayClass, emitGateway } from './gateway.js';
@@ -13,7 +13,7 @@ import { defaultInboundPolicy, emitNamespaces, emitServices } from './services.j
  * How Linkerd 2.16+ keeps each feature. `approximate` ones are explained per use by the emitter
  * (MG3002); `unsupported` ones are reported by render (MG3001).
  */
-export const LINKERD_FIDELITY: Readonly<Record<Feature, Fidelity>> = {
+const LINKERD_FIDELITY: Readonly<Record<Feature, Fidelity>> = {
   split: 'exact', // backendRefs weights over per-version Services
   'header-match': 'exact',
   'query-match': 'exact',

@@ -6,7 +6,7 @@ import type {
   ResolvedBackend,
   ResolvedMatch,
 } from '../../model/types.js';
-import { k8sObject } from '../k8s/objects.js';
+import { k8sObject } from '../../kubernetes/objects.js';
 import { POLICY_GROUP, TARGET, linkerdIdentity, type EmitContext } from './context.js';
 import { prefixDifference } from './matches.js';
 import { compareEntries, matchesOverlap } from './order.js';

@@ -1,6 +1,6 @@
 import { diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedBackend, ResolvedFrontend, ResolvedRoute } from '../../model/types.js';
-import { k8sObject } from '../k8s/objects.js';
+import { k8sObject } from '../../kubernetes/objects.js';
 import { GATEWAY_API, TARGET, type EmitContext } from './context.js';
 import {
   gatewayDuration,

@@ -1,6 +1,6 @@
 import { diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedBackend, ResolvedMesh } from '../../model/types.js';
-import { hasAnyKey, k8sObject, namesIn } from '../k8s/objects.js';
+import { hasAnyKey, k8sObject, namesIn } from '../../kubernetes/objects.js';
 import { TARGET, type EmitContext } from './context.js';
 import { linkerdDuration } from './matches.js';
 

@@ -11,8 +11,8 @@ import {
   routeHosts,
   setting,
   uniqueDiagnostics,
-} from '../proxy/index.js';
-import { loadTemplate } from '../proxy/template.js';
+} from '../../smartstack/index.js';
+import { loadTemplate } from '../../smartstack/template.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { Conditions, hostRegex, matchFlags, routeMap } from './conditions.js';
 import { httpRoute, locationName, TARGET, type RouteContext } from './route.js';
@@ -27,7 +27,7 @@ const DEFAULTS = { connectMs: 5000, readMs: 60_000 };
 /** Where Debian's libnginx-mod-stream puts the stream module (`--set streamModule=` to change). */
 const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 
-export const fidelity: Readonly<Record<Feature, Fidelity>> = {
+const fidelity: Readonly<Record<Feature, Fidelity>> = {
   split: 'exact', // split_clients on $request_id: a random draw per request
   'header-match': 'exact',
   'query-match': 'exact',

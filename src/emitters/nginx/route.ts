@@ -10,7 +10,7 @@ import {
   proxyDuration,
   upstreamMtls,
   type CertPaths,
-} from '../proxy/index.js';
+} from '../../smartstack/index.js';
 import { escapeRegex } from '../../model/regex.js';
 import { cookieVar, headerVar, literal, literalText, q, word } from './syntax.js';
 import type { BlockView, LocationView } from './view.js';
@@ -21,7 +21,7 @@ export const TARGET = 'nginx';
 const NEXT_STATUSES = new Set([500, 502, 503, 504, 403, 404, 429]);
 
 /** The mesh's retry conditions as `proxy_next_upstream` flags, and what cannot be kept. */
-export function nextUpstream(retries: Retries): { flags: string[]; lost: string[] } {
+function nextUpstream(retries: Retries): { flags: string[]; lost: string[] } {
   const flags = new Set<string>();
   const lost: string[] = [];
   for (const c of retries.on) {

@@ -9,7 +9,7 @@ import {
   proxyDuration,
   routeHosts,
   upstreamMtls,
-} from '../proxy/index.js';
+} from '../../smartstack/index.js';
 import { hostRegex } from './conditions.js';
 import { TARGET, type RouteContext } from './route.js';
 import { q } from './syntax.js';

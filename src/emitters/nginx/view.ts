@@ -8,14 +8,14 @@ export interface MapView {
   entries: { key: string; value: string }[];
 }
 
-export interface SplitView {
+interface SplitView {
   comment: string;
   key: string;
   variable: string;
   entries: { share: string; value: string }[];
 }
 
-export interface UpstreamView {
+interface UpstreamView {
   comment: string;
   name: string;
   directives: string[];

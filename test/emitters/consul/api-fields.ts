@@ -8,7 +8,7 @@
  * and config_entry_gateways.go @ d27588d4 (IngressGateway, IngressListener, IngressService).
  * `time.Duration` fields take Go duration strings.
  */
-export type Spec =
+type Spec =
   | 'string'
   | 'number'
   | 'bool'
@@ -107,7 +107,7 @@ const IntentionHTTPPermission = obj({
   Methods: list(str),
 });
 
-export const API_FIELDS: Readonly<Record<string, Spec>> = {
+const API_FIELDS: Readonly<Record<string, Spec>> = {
   'service-router': obj({
     ...common,
     Routes: list(obj({ Match: obj({ HTTP: ServiceRouteHTTPMatch }), Destination: ServiceRouteDestination })),

@@ -3,8 +3,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildEntries } from '../../../src/emitters/consul/index.js';
 import { CRD_SPEC_KEYS, crdObject, crdSource } from '../../../src/emitters/consul/crd.js';
-import { ObjectFileSink } from '../../../src/emitters/k8s/objects.js';
-import { toYamlString } from '../../../src/emitters/k8s/yaml.js';
+import { ObjectFileSink } from '../../../src/kubernetes/objects.js';
+import { toYamlString } from '../../../src/yaml/writer.js';
 import type { ResolvedMesh } from '../../../src/model/types.js';
 import { EXAMPLES, ROOT, exampleMesh, meshFrom } from '../../support/meshes.js';
 

@@ -2,8 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { render } from '../../../src/render.js';
 import { exampleMesh, meshFrom } from '../../support/meshes.js';
 import { hasBinary } from '../../support/processes.js';
-import { checkExamples, checkMesh } from '../proxy/examples.js';
-import { KITCHEN_SINK } from '../proxy/kitchen-sink.js';
+import { checkExamples, checkMesh } from '../../smartstack/examples.js';
+import { KITCHEN_SINK } from '../../smartstack/kitchen-sink.js';
 
 describe('haproxy config', () => {
   (hasBinary('haproxy') ? it : it.skip)(

@@ -1,6 +1,6 @@
 import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { startProcess, type Started } from '../../support/processes.js';
+import { startProcess, waitFor, type Started } from '../../support/processes.js';
 
 /**
  * Network namespaces made by the tests: every netfilter check and every connection runs inside one,
@@ -13,7 +13,7 @@ export interface Ran {
 }
 
 /** Runs a command with a bounded time, collecting its output. */
-export function run(
+function run(
   cmd: string,
   args: readonly string[],
   options: { input?: string; timeoutMs?: number } = {},
@@ -95,7 +95,7 @@ for (const spec of specs) {
 `;
 
 /** A node script: opens N connections (20 at a time) to host:port and prints a JSON count of the answers. */
-export const CLIENT = `
+const CLIENT = `
 const net = require('node:net');
 const [host, port, n] = [process.argv[1], Number(process.argv[2]), Number(process.argv[3] ?? 1)];
 const counts = {};
@@ -120,12 +120,13 @@ function once() {
 
 /** Waits (bounded) until a started server prints `ready`. */
 export async function waitReady(p: Started, timeoutMs = 10_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!p.output().includes('ready')) {
-    if (Date.now() > deadline || p.child.exitCode !== null)
-      throw new Error(`server not ready: ${p.output()}`);
-    await new Promise((r) => setTimeout(r, 25));
-  }
+  await waitFor(
+    () => {
+      if (p.child.exitCode !== null) throw new Error(`server exited before ready: ${p.output()}`);
+      return p.output().includes('ready');
+    },
+    { what: 'the server to print ready', timeoutMs },
+  );
 }
 
 /** Connects from inside a namespace, optionally as another uid (setpriv), and counts the answers. */

@@ -15,7 +15,7 @@ export interface Obj {
   spec?: Record<string, unknown> & { rules?: Rule[]; parentRefs?: Record<string, unknown>[] };
 }
 
-export interface Rule {
+interface Rule {
   matches?: Record<string, unknown>[];
   filters?: Record<string, unknown>[];
   backendRefs?: { name: string; namespace?: string; port: number; weight: number }[];

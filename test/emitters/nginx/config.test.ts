@@ -3,8 +3,8 @@ import { describe, expect, it } from 'vitest';
 import { render } from '../../../src/render.js';
 import { exampleMesh, meshFrom } from '../../support/meshes.js';
 import { hasBinary } from '../../support/processes.js';
-import { checkExamples, checkMesh } from '../proxy/examples.js';
-import { KITCHEN_SINK } from '../proxy/kitchen-sink.js';
+import { checkExamples, checkMesh } from '../../smartstack/examples.js';
+import { KITCHEN_SINK } from '../../smartstack/kitchen-sink.js';
 import { hasNginxWithStream } from './stream-module.js';
 
 const nginxReady = hasNginxWithStream(hasBinary('nginx'));

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 
 /** Debian's libnginx-mod-stream: the rendered configs load it for TCP listeners. */
-export const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
+const STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 
 /**
  * True when nginx and its stream module are installed; missing locally, the nginx tests are skipped,

@@ -6,10 +6,10 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { findEmitter } from '../../../src/emitters/index.js';
-import { meshFrom } from '../../support/meshes.js';
-import { freePort, waitForPort, type Started } from '../../support/processes.js';
-import { startBackend, type TestBackend } from '../../support/backends.js';
+import { findEmitter } from '../../src/emitters/index.js';
+import { meshFrom } from '../support/meshes.js';
+import { startOnFreePorts, waitFor, waitForPort, type Started } from '../support/processes.js';
+import { startBackend, type TestBackend } from '../support/backends.js';
 import {
   liveSetup,
   renderTo,
@@ -17,6 +17,7 @@ import {
   startTlsBackend,
   tempDir,
   writeCerts,
+  type LivePorts,
   type LiveSetup,
   type TlsBackend,
 } from './live.js';
@@ -26,19 +27,25 @@ export type StartProxy = (dir: string) => Started;
 
 export function behaviourSuite(target: string, start: StartProxy): void {
   describe(`${target} with live traffic`, () => {
-    let setup: LiveSetup;
+    let live: LiveSetup;
+    let setup: LivePorts;
     let proxy: Started;
     beforeAll(async () => {
-      setup = await liveSetup();
-      const dir = tempDir(target);
-      renderTo(meshFrom(setup.yaml), target, dir);
-      proxy = start(dir);
-      await waitForPort(setup.frontendPort);
-      await waitForPort(setup.echoPort);
+      live = await liveSetup();
+      ({ proc: proxy } = await startOnFreePorts(
+        live.portCount,
+        (ports) => {
+          setup = live.mesh(ports);
+          const dir = tempDir(target);
+          renderTo(meshFrom(setup.yaml), target, dir);
+          return start(dir);
+        },
+        { ready: () => [setup.frontendPort, setup.echoPort, setup.dbPort] },
+      ));
     });
     afterAll(async () => {
       await proxy?.stop();
-      await setup?.close();
+      await live?.close();
     });
     const get = (p: string, o: Parameters<typeof request>[3] = {}) =>
       request('127.0.0.1', setup.frontendPort, p, o);
@@ -59,7 +66,6 @@ export function behaviourSuite(target: string, start: StartProxy): void {
     });
 
     it('splits TCP connections on a TCP backend listener', async () => {
-      await waitForPort(setup.dbPort);
       const seen = { v1: 0, v2: 0 } as Record<string, number>;
       for (let i = 0; i < 100; i++) seen[(await request('127.0.0.1', setup.dbPort, '/tcp')).json!.version]!++;
       expect(seen.v1! + seen.v2!).toBe(100);
@@ -71,8 +77,13 @@ export function behaviourSuite(target: string, start: StartProxy): void {
     it(`${mirrors ? 'mirrors requests to' : 'leaves out (as it declares) the mirror to'} the mirror backend`, async () => {
       const r = await get('/mirror/1');
       expect(r.json?.version).toBe('v1');
-      const mirrored = () => setup.backends.v2.seen.some((s) => s.path === '/mirror/1');
-      for (let i = 0; i < 25 && !mirrored(); i++) await new Promise((res) => setTimeout(res, 20));
+      const mirrored = () => live.backends.v2.seen.some((s) => s.path === '/mirror/1');
+      if (mirrors) await waitFor(mirrored, { what: 'the mirrored request to reach echo v2' });
+      else {
+        // a target without mirroring has nothing to wait for: a later request answered by the same
+        // backend shows the proxy has finished with the first one, whose copy would be there by now
+        expect((await get('/anything', { headers: { 'x-version': 'v2' } })).json?.version).toBe('v2');
+      }
       expect(mirrored()).toBe(mirrors);
     });
 
@@ -93,10 +104,10 @@ export function behaviourSuite(target: string, start: StartProxy): void {
     });
 
     it('answers 404 when no route matches, and no backend sees the request', async () => {
-      const before = Object.values(setup.backends).reduce((n, b) => n + b.seen.length, 0);
+      const before = Object.values(live.backends).reduce((n, b) => n + b.seen.length, 0);
       const r = await get('/nothing-here');
       expect(r.status).toBe(404);
-      expect(Object.values(setup.backends).reduce((n, b) => n + b.seen.length, 0)).toBe(before);
+      expect(Object.values(live.backends).reduce((n, b) => n + b.seen.length, 0)).toBe(before);
     });
 
     it('splits 90/10 within ±6 points over 400 requests', async () => {
@@ -107,7 +118,7 @@ export function behaviourSuite(target: string, start: StartProxy): void {
     });
 
     it('retries: attempts 2 makes 3 tries', async () => {
-      const flaky = setup.backends.flaky;
+      const flaky = live.backends.flaky;
       flaky.reset();
       flaky.behave({ failFirst: 2 });
       expect((await get('/retry')).status).toBe(200);
@@ -119,7 +130,7 @@ export function behaviourSuite(target: string, start: StartProxy): void {
     });
 
     it('does not retry a route without retries: 1 try', async () => {
-      const flaky = setup.backends.flaky;
+      const flaky = live.backends.flaky;
       flaky.reset();
       flaky.behave({ failFirst: 1 });
       expect((await get('/noretry')).status).toBe(503);
@@ -127,7 +138,7 @@ export function behaviourSuite(target: string, start: StartProxy): void {
     });
 
     it('answers 504 when the timeout fires', async () => {
-      setup.backends.slow.behave({ delayMs: 2000 });
+      live.backends.slow.behave({ delayMs: 2000 });
       const t0 = Date.now();
       const r = await get('/slow');
       expect(r.status).toBe(504);
@@ -135,7 +146,7 @@ export function behaviourSuite(target: string, start: StartProxy): void {
     });
 
     it('retries a try that runs past perTryTimeout, then answers 504', async () => {
-      const slow = setup.backends.slow;
+      const slow = live.backends.slow;
       slow.reset();
       slow.behave({ delayMs: 1500 });
       const t0 = Date.now();
@@ -145,16 +156,16 @@ export function behaviourSuite(target: string, start: StartProxy): void {
     });
 
     it('aborts with the fault status, and the backend never sees the request', async () => {
-      const flaky = setup.backends.flaky;
+      const flaky = live.backends.flaky;
       flaky.reset();
       expect((await get('/abort')).status).toBe(418);
       expect(flaky.seen.length).toBe(0);
     });
 
     it('sets, adds and removes request and response headers', async () => {
-      setup.backends.v1.behave({ headers: { 'x-secret': 's', 'x-served-by': 'app' } });
+      live.backends.v1.behave({ headers: { 'x-secret': 's', 'x-served-by': 'app' } });
       const r = await get('/headers', { headers: { 'x-env': 'dev', 'x-via': 'client', 'x-debug': '1' } });
-      setup.backends.v1.behave({});
+      live.backends.v1.behave({});
       const seen = r.json!.headers;
       expect(seen['x-env']).toBe('prod');
       expect(String(seen['x-via'])).toMatch(/client.*meshgen/);
@@ -182,10 +193,7 @@ export function behaviourSuite(target: string, start: StartProxy): void {
     let secure: TlsBackend;
     let proxy: Started;
     let yamlText: string;
-    beforeAll(async () => {
-      for (const k of ['frontend', 'secure', 'endpoint', 'pass', 'vault']) ports[k] = await freePort();
-      dir = tempDir(`${target}-mtls`);
-      yamlText = `
+    const meshText = (at: Record<string, number>, endpoint: number) => `
 apiVersion: meshgen.io/v1alpha1
 kind: Mesh
 metadata: { name: secure }
@@ -195,17 +203,17 @@ spec:
   mtls: { mode: strict }
   backends:
     - name: secure
-      port: ${ports.secure}
-      versions: [{ name: v1, endpoints: ["127.0.0.1:${ports.endpoint}"] }]
+      port: ${at.secure}
+      versions: [{ name: v1, endpoints: ["127.0.0.1:${endpoint}"] }]
     - name: vault
-      port: ${ports.vault}
+      port: ${at.vault}
       protocol: tcp
-      versions: [{ name: v1, endpoints: ["127.0.0.1:${ports.endpoint}"] }]
+      versions: [{ name: v1, endpoints: ["127.0.0.1:${endpoint}"] }]
   frontends:
-    - { name: pass, address: 127.0.0.1, port: ${ports.pass}, protocol: tls-passthrough, hosts: [secure.sec] }
+    - { name: pass, address: 127.0.0.1, port: ${at.pass}, protocol: tls-passthrough, hosts: [secure.sec] }
     - name: gate
       address: 127.0.0.1
-      port: ${ports.frontend}
+      port: ${at.frontend}
       protocol: https
       hosts: [secure.test]
       tls: { certificate: ${dir}/certs/site.crt, key: ${dir}/certs/site.key, clientCa: ${dir}/certs/clients-ca.crt }
@@ -220,14 +228,25 @@ spec:
     - backend: secure
       allow: [{ from: [gate], paths: [/hello, /ok/*], methods: [GET] }]
 `;
-      const mesh = meshFrom(yamlText);
-      await writeCerts(mesh, path.join(dir, 'certs'));
-      secure = await startTlsBackend('secure', path.join(dir, 'certs'), ports.endpoint);
-      renderTo(mesh, target, dir, { certDir: path.join(dir, 'certs') });
-      proxy = start(dir);
-      await waitForPort(ports.frontend!);
-      await waitForPort(ports.secure!);
-      await waitForPort(ports.pass!);
+    beforeAll(async () => {
+      dir = tempDir(`${target}-mtls`);
+      // the certificates name identities, not ports: issued first, they let the endpoint listen on
+      // port 0 before the mesh names its port
+      await writeCerts(
+        meshFrom(meshText({ frontend: 1, secure: 2, pass: 3, vault: 4 }, 5)),
+        path.join(dir, 'certs'),
+      );
+      secure = await startTlsBackend('secure', path.join(dir, 'certs'));
+      ({ proc: proxy } = await startOnFreePorts(
+        4,
+        ([frontend, eastWest, pass, vault]) => {
+          Object.assign(ports, { frontend, secure: eastWest, pass, vault });
+          yamlText = meshText(ports, secure.port);
+          renderTo(meshFrom(yamlText), target, dir, { certDir: path.join(dir, 'certs') });
+          return start(dir);
+        },
+        { ready: () => [ports.frontend!, ports.secure!, ports.pass!] },
+      ));
     });
     afterAll(async () => {
       await proxy?.stop();
@@ -357,5 +376,3 @@ ${backends.map((b) => `    - { name: ${b.name}, port: 8080, versions: [{ name: v
     });
   });
 }
-
-export { freePort };

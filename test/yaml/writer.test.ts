@@ -1,7 +1,7 @@
 import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { ObjectFileSink, type K8sObject } from '../../../src/emitters/k8s/objects.js';
-import { YamlBuffer, reserved, toYaml, toYamlString } from '../../../src/emitters/k8s/yaml.js';
+import { ObjectFileSink, type K8sObject } from '../../src/kubernetes/objects.js';
+import { YamlBuffer, reserved, toYaml, toYamlString } from '../../src/yaml/writer.js';
 
 const awkward = {
   plain: 'svc-1.bench/x@y',

@@ -1,8 +1,8 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { spawnSync } from 'node:child_process';
-import type { ResolvedMesh } from '../../../src/model/types.js';
-import { EXAMPLES, ROOT, exampleMesh } from '../../support/meshes.js';
+import type { ResolvedMesh } from '../../src/model/types.js';
+import { EXAMPLES, ROOT, exampleMesh } from '../support/meshes.js';
 import { renderTo, tempDir, writeCerts } from './live.js';
 
 /**

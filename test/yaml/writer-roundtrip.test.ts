@@ -1,7 +1,7 @@
 import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
-import { toYaml, toYamlString } from '../../../src/emitters/k8s/yaml.js';
+import { toYaml, toYamlString } from '../../src/yaml/writer.js';
 
 /**
  * Every string the writer is given must read back as exactly that string, and every number and

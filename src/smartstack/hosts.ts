@@ -1,4 +1,4 @@
-import type { ResolvedMesh } from '../../model/types.js';
+import type { ResolvedMesh } from '../model/types.js';
 
 /**
  * The hosts file of the SmartStack pattern: every backend's local listener address under

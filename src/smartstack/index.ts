@@ -3,12 +3,12 @@
  * SmartStack pattern, the check that every version they send to has endpoints, the certificate
  * layout, and a few naming helpers.
  */
-import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
-import type { ResolvedBackend, ResolvedDestination, ResolvedMesh, ResolvedRoute } from '../../model/types.js';
-import type { EmitOptions } from '../types.js';
+import { diagnostic, type Diagnostic } from '../model/diagnostics.js';
+import type { ResolvedBackend, ResolvedMesh, ResolvedRoute } from '../model/types.js';
+import type { EmitOptions } from '../emitters/types.js';
 
 export { hostsFile } from './hosts.js';
-export { certPaths, pemPath, type CertPaths, type CertPair } from './certs.js';
+export { certPaths, pemPath, type CertPaths } from './certs.js';
 
 /** MG3003 for every version without endpoints: a proxy has nowhere to send its share. */
 export function checkEndpoints(mesh: ResolvedMesh, target: string): Diagnostic[] {
@@ -54,11 +54,6 @@ export function destinationEndpoints(backend: ResolvedBackend, to: { readonly ve
 /** A name usable as an identifier in proxy configs: letters, digits, `_`. */
 export function ident(...parts: string[]): string {
   return parts.map((p) => p.replace(/[^A-Za-z0-9]/g, '_')).join('__');
-}
-
-/** Where the traffic of a route's destination goes, with a name for the pool. */
-export function poolName(route: ResolvedRoute, to: ResolvedDestination, index: number): string {
-  return ident(route.name, String(index), to.backend, to.version ?? 'all');
 }
 
 /** True when traffic towards this backend's endpoints is mutual TLS: its mode is strict. */

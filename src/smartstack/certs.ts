@@ -1,4 +1,4 @@
-import type { ResolvedMesh } from '../../model/types.js';
+import type { ResolvedMesh } from '../model/types.js';
 
 /**
  * The certificate layout that `meshgen certs <mesh> -o <dir>` writes and the proxy targets read
@@ -12,7 +12,7 @@ import type { ResolvedMesh } from '../../model/types.js';
  *
  * Beside every `<stem>.crt` sits `<stem>.pem`, certificate and key in one file, which HAProxy reads.
  */
-export interface CertPair {
+interface CertPair {
   readonly cert: string;
   readonly key: string;
   /** Certificate then key in one file. */

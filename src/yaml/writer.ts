@@ -17,11 +17,6 @@ export function toYaml(value: unknown): string {
   return toYamlString(value);
 }
 
-/** Several documents in one stream, separated by `---`. */
-export function toYamlDocuments(values: readonly unknown[]): string {
-  return values.map((v) => toYaml(v)).join('---\n');
-}
-
 /**
  * Whether a string would read back as a boolean or null in YAML 1.1 or 1.2, in any letter case:
  * true, false, yes, no, on, off, y, n, null (`~` is never plain). Compared by character code: keys
@@ -130,7 +125,7 @@ function escapeRaw(c: string): string {
  * A string as a double-quoted YAML scalar: JSON's escaping (which escapes C0 controls, quotes,
  * backslashes and lone surrogates with escapes YAML shares), plus `\x`/`\u` escapes for `RAW_IN_JSON`.
  */
-export function quote(s: string): string {
+function quote(s: string): string {
   const q = JSON.stringify(s);
   return RAW_IN_JSON.test(q) ? q.replace(RAW_IN_JSON_ALL, escapeRaw) : q;
 }
@@ -174,7 +169,7 @@ function key(k: string, pad: string): string {
   return r;
 }
 
-export function scalar(v: unknown): string {
+function scalar(v: unknown): string {
   if (typeof v === 'string') return plain(v) ? v : quote(v);
   if (typeof v === 'number') return Number.isFinite(v) ? String(v) : JSON.stringify(String(v));
   if (typeof v === 'boolean') return v ? 'true' : 'false';

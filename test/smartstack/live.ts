@@ -9,11 +9,11 @@ import https from 'node:https';
 import os from 'node:os';
 import path from 'node:path';
 import type { TLSSocket } from 'node:tls';
-import { issueCertificates } from '../../../src/certs/issue.js';
-import { render } from '../../../src/render.js';
-import type { ResolvedMesh } from '../../../src/model/types.js';
-import { startBackend, type TestBackend } from '../../support/backends.js';
-import { freePort } from '../../support/processes.js';
+import { issueCertificates } from '../../src/certs/issue.js';
+import { render } from '../../src/render.js';
+import type { ResolvedMesh } from '../../src/model/types.js';
+import { startBackend, type TestBackend } from '../support/backends.js';
+import { closedPort } from '../support/processes.js';
 
 export interface Reply {
   status: number;
@@ -97,32 +97,36 @@ export async function writeCerts(mesh: ResolvedMesh, dir: string): Promise<void>
   }
 }
 
-export interface LiveSetup {
+/** The ports the proxy listens on for the behaviour mesh, chosen when it is started. */
+export interface LivePorts {
   readonly frontendPort: number;
   readonly echoPort: number;
   readonly dbPort: number;
-  readonly backends: { v1: TestBackend; v2: TestBackend; flaky: TestBackend; slow: TestBackend };
   readonly yaml: string;
+}
+
+export interface LiveSetup {
+  readonly backends: { v1: TestBackend; v2: TestBackend; flaky: TestBackend; slow: TestBackend };
+  /** How many listening ports the mesh needs (for startOnFreePorts). */
+  readonly portCount: number;
+  /** The mesh with the proxy's listeners on these ports. */
+  mesh(ports: number[]): LivePorts;
   close(): Promise<void>;
 }
 
 /**
  * The behaviour mesh: one HTTP frontend whose routes exercise matching order, splits, retries,
  * timeouts, header operations and rewrites, and a backend whose local listener east-west callers use.
+ * The backends listen on port 0; the proxy's ports are given to mesh() by whoever starts the proxy.
  */
 export async function liveSetup(): Promise<LiveSetup> {
   const v1 = await startBackend('echo', 'v1');
   const v2 = await startBackend('echo', 'v2');
   const flaky = await startBackend('flaky', 'v1');
   const slow = await startBackend('slow', 'v1');
-  const frontendPort = await freePort();
-  const echoPort = await freePort();
-  const flakyPort = await freePort();
-  const slowPort = await freePort();
-  const downPort = await freePort();
-  const closedPort = await freePort(); // nothing listens there
-  const dbPort = await freePort();
-  const yaml = `
+  const closed = await closedPort(); // nothing listens there
+  const mesh = ([frontendPort, echoPort, flakyPort, slowPort, downPort, dbPort]: number[]): LivePorts => {
+    const yaml = `
 apiVersion: meshgen.io/v1alpha1
 kind: Mesh
 metadata: { name: live }
@@ -143,7 +147,7 @@ spec:
       versions: [{ name: v1, endpoints: ["${slow.address}"] }]
     - name: down
       port: ${downPort}
-      versions: [{ name: v1, endpoints: ["127.0.0.1:${closedPort}"] }]
+      versions: [{ name: v1, endpoints: ["127.0.0.1:${closed}"] }]
     - name: db
       port: ${dbPort}
       protocol: tcp
@@ -236,12 +240,12 @@ spec:
       match: [{ path: { exact: /q }, queryParams: { debug: { exact: "1" } } }]
       to: [{ backend: echo, version: v2 }]
 `;
+    return { frontendPort: frontendPort!, echoPort: echoPort!, dbPort: dbPort!, yaml };
+  };
   return {
-    frontendPort,
-    echoPort,
-    dbPort,
     backends: { v1, v2, flaky, slow },
-    yaml,
+    portCount: 6,
+    mesh,
     async close() {
       await Promise.all([v1, v2, flaky, slow].map((b) => b.close()));
     },

@@ -4,7 +4,7 @@ import type {
   ResolvedBackend,
   ResolvedMesh,
   ResolvedRoute,
-} from '../../model/types.js';
+} from '../model/types.js';
 
 /**
  * Access rules as a proxy on the calling side can keep them. The proxy knows whom it calls for: a

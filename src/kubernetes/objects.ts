@@ -1,6 +1,6 @@
-import type { ResolvedMesh } from '../../model/types.js';
-import type { OutputFile } from '../types.js';
-import { YamlBuffer, toYamlString, type SpecKeys } from './yaml.js';
+import type { ResolvedMesh } from '../model/types.js';
+import type { OutputFile } from '../emitters/types.js';
+import { YamlBuffer, toYamlString, type SpecKeys } from '../yaml/writer.js';
 
 /** A Kubernetes object as plain data: apiVersion, kind and metadata first. */
 export interface K8sObject {

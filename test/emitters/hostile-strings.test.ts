@@ -8,7 +8,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import yaml from 'js-yaml';
 import { render } from '../../src/render.js';
-import { parseMesh, validateMesh } from '../../src/model/validate.js';
+import { parseMesh } from '../../src/model/load.js';
+import { validateMesh } from '../../src/model/validate.js';
 import { normalizeMesh } from '../../src/model/normalize.js';
 import type { ResolvedMesh } from '../../src/model/types.js';
 import {
@@ -20,9 +21,9 @@ import {
 } from '../support/config-lexers.js';
 import { stringFields } from '../support/schema-fields.js';
 import { startBackend } from '../support/backends.js';
-import { freePort, hasBinary, startProcess, waitForPort } from '../support/processes.js';
+import { hasBinary, startOnFreePorts, startProcess } from '../support/processes.js';
 import { hasNginxWithStream } from './nginx/stream-module.js';
-import { request, tempDir } from './proxy/live.js';
+import { request, tempDir } from '../smartstack/live.js';
 import { benignVariant, placeBatch, placeOne, siteOf, type Site } from './hostile/place.js';
 import { compareRenders, renderAll, runCheck, writeForCheck, type Rendered } from './hostile/outputs.js';
 import { kindOf, makeGenerator, prng } from './hostile/strings.js';
@@ -211,20 +212,18 @@ describe('hostile header value, live', () => {
       `${c.target} forwards the value exactly and answers from the backend`,
       async () => {
         const backend = await startBackend('echo', 'v1');
-        const port = await freePort();
-        const result = parseMesh(liveMesh(backend.address, port));
-        expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
         const dir = tempDir(`hostile-${c.target}`);
-        for (const f of render(result.mesh!, { targets: [c.target] }).outputs[0]!.files)
-          fs.writeFileSync(path.join(dir, f.path), f.contents);
-        const [cmd, args] = c.args(dir);
-        const proc = startProcess(cmd, [...args], { cwd: dir });
+        // the mesh names the frontend's port: picked, and picked again if taken before the start
+        const { proc, ports } = await startOnFreePorts(1, ([picked]) => {
+          const result = parseMesh(liveMesh(backend.address, picked!));
+          expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+          for (const f of render(result.mesh!, { targets: [c.target] }).outputs[0]!.files)
+            fs.writeFileSync(path.join(dir, f.path), f.contents);
+          const [cmd, args] = c.args(dir);
+          return startProcess(cmd, [...args], { cwd: dir });
+        });
+        const port = ports[0]!;
         try {
-          await waitForPort(port).catch((e: Error) => {
-            throw new Error(
-              `${e.message}\n${proc.output()}\n${fs.readFileSync(path.join(dir, c.target === 'haproxy' ? 'haproxy.cfg' : 'nginx.conf'), 'utf8')}`,
-            );
-          });
           const reply = await request('127.0.0.1', port, '/anything');
           expect(reply.status, `${reply.body}\n${proc.output()}`).toBe(200);
           expect(reply.json?.backend).toBe('echo');

@@ -96,8 +96,12 @@ const LOG_FORMAT_WORD: Record<string, number> = {
   'replace-uri': 3,
 };
 
-/** `%` expressions HAProxy's log-format evaluates in a word (`%%` is a literal percent sign). */
-export function logFormatExpressions(word: string): number {
+/**
+ * `%` expressions HAProxy's log-format evaluates in a word (`%%` is a literal percent sign). The
+ * emitter writes an empty value as `%[str()]` (an empty word is no argument): that one is data.
+ */
+function logFormatExpressions(word: string): number {
+  if (word === '%[str()]') return 0;
   let n = 0;
   for (let i = 0; i < word.length; i++)
     if (word[i] === '%') {
@@ -113,7 +117,10 @@ export function logFormatExpressions(word: string): number {
  * skeletons have the same directives with the same number of arguments.
  */
 export function haproxySkeleton(text: string): string[] {
-  return lexHaproxy(text).map(({ words, envRefs }) => {
+  return lexHaproxy(text).map(({ words: all, envRefs }) => {
+    // `--` after `-m <method>` ends an ACL's flags before a pattern starting with `-`: not an
+    // argument of its own (a pattern or header name `--` is)
+    const words = all.filter((w, i) => !(w === '--' && all[i - 2] === '-m'));
     const [kw] = words;
     if (HAPROXY_SECTIONS.has(kw!)) return `[${kw}${words.length > 1 ? ` ${words.length}` : ''}]`;
     let exprs = 0;
@@ -130,7 +137,7 @@ export interface NginxDirective {
   readonly line: number;
 }
 
-export class NginxSyntaxError extends Error {}
+class NginxSyntaxError extends Error {}
 
 /**
  * NGINX's ngx_conf_read_token: blanks (space, tab, CR, LF) separate; `;` ends a directive and `{`

@@ -20,11 +20,11 @@ export interface StringField {
 
 export type Schema = Record<string, unknown>;
 
-export function loadMeshSchema(): Schema {
+function loadMeshSchema(): Schema {
   return JSON.parse(fs.readFileSync(path.join(ROOT, 'schemas', 'mesh.schema.json'), 'utf8')) as Schema;
 }
 
-export function fieldId(steps: readonly Step[]): string {
+function fieldId(steps: readonly Step[]): string {
   return steps
     .map((s, n) =>
       'prop' in s ? `${n ? '.' : ''}${s.prop}` : 'item' in s ? '[]' : 'key' in s ? '{key}' : '{value}',

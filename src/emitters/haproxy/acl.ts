@@ -6,14 +6,26 @@ function anchored(re: string): string {
   return `^(?:${re})$`;
 }
 
+/**
+ * A literal pattern of an inline condition: after `--` when it starts with `-` (else it reads as a
+ * flag). A lone `}` ends the inline condition even quoted: such a value is matched as a regex. The
+ * empty value (exact only: a prefix is never empty) is the value of length 0.
+ */
+function pattern(flag: 'str' | 'beg', value: string): string {
+  // an empty word is no word at all to HAProxy: the empty value is the value of length 0
+  if (value === '') return '-m len 0';
+  if (value === '}') return `-m reg ${word(flag === 'str' ? '^\\}$' : '^\\}')}`;
+  return `-m ${flag} ${value.startsWith('-') ? '-- ' : ''}${word(value)}`;
+}
+
 function stringCond(sample: string, m: StringMatch): string {
   switch (m.kind) {
     case 'present':
       return `{ ${sample} -m found }`;
     case 'exact':
-      return `{ ${sample} -m str ${word(m.value)} }`;
+      return `{ ${sample} ${pattern('str', m.value)} }`;
     case 'prefix':
-      return `{ ${sample} -m beg ${word(m.value)} }`;
+      return `{ ${sample} ${pattern('beg', m.value)} }`;
     case 'regex':
       return `{ ${sample} -m reg ${word(anchored(m.value))} }`;
   }

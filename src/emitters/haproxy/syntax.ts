@@ -32,9 +32,12 @@ export function logFormatText(value: string): string {
   return value.replace(/%/g, '%%');
 }
 
-/** A log-format argument holding `value` literally. */
+/**
+ * A log-format argument holding `value` literally. An empty word is no argument at all to HAProxy
+ * (`set-header x ''` has one), so the empty value is the expression of an empty string.
+ */
 export function logFormat(value: string): string {
-  return word(logFormatText(value));
+  return value === '' ? '%[str()]' : word(logFormatText(value));
 }
 
 /** A sample fetch with one literal argument (`req.fhdr`, `urlp`, `hdr`, `req.cook`), as one word. */

@@ -17,7 +17,7 @@ import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { Conditions, hostRegex, matchFlags, routeMap } from './conditions.js';
 import { httpRoute, locationName, TARGET, type RouteContext } from './route.js';
 import { streamServer } from './stream.js';
-import { comment, DOLLAR, DOLLAR_VARIABLE, word } from './syntax.js';
+import { comment, DOLLAR, DOLLAR_VARIABLE, failTimeout, word } from './syntax.js';
 import { emptyBlock, terminate, type ConfigView, type ServerView } from './view.js';
 
 const template = loadTemplate<ConfigView>(import.meta.url, 'nginx.conf', ['block']);
@@ -215,7 +215,7 @@ function backendNotes(b: ResolvedBackend, diagnostics: Diagnostic[]): void {
   if (b.outlierDetection)
     note(
       'outlier-detection',
-      `skips a server for fail_timeout after max_fails failed tries within fail_timeout (max_fails=${b.outlierDetection.consecutiveErrors} fail_timeout=${b.outlierDetection.baseEjectionTimeMs / 1000}s; connection errors and timeouts count, 5xx only where the route retries on them); interval and maxEjectionPercent have no equivalent`,
+      `skips a server for fail_timeout after max_fails failed tries within fail_timeout (max_fails=${b.outlierDetection.consecutiveErrors} fail_timeout=${failTimeout(b.outlierDetection.baseEjectionTimeMs)}${b.outlierDetection.baseEjectionTimeMs % 1000 ? `, baseEjectionTime rounded up to whole seconds` : ''}; connection errors and timeouts count, 5xx only where the route retries on them); interval and maxEjectionPercent have no equivalent`,
       `${b.pointer}/outlierDetection`,
     );
   if (b.circuitBreaker)

@@ -12,7 +12,7 @@ import {
   type CertPaths,
 } from '../../smartstack/index.js';
 import { escapeRegex } from '../../model/regex.js';
-import { cookieVar, headerVar, literal, literalText, q, word } from './syntax.js';
+import { cookieVar, failTimeout, headerVar, literal, literalText, q, word } from './syntax.js';
 import type { BlockView, LocationView } from './view.js';
 
 export const TARGET = 'nginx';
@@ -113,9 +113,9 @@ function upstream(
   const od = backend.outlierDetection;
   const hc = backend.healthCheck;
   const fails = od
-    ? `max_fails=${od.consecutiveErrors} fail_timeout=${proxyDuration(od.baseEjectionTimeMs)}`
+    ? `max_fails=${od.consecutiveErrors} fail_timeout=${failTimeout(od.baseEjectionTimeMs)}`
     : hc
-      ? `max_fails=${hc.unhealthyThreshold} fail_timeout=${proxyDuration(hc.intervalMs)}`
+      ? `max_fails=${hc.unhealthyThreshold} fail_timeout=${failTimeout(hc.intervalMs)}`
       : 'max_fails=0';
   const conns =
     backend.circuitBreaker?.maxConnections !== undefined

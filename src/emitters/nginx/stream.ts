@@ -12,7 +12,7 @@ import {
 } from '../../smartstack/index.js';
 import { hostRegex } from './conditions.js';
 import { TARGET, type RouteContext } from './route.js';
-import { q } from './syntax.js';
+import { failTimeout, q } from './syntax.js';
 import type { BlockView, ServerView } from './view.js';
 
 /** The target of one TCP route: an upstream, or a split_clients variable choosing one. */
@@ -38,7 +38,7 @@ function streamTarget(
               : [];
       const od = backend.outlierDetection;
       const fails = od
-        ? `max_fails=${od.consecutiveErrors} fail_timeout=${proxyDuration(od.baseEjectionTimeMs)}`
+        ? `max_fails=${od.consecutiveErrors} fail_timeout=${failTimeout(od.baseEjectionTimeMs)}`
         : 'max_fails=0';
       block.upstreams.push({
         comment: `${routeSubject(route)} -> backend "${backend.name}", ${to.version ? `version ${to.version}` : 'all versions'}, ${to.weight}%`,

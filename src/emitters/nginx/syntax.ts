@@ -68,3 +68,11 @@ export function headerVar(name: string): string | undefined {
 export function cookieVar(name: string): string | undefined {
   return /^[A-Za-z0-9_]+$/.test(name) ? `$cookie_${name}` : undefined;
 }
+
+/**
+ * A server's fail_timeout: nginx reads it in whole seconds only (`fail_timeout=500ms` fails
+ * `nginx -t`), so a time is rounded up, to at least 1s.
+ */
+export function failTimeout(ms: number): string {
+  return `${Math.max(1, Math.ceil(ms / 1000))}s`;
+}

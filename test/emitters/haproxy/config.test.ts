@@ -3,6 +3,7 @@ import { render } from '../../../src/render.js';
 import { exampleMesh, meshFrom } from '../../support/meshes.js';
 import { hasBinary } from '../../support/processes.js';
 import { checkExamples, checkMesh } from '../../smartstack/examples.js';
+import { EDGE_VALUES } from '../../smartstack/edge-values.js';
 import { KITCHEN_SINK } from '../../smartstack/kitchen-sink.js';
 
 describe('haproxy config', () => {
@@ -25,6 +26,20 @@ describe('haproxy config', () => {
         () => ['haproxy', '-c', '-f', 'haproxy.cfg'],
         settings,
       );
+      expect(r.output).toContain('Configuration file is valid');
+      expect(r.status, r.output).toBe(0);
+    },
+  );
+
+  (hasBinary('haproxy') ? it : it.skip)(
+    'passes its own check with values at the edge of its syntax (-x, a lone }, empty header values)',
+    async () => {
+      const r = await checkMesh('haproxy', meshFrom(EDGE_VALUES), () => [
+        'haproxy',
+        '-c',
+        '-f',
+        'haproxy.cfg',
+      ]);
       expect(r.output).toContain('Configuration file is valid');
       expect(r.status, r.output).toBe(0);
     },

@@ -7,7 +7,7 @@ import path from 'node:path';
 import { spawnSync } from 'node:child_process';
 import yaml from 'js-yaml';
 import { issueCertificates } from '../../../src/certs/issue.js';
-import { pemPath } from '../../../src/emitters/proxy/certs.js';
+import { pemPath } from '../../../src/smartstack/certs.js';
 import { render } from '../../../src/render.js';
 import type { ResolvedMesh } from '../../../src/model/types.js';
 import {
@@ -19,7 +19,7 @@ import {
 } from '../../support/config-lexers.js';
 
 /** The targets and settings rendered: Consul twice, as CRDs (the default) and as HCL. */
-export const RENDERS: readonly { name: string; target: string; settings?: Record<string, string> }[] = [
+const RENDERS: readonly { name: string; target: string; settings?: Record<string, string> }[] = [
   { name: 'haproxy', target: 'haproxy' },
   { name: 'nginx', target: 'nginx' },
   { name: 'envoy', target: 'envoy' },

@@ -131,7 +131,7 @@ const FULL: Obj = {
   },
 };
 
-export const BASES: readonly Obj[] = [SMALL, FULL];
+const BASES: readonly Obj[] = [SMALL, FULL];
 
 const clone = <T>(v: T): T => structuredClone(v);
 

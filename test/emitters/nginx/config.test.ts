@@ -4,6 +4,7 @@ import { render } from '../../../src/render.js';
 import { exampleMesh, meshFrom } from '../../support/meshes.js';
 import { hasBinary } from '../../support/processes.js';
 import { checkExamples, checkMesh } from '../../smartstack/examples.js';
+import { EDGE_VALUES } from '../../smartstack/edge-values.js';
 import { KITCHEN_SINK } from '../../smartstack/kitchen-sink.js';
 import { hasNginxWithStream } from './stream-module.js';
 
@@ -41,6 +42,22 @@ describe('nginx config', () => {
         (dir) => ['nginx', '-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')],
         settings,
       );
+      expect(r.output).toContain('test is successful');
+      expect(r.status, r.output).toBe(0);
+    },
+  );
+
+  (nginxReady ? it : it.skip)(
+    'passes its own check with values at the edge of its syntax (fail_timeout under a second)',
+    async () => {
+      const r = await checkMesh('nginx', meshFrom(EDGE_VALUES), (dir) => [
+        'nginx',
+        '-t',
+        '-p',
+        dir,
+        '-c',
+        path.join(dir, 'nginx.conf'),
+      ]);
       expect(r.output).toContain('test is successful');
       expect(r.status, r.output).toBe(0);
     },

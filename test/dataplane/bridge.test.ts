@@ -2,11 +2,8 @@ import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Proxy } from '../../src/dataplane/proxy.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
-import { cluster, httpBootstrap, raw, startProxy, type Obj } from './helpers.js';
-import { freePorts } from '../support/processes.js';
-
-// not yet moved to port 0 (the destination_port chain needs its port before the start)
-const freePort = async () => (await freePorts(1))[0]!;
+import { convertBootstrap } from '../../src/dataplane/config.js';
+import { boundPorts, cluster, httpBootstrap, raw, startProxy, type Obj } from './helpers.js';
 
 /** Fields the envoy target's bootstraps use: strip_any_host_port, TCP max duration, chains by port. */
 const started: { stop(): Promise<void> }[] = [];
@@ -61,7 +58,6 @@ describe('strip_any_host_port', () => {
   it('matches the domain without the port and sends the stripped Host upstream', async () => {
     const be = await startBackend('a', 'v1');
     backends.push(be);
-    const port = await freePort();
     const vh = [
       {
         name: 'a',
@@ -69,15 +65,17 @@ describe('strip_any_host_port', () => {
         routes: [{ match: { prefix: '/' }, route: { cluster: 'a' } }],
       },
     ];
-    await run(httpBootstrap(port, vh, [cluster('a', [be.port])], { hcm: { strip_any_host_port: true } }));
+    const p = await run(
+      httpBootstrap(0, vh, [cluster('a', [be.port])], { hcm: { strip_any_host_port: true } }),
+    );
+    const port = boundPorts(p)[0]!;
     const out = await raw(
       port,
       `GET /x HTTP/1.1\r\nhost: shop.example.com:${port}\r\nconnection: close\r\n\r\n`,
     );
     expect(out).toMatch(/^HTTP\/1\.1 200/);
     expect(be.seen.at(-1)?.headers.host).toBe('shop.example.com');
-    const port2 = await freePort();
-    await run(httpBootstrap(port2, vh, [cluster('a', [be.port])]));
+    const port2 = boundPorts(await run(httpBootstrap(0, vh, [cluster('a', [be.port])])))[0]!;
     const out2 = await raw(
       port2,
       `GET /x HTTP/1.1\r\nhost: shop.example.com:${port2}\r\nconnection: close\r\n\r\n`,
@@ -89,8 +87,9 @@ describe('strip_any_host_port', () => {
 describe('tcp_proxy max_downstream_connection_duration', () => {
   it('closes the connection when the duration is reached', async () => {
     const up = await echo();
-    const port = await freePort();
-    await run(tcpBootstrap(port, up, {}, { max_downstream_connection_duration: '0.3s' }));
+    const port = boundPorts(
+      await run(tcpBootstrap(0, up, {}, { max_downstream_connection_duration: '0.3s' })),
+    )[0]!;
     const t0 = Date.now();
     await new Promise<void>((resolve) => {
       const s = net.connect(port, '127.0.0.1', () => s.write('hi'));
@@ -107,12 +106,15 @@ describe('tcp_proxy max_downstream_connection_duration', () => {
 describe('filter_chain_match.destination_port', () => {
   it('uses the chain naming the local port and closes connections no chain matches', async () => {
     const up = await echo();
-    const port = await freePort();
-    await run(tcpBootstrap(port, up, { filter_chain_match: { destination_port: port } }));
+    // on port 0 first, with a chain naming port 1 (never the one the OS gives): nothing matches
+    const p = await run(tcpBootstrap(0, up, { filter_chain_match: { destination_port: 1 } }));
+    const port = boundPorts(p)[0]!;
+    expect(await raw(port, 'ping')).toBe('');
+    expect(p.stats.get(`listener.127.0.0.1:${port}.no_filter_chain_match`)).toBe(1);
+    // then, told its port, the chain names it; the reload keeps the listening socket
+    const next = convertBootstrap(tcpBootstrap(0, up, { filter_chain_match: { destination_port: port } }));
+    await p.reload(next.config!);
+    expect(boundPorts(p)).toEqual([port]);
     expect(await raw(port, 'ping', 500)).toBe('ping');
-    const other = await freePort();
-    const p = await run(tcpBootstrap(other, up, { filter_chain_match: { destination_port: other + 1 } }));
-    expect(await raw(other, 'ping')).toBe('');
-    expect(p.stats.get(`listener.127.0.0.1:${other}.no_filter_chain_match`)).toBe(1);
   });
 });

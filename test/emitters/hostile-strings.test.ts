@@ -60,19 +60,19 @@ const fileOf = (
   p: string,
 ) => r.outputs[0]!.files.find((f) => f.path === p)!.contents;
 
-// -- 1. the issue's inputs ----------------------------------------------------------------------
+// -- 1. known injection inputs -----------------------------------------------------------------------
 
 const INJECT = '\n    http-request return status 200 content-type text/plain string INJECTED';
 const NGINX_INJECT = '\n        return 200 INJECTED;\n#';
 
-function issueMesh(
+function injectionMesh(
   route: Record<string, unknown>,
   extra: { frontend?: Record<string, unknown>; backend?: Record<string, unknown> } = {},
 ) {
   return {
     apiVersion: 'meshgen.io/v1alpha1',
     kind: 'Mesh',
-    metadata: { name: 'issue' },
+    metadata: { name: 'injection' },
     spec: {
       mtls: { mode: 'disabled' },
       backends: [
@@ -93,64 +93,64 @@ const RING = { loadBalancer: 'ring-hash' };
 const CASES: { name: string; hostile: unknown; benign: unknown; value: string }[] = [
   ...[INJECT, `${INJECT}\nglobal\n    external-check command /bin/true`].map((tail) => ({
     name: `headers.request.remove ${JSON.stringify(tail.slice(0, 30))}`,
-    hostile: issueMesh({ headers: { request: { remove: [`x-debug${tail}`] } } }),
-    benign: issueMesh({ headers: { request: { remove: ['x-debug'] } } }),
+    hostile: injectionMesh({ headers: { request: { remove: [`x-debug${tail}`] } } }),
+    benign: injectionMesh({ headers: { request: { remove: ['x-debug'] } } }),
     value: 'x-debug',
   })),
   {
     name: 'headers.request.set key',
-    hostile: issueMesh({ headers: { request: { set: { [`x-a${INJECT}`]: 'v' } } } }),
-    benign: issueMesh({ headers: { request: { set: { 'x-a': 'v' } } } }),
+    hostile: injectionMesh({ headers: { request: { set: { [`x-a${INJECT}`]: 'v' } } } }),
+    benign: injectionMesh({ headers: { request: { set: { 'x-a': 'v' } } } }),
     value: 'x-a',
   },
   {
     name: 'headers.response.add key',
-    hostile: issueMesh({ headers: { response: { add: { [`x-a${INJECT}`]: 'v' } } } }),
-    benign: issueMesh({ headers: { response: { add: { 'x-a': 'v' } } } }),
+    hostile: injectionMesh({ headers: { response: { add: { [`x-a${INJECT}`]: 'v' } } } }),
+    benign: injectionMesh({ headers: { response: { add: { 'x-a': 'v' } } } }),
     value: 'x-a',
   },
   {
     name: 'query parameter name',
-    hostile: issueMesh({ match: [{ queryParams: { [`q${INJECT}`]: { exact: '1' } } }] }),
-    benign: issueMesh({ match: [{ queryParams: { q: { exact: '1' } } }] }),
+    hostile: injectionMesh({ match: [{ queryParams: { [`q${INJECT}`]: { exact: '1' } } }] }),
+    benign: injectionMesh({ match: [{ queryParams: { q: { exact: '1' } } }] }),
     value: 'q',
   },
   {
     name: 'hashOn.header',
-    hostile: issueMesh({}, { backend: { ...RING, hashOn: { header: `x-user${INJECT}` } } }),
-    benign: issueMesh({}, { backend: { ...RING, hashOn: { header: 'x-user' } } }),
+    hostile: injectionMesh({}, { backend: { ...RING, hashOn: { header: `x-user${INJECT}` } } }),
+    benign: injectionMesh({}, { backend: { ...RING, hashOn: { header: 'x-user' } } }),
     value: 'x-user',
   },
   {
     name: 'hashOn.cookie',
-    hostile: issueMesh({}, { backend: { ...RING, hashOn: { cookie: `session${INJECT}` } } }),
-    benign: issueMesh({}, { backend: { ...RING, hashOn: { cookie: 'session' } } }),
+    hostile: injectionMesh({}, { backend: { ...RING, hashOn: { cookie: `session${INJECT}` } } }),
+    benign: injectionMesh({}, { backend: { ...RING, hashOn: { cookie: 'session' } } }),
     value: 'session',
   },
   {
     name: 'frontend.address',
-    hostile: issueMesh(
+    hostile: injectionMesh(
       {},
       { frontend: { address: '127.0.0.1:18081\nglobal\n    external-check command /bin/true\n#' } },
     ),
-    benign: issueMesh({}, { frontend: { address: '127.0.0.1' } }),
+    benign: injectionMesh({}, { frontend: { address: '127.0.0.1' } }),
     value: '127.0.0.1',
   },
   {
     name: 'path prefix (NGINX route comment)',
-    hostile: issueMesh({ match: [{ path: { prefix: `/a${NGINX_INJECT}` } }] }),
-    benign: issueMesh({ match: [{ path: { prefix: '/a' } }] }),
+    hostile: injectionMesh({ match: [{ path: { prefix: `/a${NGINX_INJECT}` } }] }),
+    benign: injectionMesh({ match: [{ path: { prefix: '/a' } }] }),
     value: '/a',
   },
   {
     name: 'response header value with CR LF',
-    hostile: issueMesh({ headers: { response: { set: { 'x-res': 'b\r\nSet-Cookie: session=x' } } } }),
-    benign: issueMesh({ headers: { response: { set: { 'x-res': 'b' } } } }),
+    hostile: injectionMesh({ headers: { response: { set: { 'x-res': 'b\r\nSet-Cookie: session=x' } } } }),
+    benign: injectionMesh({ headers: { response: { set: { 'x-res': 'b' } } } }),
     value: 'b',
   },
 ];
 
-describe('hostile strings from the issue', () => {
+describe('known injection inputs', () => {
   it.each(CASES)('$name: rejected with an error, or rendered as data', ({ hostile, benign }) => {
     const result = parseMesh(docText(hostile), { file: 'hostile.yaml' });
     const errors = result.diagnostics.filter((d) => d.severity === 'error');

@@ -6,6 +6,7 @@ import path from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { generateMesh } from '../../bench/gen-mesh.mjs';
 import { distCli } from '../support/cli.js';
+import { seededRandom } from '../support/random.js';
 
 /**
  * `render -o` killed with SIGKILL at a random moment: each target, read through its link, is the
@@ -18,18 +19,6 @@ const SEED = Number(process.env.MESHGEN_KILL_SEED ?? Date.now() % 2 ** 31);
 
 const work = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-kill-'));
 afterAll(() => fs.rmSync(work, { recursive: true, force: true }), 300_000);
-
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
 
 type Output = Map<string, string>; // relative path -> sha1
 
@@ -177,7 +166,7 @@ describe('render -o killed with SIGKILL', () => {
     expectOnlyNew(timed, fresh);
     fs.rmSync(timed, { recursive: true });
 
-    const rng = random(SEED);
+    const rng = seededRandom(SEED);
     expect(full.writeMs).toBeDefined();
     expect(full.swapMs).toBeDefined();
     const writing = full.swapMs! - full.writeMs!;
@@ -230,6 +219,6 @@ describe('render -o killed with SIGKILL', () => {
       `render kill test: ${outcomes.killed} killed, ${outcomes.finished} finished first; targets seen old ${outcomes.old}, new ${outcomes.new}; ${outcomes.mixed} runs left some targets new and others old; ${((Date.now() - started) / 1000).toFixed(0)} s`,
     );
     expect(outcomes.killed + outcomes.finished).toBe(KILLS);
-    expect(outcomes.killed).toBeGreaterThanOrEqual(20);
+    expect(outcomes.killed).toBeGreaterThanOrEqual(Math.min(20, KILLS - 1)); // 20 at the default 21
   }, 900_000);
 });

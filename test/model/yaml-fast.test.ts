@@ -6,6 +6,7 @@ import { fastLoad, resolvePlain } from '../../src/model/yaml-fast.js';
 import { parseYaml } from '../../src/model/yaml.js';
 import { generateMesh } from '../../bench/gen-mesh.mjs';
 import { ROOT } from '../support/meshes.js';
+import { seededRandom } from '../support/random.js';
 
 type JsResult = { ok: true; docs: unknown[] } | { ok: false; reason: string };
 
@@ -321,7 +322,7 @@ describe('plain scalar typing', () => {
       for (const t of implicit) if (t.resolve(s)) return t.construct(s);
       return s;
     };
-    const random = mulberry32(7);
+    const random = seededRandom(7);
     const tails = [
       '',
       '0',
@@ -357,18 +358,6 @@ describe('plain scalar typing', () => {
     expect(nonStrings).toBeGreaterThan(1000);
   });
 });
-
-/** A small seeded generator (mulberry32). */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 describe('randomized against js-yaml', () => {
   const PLAIN = [
@@ -568,7 +557,7 @@ describe('randomized against js-yaml', () => {
 
   it('4,000 generated documents: each given up on, or read as js-yaml reads it', () => {
     // FAST_YAML_FUZZ=<count> and FAST_YAML_SEED=<seed> run a longer search by hand
-    const random = mulberry32(Number(process.env.FAST_YAML_SEED ?? 20261123));
+    const random = seededRandom(Number(process.env.FAST_YAML_SEED ?? 20261123));
     let values = 0;
     let jsValid = 0;
     const N = Number(process.env.FAST_YAML_FUZZ ?? 4000);
@@ -656,7 +645,7 @@ describe('mutated mesh files against js-yaml', () => {
 
   it('3,000 mutants: each given up on, or read as js-yaml reads it', () => {
     // FAST_YAML_MUTANTS=<count> and FAST_YAML_SEED=<seed> run a longer search by hand
-    const random = mulberry32(Number(process.env.FAST_YAML_SEED ?? 99));
+    const random = seededRandom(Number(process.env.FAST_YAML_SEED ?? 99));
     const N = Number(process.env.FAST_YAML_MUTANTS ?? 3000);
     let values = 0;
     let jsValid = 0;

@@ -2,6 +2,7 @@ import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import YAML from 'yaml';
 import { toYaml, toYamlString } from '../../src/yaml/writer.js';
+import { seededRandom } from '../support/random.js';
 
 /**
  * Every string the writer is given must read back as exactly that string, and every number and
@@ -298,18 +299,6 @@ describe('toYaml round trip: named cases', () => {
   });
 });
 
-/** mulberry32: a small seeded generator, so that a failing run can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 const SEED = process.env.MESHGEN_SEED !== undefined ? Number(process.env.MESHGEN_SEED) : Date.now() % 2 ** 32;
 
 const WORDS = ['inf', 'nan', 'null', 'true', 'false', 'yes', 'no', 'on', 'off', 'y', 'n', 'e', 'x', 'o', 'b'];
@@ -405,7 +394,7 @@ describe('toYaml round trip: generated', () => {
   console.log(`yaml round trip seed: ${SEED} (MESHGEN_SEED=${SEED} replays it)`);
 
   it(`reads 20,000 generated strings back as themselves, as values and keys (seed ${SEED})`, () => {
-    const gen = generator(random(SEED));
+    const gen = generator(seededRandom(SEED));
     const failures: string[] = [];
     let count = 0;
     while (count < 20_000 && failures.length < 5) {
@@ -424,7 +413,7 @@ describe('toYaml round trip: generated', () => {
   });
 
   it(`reads 2,000 generated objects back as themselves (seed ${SEED})`, () => {
-    const gen = generator(random(SEED ^ 0x5eed));
+    const gen = generator(seededRandom(SEED ^ 0x5eed));
     const failures: string[] = [];
     for (let i = 0; i < 2000 && failures.length < 3; i++) {
       const value = gen.value(0);

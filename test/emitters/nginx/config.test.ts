@@ -15,18 +15,14 @@ const conf = (example: string, settings: Record<string, string> = {}) =>
     (f) => f.path === 'nginx.conf',
   )!.contents;
 
+/** `nginx -t` on the config written to dir. */
+const nginxTest = (dir: string) => ['nginx', '-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')];
+
 describe('nginx config', () => {
   (nginxReady ? it : it.skip)(
     'passes nginx -t for every example, with its certificates present',
     async () => {
-      for (const r of await checkExamples('nginx', (dir) => [
-        'nginx',
-        '-t',
-        '-p',
-        dir,
-        '-c',
-        path.join(dir, 'nginx.conf'),
-      ])) {
+      for (const r of await checkExamples('nginx', nginxTest)) {
         expect(r.output, r.example).toContain('test is successful');
         expect(r.status, `${r.example}: ${r.output}`).toBe(0);
       }
@@ -36,12 +32,7 @@ describe('nginx config', () => {
   (nginxReady ? it.each([{}, { identity: 'a' }]) : it.skip.each([{}]))(
     'passes its own check for a mesh using every feature (settings %o)',
     async (settings: Record<string, string>) => {
-      const r = await checkMesh(
-        'nginx',
-        meshFrom(KITCHEN_SINK),
-        (dir) => ['nginx', '-t', '-p', dir, '-c', path.join(dir, 'nginx.conf')],
-        settings,
-      );
+      const r = await checkMesh('nginx', meshFrom(KITCHEN_SINK), nginxTest, settings);
       expect(r.output).toContain('test is successful');
       expect(r.status, r.output).toBe(0);
     },
@@ -50,14 +41,7 @@ describe('nginx config', () => {
   (nginxReady ? it : it.skip)(
     'passes its own check with values at the edge of its syntax (fail_timeout under a second)',
     async () => {
-      const r = await checkMesh('nginx', meshFrom(EDGE_VALUES), (dir) => [
-        'nginx',
-        '-t',
-        '-p',
-        dir,
-        '-c',
-        path.join(dir, 'nginx.conf'),
-      ]);
+      const r = await checkMesh('nginx', meshFrom(EDGE_VALUES), nginxTest);
       expect(r.output).toContain('test is successful');
       expect(r.status, r.output).toBe(0);
     },

@@ -1,21 +1,13 @@
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
-import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { generateMesh } from '../../bench/gen-mesh.mjs';
 import { runCli } from '../support/cli.js';
+import { tempDirsPerTest } from '../support/temp.js';
 import { ROOT } from '../support/meshes.js';
 
-const dirs: string[] = [];
-function tmp(): string {
-  const d = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-certs-'));
-  dirs.push(d);
-  return d;
-}
-afterEach(() => {
-  for (const d of dirs.splice(0)) fs.rmSync(d, { recursive: true, force: true });
-});
+const tmp = tempDirsPerTest('meshgen-certs');
 
 /** A file that holds (or will hold) a private key: `x.key`, `x.pem`, and their temporary names. */
 const KEY_FILE = /\.(key|pem)(\.meshgen-\d+\.(tmp|old))?$/;

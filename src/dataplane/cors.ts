@@ -1,5 +1,5 @@
 import type { StrMatch } from './config.js';
-import type { Headers } from './http1.js';
+import type { Headers } from './codec/http1.js';
 import type { RouteRequest } from './router.js';
 
 /**

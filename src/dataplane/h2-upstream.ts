@@ -2,7 +2,7 @@ import http2 from 'node:http2';
 import net from 'node:net';
 import type { ClusterConfig } from './config.js';
 import { CONNECTION_SPECIFIC } from './h2.js';
-import type { Headers } from './http1.js';
+import type { Headers } from './codec/http1.js';
 import { dial } from './tls.js';
 import type { AcquireError, Cluster, Exchange, Host, UpConn } from './upstream.js';
 

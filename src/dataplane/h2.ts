@@ -2,7 +2,7 @@ import http2 from 'node:http2';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { HcmConfig } from './config.js';
-import { getHeader, httpDate, MAX_BODY_BYTES, type Headers, type ParsedRequest } from './http1.js';
+import { getHeader, httpDate, MAX_BODY_BYTES, type Headers, type ParsedRequest } from './codec/http1.js';
 import type { Ctx, DownConnection, H2Down, HttpConnectionManager } from './hcm.js';
 
 /**

@@ -19,7 +19,7 @@ import {
   type Headers,
   type ParsedRequest,
   type ResponseHead,
-} from './http1.js';
+} from './codec/http1.js';
 import { hash32 } from './lb.js';
 import {
   headerMatches,
@@ -29,7 +29,7 @@ import {
   rewritePath,
   type RouteRequest,
 } from './router.js';
-import type { Stat, Stats } from './stats.js';
+import type { Stat, Stats } from './admin/stats.js';
 import type { AcquireCallback, AcquireError, Cluster, Exchange, Host, UpConn } from './upstream.js';
 import type { AccessLogger } from './accesslog.js';
 import { grpcLocalReply, H2Listener, PROTOCOL, retryGrpc } from './h2.js';

@@ -5,10 +5,11 @@ import type { ChainConfig, ListenerConfig, ProxyConfig } from './config.js';
 import { HttpConnectionManager, rbacAllows, type Runtime } from './hcm.js';
 import type { RouteRequest } from './router.js';
 import { openLogger, type AccessLogger } from './accesslog.js';
-import { Stats } from './stats.js';
+import { Stats } from './admin/stats.js';
 import { TcpProxy } from './tcp.js';
 import { Cluster, sleep } from './upstream.js';
-import { startAdmin, type AdminServer } from './admin.js';
+import { startAdmin, type AdminServer } from './admin/admin.js';
+import type { AdminTarget, BoundListener } from './admin/target.js';
 
 type Handler = HttpConnectionManager | TcpProxy;
 
@@ -49,12 +50,6 @@ const handlersOf = (g: Generation): Handler[] => [...g.listeners.values()].flatM
 const key = (l: ListenerConfig) =>
   l.address.port === 0 ? `${l.address.host}:0/${l.name}` : `${l.address.host}:${l.address.port}`;
 
-/** Where a listener is bound: with port 0, the port the OS picked. */
-export interface BoundListener {
-  name: string;
-  host: string;
-  port: number;
-}
 
 export interface ProxyOptions {
   /** Status lines (reloads, drains); the CLI prints them on stderr. */
@@ -67,7 +62,7 @@ export interface ProxyOptions {
  * The running proxy: clusters, listeners and the admin server for one configuration, replaceable
  * by `reload` without closing listening sockets or the connections already accepted.
  */
-export class Proxy {
+export class Proxy implements AdminTarget {
   readonly stats = new Stats();
   private gen!: Generation;
   private readonly servers = new Map<string, net.Server>();

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { RouteConfig, VirtualHostConfig } from './config.js';
-import { getHeader, MAX_BODY_BYTES, MAX_HEADER_BYTES, ResponseParser, type Headers } from './http1.js';
+import { getHeader, MAX_BODY_BYTES, MAX_HEADER_BYTES, ResponseParser, type Headers } from './codec/http1.js';
 import { applyOps, DownConn, flushHead, HOP, type Ctx, type HttpConnectionManager } from './hcm.js';
 import { rewritePath } from './router.js';
 import { dial } from './tls.js';

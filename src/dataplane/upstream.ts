@@ -1,11 +1,11 @@
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import type { ClusterConfig, SockAddr } from './config.js';
-import { HttpError, ResponseParser, type Headers, type ResponseHead } from './http1.js';
+import { HttpError, ResponseParser, type Headers, type ResponseHead } from './codec/http1.js';
 import { H2Pool } from './h2-upstream.js';
 import { leastRequest, newLbState, randomPick, ringHash, roundRobin, type LbHost } from './lb.js';
 import { OutlierDetector, type HostOutlierState } from './outlier.js';
-import type { Stat, Stats } from './stats.js';
+import type { Stat, Stats } from './admin/stats.js';
 import { dial } from './tls.js';
 
 /** What a request in flight on an upstream connection is told. */

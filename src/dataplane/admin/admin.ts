@@ -1,6 +1,6 @@
 import http from 'node:http';
 import type net from 'node:net';
-import type { Proxy } from './proxy.js';
+import type { AdminTarget as Proxy } from './target.js';
 
 export interface AdminServer {
   port: number;

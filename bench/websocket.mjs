@@ -10,8 +10,8 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const dist = (f) => pathToFileURL(path.join(root, 'dist', 'dataplane', f)).href;
-const { convertBootstrap } = await import(dist('config.js'));
-const { Proxy } = await import(dist('proxy.js'));
+const { convertBootstrap } = await import(dist('config/bootstrap.js'));
+const { Proxy } = await import(dist('server.js'));
 const args = process.argv.slice(2);
 const opt = (name, dflt) => {
   const i = args.indexOf(`--${name}`);

@@ -43,5 +43,5 @@ export {
   convertBootstrap,
   type ProxyConfig,
   type ConfigResult,
-} from './dataplane/config.js';
-export { Proxy as DataPlaneProxy, type ProxyOptions } from './dataplane/proxy.js';
+} from './dataplane/config/bootstrap.js';
+export { Proxy as DataPlaneProxy, type ProxyOptions } from './dataplane/server.js';

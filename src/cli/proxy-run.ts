@@ -1,6 +1,6 @@
 import cluster from 'node:cluster';
-import { loadBootstrap, type ConfigResult } from '../dataplane/config.js';
-import { Proxy } from '../dataplane/proxy.js';
+import { loadBootstrap, type ConfigResult } from '../dataplane/config/bootstrap.js';
+import { Proxy } from '../dataplane/server.js';
 import { serveUntilStopped } from './serve.js';
 
 export interface ProxyCliOptions {

@@ -1,8 +1,8 @@
 import { loadMesh } from '../model/load.js';
 import { hasErrors, sortDiagnostics } from '../model/diagnostics.js';
 import { render } from '../render.js';
-import { parseBootstrap, type ProxyConfig } from '../dataplane/config.js';
-import { Proxy } from '../dataplane/proxy.js';
+import { parseBootstrap, type ProxyConfig } from '../dataplane/config/bootstrap.js';
+import { Proxy } from '../dataplane/server.js';
 import { serveUntilStopped } from './serve.js';
 import { colours, formatDiagnostic } from './format.js';
 

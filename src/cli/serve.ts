@@ -1,6 +1,6 @@
 import fs from 'node:fs';
-import type { Proxy } from '../dataplane/proxy.js';
-import type { ProxyConfig } from '../dataplane/config.js';
+import type { Proxy } from '../dataplane/server.js';
+import type { ProxyConfig } from '../dataplane/config/bootstrap.js';
 
 export interface ServeOptions {
   /** `meshgen proxy` or `meshgen run`: the prefix of every line written. */

@@ -1,8 +1,8 @@
 import net from 'node:net';
 import { afterAll, describe, expect, it } from 'vitest';
-import type { Proxy } from '../../src/dataplane/proxy.js';
+import type { Proxy } from '../../src/dataplane/server.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
-import { convertBootstrap } from '../../src/dataplane/config.js';
+import { convertBootstrap } from '../../src/dataplane/config/bootstrap.js';
 import { boundPorts, cluster, httpBootstrap, raw, startProxy, type Obj } from './helpers.js';
 
 /** Fields the envoy target's bootstraps use: strip_any_host_port, TCP max duration, chains by port. */

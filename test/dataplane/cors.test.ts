@@ -1,6 +1,6 @@
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { convertBootstrap } from '../../src/dataplane/config.js';
-import type { Proxy } from '../../src/dataplane/proxy.js';
+import { convertBootstrap } from '../../src/dataplane/config/bootstrap.js';
+import type { Proxy } from '../../src/dataplane/server.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
 import {
   cluster,

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import type { Proxy } from '../../src/dataplane/proxy.js';
+import type { Proxy } from '../../src/dataplane/server.js';
 import { meshFrom } from '../support/meshes.js';
 import { waitFor } from '../support/processes.js';
 import { startEmittedGateway } from './helpers.js';

@@ -5,7 +5,7 @@ import path from 'node:path';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificates } from '../../src/certs/issue.js';
-import { Proxy } from '../../src/dataplane/proxy.js';
+import { Proxy } from '../../src/dataplane/server.js';
 import { meshFrom } from '../support/meshes.js';
 import { freePorts } from '../support/processes.js';
 import { emittedConfig } from './helpers.js';

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Proxy } from '../../src/dataplane/proxy.js';
+import type { Proxy } from '../../src/dataplane/server.js';
 import { startBackend, type EchoReply, type TestBackend } from '../support/backends.js';
 import { meshFrom } from '../support/meshes.js';
 import { request, startEmittedGateway } from './helpers.js';

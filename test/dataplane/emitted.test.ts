@@ -3,7 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { issueCertificates } from '../../src/certs/issue.js';
-import { parseBootstrap } from '../../src/dataplane/config.js';
+import { parseBootstrap } from '../../src/dataplane/config/bootstrap.js';
 import { render } from '../../src/render.js';
 import { EXAMPLES, exampleMesh } from '../support/meshes.js';
 

@@ -1,7 +1,7 @@
 import http2 from 'node:http2';
 import * as grpc from '@grpc/grpc-js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Proxy } from '../../src/dataplane/proxy.js';
+import type { Proxy } from '../../src/dataplane/server.js';
 import { closedPort, cluster, httpBootstrap, startProxy, type Obj } from './helpers.js';
 
 const HPO = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';

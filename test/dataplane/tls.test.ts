@@ -1,7 +1,7 @@
 import https from 'node:https';
 import type net from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Proxy } from '../../src/dataplane/proxy.js';
+import type { Proxy } from '../../src/dataplane/server.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
 import { makeCa, makeLeaf, type Pem } from './certs.js';
 import { boundPorts, cluster, ROUTER, startProxy, type Obj } from './helpers.js';

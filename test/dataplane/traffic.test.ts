@@ -1,6 +1,6 @@
 import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Proxy } from '../../src/dataplane/proxy.js';
+import type { Proxy } from '../../src/dataplane/server.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
 import { closedPort, cluster, httpBootstrap, raw, request, startProxy, type Obj } from './helpers.js';
 import { waitFor } from '../support/processes.js';
@@ -680,7 +680,7 @@ describe('reload', () => {
     const { port, p } = await proxy([{ match: { prefix: '/' }, route: { cluster: 'b' } }]);
     const inflight = request(port, '/slow');
     await waitFor(() => b1.seen.some((s) => s.path === '/slow'), { what: '/slow to reach the backend' });
-    const { convertBootstrap } = await import('../../src/dataplane/config.js');
+    const { convertBootstrap } = await import('../../src/dataplane/config/bootstrap.js');
     const next = convertBootstrap(
       httpBootstrap(
         0,

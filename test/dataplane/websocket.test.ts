@@ -4,7 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import type { Proxy } from '../../src/dataplane/proxy.js';
+import type { Proxy } from '../../src/dataplane/server.js';
 import {
   boundPorts,
   closedPort,

@@ -1,4 +1,4 @@
-import type { Cluster } from '../upstream.js';
+import type { Cluster } from '../upstream/cluster.js';
 import type { Stats } from './stats.js';
 
 /** Where a listener is bound: with port 0, the port the OS picked. */

@@ -2,9 +2,9 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { convertBootstrap, parseBootstrap } from '../../src/dataplane/config.js';
-import { main } from '../../src/cli.js';
-import { cluster, httpBootstrap, type Obj } from './helpers.js';
+import { convertBootstrap, parseBootstrap } from '../../../src/dataplane/config/bootstrap.js';
+import { main } from '../../../src/cli.js';
+import { cluster, httpBootstrap, type Obj } from '../helpers.js';
 
 const vh = (routes: Obj[]) => [{ name: 'v', domains: ['*'], routes }];
 const base = () =>

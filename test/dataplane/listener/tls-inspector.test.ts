@@ -1,8 +1,8 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChainConfig } from '../../src/dataplane/config.js';
-import { matchChain, readClientHello } from '../../src/dataplane/tls.js';
+import type { ChainConfig } from '../../../src/dataplane/config/bootstrap.js';
+import { matchChain, readClientHello } from '../../../src/dataplane/listener/tls.js';
 
 /** The first bytes a real TLS client (Node's OpenSSL) sends: its ClientHello. */
 async function clientHello(opts: tls.ConnectionOptions): Promise<Buffer> {

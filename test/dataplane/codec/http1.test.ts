@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { HttpError, RequestParser, ResponseParser } from '../../src/dataplane/codec/http1.js';
+import { HttpError, RequestParser, ResponseParser } from '../../../src/dataplane/codec/http1.js';
 
 function parse(s: string) {
   const p = new RequestParser();

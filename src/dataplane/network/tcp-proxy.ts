@@ -1,7 +1,7 @@
 import net from 'node:net';
-import type { TcpProxyConfig } from './config.js';
-import type { Runtime } from './hcm.js';
-import { pickWeighted } from './router.js';
+import type { TcpProxyConfig } from '../config/bootstrap.js';
+import type { Runtime } from '../http/conn-manager.js';
+import { pickWeighted } from '../router/route-match.js';
 
 /** envoy.filters.network.tcp_proxy: one upstream connection per downstream one, bytes both ways. */
 export class TcpProxy {

@@ -1,13 +1,13 @@
 import net from 'node:net';
 import type tls from 'node:tls';
-import { acceptTls, matchChain, readClientHello, secureContext } from './tls.js';
-import type { ChainConfig, ListenerConfig, ProxyConfig } from './config.js';
-import { HttpConnectionManager, rbacAllows, type Runtime } from './hcm.js';
-import type { RouteRequest } from './router.js';
+import { acceptTls, matchChain, readClientHello, secureContext } from './listener/tls.js';
+import type { ChainConfig, ListenerConfig, ProxyConfig } from './config/bootstrap.js';
+import { HttpConnectionManager, rbacAllows, type Runtime } from './http/conn-manager.js';
+import type { RouteRequest } from './router/route-match.js';
 import { openLogger, type AccessLogger } from './accesslog.js';
 import { Stats } from './admin/stats.js';
-import { TcpProxy } from './tcp.js';
-import { Cluster, sleep } from './upstream.js';
+import { TcpProxy } from './network/tcp-proxy.js';
+import { Cluster, sleep } from './upstream/cluster.js';
 import { startAdmin, type AdminServer } from './admin/admin.js';
 import type { AdminTarget, BoundListener } from './admin/target.js';
 
@@ -49,7 +49,6 @@ const handlersOf = (g: Generation): Handler[] => [...g.listeners.values()].flatM
  */
 const key = (l: ListenerConfig) =>
   l.address.port === 0 ? `${l.address.host}:0/${l.name}` : `${l.address.host}:${l.address.port}`;
-
 
 export interface ProxyOptions {
   /** Status lines (reloads, drains); the CLI prints them on stderr. */

@@ -2,9 +2,9 @@ import fs from 'node:fs/promises';
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import type YAMLModule from 'yaml';
-import { checkEnvoy } from '../envoy/check.js';
-import { mergeCors, type CorsPolicy, type CorsPolicyConfig } from './cors.js';
-import { outlierConfig, type OutlierConfig } from './outlier.js';
+import { checkEnvoy } from '../../envoy/check.js';
+import { mergeCors, type CorsPolicy, type CorsPolicyConfig } from '../filters/cors.js';
+import { outlierConfig, type OutlierConfig } from '../upstream/outlier.js';
 import { supportedWalk, type PathError } from './supported.js';
 
 // yaml is loaded when a bootstrap is first parsed: importing it would cost every meshgen command about 40 ms

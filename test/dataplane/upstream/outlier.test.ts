@@ -1,11 +1,11 @@
 import http from 'node:http';
 import type net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { convertBootstrap } from '../../src/dataplane/config.js';
-import { OutlierDetector, outlierConfig, type OutlierHost } from '../../src/dataplane/outlier.js';
-import type { Proxy } from '../../src/dataplane/proxy.js';
-import { Stats } from '../../src/dataplane/admin/stats.js';
-import { boundPorts, cluster, httpBootstrap, request, startProxy, type Obj } from './helpers.js';
+import { convertBootstrap } from '../../../src/dataplane/config/bootstrap.js';
+import { OutlierDetector, outlierConfig, type OutlierHost } from '../../../src/dataplane/upstream/outlier.js';
+import type { Proxy } from '../../../src/dataplane/server.js';
+import { Stats } from '../../../src/dataplane/admin/stats.js';
+import { boundPorts, cluster, httpBootstrap, request, startProxy, type Obj } from '../helpers.js';
 
 /** A backend answering JSON naming itself; with failEvery n, every n-th request gets a 500. */
 interface Flaky {

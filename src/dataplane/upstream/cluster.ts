@@ -1,12 +1,12 @@
 import dns from 'node:dns/promises';
 import net from 'node:net';
-import type { ClusterConfig, SockAddr } from './config.js';
-import { HttpError, ResponseParser, type Headers, type ResponseHead } from './codec/http1.js';
-import { H2Pool } from './h2-upstream.js';
+import type { ClusterConfig, SockAddr } from '../config/bootstrap.js';
+import { HttpError, ResponseParser, type Headers, type ResponseHead } from '../codec/http1.js';
+import { H2Pool } from './h2-pool.js';
 import { leastRequest, newLbState, randomPick, ringHash, roundRobin, type LbHost } from './lb.js';
 import { OutlierDetector, type HostOutlierState } from './outlier.js';
-import type { Stat, Stats } from './admin/stats.js';
-import { dial } from './tls.js';
+import type { Stat, Stats } from '../admin/stats.js';
+import { dial } from '../listener/tls.js';
 
 /** What a request in flight on an upstream connection is told. */
 export interface Exchange {

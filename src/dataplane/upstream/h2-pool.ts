@@ -1,10 +1,10 @@
 import http2 from 'node:http2';
 import net from 'node:net';
-import type { ClusterConfig } from './config.js';
-import { CONNECTION_SPECIFIC } from './h2.js';
-import type { Headers } from './codec/http1.js';
-import { dial } from './tls.js';
-import type { AcquireError, Cluster, Exchange, Host, UpConn } from './upstream.js';
+import type { ClusterConfig } from '../config/bootstrap.js';
+import { CONNECTION_SPECIFIC } from '../codec/h2.js';
+import type { Headers } from '../codec/http1.js';
+import { dial } from '../listener/tls.js';
+import type { AcquireError, Cluster, Exchange, Host, UpConn } from './cluster.js';
 
 /**
  * HTTP/2 to the upstream (a cluster with typed_extension_protocol_options HttpProtocolOptions

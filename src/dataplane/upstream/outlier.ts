@@ -1,4 +1,4 @@
-import type { Stats } from './admin/stats.js';
+import type { Stats } from '../admin/stats.js';
 
 /**
  * Outlier detection (passive health checking) as Envoy's OutlierDetection: consecutive 5xx,

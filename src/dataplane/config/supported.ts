@@ -1,6 +1,6 @@
 import type protobuf from 'protobufjs';
-import { lookupType } from '../envoy/check.js';
-import { protobufjs } from '../envoy/protos.js';
+import { lookupType } from '../../envoy/check.js';
+import { protobufjs } from '../../envoy/protos.js';
 
 const CORS_FIELDS = [
   'allow_origin_string_match',

@@ -6,7 +6,7 @@ import {
   ringHash,
   roundRobin,
   type LbHost,
-} from '../../src/dataplane/lb.js';
+} from '../../../src/dataplane/upstream/lb.js';
 
 const hosts = (n: number, weights?: number[]): LbHost[] =>
   Array.from({ length: n }, (_, i) => ({ key: `h${i}`, weight: weights?.[i] ?? 1, active: 0 }));

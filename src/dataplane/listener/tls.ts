@@ -1,6 +1,6 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type { ChainConfig, SanMatcher, TlsConfig } from './config.js';
+import type { ChainConfig, SanMatcher, TlsConfig } from '../config/bootstrap.js';
 
 /**
  * How well a chain's server_names match a server name, as Envoy ranks them: an exact name, then the

@@ -1,10 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import type { RouteConfig, VirtualHostConfig } from './config.js';
-import { getHeader, MAX_BODY_BYTES, MAX_HEADER_BYTES, ResponseParser, type Headers } from './codec/http1.js';
-import { applyOps, DownConn, flushHead, HOP, type Ctx, type HttpConnectionManager } from './hcm.js';
-import { rewritePath } from './router.js';
-import { dial } from './tls.js';
-import type { Cluster } from './upstream.js';
+import type { RouteConfig, VirtualHostConfig } from '../config/bootstrap.js';
+import { getHeader, MAX_BODY_BYTES, MAX_HEADER_BYTES, ResponseParser, type Headers } from '../codec/http1.js';
+import {
+  applyOps,
+  DownConn,
+  flushHead,
+  HOP,
+  type Ctx,
+  type HttpConnectionManager,
+} from '../http/conn-manager.js';
+import { rewritePath } from './route-match.js';
+import { dial } from '../listener/tls.js';
+import type { Cluster } from '../upstream/cluster.js';
 
 /**
  * HTTP/1.1 upgrades (WebSocket) as Envoy's upgrade_configs: the request is routed as usual, sent

@@ -1,9 +1,9 @@
 import http2 from 'node:http2';
 import type net from 'node:net';
 import type tls from 'node:tls';
-import type { HcmConfig } from './config.js';
-import { getHeader, httpDate, MAX_BODY_BYTES, type Headers, type ParsedRequest } from './codec/http1.js';
-import type { Ctx, DownConnection, H2Down, HttpConnectionManager } from './hcm.js';
+import type { HcmConfig } from '../config/bootstrap.js';
+import { getHeader, httpDate, MAX_BODY_BYTES, type Headers, type ParsedRequest } from './http1.js';
+import type { Ctx, DownConnection, H2Down, HttpConnectionManager } from '../http/conn-manager.js';
 
 /**
  * Downstream HTTP/2 for the HTTP connection manager: codec_type AUTO tells HTTP/2 by ALPN h2 or

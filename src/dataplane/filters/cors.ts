@@ -1,6 +1,6 @@
-import type { StrMatch } from './config.js';
-import type { Headers } from './codec/http1.js';
-import type { RouteRequest } from './router.js';
+import type { StrMatch } from '../config/bootstrap.js';
+import type { Headers } from '../codec/http1.js';
+import type { RouteRequest } from '../router/route-match.js';
 
 /**
  * Envoy's CORS filter (envoy.filters.http.cors). The policy of a route is merged from its

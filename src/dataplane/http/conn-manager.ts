@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { escapeRegex } from '../model/regex.js';
+import { escapeRegex } from '../../model/regex.js';
 import type net from 'node:net';
 import type {
   HcmConfig,
@@ -10,7 +10,7 @@ import type {
   RetryConfig,
   RouteConfig,
   VirtualHostConfig,
-} from './config.js';
+} from '../config/bootstrap.js';
 import {
   getHeader,
   httpDate,
@@ -19,8 +19,8 @@ import {
   type Headers,
   type ParsedRequest,
   type ResponseHead,
-} from './codec/http1.js';
-import { hash32 } from './lb.js';
+} from '../codec/http1.js';
+import { hash32 } from '../upstream/lb.js';
 import {
   headerMatches,
   matchRoute,
@@ -28,13 +28,13 @@ import {
   redirectLocation,
   rewritePath,
   type RouteRequest,
-} from './router.js';
-import type { Stat, Stats } from './admin/stats.js';
-import type { AcquireCallback, AcquireError, Cluster, Exchange, Host, UpConn } from './upstream.js';
-import type { AccessLogger } from './accesslog.js';
-import { grpcLocalReply, H2Listener, PROTOCOL, retryGrpc } from './h2.js';
-import { connectionUpgrade, forwardUpgrade, upgradeAllowed } from './upgrade.js';
-import { applyCors, corsDecide } from './cors.js';
+} from '../router/route-match.js';
+import type { Stat, Stats } from '../admin/stats.js';
+import type { AcquireCallback, AcquireError, Cluster, Exchange, Host, UpConn } from '../upstream/cluster.js';
+import type { AccessLogger } from '../accesslog.js';
+import { grpcLocalReply, H2Listener, PROTOCOL, retryGrpc } from '../codec/h2.js';
+import { connectionUpgrade, forwardUpgrade, upgradeAllowed } from '../router/upgrade.js';
+import { applyCors, corsDecide } from '../filters/cors.js';
 
 export interface Runtime {
   clusters: Map<string, Cluster>;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { convertBootstrap, type RouteTable } from '../../src/dataplane/config.js';
+import { convertBootstrap, type RouteTable } from '../../../src/dataplane/config/bootstrap.js';
 import {
   matchRoute,
   pickWeighted,
@@ -7,8 +7,8 @@ import {
   rewritePath,
   selectVirtualHost,
   type RouteRequest,
-} from '../../src/dataplane/router.js';
-import { cluster, httpBootstrap, type Obj } from './helpers.js';
+} from '../../../src/dataplane/router/route-match.js';
+import { cluster, httpBootstrap, type Obj } from '../helpers.js';
 
 function table(vhosts: Obj[]): RouteTable {
   const r = convertBootstrap(httpBootstrap(1, vhosts, [cluster('a', [1]), cluster('b', [2])]));

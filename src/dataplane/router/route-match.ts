@@ -1,4 +1,4 @@
-import type { HeaderMatch, RouteConfig, RouteTable, VirtualHostConfig } from './config.js';
+import type { HeaderMatch, RouteConfig, RouteTable, VirtualHostConfig } from '../config/bootstrap.js';
 
 /** What the router needs of a request: plain data, so tests can drive it without sockets. */
 export interface RouteRequest {

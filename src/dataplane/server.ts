@@ -1,7 +1,8 @@
 import net from 'node:net';
 import type tls from 'node:tls';
 import { acceptTls, matchChain, readClientHello, secureContext } from './listener/tls.js';
-import type { ChainConfig, ListenerConfig, ProxyConfig } from './config/bootstrap.js';
+import type { ProxyConfig } from './config/bootstrap.js';
+import type { ChainConfig, ListenerConfig } from './config/listener.js';
 import { HttpConnectionManager, rbacAllows, type Runtime } from './http/conn-manager.js';
 import type { RouteRequest } from './router/route-match.js';
 import { openLogger, type AccessLogger } from './accesslog.js';

@@ -1,7 +1,7 @@
 import http2 from 'node:http2';
 import type net from 'node:net';
 import type tls from 'node:tls';
-import type { HcmConfig } from '../config/bootstrap.js';
+import type { HcmConfig } from '../config/hcm.js';
 import { getHeader, httpDate, MAX_BODY_BYTES, type Headers, type ParsedRequest } from './http1.js';
 import type { Ctx, DownConnection, H2Down, HttpConnectionManager } from '../http/conn-manager.js';
 

@@ -2,22 +2,11 @@ import type protobuf from 'protobufjs';
 import { lookupType } from '../../envoy/check.js';
 import { protobufjs } from '../../envoy/protos.js';
 
-const CORS_FIELDS = [
-  'allow_origin_string_match',
-  'allow_methods',
-  'allow_headers',
-  'expose_headers',
-  'max_age',
-  'allow_credentials',
-  'filter_enabled',
-  'shadow_enabled',
-  'forward_not_matching_preflights',
-];
-
 /**
  * What meshgen proxy implements, as an allow-list of proto field names per Envoy message type.
  * A field set in a bootstrap but absent here is an error naming its path, as Envoy names unknown
- * fields: the proxy never ignores configuration silently.
+ * fields: the proxy never ignores configuration silently. The HTTP filters' messages come from
+ * their own modules (filters/registry.ts), passed to supportedWalk.
  */
 const ALLOW: Record<string, string[]> = {
   'envoy.config.bootstrap.v3.Bootstrap': ['node', 'static_resources', 'admin'],
@@ -79,15 +68,7 @@ const ALLOW: Record<string, string[]> = {
     'enabled',
   ],
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpFilter': ['name', 'typed_config'],
-  'envoy.extensions.filters.http.router.v3.Router': [],
-  'envoy.extensions.filters.http.cors.v3.Cors': [],
-  'envoy.extensions.filters.http.cors.v3.CorsPolicy': CORS_FIELDS,
-  'envoy.config.route.v3.CorsPolicy': CORS_FIELDS,
-  'envoy.extensions.filters.http.fault.v3.HTTPFault': ['delay', 'abort'],
-  'envoy.extensions.filters.common.fault.v3.FaultDelay': ['fixed_delay', 'percentage'],
-  'envoy.extensions.filters.http.fault.v3.FaultAbort': ['http_status', 'percentage'],
   'envoy.type.v3.FractionalPercent': ['numerator', 'denominator'],
-  'envoy.extensions.filters.http.rbac.v3.RBAC': ['rules'],
   'envoy.extensions.filters.network.rbac.v3.RBAC': ['rules', 'stat_prefix'],
   'envoy.config.rbac.v3.RBAC': ['action', 'policies'],
   'envoy.config.rbac.v3.Policy': ['permissions', 'principals'],
@@ -232,7 +213,7 @@ const ALLOW: Record<string, string[]> = {
     'typed_extension_protocol_options',
     'http2_protocol_options',
   ],
-  // HTTP/2 (src/dataplane/h2.ts, h2-upstream.ts): the settings node:http2 can honour
+  // HTTP/2 (codec/h2.ts, upstream/h2-pool.ts): the settings node:http2 can honour
   'envoy.config.core.v3.Http2ProtocolOptions': [
     'hpack_table_size',
     'max_concurrent_streams',
@@ -323,6 +304,14 @@ const ENUMS: Record<string, string[]> = {
 
 const allowSets = new Map(Object.entries(ALLOW).map(([k, v]) => [k, new Set(v)]));
 
+/** Message types and the fields implemented, by type name. */
+export type Allowed = Readonly<Record<string, readonly string[]>>;
+
+/** One walk: the allow-list (ALLOW and the extra messages it was given) and the errors found. */
+interface Walk {
+  allowed: Map<string, Set<string>>;
+  errors: PathError[];
+}
 export interface PathError {
   path: string;
   message: string;
@@ -334,22 +323,26 @@ export interface PathError {
  */
 export function supportedWalk(
   obj: unknown,
+  extra: Allowed = {},
   typeName = 'envoy.config.bootstrap.v3.Bootstrap',
 ): { errors: PathError[]; value: unknown } {
   const errors: PathError[] = [];
   const T = lookupType(typeName);
   if (!T) return { errors: [{ path: '/', message: `unknown type ${typeName}` }], value: obj };
-  const value = walkMessage(T, obj, '', errors);
+  const allowed = new Map(allowSets);
+  for (const [k, v] of Object.entries(extra)) allowed.set(k, new Set(v));
+  const value = walkMessage(T, obj, '', { allowed, errors });
   return { errors, value };
 }
 
-function walkMessage(T: protobuf.Type, v: unknown, p: string, errors: PathError[]): unknown {
+function walkMessage(T: protobuf.Type, v: unknown, p: string, w: Walk): unknown {
+  const errors = w.errors;
   const name = T.fullName.slice(1);
   if (name.startsWith('google.protobuf.')) {
-    if (name === 'google.protobuf.Any') return walkAny(v as Record<string, unknown>, p, errors);
+    if (name === 'google.protobuf.Any') return walkAny(v as Record<string, unknown>, p, w);
     return v;
   }
-  const allowed = allowSets.get(name);
+  const allowed = w.allowed.get(name);
   if (!allowed) {
     errors.push({ path: p || '/', message: `${name} is not implemented by meshgen proxy` });
     return v;
@@ -367,7 +360,7 @@ function walkMessage(T: protobuf.Type, v: unknown, p: string, errors: PathError[
     }
     f.resolve();
     const walkOne = (x: unknown, xp: string): unknown => {
-      if (f.resolvedType instanceof protobufjs().Type) return walkMessage(f.resolvedType, x, xp, errors);
+      if (f.resolvedType instanceof protobufjs().Type) return walkMessage(f.resolvedType, x, xp, w);
       if (f.resolvedType instanceof protobufjs().Enum) {
         const ok = ENUMS[`${name}.${f.name}`];
         const canon =
@@ -395,16 +388,16 @@ function walkMessage(T: protobuf.Type, v: unknown, p: string, errors: PathError[
   return out;
 }
 
-function walkAny(v: Record<string, unknown>, p: string, errors: PathError[]): unknown {
+function walkAny(v: Record<string, unknown>, p: string, w: Walk): unknown {
   const url = String(v['@type']);
   const inner = lookupType(url.slice(url.lastIndexOf('/') + 1));
   if (!inner) return v;
   const innerName = inner.fullName.slice(1);
-  if (!allowSets.has(innerName)) {
-    errors.push({ path: `${p}/@type`, message: `${innerName} is not implemented by meshgen proxy` });
+  if (!w.allowed.has(innerName)) {
+    w.errors.push({ path: `${p}/@type`, message: `${innerName} is not implemented by meshgen proxy` });
     return v;
   }
   const rest = { ...v };
   delete rest['@type'];
-  return { '@type': innerName, ...(walkMessage(inner, rest, p, errors) as Record<string, unknown>) };
+  return { '@type': innerName, ...(walkMessage(inner, rest, p, w) as Record<string, unknown>) };
 }

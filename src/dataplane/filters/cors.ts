@@ -1,4 +1,6 @@
-import type { StrMatch } from '../config/bootstrap.js';
+import { fraction, stringMatcher, type Obj, type StrMatch } from '../config/common.js';
+import type { PathError } from '../config/supported.js';
+import type { HttpFilterDefinition } from '../http/filter.js';
 import type { Headers } from '../codec/http1.js';
 import type { RouteRequest } from '../router/route-match.js';
 
@@ -121,3 +123,83 @@ export function applyCors(h: Headers, cors: Headers): void {
   for (const [k] of cors) for (let i = h.length - 1; i >= 0; i--) if (h[i]![0] === k) h.splice(i, 1);
   for (const kv of cors) h.push(kv);
 }
+
+const CORS_POLICY = 'envoy.extensions.filters.http.cors.v3.CorsPolicy';
+
+/** A route's or virtual host's CORS policy: typed_per_filter_config, and the deprecated `cors` field. */
+function corsOf(
+  o: Obj,
+  p: string,
+  errors: PathError[],
+  legacy: Obj | undefined = o.cors,
+  legacyPath = `${p}/cors`,
+): { typed?: CorsPolicyConfig; legacy?: CorsPolicyConfig } {
+  let typed: CorsPolicyConfig | undefined;
+  for (const [fname, fc] of Object.entries((o.typed_per_filter_config ?? {}) as Record<string, Obj>))
+    if (fc?.['@type'] === CORS_POLICY)
+      typed = corsPolicy(fc, `${p}/typed_per_filter_config/${fname}`, errors);
+  return { typed, legacy: legacy ? corsPolicy(legacy, legacyPath, errors) : undefined };
+}
+
+function corsPolicy(c: Obj, p: string, errors: PathError[]): CorsPolicyConfig {
+  const nonEmpty = (v: unknown) => (v === undefined || v === '' ? undefined : String(v));
+  return {
+    origins: c.allow_origin_string_match
+      ? (c.allow_origin_string_match as Obj[]).map((m, i) =>
+          stringMatcher(m, `${p}/allow_origin_string_match/${i}`, errors),
+        )
+      : undefined,
+    allowMethods: nonEmpty(c.allow_methods),
+    allowHeaders: nonEmpty(c.allow_headers),
+    exposeHeaders: nonEmpty(c.expose_headers),
+    maxAge: nonEmpty(c.max_age),
+    allowCredentials: c.allow_credentials === undefined ? undefined : Boolean(c.allow_credentials),
+    forwardNotMatchingPreflights:
+      c.forward_not_matching_preflights === undefined
+        ? undefined
+        : Boolean(c.forward_not_matching_preflights),
+    enabled: c.filter_enabled ? fraction(c.filter_enabled.default_value, 0) : undefined,
+    shadow: c.shadow_enabled ? fraction(c.shadow_enabled.default_value, 0) : undefined,
+  };
+}
+
+export const CORS = 'envoy.extensions.filters.http.cors.v3.Cors';
+
+const CORS_FIELDS = [
+  'allow_origin_string_match',
+  'allow_methods',
+  'allow_headers',
+  'expose_headers',
+  'max_age',
+  'allow_credentials',
+  'filter_enabled',
+  'shadow_enabled',
+  'forward_not_matching_preflights',
+];
+
+type CorsOf = ReturnType<typeof corsOf>;
+
+/** The CORS filter's entry in the registry: its policy is per route (and virtual host). */
+export const corsFilter: HttpFilterDefinition<object> = {
+  supported: {
+    [CORS]: [],
+    [CORS_POLICY]: CORS_FIELDS,
+    // the deprecated `cors` field of a virtual host and of a route action
+    'envoy.config.route.v3.CorsPolicy': CORS_FIELDS,
+  },
+  convert: () => ({}),
+  perRoute: {
+    filter: CORS,
+    type: CORS_POLICY,
+    label: 'CORS (CorsPolicy)',
+    virtualHost: (vh, p, errors): CorsOf => corsOf(vh, p, errors),
+    route(r, p, vh, action, errors) {
+      // as Envoy: the per-filter policies (route, then virtual host); the deprecated cors fields only without them
+      const vhCors = vh as CorsOf | undefined;
+      const own = corsOf(r, p, errors, r.route?.cors as Obj | undefined, `${p}/route/cors`);
+      const typed = [own.typed, vhCors?.typed].filter((x): x is CorsPolicyConfig => !!x);
+      const legacy = [own.legacy, vhCors?.legacy].filter((x): x is CorsPolicyConfig => !!x);
+      return action.kind === 'route' ? mergeCors(typed.length ? typed : legacy) : undefined;
+    },
+  },
+};

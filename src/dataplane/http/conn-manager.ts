@@ -1,16 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { escapeRegex } from '../../model/regex.js';
 import type net from 'node:net';
-import type {
-  HcmConfig,
-  HeaderOps,
-  Permission,
-  Principal,
-  RbacConfig,
-  RetryConfig,
-  RouteConfig,
-  VirtualHostConfig,
-} from '../config/bootstrap.js';
+import type { HeaderOps } from '../config/common.js';
+import type { HcmConfig } from '../config/hcm.js';
+import type { Permission, Principal, RbacConfig } from '../config/rbac.js';
+import type { RetryConfig, RouteConfig, VirtualHostConfig } from '../config/route.js';
+import { CORS, type CorsPolicy } from '../filters/cors.js';
+import { FAULT, type FaultConfig } from '../filters/fault.js';
+import { RBAC } from '../filters/rbac.js';
 import {
   getHeader,
   httpDate,
@@ -423,23 +420,25 @@ export class HttpConnectionManager {
     const filters = this.cfg.filters;
     for (; i < filters.length; i++) {
       const f = filters[i]!;
-      if (f.kind === 'rbac') {
-        if (!rbacAllows(f.rbac, rr, ctx.conn.principal)) {
+      if (f.type === RBAC) {
+        if (!rbacAllows(f.config as RbacConfig, rr, ctx.conn.principal)) {
           this.stats.inc(`${this.p}rbac.denied`);
           return this.local(ctx, 403, 'RBAC: access denied', 'RBAC');
         }
         this.stats.inc(`${this.p}rbac.allowed`);
-      } else if (f.kind === 'cors') {
+      } else if (f.type === CORS) {
         // CORS (cors.ts): only routes with a policy; a preflight from an allowed origin is answered here
-        const pol = matchRoute(this.cfg.routes, rr)?.route.cors;
+        const pol = matchRoute(this.cfg.routes, rr)?.route.perFilter.get(CORS) as CorsPolicy | undefined;
         if (!pol) continue;
         const d = corsDecide(pol, rr, (s) => this.stats.inc(`${this.p}cors.${s}`));
         if (d.kind === 'preflight')
           return this.local(ctx, 200, '', ctx.flags, undefined, undefined, d.headers);
         if (d.kind === 'simple') ctx.cors = d.headers;
-      } else {
+      } else if (f.type === FAULT) {
         // as Envoy: the route's typed_per_filter_config replaces the filter's own configuration
-        const fault = matchRoute(this.cfg.routes, rr)?.route.fault ?? f.fault;
+        const fault =
+          (matchRoute(this.cfg.routes, rr)?.route.perFilter.get(FAULT) as FaultConfig | undefined) ??
+          (f.config as FaultConfig);
         if (
           fault.delay &&
           fault.delay.ms > 0 &&

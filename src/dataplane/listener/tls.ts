@@ -1,6 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
-import type { ChainConfig, SanMatcher, TlsConfig } from '../config/bootstrap.js';
+import type { ChainConfig } from '../config/listener.js';
+import type { SanMatcher, TlsConfig } from '../config/tls.js';
 
 /**
  * How well a chain's server_names match a server name, as Envoy ranks them: an exact name, then the

@@ -1,5 +1,5 @@
 import net from 'node:net';
-import type { TcpProxyConfig } from '../config/bootstrap.js';
+import type { TcpProxyConfig } from '../config/listener.js';
 import type { Runtime } from '../http/conn-manager.js';
 import { pickWeighted } from '../router/route-match.js';
 

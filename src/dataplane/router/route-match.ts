@@ -1,4 +1,5 @@
-import type { HeaderMatch, RouteConfig, RouteTable, VirtualHostConfig } from '../config/bootstrap.js';
+import type { HeaderMatch } from '../config/common.js';
+import type { RouteConfig, RouteTable, VirtualHostConfig } from '../config/route.js';
 
 /** What the router needs of a request: plain data, so tests can drive it without sockets. */
 export interface RouteRequest {

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { RouteConfig, VirtualHostConfig } from '../config/bootstrap.js';
+import type { RouteConfig, VirtualHostConfig } from '../config/route.js';
 import { getHeader, MAX_BODY_BYTES, MAX_HEADER_BYTES, ResponseParser, type Headers } from '../codec/http1.js';
 import {
   applyOps,

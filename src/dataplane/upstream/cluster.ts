@@ -1,6 +1,7 @@
 import dns from 'node:dns/promises';
 import net from 'node:net';
-import type { ClusterConfig, SockAddr } from '../config/bootstrap.js';
+import type { ClusterConfig } from '../config/cluster.js';
+import type { SockAddr } from '../config/common.js';
 import { HttpError, ResponseParser, type Headers, type ResponseHead } from '../codec/http1.js';
 import { H2Pool } from './h2-pool.js';
 import { leastRequest, newLbState, randomPick, ringHash, roundRobin, type LbHost } from './lb.js';

@@ -1,6 +1,6 @@
 import http2 from 'node:http2';
 import net from 'node:net';
-import type { ClusterConfig } from '../config/bootstrap.js';
+import type { ClusterConfig } from '../config/cluster.js';
 import { CONNECTION_SPECIFIC } from '../codec/h2.js';
 import type { Headers } from '../codec/http1.js';
 import { dial } from '../listener/tls.js';

@@ -1,7 +1,7 @@
 import net from 'node:net';
 import tls from 'node:tls';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ChainConfig } from '../../../src/dataplane/config/bootstrap.js';
+import type { ChainConfig } from '../../../src/dataplane/config/listener.js';
 import { matchChain, readClientHello } from '../../../src/dataplane/listener/tls.js';
 
 /** The first bytes a real TLS client (Node's OpenSSL) sends: its ClientHello. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { convertBootstrap, type RouteTable } from '../../../src/dataplane/config/bootstrap.js';
+import { convertBootstrap } from '../../../src/dataplane/config/bootstrap.js';
+import type { RouteTable } from '../../../src/dataplane/config/route.js';
 import {
   matchRoute,
   pickWeighted,

@@ -1,28 +1,14 @@
 import net from 'node:net';
-import type tls from 'node:tls';
-import { acceptTls, matchChain, readClientHello, secureContext } from './listener/tls.js';
 import type { ProxyConfig } from './config/bootstrap.js';
-import type { ChainConfig, ListenerConfig } from './config/listener.js';
-import { HttpConnectionManager, rbacAllows, type Runtime } from './http/conn-manager.js';
-import type { RouteRequest } from './router/route-match.js';
+import type { ListenerConfig } from './config/listener.js';
+import { acceptConnection, buildListener, type ListenerRuntime } from './listener/listener.js';
+import type { NetworkFilter } from './network/filter-chain.js';
+import type { Runtime } from './runtime.js';
 import { openLogger, type AccessLogger } from './accesslog.js';
 import { Stats } from './admin/stats.js';
-import { TcpProxy } from './network/tcp-proxy.js';
 import { Cluster, sleep } from './upstream/cluster.js';
 import { startAdmin, type AdminServer } from './admin/admin.js';
 import type { AdminTarget, BoundListener } from './admin/target.js';
-
-type Handler = HttpConnectionManager | TcpProxy;
-
-/** Envoy's listener_filters_timeout: how long the tls_inspector waits for a ClientHello. */
-const LISTENER_FILTERS_TIMEOUT_MS = 15_000;
-
-interface ListenerRuntime {
-  config: ListenerConfig;
-  handlers: Handler[];
-  /** One secure context per TLS chain (undefined for plaintext chains). */
-  contexts: (tls.SecureContext | undefined)[];
-}
 
 interface Generation {
   config: ProxyConfig;
@@ -30,20 +16,7 @@ interface Generation {
   listeners: Map<string, ListenerRuntime>;
 }
 
-/** Network RBAC sees no HTTP request: header and path permissions never match. */
-const NETWORK_REQUEST: RouteRequest = { method: '', path: '', authority: '', header: () => undefined };
-
-/**
- * Envoy's first filter chain criterion: chains naming the destination port, else those naming
- * none. Indices into `chains`.
- */
-function chainsFor(chains: ChainConfig[], port: number | undefined): number[] {
-  const all = chains.map((_, i) => i);
-  const exact = all.filter((i) => chains[i]!.destinationPort === port);
-  return exact.length ? exact : all.filter((i) => chains[i]!.destinationPort === undefined);
-}
-
-const handlersOf = (g: Generation): Handler[] => [...g.listeners.values()].flatMap((l) => l.handlers);
+const handlersOf = (g: Generation): NetworkFilter[] => [...g.listeners.values()].flatMap((l) => l.handlers);
 /**
  * A listener's identity across reloads: its address, so that a reload keeps the listening socket.
  * Port 0 (the OS picks) names no address, so the listener's name tells two such listeners apart.
@@ -121,15 +94,7 @@ export class Proxy implements AdminTarget {
     await Promise.all([...clusters.values()].map((c) => c.start()));
     const rt: Runtime = { clusters, stats: this.stats, logger: (p) => this.logger(p), draining: false };
     const listeners = new Map<string, ListenerRuntime>();
-    for (const l of config.listeners) {
-      const handlers = l.chains.map((c) =>
-        c.network.kind === 'http'
-          ? new HttpConnectionManager(c.network.hcm, rt, c.tls ? 'https' : 'http')
-          : new TcpProxy(c.network.tcp, rt),
-      );
-      const contexts = l.chains.map((c) => (c.tls ? secureContext(c.tls) : undefined));
-      listeners.set(key(l), { config: l, handlers, contexts });
-    }
+    for (const l of config.listeners) listeners.set(key(l), buildListener(l, rt));
     return { config, rt, listeners };
   }
 
@@ -153,59 +118,7 @@ export class Proxy implements AdminTarget {
       socket.once('close', () => this.sockets.delete(socket));
       const lr = this.gen.listeners.get(k);
       if (!lr) return socket.destroy();
-      const chains = lr.config.chains;
-      // destination_port: the connection's local port. With original_dst Envoy uses the address
-      // before an iptables REDIRECT (SO_ORIGINAL_DST), which Node cannot read: a connection that
-      // was not redirected keeps its local address in Envoy too.
-      const byPort = chainsFor(chains, socket.localPort);
-      const noMatch = () => {
-        this.stats.inc(`listener.${at}.no_filter_chain_match`);
-        socket.destroy();
-      };
-      if (!byPort.length) return noMatch();
-      const rejectTls = (why: string) => {
-        if (process.env.MESHGEN_DEBUG) process.stderr.write(`tls reject: ${why}\n`);
-        this.stats.inc(`listener.${at}.ssl.connection_error`);
-      };
-      if (!lr.config.tlsInspector) {
-        // no inspector: a plaintext chain takes the connection; TLS chains are chosen by SNI while
-        // the handshake runs
-        if (!chains[byPort[0]!]!.tls) return this.dispatch(lr, at, byPort[0]!, socket, null);
-        return acceptTls(
-          socket,
-          byPort.map((i) => chains[i]!),
-          byPort.map((i) => lr.contexts[i]!),
-          (s, j, peer) => this.dispatch(lr, at, byPort[j]!, s, peer),
-          rejectTls,
-        );
-      }
-      // tls_inspector: the ClientHello's SNI and ALPN (or plaintext) choose the chain, as in Envoy;
-      // the bytes read go back to the socket for the chain's filters
-      const got: Buffer[] = [];
-      const timer = setTimeout(() => socket.destroy(), LISTENER_FILTERS_TIMEOUT_MS);
-      socket.once('close', () => clearTimeout(timer));
-      socket.on('error', () => socket.destroy());
-      const onData = (buf: Buffer) => {
-        got.push(buf);
-        const all = got.length === 1 ? buf : Buffer.concat(got);
-        const hello = readClientHello(all);
-        if (hello === 'more') return;
-        clearTimeout(timer);
-        socket.off('data', onData);
-        socket.pause();
-        socket.unshift(all);
-        const i = matchChain(chains, byPort, hello);
-        if (i < 0) return noMatch();
-        if (!chains[i]!.tls) return this.dispatch(lr, at, i, socket, null);
-        acceptTls(
-          socket,
-          [chains[i]!],
-          [lr.contexts[i]!],
-          (s, _j, peer) => this.dispatch(lr, at, i, s, peer),
-          rejectTls,
-        );
-      };
-      socket.on('data', onData);
+      acceptConnection(lr, at, socket);
     });
     this.servers.set(k, server);
     return new Promise((resolve, reject) => {
@@ -216,18 +129,6 @@ export class Proxy implements AdminTarget {
         resolve();
       });
     });
-  }
-
-  /** Network RBAC filters of the chain, then its terminal filter. */
-  private dispatch(lr: ListenerRuntime, at: string, i: number, s: net.Socket, peer: string[] | null): void {
-    for (const r of lr.config.chains[i]!.rbac) {
-      if (!rbacAllows(r, NETWORK_REQUEST, peer)) {
-        this.stats.inc(`listener.${at}.rbac.denied`);
-        return void s.destroy();
-      }
-      this.stats.inc(`listener.${at}.rbac.allowed`);
-    }
-    lr.handlers[i]!.onConnection(s, peer);
   }
 
   /**

@@ -2,8 +2,10 @@ import http2 from 'node:http2';
 import type net from 'node:net';
 import type tls from 'node:tls';
 import type { HcmConfig } from '../config/hcm.js';
-import { getHeader, httpDate, MAX_BODY_BYTES, type Headers, type ParsedRequest } from './http1.js';
-import type { Ctx, DownConnection, H2Down, HttpConnectionManager } from '../http/conn-manager.js';
+import type { Http2Settings } from '../config/common.js';
+import { CONNECTION_SPECIFIC } from '../http/headers.js';
+import { httpDate, MAX_BODY_BYTES, type Headers, type ParsedRequest } from './http1.js';
+import type { CodecCallbacks, DownConnection, ResponseEncoder, StreamHandle } from './stream.js';
 
 /**
  * Downstream HTTP/2 for the HTTP connection manager: codec_type AUTO tells HTTP/2 by ALPN h2 or
@@ -13,81 +15,6 @@ import type { Ctx, DownConnection, H2Down, HttpConnectionManager } from '../http
  */
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
-
-/** %PROTOCOL% and the access log's protocol, by ParsedRequest.version. */
-export const PROTOCOL = ['HTTP/1.0', 'HTTP/1.1', 'HTTP/2'] as const;
-
-/** Header fields an HTTP/2 message never carries (RFC 9113 8.2.2), dropped from HTTP/1.1 heads. */
-export const CONNECTION_SPECIFIC = new Set([
-  'connection',
-  'keep-alive',
-  'proxy-connection',
-  'transfer-encoding',
-  'upgrade',
-  'te',
-  'http2-settings',
-]);
-
-/** Envoy's Grpc::Utility::httpToGrpcStatus. */
-function httpToGrpcStatus(status: number): number {
-  switch (status) {
-    case 400:
-      return 13; // INTERNAL
-    case 401:
-      return 16; // UNAUTHENTICATED
-    case 403:
-      return 7; // PERMISSION_DENIED
-    case 404:
-      return 12; // UNIMPLEMENTED
-    case 429:
-    case 502:
-    case 503:
-    case 504:
-      return 14; // UNAVAILABLE
-    default:
-      return 2; // UNKNOWN
-  }
-}
-
-/** Envoy's gRPC request test: content-type application/grpc or application/grpc+<codec>. */
-function isGrpc(req: ParsedRequest): boolean {
-  const ct = getHeader(req.headers, 'content-type');
-  return ct !== undefined && (ct === 'application/grpc' || ct.startsWith('application/grpc+'));
-}
-
-/**
- * The head of a local reply to a gRPC request as Envoy makes it (trailers-only: HTTP 200,
- * content-type application/grpc, grpc-status from the HTTP status, grpc-message the
- * percent-encoded body); undefined for other requests.
- */
-export function grpcLocalReply(ctx: Ctx, status: number, body: string, extra: Headers): Headers | undefined {
-  if (!isGrpc(ctx.req)) return undefined;
-  const h: Headers = [
-    ...extra,
-    ['content-type', 'application/grpc'],
-    ['grpc-status', String(httpToGrpcStatus(status))],
-  ];
-  if (body && ctx.req.method !== 'HEAD') h.push(['grpc-message', grpcPercentEncode(body)]);
-  return h;
-}
-
-/** gRPC's percent-encoding of grpc-message: bytes outside 0x20-0x7e and '%' are %XX. */
-function grpcPercentEncode(s: string): string {
-  let out = '';
-  for (const b of Buffer.from(s)) {
-    out +=
-      b >= 0x20 && b <= 0x7e && b !== 0x25
-        ? String.fromCharCode(b)
-        : `%${b.toString(16).toUpperCase().padStart(2, '0')}`;
-  }
-  return out;
-}
-
-/** retry_on gRPC conditions: the grpc-status of the response headers (a trailers-only response). */
-export function retryGrpc(statuses: Set<number>, h: Headers): boolean {
-  const v = getHeader(h, 'grpc-status');
-  return v !== undefined && statuses.has(Number(v));
-}
 
 function toObject(h: Headers, into: http2.OutgoingHttpHeaders): http2.OutgoingHttpHeaders {
   for (const [k, v] of h) {
@@ -100,8 +27,8 @@ function toObject(h: Headers, into: http2.OutgoingHttpHeaders): http2.OutgoingHt
 }
 
 /** One HTTP/2 stream as the downstream of a request. */
-class H2Stream implements DownConnection, H2Down {
-  ctx: Ctx | null = null;
+class H2Stream implements DownConnection, ResponseEncoder {
+  active: StreamHandle | null = null;
   private pending: http2.OutgoingHttpHeaders | undefined;
   private trailers: http2.OutgoingHttpHeaders | undefined;
 
@@ -113,10 +40,9 @@ class H2Stream implements DownConnection, H2Down {
     private readonly onEnd: () => void,
   ) {}
 
-  finished(): void {}
-
-  head(status: number, h: Headers): void {
+  head(status: number, h: Headers): boolean {
     this.pending = toObject(h, { ':status': status, date: httpDate(), server: 'envoy' });
+    return true;
   }
 
   /** Sends the pending head; the end of the stream then comes with trailers (possibly none). */
@@ -130,14 +56,14 @@ class H2Stream implements DownConnection, H2Down {
     st.once('wantTrailers', () => st.sendTrailers(this.trailers ?? {}));
   }
 
-  write(b: Buffer): boolean {
+  write(b: Buffer, shared = false): boolean {
     const st = this.stream;
     if (st.destroyed || st.closed) return true;
     this.flush();
-    return st.write(b);
+    return st.write(shared ? Buffer.from(b) : b);
   }
 
-  end(trailers?: Headers): void {
+  end(_keepAlive: boolean, trailers?: Headers): void {
     const st = this.stream;
     if (!st.destroyed && !st.closed) {
       if (this.pending !== undefined && !trailers?.length) {
@@ -170,11 +96,12 @@ export class H2Listener {
   private readonly p: string;
 
   constructor(
-    private readonly hcm: HttpConnectionManager,
-    private readonly cfg: HcmConfig,
+    private readonly hcm: CodecCallbacks,
+    private readonly codec: HcmConfig['codec'],
+    private readonly settings: Http2Settings,
   ) {
     this.p = hcm.p;
-    const s = cfg.http2;
+    const s = settings;
     this.server = http2.createServer({
       settings: {
         enablePush: false,
@@ -189,7 +116,7 @@ export class H2Listener {
   /** A new downstream connection: HTTP/2 (ALPN h2, the preface, or codec_type HTTP2) or HTTP/1.1. */
   accept(socket: net.Socket, principal: string[] | null): void {
     const alpn = (socket as tls.TLSSocket).alpnProtocol;
-    if (this.cfg.codec === 'HTTP2' || alpn === 'h2') return this.serve(socket, principal);
+    if (this.codec === 'HTTP2' || alpn === 'h2') return this.serve(socket, principal);
     if (alpn) return this.hcm.http1(socket, principal);
     // as Envoy: the preface must be in the first read (its start alone is not waited for)
     let decided = false;
@@ -240,7 +167,7 @@ export class H2Listener {
     this.sessions.add(session);
     stats.gauge(`${this.p}downstream_cx_http2_active`, 1);
     try {
-      session.setLocalWindowSize(this.cfg.http2.initialConnectionWindowSize);
+      session.setLocalWindowSize(this.settings.initialConnectionWindowSize);
     } catch {
       // below the protocol default: keep the default
     }
@@ -250,7 +177,7 @@ export class H2Listener {
       stats.gauge(`${this.p}downstream_cx_http2_active`, -1);
       stats.gauge(`${this.p}downstream_cx_active`, -1);
     });
-    if (this.hcm.rt.draining) session.close();
+    if (this.hcm.draining) session.close();
     session.on(
       'stream',
       (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _f: number, raw: string[]) =>
@@ -279,7 +206,7 @@ export class H2Listener {
       h.push([k, raw[i + 1]!]);
     }
     const down = new H2Stream(stream, socket, remoteIp, principal, () => {
-      if (this.hcm.rt.draining) session.close();
+      if (this.hcm.draining) session.close();
     });
     const req: ParsedRequest = {
       method,
@@ -292,17 +219,10 @@ export class H2Listener {
     };
     stream.once('close', () => {
       // the client reset the stream (or the connection went away) before the response ended
-      const c = down.ctx;
-      if (c && !c.done) {
-        c.done = true;
-        c.flags = c.flags === '-' ? 'DC' : c.flags;
-        c.cancel?.cancel();
-        this.hcm.log(c);
-      }
+      down.active?.downstreamReset();
     });
     if (method === 'CONNECT' || path === undefined) {
-      this.hcm.stats.inc(`${this.p}downstream_rq_total`);
-      this.hcm.countResponse(403);
+      this.hcm.codecReply(403);
       // extended CONNECT and WebSocket over HTTP/2 are not implemented (allow_connect is refused)
       stream.respond({ ':status': 403, 'content-length': '0', server: 'envoy' }, { endStream: true });
       return;
@@ -315,14 +235,13 @@ export class H2Listener {
     });
     stream.once('end', () => {
       if (size > MAX_BODY_BYTES) {
-        this.hcm.stats.inc(`${this.p}downstream_rq_total`);
-        this.hcm.countResponse(413);
+        this.hcm.codecReply(413);
         stream.respond({ ':status': 413, 'content-length': '0', server: 'envoy' }, { endStream: true });
         return;
       }
       req.body = chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
       req.wireBytes = size;
-      this.hcm.handle(down, req, down);
+      this.hcm.newStream(down, req, down);
     });
   }
 

@@ -142,7 +142,7 @@ export function headerMatcher(h: Obj, p: string, errors: PathError[]): HeaderMat
   return { name, present: true, invert };
 }
 
-export function headerOps(o: Obj, p: string, errors: PathError[]): HeaderOps {
+function headerOps(o: Obj, p: string, errors: PathError[]): HeaderOps {
   const add = ((o.request_headers_to_add ?? o.response_headers_to_add ?? []) as Obj[]).map((hv, i) => {
     const key = String(hv.header?.key ?? '').toLowerCase();
     if (!key) errors.push({ path: `${p}/${i}/header/key`, message: 'header key is required' });

@@ -3,7 +3,7 @@ import { routeTable, upgradeConfigs, type PerRouteReader, type RouteTable } from
 import type { PathError } from './supported.js';
 
 /** One configured HTTP filter: its @type (the key of filters/registry.ts) and its converted config. */
-export interface HttpFilterConfig {
+interface HttpFilterConfig {
   type: string;
   config: unknown;
 }

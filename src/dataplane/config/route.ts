@@ -66,7 +66,7 @@ export interface PerRouteReader<V = unknown> {
 }
 
 /** What a route does: forward to clusters, answer directly, or redirect. */
-export type RouteActionConfig =
+type RouteActionConfig =
   | {
       kind: 'route';
       clusters: { name: string; weight: number }[];

@@ -9,7 +9,7 @@ import type { RouteRequest } from '../router/route-match.js';
  * CorsPolicy list, most specific first (route, then virtual host): each field from the first
  * policy that sets it, enabled/shadow from the first policy, as Envoy's CorsFilter does.
  */
-export interface CorsPolicyConfig {
+interface CorsPolicyConfig {
   origins?: StrMatch[];
   allowMethods?: string;
   allowHeaders?: string;
@@ -23,7 +23,7 @@ export interface CorsPolicyConfig {
   shadow?: number;
 }
 
-export interface CorsPolicy {
+interface CorsPolicy {
   origins: StrMatch[];
   allowMethods: string;
   allowHeaders: string;
@@ -35,7 +35,7 @@ export interface CorsPolicy {
   shadow: number;
 }
 
-export function mergeCors(list: CorsPolicyConfig[]): CorsPolicy | undefined {
+function mergeCors(list: CorsPolicyConfig[]): CorsPolicy | undefined {
   if (!list.length) return undefined;
   const first = <T>(f: (p: CorsPolicyConfig) => T | undefined, empty: (v: T) => boolean = () => false) => {
     for (const p of list) {
@@ -65,7 +65,7 @@ export function mergeCors(list: CorsPolicyConfig[]): CorsPolicy | undefined {
 const hit = (fraction: number) => fraction >= 1 || (fraction > 0 && Math.random() < fraction);
 
 /** What the filter decided for one request. */
-export type CorsDecision =
+type CorsDecision =
   | { kind: 'none' }
   /** Headers to set on the response (a simple request from an allowed origin). */
   | { kind: 'simple'; headers: Headers }
@@ -75,7 +75,7 @@ export type CorsDecision =
 const NONE: CorsDecision = { kind: 'none' };
 
 /** decodeHeaders of Envoy's CorsFilter; `count` receives origin_valid / origin_invalid. */
-export function corsDecide(
+function corsDecide(
   pol: CorsPolicy,
   rr: RouteRequest,
   count: (stat: 'origin_valid' | 'origin_invalid') => void,
@@ -119,7 +119,7 @@ export function corsDecide(
 }
 
 /** encodeHeaders: the CORS headers replace any the response already has. */
-export function applyCors(h: Headers, cors: Headers): void {
+function applyCors(h: Headers, cors: Headers): void {
   for (const [k] of cors) for (let i = h.length - 1; i >= 0; i--) if (h[i]![0] === k) h.splice(i, 1);
   for (const kv of cors) h.push(kv);
 }
@@ -188,6 +188,24 @@ export const corsFilter: HttpFilterDefinition<object> = {
     'envoy.config.route.v3.CorsPolicy': CORS_FIELDS,
   },
   convert: () => ({}),
+  create: (_config, cb, index) => ({
+    // only routes with a policy; a preflight from an allowed origin is answered here
+    decodeHeaders(ctx) {
+      const pol = cb.routeOf(ctx)?.route.perFilter.get(CORS) as CorsPolicy | undefined;
+      if (!pol) return 'continue';
+      const d = corsDecide(pol, ctx, (s) => cb.stats.inc(`${cb.p}cors.${s}`));
+      if (d.kind === 'preflight') {
+        cb.local(ctx, 200, '', ctx.flags, undefined, d.headers);
+        return 'stop';
+      }
+      if (d.kind === 'simple') (ctx.filterState ??= [])[index] = d.headers;
+      return 'continue';
+    },
+    encodeHeaders(ctx, _status, h) {
+      const cors = ctx.filterState?.[index] as Headers | undefined;
+      if (cors) applyCors(h, cors);
+    },
+  }),
   perRoute: {
     filter: CORS,
     type: CORS_POLICY,

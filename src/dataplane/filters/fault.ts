@@ -1,5 +1,6 @@
 import { durationMs, fraction, type Obj } from '../config/common.js';
 import type { HttpFilterDefinition } from '../http/filter.js';
+import type { Ctx } from '../http/stream.js';
 
 /**
  * Envoy's fault filter (envoy.filters.http.fault): a delay and an abort, each for a fraction of
@@ -12,7 +13,7 @@ export interface FaultConfig {
   abort?: { status: number; percent: number };
 }
 
-export function faultConfig(tc: Obj): FaultConfig {
+function faultConfig(tc: Obj): FaultConfig {
   return {
     delay: tc.delay
       ? { ms: durationMs(tc.delay.fixed_delay, 0), percent: fraction(tc.delay.percentage) }
@@ -31,6 +32,31 @@ export const faultFilter: HttpFilterDefinition<FaultConfig> = {
     'envoy.extensions.filters.http.fault.v3.FaultAbort': ['http_status', 'percentage'],
   },
   convert: (tc) => faultConfig(tc),
+  create: (config, cb) => {
+    /** An abort, if the dice say so (true: the filter answered). */
+    const abort = (ctx: Ctx, fault: FaultConfig): boolean => {
+      if (!fault.abort || Math.random() >= fault.abort.percent) return false;
+      cb.stats.inc(`${cb.p}fault.aborts_injected`);
+      cb.local(ctx, fault.abort.status, 'fault filter abort', ctx.flags === 'DI' ? 'DI,FI' : 'FI');
+      return true;
+    };
+    return {
+      decodeHeaders(ctx) {
+        // as Envoy: the route's typed_per_filter_config replaces the filter's own configuration
+        const fault = (cb.routeOf(ctx)?.route.perFilter.get(FAULT) as FaultConfig | undefined) ?? config;
+        const delay = fault.delay;
+        if (!delay || delay.ms <= 0 || Math.random() >= delay.percent || ctx.flags.includes('DI'))
+          return abort(ctx, fault) ? 'stop' : 'continue';
+        cb.stats.inc(`${cb.p}fault.delays_injected`);
+        ctx.flags = 'DI';
+        const t = setTimeout(() => {
+          if (!ctx.done && !abort(ctx, fault)) cb.continueDecoding(ctx);
+        }, delay.ms);
+        ctx.cancel = { cancel: () => clearTimeout(t) };
+        return 'stop';
+      },
+    };
+  },
   perRoute: {
     filter: FAULT,
     type: FAULT,

@@ -1,6 +1,6 @@
 import net from 'node:net';
 import type { TcpProxyConfig } from '../config/listener.js';
-import type { Runtime } from '../http/conn-manager.js';
+import type { Runtime } from '../runtime.js';
 import { pickWeighted } from '../router/route-match.js';
 
 /** envoy.filters.network.tcp_proxy: one upstream connection per downstream one, bytes both ways. */

@@ -1,17 +1,14 @@
-import { randomUUID } from 'node:crypto';
-import type { RouteConfig, VirtualHostConfig } from '../config/route.js';
+import type net from 'node:net';
 import { getHeader, MAX_BODY_BYTES, MAX_HEADER_BYTES, ResponseParser, type Headers } from '../codec/http1.js';
-import {
-  applyOps,
-  DownConn,
-  flushHead,
-  HOP,
-  type Ctx,
-  type HttpConnectionManager,
-} from '../http/conn-manager.js';
-import { rewritePath } from './route-match.js';
+import type { FilterCallbacks } from '../http/filter.js';
+import { HOP } from '../http/headers.js';
+import type { Ctx } from '../http/stream.js';
 import { dial } from '../listener/tls.js';
 import type { Cluster } from '../upstream/cluster.js';
+import type { Host } from '../upstream/host.js';
+import { overflowed, ringHashKey } from './forward.js';
+import { upstreamHead } from './request-headers.js';
+import type { RouteMatch } from './route-match.js';
 
 /**
  * HTTP/1.1 upgrades (WebSocket) as Envoy's upgrade_configs: the request is routed as usual, sent
@@ -59,216 +56,213 @@ function parseHead(head: string): { status: number; headers: Headers } | null {
   return { status: Number(m[1]), headers };
 }
 
+const CONNECT_FAILURE =
+  'upstream connect error or disconnect/reset before headers. reset reason: connection failure';
+const PROTOCOL_ERROR =
+  'upstream connect error or disconnect/reset before headers. reset reason: protocol error';
+
+/** Routes an upgrade request to cluster: a fresh upstream connection, then a tunnel or a response. */
 export function forwardUpgrade(
-  hcm: HttpConnectionManager,
+  cb: FilterCallbacks,
   ctx: Ctx,
-  route: RouteConfig,
-  vhost: VirtualHostConfig,
+  m: RouteMatch,
   cluster: Cluster,
   upgrade: string,
 ): void {
-  const a = route.action;
-  if (a.kind !== 'route') return;
-  const stats = hcm.stats;
-  const p = hcm.p;
-  const cp = cluster.p;
-  const req = ctx.req;
-  stats.inc(`${p}downstream_cx_upgrades_total`);
-  stats.gauge(`${p}downstream_cx_upgrades_active`, 1);
-  let upgradeActive = true;
-  const endUpgrade = () => {
-    if (!upgradeActive) return;
-    upgradeActive = false;
-    stats.gauge(`${p}downstream_cx_upgrades_active`, -1);
-  };
-  if (hcm.overflowed(ctx, cluster, route, vhost)) return endUpgrade();
-  const host = cluster.choose(cluster.config.lbPolicy === 'RING_HASH' ? hcm.hashKey(ctx, route) : undefined);
-  if (!host) {
-    endUpgrade();
-    return hcm.local(ctx, 503, 'no healthy upstream', 'UH', route, vhost);
+  new UpgradeRequest(cb, ctx, m, cluster, upgrade).start();
+}
+
+/** One upgrade request: its upstream connection, the response head, then the tunnel or a response. */
+class UpgradeRequest {
+  private readonly p: string;
+  private readonly cp: string;
+  private state: 'head' | 'response' | 'tunnel' | 'done' = 'head';
+  private upgradeActive = true;
+  private connected = false;
+  private released = false;
+  private readonly timers: NodeJS.Timeout[] = [];
+  private host!: Host;
+  private up!: net.Socket;
+  private tStart = 0;
+  /** The response head as it arrives, then (not a 101) the response's parser. */
+  private buf: Buffer | null = null;
+  private parser: ResponseParser | null = null;
+
+  constructor(
+    private readonly cb: FilterCallbacks,
+    private readonly ctx: Ctx,
+    private readonly m: RouteMatch,
+    private readonly cluster: Cluster,
+    private readonly upgrade: string,
+  ) {
+    this.p = cb.p;
+    this.cp = cluster.p;
   }
 
-  // the upstream request head, as forward() builds it, keeping Upgrade and Connection
-  const cfg = hcm.cfg;
-  const path = rewritePath(route, req.path);
-  const h: Headers = [];
-  let hasXfp = false;
-  let xff: string | undefined;
-  for (const kv of req.headers) {
-    const k = kv[0];
-    if (HOP.has(k) || k === 'host' || k === 'content-length') continue;
-    if (k === 'x-request-id') ctx.requestId = kv[1];
-    else if (k === 'x-forwarded-proto') hasXfp = true;
-    else if (k === 'x-forwarded-for' && cfg.useRemoteAddress) {
-      xff = xff === undefined ? kv[1] : `${xff},${kv[1]}`;
-      continue;
+  start(): void {
+    const { cb, ctx, cluster, m } = this;
+    cb.stats.inc(`${this.p}downstream_cx_upgrades_total`);
+    cb.stats.gauge(`${this.p}downstream_cx_upgrades_active`, 1);
+    if (overflowed(cb, ctx, cluster, m)) return this.endUpgrade();
+    const host = cluster.choose(ringHashKey(ctx, cluster, m));
+    if (!host) {
+      this.endUpgrade();
+      return cb.local(ctx, 503, 'no healthy upstream', 'UH', m);
     }
-    h.push(kv);
+    const a = m.route.action;
+    // the upstream request head, as forward() builds it, keeping Upgrade and Connection
+    const timeoutMs = a.kind === 'route' ? a.timeoutMs : 0;
+    this.open(host, upstreamHead(cb, ctx, m, timeoutMs, this.upgrade), timeoutMs);
   }
-  if (cfg.useRemoteAddress)
-    h.push(['x-forwarded-for', xff ? `${xff},${ctx.conn.remoteIp}` : ctx.conn.remoteIp]);
-  if (!hasXfp) h.push(['x-forwarded-proto', hcm.scheme]);
-  if (!ctx.requestId && cfg.generateRequestId) {
-    ctx.requestId = randomUUID();
-    h.push(['x-request-id', ctx.requestId]);
-  }
-  if (path !== req.path) {
-    ctx.originalPath = req.path;
-    h.push(['x-envoy-original-path', req.path]);
-  }
-  if (a.timeoutMs > 0) h.push(['x-envoy-expected-rq-timeout-ms', String(a.timeoutMs)]);
-  applyOps(h, route.request, ctx);
-  applyOps(h, vhost.request, ctx);
-  applyOps(h, cfg.routes.request, ctx);
-  let head = `${req.method} ${path} HTTP/1.1\r\nhost: ${a.hostRewrite ?? ctx.authority}\r\n`;
-  for (const kv of h) head += `${kv[0]}: ${kv[1]}\r\n`;
-  head += `connection: Upgrade\r\nupgrade: ${upgrade}\r\n`;
-  if (req.body.length) head += `content-length: ${req.body.length}\r\n`;
-  head += '\r\n';
 
-  cluster.activeRq++;
-  stats.gauge(`${cp}upstream_rq_active`, 1);
-  stats.inc(`${cp}upstream_rq_total`);
-  host.active++;
-  host.rqTotal++;
-  host.cxActive++;
-  stats.inc(`${cp}upstream_cx_total`);
-  stats.gauge(`${cp}upstream_cx_active`, 1);
-  ctx.upstreamHost = host.key;
-  const tStart = Date.now();
-  const { socket: up, readyEvent } = dial(host.address.host, host.address.port, cluster.config.tls);
-  up.setNoDelay(true);
-  up.on('error', () => {});
-  let connected = false;
-  let state: 'head' | 'response' | 'tunnel' | 'done' = 'head';
-  let released = false;
-  const timers: NodeJS.Timeout[] = [];
-  const release = () => {
-    if (released) return;
-    released = true;
-    for (const t of timers) clearTimeout(t);
-    cluster.activeRq--;
-    stats.gauge(`${cp}upstream_rq_active`, -1);
-    host.active--;
-    endUpgrade();
-  };
-  up.once('close', () => {
-    host.cxActive--;
-    stats.gauge(`${cp}upstream_cx_active`, -1);
-  });
+  /** Connects to host, sends the head (and body), starts the connect and route timers. */
+  private open(host: Host, head: string, timeoutMs: number): void {
+    const { cb, ctx, cluster, cp } = this;
+    const stats = cb.stats;
+    this.host = host;
+    cluster.activeRq++;
+    stats.gauge(`${cp}upstream_rq_active`, 1);
+    stats.inc(`${cp}upstream_rq_total`);
+    host.active++;
+    host.rqTotal++;
+    host.cxActive++;
+    stats.inc(`${cp}upstream_cx_total`);
+    stats.gauge(`${cp}upstream_cx_active`, 1);
+    ctx.upstreamHost = host.key;
+    this.tStart = Date.now();
+    const { socket: up, readyEvent } = dial(host.address.host, host.address.port, cluster.config.tls);
+    this.up = up;
+    up.setNoDelay(true);
+    up.on('error', () => {});
+    up.once('close', () => {
+      host.cxActive--;
+      stats.gauge(`${cp}upstream_cx_active`, -1);
+    });
+    ctx.cancel = { cancel: () => this.abort() };
+    this.timers.push(setTimeout(() => this.connectTimeout(), cluster.config.connectTimeoutMs));
+    // the route timeout runs until the response head (not in the tunnel, as in Envoy)
+    if (timeoutMs > 0) this.timers.push(setTimeout(() => this.routeTimeout(), timeoutMs));
+    const body = ctx.req.body;
+    up.once(readyEvent, () => {
+      this.connected = true;
+      const out = Buffer.allocUnsafe(head.length + body.length);
+      out.write(head, 0, 'latin1');
+      body.copy(out, head.length);
+      up.write(out);
+    });
+    up.on('data', (d: Buffer) => this.onData(d));
+    up.on('close', () => this.onClose());
+  }
+
+  private endUpgrade(): void {
+    if (!this.upgradeActive) return;
+    this.upgradeActive = false;
+    this.cb.stats.gauge(`${this.p}downstream_cx_upgrades_active`, -1);
+  }
+
+  private release(): void {
+    if (this.released) return;
+    this.released = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.cluster.activeRq--;
+    this.cb.stats.gauge(`${this.cp}upstream_rq_active`, -1);
+    this.host.active--;
+    this.endUpgrade();
+  }
+
+  /** The downstream went away. */
+  private abort(): void {
+    this.state = 'done';
+    this.up.destroy();
+    this.release();
+  }
+
   /** Before anything went downstream: a local reply, the upstream connection closed. */
-  const fail = (status: number, body: string, flag: string) => {
-    if (state === 'done') return;
-    state = 'done';
-    up.destroy();
-    release();
-    req.keepAlive = false; // bytes the client sent after its upgrade request are not HTTP
-    hcm.local(ctx, status, body, flag, route, vhost);
-  };
-  ctx.cancel = {
-    cancel: () => {
-      state = 'done';
-      up.destroy();
-      release();
-    },
-  };
-  timers.push(
-    setTimeout(() => {
-      if (connected) return;
-      stats.inc(`${cp}upstream_cx_connect_timeout`);
-      stats.inc(`${cp}upstream_cx_connect_fail`);
-      cluster.report(host, 503);
-      fail(
-        503,
-        'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
-        'UF',
-      );
-    }, cluster.config.connectTimeoutMs),
-  );
-  // the route timeout runs until the response head (not in the tunnel, as in Envoy)
-  if (a.timeoutMs > 0)
-    timers.push(
-      setTimeout(() => {
-        stats.inc(`${cp}upstream_rq_timeout`);
-        cluster.report(host, 503);
-        fail(504, 'upstream request timeout', 'UT');
-      }, a.timeoutMs),
-    );
-  up.once(readyEvent, () => {
-    connected = true;
-    const out = Buffer.allocUnsafe(head.length + req.body.length);
-    out.write(head, 0, 'latin1');
-    req.body.copy(out, head.length);
-    up.write(out);
-  });
+  private fail(status: number, body: string, flag: string): void {
+    if (this.state === 'done') return;
+    this.abort();
+    this.ctx.req.keepAlive = false; // bytes the client sent after its upgrade request are not HTTP
+    this.cb.local(this.ctx, status, body, flag, this.m);
+  }
 
-  let buf: Buffer | null = null;
-  let parser: ResponseParser | null = null;
-  up.on('data', (d: Buffer) => {
-    if (state === 'response') {
+  private connectTimeout(): void {
+    if (this.connected) return;
+    this.cb.stats.inc(`${this.cp}upstream_cx_connect_timeout`);
+    this.cb.stats.inc(`${this.cp}upstream_cx_connect_fail`);
+    this.cluster.report(this.host, 503);
+    this.fail(503, CONNECT_FAILURE, 'UF');
+  }
+
+  private routeTimeout(): void {
+    this.cb.stats.inc(`${this.cp}upstream_rq_timeout`);
+    this.cluster.report(this.host, 503);
+    this.fail(504, 'upstream request timeout', 'UT');
+  }
+
+  private onData(d: Buffer): void {
+    if (this.state === 'response') {
       try {
-        parser!.push(d);
+        this.parser!.push(d);
       } catch {
-        fail(
-          502,
-          'upstream connect error or disconnect/reset before headers. reset reason: protocol error',
-          'UPE',
-        );
+        this.fail(502, PROTOCOL_ERROR, 'UPE');
       }
       return;
     }
-    if (state !== 'head') return;
-    buf = buf ? Buffer.concat([buf, d]) : d;
+    if (this.state !== 'head') return;
+    let buf = this.buf ? Buffer.concat([this.buf, d]) : d;
     for (;;) {
       const end = buf.indexOf(CRLFCRLF);
       if (end < 0) {
-        if (buf.length > MAX_HEADER_BYTES) fail(502, 'upstream response headers too large', 'UPE');
+        this.buf = buf;
+        if (buf.length > MAX_HEADER_BYTES) this.fail(502, 'upstream response headers too large', 'UPE');
         return;
       }
       const parsed = parseHead(buf.toString('latin1', 0, end));
-      if (!parsed) return fail(502, 'malformed upstream response', 'UPE');
+      if (!parsed) return this.fail(502, 'malformed upstream response', 'UPE');
       if (parsed.status === 100) {
         buf = buf.subarray(end + 4);
         continue;
       }
-      for (const t of timers) clearTimeout(t);
-      stats.inc(`${cp}upstream_rq_${parsed.status}`);
-      stats.inc(`${cp}upstream_rq_${(parsed.status / 100) | 0}xx`);
-      cluster.report(host, parsed.status);
-      ctx.serviceTime = String(Date.now() - tStart);
-      if (parsed.status === 101) return tunnel(parsed.headers, buf.subarray(end + 4));
-      return response(buf);
+      this.buf = null;
+      return this.onHead(parsed.status, parsed.headers, buf, end + 4);
     }
-  });
-  up.on('close', () => {
-    if (state === 'head' || state === 'response') {
-      if (state === 'response' && parser!.eof()) return;
-      if (!connected) {
-        stats.inc(`${cp}upstream_cx_connect_fail`);
-        cluster.report(host, 503);
-        return fail(
-          503,
-          'upstream connect error or disconnect/reset before headers. reset reason: connection failure',
-          'UF',
-        );
-      }
-      cluster.report(host, 503);
-      fail(
-        503,
-        'upstream connect error or disconnect/reset before headers. reset reason: connection termination',
-        'UC',
-      );
+  }
+
+  /** The response head (not a 100): a 101 opens the tunnel, anything else is a response. */
+  private onHead(status: number, headers: Headers, buf: Buffer, bodyAt: number): void {
+    for (const t of this.timers) clearTimeout(t);
+    this.cb.stats.inc(`${this.cp}upstream_rq_${status}`);
+    this.cb.stats.inc(`${this.cp}upstream_rq_${(status / 100) | 0}xx`);
+    this.cluster.report(this.host, status);
+    this.ctx.serviceTime = String(Date.now() - this.tStart);
+    if (status === 101) return this.tunnel(headers, buf.subarray(bodyAt));
+    this.response(buf);
+  }
+
+  private onClose(): void {
+    const state = this.state;
+    if (state !== 'head' && state !== 'response') return;
+    if (state === 'response' && this.parser!.eof()) return;
+    this.cluster.report(this.host, 503);
+    if (!this.connected) {
+      this.cb.stats.inc(`${this.cp}upstream_cx_connect_fail`);
+      return this.fail(503, CONNECT_FAILURE, 'UF');
     }
-  });
+    this.fail(
+      503,
+      'upstream connect error or disconnect/reset before headers. reset reason: connection termination',
+      'UC',
+    );
+  }
 
   /** A non-101 answer: read whole, then sent as a response; the downstream connection closes after it. */
-  const response = (bytes: Buffer) => {
-    state = 'response';
+  private response(bytes: Buffer): void {
+    this.state = 'response';
     let status = 0;
     let rh: Headers = [];
     const chunks: Buffer[] = [];
     let size = 0;
-    parser = new ResponseParser(
+    const parser = new ResponseParser(
       (x) => {
         status = x.status;
         rh = x.headers;
@@ -278,46 +272,41 @@ export function forwardUpgrade(
         if (size > MAX_BODY_BYTES) throw new Error('upstream body too large');
         chunks.push(b);
       },
-      () => {
-        if (state !== 'response') return;
-        state = 'done';
-        up.destroy();
-        release();
-        const body = Buffer.concat(chunks);
-        const out: Headers = [];
-        for (const kv of rh) {
-          const k = kv[0];
-          if (HOP.has(k) || k === 'server' || k === 'date' || k === 'content-length') continue;
-          out.push(kv);
-        }
-        out.push(['x-envoy-upstream-service-time', ctx.serviceTime]);
-        hcm.responseOps(ctx, out, route, vhost);
-        const bodyless = req.method === 'HEAD' || status === 204 || status === 304;
-        if (!bodyless) out.push(['content-length', String(body.length)]);
-        req.keepAlive = false;
-        hcm.writeHead(ctx, status, out, false);
-        if (!bodyless && body.length) {
-          flushHead(ctx, body);
-          ctx.bytesSent += body.length;
-        } else flushHead(ctx);
-        hcm.finish(ctx, false);
-      },
+      () => this.respond(status, rh, Buffer.concat(chunks)),
     );
-    parser.reset(req.method === 'HEAD');
+    this.parser = parser;
+    parser.reset(this.ctx.req.method === 'HEAD');
     try {
       parser.push(bytes);
     } catch {
-      fail(
-        502,
-        'upstream connect error or disconnect/reset before headers. reset reason: protocol error',
-        'UPE',
-      );
+      this.fail(502, PROTOCOL_ERROR, 'UPE');
     }
-  };
+  }
+
+  private respond(status: number, rh: Headers, body: Buffer): void {
+    if (this.state !== 'response') return;
+    this.abort();
+    const { cb, ctx } = this;
+    const out: Headers = [];
+    for (const kv of rh) {
+      const k = kv[0];
+      if (HOP.has(k) || k === 'server' || k === 'date' || k === 'content-length') continue;
+      out.push(kv);
+    }
+    out.push(['x-envoy-upstream-service-time', ctx.serviceTime]);
+    cb.encodeHeaders(ctx, status, out, this.m);
+    const bodyless = ctx.req.method === 'HEAD' || status === 204 || status === 304;
+    if (!bodyless) out.push(['content-length', String(body.length)]);
+    ctx.req.keepAlive = false;
+    cb.writeHead(ctx, status, out, false);
+    if (!bodyless && body.length) cb.sendData(ctx, body, false);
+    cb.finish(ctx, false);
+  }
 
   /** The 101: goes downstream, then both sockets are piped until either closes. */
-  const tunnel = (rh: Headers, rest: Buffer) => {
-    state = 'tunnel';
+  private tunnel(rh: Headers, rest: Buffer): void {
+    this.state = 'tunnel';
+    const { cb, ctx, up } = this;
     const down = ctx.conn.socket;
     const out: Headers = [];
     for (const kv of rh) {
@@ -326,7 +315,7 @@ export function forwardUpgrade(
       out.push(kv);
     }
     out.push(['x-envoy-upstream-service-time', ctx.serviceTime]);
-    hcm.responseOps(ctx, out, route, vhost);
+    cb.encodeHeaders(ctx, 101, out, this.m);
     let s = 'HTTP/1.1 101 Switching Protocols\r\n';
     for (const kv of out) s += `${kv[0]}: ${kv[1]}\r\n`;
     s += `date: ${new Date().toUTCString()}\r\nserver: envoy\r\n\r\n`;
@@ -334,12 +323,10 @@ export function forwardUpgrade(
     ctx.headSent = true;
     ctx.done = true; // the access log line is written when the tunnel closes
     ctx.cancel = undefined;
-    stats.inc(`${p}downstream_rq_1xx`);
-    stats.inc(`${p}downstream_rq_completed`);
-    // the downstream socket leaves the HTTP parser: bytes it already buffered go upstream first
-    down.removeAllListeners('data');
-    down.removeAllListeners('end');
-    const early = ctx.conn instanceof DownConn ? ctx.conn.parser.take() : null;
+    cb.stats.inc(`${this.p}downstream_rq_1xx`);
+    cb.stats.inc(`${this.p}downstream_rq_completed`);
+    // the downstream socket leaves the HTTP codec: bytes it already buffered go upstream first
+    const early = ctx.conn.detach?.() ?? null;
     if (early) up.write(early);
     down.write(s, 'latin1');
     if (rest.length) {
@@ -349,6 +336,11 @@ export function forwardUpgrade(
     up.on('data', (d: Buffer) => {
       ctx.bytesSent += d.length;
     });
+    this.pipe(down);
+  }
+
+  private pipe(down: net.Socket): void {
+    const { up, ctx } = this;
     down.pipe(up);
     up.pipe(down);
     down.setTimeout(TUNNEL_IDLE_MS, () => {
@@ -361,11 +353,11 @@ export function forwardUpgrade(
       closed = true;
       down.destroy();
       up.destroy();
-      release();
-      hcm.log(ctx);
+      this.release();
+      this.cb.log(ctx);
     };
     down.once('close', close);
     up.once('close', close);
     if (down.destroyed) close();
-  };
+  }
 }

@@ -1,126 +1,18 @@
 import dns from 'node:dns/promises';
 import net from 'node:net';
 import type { ClusterConfig } from '../config/cluster.js';
-import type { SockAddr } from '../config/common.js';
-import { HttpError, ResponseParser, type Headers, type ResponseHead } from '../codec/http1.js';
+import { ResponseParser } from '../codec/http1.js';
 import { H2Pool } from './h2-pool.js';
-import { leastRequest, newLbState, randomPick, ringHash, roundRobin, type LbHost } from './lb.js';
-import { OutlierDetector, type HostOutlierState } from './outlier.js';
+import { Host, type AcquireCallback, type UpstreamConnection } from './host.js';
+import { UpConn } from './http1-conn.js';
+import { leastRequest, newLbState, randomPick, ringHash, roundRobin } from './lb.js';
+import { OutlierDetector } from './outlier.js';
 import type { Stat, Stats } from '../admin/stats.js';
 import { dial } from '../listener/tls.js';
-
-/** What a request in flight on an upstream connection is told. */
-export interface Exchange {
-  head(h: ResponseHead): void;
-  data(b: Buffer): void;
-  /** The response ended (with trailers, from an HTTP/2 upstream). */
-  end(trailers?: Headers): void;
-  /** The connection failed before the response ended. */
-  error(kind: 'reset' | 'protocol'): void;
-}
-
-export class Host implements LbHost {
-  readonly key: string;
-  active = 0;
-  /** Active health checking: unknown until the first check when configured. */
-  healthy = true;
-  hcOk = 0;
-  hcFail = 0;
-  ejected = false;
-  /** Outlier detection state (outlier.ts), made on first use. */
-  od?: HostOutlierState;
-  idle: UpConn[] = [];
-  rqTotal = 0;
-  rqError = 0;
-  cxActive = 0;
-
-  constructor(
-    readonly address: SockAddr,
-    readonly weight: number,
-    readonly hostname: string,
-  ) {
-    this.key = `${address.host}:${address.port}`;
-  }
-}
-
-export class UpConn {
-  readonly parser: ResponseParser;
-  exchange: Exchange | null = null;
-  closed = false;
-  connected = false;
-
-  /**
-   * `transient`: the bytes handed to onData live in a read buffer shared by all plaintext upstream
-   * connections, valid only until the next read; whoever keeps or queues them copies them first.
-   */
-  constructor(
-    readonly socket: net.Socket,
-    readonly host: Host,
-    readonly cluster: Cluster,
-    readonly transient = false,
-  ) {
-    this.parser = new ResponseParser(
-      (h) => this.exchange?.head(h),
-      (b) => this.exchange?.data(b),
-      () => {
-        const ex = this.exchange;
-        this.exchange = null;
-        ex?.end();
-      },
-      transient,
-    );
-    if (!transient) socket.on('data', (d: Buffer) => this.onData(d));
-    socket.on('close', () => this.onClose());
-    socket.on('error', () => {});
-  }
-
-  onData(d: Buffer): void {
-    if (!this.exchange) {
-      this.socket.destroy(); // bytes with no request: unusable
-      return;
-    }
-    try {
-      this.parser.push(d);
-    } catch (e) {
-      const ex = this.exchange;
-      this.exchange = null;
-      this.socket.destroy();
-      ex?.error(e instanceof HttpError ? 'protocol' : 'reset');
-    }
-  }
-
-  private onClose(): void {
-    if (this.closed) return;
-    this.closed = true;
-    this.cluster.connectionClosed(this);
-    const ex = this.exchange;
-    if (ex) {
-      this.exchange = null;
-      if (this.parser.eof()) ex.end();
-      else ex.error('reset');
-    }
-  }
-
-  send(head: string, body: Buffer | null, exchange: Exchange, noBody: boolean): void {
-    this.exchange = exchange;
-    this.parser.reset(noBody);
-    const n = body ? body.length : 0;
-    if (n === 0) {
-      this.socket.write(head, 'latin1');
-      return;
-    }
-    const out = Buffer.allocUnsafe(head.length + n);
-    out.write(head, 0, 'latin1');
-    if (n) body!.copy(out, head.length);
-    this.socket.write(out);
-  }
-}
 
 /** The read buffer of plaintext upstream connections (reads are handled one at a time). */
 const READ_BUFFER = Buffer.allocUnsafe(64 * 1024);
 
-export type AcquireError = 'overflow' | 'connect' | 'timeout';
-export type AcquireCallback = (err: AcquireError | null, c?: UpConn) => void;
 type Waiter = { host: Host; cb: AcquireCallback };
 
 /** One cluster at run time: hosts, load balancing, connection pools, circuit breakers, health. */
@@ -279,7 +171,7 @@ export class Cluster {
    * A connection to host: an idle one, a new one, or (at max_connections) a place in the pending
    * queue; for an HTTP/2 cluster a new stream (`downstreamH2`: the request came over HTTP/2).
    */
-  acquire(host: Host, cb: (err: AcquireError | null, c?: UpConn) => void, downstreamH2 = false): void {
+  acquire(host: Host, cb: AcquireCallback, downstreamH2 = false): void {
     const h2 = this.h2;
     if (h2 !== undefined && (downstreamH2 || !h2.downstreamOnly)) return h2.acquire(host, cb);
     while (host.idle.length) {
@@ -298,7 +190,7 @@ export class Cluster {
     this.connect(host, cb);
   }
 
-  private connect(host: Host, cb: (err: AcquireError | null, c?: UpConn) => void): void {
+  private connect(host: Host, cb: AcquireCallback): void {
     this.connections++;
     host.cxActive++;
     this.stats.inc(`${this.p}upstream_cx_total`);
@@ -351,7 +243,7 @@ export class Cluster {
   }
 
   /** The request on c is over: keep the connection for reuse or close it. */
-  release(c: UpConn, reusable: boolean): void {
+  release(c: UpstreamConnection, reusable: boolean): void {
     if (!reusable || c.closed || this.stopped) {
       c.socket.destroy();
       return;
@@ -373,7 +265,7 @@ export class Cluster {
   }
 
   /** Drops a waiter (its request timed out or went away). */
-  cancelPending(cb: (err: AcquireError | null, c?: UpConn) => void): void {
+  cancelPending(cb: AcquireCallback): void {
     const i = this.pending.findIndex((p) => p.cb === cb);
     if (i >= 0) this.pending.splice(i, 1);
   }

@@ -1,10 +1,11 @@
 import http2 from 'node:http2';
 import net from 'node:net';
 import type { ClusterConfig } from '../config/cluster.js';
-import { CONNECTION_SPECIFIC } from '../codec/h2.js';
+import type { Stats } from '../admin/stats.js';
+import { CONNECTION_SPECIFIC } from '../http/headers.js';
 import type { Headers } from '../codec/http1.js';
 import { dial } from '../listener/tls.js';
-import type { AcquireError, Cluster, Exchange, Host, UpConn } from './cluster.js';
+import type { AcquireCallback, Exchange, Host, UpstreamConnection } from './host.js';
 
 /**
  * HTTP/2 to the upstream (a cluster with typed_extension_protocol_options HttpProtocolOptions
@@ -13,7 +14,15 @@ import type { AcquireError, Cluster, Exchange, Host, UpConn } from './cluster.js
  * session after GOAWAY or close. TLS clusters offer ALPN h2 (unless alpn_protocols says otherwise).
  */
 
-type Callback = (err: AcquireError | null, c?: UpConn) => void;
+type Callback = AcquireCallback;
+
+/** What the pool needs of its cluster: its config, stats, and the connection count it shares. */
+export interface PoolOwner {
+  readonly config: ClusterConfig;
+  readonly stats: Stats;
+  readonly p: string;
+  connections: number;
+}
 
 interface Session {
   s: http2.ClientHttp2Session;
@@ -68,11 +77,10 @@ function requestHeaders(head: string, scheme: string): http2.OutgoingHttpHeaders
 }
 
 /**
- * One request on an HTTP/2 session, with the members of UpConn the router uses (send, socket
- * pause/resume/destroy, parser.keepAlive, closed, transient): a stream is never pooled, so
+ * One request on an HTTP/2 session, as an UpstreamConnection: a stream is never pooled, so
  * `closed` is true and Cluster.release resets it if it has not ended.
  */
-class H2StreamConn {
+class H2StreamConn implements UpstreamConnection {
   exchange: Exchange | null = null;
   readonly closed = true;
   readonly parser = { keepAlive: false };
@@ -83,6 +91,7 @@ class H2StreamConn {
   private ended = false;
 
   constructor(
+    readonly host: Host,
     private readonly session: http2.ClientHttp2Session,
     private readonly scheme: string,
   ) {}
@@ -145,7 +154,7 @@ export class H2Pool {
   private readonly p: string;
 
   constructor(
-    private readonly cluster: Cluster,
+    private readonly cluster: PoolOwner,
     private readonly cfg: NonNullable<ClusterConfig['http2']>,
   ) {
     this.downstreamOnly = cfg.downstreamOnly;
@@ -157,7 +166,7 @@ export class H2Pool {
     let s = this.sessions.get(host);
     if (s && (s.s.closed || s.s.destroyed)) s = undefined;
     if (!s) s = this.connect(host);
-    if (s.ready) return cb(null, this.stream(s.s));
+    if (s.ready) return cb(null, this.stream(host, s.s));
     if (s.waiters.length >= this.cluster.config.circuit.maxPending) {
       this.cluster.stats.inc(`${this.p}upstream_rq_pending_overflow`);
       return cb('overflow');
@@ -165,9 +174,8 @@ export class H2Pool {
     s.waiters.push(cb);
   }
 
-  private stream(s: http2.ClientHttp2Session): UpConn {
-    // structurally the part of UpConn the router uses (see H2StreamConn)
-    return new H2StreamConn(s, this.cluster.config.tls ? 'https' : 'http') as unknown as UpConn;
+  private stream(host: Host, s: http2.ClientHttp2Session): UpstreamConnection {
+    return new H2StreamConn(host, s, this.cluster.config.tls ? 'https' : 'http');
   }
 
   private connect(host: Host): Session {
@@ -217,7 +225,7 @@ export class H2Pool {
       }
       const w = me.waiters;
       me.waiters = [];
-      for (const cb of w) cb(null, this.stream(session));
+      for (const cb of w) cb(null, this.stream(host, session));
     });
     // after GOAWAY the session only finishes its streams: new requests open a new one
     session.on('goaway', () => {

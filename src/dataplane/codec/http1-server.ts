@@ -1,0 +1,189 @@
+import type net from 'node:net';
+import { httpDate, HttpError, RequestParser, type Headers, type ParsedRequest } from './http1.js';
+import type { CodecCallbacks, DownConnection, ResponseEncoder, StreamHandle } from './stream.js';
+
+/**
+ * The server side of one downstream HTTP/1.1 connection: requests parsed one at a time (a
+ * pipelined one waits for the response before it), each answered through this connection as its
+ * ResponseEncoder, keep-alive, `Expect: 100-continue`, chunked responses.
+ */
+
+const REASONS: Record<number, string> = {
+  200: 'OK',
+  201: 'Created',
+  204: 'No Content',
+  301: 'Moved Permanently',
+  302: 'Found',
+  303: 'See Other',
+  304: 'Not Modified',
+  307: 'Temporary Redirect',
+  308: 'Permanent Redirect',
+  400: 'Bad Request',
+  403: 'Forbidden',
+  404: 'Not Found',
+  405: 'Method Not Allowed',
+  409: 'Conflict',
+  413: 'Payload Too Large',
+  429: 'Too Many Requests',
+  431: 'Request Header Fields Too Large',
+  500: 'Internal Server Error',
+  501: 'Not Implemented',
+  502: 'Bad Gateway',
+  503: 'Service Unavailable',
+  504: 'Gateway Timeout',
+  505: 'HTTP Version Not Supported',
+};
+
+/** Buffer's own latin1 writer: Buffer.write(s, 0, 'latin1') without its argument juggling. */
+type Latin1Buffer = Buffer & { latin1Write(s: string, offset: number): number };
+
+export class Http1Connection implements DownConnection, ResponseEncoder {
+  readonly parser = new RequestParser();
+  busy = false;
+  closed = false;
+  served = 0;
+  active: StreamHandle | null = null;
+  /** The request being answered (its HTTP version and keep-alive). */
+  private req: ParsedRequest | null = null;
+  /** The response head, kept until the first body bytes (or the end) so that both leave in one write. */
+  private pendingHead: string | undefined = undefined;
+  /** The response body is chunk-encoded (no length, HTTP/1.1). */
+  private chunked = false;
+  readonly remoteIp: string;
+
+  constructor(
+    readonly socket: net.Socket,
+    private readonly cm: CodecCallbacks,
+    readonly principal: string[] | null,
+  ) {
+    this.remoteIp = socket.remoteAddress ?? '';
+    socket.setNoDelay(true);
+    socket.on('data', (d: Buffer) => {
+      this.parser.push(d);
+      if (!this.busy) this.next();
+    });
+    socket.on('error', () => {});
+    socket.on('close', () => {
+      this.closed = true;
+      this.cm.connectionClosed(this);
+      this.active?.downstreamReset();
+    });
+    socket.on('end', () => {
+      if (!this.busy) socket.end();
+    });
+  }
+
+  next(): void {
+    if (this.closed) return;
+    let req: ParsedRequest | null;
+    try {
+      req = this.parser.next();
+    } catch (e) {
+      const err = e instanceof HttpError ? e : new HttpError(400, 'bad request');
+      this.cm.codecReply(err.status);
+      const body = err.status === 431 ? '' : 'Bad Request';
+      this.socket.end(
+        `HTTP/1.1 ${err.status} ${REASONS[err.status] ?? 'Error'}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${body}`,
+      );
+      this.closed = true;
+      return;
+    }
+    if (!req) {
+      if (this.parser.expectContinue) {
+        this.parser.expectContinue = false;
+        this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+      }
+      if (this.socket.readableEnded && this.parser.buffered === 0) this.socket.end();
+      return;
+    }
+    this.busy = true;
+    this.req = req;
+    this.cm.newStream(this, req, this);
+  }
+
+  /** Drain: a keep-alive connection idle between requests closes now. */
+  drainIfIdle(): void {
+    if (!this.busy && this.served > 0 && this.parser.buffered === 0) this.socket.end();
+  }
+
+  detach(): Buffer | null {
+    this.socket.removeAllListeners('data');
+    this.socket.removeAllListeners('end');
+    return this.parser.take();
+  }
+
+  head(status: number, h: Headers, chunked: boolean): boolean {
+    const req = this.req!;
+    let keep = req.keepAlive && !this.cm.draining;
+    let s = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Unknown'}\r\n`;
+    for (let i = 0; i < h.length; i++) {
+      const kv = h[i]!;
+      s += `${kv[0]}: ${kv[1]}\r\n`;
+    }
+    if (chunked) {
+      if (req.version === 1) s += 'transfer-encoding: chunked\r\n';
+      else keep = false;
+    }
+    s += `date: ${httpDate()}\r\nserver: envoy\r\n`;
+    if (!keep) s += 'connection: close\r\n';
+    else if (req.version === 0) s += 'connection: keep-alive\r\n';
+    s += '\r\n';
+    this.pendingHead = s;
+    this.chunked = chunked && req.version === 1;
+    return keep;
+  }
+
+  /** Writes the pending response head, with the first body bytes in the same buffer. */
+  private flush(body?: Buffer): boolean {
+    const h = this.pendingHead;
+    const sock = this.socket;
+    if (h === undefined) return body ? sock.write(body) : true;
+    this.pendingHead = undefined;
+    if (!body || body.length === 0) return sock.write(h, 'latin1');
+    const out = Buffer.allocUnsafe(h.length + body.length) as Latin1Buffer;
+    out.latin1Write(h, 0);
+    body.copy(out, h.length);
+    return sock.write(out);
+  }
+
+  write(b: Buffer, shared = false): boolean {
+    // bytes from a shared read buffer: copied unless they go out with the head (copied there)
+    if (shared && (this.chunked || this.pendingHead === undefined)) b = Buffer.from(b);
+    if (!this.chunked) return this.flush(b);
+    const socket = this.socket;
+    this.flush();
+    socket.cork();
+    socket.write(`${b.length.toString(16)}\r\n`, 'latin1');
+    socket.write(b);
+    const ok = socket.write('\r\n', 'latin1');
+    socket.uncork();
+    return ok;
+  }
+
+  /** The response went out: read the next request, or close. */
+  end(keepAlive: boolean): void {
+    this.flush();
+    if (this.chunked) this.socket.write('0\r\n\r\n', 'latin1');
+    this.chunked = false;
+    const req = this.req!;
+    this.served++;
+    this.busy = false;
+    this.active = null;
+    this.req = null;
+    if (!keepAlive || !req.keepAlive || this.cm.draining) {
+      this.socket.end();
+      this.closed = true;
+      return;
+    }
+    if (this.parser.buffered) this.next();
+    else if (this.socket.readableEnded) this.socket.end();
+  }
+
+  reset(): void {
+    this.socket.destroy();
+  }
+
+  onDrain(cb: () => void): void {
+    this.socket.once('drain', cb);
+  }
+}

@@ -6,7 +6,8 @@ import type { NetworkFilter } from './network/filter-chain.js';
 import type { Runtime } from './runtime.js';
 import { openLogger, type AccessLogger } from './accesslog.js';
 import { Stats } from './admin/stats.js';
-import { Cluster, sleep } from './upstream/cluster.js';
+import { sleep, type Cluster } from './upstream/cluster.js';
+import { startClusters, stopClusters } from './upstream/cluster-manager.js';
 import { startAdmin, type AdminServer } from './admin/admin.js';
 import type { AdminTarget, BoundListener } from './admin/target.js';
 
@@ -89,9 +90,7 @@ export class Proxy implements AdminTarget {
   }
 
   private async build(config: ProxyConfig): Promise<Generation> {
-    const clusters = new Map<string, Cluster>();
-    for (const c of config.clusters) clusters.set(c.name, new Cluster(c, this.stats));
-    await Promise.all([...clusters.values()].map((c) => c.start()));
+    const clusters = await startClusters(config.clusters, this.stats);
     const rt: Runtime = { clusters, stats: this.stats, logger: (p) => this.logger(p), draining: false };
     const listeners = new Map<string, ListenerRuntime>();
     for (const l of config.listeners) listeners.set(key(l), buildListener(l, rt));
@@ -145,7 +144,7 @@ export class Proxy implements AdminTarget {
         try {
           await this.listen(l);
         } catch (e) {
-          for (const c of next.rt.clusters.values()) c.stop();
+          stopClusters(next.rt.clusters);
           throw e;
         }
       }
@@ -165,7 +164,7 @@ export class Proxy implements AdminTarget {
     for (const h of handlersOf(g)) h.drain();
     const deadline = Date.now() + (this.opts.drainTimeS ?? 5) * 1000;
     while (Date.now() < deadline && handlersOf(g).some((h) => h.activeConnections > 0)) await sleep(50);
-    for (const c of g.rt.clusters.values()) c.stop();
+    stopClusters(g.rt.clusters);
   }
 
   /** Stops accepting, lets connections finish (bounded by the drain time), then closes everything. */
@@ -184,7 +183,7 @@ export class Proxy implements AdminTarget {
     for (const s of this.servers.values()) s.close();
     for (const s of this.sockets) s.destroy();
     this.servers.clear();
-    for (const c of this.gen.rt.clusters.values()) c.stop();
+    stopClusters(this.gen.rt.clusters);
     await this.admin?.close();
     for (const l of this.loggers.values()) l.close();
   }

@@ -79,33 +79,7 @@ export function cluster(c: Obj, p: string, errors: PathError[]): ClusterConfig {
       message: 'a health check needs http_health_check or tcp_health_check',
     });
   const fam = c.dns_lookup_family;
-  let http2: ClusterConfig['http2'];
-  if (c.http2_protocol_options)
-    http2 = { settings: http2Settings(c.http2_protocol_options), downstreamOnly: false };
-  for (const [k, v] of Object.entries((c.typed_extension_protocol_options ?? {}) as Record<string, Obj>)) {
-    const HPO = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
-    if (k !== HPO || v?.['@type'] !== HPO) {
-      // Envoy looks the options up by this key: under another one they would not apply
-      errors.push({
-        path: `${p}/typed_extension_protocol_options/${k}`,
-        message: `meshgen proxy implements only ${HPO} here, under the key ${HPO}`,
-      });
-      continue;
-    }
-    const pick = (v.explicit_http_config ?? v.use_downstream_protocol_config) as Obj | undefined;
-    if (!pick) {
-      errors.push({
-        path: `${p}/typed_extension_protocol_options/${k}`,
-        message: 'HttpProtocolOptions needs explicit_http_config or use_downstream_protocol_config',
-      });
-      continue;
-    }
-    if (v.use_downstream_protocol_config)
-      http2 = { settings: http2Settings(pick.http2_protocol_options), downstreamOnly: true };
-    else if (pick.http2_protocol_options)
-      http2 = { settings: http2Settings(pick.http2_protocol_options), downstreamOnly: false };
-    else http2 = undefined;
-  }
+  const http2 = upstreamHttp2(c, p, errors);
   return {
     name: String(c.name),
     type,
@@ -136,4 +110,36 @@ export function cluster(c: Obj, p: string, errors: PathError[]): ClusterConfig {
         }
       : undefined,
   };
+}
+
+/** The upstream protocol: HTTP/2 from typed_extension_protocol_options or http2_protocol_options. */
+function upstreamHttp2(c: Obj, p: string, errors: PathError[]): ClusterConfig['http2'] {
+  let http2: ClusterConfig['http2'];
+  if (c.http2_protocol_options)
+    http2 = { settings: http2Settings(c.http2_protocol_options), downstreamOnly: false };
+  for (const [k, v] of Object.entries((c.typed_extension_protocol_options ?? {}) as Record<string, Obj>)) {
+    const HPO = 'envoy.extensions.upstreams.http.v3.HttpProtocolOptions';
+    if (k !== HPO || v?.['@type'] !== HPO) {
+      // Envoy looks the options up by this key: under another one they would not apply
+      errors.push({
+        path: `${p}/typed_extension_protocol_options/${k}`,
+        message: `meshgen proxy implements only ${HPO} here, under the key ${HPO}`,
+      });
+      continue;
+    }
+    const pick = (v.explicit_http_config ?? v.use_downstream_protocol_config) as Obj | undefined;
+    if (!pick) {
+      errors.push({
+        path: `${p}/typed_extension_protocol_options/${k}`,
+        message: 'HttpProtocolOptions needs explicit_http_config or use_downstream_protocol_config',
+      });
+      continue;
+    }
+    if (v.use_downstream_protocol_config)
+      http2 = { settings: http2Settings(pick.http2_protocol_options), downstreamOnly: true };
+    else if (pick.http2_protocol_options)
+      http2 = { settings: http2Settings(pick.http2_protocol_options), downstreamOnly: false };
+    else http2 = undefined;
+  }
+  return http2;
 }

@@ -4,6 +4,7 @@ import { createRequire } from 'node:module';
 import type YAMLModule from 'yaml';
 import { checkEnvoy } from '../envoy/check.js';
 import { mergeCors, type CorsPolicy, type CorsPolicyConfig } from './cors.js';
+import type { CodecLimits } from './http1.js';
 import { outlierConfig, type OutlierConfig } from './outlier.js';
 import { supportedWalk, type PathError } from './supported.js';
 
@@ -90,6 +91,8 @@ export interface HcmConfig {
   http2: Http2Settings;
   /** upgrade_configs: upgrade type (lower case) to enabled. */
   upgrades: Map<string, boolean>;
+  /** HTTP/1 header limits and connection timeouts (http1.ts). */
+  http1: CodecLimits;
 }
 
 /** The Http2ProtocolOptions the proxy honours (unset: Envoy's defaults). */
@@ -639,6 +642,12 @@ function hcm(h: Obj, p: string, clusterNames: Set<string>, errors: PathError[]):
     codec: (h.codec_type ?? 'AUTO') as HcmConfig['codec'],
     http2: http2Settings(h.http2_protocol_options),
     upgrades: upgradeConfigs(h.upgrade_configs, `${p}/upgrade_configs`, errors) ?? new Map(),
+    http1: {
+      maxHeadersCount: Number(h.common_http_protocol_options?.max_headers_count ?? 100),
+      maxHeadersBytes: Number(h.max_request_headers_kb ?? 60) * 1024,
+      idleTimeoutMs: durationMs(h.common_http_protocol_options?.idle_timeout, 3_600_000),
+      requestHeadersTimeoutMs: durationMs(h.request_headers_timeout, 0),
+    },
   };
 }
 

@@ -12,6 +12,8 @@ import type {
   VirtualHostConfig,
 } from './config.js';
 import {
+  codecErrorResponse,
+  ConnTimeouts,
   getHeader,
   httpDate,
   HttpError,
@@ -157,7 +159,9 @@ export class Ctx {
 }
 
 export class DownConn implements DownConnection {
-  readonly parser = new RequestParser();
+  readonly parser: RequestParser;
+  /** idle_timeout and request_headers_timeout (http1.ts). */
+  readonly timeouts: ConnTimeouts;
   busy = false;
   closed = false;
   served = 0;
@@ -170,6 +174,8 @@ export class DownConn implements DownConnection {
     readonly principal: string[] | null,
   ) {
     this.remoteIp = socket.remoteAddress ?? '';
+    this.parser = new RequestParser(hcm.cfg.http1);
+    this.timeouts = new ConnTimeouts(hcm.cfg.http1, (kind) => this.timedOut(kind));
     socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => {
       this.parser.push(d);
@@ -178,6 +184,7 @@ export class DownConn implements DownConnection {
     socket.on('error', () => {});
     socket.on('close', () => {
       this.closed = true;
+      this.timeouts.clear();
       this.hcm.connClosed(this);
       const c = this.ctx;
       if (c && !c.done) {
@@ -198,26 +205,40 @@ export class DownConn implements DownConnection {
     try {
       req = this.parser.next();
     } catch (e) {
-      const err = e instanceof HttpError ? e : new HttpError(400, 'bad request');
-      this.hcm.stats.inc(`${this.hcm.p}downstream_rq_total`);
-      this.hcm.stats.inc(`${this.hcm.p}downstream_rq_${(err.status / 100) | 0}xx`);
-      const body = err.status === 431 ? '' : 'Bad Request';
-      this.socket.end(
-        `HTTP/1.1 ${err.status} ${REASONS[err.status] ?? 'Error'}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${body}`,
-      );
-      this.closed = true;
-      return;
+      return this.refuse(e instanceof HttpError ? e : new HttpError(400, 'bad request'));
     }
     if (!req) {
       if (this.parser.expectContinue) {
         this.parser.expectContinue = false;
         this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
       }
+      this.timeouts.update(this.parser.phase);
       if (this.socket.readableEnded && this.parser.buffered === 0) this.socket.end();
       return;
     }
     this.busy = true;
+    this.timeouts.update('serving');
     this.hcm.handle(this, req);
+  }
+
+  /** A request the codec refuses: its error status, and the connection closed. */
+  private refuse(err: HttpError): void {
+    this.hcm.stats.inc(`${this.hcm.p}downstream_rq_total`);
+    this.hcm.stats.inc(`${this.hcm.p}downstream_rq_${(err.status / 100) | 0}xx`);
+    this.socket.end(codecErrorResponse(err));
+    this.closed = true;
+  }
+
+  /** Envoy's idle_timeout closes the connection; its request_headers_timeout answers 408. */
+  private timedOut(kind: 'idle' | 'head'): void {
+    if (this.closed) return;
+    const idle = kind === 'idle';
+    this.hcm.stats.inc(
+      `${this.hcm.p}${idle ? 'downstream_cx_idle_timeout' : 'downstream_rq_header_timeout'}`,
+    );
+    if (!idle) return this.refuse(new HttpError(408, 'request header timeout'));
+    this.closed = true;
+    this.socket.end();
   }
 
   /** The response went out: read the next request, or close. */
@@ -230,8 +251,7 @@ export class DownConn implements DownConnection {
       this.closed = true;
       return;
     }
-    if (this.parser.buffered) this.next();
-    else if (this.socket.readableEnded) this.socket.end();
+    this.next();
   }
 }
 
@@ -965,7 +985,7 @@ class UpstreamRequest implements Exchange, Cancelable {
   }
 
   /** The attempt failed without a response: connect failure, reset, per-try timeout. */
-  private localFailure(kind: 'connect' | 'reset' | 'timeout'): void {
+  private localFailure(kind: 'connect' | 'reset' | 'timeout' | 'protocol'): void {
     if (!this.live) return;
     const host = this.host!;
     this.abortCurrent();
@@ -973,8 +993,14 @@ class UpstreamRequest implements Exchange, Cancelable {
     host.rqError++;
     const cp = this.cluster.p;
     if (kind === 'timeout') this.hcm.stats.inc(`${cp}upstream_rq_per_try_timeout`);
-    if (this.canRetry(kind)) return this.scheduleRetry();
+    if (this.canRetry(kind === 'protocol' ? 'reset' : kind)) return this.scheduleRetry();
     if (kind === 'timeout') return this.fail(504, 'upstream request timeout', 'UT');
+    if (kind === 'protocol')
+      return this.fail(
+        502,
+        'upstream connect error or disconnect/reset before headers. reset reason: protocol error',
+        'UPE',
+      );
     if (kind === 'connect')
       return this.fail(
         503,
@@ -1067,7 +1093,7 @@ class UpstreamRequest implements Exchange, Cancelable {
     this.hcm.finish(ctx, this.keep, trailers);
   }
 
-  error(): void {
+  error(kind: 'reset' | 'protocol' = 'reset'): void {
     if (this.discard && this.live) {
       this.abortCurrent();
       return this.scheduleRetry();
@@ -1081,7 +1107,7 @@ class UpstreamRequest implements Exchange, Cancelable {
       else ctx.conn.socket.destroy();
       return;
     }
-    this.localFailure('reset');
+    this.localFailure(kind);
   }
 }
 

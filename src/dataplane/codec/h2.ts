@@ -120,7 +120,11 @@ export class H2Listener {
     if (alpn) return this.hcm.http1(socket, principal);
     // as Envoy: the preface must be in the first read (its start alone is not waited for)
     let decided = false;
+    // idle_timeout also closes a connection that never sends a byte (http1.ts ConnTimeouts after)
+    const idleMs = this.hcm.limits.idleTimeoutMs;
+    const idle = idleMs > 0 ? setTimeout(() => this.idleClose(socket), idleMs) : undefined;
     const onClose = () => {
+      clearTimeout(idle);
       if (!decided) this.hcm.stats.gauge(`${this.p}downstream_cx_active`, -1);
     };
     const onError = () => socket.destroy();
@@ -130,6 +134,7 @@ export class H2Listener {
     socket.once('end', onEnd);
     socket.once('data', (buf: Buffer) => {
       decided = true;
+      clearTimeout(idle);
       socket.off('close', onClose);
       socket.off('error', onError);
       socket.off('end', onEnd);
@@ -142,6 +147,11 @@ export class H2Listener {
         socket.resume();
       }
     });
+  }
+
+  private idleClose(socket: net.Socket): void {
+    this.hcm.stats.inc(`${this.p}downstream_cx_idle_timeout`);
+    socket.end();
   }
 
   private serve(socket: net.Socket, principal: string[] | null): void {

@@ -1,5 +1,13 @@
 import type net from 'node:net';
-import { httpDate, HttpError, RequestParser, type Headers, type ParsedRequest } from './http1.js';
+import {
+  codecErrorResponse,
+  ConnTimeouts,
+  httpDate,
+  HttpError,
+  RequestParser,
+  type Headers,
+  type ParsedRequest,
+} from './http1.js';
 import type { CodecCallbacks, DownConnection, ResponseEncoder, StreamHandle } from './stream.js';
 
 /**
@@ -38,7 +46,9 @@ const REASONS: Record<number, string> = {
 type Latin1Buffer = Buffer & { latin1Write(s: string, offset: number): number };
 
 export class Http1Connection implements DownConnection, ResponseEncoder {
-  readonly parser = new RequestParser();
+  readonly parser: RequestParser;
+  /** idle_timeout and request_headers_timeout (http1.ts). */
+  private readonly timeouts: ConnTimeouts;
   busy = false;
   closed = false;
   served = 0;
@@ -57,6 +67,8 @@ export class Http1Connection implements DownConnection, ResponseEncoder {
     readonly principal: string[] | null,
   ) {
     this.remoteIp = socket.remoteAddress ?? '';
+    this.parser = new RequestParser(cm.limits);
+    this.timeouts = new ConnTimeouts(cm.limits, (kind) => this.timedOut(kind));
     socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => {
       this.parser.push(d);
@@ -65,6 +77,7 @@ export class Http1Connection implements DownConnection, ResponseEncoder {
     socket.on('error', () => {});
     socket.on('close', () => {
       this.closed = true;
+      this.timeouts.clear();
       this.cm.connectionClosed(this);
       this.active?.downstreamReset();
     });
@@ -79,26 +92,38 @@ export class Http1Connection implements DownConnection, ResponseEncoder {
     try {
       req = this.parser.next();
     } catch (e) {
-      const err = e instanceof HttpError ? e : new HttpError(400, 'bad request');
-      this.cm.codecReply(err.status);
-      const body = err.status === 431 ? '' : 'Bad Request';
-      this.socket.end(
-        `HTTP/1.1 ${err.status} ${REASONS[err.status] ?? 'Error'}\r\ncontent-length: ${body.length}\r\ncontent-type: text/plain\r\nconnection: close\r\n\r\n${body}`,
-      );
-      this.closed = true;
-      return;
+      return this.refuse(e instanceof HttpError ? e : new HttpError(400, 'bad request'));
     }
     if (!req) {
       if (this.parser.expectContinue) {
         this.parser.expectContinue = false;
         this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
       }
+      this.timeouts.update(this.parser.phase);
       if (this.socket.readableEnded && this.parser.buffered === 0) this.socket.end();
       return;
     }
     this.busy = true;
     this.req = req;
+    this.timeouts.update('serving');
     this.cm.newStream(this, req, this);
+  }
+
+  /** A request the codec refuses: its error status, and the connection closed. */
+  private refuse(err: HttpError): void {
+    this.cm.codecReply(err.status);
+    this.socket.end(codecErrorResponse(err));
+    this.closed = true;
+  }
+
+  /** Envoy's idle_timeout closes the connection; its request_headers_timeout answers 408. */
+  private timedOut(kind: 'idle' | 'head'): void {
+    if (this.closed) return;
+    const idle = kind === 'idle';
+    this.cm.stats.inc(`${this.cm.p}${idle ? 'downstream_cx_idle_timeout' : 'downstream_rq_header_timeout'}`);
+    if (!idle) return this.refuse(new HttpError(408, 'request header timeout'));
+    this.closed = true;
+    this.socket.end();
   }
 
   /** Drain: a keep-alive connection idle between requests closes now. */
@@ -175,8 +200,7 @@ export class Http1Connection implements DownConnection, ResponseEncoder {
       this.closed = true;
       return;
     }
-    if (this.parser.buffered) this.next();
-    else if (this.socket.readableEnded) this.socket.end();
+    this.next();
   }
 
   reset(): void {

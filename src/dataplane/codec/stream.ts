@@ -1,6 +1,6 @@
 import type net from 'node:net';
 import type { Stats } from '../admin/stats.js';
-import type { Headers, ParsedRequest } from './http1.js';
+import type { CodecLimits, Headers, ParsedRequest } from './http1.js';
 
 /**
  * What the connection manager and the codecs (HTTP/1.1: http1-server.ts, HTTP/2: h2.ts) see of
@@ -54,6 +54,8 @@ export interface CodecCallbacks {
   readonly stats: Stats;
   /** Draining: connections close after their current request, HTTP/2 sessions get GOAWAY. */
   readonly draining: boolean;
+  /** HTTP/1 header limits and connection timeouts (the connection manager's configuration). */
+  readonly limits: CodecLimits;
   /** A whole request: the connection manager's new stream (it sets conn.active). */
   newStream(conn: DownConnection, req: ParsedRequest, encoder: ResponseEncoder): void;
   /** A request the codec answered itself (malformed, too large): counted as a request and a response. */

@@ -1,4 +1,12 @@
-import { accessLogs, http2Settings, type AccessLogConfig, type Http2Settings, type Obj } from './common.js';
+import type { CodecLimits } from '../codec/http1.js';
+import {
+  accessLogs,
+  durationMs,
+  http2Settings,
+  type AccessLogConfig,
+  type Http2Settings,
+  type Obj,
+} from './common.js';
 import { routeTable, upgradeConfigs, type PerRouteReader, type RouteTable } from './route.js';
 import type { PathError } from './supported.js';
 
@@ -33,6 +41,8 @@ export interface HcmConfig {
   http2: Http2Settings;
   /** upgrade_configs: upgrade type (lower case) to enabled. */
   upgrades: Map<string, boolean>;
+  /** HTTP/1 header limits and connection timeouts (codec/http1.ts). */
+  http1: CodecLimits;
 }
 
 /** An http_connection_manager; `table` converts its HTTP filters, by @type. */
@@ -60,6 +70,12 @@ export function hcm(
     codec: (h.codec_type ?? 'AUTO') as HcmConfig['codec'],
     http2: http2Settings(h.http2_protocol_options),
     upgrades: upgradeConfigs(h.upgrade_configs, `${p}/upgrade_configs`, errors) ?? new Map(),
+    http1: {
+      maxHeadersCount: Number(h.common_http_protocol_options?.max_headers_count ?? 100),
+      maxHeadersBytes: Number(h.max_request_headers_kb ?? 60) * 1024,
+      idleTimeoutMs: durationMs(h.common_http_protocol_options?.idle_timeout, 3_600_000),
+      requestHeadersTimeoutMs: durationMs(h.request_headers_timeout, 0),
+    },
   };
 }
 

@@ -62,6 +62,9 @@ const ALLOW: Record<string, string[]> = {
     'strip_any_host_port',
     'http2_protocol_options',
     'upgrade_configs',
+    'common_http_protocol_options',
+    'max_request_headers_kb',
+    'request_headers_timeout',
   ],
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.UpgradeConfig': [
     'upgrade_type',
@@ -221,6 +224,7 @@ const ALLOW: Record<string, string[]> = {
     'initial_connection_window_size',
   ],
   'envoy.config.core.v3.Http1ProtocolOptions': [],
+  'envoy.config.core.v3.HttpProtocolOptions': ['idle_timeout', 'max_headers_count'],
   'envoy.extensions.upstreams.http.v3.HttpProtocolOptions': [
     'explicit_http_config',
     'use_downstream_protocol_config',

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import type { Stat, Stats } from '../admin/stats.js';
 import { H2Listener } from '../codec/h2.js';
-import { getHeader, type Headers, type ParsedRequest } from '../codec/http1.js';
+import { getHeader, type CodecLimits, type Headers, type ParsedRequest } from '../codec/http1.js';
 import { Http1Connection } from '../codec/http1-server.js';
 import type { CodecCallbacks, DownConnection, ResponseEncoder } from '../codec/stream.js';
 import type { HcmConfig } from '../config/hcm.js';
@@ -53,6 +53,10 @@ export class HttpConnectionManager implements CodecCallbacks, FilterCallbacks {
 
   get draining(): boolean {
     return this.rt.draining;
+  }
+
+  get limits(): CodecLimits {
+    return this.cfg.http1;
   }
 
   onConnection(socket: net.Socket, principal: string[] | null = null): void {

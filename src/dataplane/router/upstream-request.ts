@@ -199,7 +199,7 @@ export class UpstreamRequest implements Exchange, Cancelable, Deadlined {
   }
 
   /** The attempt failed without a response: connect failure, reset, per-try timeout. */
-  private localFailure(kind: 'connect' | 'reset' | 'timeout'): void {
+  private localFailure(kind: 'connect' | 'reset' | 'timeout' | 'protocol'): void {
     if (!this.live) return;
     const host = this.host!;
     this.abortCurrent();
@@ -207,8 +207,14 @@ export class UpstreamRequest implements Exchange, Cancelable, Deadlined {
     host.rqError++;
     const cp = this.cluster.p;
     if (kind === 'timeout') this.hcm.stats.inc(`${cp}upstream_rq_per_try_timeout`);
-    if (this.canRetry(kind)) return this.scheduleRetry();
+    if (this.canRetry(kind === 'protocol' ? 'reset' : kind)) return this.scheduleRetry();
     if (kind === 'timeout') return this.fail(504, 'upstream request timeout', 'UT');
+    if (kind === 'protocol')
+      return this.fail(
+        502,
+        'upstream connect error or disconnect/reset before headers. reset reason: protocol error',
+        'UPE',
+      );
     if (kind === 'connect')
       return this.fail(
         503,
@@ -281,7 +287,7 @@ export class UpstreamRequest implements Exchange, Cancelable, Deadlined {
     this.hcm.finish(this.ctx, this.keep, trailers);
   }
 
-  error(): void {
+  error(kind: 'reset' | 'protocol' = 'reset'): void {
     if (this.discard && this.live) {
       this.abortCurrent();
       return this.scheduleRetry();
@@ -293,6 +299,6 @@ export class UpstreamRequest implements Exchange, Cancelable, Deadlined {
       ctx.flags = 'UC';
       return ctx.encoder.reset();
     }
-    this.localFailure('reset');
+    this.localFailure(kind);
   }
 }

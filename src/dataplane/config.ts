@@ -5,6 +5,7 @@ import type YAMLModule from 'yaml';
 import { checkEnvoy } from '../envoy/check.js';
 import { mergeCors, type CorsPolicy, type CorsPolicyConfig } from './cors.js';
 import { outlierConfig, type OutlierConfig } from './outlier.js';
+import { pathNormalizationConfig, type PathNormalization } from './http/path.js';
 import { supportedWalk, type PathError } from './supported.js';
 
 // yaml is loaded when a bootstrap is first parsed: importing it would cost every meshgen command about 40 ms
@@ -90,6 +91,8 @@ export interface HcmConfig {
   http2: Http2Settings;
   /** upgrade_configs: upgrade type (lower case) to enabled. */
   upgrades: Map<string, boolean>;
+  /** normalize_path, merge_slashes, path_with_escaped_slashes_action (http/path.ts). */
+  path: PathNormalization;
 }
 
 /** The Http2ProtocolOptions the proxy honours (unset: Envoy's defaults). */
@@ -639,6 +642,7 @@ function hcm(h: Obj, p: string, clusterNames: Set<string>, errors: PathError[]):
     codec: (h.codec_type ?? 'AUTO') as HcmConfig['codec'],
     http2: http2Settings(h.http2_protocol_options),
     upgrades: upgradeConfigs(h.upgrade_configs, `${p}/upgrade_configs`, errors) ?? new Map(),
+    path: pathNormalizationConfig(h),
   };
 }
 

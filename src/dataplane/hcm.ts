@@ -35,6 +35,7 @@ import type { AccessLogger } from './accesslog.js';
 import { grpcLocalReply, H2Listener, PROTOCOL, retryGrpc } from './h2.js';
 import { connectionUpgrade, forwardUpgrade, upgradeAllowed } from './upgrade.js';
 import { applyCors, corsDecide } from './cors.js';
+import { admitPath } from './http/path.js';
 
 export interface Runtime {
   clusters: Map<string, Cluster>;
@@ -416,6 +417,12 @@ export class HttpConnectionManager {
     const ctx = new Ctx(req, conn, this.cfg.stripAnyHostPort ? stripPort(host) : host, h2);
     conn.ctx = ctx;
     this.sRqTotal.value++;
+    // the path every filter, route and the upstream see (http/path.ts): normalized, or refused
+    const refused = admitPath(req, this.cfg.path);
+    if (refused) {
+      this.stats.inc(`${this.p}${refused.stat}`);
+      return this.local(ctx, refused.status, '', ctx.flags, undefined, undefined, refused.headers);
+    }
     this.runFilters(ctx, new RouteReq(req, ctx.authority), 0);
   }
 

@@ -73,6 +73,10 @@ const ALLOW: Record<string, string[]> = {
     'strip_any_host_port',
     'http2_protocol_options',
     'upgrade_configs',
+    // http/path.ts
+    'normalize_path',
+    'merge_slashes',
+    'path_with_escaped_slashes_action',
   ],
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.UpgradeConfig': [
     'upgrade_type',

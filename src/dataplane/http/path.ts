@@ -13,7 +13,7 @@
  */
 import { getHeader, type Headers } from '../http1.js';
 
-export type EscapedSlashesAction =
+type EscapedSlashesAction =
   'KEEP_UNCHANGED' | 'REJECT_REQUEST' | 'UNESCAPE_AND_REDIRECT' | 'UNESCAPE_AND_FORWARD';
 
 /** The HTTP connection manager's path settings. */

@@ -47,6 +47,8 @@ describe('canonicalPath (normalize_path)', () => {
     ['/a b/"q"/{x}', '/a%20b/%22q%22/%7Bx%7D'],
     ['/café', '/caf%E9'],
     ['/a/../b?x=/../%2e&y', '/b?x=/../%2e&y'],
+    ['/plain/path.txt?x=/../%2e', '/plain/path.txt?x=/../%2e'],
+    ['?x=1', '/?x=1'],
     // an invalid escape stays; one that a decoded byte would complete is itself escaped
     ['/a%zz/%', '/a%zz/%'],
     ['/a%%30%30b', '/a%2500b'],

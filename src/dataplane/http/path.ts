@@ -105,17 +105,25 @@ function splitQuery(path: string): [string, string] {
   return q < 0 ? [path, ''] : [path.slice(0, q), path.slice(q)];
 }
 
+/** Does `s` occur in the path before its query? (no allocation: every request asks) */
+function inPath(path: string, s: string): boolean {
+  const i = path.indexOf(s);
+  if (i < 0) return false;
+  const q = path.indexOf('?');
+  return q < 0 || i < q;
+}
+
 /** PathUtil::unescapeSlashes: %2F and %2f become `/`, %5C and %5c `\`, in the path only. */
 export function unescapeSlashes(path: string): string {
+  if (!inPath(path, '%')) return path;
   const [bare, query] = splitQuery(path);
-  if (!bare.includes('%')) return path;
   return bare.replace(/%2f/gi, '/').replace(/%5c/gi, '\\') + query;
 }
 
 /** PathTransformer::mergeSlashes: runs of `/` in the path (not the query) become one. */
 export function mergeSlashes(path: string): string {
+  if (!inPath(path, '//')) return path;
   const [bare, query] = splitQuery(path);
-  if (!bare.includes('//')) return path;
   const prefix = bare.startsWith('/') ? '/' : '';
   const suffix = bare.endsWith('/') ? '/' : '';
   return (
@@ -134,9 +142,9 @@ export function mergeSlashes(path: string): string {
  * undefined when the canonicalizer fails (a NUL, raw or %00).
  */
 export function canonicalPath(path: string): string | undefined {
-  const [bare, query] = splitQuery(path);
   // most paths: characters the canonicalizer copies, and no dot segment
-  if (bare.charCodeAt(0) === SLASH && PLAIN.test(bare) && !bare.includes('/.')) return path;
+  if (path.charCodeAt(0) === SLASH && PLAIN.test(path) && !inPath(path, '/.')) return path;
+  const [bare, query] = splitQuery(path);
   const canonical = canonicalize(bytesOf(bare));
   return canonical === undefined ? undefined : canonical + query;
 }
@@ -166,8 +174,8 @@ const LOOKUP = ((): Uint8Array => {
   return t;
 })();
 
-/** Bytes copied as they are (PASS and UNESCAPE), and dots. */
-const PLAIN = /^[A-Za-z0-9\-._~!$&'()*+,/:;=@[\]]*$/;
+/** A path (up to its query) of bytes copied as they are (PASS and UNESCAPE), and dots. */
+const PLAIN = /^[A-Za-z0-9\-._~!$&'()*+,/:;=@[\]]*(?:\?|$)/;
 
 const SLASH = 0x2f;
 const DOT = 0x2e;

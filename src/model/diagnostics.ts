@@ -77,6 +77,7 @@ export const CODES = {
   MG3006: { severity: 'error', title: 'generated target name collides' },
   MG3007: { severity: 'error', title: "target's listener takes an app's port" },
   MG3008: { severity: 'error', title: 'target output too large to render at once' },
+  MG3009: { severity: 'warning', title: 'target relies on a setting meshgen does not write' },
 
   MG4001: { severity: 'error', title: 'cannot read file' },
   MG4002: { severity: 'error', title: 'unknown target' },

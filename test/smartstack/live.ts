@@ -257,12 +257,15 @@ export interface TlsBackend {
   readonly address: string;
   /** URI SANs of the client certificates seen, one entry per request. */
   readonly peers: string[];
+  /** Request targets seen (path and query as received), one entry per request. */
+  readonly paths: string[];
   close(): Promise<void>;
 }
 
 /** An HTTPS endpoint that requires a client certificate from the CA and records its URI SAN. */
 export async function startTlsBackend(name: string, certDir: string, port = 0): Promise<TlsBackend> {
   const peers: string[] = [];
+  const paths: string[] = [];
   const server = https.createServer(
     {
       cert: fs.readFileSync(path.join(certDir, `${name}.crt`)),
@@ -275,6 +278,7 @@ export async function startTlsBackend(name: string, certDir: string, port = 0): 
       const cert = (req.socket as TLSSocket).getPeerCertificate();
       const uri = /URI:([^,\s]+)/.exec(cert.subjectaltname ?? '')?.[1] ?? '';
       peers.push(uri);
+      paths.push(req.url ?? '');
       res.writeHead(200, { 'content-type': 'application/json' });
       res.end(
         JSON.stringify({
@@ -294,6 +298,7 @@ export async function startTlsBackend(name: string, certDir: string, port = 0): 
     port: actual,
     address: `127.0.0.1:${actual}`,
     peers,
+    paths,
     close: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();

@@ -10,6 +10,7 @@ import { findEmitter } from '../../src/emitters/index.js';
 import { meshFrom } from '../support/meshes.js';
 import { startOnFreePorts, waitFor, waitForPort, type Started } from '../support/processes.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
+import { outside, TRAVERSALS } from '../support/paths.js';
 import {
   liveSetup,
   renderTo,
@@ -226,7 +227,9 @@ spec:
       to: [{ backend: vault }]
   access:
     - backend: secure
-      allow: [{ from: [gate], paths: [/hello, /ok/*], methods: [GET] }]
+      allow:
+        - { from: [gate], paths: [/hello, /ok/*], methods: [GET] }
+        - { from: [gate], paths: ["/refund*"], methods: [POST] }
 `;
     beforeAll(async () => {
       dir = tempDir(`${target}-mtls`);
@@ -322,6 +325,23 @@ spec:
       expect((await call('/other')).status).toBe(403);
       expect((await call('/okay')).status).toBe(403);
       expect(secure.peers.length).toBe(seen);
+    });
+
+    it('keeps paths that pass a rule for /refund* from reaching anything else of the app', async () => {
+      const post = (p: string) =>
+        request('127.0.0.1', ports.frontend!, p, {
+          method: 'POST',
+          host: 'secure.test',
+          tls: tlsTo('secure'),
+        });
+      const from = secure.paths.length;
+      expect((await post('/refund/7')).status).toBe(200);
+      // dots inside names are no dot segments
+      expect((await post('/refund/.well-known/a..b.txt')).status).toBe(200);
+      const statuses: Record<string, number> = {};
+      for (const p of TRAVERSALS) statuses[p] = (await post(p)).status;
+      // refused (400) or denied (403), or passed on as a path the app reads under /refund
+      expect(outside(secure.paths.slice(from), '/refund'), JSON.stringify(statuses)).toEqual([]);
     });
 
     it('calls the endpoint with mTLS from the east-west listener', async () => {

@@ -1,4 +1,5 @@
 import type { CodecLimits } from '../codec/http1.js';
+import { pathNormalizationConfig, type PathNormalization } from '../http/path.js';
 import {
   accessLogs,
   durationMs,
@@ -43,6 +44,8 @@ export interface HcmConfig {
   upgrades: Map<string, boolean>;
   /** HTTP/1 header limits and connection timeouts (codec/http1.ts). */
   http1: CodecLimits;
+  /** normalize_path, merge_slashes, path_with_escaped_slashes_action (http/path.ts). */
+  path: PathNormalization;
 }
 
 /** An http_connection_manager; `table` converts its HTTP filters, by @type. */
@@ -76,6 +79,7 @@ export function hcm(
       idleTimeoutMs: durationMs(h.common_http_protocol_options?.idle_timeout, 3_600_000),
       requestHeadersTimeoutMs: durationMs(h.request_headers_timeout, 0),
     },
+    path: pathNormalizationConfig(h),
   };
 }
 

@@ -65,6 +65,10 @@ const ALLOW: Record<string, string[]> = {
     'common_http_protocol_options',
     'max_request_headers_kb',
     'request_headers_timeout',
+    // http/path.ts
+    'normalize_path',
+    'merge_slashes',
+    'path_with_escaped_slashes_action',
   ],
   'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager.UpgradeConfig': [
     'upgrade_type',

@@ -11,6 +11,7 @@ import type { Runtime } from '../runtime.js';
 import type { FilterCallbacks, HttpFilter } from './filter.js';
 import { grpcLocalReply } from './grpc.js';
 import { applyOps, hasOps, stripPort } from './headers.js';
+import { admitPath } from './path.js';
 import { Ctx } from './stream.js';
 
 /**
@@ -107,6 +108,12 @@ export class HttpConnectionManager implements CodecCallbacks, FilterCallbacks {
     const ctx = new Ctx(req, conn, authority, encoder, this.onReset);
     conn.active = ctx;
     this.sRqTotal.value++;
+    // the path every filter, route and the upstream see (http/path.ts): normalized, or refused
+    const refused = admitPath(req, this.cfg.path);
+    if (refused) {
+      this.stats.inc(`${this.p}${refused.stat}`);
+      return this.local(ctx, refused.status, '', ctx.flags, undefined, refused.headers);
+    }
     this.decode(ctx, 0, 0);
   }
 

@@ -35,7 +35,6 @@ export class Ctx implements StreamHandle, RouteRequest {
   resumeAt = 0;
   resumePhase = 0;
   readonly method: string;
-  readonly path: string;
 
   constructor(
     readonly req: ParsedRequest,
@@ -46,7 +45,11 @@ export class Ctx implements StreamHandle, RouteRequest {
     private readonly onReset: (ctx: Ctx) => void,
   ) {
     this.method = req.method;
-    this.path = req.path;
+  }
+
+  /** The request's path, as path normalization (http/path.ts) left it. */
+  get path(): string {
+    return this.req.path;
   }
 
   /** A request header by lower-case name. */

@@ -18,6 +18,19 @@ export interface HcmOptions {
   readonly edge?: boolean;
 }
 
+/**
+ * The path RBAC, routing and the app all read (docs/envoy.md, "Paths"): RFC 3986 normalized, slashes
+ * merged, and escaped slashes decoded with a redirect, so that `/refund/../admin`, `/refund/%2e%2e/admin`
+ * and `/refund/..%2fadmin` are all `/admin` before an access rule for `/refund*` is checked. Istio's
+ * strongest mode (DECODE_AND_MERGE_SLASHES) forwards the decoded path instead; the redirect makes the
+ * client, Envoy and the app agree on it.
+ */
+const PATH_NORMALIZATION = {
+  normalize_path: true,
+  merge_slashes: true,
+  path_with_escaped_slashes_action: 'UNESCAPE_AND_REDIRECT',
+};
+
 /** An HTTP connection manager with its routes inline: fault, RBAC, then the router. */
 export function httpConnectionManager(o: HcmOptions): Json {
   const filters: Json[] = [];
@@ -32,6 +45,7 @@ export function httpConnectionManager(o: HcmOptions): Json {
       // external requests lose x-envoy-* headers (a client could otherwise ask for retries)
       use_remote_address: o.edge ? true : undefined,
       strip_any_host_port: o.edge ? true : undefined,
+      ...PATH_NORMALIZATION,
       route_config: { name: o.statPrefix, virtual_hosts: o.virtualHosts },
       http_filters: filters,
     }),

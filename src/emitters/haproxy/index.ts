@@ -17,6 +17,7 @@ import {
 import { loadTemplate } from '../../smartstack/template.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { hostAcls, matchConditions } from './acl.js';
+import { REFUSE_AMBIGUOUS_PATH } from './path.js';
 import { buildPool, TARGET, type PoolView } from './pool.js';
 import { comment, word } from './syntax.js';
 
@@ -200,7 +201,7 @@ function ingress(f: ResolvedFrontend, ctx: Ctx): FrontendView {
     comment: comment(`frontend "${f.name}" (${f.protocol}, hosts ${f.hosts.join(', ')})`),
     mode: http ? 'http' : 'tcp',
     binds: [bind + tls],
-    rules: selectRoutes(f.routes, f, ctx),
+    rules: [...(http ? [REFUSE_AMBIGUOUS_PATH] : []), ...selectRoutes(f.routes, f, ctx)],
   };
 }
 
@@ -214,7 +215,7 @@ function eastWest(b: ResolvedBackend, ctx: Ctx): FrontendView {
     ),
     mode: http ? 'http' : 'tcp',
     binds: [word(`${b.localAddress}:${b.port}`)],
-    rules: selectRoutes(b.routes, undefined, ctx),
+    rules: [...(http ? [REFUSE_AMBIGUOUS_PATH] : []), ...selectRoutes(b.routes, undefined, ctx)],
   };
 }
 

@@ -52,6 +52,11 @@ export class Notes {
     );
   }
 
+  /** What holds only with an installation setting the emitted objects cannot carry (MG3009). */
+  needs(message: string, pointer: string, hint: string): void {
+    this.push(diagnostic('MG3009', message, { pointer, target: TARGET, hint }));
+  }
+
   info(message: string, pointer?: string, hint?: string): void {
     this.push(diagnostic('MG3005', message, { pointer, target: TARGET, hint }));
   }

@@ -69,7 +69,29 @@ export function authorizationPolicySpec(
   const selector = { matchLabels: podSelector(b) };
   const access = b.access;
   if (access.mode !== 'rules') return access.mode === 'deny-all' ? { selector } : undefined;
+  noteEscapedSlashes(b, access.rules, access.pointer, notes);
   return { selector, action: 'ALLOW', rules: access.rules.map((a) => rule(mesh, b, a, gateway, notes)) };
+}
+
+/**
+ * A path prefix rule holds against `%2F` only where the installation decodes escaped slashes
+ * (meshConfig.pathNormalization, which meshgen does not write): said once per backend.
+ */
+function noteEscapedSlashes(
+  b: ResolvedBackend,
+  rules: readonly ResolvedAllow[],
+  pointer: string,
+  notes: Notes,
+): void {
+  if (b.protocol === 'tcp') return;
+  const prefix = rules.flatMap((a) => a.paths ?? []).find((p) => p.kind === 'prefix');
+  if (!prefix) return;
+  const sample = `${prefix.value}${prefix.value.endsWith('/') ? '' : '/'}..%2fother`;
+  notes.needs(
+    `backend "${b.name}": access rules by path prefix on istio rely on Istio's path normalization, whose default (BASE) resolves ".." but keeps %2F and %5C escaped: ${sample} passes the rule for ${prefix.pattern} and reaches the app as sent, which an app that decodes %2F reads as another path`,
+    pointer,
+    'set meshConfig.pathNormalization.normalization: DECODE_AND_MERGE_SLASHES in the Istio installation (docs/istio.md, "Paths")',
+  );
 }
 
 /** The mesh-wide mode, once for each namespace the mesh uses (a PeerAuthentication without selector). */

@@ -15,6 +15,7 @@ import {
 import { loadTemplate } from '../../smartstack/template.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { Conditions, hostRegex, matchFlags, routeMap } from './conditions.js';
+import { REFUSE_BACKSLASH } from './path.js';
 import { httpRoute, locationName, TARGET, type RouteContext } from './route.js';
 import { streamServer } from './stream.js';
 import { comment, DOLLAR, DOLLAR_VARIABLE, failTimeout, word } from './syntax.js';
@@ -76,6 +77,7 @@ function httpServer(
     'server_name _',
     'recursive_error_pages on',
     ...extra,
+    REFUSE_BACKSLASH,
   ];
   const terms: { flags: string[]; value: string }[] = [];
   const locations = [];

@@ -13,6 +13,7 @@ import {
 } from '../../smartstack/index.js';
 import { escapeRegex } from '../../model/regex.js';
 import { cookieVar, failTimeout, headerVar, literal, literalText, q, word } from './syntax.js';
+import { FORWARD_NORMALIZED } from './path.js';
 import type { BlockView, LocationView } from './view.js';
 
 export const TARGET = 'nginx';
@@ -233,12 +234,13 @@ export function httpRoute(route: ResolvedRoute, ctx: RouteContext): LocationView
     d.push(`if (${v}) { return ${abort.status}; }`);
   }
 
+  // the path the rules read ($uri), not the request line as sent (path.ts)
   if (route.rewrite?.pathPrefix !== undefined) {
     const prefixes = route.matches.map((m) => escapeRegex(m.path?.value ?? ''));
     d.push(
       `rewrite ${q(`^(?:${prefixes.join('|')})(.*)$`)} "${literalText(route.rewrite.pathPrefix)}$1" break`,
     );
-  }
+  } else d.push(FORWARD_NORMALIZED);
 
   // Retries: nginx counts tries (attempts + 1); without retries, none, not even to another peer.
   if (retries) {

@@ -99,6 +99,28 @@ describe('istio AuthorizationPolicy', () => {
     expect(d?.message).toMatch(/backend "db": access-l7 .*istio/);
   });
 
+  it('warns once per backend that a path prefix rule needs DECODE_AND_MERGE_SLASHES against escaped slashes', () => {
+    const m = mesh(`  mtls: { mode: strict }
+  backends:
+    - { name: pay, port: 81, versions: [{ name: v1 }] }
+    - { name: shop, port: 82, versions: [{ name: v1 }] }
+    - { name: exact, port: 83, versions: [{ name: v1 }] }
+    - { name: db, port: 84, protocol: tcp, versions: [{ name: v1 }] }
+  access:
+    - backend: pay
+      allow:
+        - { from: [shop], paths: ["/refund*"], methods: [POST] }
+        - { from: [exact], paths: [/pay/*] }
+    - backend: exact
+      allow: [{ from: [shop], paths: [/only] }]
+    - backend: db
+      allow: [{ from: [shop], paths: [/x/*] }]`);
+    const found = emitObjects(m).diagnostics.filter((d) => d.code === 'MG3009');
+    expect(found.map((d) => [d.severity, d.pointer])).toEqual([['warning', '/spec/access/0']]);
+    expect(found[0]!.message).toContain('/refund/..%2fother passes the rule for /refund*');
+    expect(found[0]!.hint).toContain('meshConfig.pathNormalization.normalization: DECODE_AND_MERGE_SLASHES');
+  });
+
   it('deduplicates principals of callers sharing a service account', () => {
     const m = mesh(`  mtls: { mode: strict }
   backends:

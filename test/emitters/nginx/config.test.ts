@@ -53,7 +53,9 @@ describe('nginx config', () => {
   });
 
   it('turns retries off where the route has none', () => {
-    expect(conf('shop')).toMatch(/location @mg_b_checkout \{\n\s+proxy_next_upstream off;/);
+    expect(conf('shop')).toMatch(
+      /location @mg_b_checkout \{\n\s+rewrite \^ \$uri break;\n\s+proxy_next_upstream off;/,
+    );
   });
 
   it('routes with one location and an ordered regex map, not location precedence', () => {

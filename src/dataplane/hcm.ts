@@ -35,6 +35,7 @@ import type { AccessLogger } from './accesslog.js';
 import { grpcLocalReply, H2Listener, PROTOCOL, retryGrpc } from './h2.js';
 import { connectionUpgrade, forwardUpgrade, upgradeAllowed } from './upgrade.js';
 import { applyCors, corsDecide } from './cors.js';
+import { closeIdleHttp1 } from './listener/drain.js';
 
 export interface Runtime {
   clusters: Map<string, Cluster>;
@@ -160,7 +161,6 @@ export class DownConn implements DownConnection {
   readonly parser = new RequestParser();
   busy = false;
   closed = false;
-  served = 0;
   ctx: Ctx | null = null;
   readonly remoteIp: string;
 
@@ -222,7 +222,6 @@ export class DownConn implements DownConnection {
 
   /** The response went out: read the next request, or close. */
   finished(keepAlive: boolean): void {
-    this.served++;
     this.busy = false;
     this.ctx = null;
     if (!keepAlive || this.hcm.rt.draining) {
@@ -392,13 +391,15 @@ export class HttpConnectionManager {
     if (this.conns.delete(c)) this.stats.gauge(`${this.p}downstream_cx_active`, -1);
   }
 
-  /**
-   * Drain: closes keep-alive connections idle between requests now, the others after their current
-   * (or first) request; the drain time bounds the wait.
-   */
+  /** Drain (listener/drain.ts): HTTP/1 connections close after their next response, HTTP/2 get the notice. */
   drain(): void {
-    for (const c of this.conns) if (!c.busy && c.served > 0 && c.parser.buffered === 0) c.socket.end();
     this.h2?.drain();
+  }
+
+  /** The drain time is over (listener/drain.ts): idle connections close. */
+  closeIdle(): void {
+    closeIdleHttp1(this.conns);
+    this.h2?.closeIdle();
   }
 
   get activeConnections(): number {

@@ -7,8 +7,9 @@ import type { RouteRequest } from './router.js';
 import { openLogger, type AccessLogger } from './accesslog.js';
 import { Stats } from './stats.js';
 import { TcpProxy } from './tcp.js';
-import { Cluster, sleep } from './upstream.js';
+import { Cluster } from './upstream.js';
 import { startAdmin, type AdminServer } from './admin.js';
+import { drainConnections } from './listener/drain.js';
 
 type Handler = HttpConnectionManager | TcpProxy;
 
@@ -266,9 +267,7 @@ export class Proxy {
 
   private async retire(g: Generation): Promise<void> {
     g.rt.draining = true;
-    for (const h of handlersOf(g)) h.drain();
-    const deadline = Date.now() + (this.opts.drainTimeS ?? 5) * 1000;
-    while (Date.now() < deadline && handlersOf(g).some((h) => h.activeConnections > 0)) await sleep(50);
+    await drainConnections(handlersOf(g), (this.opts.drainTimeS ?? 5) * 1000);
     for (const c of g.rt.clusters.values()) c.stop();
   }
 
@@ -277,10 +276,7 @@ export class Proxy {
     this.state = 'DRAINING';
     for (const s of this.servers.values()) s.close();
     this.gen.rt.draining = true;
-    for (const h of handlersOf(this.gen)) h.drain();
-    const deadline = Date.now() + drainTimeS * 1000;
-    while (Date.now() < deadline && handlersOf(this.gen).some((h) => h.activeConnections > 0))
-      await sleep(50);
+    await drainConnections(handlersOf(this.gen), drainTimeS * 1000);
     await this.stop();
   }
 

@@ -10,7 +10,7 @@ import { Duplex } from 'node:stream';
 const SHUTDOWN_NOTICE = Buffer.from([0, 0, 8, 7, 0, 0, 0, 0, 0, 0x7f, 0xff, 0xff, 0xff, 0, 0, 0, 0]);
 
 /** Envoy's default drain_timeout (HttpConnectionManager): from the notice to the final GOAWAY. */
-export const DRAIN_TIMEOUT_MS = 5000;
+const DRAIN_TIMEOUT_MS = 5000;
 
 /** How long the notice waits for the client to acknowledge the PING before it goes anyway. */
 const FENCE_TIMEOUT_MS = 1000;

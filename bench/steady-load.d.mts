@@ -6,6 +6,11 @@ export interface LoadCounts {
   failed: number;
   /** No answer: the connection or stream broke. */
   dropped: number;
+  /**
+   * HTTP/2 streams the client's own stack never sent: node:http2 (nghttp2) drops the streams it has
+   * queued but not yet written when it reads a GOAWAY, whatever the last stream id says.
+   */
+  unsent: number;
   outcomes: Record<string, number>;
 }
 

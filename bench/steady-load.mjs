@@ -7,6 +7,8 @@ import http from 'node:http';
 import http2 from 'node:http2';
 
 const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+const HEADERS = 1;
+const UNSENT = 'unsent';
 
 /** One HTTP/1.1 request through the agent: 'ok', 'failed' (an error status) or the error's name. */
 function http1Request(agent, host, port, path) {
@@ -53,11 +55,17 @@ function h2Request(session, path) {
       return resolve(e.code ?? e.message);
     }
     let status = 0;
+    let unsent = false;
     st.on('response', (h) => (status = Number(h[':status'])));
+    // the client's own HTTP/2 stack did not send the request (node:http2 drops the streams it queued
+    // but had not written when it reads a GOAWAY): it never reached the server
+    st.once('frameError', (type) => (unsent ||= type === HEADERS));
     st.resume();
     st.on('end', () => resolve(status && status < 400 ? 'ok' : `status ${status}`));
     // a stream error names its HTTP/2 error code only in the message (NGHTTP2_REFUSED_STREAM)
-    st.on('error', (e) => resolve(e.code === 'ERR_HTTP2_STREAM_ERROR' ? e.message : (e.code ?? e.message)));
+    st.on('error', (e) =>
+      resolve(unsent ? UNSENT : e.code === 'ERR_HTTP2_STREAM_ERROR' ? e.message : (e.code ?? e.message)),
+    );
   });
 }
 
@@ -65,7 +73,8 @@ function h2Request(session, path) {
  * Starts `connections` clients (HTTP/2: concurrent streams over `sessions` sessions) that each send
  * the next request when the previous one is answered, paced to `rate` requests/s in all (0: as fast
  * as answers come). `counts` grows as answers come: sent, ok, failed (error statuses), dropped
- * (connection errors, no answer), and `outcomes` by name; `stop()` waits for the requests in flight.
+ * (connection errors, no answer), unsent (HTTP/2 streams the client itself gave up before sending
+ * them), and `outcomes` by name; `stop()` waits for the requests in flight.
  */
 export function startLoad({
   port,
@@ -76,7 +85,7 @@ export function startLoad({
   rate = 0,
   path = '/',
 }) {
-  const counts = { sent: 0, ok: 0, failed: 0, dropped: 0, outcomes: {} };
+  const counts = { sent: 0, ok: 0, failed: 0, dropped: 0, unsent: 0, outcomes: {} };
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const pool = protocol === 'h2' ? h2Pool(host, port, Math.min(sessions, connections)) : undefined;
   const t0 = Date.now();
@@ -90,6 +99,7 @@ export function startLoad({
     if (r === 'ok') counts.ok++;
     else {
       if (r.startsWith('status ')) counts.failed++;
+      else if (r === UNSENT) counts.unsent++;
       else counts.dropped++;
       counts.outcomes[r] = (counts.outcomes[r] ?? 0) + 1;
     }

@@ -63,12 +63,17 @@ async function reloadUnderLoad(protocol: 'http1' | 'h2', reloads: number) {
   return { counts: load.counts, sessionsOpened: load.sessionsOpened, p };
 }
 
-const lost = (c: LoadCounts) => ({ failed: c.failed, dropped: c.dropped, outcomes: c.outcomes });
+const lost = (c: LoadCounts) => ({
+  failed: c.failed,
+  dropped: c.dropped,
+  unsent: c.unsent,
+  outcomes: c.outcomes,
+});
 
 describe('reload under load', () => {
   it('answers every HTTP/1.1 keep-alive request across 5 reloads (old connections close after a response)', async () => {
     const { counts, p } = await reloadUnderLoad('http1', 5);
-    expect(lost(counts)).toEqual({ failed: 0, dropped: 0, outcomes: {} });
+    expect(lost(counts)).toEqual({ failed: 0, dropped: 0, unsent: 0, outcomes: {} });
     expect(counts.ok).toBeGreaterThanOrEqual(360);
     expect(p.stats.get('server.reloads')).toBe(5);
     // the old generations' connections were handed back: the client opened new ones
@@ -77,7 +82,7 @@ describe('reload under load', () => {
 
   it('answers every HTTP/2 stream across 5 reloads (old sessions get GOAWAY, the client opens new ones)', async () => {
     const { counts, sessionsOpened, p } = await reloadUnderLoad('h2', 5);
-    expect(lost(counts)).toEqual({ failed: 0, dropped: 0, outcomes: {} });
+    expect(lost(counts)).toEqual({ failed: 0, dropped: 0, unsent: 0, outcomes: {} });
     expect(counts.ok).toBeGreaterThanOrEqual(360);
     expect(p.stats.get('server.reloads')).toBe(5);
     expect(sessionsOpened).toBeGreaterThan(4);

@@ -1,3 +1,4 @@
+import net from 'node:net';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startLoad, type LoadCounts } from '../../bench/steady-load.mjs';
 import { convertBootstrap } from '../../src/dataplane/config.js';
@@ -63,6 +64,36 @@ async function reloadUnderLoad(protocol: 'http1' | 'h2', reloads: number) {
   return { counts: load.counts, sessionsOpened: load.sessionsOpened, p };
 }
 
+/** A keep-alive HTTP/1.1 connection sending requests by hand and reading whole responses. */
+async function keepAlive(port: number) {
+  const s = net.connect(port, '127.0.0.1');
+  await new Promise((r) => s.once('connect', r));
+  let data = '';
+  let closedAt = 0;
+  s.on('data', (d) => (data += d.toString('latin1')));
+  s.on('close', () => (closedAt = Date.now()));
+  s.on('error', () => {});
+  return {
+    /** One request; its response head, once the whole response came. */
+    async get(): Promise<string> {
+      data = '';
+      s.write('GET / HTTP/1.1\r\nhost: t\r\n\r\n');
+      return waitFor(
+        () => {
+          const end = data.indexOf('\r\n\r\n');
+          const len = /content-length: (\d+)/i.exec(data);
+          const whole = len ? data.length >= end + 4 + Number(len[1]) : data.endsWith('\r\n0\r\n\r\n');
+          if (end >= 0 && whole) return data.slice(0, end);
+          return closedAt ? 'closed without a response' : undefined;
+        },
+        { what: 'a response' },
+      );
+    },
+    closedAt: () => closedAt,
+    destroy: () => s.destroy(),
+  };
+}
+
 const lost = (c: LoadCounts) => ({
   failed: c.failed,
   dropped: c.dropped,
@@ -86,5 +117,30 @@ describe('reload under load', () => {
     expect(counts.ok).toBeGreaterThanOrEqual(360);
     expect(p.stats.get('server.reloads')).toBe(5);
     expect(sessionsOpened).toBeGreaterThan(4);
+  });
+
+  it('keeps an idle keep-alive connection until the drain time ends; its next request is answered with connection: close', async () => {
+    const p = await startProxy(generation(0)); // drain time 1 s
+    proxies.push(p);
+    const port = p.listenerPort('http')!;
+    const [busy, idle] = [await keepAlive(port), await keepAlive(port)];
+    try {
+      expect(await busy.get()).not.toContain('connection: close');
+      expect(await idle.get()).not.toContain('connection: close');
+      const reloaded = Date.now();
+      await p.reload(convertBootstrap(generation(1)).config!);
+      // the client may write its next request at any moment: it is answered, then the connection closes
+      const head = await busy.get();
+      expect(head).toMatch(/^HTTP\/1\.1 200/);
+      expect(head).toContain('x-generation: 0');
+      expect(head).toContain('connection: close');
+      await waitFor(() => busy.closedAt(), { what: 'the answered connection to close' });
+      // the idle one is closed when the drain time ends, not before
+      await waitFor(() => idle.closedAt(), { what: 'the idle connection to close' });
+      expect(idle.closedAt() - reloaded).toBeGreaterThanOrEqual(900);
+    } finally {
+      busy.destroy();
+      idle.destroy();
+    }
   });
 });

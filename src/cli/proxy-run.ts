@@ -1,7 +1,7 @@
-import cluster from 'node:cluster';
+import cluster, { type Worker } from 'node:cluster';
 import { loadBootstrap, type ConfigResult } from '../dataplane/config/bootstrap.js';
 import { Proxy } from '../dataplane/server.js';
-import { serveUntilStopped } from './serve.js';
+import { catchEarlyReloads, serveUntilStopped } from './serve.js';
 
 export interface ProxyCliOptions {
   configPath: string;
@@ -11,12 +11,16 @@ export interface ProxyCliOptions {
   concurrency: string;
 }
 
+/** What a worker tells the primary once it serves. */
+const SERVING = { meshgenProxy: 'serving' } as const;
+
 function printErrors(file: string, r: ConfigResult): void {
   for (const e of r.errors) process.stderr.write(`meshgen proxy: ${file}: ${e.path}: ${e.message}\n`);
 }
 
 /** Runs `meshgen proxy` (the data plane loads only for this command). */
 export async function proxyCommand(opts: ProxyCliOptions): Promise<number> {
+  const early = opts.mode === 'serve' ? catchEarlyReloads() : undefined;
   const file = opts.configPath;
   const loaded = await loadBootstrap(file);
   if (!loaded.config) {
@@ -29,7 +33,10 @@ export async function proxyCommand(opts: ProxyCliOptions): Promise<number> {
   }
   const drainTimeS = Number.isFinite(Number(opts.drainTime)) ? Number(opts.drainTime) : 5;
   const workers = Math.max(1, Number(opts.concurrency) || 1);
-  if (workers > 1 && cluster.isPrimary) return primary(workers, opts);
+  if (workers > 1 && cluster.isPrimary) {
+    early?.(); // the workers read the file after this
+    return primary(workers, opts);
+  }
   const isWorker = cluster.isWorker;
   const workerId = isWorker ? Number(process.env.MESHGEN_WORKER ?? '1') : 1;
   // with several workers only the first serves the admin endpoint (its stats are its own)
@@ -42,6 +49,8 @@ export async function proxyCommand(opts: ProxyCliOptions): Promise<number> {
     await proxy.stop().catch(() => {});
     return 1;
   }
+  // the primary passes SIGHUP on to a worker once it serves
+  if (isWorker) process.send?.(SERVING);
   // where it listens, bound ports included (a bootstrap may ask for port 0)
   const on = proxy
     .listeners()
@@ -58,6 +67,7 @@ export async function proxyCommand(opts: ProxyCliOptions): Promise<number> {
     file,
     watch: Boolean(opts.watch),
     reloaded: `reloaded ${file}`,
+    early,
     async next() {
       const next = await loadBootstrap(file);
       if (next.config) return strip(next.config)!;
@@ -75,7 +85,17 @@ async function primary(n: number, opts: ProxyCliOptions): Promise<number> {
   cluster.schedulingPolicy = cluster.SCHED_NONE; // the kernel spreads accepted connections
   const forked = Array.from({ length: n }, (_, i) => cluster.fork({ MESHGEN_WORKER: String(i + 1) }));
   process.stderr.write(`meshgen proxy: serving ${opts.configPath} with ${n} workers\n`);
-  process.on('SIGHUP', () => forked.forEach((w) => w.process.kill('SIGHUP')));
+  // a worker that does not serve yet would die of a SIGHUP (or read the file anyway): it gets the
+  // SIGHUP once it serves
+  const serving = new Set<Worker>();
+  const due = new Set<Worker>();
+  for (const w of forked)
+    w.on('message', (m: unknown) => {
+      if ((m as typeof SERVING | null)?.meshgenProxy !== SERVING.meshgenProxy) return;
+      serving.add(w);
+      if (due.delete(w)) w.process.kill('SIGHUP');
+    });
+  process.on('SIGHUP', () => forked.forEach((w) => (serving.has(w) ? w.process.kill('SIGHUP') : due.add(w))));
   await new Promise<void>((resolve) => {
     let left = n;
     for (const w of forked) w.on('exit', () => --left === 0 && resolve());

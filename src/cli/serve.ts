@@ -12,6 +12,22 @@ export interface ServeOptions {
   next(): Promise<ProxyConfig | undefined>;
   /** What a successful reload says. */
   readonly reloaded: string;
+  /** Whether a SIGHUP came while the proxy started (catchEarlyReloads): it is applied now. */
+  readonly early?: () => boolean;
+}
+
+/**
+ * SIGHUP's default action ends the process: from here until serveUntilStopped takes over, a SIGHUP
+ * is remembered instead (the file may have changed after it was read), and applied once serving.
+ */
+export function catchEarlyReloads(): () => boolean {
+  let seen = false;
+  const early = () => (seen = true);
+  process.on('SIGHUP', early);
+  return () => {
+    process.off('SIGHUP', early);
+    return seen;
+  };
 }
 
 /**
@@ -20,10 +36,7 @@ export interface ServeOptions {
  * refused and the previous one keeps serving. Shared by `meshgen proxy` and `meshgen run`.
  */
 export async function serveUntilStopped(proxy: Proxy, opts: ServeOptions): Promise<void> {
-  let busy = false;
-  const reload = async () => {
-    if (busy) return;
-    busy = true;
+  const reloadOnce = async () => {
     const next = await opts.next();
     if (next)
       try {
@@ -34,9 +47,22 @@ export async function serveUntilStopped(proxy: Proxy, opts: ServeOptions): Promi
           `${opts.name}: reload failed (${(e as Error).message}), still serving the previous configuration\n`,
         );
       }
+  };
+  // a SIGHUP during a reload may announce a file newer than the one being applied: one more follows
+  let busy = false;
+  let again = false;
+  const reload = async () => {
+    again = true;
+    if (busy) return;
+    busy = true;
+    while (again) {
+      again = false;
+      await reloadOnce();
+    }
     busy = false;
   };
   process.on('SIGHUP', () => void reload());
+  if (opts.early?.()) void reload();
   let timer: NodeJS.Timeout | undefined;
   if (opts.watch)
     fs.watchFile(opts.file, { interval: 300 }, () => {

@@ -6,10 +6,11 @@ import type { NetworkFilter } from './network/filter-chain.js';
 import type { Runtime } from './runtime.js';
 import { openLogger, type AccessLogger } from './accesslog.js';
 import { Stats } from './admin/stats.js';
-import { sleep, type Cluster } from './upstream/cluster.js';
+import type { Cluster } from './upstream/cluster.js';
 import { startClusters, stopClusters } from './upstream/cluster-manager.js';
 import { startAdmin, type AdminServer } from './admin/admin.js';
 import type { AdminTarget, BoundListener } from './admin/target.js';
+import { drainConnections } from './listener/drain.js';
 
 interface Generation {
   config: ProxyConfig;
@@ -161,9 +162,7 @@ export class Proxy implements AdminTarget {
 
   private async retire(g: Generation): Promise<void> {
     g.rt.draining = true;
-    for (const h of handlersOf(g)) h.drain();
-    const deadline = Date.now() + (this.opts.drainTimeS ?? 5) * 1000;
-    while (Date.now() < deadline && handlersOf(g).some((h) => h.activeConnections > 0)) await sleep(50);
+    await drainConnections(handlersOf(g), (this.opts.drainTimeS ?? 5) * 1000);
     stopClusters(g.rt.clusters);
   }
 
@@ -172,10 +171,7 @@ export class Proxy implements AdminTarget {
     this.state = 'DRAINING';
     for (const s of this.servers.values()) s.close();
     this.gen.rt.draining = true;
-    for (const h of handlersOf(this.gen)) h.drain();
-    const deadline = Date.now() + drainTimeS * 1000;
-    while (Date.now() < deadline && handlersOf(this.gen).some((h) => h.activeConnections > 0))
-      await sleep(50);
+    await drainConnections(handlersOf(this.gen), drainTimeS * 1000);
     await this.stop();
   }
 

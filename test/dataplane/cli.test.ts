@@ -1,7 +1,9 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startLoad } from '../../bench/steady-load.mjs';
 import { startBackend, type TestBackend } from '../support/backends.js';
 import { distCli } from '../support/cli.js';
 import { startProcess, waitFor, type Started } from '../support/processes.js';
@@ -11,29 +13,57 @@ import { cluster, httpBootstrap, request } from './helpers.js';
 const cli = distCli();
 const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-proxy-cli-'));
 let backend: TestBackend;
+/** Accepts connections and never answers: a health check against it lasts its whole timeout. */
+let silent: net.Server;
+let silentSeen = 0;
 const procs: Started[] = [];
 
 beforeAll(async () => {
   backend = await startBackend('b', 'v1');
+  silent = net.createServer(() => silentSeen++);
+  await new Promise<void>((r) => silent.listen(0, '127.0.0.1', r));
 }, 120_000);
 afterAll(async () => {
   await Promise.all(procs.map((p) => p.stop()));
   await backend.close();
+  silent.close();
 });
 
-function write(name: string, port: number, body: string | null): string {
+/**
+ * Writes a bootstrap answering `body` (null: proxying to the backend); `slow` adds a cluster whose
+ * health check waits on the silent server, so that starting or reloading it lasts a second.
+ */
+function write(name: string, port: number, body: string | null, slow = false): string {
   const f = path.join(dir, name);
   const routes =
     body === null
       ? [{ match: { prefix: '/' }, route: { cluster: 'b' } }]
       : [{ match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: body } } }];
-  fs.writeFileSync(
-    f,
-    JSON.stringify(
-      httpBootstrap(port, [{ name: 'v', domains: ['*'], routes }], [cluster('b', [backend.port])]),
-    ),
-  );
+  const check = { timeout: '1s', interval: '10s', unhealthy_threshold: 1, healthy_threshold: 1 };
+  const clusters = [cluster('b', [backend.port])];
+  if (slow) {
+    const silentPort = (silent.address() as net.AddressInfo).port;
+    clusters.push(
+      cluster('slow', [silentPort], { health_checks: [{ ...check, http_health_check: { path: '/' } }] }),
+    );
+  }
+  fs.writeFileSync(f, JSON.stringify(httpBootstrap(port, [{ name: 'v', domains: ['*'], routes }], clusters)));
   return f;
+}
+
+/** How many times the output says `text`. */
+const times = (p: Started, text: string) => p.output().split(text).length - 1;
+
+/** Waits for `text` to appear n times in the output; fails at once if the process ended. */
+async function saysTimes(p: Started, text: string, n: number): Promise<void> {
+  await waitFor(
+    () => {
+      if (p.child.exitCode !== null || p.child.signalCode !== null)
+        throw new Error(`the process ended (${p.child.signalCode ?? p.child.exitCode}):\n${p.output()}`);
+      return times(p, text) >= n;
+    },
+    { what: `"${text}" ${n} times in:\n${p.output()}`, timeoutMs: 30_000 },
+  );
 }
 
 async function until(fn: () => Promise<boolean>, what: string): Promise<void> {
@@ -81,6 +111,86 @@ describe('meshgen proxy (process)', () => {
     expect((await inflight).status).toBe(200);
     expect(await exited).toBe(0);
     backend.reset();
+  });
+
+  it('applies a second SIGHUP that comes during a reload (the file may have changed again)', async () => {
+    const f = write('twice.json', 0, 'one');
+    const p = startProcess(process.execPath, [cli, 'proxy', '-c', f]);
+    procs.push(p);
+    const port = await servingPort(p);
+    const seen = silentSeen;
+    write('twice.json', 0, 'two', true);
+    p.child.kill('SIGHUP');
+    // the reload is under way (its health check waits on the silent server) when the file changes
+    await waitFor(() => silentSeen > seen, { what: 'the reload to start its health check' });
+    write('twice.json', 0, 'three');
+    p.child.kill('SIGHUP');
+    await saysTimes(p, 'reloaded', 2);
+    expect((await request(port, '/')).body).toBe('three');
+  });
+
+  it('holds a SIGHUP that comes while it starts, and applies it once serving', async () => {
+    const f = write('early.json', 0, 'one', true);
+    const seen = silentSeen;
+    const p = startProcess(process.execPath, [cli, 'proxy', '-c', f]);
+    procs.push(p);
+    // starting (its health check waits on the silent server) when the file changes
+    await waitFor(() => silentSeen > seen, { what: 'the start to run its health check' });
+    write('early.json', 0, 'two');
+    p.child.kill('SIGHUP');
+    await saysTimes(p, 'reloaded', 1);
+    expect((await request(await servingPort(p), '/')).body).toBe('two');
+  });
+
+  it('--concurrency 2: a SIGHUP while the workers start ends none of them; each applies it once serving', async () => {
+    const f = write('workers-early.json', 0, 'one');
+    const p = startProcess(process.execPath, [cli, 'proxy', '-c', f, '--concurrency', '2']);
+    procs.push(p);
+    await saysTimes(p, 'with 2 workers', 1);
+    p.child.kill('SIGHUP');
+    await saysTimes(p, 'reloaded', 2);
+    expect(times(p, ' serving on ')).toBe(2);
+    expect((await request(await servingPort(p), '/')).body).toBe('one');
+  });
+
+  it('--concurrency 2: reloads under keep-alive load (and a broken file) lose no request', async () => {
+    const f = write('workers-load.json', 0, 'gen 0');
+    const p = startProcess(process.execPath, [
+      cli,
+      'proxy',
+      '-c',
+      f,
+      '--concurrency',
+      '2',
+      '--drain-time-s',
+      '1',
+    ]);
+    procs.push(p);
+    await saysTimes(p, ' serving on ', 2);
+    const load = startLoad({ port: await servingPort(p), connections: 16 });
+    const answered = (n: number) =>
+      waitFor(() => load.counts.ok + load.counts.failed + load.counts.dropped >= n, { what: `${n} answers` });
+    try {
+      for (let n = 1; n <= 4; n++) {
+        await answered(n * 60);
+        write('workers-load.json', 0, `gen ${n}`);
+        p.child.kill('SIGHUP');
+        await saysTimes(p, 'reloaded', 2 * n);
+      }
+      fs.writeFileSync(f, '{"static_resources": {"listeners": [{}]}}');
+      p.child.kill('SIGHUP');
+      await saysTimes(p, 'reload rejected', 2);
+      await answered(300);
+    } finally {
+      await load.stop();
+    }
+    const c = load.counts;
+    expect({ failed: c.failed, dropped: c.dropped, outcomes: c.outcomes }).toEqual({
+      failed: 0,
+      dropped: 0,
+      outcomes: {},
+    });
+    expect((await request(await servingPort(p), '/')).body).toBe('gen 4');
   });
 
   it('--concurrency 2 serves from two worker processes', async () => {

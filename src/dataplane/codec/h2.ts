@@ -6,6 +6,7 @@ import type { Http2Settings } from '../config/common.js';
 import { CONNECTION_SPECIFIC } from '../http/headers.js';
 import { httpDate, MAX_BODY_BYTES, type Headers, type ParsedRequest } from './http1.js';
 import type { CodecCallbacks, DownConnection, ResponseEncoder, StreamHandle } from './stream.js';
+import { bindWire, closeSession, drainSession, H2Wire } from './h2-shutdown.js';
 
 /**
  * Downstream HTTP/2 for the HTTP connection manager: codec_type AUTO tells HTTP/2 by ALPN h2 or
@@ -37,7 +38,6 @@ class H2Stream implements DownConnection, ResponseEncoder {
     readonly socket: net.Socket,
     readonly remoteIp: string,
     readonly principal: string[] | null,
-    private readonly onEnd: () => void,
   ) {}
 
   head(status: number, h: Headers): boolean {
@@ -76,7 +76,6 @@ class H2Stream implements DownConnection, ResponseEncoder {
         st.end();
       }
     }
-    this.onEnd();
   }
 
   reset(): void {
@@ -92,7 +91,7 @@ class H2Stream implements DownConnection, ResponseEncoder {
 export class H2Listener {
   private readonly server: http2.Http2Server;
   readonly sessions = new Set<http2.ServerHttp2Session>();
-  private next: { socket: net.Socket; principal: string[] | null } | null = null;
+  private next: { socket: net.Socket; principal: string[] | null; wire: H2Wire } | null = null;
   private readonly p: string;
 
   constructor(
@@ -155,16 +154,12 @@ export class H2Listener {
   }
 
   private serve(socket: net.Socket, principal: string[] | null): void {
-    // a server TLSSocket made by hand (acceptTls) keeps secureConnecting set after its handshake;
-    // node:http2 would wait for a 'secureConnect' that only client sockets emit
-    const t = socket as tls.TLSSocket & { secureConnecting?: boolean; alpnProtocol?: string | false };
-    if (t.secureConnecting) t.secureConnecting = false;
-    // TLS without ALPN, HTTP/2 told by the preface: node:http2 would answer a socket whose
-    // alpnProtocol is false with an HTTP/1.0 403 ("Missing ALPN Protocol")
-    if (t.encrypted && !t.alpnProtocol) t.alpnProtocol = 'h2';
+    // node:http2 runs on a wire that can send the drain's shutdown notice (codec/h2-shutdown.ts);
+    // a plain stream, it also spares node:http2 the handshake state and ALPN of acceptTls's sockets
     this.hcm.stats.inc(`${this.p}downstream_cx_http2_total`);
-    this.next = { socket, principal };
-    this.server.emit('connection', socket);
+    const wire = new H2Wire(socket);
+    this.next = { socket, principal, wire };
+    this.server.emit('connection', wire);
     this.next = null;
   }
 
@@ -172,6 +167,7 @@ export class H2Listener {
     const conn = this.next;
     if (!conn) return void session.destroy();
     const { socket, principal } = conn;
+    bindWire(session, conn.wire);
     const remoteIp = socket.remoteAddress ?? '';
     const stats = this.hcm.stats;
     this.sessions.add(session);
@@ -187,7 +183,7 @@ export class H2Listener {
       stats.gauge(`${this.p}downstream_cx_http2_active`, -1);
       stats.gauge(`${this.p}downstream_cx_active`, -1);
     });
-    if (this.hcm.draining) session.close();
+    if (this.hcm.draining) drainSession(session);
     session.on(
       'stream',
       (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _f: number, raw: string[]) =>
@@ -215,9 +211,7 @@ export class H2Listener {
       if (k.charCodeAt(0) === 58 || k === 'host') continue;
       h.push([k, raw[i + 1]!]);
     }
-    const down = new H2Stream(stream, socket, remoteIp, principal, () => {
-      if (this.hcm.draining) session.close();
-    });
+    const down = new H2Stream(stream, socket, remoteIp, principal);
     const req: ParsedRequest = {
       method,
       path: String(path ?? ''),
@@ -255,9 +249,14 @@ export class H2Listener {
     });
   }
 
-  /** Drain: GOAWAY on every session; their streams finish. */
+  /** Drain: the shutdown notice on every session, the final GOAWAY after drain_timeout. */
   drain(): void {
-    for (const s of this.sessions) s.close();
+    for (const s of this.sessions) drainSession(s);
+  }
+
+  /** The drain time is over: the final GOAWAY; sessions end with their streams. */
+  closeIdle(): void {
+    for (const s of this.sessions) closeSession(s);
   }
 }
 

@@ -51,7 +51,6 @@ export class Http1Connection implements DownConnection, ResponseEncoder {
   private readonly timeouts: ConnTimeouts;
   busy = false;
   closed = false;
-  served = 0;
   active: StreamHandle | null = null;
   /** The request being answered (its HTTP version and keep-alive). */
   private req: ParsedRequest | null = null;
@@ -126,11 +125,6 @@ export class Http1Connection implements DownConnection, ResponseEncoder {
     this.socket.end();
   }
 
-  /** Drain: a keep-alive connection idle between requests closes now. */
-  drainIfIdle(): void {
-    if (!this.busy && this.served > 0 && this.parser.buffered === 0) this.socket.end();
-  }
-
   detach(): Buffer | null {
     this.socket.removeAllListeners('data');
     this.socket.removeAllListeners('end');
@@ -191,7 +185,6 @@ export class Http1Connection implements DownConnection, ResponseEncoder {
     if (this.chunked) this.socket.write('0\r\n\r\n', 'latin1');
     this.chunked = false;
     const req = this.req!;
-    this.served++;
     this.busy = false;
     this.active = null;
     this.req = null;

@@ -5,6 +5,7 @@ import { getHeader, type CodecLimits, type Headers, type ParsedRequest } from '.
 import { Http1Connection } from '../codec/http1-server.js';
 import type { CodecCallbacks, DownConnection, ResponseEncoder } from '../codec/stream.js';
 import type { HcmConfig } from '../config/hcm.js';
+import { closeIdleHttp1 } from '../listener/drain.js';
 import { HTTP_FILTERS } from '../filters/registry.js';
 import { matchRoute, type RouteMatch } from '../router/route-match.js';
 import type { Runtime } from '../runtime.js';
@@ -78,12 +79,18 @@ export class HttpConnectionManager implements CodecCallbacks, FilterCallbacks {
   }
 
   /**
-   * Drain: closes keep-alive connections idle between requests now, the others after their current
-   * (or first) request; the drain time bounds the wait.
+   * Drain (listener/drain.ts): HTTP/1 responses now carry `connection: close` (the codec reads
+   * `draining`), HTTP/2 sessions get the shutdown notice; no idle connection is closed yet, since its
+   * client may be writing its next request on it.
    */
   drain(): void {
-    for (const c of this.conns) c.drainIfIdle();
     this.h2?.drain();
+  }
+
+  /** The drain time is over: idle HTTP/1 connections close, HTTP/2 sessions get the final GOAWAY. */
+  closeIdle(): void {
+    closeIdleHttp1(this.conns);
+    this.h2?.closeIdle();
   }
 
   get activeConnections(): number {

@@ -8,7 +8,10 @@ import { TcpProxy } from './tcp-proxy.js';
 /** A chain's terminal network filter: http_connection_manager or tcp_proxy. */
 export interface NetworkFilter {
   onConnection(socket: net.Socket, peer: string[] | null): void;
+  /** Starts the drain (listener/drain.ts). */
   drain(): void;
+  /** The drain time is over: closes what is idle. */
+  closeIdle?(): void;
   readonly activeConnections: number;
 }
 

@@ -332,6 +332,6 @@ export class Cluster {
   private readonly everChecked = new WeakSet<Host>();
 }
 
-export function sleep(ms: number): Promise<void> {
+function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
 }

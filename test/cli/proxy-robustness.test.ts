@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from '../support/backends.js';
@@ -9,7 +10,7 @@ import { cluster, httpBootstrap } from '../dataplane/helpers.js';
 
 /**
  * `meshgen proxy` as a process, where a crash or a blocked event loop shows: what an admin query
- * can do to it.
+ * can do to it, and the primary of `--concurrency` restarting a worker that dies.
  */
 const cli = distCli();
 const tempDir = tempDirsPerTest('meshgen-proxy-robust');
@@ -68,6 +69,14 @@ async function get(port: number, p: string): Promise<{ status: number; body: str
   return { status: res.status, body: await res.text() };
 }
 
+/** The pids of a process's children (its workers), from /proc. */
+function children(pid: number): number[] {
+  const tasks = fs.readdirSync(`/proc/${pid}/task`);
+  return tasks.flatMap((t) =>
+    fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
+  );
+}
+
 describe('meshgen proxy admin queries', () => {
   it('answers 400 to a /stats filter RE2 cannot parse, and the process keeps serving', async () => {
     const p = proxy(['-c', bootstrapFile(0, true)]);
@@ -90,5 +99,44 @@ describe('meshgen proxy admin queries', () => {
     const served = get(port, '/');
     expect(await filtered).toEqual({ status: 200, body: '' });
     expect((await served).status).toBe(200);
+  });
+});
+
+describe('meshgen proxy --concurrency', () => {
+  it('forks a worker again when one dies, and says so', async () => {
+    const p = proxy(['-c', bootstrapFile(), '--concurrency', '2']);
+    const { port } = await ports(p);
+    const primary = p.child.pid!;
+    // both listening: the port stays open while one of them is replaced
+    await waitFor(() => p.output().match(/worker \d.*? serving on/g)?.length === 2, {
+      what: 'both workers to serve',
+      timeoutMs: 30_000,
+    });
+    const workers = children(primary);
+    const first = workers[0]!;
+    process.kill(first, 'SIGKILL');
+    await waitFor(() => /worker \d exited \(signal SIGKILL\); restarting it/.test(p.output()), {
+      what: 'the primary to restart the killed worker',
+    });
+    await waitFor(() => children(primary).length === 2 && !children(primary).includes(first), {
+      what: 'a new worker in place of the killed one',
+      timeoutMs: 30_000,
+    });
+    expect((await get(port, '/')).status).toBe(200);
+  });
+
+  it('gives up on workers that die at start: a bounded number of restarts, then exit 1', async () => {
+    // the listener's port is taken, so every worker fails to start
+    const taken = net.createServer();
+    await new Promise<void>((resolve) => taken.listen(0, '127.0.0.1', resolve));
+    try {
+      const p = proxy(['-c', bootstrapFile((taken.address() as net.AddressInfo).port), '--concurrency', '2']);
+      await waitFor(() => p.child.exitCode !== null, { what: 'the primary to exit', timeoutMs: 50_000 });
+      expect(p.child.exitCode).toBe(1);
+      expect(p.output().match(/restarting it/g)).toHaveLength(5);
+      expect(p.output()).toMatch(/5 restarts in 60 s, giving up/);
+    } finally {
+      await new Promise<void>((resolve) => taken.close(() => resolve()));
+    }
   });
 });

@@ -5,6 +5,7 @@ import type YAMLModule from 'yaml';
 import { checkEnvoy } from '../envoy/check.js';
 import { mergeCors, type CorsPolicy, type CorsPolicyConfig } from './cors.js';
 import { outlierConfig, type OutlierConfig } from './outlier.js';
+import { regexRewrite, safeRegex, type Regex } from './regex.js';
 import { supportedWalk, type PathError } from './supported.js';
 
 // yaml is loaded when a bootstrap is first parsed: importing it would cost every meshgen command about 40 ms
@@ -186,7 +187,7 @@ export interface RouteConfig {
   match: {
     kind: 'prefix' | 'path' | 'regex';
     value: string;
-    regex?: RegExp;
+    regex?: Regex;
     caseSensitive: boolean;
     headers: HeaderMatch[];
     query: { name: string; test?: StrMatch }[];
@@ -206,7 +207,8 @@ type RouteActionConfig =
       clusters: { name: string; weight: number }[];
       totalWeight: number;
       prefixRewrite?: string;
-      regexRewrite?: { re: RegExp; sub: string };
+      /** regex_rewrite: the path (without its query) rewritten. */
+      regexRewrite?: (path: string) => string;
       hostRewrite?: string;
       timeoutMs: number;
       retry?: RetryConfig;
@@ -693,20 +695,11 @@ function stringMatcher(m: Obj, p: string, errors: PathError[]): StrMatch {
     return (s) => norm(s).includes(v);
   }
   if (m.safe_regex) {
-    const re = regex(m.safe_regex.regex, `${p}/safe_regex/regex`, errors);
+    const re = safeRegex(m.safe_regex.regex, `${p}/safe_regex/regex`, errors);
     return (s) => re.test(s);
   }
   errors.push({ path: p, message: 'a string matcher needs exact, prefix, suffix, contains or safe_regex' });
   return () => false;
-}
-
-function regex(src: unknown, p: string, errors: PathError[], flags = ''): RegExp {
-  try {
-    return new RegExp(`^(?:${String(src)})$`, flags);
-  } catch (e) {
-    errors.push({ path: p, message: `invalid regular expression: ${(e as Error).message}` });
-    return /$^/;
-  }
 }
 
 function headerMatcher(h: Obj, p: string, errors: PathError[]): HeaderMatch {
@@ -718,7 +711,7 @@ function headerMatcher(h: Obj, p: string, errors: PathError[]): HeaderMatch {
   if (h.suffix_match !== undefined) return { name, test: (s) => s.endsWith(h.suffix_match), invert };
   if (h.contains_match !== undefined) return { name, test: (s) => s.includes(h.contains_match), invert };
   if (h.safe_regex_match) {
-    const re = regex(h.safe_regex_match.regex, `${p}/safe_regex_match/regex`, errors);
+    const re = safeRegex(h.safe_regex_match.regex, `${p}/safe_regex_match/regex`, errors);
     return { name, test: (s) => re.test(s), invert };
   }
   if (h.string_match)
@@ -870,7 +863,8 @@ function route(
     match = {
       kind: 'regex',
       value: String(m.safe_regex.regex),
-      regex: regex(m.safe_regex.regex, `${p}/match/safe_regex/regex`, errors, caseSensitive ? '' : 'i'),
+      // as Envoy: case_sensitive is ignored for safe_regex
+      regex: safeRegex(m.safe_regex.regex, `${p}/match/safe_regex/regex`, errors),
       caseSensitive,
       headers,
       query,
@@ -923,10 +917,7 @@ function route(
       totalWeight: total,
       prefixRewrite: ra.prefix_rewrite,
       regexRewrite: ra.regex_rewrite
-        ? {
-            re: new RegExp(String(ra.regex_rewrite.pattern.regex), 'g'),
-            sub: String(ra.regex_rewrite.substitution).replace(/\\(\d)/g, '$$$1'),
-          }
+        ? regexRewrite(ra.regex_rewrite, `${p}/route/regex_rewrite`, errors)
         : undefined,
       hostRewrite: ra.host_rewrite_literal,
       timeoutMs: durationMs(ra.timeout, 15_000),

@@ -1,5 +1,6 @@
 import http from 'node:http';
 import type net from 'node:net';
+import { redactBootstrap } from './admin/redact.js';
 import type { Proxy } from './proxy.js';
 import { compileRe2, partialMatcher } from './regex.js';
 
@@ -114,7 +115,8 @@ function answer(proxy: Proxy, req: http.IncomingMessage, res: http.ServerRespons
             configs: [
               {
                 '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump',
-                bootstrap: proxy.config.raw,
+                // as Envoy: private keys and other fields its protos mark sensitive print as [redacted]
+                bootstrap: redactBootstrap(proxy.config.raw),
               },
             ],
           },

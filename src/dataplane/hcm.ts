@@ -35,6 +35,7 @@ import type { AccessLogger } from './accesslog.js';
 import { grpcLocalReply, H2Listener, PROTOCOL, retryGrpc } from './h2.js';
 import { connectionUpgrade, forwardUpgrade, upgradeAllowed } from './upgrade.js';
 import { applyCors, corsDecide } from './cors.js';
+import { mutateRequestHeaders } from './http/edge.js';
 
 export interface Runtime {
   clusters: Map<string, Cluster>;
@@ -412,6 +413,8 @@ export class HttpConnectionManager {
   }
 
   handle(conn: DownConnection, req: ParsedRequest, h2?: H2Down): void {
+    // as Envoy before any filter: x-envoy-* from callers dropped, edge requests' headers set (http/edge.ts)
+    mutateRequestHeaders(req.headers, this.cfg, conn.remoteIp, this.scheme);
     const host = getHeader(req.headers, 'host') ?? '';
     const ctx = new Ctx(req, conn, this.cfg.stripAnyHostPort ? stripPort(host) : host, h2);
     conn.ctx = ctx;

@@ -4,6 +4,7 @@ import type tls from 'node:tls';
 import type { HcmConfig } from './config.js';
 import { getHeader, httpDate, MAX_BODY_BYTES, type Headers, type ParsedRequest } from './http1.js';
 import type { Ctx, DownConnection, H2Down, HttpConnectionManager } from './hcm.js';
+import { resetGuard } from './codec/reset-guard.js';
 
 /**
  * Downstream HTTP/2 for the HTTP connection manager: codec_type AUTO tells HTTP/2 by ALPN h2 or
@@ -290,6 +291,7 @@ export class H2Listener {
       keepAlive: true,
       wireBytes: 0,
     };
+    const opened = Date.now();
     stream.once('close', () => {
       // the client reset the stream (or the connection went away) before the response ended
       const c = down.ctx;
@@ -299,6 +301,8 @@ export class H2Listener {
         c.cancel?.cancel();
         this.hcm.log(c);
       }
+      // rapid reset: too many streams closed before their response closes the connection
+      resetGuard(session, this.hcm.stats, this.p).streamClosed(opened, stream.headersSent);
     });
     if (method === 'CONNECT' || path === undefined) {
       this.hcm.stats.inc(`${this.p}downstream_rq_total`);

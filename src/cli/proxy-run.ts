@@ -47,6 +47,8 @@ export async function proxyCommand(opts: ProxyCliOptions): Promise<number> {
   } catch (e) {
     process.stderr.write(`meshgen proxy: cannot start: ${(e as Error).message}\n`);
     await proxy.stop().catch(() => {});
+    // a worker's channel to the primary would keep it alive, and the primary waiting for it
+    if (cluster.isWorker) cluster.worker?.disconnect();
     return 1;
   }
   // the primary passes SIGHUP on to a worker once it serves
@@ -59,7 +61,7 @@ export async function proxyCommand(opts: ProxyCliOptions): Promise<number> {
   const admin = proxy.adminPort ? ` (admin on port ${proxy.adminPort})` : '';
   process.stderr.write(
     isWorker
-      ? `meshgen proxy: worker ${workerId} serving on ${on}${admin}\n`
+      ? `meshgen proxy: worker ${workerId} (pid ${process.pid}) serving on ${on}${admin}\n`
       : `meshgen proxy: serving ${file} on ${on}${admin}\n`,
   );
   await serveUntilStopped(proxy, {
@@ -81,27 +83,73 @@ export async function proxyCommand(opts: ProxyCliOptions): Promise<number> {
   return 0;
 }
 
+/** A worker that dies is forked again, at most this often in RESTART_WINDOW_MS (all workers together). */
+const MAX_RESTARTS = 5;
+const RESTART_WINDOW_MS = 60_000;
+
+/**
+ * The primary of `--concurrency n`: forks the workers, passes SIGHUP on, stops them on SIGTERM or
+ * SIGINT, and forks again a worker that dies (a crash, a kill) under the same number, so worker 1
+ * serves the admin endpoint again. A worker that keeps dying (one that fails at start would loop)
+ * is given up after MAX_RESTARTS restarts within RESTART_WINDOW_MS: the others are stopped and the
+ * primary exits 1, for its supervisor to see. A worker that exits 0 stopped on purpose (SIGTERM,
+ * /quitquitquit) and is not forked again.
+ */
 async function primary(n: number, opts: ProxyCliOptions): Promise<number> {
   cluster.schedulingPolicy = cluster.SCHED_NONE; // the kernel spreads accepted connections
-  const forked = Array.from({ length: n }, (_, i) => cluster.fork({ MESHGEN_WORKER: String(i + 1) }));
-  process.stderr.write(`meshgen proxy: serving ${opts.configPath} with ${n} workers\n`);
+  const workers = new Map<number, Worker>();
+  const restarts: number[] = [];
+  let stopping = false;
+  let failed = false;
+  const log = (l: string) => process.stderr.write(`meshgen proxy: ${l}\n`);
+  const stopAll = () => {
+    stopping = true;
+    for (const w of workers.values()) w.process.kill('SIGTERM');
+  };
   // a worker that does not serve yet would die of a SIGHUP (or read the file anyway): it gets the
   // SIGHUP once it serves
   const serving = new Set<Worker>();
   const due = new Set<Worker>();
-  for (const w of forked)
-    w.on('message', (m: unknown) => {
-      if ((m as typeof SERVING | null)?.meshgenProxy !== SERVING.meshgenProxy) return;
-      serving.add(w);
-      if (due.delete(w)) w.process.kill('SIGHUP');
-    });
-  process.on('SIGHUP', () => forked.forEach((w) => (serving.has(w) ? w.process.kill('SIGHUP') : due.add(w))));
-  await new Promise<void>((resolve) => {
-    let left = n;
-    for (const w of forked) w.on('exit', () => --left === 0 && resolve());
-    const stop = () => forked.forEach((w) => w.process.kill('SIGTERM'));
-    process.once('SIGTERM', stop);
-    process.once('SIGINT', stop);
+  return new Promise<number>((resolve) => {
+    const fork = (id: number) => {
+      const w = cluster.fork({ MESHGEN_WORKER: String(id) });
+      workers.set(id, w);
+      w.on('message', (m: unknown) => {
+        if ((m as typeof SERVING | null)?.meshgenProxy !== SERVING.meshgenProxy) return;
+        serving.add(w);
+        if (due.delete(w)) w.process.kill('SIGHUP');
+      });
+      w.on('exit', (code: number | null, signal: string | null) => {
+        serving.delete(w);
+        due.delete(w);
+        if (workers.get(id) === w) workers.delete(id);
+        if (!stopping && (code !== 0 || signal !== null))
+          restart(id, signal ? `signal ${signal}` : `code ${code}`);
+        if (workers.size === 0) resolve(failed ? 1 : 0);
+      });
+    };
+    const restart = (id: number, how: string) => {
+      const now = Date.now();
+      while (restarts.length && restarts[0]! <= now - RESTART_WINDOW_MS) restarts.shift();
+      if (restarts.length >= MAX_RESTARTS) {
+        log(
+          `worker ${id} exited (${how}); ${MAX_RESTARTS} restarts in ${RESTART_WINDOW_MS / 1000} s, giving up`,
+        );
+        failed = true;
+        return stopAll();
+      }
+      restarts.push(now);
+      log(
+        `worker ${id} exited (${how}); restarting it (restart ${restarts.length} of ${MAX_RESTARTS} allowed in ${RESTART_WINDOW_MS / 1000} s)`,
+      );
+      fork(id);
+    };
+    for (let i = 1; i <= n; i++) fork(i);
+    log(`serving ${opts.configPath} with ${n} workers`);
+    process.on('SIGHUP', () =>
+      workers.forEach((w) => (serving.has(w) ? w.process.kill('SIGHUP') : due.add(w))),
+    );
+    process.once('SIGTERM', stopAll);
+    process.once('SIGINT', stopAll);
   });
-  return 0;
 }

@@ -1,6 +1,8 @@
 import http from 'node:http';
 import type net from 'node:net';
+import { redactBootstrap } from './redact.js';
 import type { AdminTarget as Proxy } from './target.js';
+import { compileRe2, partialMatcher } from '../regex.js';
 
 export interface AdminServer {
   port: number;
@@ -13,144 +15,12 @@ const VERSION = 'meshgen-proxy/0.1.0';
 export async function startAdmin(proxy: Proxy, host: string, port: number): Promise<AdminServer> {
   const sockets = new Set<net.Socket>();
   const server = http.createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://admin');
-    const send = (status: number, body: string, type = 'text/plain; charset=UTF-8') => {
-      res.writeHead(status, {
-        'content-type': type,
-        'cache-control': 'no-cache, max-age=0',
-        'x-content-type-options': 'nosniff',
-      });
-      res.end(body);
-    };
-    const post = (fn: () => void) => {
-      if (req.method !== 'POST') return send(405, 'This endpoint requires POST\n');
-      fn();
-    };
-    switch (url.pathname) {
-      case '/ready':
-        return proxy.state === 'LIVE' ? send(200, 'LIVE\n') : send(503, `${proxy.state}\n`);
-      case '/server_info':
-        return send(
-          200,
-          JSON.stringify(
-            {
-              version: VERSION,
-              state: proxy.healthFailed ? 'DRAINING' : proxy.state,
-              hot_restart_version: 'disabled',
-              command_line_options: { concurrency: 1, mode: 'Serve' },
-              node: proxy.config.node,
-              uptime_current_epoch: `${proxy.uptimeS}s`,
-              uptime_all_epochs: `${proxy.uptimeS}s`,
-            },
-            null,
-            2,
-          ),
-          'application/json',
-        );
-      case '/stats':
-        if (url.searchParams.get('format') === 'json')
-          return send(200, JSON.stringify(proxy.stats.json()), 'application/json');
-        if (url.searchParams.get('format') === 'prometheus') return send(200, proxy.stats.prometheus());
-        {
-          const filter = url.searchParams.get('filter');
-          let text = proxy.stats.text();
-          if (filter) {
-            const re = new RegExp(filter);
-            text = text
-              .split('\n')
-              .filter((l) => l && re.test(l.slice(0, l.indexOf(':'))))
-              .map((l) => `${l}\n`)
-              .join('');
-          }
-          return send(200, text);
-        }
-      case '/stats/prometheus':
-        return send(200, proxy.stats.prometheus());
-      case '/clusters': {
-        let out = '';
-        for (const c of proxy.clusters.values()) {
-          const n = c.config.name;
-          out += `${n}::observability_name::${n}\n`;
-          out += `${n}::default_priority::max_connections::${c.config.circuit.maxConnections}\n`;
-          out += `${n}::default_priority::max_pending_requests::${c.config.circuit.maxPending}\n`;
-          out += `${n}::default_priority::max_requests::${c.config.circuit.maxRequests}\n`;
-          out += `${n}::default_priority::max_retries::${c.config.circuit.maxRetries}\n`;
-          if (c.outlier) {
-            out += `${n}::outlier::success_rate_average::${c.outlier.srAverage}\n`;
-            out += `${n}::outlier::success_rate_ejection_threshold::${c.outlier.srThreshold}\n`;
-          }
-          for (const h of c.hosts) {
-            const flags =
-              [!h.healthy ? '/failed_active_hc' : '', h.ejected ? '/failed_outlier_check' : ''].join('') ||
-              'healthy';
-            const k = `${n}::${h.key}`;
-            out += `${k}::cx_active::${h.cxActive}\n${k}::rq_active::${h.active}\n${k}::rq_total::${h.rqTotal}\n${k}::rq_error::${h.rqError}\n`;
-            out += `${k}::hostname::${h.hostname}\n${k}::health_flags::${flags}\n${k}::weight::${h.weight}\n`;
-            out += `${k}::success_rate::${h.od?.successRate ?? -1}\n`;
-          }
-        }
-        return send(200, out);
-      }
-      case '/listeners': {
-        // as Envoy: where each listener is bound, which with port 0 is where the OS put it
-        const bound = proxy.listeners();
-        if (url.searchParams.get('format') === 'json')
-          return send(
-            200,
-            JSON.stringify({
-              listener_statuses: bound.map((l) => ({
-                name: l.name,
-                local_address: { socket_address: { address: l.host, port_value: l.port } },
-              })),
-            }),
-            'application/json',
-          );
-        return send(200, bound.map((l) => `${l.name}::${l.host}:${l.port}\n`).join(''));
-      }
-      case '/config_dump':
-        return send(
-          200,
-          JSON.stringify(
-            {
-              configs: [
-                {
-                  '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump',
-                  bootstrap: proxy.config.raw,
-                },
-              ],
-            },
-            null,
-            2,
-          ),
-          'application/json',
-        );
-      case '/healthcheck/fail':
-        return post(() => {
-          proxy.healthFailed = true;
-          proxy.stats.setGauge('server.state', 1);
-          send(200, 'OK\n');
-        });
-      case '/healthcheck/ok':
-        return post(() => {
-          proxy.healthFailed = false;
-          proxy.stats.setGauge('server.state', 0);
-          send(200, 'OK\n');
-        });
-      case '/quitquitquit':
-        return post(() => {
-          send(200, 'OK\n');
-          setImmediate(() => process.kill(process.pid, 'SIGTERM'));
-        });
-      case '/':
-        return send(
-          200,
-          '/ready\n/server_info\n/stats\n/stats/prometheus\n/clusters\n/listeners\n/config_dump\n/healthcheck/fail\n/healthcheck/ok\n/quitquitquit\n',
-        );
-      default:
-        return send(
-          404,
-          'invalid path. admin commands are:\n/ready\n/server_info\n/stats\n/clusters\n/listeners\n/config_dump\n',
-        );
+    try {
+      answer(proxy, req, res);
+    } catch (e) {
+      // a bug in one endpoint answers 500; it must not take the proxy (and its listeners) down
+      if (!res.headersSent) res.writeHead(500, { 'content-type': 'text/plain; charset=UTF-8' });
+      res.end(`internal error: ${(e as Error).message}\n`);
     }
   });
   server.on('connection', (s) => {
@@ -169,4 +39,145 @@ export async function startAdmin(proxy: Proxy, host: string, port: number): Prom
         server.close(() => resolve());
       }),
   };
+}
+
+/** One admin request. */
+function answer(proxy: Proxy, req: http.IncomingMessage, res: http.ServerResponse): void {
+  const url = new URL(req.url ?? '/', 'http://admin');
+  const send = (status: number, body: string, type = 'text/plain; charset=UTF-8') => {
+    res.writeHead(status, {
+      'content-type': type,
+      'cache-control': 'no-cache, max-age=0',
+      'x-content-type-options': 'nosniff',
+    });
+    res.end(body);
+  };
+  const post = (fn: () => void) => {
+    if (req.method !== 'POST') return send(405, 'This endpoint requires POST\n');
+    fn();
+  };
+  switch (url.pathname) {
+    case '/ready':
+      return proxy.state === 'LIVE' ? send(200, 'LIVE\n') : send(503, `${proxy.state}\n`);
+    case '/server_info':
+      return send(
+        200,
+        JSON.stringify(
+          {
+            version: VERSION,
+            state: proxy.healthFailed ? 'DRAINING' : proxy.state,
+            hot_restart_version: 'disabled',
+            command_line_options: { concurrency: 1, mode: 'Serve' },
+            node: proxy.config.node,
+            uptime_current_epoch: `${proxy.uptimeS}s`,
+            uptime_all_epochs: `${proxy.uptimeS}s`,
+          },
+          null,
+          2,
+        ),
+        'application/json',
+      );
+    case '/stats':
+    case '/stats/prometheus': {
+      // as Envoy: the filter is an RE2 regex matched anywhere in the stat name; a bad one is a 400
+      const filter = url.searchParams.get('filter');
+      const f = filter === null ? undefined : compileRe2(filter);
+      if (f && 'error' in f) return send(400, `Invalid re2 regex: ${f.error}\n`);
+      const keep = f ? partialMatcher(f) : undefined;
+      const format = url.pathname === '/stats/prometheus' ? 'prometheus' : url.searchParams.get('format');
+      if (format === 'json') return send(200, JSON.stringify(proxy.stats.json(keep)), 'application/json');
+      if (format === 'prometheus') return send(200, proxy.stats.prometheus(keep));
+      return send(200, proxy.stats.text(keep));
+    }
+    case '/clusters':
+      return send(200, clustersText(proxy));
+    case '/listeners': {
+      // as Envoy: where each listener is bound, which with port 0 is where the OS put it
+      const bound = proxy.listeners();
+      if (url.searchParams.get('format') === 'json')
+        return send(
+          200,
+          JSON.stringify({
+            listener_statuses: bound.map((l) => ({
+              name: l.name,
+              local_address: { socket_address: { address: l.host, port_value: l.port } },
+            })),
+          }),
+          'application/json',
+        );
+      return send(200, bound.map((l) => `${l.name}::${l.host}:${l.port}\n`).join(''));
+    }
+    case '/config_dump':
+      return send(
+        200,
+        JSON.stringify(
+          {
+            configs: [
+              {
+                '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump',
+                // as Envoy: private keys and other fields its protos mark sensitive print as [redacted]
+                bootstrap: redactBootstrap(proxy.config.raw),
+              },
+            ],
+          },
+          null,
+          2,
+        ),
+        'application/json',
+      );
+    case '/healthcheck/fail':
+      return post(() => {
+        proxy.healthFailed = true;
+        proxy.stats.setGauge('server.state', 1);
+        send(200, 'OK\n');
+      });
+    case '/healthcheck/ok':
+      return post(() => {
+        proxy.healthFailed = false;
+        proxy.stats.setGauge('server.state', 0);
+        send(200, 'OK\n');
+      });
+    case '/quitquitquit':
+      return post(() => {
+        send(200, 'OK\n');
+        setImmediate(() => process.kill(process.pid, 'SIGTERM'));
+      });
+    case '/':
+      return send(
+        200,
+        '/ready\n/server_info\n/stats\n/stats/prometheus\n/clusters\n/listeners\n/config_dump\n/healthcheck/fail\n/healthcheck/ok\n/quitquitquit\n',
+      );
+    default:
+      return send(
+        404,
+        'invalid path. admin commands are:\n/ready\n/server_info\n/stats\n/clusters\n/listeners\n/config_dump\n',
+      );
+  }
+}
+
+/** Envoy's /clusters text: per cluster its circuit breakers and outlier figures, per host its counters. */
+function clustersText(proxy: Proxy): string {
+  let out = '';
+  for (const c of proxy.clusters.values()) {
+    const n = c.config.name;
+    out += `${n}::observability_name::${n}\n`;
+    out += `${n}::default_priority::max_connections::${c.config.circuit.maxConnections}\n`;
+    out += `${n}::default_priority::max_pending_requests::${c.config.circuit.maxPending}\n`;
+    out += `${n}::default_priority::max_requests::${c.config.circuit.maxRequests}\n`;
+    out += `${n}::default_priority::max_retries::${c.config.circuit.maxRetries}\n`;
+    if (c.outlier) {
+      out += `${n}::outlier::success_rate_average::${c.outlier.srAverage}\n`;
+      out += `${n}::outlier::success_rate_ejection_threshold::${c.outlier.srThreshold}\n`;
+    }
+    for (const h of c.hosts) {
+      const flags =
+        [!h.healthy ? '/failed_active_hc' : '', h.ejected ? '/failed_outlier_check' : ''].join('') ||
+        'healthy';
+      const k = `${n}::${h.key}`;
+      out += `${k}::cx_active::${h.cxActive}\n${k}::rq_active::${h.active}\n${k}::rq_total::${h.rqTotal}\n${k}::rq_error::${h.rqError}\n`;
+      out += `${k}::hostname::${h.hostname}\n${k}::health_flags::${flags}\n${k}::weight::${h.weight}\n`;
+      out += `${k}::success_rate::${h.od?.successRate ?? -1}\n`;
+    }
+  }
+  return out;
 }

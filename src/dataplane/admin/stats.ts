@@ -1,3 +1,8 @@
+/** Which stat names the admin's `?filter=` keeps (an RE2 regex matched anywhere in the name). */
+export interface StatFilter {
+  test(name: string): boolean;
+}
+
 /** One counter or gauge. The hot path keeps a reference and adds to `value` directly. */
 export class Stat {
   value = 0;
@@ -38,26 +43,26 @@ export class Stats {
     return this.counterMap.get(name)?.value ?? this.gaugeMap.get(name)?.value ?? 0;
   }
 
-  private all(): [string, number][] {
+  private all(keep?: StatFilter): [string, number][] {
     const out: [string, number][] = [];
-    for (const s of this.counterMap.values()) out.push([s.name, s.value]);
-    for (const s of this.gaugeMap.values()) out.push([s.name, s.value]);
+    for (const s of this.counterMap.values()) if (!keep || keep.test(s.name)) out.push([s.name, s.value]);
+    for (const s of this.gaugeMap.values()) if (!keep || keep.test(s.name)) out.push([s.name, s.value]);
     return out.sort((a, b) => (a[0] < b[0] ? -1 : 1));
   }
 
-  /** Envoy's /stats text: `name: value`, sorted. */
-  text(): string {
-    return this.all()
+  /** Envoy's /stats text: `name: value`, sorted (only the names `keep` accepts, if given). */
+  text(keep?: StatFilter): string {
+    return this.all(keep)
       .map(([k, v]) => `${k}: ${v}\n`)
       .join('');
   }
 
-  json(): { stats: { name: string; value: number }[] } {
-    return { stats: this.all().map(([name, value]) => ({ name, value })) };
+  json(keep?: StatFilter): { stats: { name: string; value: number }[] } {
+    return { stats: this.all(keep).map(([name, value]) => ({ name, value })) };
   }
 
   /** Prometheus exposition with Envoy's tag extraction for cluster, HTTP and TCP prefixes and response codes. */
-  prometheus(): string {
+  prometheus(keep?: StatFilter): string {
     const families = new Map<string, { type: string; lines: string[] }>();
     const add = (type: string, [name, v]: [string, number]) => {
       let metric: string;
@@ -87,8 +92,9 @@ export class Stats {
       f.lines.push(`${metric}{${labels.join(',')}} ${v}`);
       metric = '';
     };
-    for (const s of this.counterMap.values()) add('counter', [s.name, s.value]);
-    for (const s of this.gaugeMap.values()) add('gauge', [s.name, s.value]);
+    for (const s of this.counterMap.values())
+      if (!keep || keep.test(s.name)) add('counter', [s.name, s.value]);
+    for (const s of this.gaugeMap.values()) if (!keep || keep.test(s.name)) add('gauge', [s.name, s.value]);
     return [...families]
       .sort((a, b) => (a[0] < b[0] ? -1 : 1))
       .map(([name, f]) => `# TYPE ${name} ${f.type}\n${f.lines.sort().join('\n')}\n`)

@@ -30,6 +30,8 @@ export class H2Wire extends Duplex {
   /** Hold what node:http2 writes after its next write (which carries the fence's PING). */
   private holdAfterNext = false;
   private held: Buffer[] | undefined;
+  /** abort() wrote the last frame: nothing more goes out. */
+  private aborted = false;
 
   constructor(private readonly socket: net.Socket) {
     super();
@@ -87,6 +89,21 @@ export class H2Wire extends Duplex {
     this.noticeDue = false;
   }
 
+  /**
+   * A GOAWAY with an error code, then the connection ends: written here, because node:http2 does
+   * not send its own when it is destroyed while a write to this stream is still under way.
+   */
+  abort(code: number, lastStreamId: number): void {
+    const s = this.socket;
+    this.aborted = true;
+    if (s.destroyed || s.writableEnded) return;
+    const goaway = Buffer.from([0, 0, 8, 7, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]);
+    goaway.writeUInt32BE(lastStreamId & 0x7fffffff, 9);
+    goaway.writeUInt32BE(code, 13);
+    if (this.held) for (const h of this.held.splice(0)) s.write(h);
+    s.end(goaway);
+  }
+
   override _read(): void {
     this.socket.resume();
   }
@@ -104,7 +121,7 @@ export class H2Wire extends Duplex {
 
   private send(bufs: Buffer[], cb: (e?: Error | null) => void): void {
     const s = this.socket;
-    if (s.destroyed || s.writableEnded) return cb();
+    if (this.aborted || s.destroyed || s.writableEnded) return cb();
     if (this.held) {
       this.held.push(...bufs);
       return cb();
@@ -131,8 +148,19 @@ export class H2Wire extends Duplex {
     cb();
   }
 
+  /**
+   * node:http2 destroys its stream right after its last frame (a GOAWAY with an error code): the
+   * socket ends instead, so that frame goes out first; a peer that does not close within a second
+   * is cut off.
+   */
   override _destroy(e: Error | null, cb: (e?: Error | null) => void): void {
-    this.socket.destroy();
+    const s = this.socket;
+    if (!s.destroyed) {
+      s.end();
+      const cut = setTimeout(() => s.destroy(), 1000);
+      cut.unref();
+      s.once('close', () => clearTimeout(cut));
+    }
     cb(e);
   }
 }
@@ -164,4 +192,15 @@ export function closeSession(session: http2.Http2Session): void {
   clearTimeout(final.get(session));
   wires.get(session)?.cancelNotice();
   if (!session.closed && !session.destroyed) session.close();
+}
+
+/**
+ * Closes a session at once with a GOAWAY carrying `code` (ENHANCE_YOUR_CALM for a flood): its open
+ * streams are reset and the connection ends.
+ */
+export function abortSession(session: http2.Http2Session, code: number): void {
+  const wire = wires.get(session);
+  if (!wire) return void session.destroy(new Error('connection aborted'), code);
+  wire.abort(code, session.state.lastProcStreamID ?? 0);
+  session.destroy();
 }

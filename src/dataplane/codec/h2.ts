@@ -7,6 +7,7 @@ import { CONNECTION_SPECIFIC } from '../http/headers.js';
 import { httpDate, MAX_BODY_BYTES, type Headers, type ParsedRequest } from './http1.js';
 import type { CodecCallbacks, DownConnection, ResponseEncoder, StreamHandle } from './stream.js';
 import { bindWire, closeSession, drainSession, H2Wire } from './h2-shutdown.js';
+import { resetGuard } from './reset-guard.js';
 
 /**
  * Downstream HTTP/2 for the HTTP connection manager: codec_type AUTO tells HTTP/2 by ALPN h2 or
@@ -221,9 +222,12 @@ export class H2Listener {
       keepAlive: true,
       wireBytes: 0,
     };
+    const opened = Date.now();
     stream.once('close', () => {
       // the client reset the stream (or the connection went away) before the response ended
       down.active?.downstreamReset();
+      // rapid reset: too many streams closed before their response closes the connection
+      resetGuard(session, this.hcm.stats, this.p).streamClosed(opened, stream.headersSent);
     });
     if (method === 'CONNECT' || path === undefined) {
       this.hcm.codecReply(403);

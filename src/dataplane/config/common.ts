@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { safeRegex } from '../regex.js';
 import type { PathError } from './supported.js';
 
 /** Helpers and types shared by the proto areas: addresses, matchers, header operations, durations. */
@@ -108,20 +109,11 @@ export function stringMatcher(m: Obj, p: string, errors: PathError[]): StrMatch 
     return (s) => norm(s).includes(v);
   }
   if (m.safe_regex) {
-    const re = regex(m.safe_regex.regex, `${p}/safe_regex/regex`, errors);
+    const re = safeRegex(m.safe_regex.regex, `${p}/safe_regex/regex`, errors);
     return (s) => re.test(s);
   }
   errors.push({ path: p, message: 'a string matcher needs exact, prefix, suffix, contains or safe_regex' });
   return () => false;
-}
-
-export function regex(src: unknown, p: string, errors: PathError[], flags = ''): RegExp {
-  try {
-    return new RegExp(`^(?:${String(src)})$`, flags);
-  } catch (e) {
-    errors.push({ path: p, message: `invalid regular expression: ${(e as Error).message}` });
-    return /$^/;
-  }
 }
 
 export function headerMatcher(h: Obj, p: string, errors: PathError[]): HeaderMatch {
@@ -133,7 +125,7 @@ export function headerMatcher(h: Obj, p: string, errors: PathError[]): HeaderMat
   if (h.suffix_match !== undefined) return { name, test: (s) => s.endsWith(h.suffix_match), invert };
   if (h.contains_match !== undefined) return { name, test: (s) => s.includes(h.contains_match), invert };
   if (h.safe_regex_match) {
-    const re = regex(h.safe_regex_match.regex, `${p}/safe_regex_match/regex`, errors);
+    const re = safeRegex(h.safe_regex_match.regex, `${p}/safe_regex_match/regex`, errors);
     return { name, test: (s) => re.test(s), invert };
   }
   if (h.string_match)

@@ -35,6 +35,8 @@ export interface HcmConfig {
   accessLogs: AccessLogConfig[];
   useRemoteAddress: boolean;
   generateRequestId: boolean;
+  /** preserve_external_request_id: an edge request keeps the client's x-request-id (http/edge.ts). */
+  preserveExternalRequestId: boolean;
   /** strip_any_host_port: the port is removed from the Host header before domain matching. */
   stripAnyHostPort: boolean;
   /** codec_type: AUTO tells HTTP/2 by ALPN h2 or the connection preface. */
@@ -69,6 +71,7 @@ export function hcm(
     accessLogs: accessLogs(h.access_log, `${p}/access_log`, errors),
     useRemoteAddress: Boolean(h.use_remote_address),
     generateRequestId: h.generate_request_id === undefined ? true : Boolean(h.generate_request_id),
+    preserveExternalRequestId: Boolean(h.preserve_external_request_id),
     stripAnyHostPort: Boolean(h.strip_any_host_port),
     codec: (h.codec_type ?? 'AUTO') as HcmConfig['codec'],
     http2: http2Settings(h.http2_protocol_options),

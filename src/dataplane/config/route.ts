@@ -3,13 +3,13 @@ import {
   fraction,
   headerMatcher,
   opsPair,
-  regex,
   stringMatcher,
   type HeaderMatch,
   type HeaderOps,
   type Obj,
   type StrMatch,
 } from './common.js';
+import { regexRewrite, safeRegex, type Regex } from '../regex.js';
 import type { PathError } from './supported.js';
 
 export interface RouteTable {
@@ -33,7 +33,7 @@ export interface RouteConfig {
   match: {
     kind: 'prefix' | 'path' | 'regex';
     value: string;
-    regex?: RegExp;
+    regex?: Regex;
     caseSensitive: boolean;
     headers: HeaderMatch[];
     query: { name: string; test?: StrMatch }[];
@@ -72,7 +72,8 @@ type RouteActionConfig =
       clusters: { name: string; weight: number }[];
       totalWeight: number;
       prefixRewrite?: string;
-      regexRewrite?: { re: RegExp; sub: string };
+      /** regex_rewrite: the path (without its query) rewritten. */
+      regexRewrite?: (path: string) => string;
       hostRewrite?: string;
       timeoutMs: number;
       retry?: RetryConfig;
@@ -262,7 +263,8 @@ function routeMatch(m: Obj, p: string, errors: PathError[]): RouteConfig['match'
     return {
       kind: 'regex',
       value: String(m.safe_regex.regex),
-      regex: regex(m.safe_regex.regex, `${p}/match/safe_regex/regex`, errors, caseSensitive ? '' : 'i'),
+      // as Envoy: case_sensitive is ignored for safe_regex
+      regex: safeRegex(m.safe_regex.regex, `${p}/match/safe_regex/regex`, errors),
       ...common,
     };
   errors.push({ path: `${p}/match`, message: 'a route match needs prefix, path or safe_regex' });
@@ -321,10 +323,7 @@ function routeAction(
     totalWeight: total,
     prefixRewrite: ra.prefix_rewrite,
     regexRewrite: ra.regex_rewrite
-      ? {
-          re: new RegExp(String(ra.regex_rewrite.pattern.regex), 'g'),
-          sub: String(ra.regex_rewrite.substitution).replace(/\\(\d)/g, '$$$1'),
-        }
+      ? regexRewrite(ra.regex_rewrite, `${p}/route/regex_rewrite`, errors)
       : undefined,
     hostRewrite: ra.host_rewrite_literal,
     timeoutMs: durationMs(ra.timeout, 15_000),

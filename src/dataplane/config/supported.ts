@@ -59,6 +59,7 @@ const ALLOW: Record<string, string[]> = {
     'access_log',
     'use_remote_address',
     'generate_request_id',
+    'preserve_external_request_id',
     'strip_any_host_port',
     'http2_protocol_options',
     'upgrade_configs',

@@ -12,6 +12,7 @@ import type { Runtime } from '../runtime.js';
 import type { FilterCallbacks, HttpFilter } from './filter.js';
 import { grpcLocalReply } from './grpc.js';
 import { applyOps, hasOps, stripPort } from './headers.js';
+import { mutateRequestHeaders } from './edge.js';
 import { admitPath } from './path.js';
 import { Ctx } from './stream.js';
 
@@ -110,6 +111,8 @@ export class HttpConnectionManager implements CodecCallbacks, FilterCallbacks {
 
   /** A request from a codec: a new stream through the filter chain. */
   newStream(conn: DownConnection, req: ParsedRequest, encoder: ResponseEncoder): void {
+    // x-envoy-* a client may not set, x-forwarded-proto, x-request-id (http/edge.ts), before any filter
+    mutateRequestHeaders(req.headers, this.cfg, conn.remoteIp, this.scheme);
     const host = getHeader(req.headers, 'host') ?? '';
     const authority = this.cfg.stripAnyHostPort ? stripPort(host) : host;
     const ctx = new Ctx(req, conn, authority, encoder, this.onReset);

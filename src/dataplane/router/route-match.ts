@@ -122,8 +122,7 @@ export function rewritePath(route: RouteConfig, path: string): string {
   if (a.regexRewrite) {
     const q = path.indexOf('?');
     const bare = q < 0 ? path : path.slice(0, q);
-    a.regexRewrite.re.lastIndex = 0;
-    return bare.replace(a.regexRewrite.re, a.regexRewrite.sub) + (q < 0 ? '' : path.slice(q));
+    return a.regexRewrite(bare) + (q < 0 ? '' : path.slice(q));
   }
   return path;
 }

@@ -41,6 +41,103 @@ export async function startAdmin(proxy: Proxy, host: string, port: number): Prom
   };
 }
 
+/** One admin request, as its endpoint's handler sees it. */
+interface AdminRequest {
+  proxy: Proxy;
+  url: URL;
+  method: string;
+  send(status: number, body: string, type?: string): void;
+}
+
+const JSON_TYPE = 'application/json';
+
+/** POST-only endpoints: 405 for any other method, as Envoy. */
+function post(fn: (r: AdminRequest) => void): (r: AdminRequest) => void {
+  return (r) => (r.method === 'POST' ? fn(r) : r.send(405, 'This endpoint requires POST\n'));
+}
+
+function serverInfo({ proxy, send }: AdminRequest): void {
+  const info = {
+    version: VERSION,
+    state: proxy.healthFailed ? 'DRAINING' : proxy.state,
+    hot_restart_version: 'disabled',
+    command_line_options: { concurrency: 1, mode: 'Serve' },
+    node: proxy.config.node,
+    uptime_current_epoch: `${proxy.uptimeS}s`,
+    uptime_all_epochs: `${proxy.uptimeS}s`,
+  };
+  send(200, JSON.stringify(info, null, 2), JSON_TYPE);
+}
+
+/** /stats and /stats/prometheus: as Envoy, the filter is an RE2 regex matched anywhere in the name; a bad one is a 400. */
+function stats({ proxy, url, send }: AdminRequest): void {
+  const filter = url.searchParams.get('filter');
+  const f = filter === null ? undefined : compileRe2(filter);
+  if (f && 'error' in f) return send(400, `Invalid re2 regex: ${f.error}\n`);
+  const keep = f ? partialMatcher(f) : undefined;
+  const format = url.pathname === '/stats/prometheus' ? 'prometheus' : url.searchParams.get('format');
+  if (format === 'json') return send(200, JSON.stringify(proxy.stats.json(keep)), JSON_TYPE);
+  if (format === 'prometheus') return send(200, proxy.stats.prometheus(keep));
+  send(200, proxy.stats.text(keep));
+}
+
+/** As Envoy: where each listener is bound, which with port 0 is where the OS put it. */
+function listeners({ proxy, url, send }: AdminRequest): void {
+  const bound = proxy.listeners();
+  if (url.searchParams.get('format') !== 'json')
+    return send(200, bound.map((l) => `${l.name}::${l.host}:${l.port}\n`).join(''));
+  const statuses = bound.map((l) => ({
+    name: l.name,
+    local_address: { socket_address: { address: l.host, port_value: l.port } },
+  }));
+  send(200, JSON.stringify({ listener_statuses: statuses }), JSON_TYPE);
+}
+
+/** As Envoy: private keys and other fields its protos mark sensitive print as [redacted]. */
+function configDump({ proxy, send }: AdminRequest): void {
+  const dump = {
+    configs: [
+      {
+        '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump',
+        bootstrap: redactBootstrap(proxy.config.raw),
+      },
+    ],
+  };
+  send(200, JSON.stringify(dump, null, 2), JSON_TYPE);
+}
+
+function healthcheck(failed: boolean): (r: AdminRequest) => void {
+  return post(({ proxy, send }) => {
+    proxy.healthFailed = failed;
+    proxy.stats.setGauge('server.state', failed ? 1 : 0);
+    send(200, 'OK\n');
+  });
+}
+
+/** The endpoints, by path, in the order the index lists them. */
+const ENDPOINTS: ReadonlyMap<string, (r: AdminRequest) => void> = new Map([
+  [
+    '/ready',
+    ({ proxy, send }: AdminRequest) =>
+      proxy.state === 'LIVE' ? send(200, 'LIVE\n') : send(503, `${proxy.state}\n`),
+  ],
+  ['/server_info', serverInfo],
+  ['/stats', stats],
+  ['/stats/prometheus', stats],
+  ['/clusters', ({ proxy, send }: AdminRequest) => send(200, clustersText(proxy))],
+  ['/listeners', listeners],
+  ['/config_dump', configDump],
+  ['/healthcheck/fail', healthcheck(true)],
+  ['/healthcheck/ok', healthcheck(false)],
+  [
+    '/quitquitquit',
+    post(({ send }) => {
+      send(200, 'OK\n');
+      setImmediate(() => process.kill(process.pid, 'SIGTERM'));
+    }),
+  ],
+]);
+
 /** One admin request. */
 function answer(proxy: Proxy, req: http.IncomingMessage, res: http.ServerResponse): void {
   const url = new URL(req.url ?? '/', 'http://admin');
@@ -52,107 +149,11 @@ function answer(proxy: Proxy, req: http.IncomingMessage, res: http.ServerRespons
     });
     res.end(body);
   };
-  const post = (fn: () => void) => {
-    if (req.method !== 'POST') return send(405, 'This endpoint requires POST\n');
-    fn();
-  };
-  switch (url.pathname) {
-    case '/ready':
-      return proxy.state === 'LIVE' ? send(200, 'LIVE\n') : send(503, `${proxy.state}\n`);
-    case '/server_info':
-      return send(
-        200,
-        JSON.stringify(
-          {
-            version: VERSION,
-            state: proxy.healthFailed ? 'DRAINING' : proxy.state,
-            hot_restart_version: 'disabled',
-            command_line_options: { concurrency: 1, mode: 'Serve' },
-            node: proxy.config.node,
-            uptime_current_epoch: `${proxy.uptimeS}s`,
-            uptime_all_epochs: `${proxy.uptimeS}s`,
-          },
-          null,
-          2,
-        ),
-        'application/json',
-      );
-    case '/stats':
-    case '/stats/prometheus': {
-      // as Envoy: the filter is an RE2 regex matched anywhere in the stat name; a bad one is a 400
-      const filter = url.searchParams.get('filter');
-      const f = filter === null ? undefined : compileRe2(filter);
-      if (f && 'error' in f) return send(400, `Invalid re2 regex: ${f.error}\n`);
-      const keep = f ? partialMatcher(f) : undefined;
-      const format = url.pathname === '/stats/prometheus' ? 'prometheus' : url.searchParams.get('format');
-      if (format === 'json') return send(200, JSON.stringify(proxy.stats.json(keep)), 'application/json');
-      if (format === 'prometheus') return send(200, proxy.stats.prometheus(keep));
-      return send(200, proxy.stats.text(keep));
-    }
-    case '/clusters':
-      return send(200, clustersText(proxy));
-    case '/listeners': {
-      // as Envoy: where each listener is bound, which with port 0 is where the OS put it
-      const bound = proxy.listeners();
-      if (url.searchParams.get('format') === 'json')
-        return send(
-          200,
-          JSON.stringify({
-            listener_statuses: bound.map((l) => ({
-              name: l.name,
-              local_address: { socket_address: { address: l.host, port_value: l.port } },
-            })),
-          }),
-          'application/json',
-        );
-      return send(200, bound.map((l) => `${l.name}::${l.host}:${l.port}\n`).join(''));
-    }
-    case '/config_dump':
-      return send(
-        200,
-        JSON.stringify(
-          {
-            configs: [
-              {
-                '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump',
-                // as Envoy: private keys and other fields its protos mark sensitive print as [redacted]
-                bootstrap: redactBootstrap(proxy.config.raw),
-              },
-            ],
-          },
-          null,
-          2,
-        ),
-        'application/json',
-      );
-    case '/healthcheck/fail':
-      return post(() => {
-        proxy.healthFailed = true;
-        proxy.stats.setGauge('server.state', 1);
-        send(200, 'OK\n');
-      });
-    case '/healthcheck/ok':
-      return post(() => {
-        proxy.healthFailed = false;
-        proxy.stats.setGauge('server.state', 0);
-        send(200, 'OK\n');
-      });
-    case '/quitquitquit':
-      return post(() => {
-        send(200, 'OK\n');
-        setImmediate(() => process.kill(process.pid, 'SIGTERM'));
-      });
-    case '/':
-      return send(
-        200,
-        '/ready\n/server_info\n/stats\n/stats/prometheus\n/clusters\n/listeners\n/config_dump\n/healthcheck/fail\n/healthcheck/ok\n/quitquitquit\n',
-      );
-    default:
-      return send(
-        404,
-        'invalid path. admin commands are:\n/ready\n/server_info\n/stats\n/clusters\n/listeners\n/config_dump\n',
-      );
-  }
+  const handler = ENDPOINTS.get(url.pathname);
+  if (handler) return handler({ proxy, url, method: req.method ?? 'GET', send });
+  const index = [...ENDPOINTS.keys()].join('\n') + '\n';
+  if (url.pathname === '/') return send(200, index);
+  send(404, `invalid path. admin commands are:\n${index}`);
 }
 
 /** Envoy's /clusters text: per cluster its circuit breakers and outlier figures, per host its counters. */

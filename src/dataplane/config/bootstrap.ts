@@ -53,7 +53,8 @@ export async function loadBootstrap(file: string): Promise<ConfigResult> {
   try {
     text = await fs.readFile(file, 'utf8');
   } catch (e) {
-    const message = `cannot read ${file}: ${(e as Error).message}`;
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    const message = `cannot read ${file}: ${reason}`;
     return {
       errors: [{ path: '/', message }],
       warnings: [],

@@ -1,4 +1,3 @@
-import fs from 'node:fs/promises';
 import { createRequire } from 'node:module';
 import type YAMLModule from 'yaml';
 import { checkEnvoy } from '../../envoy/check.js';
@@ -14,6 +13,7 @@ import {
   syntaxDiagnostics,
   notAtPathsOf,
   outsideItemsOf,
+  readBootstrapText,
 } from './diagnostics.js';
 import { filterMessages, HTTP_FILTERS } from '../filters/registry.js';
 
@@ -49,19 +49,10 @@ export interface ConfigResult {
 
 /** Reads a bootstrap file (YAML or JSON) and converts it; errors are data. */
 export async function loadBootstrap(file: string): Promise<ConfigResult> {
-  let text: string;
-  try {
-    text = await fs.readFile(file, 'utf8');
-  } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    const message = `cannot read ${file}: ${reason}`;
-    return {
-      errors: [{ path: '/', message }],
-      warnings: [],
-      diagnostics: [diagnostic('MG4001', message, { file })],
-    };
-  }
-  return parseBootstrap(text, file);
+  const read = await readBootstrapText(file);
+  if (typeof read !== 'string')
+    return { errors: [{ path: '/', message: read.message }], warnings: [], diagnostics: [read] };
+  return parseBootstrap(read, file);
 }
 
 /** Parses a bootstrap (YAML or JSON) and converts it; every syntax error is reported, located. */

@@ -1,3 +1,4 @@
+import fs from 'node:fs/promises';
 import type { YAMLError } from 'yaml';
 import { protobufjs } from '../../envoy/protos.js';
 import { diagnostic, joinPointer, type Diagnostic, type KnownCode } from '../../model/diagnostics.js';
@@ -53,13 +54,38 @@ export function syntaxDiagnostics(errors: readonly YAMLError[], source: SourceFi
     const from = Math.min(e.pos[0], last);
     const start = source.position(from);
     const end = source.position(Math.max(from, Math.min(e.pos[1], last)));
-    return diagnostic('MG5001', `syntax error: ${e.message}`, {
+    const message =
+      e.code === 'MULTIPLE_DOCS'
+        ? 'the file holds more than one YAML document; a bootstrap is one'
+        : e.message;
+    return diagnostic('MG5001', `syntax error: ${message}`, {
       file: source.file,
       ...start,
       endLine: end.line,
       endColumn: end.column,
     });
   });
+}
+
+/**
+ * A bootstrap file's text, or the diagnostic saying why there is none: MG4001 when it cannot be
+ * read, MG5001 when its bytes are not UTF-8 text (a binary file would print as garbage).
+ */
+export async function readBootstrapText(file: string): Promise<string | Diagnostic> {
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    return diagnostic('MG4001', `cannot read ${file}: ${reason}`, { file });
+  }
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    if (!text.includes('\u0000')) return text;
+  } catch {
+    // not UTF-8
+  }
+  return diagnostic('MG5001', 'the file is not UTF-8 text (YAML or JSON)', { file, line: 1, column: 1 });
 }
 
 /** A `path: message` line of checkEnvoy as a PathError (a path may end in a note: `/a/b (unset = 0)`). */

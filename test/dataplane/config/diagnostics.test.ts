@@ -161,6 +161,29 @@ describe('bootstrap diagnostics: located in the text', () => {
     expect(r.errors.map((e) => e.message)[0]).toMatch(/^bad\.yaml:1:16: /);
   });
 
+  it('says so for a file of several YAML documents, and for one that is not text', async () => {
+    const two = parseBootstrap('node: {}\n---\nnode: {}\n', 'two.yaml');
+    expect(two.diagnostics).toEqual([
+      expect.objectContaining({
+        code: 'MG5001',
+        message: 'syntax error: the file holds more than one YAML document; a bootstrap is one',
+        line: 2,
+      }),
+    ]);
+    const bin = path.join(fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-bin-')), 'b.yaml');
+    fs.writeFileSync(bin, Buffer.from([0x6e, 0x3a, 0x20, 0xff, 0xfe, 0x00, 0x0a]));
+    const r = await loadBootstrap(bin);
+    expect(r.config).toBeUndefined();
+    expect(r.diagnostics).toEqual([
+      expect.objectContaining({
+        code: 'MG5001',
+        message: 'the file is not UTF-8 text (YAML or JSON)',
+        line: 1,
+      }),
+    ]);
+    expect(r.source).toBeUndefined();
+  });
+
   it('reports a file that cannot be read as MG4001', async () => {
     const missing = path.join(os.tmpdir(), `meshgen-none-${process.pid}.yaml`);
     expect(fs.existsSync(missing)).toBe(false);

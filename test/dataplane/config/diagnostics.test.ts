@@ -106,6 +106,48 @@ describe('bootstrap diagnostics: every step in one pass', () => {
   });
 });
 
+describe('bootstrap diagnostics: bad input', () => {
+  /** Every path to every value of v. */
+  const paths = (v: unknown, at: (string | number)[] = []): (string | number)[][] => [
+    at,
+    ...(Array.isArray(v)
+      ? v.flatMap((x, i) => paths(x, [...at, i]))
+      : v !== null && typeof v === 'object'
+        ? Object.entries(v).flatMap(([k, x]) => paths(x, [...at, k]))
+        : []),
+  ];
+  const OTHERS = [null, 5, 'x', [], {}, [null], [5], true, { '@type': 'x' }, undefined];
+
+  it('never throws: any value replaced by one of another type, or removed, gives a config or a diagnostic', () => {
+    const good = () =>
+      structuredClone(
+        httpBootstrap(
+          0,
+          vh([{ match: { prefix: '/' }, route: { cluster: 'a', retry_policy: { retry_on: '5xx' } } }]),
+          [cluster('a', [1], { health_checks: [{ timeout: '1s', interval: '1s', tcp_health_check: {} }] })],
+          { admin: 0 },
+        ),
+      );
+    let cases = 0;
+    for (const p of paths(good()).slice(1))
+      for (const other of OTHERS) {
+        const b = good();
+        const parent = p.slice(0, -1).reduce((o: Obj, k) => o[k], b);
+        const last = p.at(-1)!;
+        if (other === undefined && Array.isArray(parent)) parent.splice(Number(last), 1);
+        else if (other === undefined) delete parent[last];
+        else parent[last] = structuredClone(other);
+        const r = convertBootstrap(b);
+        expect(
+          r.config !== undefined || r.diagnostics.length > 0,
+          `${p.join('/')} = ${JSON.stringify(other)}`,
+        ).toBe(true);
+        cases++;
+      }
+    expect(cases).toBeGreaterThan(500);
+  });
+});
+
 describe('bootstrap diagnostics: located in the text', () => {
   const yaml = (b: Obj) => YAML.stringify(b, { indentSeq: false });
 

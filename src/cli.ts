@@ -4,13 +4,13 @@ import path from 'node:path';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
-import { hasErrors, escalateWarnings, sortDiagnostics, type Diagnostic } from './model/diagnostics.js';
+import { hasErrors, escalateWarnings, type Diagnostic } from './model/diagnostics.js';
 import { loadMesh, type MeshResult } from './model/load.js';
 import { locateDiagnostics, type SourceFile } from './model/source.js';
 import { meshSchema } from './model/schema.js';
 import { FEATURES } from './model/features.js';
 import type { Emitter } from './emitters/types.js';
-import { colours, formatDiagnostic, summary } from './cli/format.js';
+import { formatOption, report } from './cli/report.js';
 import { OutputError, writeFilesAtomically } from './cli/output.js';
 import { swapTargetOutputs } from './cli/generations.js';
 import { starterMesh } from './cli/starter.js';
@@ -27,30 +27,6 @@ const schemaFile = fileURLToPath(new URL('../schemas/mesh.schema.json', import.m
 const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
 
 class UsageError extends Error {}
-
-interface Printed {
-  diagnostics: Diagnostic[];
-  sources: Map<string, SourceFile>;
-}
-
-function report({ diagnostics, sources }: Printed, format: string): void {
-  const sorted = sortDiagnostics(diagnostics);
-  if (format === 'json') {
-    process.stdout.write(JSON.stringify(sorted, null, 2) + '\n');
-    return;
-  }
-  const c = colours(process.stderr);
-  for (const d of sorted)
-    process.stderr.write(formatDiagnostic(d, d.file ? sources.get(d.file) : undefined, c) + '\n');
-  const line = summary(sorted);
-  if (line) process.stderr.write(`${line}\n`);
-}
-
-function formatOption(): Option {
-  return new Option('--format <format>', 'diagnostics as text or json')
-    .choices(['text', 'json'])
-    .default('text');
-}
 
 async function validateCommand(files: string[], opts: { format: string; strict?: boolean }): Promise<number> {
   const all: Diagnostic[] = [];

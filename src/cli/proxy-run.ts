@@ -1,6 +1,7 @@
 import cluster, { type Worker } from 'node:cluster';
 import { loadBootstrap, type ConfigResult } from '../dataplane/config/bootstrap.js';
 import { Proxy } from '../dataplane/server.js';
+import { report } from './report.js';
 import { catchEarlyReloads, serveUntilStopped } from './serve.js';
 
 export interface ProxyCliOptions {
@@ -9,13 +10,19 @@ export interface ProxyCliOptions {
   drainTime: string;
   watch?: boolean;
   concurrency: string;
+  /** How diagnostics are printed: text or json. */
+  format: string;
 }
 
 /** What a worker tells the primary once it serves. */
 const SERVING = { meshgenProxy: 'serving' } as const;
 
-function printErrors(file: string, r: ConfigResult): void {
-  for (const e of r.errors) process.stderr.write(`meshgen proxy: ${file}: ${e.path}: ${e.message}\n`);
+/** A bootstrap's diagnostics, located, as `meshgen validate` prints a mesh's. */
+function printDiagnostics(r: ConfigResult, format: string): void {
+  report(
+    { diagnostics: r.diagnostics, sources: new Map(r.source ? [[r.source.file, r.source]] : []) },
+    format,
+  );
 }
 
 /** Runs `meshgen proxy` (the data plane loads only for this command). */
@@ -23,12 +30,12 @@ export async function proxyCommand(opts: ProxyCliOptions): Promise<number> {
   const early = opts.mode === 'serve' ? catchEarlyReloads() : undefined;
   const file = opts.configPath;
   const loaded = await loadBootstrap(file);
-  if (!loaded.config) {
-    printErrors(file, loaded);
-    return 1;
-  }
+  // errors always; warnings once (a worker would repeat its primary's)
+  if (!loaded.config || opts.mode === 'validate' || (cluster.isPrimary && loaded.diagnostics.length))
+    printDiagnostics(loaded, opts.format);
+  if (!loaded.config) return 1;
   if (opts.mode === 'validate') {
-    process.stderr.write(`configuration '${file}' OK\n`);
+    if (opts.format === 'text') process.stderr.write(`configuration '${file}' OK\n`);
     return 0;
   }
   const drainTimeS = Number.isFinite(Number(opts.drainTime)) ? Number(opts.drainTime) : 5;
@@ -74,7 +81,7 @@ export async function proxyCommand(opts: ProxyCliOptions): Promise<number> {
       const next = await loadBootstrap(file);
       if (next.config) return strip(next.config)!;
       process.stderr.write(`meshgen proxy: reload rejected, still serving the previous configuration\n`);
-      printErrors(file, next);
+      printDiagnostics(next, opts.format);
       return undefined;
     },
   });

@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { ProxyCliOptions } from './proxy-run.js';
+import { formatOption } from './report.js';
 
 /** `meshgen proxy -c bootstrap.yaml`: runs an Envoy v3 bootstrap in meshgen's own data plane. */
 export function registerProxyCommand(program: Command): void {
@@ -19,6 +20,7 @@ export function registerProxyCommand(program: Command): void {
     )
     .option('--watch', 'reload when the configuration file changes (SIGHUP always reloads)')
     .option('--concurrency <n>', 'worker processes sharing the listeners', '1')
+    .addOption(formatOption())
     .action(async (opts: ProxyCliOptions) => {
       const { proxyCommand } = await import('./proxy-run.js');
       process.exitCode = await proxyCommand(opts);

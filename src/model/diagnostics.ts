@@ -24,7 +24,8 @@ export interface Diagnostic {
 
 /**
  * The catalogue: every code with its default severity and a title. MG1xxx syntax and schema, MG2xxx
- * semantics, MG3xxx target fidelity, MG4xxx command input.
+ * semantics, MG3xxx target fidelity, MG4xxx command input, MG5xxx the data plane's configuration
+ * (an Envoy bootstrap given to `meshgen proxy`; the pointer is into the bootstrap).
  */
 export const CODES = {
   MG1001: { severity: 'error', title: 'the file is not text' },
@@ -82,6 +83,15 @@ export const CODES = {
   MG4001: { severity: 'error', title: 'cannot read file' },
   MG4002: { severity: 'error', title: 'unknown target' },
   MG4003: { severity: 'error', title: 'invalid target setting (--set or a format option)' },
+
+  MG5001: { severity: 'error', title: 'bootstrap syntax error (YAML or JSON)' },
+  MG5002: { severity: 'error', title: "not in Envoy's API (unknown field, wrong type, invalid value)" },
+  MG5003: { severity: 'error', title: 'not implemented by meshgen proxy' },
+  MG5004: { severity: 'error', title: 'invalid configuration (duplicate name, unknown cluster...)' },
+  MG5005: {
+    severity: 'warning',
+    title: 'accepted by Envoy with a warning (deprecated field, non-canonical form)',
+  },
 } as const satisfies Record<DiagnosticCode, { severity: Severity; title: string }>;
 
 export type KnownCode = keyof typeof CODES;

@@ -116,11 +116,8 @@ class Scanner {
     const col = at - this.lineOf(at).start;
     let last = this.lineOf(at);
     let line = this.nextContent(this.after(last));
-    while (
-      line &&
-      (line.indent > col ||
-        (line.indent === col && (kind === 'map' ? !this.isDashAt(line) : this.isDashAt(line))))
-    ) {
+    // a dash at a mapping's own column is a sequence at its key's indentation, still in the mapping
+    while (line && (line.indent > col || (line.indent === col && (kind === 'map' || this.isDashAt(line))))) {
       last = line;
       line = this.nextContent(this.after(line));
     }
@@ -189,9 +186,10 @@ class Scanner {
       if (colon === undefined) giveUp();
       const key = this.keyText(at, colon!);
       if (key === token) return { key: { start: at, end: colon! }, value: this.valueAfter(colon! + 1, col) };
-      // to the next key of this mapping
+      // to the next key of this mapping, past a value's sequence at the key's indentation
       let line = this.nextContent(this.after(this.lineOf(at)));
-      while (line && line.indent > col) line = this.nextContent(this.after(line));
+      while (line && (line.indent > col || (line.indent === col && this.isDashAt(line))))
+        line = this.nextContent(this.after(line));
       at = line && line.indent === col && !this.isDashAt(line) ? line.content : undefined;
     }
     return undefined;
@@ -222,7 +220,8 @@ class Scanner {
     // an empty value: null, unless the next line is indented deeper (or a sequence at the key's column)
     if (!next || next.indent < col || (next.indent === col && !this.isDashAt(next)))
       return { start: from, end: from };
-    if (next.indent === col && this.text[line.content] === '-') return { start: from, end: from };
+    // after a dash (not a key's colon), a dash at the same column is the next item
+    if (next.indent === col && this.text[from - 1] === '-') return { start: from, end: from };
     return this.blockNodeAt(next.content, next.indent);
   }
 

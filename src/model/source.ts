@@ -183,14 +183,22 @@ function computeLineStarts(text: string): number[] {
   return starts;
 }
 
+/** The mesh's diagnostics that are about a key rather than its value: unknown field, invalid key. */
+const aboutMeshKey = (d: Diagnostic): boolean => d.code === 'MG1010' || d.code === 'MG1015';
+
 /**
- * Fills file, line and column of every diagnostic that has a pointer and no position yet. Diagnostics
- * about unknown fields point at the key; the rest at the value.
+ * Fills file, line and column of every diagnostic that has a pointer and no position yet. Those
+ * about a key (`key`; by default the mesh's unknown fields and invalid keys) point at the key; the
+ * rest at the value.
  */
-export function locateDiagnostics(diagnostics: readonly Diagnostic[], source: SourceFile): Diagnostic[] {
+export function locateDiagnostics(
+  diagnostics: readonly Diagnostic[],
+  source: SourceFile,
+  { key = aboutMeshKey }: { key?: (d: Diagnostic) => boolean } = {},
+): Diagnostic[] {
   return diagnostics.map((d) => {
     if (d.line !== undefined || d.pointer === undefined) return d.file ? d : { ...d, file: source.file };
-    const range = source.locate(d.pointer, { key: d.code === 'MG1010' || d.code === 'MG1015' });
+    const range = source.locate(d.pointer, { key: key(d) });
     return range ? { ...d, file: source.file, ...range } : { ...d, file: source.file };
   });
 }

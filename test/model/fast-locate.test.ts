@@ -7,9 +7,12 @@ import { fastLocate } from '../../src/model/fast-locate.js';
 import { joinPointer, splitPointer } from '../../src/model/diagnostics.js';
 import { ROOT } from '../support/meshes.js';
 
-/** Every pointer to every node of a value. */
+/**
+ * Every pointer to every node of a value, but empty ones (`filter_chain_match:` and nothing): the
+ * scan points just past their colon, the parse, which records no node for them, at the next token.
+ */
 function pointers(v: unknown, at = ''): string[] {
-  const out = [at];
+  const out = v === null ? [] : [at];
   if (Array.isArray(v)) v.forEach((x, i) => out.push(...pointers(x, joinPointer(at, i))));
   else if (v && typeof v === 'object')
     for (const [k, x] of Object.entries(v)) out.push(...pointers(x, joinPointer(at, k)));
@@ -18,7 +21,8 @@ function pointers(v: unknown, at = ''): string[] {
 
 const files = [
   ...fs.readdirSync(path.join(ROOT, 'examples')).map((f) => path.join(ROOT, 'examples', f)),
-  ...['invalid', 'warnings'].flatMap((d) =>
+  // Envoy's example bootstraps: sequences at their key's indentation (`clusters:` then `- name:`)
+  ...['invalid', 'warnings', 'envoy-examples'].flatMap((d) =>
     fs
       .readdirSync(path.join(ROOT, 'test/fixtures', d))
       .filter((f) => f.endsWith('.yaml'))
@@ -71,6 +75,17 @@ describe('fastLocate', () => {
     ['a block scalar on the way', 'a: |\n  text\n', ['a', 'b']],
   ])('gives up on %s', (_what, text, tokens) => {
     expect(fastLocate(text, tokens)).toBeUndefined();
+  });
+
+  it("steps over a sequence at its key's indentation to the next key", () => {
+    const text = 'a:\n- x: 1\n  y: 2\n- 3\nb:\n  - 4\nc: 5\n';
+    const c = fastLocate(text, ['c'])!;
+    expect(text.slice(c.keyStart, c.keyEnd)).toBe('c');
+    expect(text.slice(c.start, c.end)).toBe('5');
+    const y = fastLocate(text, ['a', '0', 'y'])!;
+    expect(text.slice(y.start, y.end)).toBe('2');
+    const root = fastLocate(text, [])!;
+    expect(text.slice(root.start, root.end)).toBe(text.trimEnd());
   });
 
   it('finds keys and values in nested flow collections', () => {

@@ -1,0 +1,158 @@
+import fs from 'node:fs/promises';
+import type { YAMLError } from 'yaml';
+import { protobufjs } from '../../envoy/protos.js';
+import { diagnostic, joinPointer, type Diagnostic, type KnownCode } from '../../model/diagnostics.js';
+import { locateDiagnostics, type SourceFile } from '../../model/source.js';
+import type { PathError } from './supported.js';
+
+/**
+ * A bootstrap's problems as diagnostics, as the mesh's: a code, a pointer into the document as
+ * written, and, when the text is known, file, line and column. Each step of reading a bootstrap
+ * (config/bootstrap.ts) reports `PathError`s; the step gives the code.
+ */
+const CODES = {
+  /** checkEnvoy: not in Envoy's API (unknown field, wrong type, invalid value, missing field). */
+  api: 'MG5002',
+  /** supportedWalk: in Envoy's API, not implemented by meshgen proxy. */
+  implemented: 'MG5003',
+  /** The conversion: duplicate names, unknown clusters... (what Envoy refuses at load). */
+  invalid: 'MG5004',
+  /** checkEnvoy's warnings: deprecated fields, forms Envoy tolerates. */
+  warning: 'MG5005',
+} as const satisfies Record<string, KnownCode>;
+
+export type Step = keyof typeof CODES;
+
+/** Messages about a field as a whole (unknown, given twice, deprecated, not implemented): shown at its key. */
+const ABOUT_FIELD = /^(unknown |deprecated )?field\b/;
+
+/** The diagnostics of one step's errors, located when the source is given. */
+export function stepDiagnostics(
+  step: Step,
+  errors: readonly PathError[],
+  raw: unknown,
+  source?: SourceFile,
+): Diagnostic[] {
+  const atKey = new Set<Diagnostic>();
+  const diagnostics = errors.map((e) => {
+    const pointer = sourcePointer(raw, e.path);
+    // the path leads the message, as in Envoy's own errors: a one-line JSON file needs it
+    const d = diagnostic(CODES[step], pointer ? `${pointer}: ${e.message}` : e.message, { pointer });
+    if (ABOUT_FIELD.test(e.message)) atKey.add(d);
+    return d;
+  });
+  return source ? locateDiagnostics(diagnostics, source, { key: (d) => atKey.has(d) }) : diagnostics;
+}
+
+/**
+ * The YAML (or JSON) parser's errors, each located where the parser stopped; one at the end of the
+ * file (an unclosed bracket) just after the last character, so that the line shown is not empty.
+ */
+export function syntaxDiagnostics(errors: readonly YAMLError[], source: SourceFile): Diagnostic[] {
+  const last = source.text.trimEnd().length;
+  return errors.map((e) => {
+    const from = Math.min(e.pos[0], last);
+    const start = source.position(from);
+    const end = source.position(Math.max(from, Math.min(e.pos[1], last)));
+    const message =
+      e.code === 'MULTIPLE_DOCS'
+        ? 'the file holds more than one YAML document; a bootstrap is one'
+        : e.message;
+    return diagnostic('MG5001', `syntax error: ${message}`, {
+      file: source.file,
+      ...start,
+      endLine: end.line,
+      endColumn: end.column,
+    });
+  });
+}
+
+/**
+ * A bootstrap file's text, or the diagnostic saying why there is none: MG4001 when it cannot be
+ * read, MG5001 when its bytes are not UTF-8 text (a binary file would print as garbage).
+ */
+export async function readBootstrapText(file: string): Promise<string | Diagnostic> {
+  let bytes: Buffer;
+  try {
+    bytes = await fs.readFile(file);
+  } catch (e) {
+    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+    return diagnostic('MG4001', `cannot read ${file}: ${reason}`, { file });
+  }
+  try {
+    const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+    if (!text.includes('\u0000')) return text;
+  } catch {
+    // not UTF-8
+  }
+  return diagnostic('MG5001', 'the file is not UTF-8 text (YAML or JSON)', { file, line: 1, column: 1 });
+}
+
+/** A `path: message` line of checkEnvoy as a PathError (a path may end in a note: `/a/b (unset = 0)`). */
+export function splitCheckLine(line: string): PathError {
+  const i = line.indexOf(': ');
+  if (i < 0) return { path: '/', message: line };
+  const path = line.slice(0, i);
+  const message = line.slice(i + 2);
+  const note = / (\(.*\))$/.exec(path);
+  return note ? { path: path.slice(0, note.index), message: `${message} ${note[1]}` } : { path, message };
+}
+
+/** The errors not at the path of one of `causes` (a value both steps refuse is reported once). */
+export function notAtPathsOf(errors: readonly PathError[], causes: readonly PathError[]): PathError[] {
+  const at = new Set(causes.map((c) => c.path));
+  return errors.filter((e) => !at.has(e.path));
+}
+
+/**
+ * The errors outside the list items (listener, cluster, route, filter...) that hold one of `causes`:
+ * within such an item, a field left out may explain an error (a mirror policy that names its
+ * cluster in a header has no `cluster`); a cause outside any list item may explain any error.
+ */
+export function outsideItemsOf(errors: readonly PathError[], causes: readonly PathError[]): PathError[] {
+  const items = causes.map((c) => /^(.*\/\d+)(\/|$)/.exec(c.path)?.[1] ?? '');
+  return errors.filter((e) => !items.some((i) => e.path === i || e.path.startsWith(`${i}/`)));
+}
+
+const isObj = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === 'object' && !Array.isArray(v);
+
+/**
+ * The pointer into the document as written for a path a step reports. The conversion names fields
+ * by their proto names (snake_case) and indexes a repeated field given as one value, where the
+ * document may use JSON names (camelCase) and that one value; the steps do not escape keys, so a
+ * key holding `/` arrives in pieces. Whatever cannot be followed is kept as it is.
+ */
+export function sourcePointer(raw: unknown, path: string): string {
+  const tokens = path === '/' || path === '' ? [] : path.slice(1).split('/');
+  const out: string[] = [];
+  let node = raw;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i]!;
+    const found = isObj(node) ? childKey(node, tokens, i) : undefined;
+    if (Array.isArray(node) && /^\d+$/.test(t)) {
+      out.push(t);
+      node = node[Number(t)];
+    } else if (found) {
+      out.push(found.key);
+      node = (node as Record<string, unknown>)[found.key];
+      i = found.last;
+    } else if (t !== '0' || Array.isArray(node)) {
+      out.push(...tokens.slice(i));
+      break;
+    } // else a repeated field given as one value: the document has no index here
+  }
+  return joinPointer('', ...out);
+}
+
+function childKey(
+  node: Record<string, unknown>,
+  tokens: readonly string[],
+  i: number,
+): { key: string; last: number } | undefined {
+  const camel = protobufjs().util.camelCase;
+  for (let last = i, key = tokens[i]!; last < tokens.length; key += `/${tokens[++last]}`) {
+    for (const k of [key, camel(key)]) if (Object.hasOwn(node, k)) return { key: k, last };
+  }
+  return undefined;
+}

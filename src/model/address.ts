@@ -38,3 +38,15 @@ export function isIpv6(text: string): boolean {
 export function isIp(text: string): boolean {
   return isIpv4(text) || isIpv6(text);
 }
+
+/**
+ * An IPv6 address no socket can listen on by itself: link-local (fe80::/10) needs the zone of an
+ * interface, which a mesh cannot name, and multicast (ff00::/8) is not a unicast address. Both are
+ * refused by bind() with EINVAL.
+ */
+export function isUnbindableIpv6(text: string): boolean {
+  if (!isIpv6(text)) return false;
+  const first = text.split(':')[0]!.toLowerCase();
+  if (first.length !== 4) return false;
+  return first.startsWith('ff') || /^fe[89ab]/.test(first);
+}

@@ -1,4 +1,4 @@
-import { isIp, isIpv4, isIpv4Before, isIpv6 } from './address.js';
+import { isIp, isIpv4, isIpv4Before, isIpv6, isUnbindableIpv6 } from './address.js';
 import { diagnostic, joinPointer, type Diagnostic } from './diagnostics.js';
 import { parseDuration } from './duration.js';
 import type { MeshDocument } from './types.js';
@@ -206,6 +206,17 @@ function checkFrontends(
           pointer: `${base}/address`,
           hint: 'write an IPv4 address (0.0.0.0, 10.0.0.5) or an IPv6 address without brackets (::, ::1)',
         }),
+      );
+    if (f.address !== undefined && isUnbindableIpv6(f.address))
+      out.push(
+        diagnostic(
+          'MG2027',
+          `frontend "${f.name}": address "${f.address}" is a link-local or multicast IPv6 address, which a proxy cannot listen on without naming an interface`,
+          {
+            pointer: `${base}/address`,
+            hint: "listen on the host's global or unique-local address, or on :: for all of them",
+          },
+        ),
       );
     const key = `${address}:${f.port}`;
     const other = listeners.get(key) ?? listeners.get(`0.0.0.0:${f.port}`);

@@ -187,13 +187,24 @@ describe('render -o killed with SIGKILL', () => {
           : { after: 'swap', ms: Math.floor(r * swapping * 0.8) };
     });
     const outcomes = { old: 0, new: 0, killed: 0, finished: 0, mixed: 0 };
+    // A run that ends before its moment (the machine ran it faster than the timed run) is checked
+    // as a finished run and tried again from the old output with half the delay, up to three times.
     const one = async (i: number) => {
-      const kill = plan[i]!;
-      const out = path.join(work, `kill-${i}`);
+      let kill = plan[i]!;
+      for (let attempt = 0; ; attempt++) {
+        const last = attempt === 3;
+        const killed = await tryKill(i, attempt, kill, last);
+        if (killed || last) return;
+        kill = { after: kill.after, ms: Math.floor(kill.ms / 2) };
+      }
+    };
+    const tryKill = async (i: number, attempt: number, kill: KillAt, last: boolean) => {
+      const out = path.join(work, `kill-${i}-${attempt}`);
       copyTree(oldDir, out);
       const r = await runRender(meshB, out, kill);
       const what = `kill ${i}, ${kill.ms} ms after ${kill.after} (seed ${SEED})`;
-      if (r.signal === 'SIGKILL') outcomes.killed++;
+      const killed = r.signal === 'SIGKILL';
+      if (killed) outcomes.killed++;
       else outcomes.finished++;
       let news = 0;
       for (const t of TARGETS) {
@@ -208,17 +219,17 @@ describe('render -o killed with SIGKILL', () => {
       // killed after its first swap: that target at least is the new output
       if (kill.after === 'swap') expect(news, `${what}: no target is new`).toBeGreaterThan(0);
       // the next complete run cleans up (after every fourth kill, to keep the time down)
-      if (i % 4 === 3 || i === KILLS - 1) {
+      if ((killed || last) && (i % 4 === 3 || i === KILLS - 1)) {
         expect((await runRender(meshB, out)).code).toBe(0);
         expectOnlyNew(out, fresh);
       }
       fs.rmSync(out, { recursive: true });
+      return killed;
     };
     for (let i = 0; i < KILLS; i += 2) await Promise.all([one(i), ...(i + 1 < KILLS ? [one(i + 1)] : [])]);
     console.log(
       `render kill test: ${outcomes.killed} killed, ${outcomes.finished} finished first; targets seen old ${outcomes.old}, new ${outcomes.new}; ${outcomes.mixed} runs left some targets new and others old; ${((Date.now() - started) / 1000).toFixed(0)} s`,
     );
-    expect(outcomes.killed + outcomes.finished).toBe(KILLS);
     expect(outcomes.killed).toBeGreaterThanOrEqual(Math.min(20, KILLS - 1)); // 20 at the default 21
   }, 900_000);
 });

@@ -149,45 +149,6 @@ spec:
   });
 });
 
-describe('rendering time', () => {
-  /** A mesh of n backends with a route each. */
-  const big = (n: number) =>
-    meshFrom(
-      [
-        'apiVersion: meshgen.io/v1alpha1',
-        'kind: Mesh',
-        'metadata: { name: big }',
-        'spec:',
-        '  backends:',
-        ...Array.from(
-          { length: n },
-          (_, i) =>
-            `    - { name: b${i}, port: ${10000 + i}, versions: [{ name: v1, endpoints: ["10.1.${i >> 8}.${i & 255}:80"] }, { name: v2, endpoints: ["10.2.${i >> 8}.${i & 255}:80"] }] }`,
-        ),
-        '  routes:',
-        ...Array.from(
-          { length: n },
-          (_, i) =>
-            `    - { name: r${i}, parent: { backend: b${i} }, timeout: 1s, to: [{ backend: b${i}, version: v1, weight: 90 }, { backend: b${i}, version: v2, weight: 10 }] }`,
-        ),
-      ].join('\n'),
-    );
-
-  it('grows linearly with the size of the output (every sidecar holds every backend)', () => {
-    const perByte = (n: number) => {
-      const mesh = big(n);
-      emitEnvoy(mesh, {}); // warm up
-      const t0 = performance.now();
-      const r = emitEnvoy(mesh, {});
-      const ms = performance.now() - t0;
-      return ms / r.files.reduce((s, f) => s + f.contents.length, 0);
-    };
-    const small = perByte(40);
-    const large = perByte(160); // 16x the output
-    expect(large / small).toBeLessThan(3);
-  });
-});
-
 describe('sidecars setting and the size bound', () => {
   it('writes the sidecars of the backends named in --set sidecars, and none when it is empty', () => {
     const mesh = exampleMesh('shop');

@@ -3,22 +3,24 @@ import { generateMesh } from '../../../bench/gen-mesh.mjs';
 import { render } from '../../../src/render.js';
 import { meshFrom } from '../../support/meshes.js';
 
-function timeRender(n: number): number {
-  const mesh = meshFrom((generateMesh as (n: number) => string)(n));
-  render(mesh, { targets: ['linkerd'] });
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t = performance.now();
-    render(mesh, { targets: ['linkerd'] });
-    best = Math.min(best, performance.now() - t);
-  }
-  return best;
-}
-
-describe('linkerd: rendering time', () => {
-  it('grows linearly with the mesh: 8x the backends take well under 64x (quadratic) the time', () => {
-    const small = timeRender(250);
-    const large = timeRender(2000);
-    expect(large / small).toBeLessThan(20);
+/** How the output grows is tested here; how the time grows is measured by bench/render.mjs (scaling). */
+describe('linkerd output size', () => {
+  it('grows linearly with the number of backends, in objects and in bytes', () => {
+    const size = (n: number) => {
+      const files = render(meshFrom((generateMesh as (n: number) => string)(n)), { targets: ['linkerd'] })
+        .outputs[0]!.files;
+      return { files: files.length, bytes: files.reduce((s, f) => s + f.contents.length, 0) };
+    };
+    const [a, b, c] = [500, 1000, 2000].map(size) as [
+      ReturnType<typeof size>,
+      ReturnType<typeof size>,
+      ReturnType<typeof size>,
+    ];
+    // each further backend adds the same objects: f(2000) - f(1000) = 2 (f(1000) - f(500))
+    expect(c.files - b.files).toBe(2 * (b.files - a.files));
+    expect(b.files - a.files).toBeGreaterThan(500);
+    // bytes: names grow by a digit now and then, so within 5% of linear
+    expect((c.bytes - b.bytes) / (2 * (b.bytes - a.bytes))).toBeGreaterThan(0.95);
+    expect((c.bytes - b.bytes) / (2 * (b.bytes - a.bytes))).toBeLessThan(1.05);
   }, 120_000);
 });

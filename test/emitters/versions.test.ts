@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { render } from '../../src/render.js';
+import { emitters } from '../../src/emitters/index.js';
 import type { Emitter, Fidelity } from '../../src/emitters/types.js';
 import { FEATURES, type Feature } from '../../src/model/features.js';
 import {
@@ -94,5 +95,18 @@ describe('render with versions', () => {
       run(settings, ['a']).diagnostics.filter((d) => d.code === 'MG3001' && /health-check/.test(d.message));
     expect(uses({})).toEqual([]);
     expect(uses({ version: '1.5' }).length).toBeGreaterThan(0);
+  });
+
+  it('declares a default and an oldest version for the five targets the version matters to', () => {
+    const declared = emitters.filter((e) => e.versions).map((e) => e.target);
+    expect(declared.sort()).toEqual(['consul', 'haproxy', 'istio', 'linkerd', 'nginx']);
+    for (const e of emitters.filter((x) => x.versions)) {
+      const v = e.versions!;
+      expect(compareVersions(parseVersion(v.oldest)!, parseVersion(v.default)!), e.target).toBeLessThan(0);
+      for (const rule of v.rules) {
+        expect(rule.source, `${e.target} ${rule.since}`).not.toBe('');
+        expect(readVersion(e.target, v, { version: rule.since }).diagnostics, e.target).toEqual([]);
+      }
+    }
   });
 });

@@ -11,7 +11,7 @@ export interface TargetVersion {
 }
 
 /** One way a target's output depends on the version: what holds from `since` on, and where it is read. */
-export interface VersionRule {
+interface VersionRule {
   /** The first release the rule holds for (`1.25.0`). */
   readonly since: string;
   /** What changes, in one sentence. */

@@ -84,7 +84,7 @@ export function envoyHeaderFormatError(value: string): string | undefined {
 }
 
 /** validation.go, ValidateHTTPHeaderValue. */
-export function headerValueError(value: string): string | undefined {
+function headerValueError(value: string): string | undefined {
   // eslint-disable-next-line no-control-regex
   if (/[\u0000-\u0008\u000A-\u001F\u007F]/.test(value)) return `header value ${value} is invalid`;
   return envoyHeaderFormatError(value);
@@ -141,7 +141,7 @@ export function retryErrors(retries: {
 const TOKEN = /^[!#$%&'*+\-.^_`|~A-Za-z0-9]+$/;
 
 /** The match header names istiod accepts at a version. */
-export function matchHeaderNameError(name: string, version: string): string | undefined {
+function matchHeaderNameError(name: string, version: string): string | undefined {
   const v = versionOf(version);
   if (name === '') return 'header name cannot be empty';
   if (before(v, [1, 23, 0])) return undefined;
@@ -154,7 +154,7 @@ export function matchHeaderNameError(name: string, version: string): string | un
 type Ops = { set?: Record<string, string>; add?: Record<string, string>; remove?: string[] };
 
 /** The errors istiod gives one entry of a VirtualService's `http` list, at a version. */
-export function httpRouteErrors(route: Record<string, any>, version: string): string[] {
+function httpRouteErrors(route: Record<string, any>, version: string): string[] {
   const errors: string[] = [];
   const request: Ops = route.headers?.request ?? {};
   const response: Ops = route.headers?.response ?? {};

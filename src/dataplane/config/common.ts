@@ -121,7 +121,7 @@ export function stringMatcher(m: Obj, p: string, errors: PathError[]): StrMatch 
  * character. Envoy compares and writes header values as bytes; a value with non-ASCII characters
  * must match, and reach the upstream as, the same bytes.
  */
-export function wireString(s: string): string {
+function wireString(s: string): string {
   // eslint-disable-next-line no-control-regex
   return /[^\x00-\x7f]/.test(s) ? Buffer.from(s, 'utf8').toString('latin1') : s;
 }

@@ -128,7 +128,7 @@ export function consulProtocol(p: BackendProtocol): string {
  * Envoy reads them as format strings where `%` starts an operator: a literal `%` is written `%%`
  * (Envoy's source/common/router/header_parser.cc refuses a lone one, and the proxy with it).
  */
-export function envoyHeaderValue(value: string): string {
+function envoyHeaderValue(value: string): string {
   return value.replace(/%/g, '%%');
 }
 

@@ -62,7 +62,7 @@ const GO_STATUS_CODES = new Set([
 ]);
 
 /** A retryOn entry istiod accepts: our words are Envoy's retry_on words; codes Go knows. */
-export function retryOnAccepted(entry: string): boolean {
+function retryOnAccepted(entry: string): boolean {
   return !/^\d+$/.test(entry) || GO_STATUS_CODES.has(Number(entry));
 }
 

@@ -4,7 +4,8 @@ import type tls from 'node:tls';
 import type { HcmConfig } from '../config/hcm.js';
 import type { Http2Settings } from '../config/common.js';
 import { CONNECTION_SPECIFIC } from '../http/headers.js';
-import { httpDate, MAX_BODY_BYTES, type Headers, type ParsedRequest } from './http1.js';
+import { RequestBody } from './body.js';
+import { getHeader, httpDate, type Headers, type ParsedRequest } from './http1.js';
 import type { CodecCallbacks, DownConnection, ResponseEncoder, StreamHandle } from './stream.js';
 import { bindWire, closeSession, drainSession, H2Wire } from './h2-shutdown.js';
 import { resetGuard } from './reset-guard.js';
@@ -13,7 +14,9 @@ import { resetGuard } from './reset-guard.js';
  * Downstream HTTP/2 for the HTTP connection manager: codec_type AUTO tells HTTP/2 by ALPN h2 or
  * by the client connection preface at the start of the first read (as Envoy), HTTP2 forces it.
  * Framing is node:http2 (nghttp2); each stream is one request through the HCM pipeline, with an
- * H2Stream as its downstream (how the head, body and trailers are written).
+ * H2Stream as its downstream (how the head, body and trailers are written). A request goes to the
+ * connection manager at its HEADERS; its DATA follows as a RequestBody (codec/body.ts), read no
+ * faster than it is forwarded (HTTP/2 flow control holds the client).
  */
 
 const PREFACE = Buffer.from('PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n', 'latin1');
@@ -33,6 +36,8 @@ class H2Stream implements DownConnection, ResponseEncoder {
   active: StreamHandle | null = null;
   private pending: http2.OutgoingHttpHeaders | undefined;
   private trailers: http2.OutgoingHttpHeaders | undefined;
+  /** The request's body while it arrives (undefined: none, or it ended). */
+  body: RequestBody | undefined = undefined;
 
   constructor(
     private readonly stream: http2.ServerHttp2Stream,
@@ -75,6 +80,11 @@ class H2Stream implements DownConnection, ResponseEncoder {
         if (trailers?.length) this.trailers = toObject(trailers, {});
         this.flush();
         st.end();
+      }
+      // the response ended before the request: the stream is reset with NO_ERROR, as Envoy does
+      if (this.body !== undefined && !this.body.ended) {
+        this.body = undefined;
+        st.once('finish', () => st.close(http2.constants.NGHTTP2_NO_ERROR));
       }
     }
   }
@@ -219,8 +229,8 @@ export class H2Listener {
       version: 2,
       headers: h,
       body: EMPTY,
+      bodyStream: undefined,
       keepAlive: true,
-      wireBytes: 0,
     };
     const opened = Date.now();
     stream.once('close', () => {
@@ -235,20 +245,13 @@ export class H2Listener {
       stream.respond({ ':status': 403, 'content-length': '0', server: 'envoy' }, { endStream: true });
       return;
     }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    stream.on('data', (b: Buffer) => {
-      size += b.length;
-      if (size <= MAX_BODY_BYTES) chunks.push(b);
-    });
-    stream.once('end', () => {
-      if (size > MAX_BODY_BYTES) {
-        this.hcm.codecReply(413);
-        stream.respond({ ':status': 413, 'content-length': '0', server: 'envoy' }, { endStream: true });
-        return;
-      }
-      req.body = chunks.length === 0 ? EMPTY : chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks);
-      req.wireBytes = size;
+    // the stream goes on once this read is handled: one reset in the same read as its HEADERS is
+    // never routed (rapid reset), and a body that came whole in it goes as a whole
+    const body = stream.endAfterHeaders ? undefined : streamBody(stream, h, this.hcm);
+    setImmediate(() => {
+      if (stream.destroyed || stream.closed) return;
+      if (body?.ended) req.body = body.whole()!;
+      else if (body) down.body = req.bodyStream = body;
       this.hcm.newStream(down, req, down);
     });
   }
@@ -265,3 +268,23 @@ export class H2Listener {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** The DATA of a stream as a RequestBody: the stream pauses (no WINDOW_UPDATE) while it is full. */
+function streamBody(stream: http2.ServerHttp2Stream, h: Headers, cm: CodecCallbacks): RequestBody {
+  const cl = getHeader(h, 'content-length');
+  const length = cl !== undefined && /^[0-9]{1,15}$/.test(cl) ? Number(cl) : undefined;
+  const source = {
+    pause: () => {
+      cm.stats.inc(`${cm.p}downstream_flow_control_paused_reading_total`);
+      stream.pause();
+    },
+    resume: () => {
+      cm.stats.inc(`${cm.p}downstream_flow_control_resumed_reading_total`);
+      stream.resume();
+    },
+  };
+  const body = new RequestBody(source, cm.limits.bufferLimitBytes, length);
+  stream.on('data', (b: Buffer) => body.push(b));
+  stream.once('end', () => body.end());
+  return body;
+}

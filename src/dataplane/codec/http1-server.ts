@@ -8,12 +8,15 @@ import {
   type Headers,
   type ParsedRequest,
 } from './http1.js';
+import type { BodySource } from './body.js';
 import type { CodecCallbacks, DownConnection, ResponseEncoder, StreamHandle } from './stream.js';
 
 /**
  * The server side of one downstream HTTP/1.1 connection: requests parsed one at a time (a
  * pipelined one waits for the response before it), each answered through this connection as its
- * ResponseEncoder, keep-alive, `Expect: 100-continue`, chunked responses.
+ * ResponseEncoder, keep-alive, `Expect: 100-continue`, chunked responses. A request goes to the
+ * connection manager at its head; its body follows as it arrives (codec/body.ts), the socket paused
+ * while the body's buffer is full. A response that ends before its request closes the connection.
  */
 
 const REASONS: Record<number, string> = {
@@ -45,7 +48,7 @@ const REASONS: Record<number, string> = {
 /** Buffer's own latin1 writer: Buffer.write(s, 0, 'latin1') without its argument juggling. */
 type Latin1Buffer = Buffer & { latin1Write(s: string, offset: number): number };
 
-export class Http1Connection implements DownConnection, ResponseEncoder {
+export class Http1Connection implements DownConnection, ResponseEncoder, BodySource {
   readonly parser: RequestParser;
   /** idle_timeout and request_headers_timeout (http1.ts). */
   private readonly timeouts: ConnTimeouts;
@@ -58,6 +61,8 @@ export class Http1Connection implements DownConnection, ResponseEncoder {
   private pendingHead: string | undefined = undefined;
   /** The response body is chunk-encoded (no length, HTTP/1.1). */
   private chunked = false;
+  /** The response to the current request has begun (its head was given). */
+  private responding = false;
   readonly remoteIp: string;
 
   constructor(
@@ -66,12 +71,18 @@ export class Http1Connection implements DownConnection, ResponseEncoder {
     readonly principal: string[] | null,
   ) {
     this.remoteIp = socket.remoteAddress ?? '';
-    this.parser = new RequestParser(cm.limits);
+    this.parser = new RequestParser(cm.limits, this);
     this.timeouts = new ConnTimeouts(cm.limits, (kind) => this.timedOut(kind));
     socket.setNoDelay(true);
     socket.on('data', (d: Buffer) => {
-      this.parser.push(d);
+      try {
+        this.parser.push(d);
+      } catch (e) {
+        return this.bodyError(e instanceof HttpError ? e : new HttpError(400, 'bad request'));
+      }
       if (!this.busy) this.next();
+      // pipelined bytes wait for the response; no more than the buffer limit of them is read
+      else if (this.parser.buffered > cm.limits.bufferLimitBytes) socket.pause();
     });
     socket.on('error', () => {});
     socket.on('close', () => {
@@ -93,11 +104,11 @@ export class Http1Connection implements DownConnection, ResponseEncoder {
     } catch (e) {
       return this.refuse(e instanceof HttpError ? e : new HttpError(400, 'bad request'));
     }
+    if (this.parser.expectContinue) {
+      this.parser.expectContinue = false;
+      this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
+    }
     if (!req) {
-      if (this.parser.expectContinue) {
-        this.parser.expectContinue = false;
-        this.socket.write('HTTP/1.1 100 Continue\r\n\r\n');
-      }
       this.timeouts.update(this.parser.phase);
       if (this.socket.readableEnded && this.parser.buffered === 0) this.socket.end();
       return;
@@ -106,6 +117,26 @@ export class Http1Connection implements DownConnection, ResponseEncoder {
     this.req = req;
     this.timeouts.update('serving');
     this.cm.newStream(this, req, this);
+  }
+
+  /** A streamed body that turns out malformed: the request is reset (a 400 if no response began). */
+  private bodyError(err: HttpError): void {
+    const responding = this.responding;
+    this.active?.downstreamReset();
+    this.closed = true;
+    if (responding) this.socket.destroy();
+    else this.socket.end(codecErrorResponse(err));
+  }
+
+  /** BodySource: the body's buffer is full (or has room again). */
+  pause(): void {
+    this.cm.stats.inc(`${this.cm.p}downstream_flow_control_paused_reading_total`);
+    this.socket.pause();
+  }
+
+  resume(): void {
+    this.cm.stats.inc(`${this.cm.p}downstream_flow_control_resumed_reading_total`);
+    if (!this.closed) this.socket.resume();
   }
 
   /** A request the codec refuses: its error status, and the connection closed. */
@@ -133,7 +164,9 @@ export class Http1Connection implements DownConnection, ResponseEncoder {
 
   head(status: number, h: Headers, chunked: boolean): boolean {
     const req = this.req!;
-    let keep = req.keepAlive && !this.cm.draining;
+    this.responding = true;
+    // a response before the end of its request closes the connection (the rest is not read)
+    let keep = req.keepAlive && !this.cm.draining && !this.parser.bodyInProgress;
     let s = `HTTP/1.1 ${status} ${REASONS[status] ?? 'Unknown'}\r\n`;
     for (let i = 0; i < h.length; i++) {
       const kv = h[i]!;
@@ -186,14 +219,32 @@ export class Http1Connection implements DownConnection, ResponseEncoder {
     this.chunked = false;
     const req = this.req!;
     this.busy = false;
+    this.responding = false;
     this.active = null;
     this.req = null;
+    if (this.parser.bodyInProgress) return this.lingerClose();
     if (!keepAlive || !req.keepAlive || this.cm.draining) {
       this.socket.end();
       this.closed = true;
       return;
     }
+    if (this.socket.isPaused()) this.socket.resume();
     this.next();
+  }
+
+  /**
+   * Closes after a response that ended before its request: the rest of the request is read and
+   * dropped until the client closes, for at most a second (Envoy's delayed close), so that the
+   * client sees the response rather than a reset for the bytes it was still sending.
+   */
+  private lingerClose(): void {
+    const socket = this.socket;
+    this.closed = true;
+    socket.removeAllListeners('data');
+    socket.on('data', () => {});
+    socket.end();
+    socket.resume();
+    setTimeout(() => socket.destroy(), 1000).unref();
   }
 
   reset(): void {

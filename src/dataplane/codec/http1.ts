@@ -22,18 +22,27 @@ export interface ParsedRequest {
   version: 0 | 1 | 2;
   /** Lower-case names, in order, with values trimmed. */
   headers: Headers;
+  /** The whole body, when it came with the head (else empty, and bodyStream carries it). */
   body: Buffer;
+  /** A body still arriving when the request was handed over (codec/body.ts). */
+  bodyStream: RequestBody | undefined;
   keepAlive: boolean;
-  /** Bytes on the wire (head + body). */
-  wireBytes: number;
 }
+
+/** The request body's bytes received so far (%BYTES_RECEIVED%). */
+export function bodyBytes(req: ParsedRequest): number {
+  return req.bodyStream ? req.bodyStream.received : req.body.length;
+}
+
+import { RequestBody, type BodySource } from './body.js';
 
 const CRLFCRLF = Buffer.from('\r\n\r\n');
 const CRLF = Buffer.from('\r\n');
 const EMPTY = Buffer.alloc(0);
 
 export const MAX_HEADER_BYTES = 60 * 1024;
-export const MAX_BODY_BYTES = 8 * 1024 * 1024;
+/** Envoy's per_connection_buffer_limit_bytes default (1 MiB). */
+export const DEFAULT_BUFFER_LIMIT = 1024 * 1024;
 
 /** RFC 9110 tchar: 1 for the characters a token (method, header name) may hold. */
 const TCHAR = new Uint8Array(256);
@@ -269,6 +278,11 @@ export interface CodecLimits {
   idleTimeoutMs: number;
   /** request_headers_timeout: from the first byte of a request head to its end, else 408 (0: none). */
   requestHeadersTimeoutMs: number;
+  /**
+   * The listener's per_connection_buffer_limit_bytes: what a connection holds of a request body
+   * before it stops reading (codec/body.ts), and the largest body an upgrade request may carry.
+   */
+  bufferLimitBytes: number;
 }
 
 export const DEFAULT_LIMITS: CodecLimits = {
@@ -276,6 +290,7 @@ export const DEFAULT_LIMITS: CodecLimits = {
   maxHeadersBytes: 60 * 1024,
   idleTimeoutMs: 3_600_000,
   requestHeadersTimeoutMs: 0,
+  bufferLimitBytes: DEFAULT_BUFFER_LIMIT,
 };
 
 interface RequestLine {
@@ -360,11 +375,10 @@ function parseRequestHead(
   if (framing.chunked && line.version === 0) throw new HttpError(400, 'Transfer-Encoding on HTTP/1.0');
   if (line.method === 'CONNECT' && (framing.chunked || framing.length > 0))
     throw new HttpError(400, 'CONNECT with a body');
-  if (framing.length > MAX_BODY_BYTES) throw new HttpError(413, 'payload too large');
   const keepAlive =
     line.version === 1 ? !connectionHas(headers, 'close') : connectionHas(headers, 'keep-alive');
   const { method, path, version } = line;
-  return { req: { method, path, version, headers, body: EMPTY, keepAlive, wireBytes: 0 }, framing };
+  return { req: { method, path, version, headers, body: EMPTY, bodyStream: undefined, keepAlive }, framing };
 }
 
 /**
@@ -403,20 +417,38 @@ export class RequestParser {
   } | null = null;
   private chunks: Buffer[] = [];
   private decoder: ChunkedDecoder | null = null;
+  /** The body of the request handed over at its head, still arriving: the bytes are fed to it. */
+  private streaming: RequestBody | null = null;
+  /** Of a streamed body with a Content-Length: the bytes still to come. */
+  private remaining = 0;
   /** Of a head not ended yet: the bytes checked for bare LFs, and whether its request line was. */
   private scanned = 0;
   private lineChecked = false;
   /** Set when a head with `Expect: 100-continue` waits for its body: the proxy answers 100 itself, as Envoy. */
   expectContinue = false;
 
-  constructor(private readonly limits: CodecLimits = DEFAULT_LIMITS) {}
+  /** `source`: what a streamed body pauses above the buffer limit (the connection's socket). */
+  constructor(
+    private readonly limits: CodecLimits = DEFAULT_LIMITS,
+    private readonly source: BodySource | null = null,
+  ) {}
 
+  /** Bytes from the connection: a streamed body's go to it at once, the rest wait in the buffer. */
   push(data: Buffer): void {
+    if (this.streaming !== null) {
+      data = this.feed(data);
+      if (data.length === 0) return;
+    }
     this.buf = this.buf && this.buf.length ? Buffer.concat([this.buf, data]) : data;
   }
 
   get buffered(): number {
     return this.buf ? this.buf.length : 0;
+  }
+
+  /** A request was handed over before its body ended, and the body is still arriving. */
+  get bodyInProgress(): boolean {
+    return this.streaming !== null;
   }
 
   /** What the connection waits for: a request (nothing buffered), the rest of a head, or a body. */
@@ -431,32 +463,87 @@ export class RequestParser {
     return b && b.length ? b : null;
   }
 
-  /** The next complete request, or null if more bytes are needed. Throws HttpError on bad input. */
+  /**
+   * The next request, or null if more bytes are needed. A request whose body has not all arrived
+   * comes with a RequestBody (bodyStream) the rest is fed to; an upgrade request waits for its body
+   * (up to the buffer limit). Throws HttpError on bad input.
+   */
   next(): ParsedRequest | null {
+    if (this.streaming !== null) return null;
     if (!this.pending && !this.head()) return null;
     const p = this.pending!;
     const buf = this.buf!;
+    const stream = this.source !== null && !isUpgrade(p.req.headers);
     if (p.framing.chunked) {
-      const used = this.decoder!.decode(buf, p.headEnd, this.chunks, MAX_BODY_BYTES);
+      const limit = stream ? Infinity : this.limits.bufferLimitBytes;
+      const used = this.decoder!.decode(buf, p.headEnd, this.chunks, limit);
       const at = p.headEnd + used;
       if (!this.decoder!.done) {
         // keep undecoded bytes only
         this.buf = buf.subarray(at);
-        p.req.wireBytes += at;
         p.headEnd = 0;
-        return null;
+        return stream ? this.startStream(p.req, undefined) : null;
       }
       p.req.body = this.chunks.length === 1 ? this.chunks[0]! : Buffer.concat(this.chunks);
-      p.req.wireBytes += at;
       this.finish(buf, at);
       return p.req;
     }
     const total = p.headEnd + p.framing.length;
-    if (buf.length < total) return null;
+    if (buf.length < total) {
+      if (stream) {
+        this.chunks.push(buf.subarray(p.headEnd));
+        this.remaining = total - buf.length;
+        this.buf = null;
+        return this.startStream(p.req, p.framing.length);
+      }
+      if (p.framing.length > this.limits.bufferLimitBytes) throw new HttpError(413, 'payload too large');
+      return null;
+    }
     p.req.body = p.framing.length ? buf.subarray(p.headEnd, total) : EMPTY;
-    p.req.wireBytes = total;
     this.finish(buf, total);
     return p.req;
+  }
+
+  /** The request, handed over with its body to come: what arrived of it so far goes first. */
+  private startStream(req: ParsedRequest, length: number | undefined): ParsedRequest {
+    const body = new RequestBody(this.source!, this.limits.bufferLimitBytes, length);
+    req.bodyStream = body;
+    this.streaming = body;
+    this.pending = null;
+    for (const c of this.chunks) body.push(c);
+    this.chunks = [];
+    return req;
+  }
+
+  /** Feeds a streamed body; returns the bytes after its end (the next request's). */
+  private feed(data: Buffer): Buffer {
+    const body = this.streaming!;
+    if (this.decoder === null) {
+      const n = Math.min(this.remaining, data.length);
+      this.remaining -= n;
+      body.push(n === data.length ? data : data.subarray(0, n));
+      if (this.remaining > 0) return EMPTY;
+      this.endStream();
+      return data.subarray(n);
+    }
+    const buf = this.buf && this.buf.length ? Buffer.concat([this.buf, data]) : data;
+    const out: Buffer[] = [];
+    const used = this.decoder.decode(buf, 0, out);
+    this.buf = null;
+    for (const c of out) body.push(c);
+    if (!this.decoder.done) {
+      if (used < buf.length) this.buf = buf.subarray(used);
+      return EMPTY;
+    }
+    this.endStream();
+    return buf.subarray(used);
+  }
+
+  private endStream(): void {
+    const body = this.streaming!;
+    this.streaming = null;
+    this.finish(null, 0);
+    body.end();
   }
 
   /** Parses the next head once it has ended (true), else checks what came of it (false). */
@@ -487,14 +574,20 @@ export class RequestParser {
     return true;
   }
 
-  private finish(buf: Buffer, at: number): void {
-    this.buf = at >= buf.length ? null : buf.subarray(at);
+  /** The request is whole: the buffer keeps what follows it from `at` (null: already done). */
+  private finish(buf: Buffer | null, at: number): void {
+    if (buf !== null) this.buf = at >= buf.length ? null : buf.subarray(at);
     this.pending = null;
     this.chunks = [];
     this.decoder = null;
     this.scanned = 0;
     this.lineChecked = false;
   }
+}
+
+/** An upgrade request (Connection: upgrade with Upgrade): its body is read whole before the tunnel. */
+function isUpgrade(headers: Headers): boolean {
+  return getHeader(headers, 'upgrade') !== undefined && connectionHas(headers, 'upgrade');
 }
 
 const CODEC_REASONS: Record<number, string> = {

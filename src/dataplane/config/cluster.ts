@@ -1,5 +1,6 @@
 import { outlierConfig, type OutlierConfig } from '../upstream/outlier.js';
 import {
+  bufferLimitBytes,
   durationMs,
   http2Settings,
   sockAddr,
@@ -14,6 +15,8 @@ export interface ClusterConfig {
   name: string;
   type: 'STATIC' | 'STRICT_DNS' | 'LOGICAL_DNS';
   connectTimeoutMs: number;
+  /** per_connection_buffer_limit_bytes: what an upstream connection holds of a request body it sends. */
+  bufferLimitBytes: number;
   lbPolicy: 'ROUND_ROBIN' | 'LEAST_REQUEST' | 'RANDOM' | 'RING_HASH';
   endpoints: { address: SockAddr; weight: number }[];
   dnsFamily: 0 | 4 | 6;
@@ -84,6 +87,7 @@ export function cluster(c: Obj, p: string, errors: PathError[]): ClusterConfig {
     name: String(c.name),
     type,
     connectTimeoutMs: durationMs(c.connect_timeout, 5000),
+    bufferLimitBytes: bufferLimitBytes(c.per_connection_buffer_limit_bytes),
     lbPolicy: (c.lb_policy ?? 'ROUND_ROBIN') as ClusterConfig['lbPolicy'],
     endpoints,
     tls: c.transport_socket

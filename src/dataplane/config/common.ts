@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { DEFAULT_BUFFER_LIMIT } from '../codec/http1.js';
 import { safeRegex } from '../regex.js';
 import type { PathError } from './supported.js';
 
@@ -53,6 +54,11 @@ export function http2Settings(o: Obj | undefined): Http2Settings {
 export interface AccessLogConfig {
   /** A file path, or '/dev/stdout' / '/dev/stderr'. */
   path: string;
+}
+
+/** per_connection_buffer_limit_bytes (a UInt32Value) of a listener or cluster: 1 MiB when unset, as Envoy. */
+export function bufferLimitBytes(v: unknown): number {
+  return v === undefined || v === null ? DEFAULT_BUFFER_LIMIT : Number(v);
 }
 
 /** Parses "1.5s" (a proto Duration) to milliseconds. */

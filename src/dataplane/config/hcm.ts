@@ -1,4 +1,4 @@
-import type { CodecLimits } from '../codec/http1.js';
+import { DEFAULT_BUFFER_LIMIT, type CodecLimits } from '../codec/http1.js';
 import { pathNormalizationConfig, type PathNormalization } from '../http/path.js';
 import {
   accessLogs,
@@ -57,6 +57,8 @@ export function hcm(
   clusterNames: Set<string>,
   errors: PathError[],
   table: ReadonlyMap<string, HttpFilterConverter>,
+  /** The listener's per_connection_buffer_limit_bytes. */
+  bufferLimitBytes: number = DEFAULT_BUFFER_LIMIT,
 ): HcmConfig {
   if (!h.route_config)
     errors.push({
@@ -81,6 +83,7 @@ export function hcm(
       maxHeadersBytes: Number(h.max_request_headers_kb ?? 60) * 1024,
       idleTimeoutMs: durationMs(h.common_http_protocol_options?.idle_timeout, 3_600_000),
       requestHeadersTimeoutMs: durationMs(h.request_headers_timeout, 0),
+      bufferLimitBytes,
     },
     path: pathNormalizationConfig(h),
   };

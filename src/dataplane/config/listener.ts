@@ -1,4 +1,12 @@
-import { accessLogs, durationMs, sockAddr, type AccessLogConfig, type Obj, type SockAddr } from './common.js';
+import {
+  accessLogs,
+  bufferLimitBytes,
+  durationMs,
+  sockAddr,
+  type AccessLogConfig,
+  type Obj,
+  type SockAddr,
+} from './common.js';
 import { hcm, type HcmConfig, type HttpFilterConverter } from './hcm.js';
 import { rbacConfig, type RbacConfig } from './rbac.js';
 import type { PathError } from './supported.js';
@@ -49,8 +57,9 @@ export function listener(
   index: number,
   filters: ReadonlyMap<string, HttpFilterConverter>,
 ): ListenerConfig {
+  const bufferLimit = bufferLimitBytes(l.per_connection_buffer_limit_bytes);
   const chains = ((l.filter_chains ?? []) as Obj[]).map((c, i) =>
-    filterChain(c, `${p}/filter_chains/${i}`, clusterNames, errors, filters),
+    filterChain(c, `${p}/filter_chains/${i}`, clusterNames, errors, filters, bufferLimit),
   );
   if (!chains.length) errors.push({ path: `${p}/filter_chains`, message: 'a listener needs a filter chain' });
   const lf = ((l.listener_filters ?? []) as Obj[]).map((f) => String(f.typed_config?.['@type'] ?? ''));
@@ -94,6 +103,7 @@ function filterChain(
   clusterNames: Set<string>,
   errors: PathError[],
   httpFilters: ReadonlyMap<string, HttpFilterConverter>,
+  bufferLimit: number,
 ): ChainConfig {
   const all = (c.filters ?? []) as Obj[];
   const fp = `${p}/filters`;
@@ -117,7 +127,7 @@ function filterChain(
   if (t === 'envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager')
     network = {
       kind: 'http',
-      hcm: hcm(f.typed_config, `${fp}/${fi}/typed_config`, clusterNames, errors, httpFilters),
+      hcm: hcm(f.typed_config, `${fp}/${fi}/typed_config`, clusterNames, errors, httpFilters, bufferLimit),
     };
   else if (t === 'envoy.extensions.filters.network.tcp_proxy.v3.TcpProxy')
     network = { kind: 'tcp', tcp: tcpProxy(f.typed_config as Obj, fp, fi, clusterNames, errors) };

@@ -22,6 +22,7 @@ const ALLOW: Record<string, string[]> = {
     'filter_chains',
     'traffic_direction',
     'listener_filters',
+    'per_connection_buffer_limit_bytes',
   ],
   'envoy.config.listener.v3.ListenerFilter': ['name', 'typed_config'],
   'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector': [],
@@ -208,6 +209,7 @@ const ALLOW: Record<string, string[]> = {
   'envoy.config.core.v3.HeaderValueOption': ['header', 'append', 'append_action', 'keep_empty_value'],
   'envoy.config.core.v3.HeaderValue': ['key', 'value'],
   'envoy.config.cluster.v3.Cluster': [
+    'per_connection_buffer_limit_bytes',
     'name',
     'type',
     'connect_timeout',

@@ -1,7 +1,7 @@
 import type net from 'node:net';
 import type { Stat, Stats } from '../admin/stats.js';
 import { H2Listener } from '../codec/h2.js';
-import { getHeader, type CodecLimits, type Headers, type ParsedRequest } from '../codec/http1.js';
+import { bodyBytes, getHeader, type CodecLimits, type Headers, type ParsedRequest } from '../codec/http1.js';
 import { Http1Connection } from '../codec/http1-server.js';
 import type { CodecCallbacks, DownConnection, ResponseEncoder } from '../codec/stream.js';
 import type { HcmConfig } from '../config/hcm.js';
@@ -31,6 +31,7 @@ export class HttpConnectionManager implements CodecCallbacks, FilterCallbacks {
   private readonly filters: HttpFilter[];
   private readonly encoders: HttpFilter[];
   private readonly dataObservers: HttpFilter[];
+  private readonly dataDecoders: HttpFilter[];
   /** The stats every request touches, resolved once. */
   private readonly sRqTotal: Stat;
   private readonly sRqCompleted: Stat;
@@ -51,6 +52,7 @@ export class HttpConnectionManager implements CodecCallbacks, FilterCallbacks {
     this.filters = cfg.filters.map((f, i) => HTTP_FILTERS.get(f.type)!.create(f.config, this, i));
     this.encoders = this.filters.filter((f) => f.encodeHeaders).reverse();
     this.dataObservers = this.filters.filter((f) => f.encodeData).reverse();
+    this.dataDecoders = this.filters.filter((f) => f.decodeData);
     this.h2 = cfg.codec === 'HTTP1' ? undefined : new H2Listener(this, cfg.codec, cfg.http2);
   }
 
@@ -124,7 +126,24 @@ export class HttpConnectionManager implements CodecCallbacks, FilterCallbacks {
       this.stats.inc(`${this.p}${refused.stat}`);
       return this.local(ctx, refused.status, '', ctx.flags, undefined, refused.headers);
     }
-    this.decode(ctx, 0, 0);
+    if (this.dataDecoders.length > 0) this.observeBody(ctx);
+    this.decode(ctx, 0);
+  }
+
+  /** The filters' decodeData: the body's bytes as they arrive, then its end. */
+  private observeBody(ctx: Ctx): void {
+    const fs = this.dataDecoders;
+    const body = ctx.req.bodyStream;
+    if (body === undefined) {
+      for (const f of fs) f.decodeData!(ctx, ctx.req.body, true);
+      return;
+    }
+    body.observer = (b) => {
+      for (const f of fs) f.decodeData!(ctx, b, false);
+    };
+    body.whenEnded(() => {
+      for (const f of fs) f.decodeData!(ctx, EMPTY, true);
+    });
   }
 
   /** The downstream went away before the response ended: the access log line. */
@@ -136,27 +155,20 @@ export class HttpConnectionManager implements CodecCallbacks, FilterCallbacks {
   }
 
   /**
-   * Runs the filters from index i: each sees the headers, then the body (phase 1), before the next;
-   * a filter that stops the chain answered or calls continueDecoding.
+   * Runs the filters' decodeHeaders from index i; a filter that stops the chain answered or calls
+   * continueDecoding. The body meanwhile waits in its RequestBody (codec/body.ts).
    */
-  private decode(ctx: Ctx, i: number, phase: number): void {
+  private decode(ctx: Ctx, i: number): void {
     const filters = this.filters;
-    const body = ctx.req.body;
-    for (; i < filters.length; i++, phase = 0) {
-      const f = filters[i]!;
-      if (phase === 0 && f.decodeHeaders(ctx) === 'stop') return this.pause(ctx, i, 1);
-      if (f.decodeData && body.length > 0 && f.decodeData(ctx, body, true) === 'stop')
-        return this.pause(ctx, i + 1, 0);
-    }
-  }
-
-  private pause(ctx: Ctx, i: number, phase: number): void {
-    ctx.resumeAt = i;
-    ctx.resumePhase = phase;
+    for (; i < filters.length; i++)
+      if (filters[i]!.decodeHeaders(ctx) === 'stop') {
+        ctx.resumeAt = i + 1;
+        return;
+      }
   }
 
   continueDecoding(ctx: Ctx): void {
-    if (!ctx.done) this.decode(ctx, ctx.resumeAt, ctx.resumePhase);
+    if (!ctx.done) this.decode(ctx, ctx.resumeAt);
   }
 
   local(
@@ -223,8 +235,10 @@ export class HttpConnectionManager implements CodecCallbacks, FilterCallbacks {
     const g = (n: string) => getHeader(r.headers, n) ?? '-';
     const line =
       `[${new Date(ctx.start).toISOString()}] "${r.method} ${ctx.originalPath ?? r.path} ${ctx.protocol}" ` +
-      `${ctx.status || 0} ${ctx.flags} ${r.body.length} ${ctx.bytesSent} ${Date.now() - ctx.start} ${ctx.serviceTime} ` +
+      `${ctx.status || 0} ${ctx.flags} ${bodyBytes(r)} ${ctx.bytesSent} ${Date.now() - ctx.start} ${ctx.serviceTime} ` +
       `"${g('x-forwarded-for')}" "${g('user-agent')}" "${ctx.requestId ?? g('x-request-id')}" "${ctx.authority || '-'}" "${ctx.upstreamHost}"\n`;
     for (const l of this.cfg.accessLogs) this.rt.logger(l.path).write(line);
   }
 }
+
+const EMPTY = Buffer.alloc(0);

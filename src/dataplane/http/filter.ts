@@ -10,8 +10,8 @@ import type { Ctx } from './stream.js';
 /**
  * HTTP filters as Envoy runs them in a connection manager: each request goes through the chain's
  * decoder side in order (the router, last, sends it upstream) and its response through the encoder
- * side in reverse order. The codecs hand over whole requests, so each filter sees a request's
- * headers and then its body before the next filter does.
+ * side in reverse order. The codecs hand a request over at its head; its body follows as it arrives
+ * (codec/body.ts), and the router streams it upstream.
  */
 
 /** continue: on to the next filter; stop: the filter answered, or calls continueDecoding later. */
@@ -20,8 +20,11 @@ type FilterStatus = 'continue' | 'stop';
 /** One HTTP filter of a connection manager, called for each request with its stream. */
 export interface HttpFilter {
   decodeHeaders(ctx: Ctx): FilterStatus;
-  /** The request body (whole: endStream is true), when there is one. */
-  decodeData?(ctx: Ctx, data: Buffer, endStream: boolean): FilterStatus;
+  /**
+   * The request body's bytes as they arrive (observed, not changed: no filter buffers or edits a
+   * body); endStream on the last call (with the last bytes, or none).
+   */
+  decodeData?(ctx: Ctx, data: Buffer, endStream: boolean): void;
   /** Request trailers (the codecs do not deliver them yet: see docs/dataplane.md). */
   decodeTrailers?(ctx: Ctx, trailers: Headers): FilterStatus;
   /** The response head: the filter may change its headers. */

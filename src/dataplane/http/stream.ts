@@ -31,9 +31,8 @@ export class Ctx implements StreamHandle, RouteRequest {
   route: RouteMatch | null | undefined = undefined;
   /** Filters' per-request state, by their index in the chain (CORS keeps its response headers). */
   filterState: unknown[] | undefined = undefined;
-  /** Where decoding resumes after a filter stopped it (continueDecoding): filter index and phase. */
+  /** Where decoding resumes after a filter stopped it (continueDecoding): the next filter's index. */
   resumeAt = 0;
-  resumePhase = 0;
   readonly method: string;
 
   constructor(

@@ -28,6 +28,27 @@ export function overflowed(cb: FilterCallbacks, ctx: Ctx, cluster: Cluster, m: R
 export const ringHashKey = (ctx: Ctx, cluster: Cluster, m: RouteMatch): number | undefined =>
   cluster.config.lbPolicy === 'RING_HASH' ? hashKey(ctx, m.route) : undefined;
 
+/**
+ * A shadow of the request: at once for a whole body; for a streamed one, once it has all arrived,
+ * if it stayed within the buffer limit (else it is not sent: retry_or_shadow_abandoned, as Envoy).
+ */
+function mirror(cb: FilterCallbacks, mc: Cluster, head: string, ctx: Ctx, noBody: boolean): void {
+  const body = ctx.req.bodyStream;
+  if (body === undefined) return shadow(mc, head, ctx.req.body, noBody);
+  body.keep(() => cb.stats.inc(`${mc.p}retry_or_shadow_abandoned`));
+  body.whenEnded(() => {
+    const whole = body.whole();
+    if (whole === undefined) return;
+    // the whole body goes with its length (the original may be chunked)
+    shadow(
+      mc,
+      head.replace('transfer-encoding: chunked\r\n', `content-length: ${whole.length}\r\n`),
+      whole,
+      noBody,
+    );
+  });
+}
+
 /** Sends a routed request to cluster (with its mirrors), retried and timed out as the route says. */
 export function forward(cb: FilterCallbacks, ctx: Ctx, m: RouteMatch, cluster: Cluster): void {
   const a = m.route.action;
@@ -40,7 +61,7 @@ export function forward(cb: FilterCallbacks, ctx: Ctx, m: RouteMatch, cluster: C
   for (const mp of a.mirrors) {
     if (mp.fraction < 1 && Math.random() >= mp.fraction) continue;
     const mc = cb.rt.clusters.get(mp.cluster);
-    if (mc) shadow(mc, head.replace(/^host: ([^\r:]*)/m, '$&-shadow'), req.body, noBody);
+    if (mc) mirror(cb, mc, head.replace(/^host: ([^\r:]*)/m, '$&-shadow'), ctx, noBody);
   }
   const u = new UpstreamRequest(cb, ctx, m, cluster, head, noBody, ringHashKey(ctx, cluster, m));
   ctx.cancel = u;

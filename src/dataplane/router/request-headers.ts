@@ -11,7 +11,7 @@ import { rewritePath, type RouteMatch } from './route-match.js';
  * x-forwarded-for/-proto, x-request-id, x-envoy-original-path, x-envoy-expected-rq-timeout-ms, the
  * route's, virtual host's and route configuration's request header operations, the Host rewrite.
  * `upgrade`: the Upgrade token kept (with `connection: Upgrade`); the body length is then sent only
- * for a body.
+ * for a body. A body still arriving goes with its Content-Length, or chunked when it has none.
  */
 export function upstreamHead(
   cb: FilterCallbacks,
@@ -37,11 +37,16 @@ export function upstreamHead(
   for (let i = 0; i < h.length; i++) head += `${h[i]![0]}: ${h[i]![1]}\r\n`;
   if (upgrade !== undefined) head += `connection: Upgrade\r\nupgrade: ${upgrade}\r\n`;
   const rh = req.headers;
-  const hadLength =
+  const stream = req.bodyStream;
+  if (stream !== undefined)
+    head +=
+      stream.length === undefined ? 'transfer-encoding: chunked\r\n' : `content-length: ${stream.length}\r\n`;
+  else if (
     req.body.length > 0 ||
     (upgrade === undefined &&
-      (getHeader(rh, 'content-length') !== undefined || getHeader(rh, 'transfer-encoding') !== undefined));
-  if (hadLength) head += `content-length: ${req.body.length}\r\n`;
+      (getHeader(rh, 'content-length') !== undefined || getHeader(rh, 'transfer-encoding') !== undefined))
+  )
+    head += `content-length: ${req.body.length}\r\n`;
   return head + '\r\n';
 }
 

@@ -1,5 +1,5 @@
 import type net from 'node:net';
-import { getHeader, MAX_BODY_BYTES, MAX_HEADER_BYTES, ResponseParser, type Headers } from '../codec/http1.js';
+import { getHeader, MAX_HEADER_BYTES, ResponseParser, type Headers } from '../codec/http1.js';
 import type { FilterCallbacks } from '../http/filter.js';
 import { HOP } from '../http/headers.js';
 import type { Ctx } from '../http/stream.js';
@@ -269,7 +269,7 @@ class UpgradeRequest {
       },
       (b) => {
         size += b.length;
-        if (size > MAX_BODY_BYTES) throw new Error('upstream body too large');
+        if (size > this.cb.cfg.http1.bufferLimitBytes) throw new Error('upstream body too large');
         chunks.push(b);
       },
       () => this.respond(status, rh, Buffer.concat(chunks)),

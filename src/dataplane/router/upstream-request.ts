@@ -65,6 +65,13 @@ export class UpstreamRequest implements Exchange, Cancelable, Deadlined {
     cluster.activeRq++;
     cluster.sRqActive.value++;
     if (a.timeoutMs > 0) deadlineQueue(a.timeoutMs).add(this);
+    // a retry resends the body: it is kept, up to the buffer limit (then the retries are off)
+    const body = ctx.req.bodyStream;
+    if (body !== undefined && this.retriesLeft > 0)
+      body.keep(() => {
+        this.retriesLeft = 0;
+        hcm.stats.inc(`${cluster.p}retry_or_shadow_abandoned`);
+      });
   }
 
   /** Cancelable: the downstream side went away. */
@@ -98,6 +105,7 @@ export class UpstreamRequest implements Exchange, Cancelable, Deadlined {
     }
     if (this.host) this.host.active--;
     this.host = undefined;
+    this.ctx.req.bodyStream?.detach();
   }
 
   private fail(status: number, body: string, flag: string): void {
@@ -120,6 +128,7 @@ export class UpstreamRequest implements Exchange, Cancelable, Deadlined {
   private canRetry(kind: 'connect' | 'reset' | 'timeout' | 'grpc' | number): boolean {
     const retry = this.retry;
     if (!retry || this.retriesLeft <= 0 || this.ctx.done) return false;
+    if (this.ctx.req.bodyStream?.replayable === false) return false;
     const on = retry.on;
     let ok: boolean;
     if (typeof kind === 'number')
@@ -195,7 +204,8 @@ export class UpstreamRequest implements Exchange, Cancelable, Deadlined {
     this.ctx.upstreamHost = this.host!.key;
     this.discard = false;
     this.keep = true;
-    conn.send(this.reqHead, this.ctx.req.body, this, this.noBody);
+    const req = this.ctx.req;
+    conn.send(this.reqHead, req.bodyStream ?? req.body, this, this.noBody);
   }
 
   /** The attempt failed without a response: connect failure, reset, per-try timeout. */
@@ -281,7 +291,11 @@ export class UpstreamRequest implements Exchange, Cancelable, Deadlined {
     this.host!.active--;
     this.host = undefined;
     this.conn = undefined;
-    this.cluster.release(conn, conn.parser.keepAlive);
+    // a response that ended before the request body was all sent: the connection cannot be reused
+    const body = this.ctx.req.bodyStream;
+    const sent = body === undefined || body.complete;
+    body?.detach();
+    this.cluster.release(conn, sent && conn.parser.keepAlive);
     if (this.discard) return this.scheduleRetry();
     this.releaseRq();
     this.hcm.finish(this.ctx, this.keep, trailers);

@@ -3,6 +3,7 @@ import net from 'node:net';
 import type { ClusterConfig } from '../config/cluster.js';
 import type { Stats } from '../admin/stats.js';
 import { CONNECTION_SPECIFIC } from '../http/headers.js';
+import type { BodySink, RequestBody } from '../codec/body.js';
 import type { Headers } from '../codec/http1.js';
 import { dial } from '../listener/tls.js';
 import type { AcquireCallback, Exchange, Host, UpstreamConnection } from './host.js';
@@ -110,9 +111,10 @@ class H2StreamConn implements UpstreamConnection {
     this.stream?.resume();
   }
 
-  send(head: string, body: Buffer | null, exchange: Exchange): void {
+  send(head: string, body: Buffer | RequestBody, exchange: Exchange): void {
     this.exchange = exchange;
-    const hasBody = !!body && body.length > 0;
+    const streamed = !Buffer.isBuffer(body);
+    const hasBody = streamed || body.length > 0;
     let st: http2.ClientHttp2Stream;
     try {
       st = this.session.request(requestHeaders(head, this.scheme), { endStream: !hasBody });
@@ -144,7 +146,28 @@ class H2StreamConn implements UpstreamConnection {
       ex?.error('reset');
     });
     st.on('error', () => {});
-    if (hasBody) st.end(body);
+    if (streamed) body.attach(new StreamWriter(st, body));
+    else if (hasBody) st.end(body);
+  }
+}
+
+/** A streamed request body onto an upstream HTTP/2 stream (its flow control is the backpressure). */
+class StreamWriter implements BodySink {
+  constructor(
+    private readonly st: http2.ClientHttp2Stream,
+    private readonly body: RequestBody,
+  ) {}
+
+  data(b: Buffer): boolean {
+    const st = this.st;
+    if (st.destroyed || st.closed) return true;
+    const ok = st.write(b);
+    if (!ok) st.once('drain', () => this.body.drained(this));
+    return ok;
+  }
+
+  end(): void {
+    if (!this.st.destroyed && !this.st.closed) this.st.end();
   }
 }
 

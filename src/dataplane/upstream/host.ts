@@ -1,3 +1,4 @@
+import type { RequestBody } from '../codec/body.js';
 import type { Headers, ResponseHead } from '../codec/http1.js';
 import type { SockAddr } from '../config/common.js';
 import type { LbHost } from './lb.js';
@@ -28,7 +29,11 @@ export interface UpstreamConnection {
   readonly transient: boolean;
   readonly parser: { readonly keepAlive: boolean };
   readonly socket: { pause(): void; resume(): void; destroy(): void };
-  send(head: string, body: Buffer | null, exchange: Exchange, noBody: boolean): void;
+  /**
+   * Sends a request: its head and whole body, or its head and then a streamed body's bytes as they
+   * come (the body's sink until the body ends or the exchange is given up).
+   */
+  send(head: string, body: Buffer | RequestBody, exchange: Exchange, noBody: boolean): void;
 }
 
 export type AcquireError = 'overflow' | 'connect' | 'timeout';

@@ -1,9 +1,11 @@
 import type net from 'node:net';
+import type { BodySink, RequestBody } from '../codec/body.js';
 import { HttpError, ResponseParser } from '../codec/http1.js';
 import type { Exchange, Host, UpstreamConnection } from './host.js';
 
 /** What an HTTP/1.1 upstream connection tells its cluster. */
 export interface ConnectionOwner {
+  readonly config: { readonly bufferLimitBytes: number };
   connectionClosed(c: UpConn): void;
 }
 
@@ -66,17 +68,55 @@ export class UpConn implements UpstreamConnection {
     }
   }
 
-  send(head: string, body: Buffer | null, exchange: Exchange, noBody: boolean): void {
+  send(head: string, body: Buffer | RequestBody, exchange: Exchange, noBody: boolean): void {
     this.exchange = exchange;
     this.parser.reset(noBody);
-    const n = body ? body.length : 0;
+    if (!Buffer.isBuffer(body)) {
+      this.socket.write(head, 'latin1');
+      return body.attach(
+        new BodyWriter(this.socket, body, body.length === undefined, this.cluster.config.bufferLimitBytes),
+      );
+    }
+    const n = body.length;
     if (n === 0) {
       this.socket.write(head, 'latin1');
       return;
     }
     const out = Buffer.allocUnsafe(head.length + n);
     out.write(head, 0, 'latin1');
-    if (n) body!.copy(out, head.length);
+    body.copy(out, head.length);
     this.socket.write(out);
+  }
+}
+
+/** A streamed request body onto an upstream HTTP/1.1 connection (chunk-encoded when it has no length). */
+class BodyWriter implements BodySink {
+  constructor(
+    private readonly socket: net.Socket,
+    private readonly body: RequestBody,
+    private readonly chunked: boolean,
+    /** The cluster's per_connection_buffer_limit_bytes: the socket holds no more before it waits. */
+    private readonly limit: number,
+  ) {}
+
+  data(b: Buffer): boolean {
+    const socket = this.socket;
+    if (socket.destroyed) return true;
+    let ok: boolean;
+    if (this.chunked) {
+      socket.cork();
+      socket.write(`${b.length.toString(16)}\r\n`, 'latin1');
+      socket.write(b);
+      ok = socket.write('\r\n', 'latin1');
+      socket.uncork();
+    } else ok = socket.write(b);
+    // 'drain' comes after a write that returned false; below the limit, writing goes on meanwhile
+    ok ||= socket.writableLength < this.limit;
+    if (!ok) socket.once('drain', () => this.body.drained(this));
+    return ok;
+  }
+
+  end(): void {
+    if (this.chunked && !this.socket.destroyed) this.socket.write('0\r\n\r\n', 'latin1');
   }
 }

@@ -37,10 +37,7 @@ const GOOD = `static_resources:
 `;
 
 /** GOOD with a field Envoy's listener has and the proxy does not (line 4), and a misspelt one (line 12). */
-const BAD = GOOD.replace(
-  '  - name: http\n',
-  '  - name: http\n    per_connection_buffer_limit_bytes: 1024\n',
-).replace(
+const BAD = GOOD.replace('  - name: http\n', '  - name: http\n    tcp_backlog_size: 1024\n').replace(
   '          stat_prefix: ingress\n',
   '          stat_prefix: ingress\n          generate_request_idd: true\n',
 );
@@ -54,9 +51,9 @@ function write(name: string, text: string): string {
 /** What `meshgen proxy` prints for BAD in file f, in text. */
 const badText = (f: string) =>
   [
-    `${f}:4:5: error MG5003: /static_resources/listeners/0/per_connection_buffer_limit_bytes: field per_connection_buffer_limit_bytes of envoy.config.listener.v3.Listener is not implemented by meshgen proxy`,
-    '    4 |     per_connection_buffer_limit_bytes: 1024',
-    '      |     ^~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~~',
+    `${f}:4:5: error MG5003: /static_resources/listeners/0/tcp_backlog_size: field tcp_backlog_size of envoy.config.listener.v3.Listener is not implemented by meshgen proxy`,
+    '    4 |     tcp_backlog_size: 1024',
+    '      |     ^~~~~~~~~~~~~~~~',
     `${f}:13:11: error MG5002: /static_resources/listeners/0/filter_chains/0/filters/0/typed_config/generate_request_idd: unknown field "generate_request_idd" in envoy.extensions.filters.network.http_connection_manager.v3.HttpConnectionManager`,
     '   13 |           generate_request_idd: true',
     '      |           ^~~~~~~~~~~~~~~~~~~~',
@@ -106,13 +103,13 @@ describe('meshgen proxy --mode validate', () => {
       {
         code: 'MG5003',
         severity: 'error',
-        message: expect.stringContaining('field per_connection_buffer_limit_bytes'),
-        pointer: '/static_resources/listeners/0/per_connection_buffer_limit_bytes',
+        message: expect.stringContaining('field tcp_backlog_size'),
+        pointer: '/static_resources/listeners/0/tcp_backlog_size',
         file: f,
         line: 4,
         column: 5,
         endLine: 4,
-        endColumn: 38,
+        endColumn: 21,
       },
       expect.objectContaining({
         code: 'MG5002',

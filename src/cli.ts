@@ -9,7 +9,7 @@ import { loadMesh, type MeshResult } from './model/load.js';
 import { locateDiagnostics, type SourceFile } from './model/source.js';
 import { meshSchema } from './model/schema.js';
 import { FEATURES } from './model/features.js';
-import type { Emitter } from './emitters/types.js';
+import type { TargetRow } from './cli/targets.js';
 import { formatOption, report } from './cli/report.js';
 import { OutputError, writeFilesAtomically } from './cli/output.js';
 import { swapTargetOutputs } from './cli/generations.js';
@@ -69,13 +69,7 @@ async function renderCommand(file: string, opts: RenderCliOptions): Promise<numb
     throw new UsageError(
       `unknown target ${unknown.map((t) => `"${t}"`).join(', ')}; targets: ${emitters.map((e) => e.target).join(', ') || '(none)'}, all`,
     );
-  const settings = Object.fromEntries(
-    opts.set.map((kv) => {
-      const eq = kv.indexOf('=');
-      if (eq < 1) throw new UsageError(`--set takes key=value, not "${kv}"`);
-      return [kv.slice(0, eq), kv.slice(eq + 1)];
-    }),
-  );
+  const settings = parseSettings(opts.set);
   if (opts.consulFormat) settings['consulFormat'] = opts.consulFormat;
   const result = render(loaded.mesh, { targets, strict: opts.strict, format: opts.outputFormat, settings });
   const base = opts.strict ? escalateWarnings(loaded.diagnostics) : loaded.diagnostics;
@@ -137,27 +131,71 @@ async function initCommand(dir: string, opts: { force?: boolean }): Promise<numb
   return EXIT.ok;
 }
 
-async function targetsCommand(opts: { format: string }): Promise<number> {
-  const { emitters } = await import('./emitters/index.js');
+interface TargetsCliOptions {
+  format: string;
+  target?: string;
+  set: string[];
+}
+
+async function targetsCommand(opts: TargetsCliOptions): Promise<number> {
+  const { emitters: all } = await import('./emitters/index.js');
+  const names = opts.target === undefined ? undefined : opts.target.split(',').map((t) => t.trim());
+  const unknown = (names ?? []).filter((t) => !all.some((e) => e.target === t));
+  if (unknown.length)
+    throw new UsageError(
+      `unknown target ${unknown.map((t) => `"${t}"`).join(', ')}; targets: ${all.map((e) => e.target).join(', ')}`,
+    );
+  const chosen = names ? all.filter((e) => names.includes(e.target)) : all;
+  const settings = parseSettings(opts.set);
+  const { describeTargets } = await import('./cli/targets.js');
+  const { rows, diagnostics } = describeTargets(chosen, all, settings);
+  if (diagnostics.some((d) => d.severity === 'error'))
+    throw new UsageError(diagnostics.map((d) => d.message + (d.hint ? ` (${d.hint})` : '')).join('; '));
   if (opts.format === 'json') {
     const matrix = Object.fromEntries(
-      emitters.map((e) => [e.target, { summary: e.summary, fidelity: e.fidelity }]),
+      rows.map((r) => [
+        r.emitter.target,
+        {
+          summary: r.emitter.summary,
+          version: r.version,
+          versions: r.emitter.versions && {
+            default: r.emitter.versions.default,
+            oldest: r.emitter.versions.oldest,
+            rules: r.emitter.versions.rules,
+          },
+          fidelity: r.fidelity,
+        },
+      ]),
     );
     process.stdout.write(JSON.stringify(matrix, null, 2) + '\n');
     return EXIT.ok;
   }
-  process.stdout.write(fidelityTable(emitters, opts.format === 'markdown'));
+  process.stdout.write(fidelityTable(rows, opts.format === 'markdown'));
   return EXIT.ok;
 }
 
-/** The fidelity matrix, feature by target, from the emitters' own declarations. */
-export function fidelityTable(emitters: readonly Emitter[], markdown: boolean): string {
+/** `--set key=value` pairs as an object; a pair without `=` or key is a usage error. */
+function parseSettings(pairs: readonly string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((kv) => {
+      const eq = kv.indexOf('=');
+      if (eq < 1) throw new UsageError(`--set takes key=value, not "${kv}"`);
+      return [kv.slice(0, eq), kv.slice(eq + 1)];
+    }),
+  );
+}
+
+/**
+ * The fidelity matrix, feature by target, from the emitters' own declarations; a target with versions
+ * is headed by the version it describes (`linkerd 2.20`).
+ */
+export function fidelityTable(rows: readonly TargetRow[], markdown: boolean): string {
   const mark = { exact: 'exact', approximate: 'approx.', unsupported: '-' } as const;
-  const names = emitters.map((e) => e.target);
-  const rows = FEATURES.map((f) => [f, ...emitters.map((e) => mark[e.fidelity[f]])]);
+  const names = rows.map((r) => (r.version ? `${r.emitter.target} ${r.version}` : r.emitter.target));
+  const table = FEATURES.map((f) => [f, ...rows.map((r) => mark[r.fidelity[f]])]);
   if (markdown) {
     const head = `| feature | ${names.join(' | ')} |\n|---|${names.map(() => '---').join('|')}|\n`;
-    return head + rows.map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n';
+    return head + table.map((r) => `| ${r.join(' | ')} |`).join('\n') + '\n';
   }
   const widths = [Math.max(...FEATURES.map((f) => f.length)), ...names.map((n) => Math.max(n.length, 7))];
   const line = (cells: string[]) =>
@@ -165,8 +203,14 @@ export function fidelityTable(emitters: readonly Emitter[], markdown: boolean): 
       .map((cell, i) => cell.padEnd(widths[i]!))
       .join('  ')
       .trimEnd();
-  const summaries = emitters.map((e) => `  ${e.target.padEnd(10)} ${e.summary}`).join('\n');
-  return `${summaries}\n\n${line(['feature', ...names])}\n${rows.map(line).join('\n')}\n`;
+  const summaries = rows
+    .map((r) => {
+      const v = r.emitter.versions;
+      const version = v ? ` [${r.version}; renders ${v.oldest} or later, default ${v.default}]` : '';
+      return `  ${r.emitter.target.padEnd(10)} ${r.emitter.summary}${version}`;
+    })
+    .join('\n');
+  return `${summaries}\n\n${line(['feature', ...names])}\n${table.map(line).join('\n')}\n`;
 }
 
 function program(): Command {
@@ -211,7 +255,7 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
     )
     .option(
       '--set <key=value>',
-      'a target setting (repeatable), e.g. gatewayClass=istio',
+      "a target setting (repeatable), e.g. gatewayClass=istio; linkerd.version=2.17 sets one target's",
       (v: string, prev: string[]) => [...prev, v],
       [],
     )
@@ -235,11 +279,18 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
     });
   cmd
     .command('targets')
-    .description('list the targets and what each can express (the fidelity matrix)')
+    .description('list the targets and what each can express (the fidelity matrix), at a version')
     .addOption(
       new Option('--format <format>', 'text, markdown or json')
         .choices(['text', 'markdown', 'json'])
         .default('text'),
+    )
+    .option('-t, --target <name>', 'only these targets (comma-separated names)')
+    .option(
+      '--set <key=value>',
+      'a target setting (repeatable): version=2.17 with one --target, or linkerd.version=2.17',
+      (v: string, prev: string[]) => [...prev, v],
+      [],
     )
     .action(async (opts) => {
       process.exitCode = await targetsCommand(opts);

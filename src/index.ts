@@ -19,6 +19,7 @@ export type * from './model/types.js';
 export { render, type RenderOptions, type RenderResult, type TargetOutput } from './render.js';
 export { emitters as targets, findEmitter } from './emitters/index.js';
 export type { Emitter, EmitOptions, EmitResult, Fidelity, OutputFile } from './emitters/types.js';
+export type { TargetVersion, VersionSupport } from './emitters/versions.js';
 export {
   diffMeshes,
   buildTrafficTable,

@@ -2,7 +2,8 @@ import { diagnostic, escalateWarnings, type Diagnostic } from './model/diagnosti
 import { featureUses, type Feature } from './model/features.js';
 import type { ResolvedMesh } from './model/types.js';
 import { emitters as registry } from './emitters/index.js';
-import type { EmitOptions, Emitter, OutputFile } from './emitters/types.js';
+import type { EmitOptions, Emitter, Fidelity, OutputFile } from './emitters/types.js';
+import { readVersion, settingsFor } from './emitters/versions.js';
 
 export interface RenderOptions extends EmitOptions {
   /** Target names, or 'all'. */
@@ -43,18 +44,20 @@ export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult
         }),
       );
   }
+  const perTarget = targetSettings(chosen, available, options.settings, diagnostics);
   // the uses of the features some chosen target cannot express: the only ones reported here
   const unsupported = new Set<Feature>();
   for (const emitter of chosen)
-    for (const [feature, fidelity] of Object.entries(emitter.fidelity))
+    for (const [feature, fidelity] of Object.entries(perTarget.get(emitter)!.fidelity))
       if (fidelity === 'unsupported') unsupported.add(feature as Feature);
   const uses = featureUses(mesh, unsupported);
   const outputs: TargetOutput[] = [];
   for (const emitter of chosen) {
+    const { settings, fidelity } = perTarget.get(emitter)!;
     // the text after the subject, once per feature: one string joined per use, not five
     const rest = new Map<Feature, string>();
     for (const use of uses) {
-      if (emitter.fidelity[use.feature] !== 'unsupported') continue;
+      if (fidelity[use.feature] !== 'unsupported') continue;
       let after = rest.get(use.feature);
       if (after === undefined) {
         after = ` uses ${use.feature}, which the ${emitter.target} target cannot express: it is left out`;
@@ -68,7 +71,7 @@ export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult
         }),
       );
     }
-    const result = emitter.emit(mesh, options);
+    const result = emitter.emit(mesh, { ...options, settings });
     // a loop, not push(...list): a large mesh's tens of thousands of diagnostics as call arguments
     // cost time and can overflow the stack. A diagnostic that names its target (first, as
     // `diagnostic` writes it) is kept; the others get the target's name in a copy.
@@ -77,4 +80,46 @@ export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult
     outputs.push({ target: emitter.target, files: result.files });
   }
   return { outputs, diagnostics: options.strict ? escalateWarnings(diagnostics) : diagnostics };
+}
+
+/**
+ * Each chosen target's settings (its scoped `--set <target>.<key>` keys without the prefix) and its
+ * fidelity table at the version those settings choose. A plain `version` names one target's release:
+ * with several targets that have versions it is refused (MG4003) and each keeps its default.
+ */
+function targetSettings(
+  chosen: readonly Emitter[],
+  available: readonly Emitter[],
+  settings: Readonly<Record<string, string>> | undefined,
+  diagnostics: Diagnostic[],
+): Map<Emitter, { settings: Record<string, string>; fidelity: Readonly<Record<Feature, Fidelity>> }> {
+  const names = available.map((e) => e.target);
+  const versioned = chosen.filter((e) => e.versions);
+  const ambiguous = settings?.['version'] !== undefined && versioned.length > 1;
+  if (ambiguous)
+    diagnostics.push(
+      diagnostic(
+        'MG4003',
+        `--set version=${settings!['version']} names one target's release, and ${versioned.map((e) => e.target).join(', ')} each have their own`,
+        {
+          hint: `scope it to a target: --set ${versioned[0]!.target}.version=...`,
+        },
+      ),
+    );
+  const out = new Map<
+    Emitter,
+    { settings: Record<string, string>; fidelity: Readonly<Record<Feature, Fidelity>> }
+  >();
+  for (const emitter of chosen) {
+    const own = settingsFor(emitter.target, settings, names);
+    const scopedVersion = settings?.[`${emitter.target}.version`] !== undefined;
+    if (ambiguous && !scopedVersion) delete own['version'];
+    let fidelity = emitter.fidelity;
+    if (emitter.versions?.fidelity && own['version'] !== undefined) {
+      const { version } = readVersion(emitter.target, emitter.versions, own);
+      fidelity = emitter.versions.fidelity(version);
+    }
+    out.set(emitter, { settings: own, fidelity });
+  }
+  return out;
 }

@@ -9,7 +9,7 @@ export type Endpoint = string;
  */
 export type Host = string;
 /**
- * An HTTP header value: visible characters, spaces and tabs (non-ASCII allowed), without line breaks, NUL or other control characters, at most 4096 characters.
+ * An HTTP header value: visible characters, spaces and tabs (non-ASCII allowed), without line breaks, NUL or other control characters, and not beginning or ending with a space or tab (HTTP strips them: no proxy can carry them), at most 4096 characters.
  */
 export type HeaderValue = string;
 /**

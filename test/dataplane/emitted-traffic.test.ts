@@ -74,6 +74,12 @@ spec:
       headers:
         request: { set: { x-pct: "100% %START_TIME% %%PROTOCOL%%" } }
         response: { add: { x-res: "%PROTOCOL% 5%" } }
+    - name: utf8
+      parent: { frontend: edge }
+      match: [{ path: { prefix: /utf8 }, headers: { x-lang: { exact: "日本語 é" } } }]
+      to: [{ backend: app, version: v1 }]
+      headers:
+        request: { set: { x-set: "ü € 😀" } }
 `);
   proxy = await startEmittedGateway(mesh);
   port = proxy.listenerPort('edge')!;
@@ -147,6 +153,15 @@ describe('the emitted gateway in meshgen proxy', () => {
     expect(r.status).toBe(418);
     expect(v1.seen.length).toBe(before);
     expect((await request(port, '/app/ok', { headers: { 'x-beta': '1' } })).status).toBe(200);
+  });
+
+  it('matches and sets header values with non-ASCII characters as the bytes of their UTF-8 form', async () => {
+    // Envoy compares and writes header values as bytes; the codec reads each byte as one latin1 character
+    const bytes = (s: string) => Buffer.from(s, 'utf8').toString('latin1');
+    const r = await request(port, '/utf8/x', { headers: { 'x-lang': bytes('日本語 é') } });
+    expect(r.status, r.body).toBe(200);
+    expect(reply(r.body).headers['x-set']).toBe(bytes('ü € 😀'));
+    expect((await request(port, '/utf8/x', { headers: { 'x-lang': bytes('日本語') } })).status).toBe(404);
   });
 
   it('sends header values holding % as the mesh wrote them, not as Envoy format operators', async () => {

@@ -28,6 +28,7 @@ import { benignVariant, placeBatch, placeOne, siteOf, type Site } from './hostil
 import { compareRenders, renderAll, runCheck, writeForCheck, type Rendered } from './hostile/outputs.js';
 import { kindOf, makeGenerator } from './hostile/strings.js';
 import { seededRandom } from '../support/random.js';
+import { forInstalled } from '../support/installed.js';
 
 // A new seed each local run; CI replays one seen green at 2,000 strings per field, so that main's
 // CI is reproducible (a local run that finds a failure prints the seed that replays it).
@@ -226,7 +227,8 @@ describe('hostile header value, live', () => {
         const { proc, ports } = await startOnFreePorts(1, ([picked]) => {
           const result = parseMesh(liveMesh(backend.address, picked!));
           expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-          for (const f of render(result.mesh!, { targets: [c.target] }).outputs[0]!.files)
+          for (const f of render(result.mesh!, { targets: [c.target], settings: forInstalled(c.target) })
+            .outputs[0]!.files)
             fs.writeFileSync(path.join(dir, f.path), f.contents);
           const [cmd, args] = c.args(dir);
           return startProcess(cmd, [...args], { cwd: dir });
@@ -375,7 +377,7 @@ async function checkAccepted(
     let ran = false;
     for (const target of ['haproxy', 'nginx'] as const) {
       if (target === 'haproxy' ? !haproxyReady : !nginxReady) continue;
-      const files = render(mesh, { targets: [target] }).outputs[0]!.files;
+      const files = render(mesh, { targets: [target], settings: forInstalled(target) }).outputs[0]!.files;
       if (!files.length) continue;
       const dir = tempDir(`hostile-${target}`);
       if (!(await writeForCheck(mesh, files, dir, sampleMesh))) continue;

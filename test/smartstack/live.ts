@@ -14,6 +14,7 @@ import { render } from '../../src/render.js';
 import type { ResolvedMesh } from '../../src/model/types.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
 import { closedPort } from '../support/processes.js';
+import { forInstalled } from '../support/installed.js';
 
 export interface Reply {
   status: number;
@@ -72,14 +73,17 @@ export function tempDir(prefix: string): string {
   return fs.mkdtempSync(path.join(os.tmpdir(), `meshgen-${prefix}-`));
 }
 
-/** Renders a mesh to one target and writes its files into dir; fails on error diagnostics. */
+/**
+ * Renders a mesh to one target, for the version of its binary on this machine, and writes its files
+ * into dir; fails on error diagnostics.
+ */
 export function renderTo(
   mesh: ResolvedMesh,
   target: string,
   dir: string,
   settings: Record<string, string> = {},
 ) {
-  const result = render(mesh, { targets: [target], settings });
+  const result = render(mesh, { targets: [target], settings: forInstalled(target, settings) });
   const errors = result.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length) throw new Error(errors.map((d) => `${d.code} ${d.message}`).join('\n'));
   for (const f of result.outputs[0]!.files) {

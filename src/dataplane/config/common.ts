@@ -122,20 +122,48 @@ export function stringMatcher(m: Obj, p: string, errors: PathError[]): StrMatch 
   return () => false;
 }
 
+/**
+ * A configured string as the codecs read header bytes: each byte of its UTF-8 form as one latin1
+ * character. Envoy compares and writes header values as bytes; a value with non-ASCII characters
+ * must match, and reach the upstream as, the same bytes.
+ */
+function wireString(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return /[^\x00-\x7f]/.test(s) ? Buffer.from(s, 'utf8').toString('latin1') : s;
+}
+
+const STRING_MATCH_LITERALS = ['exact', 'prefix', 'suffix', 'contains'] as const;
+
 export function headerMatcher(h: Obj, p: string, errors: PathError[]): HeaderMatch {
   const name = String(h.name).toLowerCase();
   const invert = Boolean(h.invert_match);
+  const lit = (v: unknown) => wireString(String(v));
   if (h.present_match !== undefined) return { name, present: Boolean(h.present_match), invert };
-  if (h.exact_match !== undefined) return { name, test: (s) => s === h.exact_match, invert };
-  if (h.prefix_match !== undefined) return { name, test: (s) => s.startsWith(h.prefix_match), invert };
-  if (h.suffix_match !== undefined) return { name, test: (s) => s.endsWith(h.suffix_match), invert };
-  if (h.contains_match !== undefined) return { name, test: (s) => s.includes(h.contains_match), invert };
+  if (h.exact_match !== undefined) {
+    const v = lit(h.exact_match);
+    return { name, test: (s) => s === v, invert };
+  }
+  if (h.prefix_match !== undefined) {
+    const v = lit(h.prefix_match);
+    return { name, test: (s) => s.startsWith(v), invert };
+  }
+  if (h.suffix_match !== undefined) {
+    const v = lit(h.suffix_match);
+    return { name, test: (s) => s.endsWith(v), invert };
+  }
+  if (h.contains_match !== undefined) {
+    const v = lit(h.contains_match);
+    return { name, test: (s) => s.includes(v), invert };
+  }
   if (h.safe_regex_match) {
     const re = safeRegex(h.safe_regex_match.regex, `${p}/safe_regex_match/regex`, errors);
     return { name, test: (s) => re.test(s), invert };
   }
-  if (h.string_match)
-    return { name, test: stringMatcher(h.string_match, `${p}/string_match`, errors), invert };
+  if (h.string_match) {
+    const m = { ...(h.string_match as Obj) };
+    for (const k of STRING_MATCH_LITERALS) if (m[k] !== undefined) m[k] = lit(m[k]);
+    return { name, test: stringMatcher(m, `${p}/string_match`, errors), invert };
+  }
   // no match specifier: Envoy treats the header as present_match
   return { name, present: true, invert };
 }
@@ -146,7 +174,7 @@ function headerOps(o: Obj, p: string, errors: PathError[]): HeaderOps {
     if (!key) errors.push({ path: `${p}/${i}/header/key`, message: 'header key is required' });
     let action = (hv.append_action ?? 'APPEND_IF_EXISTS_OR_ADD') as HeaderOps['add'][number]['action'];
     if (hv.append === false) action = 'OVERWRITE_IF_EXISTS_OR_ADD';
-    return { key, value: String(hv.header?.value ?? ''), action };
+    return { key, value: wireString(String(hv.header?.value ?? '')), action };
   });
   const remove = ((o.request_headers_to_remove ?? o.response_headers_to_remove ?? []) as string[]).map((s) =>
     s.toLowerCase(),

@@ -38,7 +38,7 @@ export function applyOps(h: Headers, ops: HeaderOps, ctx: FormatContext): void {
     for (let i = h.length - 1; i >= 0; i--) if (ops.remove.includes(h[i]![0])) h.splice(i, 1);
   }
   for (const a of ops.add) {
-    const v = a.value.includes('%') ? expand(a.value, ctx) : a.value;
+    const v = a.value.includes('%') ? expandHeaderValue(a.value, ctx) : a.value;
     const exists = h.some((kv) => kv[0] === a.key);
     switch (a.action) {
       case 'APPEND_IF_EXISTS_OR_ADD':
@@ -71,7 +71,7 @@ const OPERATORS: Readonly<Record<string, (ctx: FormatContext) => string>> = {
  * Expands a header value as Envoy's formatter reads it, left to right: `%%` is a literal `%`, and
  * `%NAME%` an operator (so `%%START_TIME%%` is the text `%START_TIME%`, not a time between two `%`).
  */
-function expand(v: string, ctx: FormatContext): string {
+export function expandHeaderValue(v: string, ctx: FormatContext): string {
   return v.replace(/%%|%([A-Z_]+)%/g, (text, name: string | undefined) => {
     if (name === undefined) return '%';
     const op = OPERATORS[name];

@@ -6,6 +6,7 @@ import type { Built, ConsulKind } from './model.js';
 const CRD_API_VERSION = 'consul.hashicorp.com/v1alpha1';
 
 const CRD_KIND: Record<ConsulKind, string> = {
+  mesh: 'Mesh',
   'service-defaults': 'ServiceDefaults',
   'service-resolver': 'ServiceResolver',
   'service-splitter': 'ServiceSplitter',

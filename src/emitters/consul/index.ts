@@ -8,7 +8,10 @@ import { CRD_SPEC_KEYS, crdSource } from './crd.js';
 import { emitFrontends } from './frontends.js';
 import { toHcl } from './hcl.js';
 import { emitIntentions } from './intentions.js';
-import { KIND_ORDER, Output, TARGET, type Built } from './model.js';
+import { KIND_ORDER, Output, TARGET, type Built, type ConfigEntry } from './model.js';
+import { emitMeshEntry } from './mesh.js';
+import { CONSUL_VERSIONS } from './versions.js';
+import { readVersion } from '../versions.js';
 
 const CONSUL_FORMATS = ['crd', 'hcl', 'json'] as const;
 
@@ -50,6 +53,7 @@ export function buildEntries(
   write?: (b: Built) => void,
 ): Output {
   const out = new Output(write);
+  for (const d of readVersion(TARGET, CONSUL_VERSIONS, settings).diagnostics) out.diagnostics.push(d);
   // real services first, so a generated name that collides with one is the one reported
   for (const b of mesh.backends) out.claim(b.name, 'backend', b.name, b.pointer);
   for (const f of mesh.frontends) out.claim(f.name, 'frontend', f.name, f.pointer);
@@ -62,20 +66,23 @@ export function buildEntries(
       'Consul leaves the route timeout of routes without `timeout` unset, so Envoy applies its default of 15s to each request',
       undefined,
     );
-  if (mesh.backends.some((b) => b.mtlsMode !== 'strict'))
-    out.warn(
-      'MG3005',
-      'MutualTLSMode permissive is accepted only when the mesh config entry sets AllowEnablingPermissiveMutualTLS = true',
-      undefined,
-    );
+  emitMeshEntry(mesh, out, settings);
   return out;
+}
+
+/** The mesh entry is a singleton without a Name field (api/config_entry_mesh.go): its Name is left out. */
+function writtenEntry(entry: ConfigEntry): Readonly<Record<string, unknown>> {
+  if (entry.Kind !== 'mesh') return entry;
+  const { Name: _name, ...rest } = entry;
+  return rest;
 }
 
 function entryFiles(built: readonly Built[], format: 'hcl' | 'json'): OutputFile[] {
   return built
     .map(({ entry }) => ({
-      path: `${KIND_ORDER.indexOf(entry.Kind) + 1}-${entry.Kind}-${entry.Name}.${format}`,
-      contents: format === 'hcl' ? toHcl(entry) : JSON.stringify(entry, null, 2) + '\n',
+      path: `${KIND_ORDER.indexOf(entry.Kind)}-${entry.Kind}-${entry.Name}.${format}`,
+      contents:
+        format === 'hcl' ? toHcl(writtenEntry(entry)) : JSON.stringify(writtenEntry(entry), null, 2) + '\n',
     }))
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
@@ -84,6 +91,7 @@ export const consul: Emitter = {
   target: TARGET,
   summary: 'Consul Connect config entries: CRDs for consul-k8s, or HCL/JSON for `consul config write`',
   fidelity,
+  versions: CONSUL_VERSIONS,
   emit(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
     const format = options.settings?.consulFormat ?? 'crd';
     if (!(CONSUL_FORMATS as readonly string[]).includes(format))

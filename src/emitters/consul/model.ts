@@ -13,6 +13,7 @@ export interface ConfigEntry {
 }
 
 export type ConsulKind =
+  | 'mesh'
   | 'service-defaults'
   | 'service-resolver'
   | 'service-splitter'
@@ -20,8 +21,13 @@ export type ConsulKind =
   | 'ingress-gateway'
   | 'service-intentions';
 
-/** The order `consul config write` needs: protocols first, then the chain, gateways, intentions. */
+/**
+ * The order `consul config write` needs: the mesh entry (which permissive service-defaults need),
+ * protocols, then the chain, gateways, intentions. Files are numbered by it from 0, so that the
+ * mesh entry's `0-` leaves the numbers of the others as they were before it existed.
+ */
 export const KIND_ORDER: readonly ConsulKind[] = [
+  'mesh',
   'service-defaults',
   'service-resolver',
   'service-splitter',
@@ -117,6 +123,15 @@ export function consulProtocol(p: BackendProtocol): string {
   return p;
 }
 
+/**
+ * Consul hands header values to Envoy as they are (agent/xds/routes.go, makeHeadersValueOptions), and
+ * Envoy reads them as format strings where `%` starts an operator: a literal `%` is written `%%`
+ * (Envoy's source/common/router/header_parser.cc refuses a lone one, and the proxy with it).
+ */
+function envoyHeaderValue(value: string): string {
+  return value.replace(/%/g, '%%');
+}
+
 /** `HTTPHeaderModifiers`: Add, Set, Remove; undefined when there is nothing to do. */
 export function headerModifiers(
   ops: HeaderOps,
@@ -127,7 +142,8 @@ export function headerModifiers(
   if (ops.set.length + ops.add.length + ops.remove.length === 0) return undefined;
   const add: Record<string, string> = {};
   const seen = new Set<string>();
-  for (const [name, value] of ops.add) {
+  for (const [name, rawValue] of ops.add) {
+    const value = envoyHeaderValue(rawValue);
     const key = name.toLowerCase();
     if (seen.has(key))
       out.warn(
@@ -139,7 +155,7 @@ export function headerModifiers(
     add[name] = value;
   }
   const set: Record<string, string> = {};
-  for (const [name, value] of ops.set) set[name] = value;
+  for (const [name, value] of ops.set) set[name] = envoyHeaderValue(value);
   return {
     Add: ops.add.length ? add : undefined,
     Set: ops.set.length ? set : undefined,

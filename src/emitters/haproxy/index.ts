@@ -19,6 +19,8 @@ import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { hostAcls, matchConditions } from './acl.js';
 import { REFUSE_AMBIGUOUS_PATH } from './path.js';
 import { buildPool, TARGET, type PoolView } from './pool.js';
+import { HAPROXY_VERSIONS, retryStatuses } from './versions.js';
+import { readVersion } from '../versions.js';
 import { comment, word } from './syntax.js';
 
 interface FrontendView {
@@ -87,6 +89,7 @@ interface Ctx {
   readonly pools: PoolView[];
   /** The backend whose workload east-west callers are (`--set identity`). */
   readonly identity?: string;
+  readonly retryStatuses: ReadonlySet<number>;
 }
 
 /** Builds the pools of a route and returns `[pool, cumulative weight bound]` in order, zero weights skipped. */
@@ -104,6 +107,7 @@ function routePools(route: ResolvedRoute, ctx: Ctx): { pool: string; upTo: numbe
       access: accessDecision(backend, callerIdentity(ctx.mesh, route, ctx.identity)),
       // tls-passthrough: the caller's TLS goes through untouched, end to end.
       passthrough: parent?.protocol === 'tls-passthrough',
+      retryStatuses: ctx.retryStatuses,
     });
     ctx.pools.push(pool);
     sum += to.weight;
@@ -221,14 +225,23 @@ function eastWest(b: ResolvedBackend, ctx: Ctx): FrontendView {
 
 export const haproxy: Emitter = {
   target: TARGET,
-  summary: 'HAProxy 2.6 configuration: ingress frontends and a local listener per backend (SmartStack)',
+  summary: 'HAProxy configuration: ingress frontends and a local listener per backend (SmartStack)',
   fidelity,
+  versions: HAPROXY_VERSIONS,
   emit(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
-    const diagnostics = checkProxyInput(mesh, options, TARGET);
-    if (diagnostics.length) return { files: [], diagnostics };
+    const read = readVersion(TARGET, HAPROXY_VERSIONS, options.settings);
+    const diagnostics = [...read.diagnostics, ...checkProxyInput(mesh, options, TARGET)];
+    if (diagnostics.some((d) => d.severity === 'error')) return { files: [], diagnostics };
     const certDir = setting(options, 'certDir', 'certs');
     const identity = options.settings?.['identity'];
-    const ctx: Ctx = { mesh, certs: certPaths(certDir, mesh, identity), diagnostics, pools: [], identity };
+    const ctx: Ctx = {
+      mesh,
+      certs: certPaths(certDir, mesh, identity),
+      diagnostics,
+      pools: [],
+      identity,
+      retryStatuses: retryStatuses(read.version),
+    };
     const frontends = [
       ...mesh.frontends.map((f) => ingress(f, ctx)),
       ...mesh.backends.map((b) => eastWest(b, ctx)),

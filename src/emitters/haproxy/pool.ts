@@ -29,14 +29,11 @@ export interface PoolView {
   servers: ServerView[];
 }
 
-/** Status codes HAProxy 2.6's `retry-on` accepts. */
-const RETRY_STATUSES = new Set([401, 403, 404, 408, 425, 500, 501, 502, 503, 504]);
-
 /**
  * The mesh's retry conditions as `retry-on` keywords. HAProxy retries only the status codes above,
  * so `5xx` keeps 500-504 and `retriable-4xx` (409) cannot be kept: both are reported.
  */
-function retryOn(retries: Retries): { keywords: string[]; lost: string[] } {
+function retryOn(retries: Retries, statuses: ReadonlySet<number>): { keywords: string[]; lost: string[] } {
   const kw = new Set<string>();
   const lost: string[] = [];
   for (const c of retries.on) {
@@ -69,7 +66,7 @@ function retryOn(retries: Retries): { keywords: string[]; lost: string[] } {
         lost.push('retriable-4xx (409)');
         break;
       default:
-        if (RETRY_STATUSES.has(Number(c))) kw.add(c);
+        if (statuses.has(Number(c))) kw.add(c);
         else lost.push(`status ${c}`);
     }
   }
@@ -111,6 +108,8 @@ export interface PoolContext {
   readonly passthrough?: boolean;
   /** The destination's access rules for the caller this proxy speaks for. */
   readonly access: AccessDecision;
+  /** The status codes `retry-on` takes in the HAProxy version rendered for. */
+  readonly retryStatuses: ReadonlySet<number>;
 }
 
 /** Builds the backend section for one destination of one route. */
@@ -133,7 +132,7 @@ export function buildPool(
   // Retries: HAProxy's `retries` counts retries, as the mesh does; without them, none at all.
   const retries = route.retries;
   if (http && retries && retries.attempts > 0) {
-    const { keywords, lost } = retryOn(retries);
+    const { keywords, lost } = retryOn(retries, ctx.retryStatuses);
     settings.push(`retries ${retries.attempts}`);
     settings.push(`retry-on ${keywords.length ? keywords.join(' ') : 'none'}`);
     settings.push('option redispatch 1');

@@ -1,6 +1,7 @@
 import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import { secondsString } from '../../model/duration.js';
 import type { ResolvedBackend } from '../../model/types.js';
+import type { TargetVersion } from '../versions.js';
 
 export const NETWORKING = 'networking.istio.io/v1';
 export const SECURITY = 'security.istio.io/v1';
@@ -19,10 +20,15 @@ export function istioDuration(ms: number): string {
   return secondsString(Math.max(ms, 1));
 }
 
-/** Collects the emitter's own diagnostics, each naming the subject, the feature and the target. */
+/**
+ * Collects the emitter's own diagnostics, each naming the subject, the feature and the target; and
+ * carries the Istio release they are about, which some renderings depend on.
+ */
 export class Notes {
   readonly list: Diagnostic[] = [];
   private readonly seen = new Set<string>();
+
+  constructor(readonly version: TargetVersion) {}
 
   private push(d: Diagnostic): void {
     // a route shared by several VirtualServices (one per host) is explained once
@@ -60,4 +66,13 @@ export class Notes {
   info(message: string, pointer?: string, hint?: string): void {
     this.push(diagnostic('MG3005', message, { pointer, target: TARGET, hint }));
   }
+}
+
+/**
+ * A header value as Envoy reads it: a format string where `%` starts an operator, so a literal `%`
+ * is `%%`; istiod refuses a value with a lone `%` (pkg/config/validation/validation.go,
+ * ValidateHTTPHeaderValue, a port of Envoy's source/common/router/header_parser.cc).
+ */
+export function envoyHeaderValue(value: string): string {
+  return value.replace(/%/g, '%%');
 }

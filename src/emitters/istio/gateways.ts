@@ -126,6 +126,6 @@ function body(
   if (f.protocol === 'tcp') spec.tcp = routes.map((r) => tcpRoute(mesh, r, notes, f.port));
   else if (f.protocol === 'tls-passthrough')
     spec.tls = routes.map((r) => tlsRoute(mesh, r, notes, hosts, f.port));
-  else spec.http = routes.map((r) => httpRoute(mesh, r, notes));
+  else spec.http = routes.map((r) => httpRoute(mesh, r, notes)).filter((x) => x !== undefined);
   return spec;
 }

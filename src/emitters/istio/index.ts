@@ -19,6 +19,8 @@ import {
   type GatewayAccount,
 } from './security.js';
 import { destinationRuleSpec, serviceSpec } from './services.js';
+import { ISTIO_VERSIONS } from './versions.js';
+import { readVersion } from '../versions.js';
 
 /** What Istio keeps of each feature; approximations are explained where they occur (MG3002). */
 const ISTIO_FIDELITY: Readonly<Record<Feature, Fidelity>> = {
@@ -178,8 +180,10 @@ export function istioObjects<C extends ObjectCollector = K8sObject[]>(
   options: EmitOptions,
   objects: C = [] as unknown as C,
 ): { objects: C; diagnostics: Diagnostic[] } {
-  const notes = new Notes();
+  const read = readVersion(TARGET, ISTIO_VERSIONS, options.settings);
+  const notes = new Notes(read.version);
   const { selector, diagnostics } = parseGatewaySelector(options.settings?.['gatewaySelector']);
+  diagnostics.push(...read.diagnostics);
   const gatewayAccount = parseGatewayAccount(options.settings?.['gatewayServiceAccount']);
   diagnostics.push(...gatewayAccount.diagnostics);
   const names = new Names();
@@ -213,7 +217,9 @@ export function istioObjects<C extends ObjectCollector = K8sObject[]>(
     }
     add('v1', 'Service', ns, b.name, serviceSpec(b));
     add(NETWORKING, 'DestinationRule', ns, b.name, { spec: destinationRuleSpec(b, notes) });
-    add(NETWORKING, 'VirtualService', ns, b.name, { spec: backendVirtualService(mesh, b, notes) });
+    const vs = backendVirtualService(mesh, b, notes);
+    // a backend whose every route is left out (MG3001) gets none: its callers reach every version
+    if (vs.http || vs.tcp) add(NETWORKING, 'VirtualService', ns, b.name, { spec: vs });
     const peer = backendPeerAuthenticationSpec(mesh, b);
     if (peer) add(SECURITY, 'PeerAuthentication', ns, b.name, { spec: peer });
     const authz = authorizationPolicySpec(mesh, b, gatewayAccount.account, notes);
@@ -233,14 +239,16 @@ export function istioObjects<C extends ObjectCollector = K8sObject[]>(
       ),
     );
     for (const vs of frontendVirtualServices(mesh, f, `${ns}/${gateway}`, notes))
-      add(
-        NETWORKING,
-        'VirtualService',
-        ns,
-        vs.host === undefined ? f.name : `${f.name}-${hostLabel(vs.host)}`,
-        { spec: vs.spec },
-        'frontend',
-      );
+      // a host whose every route is left out gets no VirtualService: the gateway answers 404
+      if ((vs.spec.http as unknown[] | undefined)?.length !== 0)
+        add(
+          NETWORKING,
+          'VirtualService',
+          ns,
+          vs.host === undefined ? f.name : `${f.name}-${hostLabel(vs.host)}`,
+          { spec: vs.spec },
+          'frontend',
+        );
   }
 
   reportShortDurations(mesh, notes);
@@ -271,5 +279,6 @@ export const istio: Emitter = {
   summary:
     'Istio (networking.istio.io/v1, security.istio.io/v1): Gateway, VirtualService, DestinationRule, Service, PeerAuthentication, AuthorizationPolicy',
   fidelity: ISTIO_FIDELITY,
+  versions: ISTIO_VERSIONS,
   emit: emitIstio,
 };

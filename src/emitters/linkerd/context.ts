@@ -1,6 +1,7 @@
 import type { Diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedMesh } from '../../model/types.js';
 import type { ObjectCollector } from '../../kubernetes/objects.js';
+import type { TargetVersion } from '../versions.js';
 
 export const TARGET = 'linkerd';
 export const GATEWAY_API = 'gateway.networking.k8s.io/v1';
@@ -10,6 +11,8 @@ export const POLICY_GROUP = 'policy.linkerd.io';
 export interface EmitContext {
   readonly mesh: ResolvedMesh;
   readonly settings: Readonly<Record<string, string>>;
+  /** The Linkerd release rendered for (`--set version=`). */
+  readonly version: TargetVersion;
   readonly objects: ObjectCollector;
   readonly diagnostics: Diagnostic[];
   /** By backend, then version: the name of the version's own Service. */

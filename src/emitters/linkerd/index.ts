@@ -8,9 +8,11 @@ import { DEFAULT_GATEWAY_CLASS, checkGatewayClass, emitGateway } from './gateway
 import { emitAccess } from './policy.js';
 import { emitBackendRoutes, emitFrontendRoutes } from './routes.js';
 import { defaultInboundPolicy, emitNamespaces, emitServices } from './services.js';
+import { linkerdVersions } from './versions.js';
+import { readVersion } from '../versions.js';
 
 /**
- * How Linkerd 2.16+ keeps each feature. `approximate` ones are explained per use by the emitter
+ * How Linkerd keeps each feature at the default version (2.20; `versions.fidelity` for older ones). `approximate` ones are explained per use by the emitter
  * (MG3002); `unsupported` ones are reported by render (MG3001).
  */
 const LINKERD_FIDELITY: Readonly<Record<Feature, Fidelity>> = {
@@ -39,17 +41,21 @@ const LINKERD_FIDELITY: Readonly<Record<Feature, Fidelity>> = {
   'access-l7': 'approximate', // per-route authorization; partial overlaps reported
   'https-frontend': 'exact',
   'client-certificates': 'exact', // Gateway frontend validation (ConfigMap named in MG3005)
-  tcp: 'exact', // TCPRoute with weighted backendRefs
+  tcp: 'exact', // TCPRoute with weighted backendRefs (2.18 and later; see versions.ts)
   'tls-passthrough': 'approximate', // TCP listener, SNI not checked
 };
 
+const VERSIONS = linkerdVersions(LINKERD_FIDELITY);
+
 function emitLinkerd(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
   const sink = new ObjectFileSink();
+  const { version, diagnostics } = readVersion(TARGET, VERSIONS, options.settings);
   const ctx: EmitContext = {
     mesh,
     settings: options.settings ?? {},
+    version,
     objects: sink,
-    diagnostics: [],
+    diagnostics,
     versionServices: new Map(),
   };
   // route names taken, by namespace
@@ -121,7 +127,8 @@ function emitReferenceGrants(ctx: EmitContext, cross: Map<string, Set<string>>):
 export const linkerd: Emitter = {
   target: TARGET,
   summary:
-    'Linkerd 2.16+: Gateway API HTTPRoutes on Services, per-version Services, policy.linkerd.io authorization',
+    'Linkerd: Gateway API HTTPRoutes on Services, per-version Services, policy.linkerd.io authorization',
   fidelity: LINKERD_FIDELITY,
+  versions: VERSIONS,
   emit: emitLinkerd,
 };

@@ -7,7 +7,8 @@ import type {
   ResolvedMatch,
 } from '../../model/types.js';
 import { k8sObject } from '../../kubernetes/objects.js';
-import { POLICY_GROUP, TARGET, linkerdIdentity, type EmitContext } from './context.js';
+import { POLICY_GROUP, TARGET, type EmitContext } from './context.js';
+import { callerIdentity, gatewayAccounts } from './gateway.js';
 import { prefixDifference } from './matches.js';
 import { compareEntries, matchesOverlap } from './order.js';
 
@@ -95,6 +96,8 @@ function sameCallers(a: ResolvedAllow, b: ResolvedAllow): boolean {
  */
 export function emitAccess(ctx: EmitContext, claimRoute: (namespace: string, name: string) => string): void {
   const { mesh } = ctx;
+  const accounts = gatewayAccounts(ctx);
+  const warned = new Set<string>();
   for (const b of mesh.backends) {
     const ns = b.namespace;
     const serverRef = { group: POLICY_GROUP, kind: 'Server', name: b.name };
@@ -153,7 +156,7 @@ export function emitAccess(ctx: EmitContext, claimRoute: (namespace: string, nam
     rules.forEach((a, i) => {
       const identities = [
         ...new Set(
-          a.from.map((c) => (c.kind === 'any' ? '*' : linkerdIdentity(mesh, c.serviceAccount, c.namespace))),
+          a.from.map((c) => (c.kind === 'any' ? '*' : callerIdentity(ctx, accounts, c, a.pointer, warned))),
         ),
       ];
       ctx.objects.push(

@@ -2,6 +2,7 @@ import { diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedBackend, ResolvedFrontend, ResolvedRoute } from '../../model/types.js';
 import { k8sObject } from '../../kubernetes/objects.js';
 import { GATEWAY_API, TARGET, type EmitContext } from './context.js';
+import { isDefaultGatewayClass } from './gateway.js';
 import {
   gatewayDuration,
   headerFilters,
@@ -11,6 +12,8 @@ import {
 } from './matches.js';
 import { findOrderConflicts, type Precedence, type RankedRoute } from './order.js';
 import { gepDuration, retryAnnotations, retryCodes } from './retries.js';
+import { RULE_TIMEOUTS_SINCE, TCP_ROUTES_SINCE } from './versions.js';
+import { atLeast } from '../versions.js';
 
 const TCP_ROUTE = 'gateway.networking.k8s.io/v1alpha2';
 
@@ -67,8 +70,10 @@ function meshRule(ctx: EmitContext, r: ResolvedRoute, namespace: string, cross: 
   if (filters.length) rule.filters = filters;
   rule.backendRefs = backendRefs(ctx, r, namespace, cross);
   if (r.timeoutMs !== undefined) {
-    // Linkerd reads the rule's timeouts.request as its request timeout (all tries included).
-    const d = gatewayDuration(r.timeoutMs);
+    // Linkerd 2.20 reads the rule's timeouts.request as its request timeout (all tries included);
+    // before, the policy controller ignores it on a Service parent and reads only the annotation
+    // (linkerd2 policy-controller/k8s/index/src/outbound/index/http.rs, convert_gateway_rule).
+    const d = atLeast(ctx.version, RULE_TIMEOUTS_SINCE) ? gatewayDuration(r.timeoutMs) : undefined;
     if (d) rule.timeouts = { request: d };
     else annotations['timeout.linkerd.io/request'] = linkerdDuration(r.timeoutMs);
   }
@@ -109,6 +114,17 @@ function frontendRule(ctx: EmitContext, r: ResolvedRoute, namespace: string, cro
   if (r.retries) {
     const codes = retryCodes(r.retries);
     rule.retry = { attempts: r.retries.attempts, codes: codes.length ? codes : undefined };
+    ctx.diagnostics.push(
+      diagnostic(
+        'MG3005',
+        `route "${r.name}": frontend retries are the HTTPRoute retry field (Gateway API GEP-1731, experimental channel), which ${isDefaultGatewayClass(ctx) ? 'Envoy Gateway reads from 1.3 on: an older Envoy Gateway ignores it and retries nothing' : 'the Gateway implementation must read: one that does not retries nothing'}`,
+        {
+          pointer: `${r.pointer}/retries`,
+          target: TARGET,
+          hint: 'install the experimental Gateway API CRDs, and a Gateway implementation that supports HTTPRoute retries (Envoy Gateway 1.3 or later)',
+        },
+      ),
+    );
     const conn = r.retries.on.filter((c) => c === 'connect-failure' || c === 'reset');
     if (conn.length)
       ctx.diagnostics.push(
@@ -272,6 +288,35 @@ function tcpRoute(
   );
 }
 
+/**
+ * Before 2.18 Linkerd reads no TCPRoute on a Service port it treats as opaque (2.16 watches none, 2.17
+ * drops them for opaque ports: linkerd2 policy-controller/grpc/src/outbound.rs, PR 13948), so a TCP
+ * route to a backend would be accepted by the API server and ignored: every connection would go to
+ * every pod of the backend. It is refused instead.
+ */
+function refuseTcpRoute(ctx: EmitContext, b: ResolvedBackend, r: ResolvedRoute): void {
+  const [only] = r.to;
+  // a route to all of the backend itself changes nothing: nothing is lost
+  if (
+    r.to.length === 1 &&
+    only!.backend === b.name &&
+    only!.version === undefined &&
+    r.timeoutMs === undefined
+  )
+    return;
+  ctx.diagnostics.push(
+    diagnostic(
+      'MG3001',
+      `route "${r.name}" sends TCP traffic for backend "${b.name}"${r.to.length > 1 ? ' in a split' : ''}, which Linkerd ${ctx.version.text} cannot express (it reads TCPRoutes on a Service's opaque port from 2.18 on): it is left out, and every connection goes to all pods of "${b.name}"`,
+      {
+        pointer: r.pointer,
+        target: TARGET,
+        hint: `render for Linkerd 2.18 or later (--set linkerd.version=${TCP_ROUTES_SINCE}) once the cluster runs it`,
+      },
+    ),
+  );
+}
+
 /** East-west: HTTPRoutes (or a TCPRoute) attached to the backend's Service. */
 export function emitBackendRoutes(
   ctx: EmitContext,
@@ -286,6 +331,10 @@ export function emitBackendRoutes(
   cross.set(ns, set);
   const parentRef = { group: '', kind: 'Service', name: b.name, port: b.port };
   if (b.protocol === 'tcp') {
+    if (!atLeast(ctx.version, TCP_ROUTES_SINCE)) {
+      refuseTcpRoute(ctx, b, routes[0]!);
+      return;
+    }
     // A TCPRoute has one rule and mesh TCP routes have no match: the first one takes every connection.
     tcpRoute(ctx, routes[0]!, claim(ns, b.name), ns, parentRef, set);
     return;

@@ -17,6 +17,8 @@ import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { Conditions, hostRegex, matchFlags, routeMap } from './conditions.js';
 import { REFUSE_BACKSLASH } from './path.js';
 import { httpRoute, locationName, TARGET, type RouteContext } from './route.js';
+import { HTTP2_DIRECTIVE_SINCE, NGINX_VERSIONS } from './versions.js';
+import { atLeast, readVersion } from '../versions.js';
 import { streamServer } from './stream.js';
 import { comment, DOLLAR, DOLLAR_VARIABLE, failTimeout, word } from './syntax.js';
 import { emptyBlock, terminate, type ConfigView, type ServerView } from './view.js';
@@ -116,11 +118,14 @@ function bindAddress(address: string, port: number): string {
 
 export const nginx: Emitter = {
   target: TARGET,
-  summary: 'NGINX 1.22 configuration: ingress servers and a local listener per backend (SmartStack)',
+  summary: 'NGINX configuration: ingress servers and a local listener per backend (SmartStack)',
   fidelity,
+  versions: NGINX_VERSIONS,
   emit(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
-    const diagnostics = checkProxyInput(mesh, options, TARGET);
-    if (diagnostics.length) return { files: [], diagnostics };
+    const read = readVersion(TARGET, NGINX_VERSIONS, options.settings);
+    const diagnostics = [...read.diagnostics, ...checkProxyInput(mesh, options, TARGET)];
+    if (diagnostics.some((d) => d.severity === 'error')) return { files: [], diagnostics };
+    const http2Directive = atLeast(read.version, HTTP2_DIRECTIVE_SINCE);
     const certDir = setting(options, 'certDir', 'certs');
     const identity = options.settings?.['identity'];
     const view: ConfigView = { mesh: mesh.name, certDir: comment(certDir), modules: [], http: emptyBlock() };
@@ -148,7 +153,9 @@ export const nginx: Emitter = {
         if (f.tls.clientCa)
           extra.push(`ssl_client_certificate ${word(f.tls.clientCa)}`, 'ssl_verify_client on');
       }
-      const l = f.protocol === 'https' ? `${listen} ssl http2` : listen;
+      // HTTP/2 on an https frontend: the `http2` directive from 1.25.1 on, the listen flag before it
+      if (f.protocol === 'https' && http2Directive) extra.push('http2 on');
+      const l = f.protocol === 'https' ? `${listen} ssl${http2Directive ? '' : ' http2'}` : listen;
       view.http.servers.push(
         httpServer(`fe_${ident(f.name)}`, comment, [l], extra, f.routes, f, conditions, ctx),
       );

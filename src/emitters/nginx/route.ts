@@ -292,6 +292,15 @@ export function httpRoute(route: ResolvedRoute, ctx: RouteContext): LocationView
   );
   const req = route.requestHeaders;
   for (const [k, v] of req.set) d.push(`proxy_set_header ${word(k)} ${literal(v)}`);
+  // "If the value of a header field is an empty string then this field will not be passed"
+  // (ngx_http_proxy_module, proxy_set_header): a header set to "" is not sent at all
+  for (const [k, v] of [...req.set, ...req.add.filter(([name]) => !headerVar(name))])
+    if (v === '')
+      warn(
+        'request-headers',
+        `sends no header "${k}" instead of one with an empty value: proxy_set_header leaves out a header whose value is empty`,
+        `${route.pointer}/headers/request`,
+      );
   req.add.forEach(([k, v], n) => {
     const source = headerVar(k);
     // a header nginx drops never reaches the backend: adding to it is setting it

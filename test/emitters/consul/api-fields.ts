@@ -5,7 +5,8 @@
  * config_entry_intentions.go @ 14be1c68 (ServiceIntentions, SourceIntention, IntentionPermission),
  * config_entry.go (ServiceConfigEntry with MutualTLSMode, UpstreamConfiguration, UpstreamConfig,
  * UpstreamLimits, PassiveHealthCheck with EnforcingConsecutive5xx/MaxEjectionPercent/BaseEjectionTime)
- * and config_entry_gateways.go @ d27588d4 (IngressGateway, IngressListener, IngressService).
+ * config_entry_gateways.go @ d27588d4 (IngressGateway, IngressListener, IngressService) and
+ * config_entry_mesh.go (MeshConfigEntry, AllowEnablingPermissiveMutualTLS).
  * `time.Duration` fields take Go duration strings.
  */
 type Spec =
@@ -108,6 +109,21 @@ const IntentionHTTPPermission = obj({
 });
 
 const API_FIELDS: Readonly<Record<string, Spec>> = {
+  // api/config_entry_mesh.go: a singleton with no Name field (GetName returns "mesh")
+  mesh: obj({
+    Kind: str,
+    Partition: str,
+    Namespace: str,
+    TransparentProxy: obj({ MeshDestinationsOnly: bool }),
+    AllowEnablingPermissiveMutualTLS: bool,
+    ValidateClusters: bool,
+    TLS: 'any',
+    HTTP: 'any',
+    Peering: obj({ PeerThroughMeshGateways: bool }),
+    Meta: map(str),
+    CreateIndex: num,
+    ModifyIndex: num,
+  }),
   'service-router': obj({
     ...common,
     Routes: list(obj({ Match: obj({ HTTP: ServiceRouteHTTPMatch }), Destination: ServiceRouteDestination })),

@@ -17,6 +17,7 @@ import {
   lineSkeleton,
   nginxSkeleton,
 } from '../../support/config-lexers.js';
+import { forInstalled } from '../../support/installed.js';
 
 /** The targets and settings rendered: Consul twice, as CRDs (the default) and as HCL. */
 const RENDERS: readonly { name: string; target: string; settings?: Record<string, string> }[] = [
@@ -38,7 +39,7 @@ export interface Rendered {
 export function renderAll(mesh: ResolvedMesh): Rendered {
   const files = new Map<string, readonly { path: string; contents: string }[]>();
   for (const r of RENDERS) {
-    const out = render(mesh, { targets: [r.target], settings: r.settings });
+    const out = render(mesh, { targets: [r.target], settings: forInstalled(r.target, r.settings) });
     files.set(r.name, out.outputs[0]?.files ?? []);
   }
   return { files };

@@ -103,3 +103,27 @@ spec:
     ).toBe(true);
   });
 });
+
+describe('nginx: a header set to an empty value', () => {
+  it('is not sent by proxy_set_header, and the emitter says so (MG3002)', () => {
+    const mesh = meshFrom(`apiVersion: meshgen.io/v1alpha1
+kind: Mesh
+metadata: { name: t }
+spec:
+  mtls: { mode: disabled }
+  backends:
+    - name: app
+      port: 8080
+      versions: [{ name: v1, endpoints: ["127.0.0.1:18001"] }]
+  routes:
+    - name: r
+      parent: { backend: app }
+      to: [{ backend: app }]
+      headers: { request: { set: { x-empty: "", x-full: "1" } } }`);
+    const said = render(mesh, { targets: ['nginx'] }).diagnostics.filter(
+      (d) => d.code === 'MG3002' && /sends no header "x-empty"/.test(d.message),
+    );
+    expect(said).toHaveLength(1);
+    expect(said[0]!.pointer).toBe('/spec/routes/0/headers/request');
+  });
+});

@@ -395,9 +395,20 @@ async function checkAccepted(
   // values whose meaning changes the rendering (host "*", a status code) render differently by
   // design: they go to the real checks only, one by one
   const plain = values.filter((v) => !MEANINGFUL(report.field, report.kind, v));
-  for (const v of values.filter((x) => MEANINGFUL(report.field, report.kind, x))) {
-    const mesh = validDoc(placeOne(site, v));
-    if (mesh && real < REAL_PER_FIELD) await realCheck(mesh, 1);
+  const meaningful = values.filter((x) => MEANINGFUL(report.field, report.kind, x));
+  for (let i = 0; i < meaningful.length && real < REAL_PER_FIELD; i += BATCH) {
+    const batch = meaningful.slice(i, i + BATCH);
+    // a batch that validates goes to the checks at once (one haproxy -c / nginx -t for all of it)
+    const doc = batch.length > 1 ? placeBatch(site, batch) : undefined;
+    const mesh = doc && validDoc(doc);
+    if (mesh) {
+      await realCheck(mesh, batch.length);
+      continue;
+    }
+    for (const v of batch) {
+      const one = validDoc(placeOne(site, v));
+      if (one && real < REAL_PER_FIELD) await realCheck(one, 1);
+    }
   }
   for (let i = 0; i < plain.length; i += BATCH) {
     const batch = plain.slice(i, i + BATCH);

@@ -81,6 +81,14 @@ function structuredStrings(
   return out;
 }
 
+/** A benign render is compared with many hostile ones: its loaded strings are read once. */
+const benignCache = new WeakMap<readonly { path: string; contents: string }[], string[]>();
+function benignStrings(files: readonly { path: string; contents: string }[]): string[] {
+  let got = benignCache.get(files);
+  if (!got) benignCache.set(files, (got = structuredStrings(files, [])));
+  return got;
+}
+
 /**
  * What differs between a render of hostile values and one of benign values in the same places.
  * Per render: the same number of files; the same skeleton per file (as multisets: file names may
@@ -124,14 +132,14 @@ export function compareRenders(
       }
     const hStrings = structuredStrings(h, problems);
     if (!hStrings.length) continue;
-    const bStrings = structuredStrings(b, []);
+    const bStrings = benignStrings(b);
+    const lower = hStrings.map((s) => s.toLowerCase());
     values.forEach((v, j) => {
       const bv = benignValues[j]!;
       if (bv.length < 4 || !bStrings.some((s) => s.includes(bv))) return;
       // header names are case-insensitive, match values may be written as a regex, Envoy writes
       // header values with % doubled, and an access path's trailing * is a prefix: the value must
       // appear in one of those forms
-      const lower = hStrings.map((s) => s.toLowerCase());
       const forms = [
         v,
         v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),

@@ -18,6 +18,8 @@ import { registerDiff } from './cli/diff.js';
 import { registerCertsCommand } from './cli/certs.js';
 import { registerProxyCommand } from './cli/proxy.js';
 import { registerRunCommand } from './cli/run.js';
+import { chooseTargets, parseSettings, settingsText } from './cli/settings.js';
+import { settingsMarkdown } from './emitters/settings.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../package.json') as { version: string };
@@ -54,29 +56,28 @@ interface RenderCliOptions {
 }
 
 async function renderCommand(file: string, opts: RenderCliOptions): Promise<number> {
+  // the emitters load only for the commands that use them, so `validate` starts fast
+  const { render } = await import('./render.js');
+  const { emitters } = await import('./emitters/index.js');
+  const { checkSettings } = await import('./emitters/settings.js');
+  const chosen = chooseTargets(opts.target, emitters);
+  if (typeof chosen === 'string') throw new UsageError(chosen);
+  const targets = chosen.map((e) => e.target);
+  const settings = parseSettings(opts.set);
+  if (typeof settings === 'string') throw new UsageError(settings);
+  if (opts.consulFormat && targets.includes('consul')) settings['consulFormat'] = opts.consulFormat;
+  // a key no target reads, or a value none accepts, is refused before the mesh is read
+  const refused = checkSettings(chosen, emitters, settings);
+  if (refused.length) {
+    report({ diagnostics: refused, sources: new Map() }, opts.format);
+    return EXIT.usage;
+  }
   const loaded: MeshResult = await loadMesh(file);
   const sources = new Map([[loaded.source.file, loaded.source]]);
   if (!loaded.mesh) {
     report({ diagnostics: loaded.diagnostics, sources }, opts.format);
     return loaded.diagnostics.some((d) => d.code === 'MG4001') ? EXIT.usage : EXIT.invalid;
   }
-  // the emitters load only for the commands that use them, so `validate` starts fast
-  const { render } = await import('./render.js');
-  const { emitters } = await import('./emitters/index.js');
-  const targets = opts.target === 'all' ? 'all' : opts.target.split(',').map((t) => t.trim());
-  const unknown = targets === 'all' ? [] : targets.filter((t) => !emitters.some((e) => e.target === t));
-  if (unknown.length)
-    throw new UsageError(
-      `unknown target ${unknown.map((t) => `"${t}"`).join(', ')}; targets: ${emitters.map((e) => e.target).join(', ') || '(none)'}, all`,
-    );
-  const settings = Object.fromEntries(
-    opts.set.map((kv) => {
-      const eq = kv.indexOf('=');
-      if (eq < 1) throw new UsageError(`--set takes key=value, not "${kv}"`);
-      return [kv.slice(0, eq), kv.slice(eq + 1)];
-    }),
-  );
-  if (opts.consulFormat) settings['consulFormat'] = opts.consulFormat;
   const result = render(loaded.mesh, { targets, strict: opts.strict, format: opts.outputFormat, settings });
   const base = opts.strict ? escalateWarnings(loaded.diagnostics) : loaded.diagnostics;
   const diagnostics = [...base, ...locateDiagnostics(result.diagnostics, loaded.source)];
@@ -137,16 +138,36 @@ async function initCommand(dir: string, opts: { force?: boolean }): Promise<numb
   return EXIT.ok;
 }
 
-async function targetsCommand(opts: { format: string }): Promise<number> {
-  const { emitters } = await import('./emitters/index.js');
+async function targetsCommand(opts: { format: string; target?: string }): Promise<number> {
+  const { emitters: all } = await import('./emitters/index.js');
+  const emitters = opts.target === undefined ? all : chooseTargets(opts.target, all);
+  if (typeof emitters === 'string') throw new UsageError(emitters);
   if (opts.format === 'json') {
     const matrix = Object.fromEntries(
-      emitters.map((e) => [e.target, { summary: e.summary, fidelity: e.fidelity }]),
+      emitters.map((e) => [
+        e.target,
+        {
+          summary: e.summary,
+          fidelity: e.fidelity,
+          settings: (e.settings ?? []).map(({ check: _check, ...declared }) => declared),
+        },
+      ]),
     );
     process.stdout.write(JSON.stringify(matrix, null, 2) + '\n');
     return EXIT.ok;
   }
   process.stdout.write(fidelityTable(emitters, opts.format === 'markdown'));
+  if (opts.target !== undefined) {
+    process.stdout.write(
+      '\n' +
+        (opts.format === 'markdown'
+          ? emitters.map((e) => `### ${e.target} settings\n\n${settingsMarkdown(e)}`).join('\n')
+          : settingsText(emitters)),
+    );
+  } else if (opts.format === 'text')
+    process.stdout.write(
+      '\n`meshgen targets --target <name>` lists the settings of a target (--set key=value).\n',
+    );
   return EXIT.ok;
 }
 
@@ -241,6 +262,7 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
         .choices(['text', 'markdown', 'json'])
         .default('text'),
     )
+    .option('-t, --target <name>', "only these targets (comma-separated), with each one's settings")
     .action(async (opts) => {
       process.exitCode = await targetsCommand(opts);
     });

@@ -3,6 +3,8 @@ import { featureUses, type Feature } from './model/features.js';
 import type { ResolvedMesh } from './model/types.js';
 import { emitters as registry } from './emitters/index.js';
 import type { EmitOptions, Emitter, OutputFile } from './emitters/types.js';
+import { checkSettings, settingsFor } from './emitters/settings.js';
+import { closest } from './model/nearest.js';
 
 export interface RenderOptions extends EmitOptions {
   /** Target names, or 'all'. */
@@ -33,16 +35,24 @@ export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult
   const diagnostics: Diagnostic[] = [];
   const chosen: Emitter[] = [];
   const available = options.emitters ?? registry;
-  for (const name of options.targets === 'all' ? available.map((e) => e.target) : options.targets) {
+  const names = available.map((e) => e.target);
+  for (const name of options.targets === 'all' ? names : options.targets) {
     const emitter = available.find((e) => e.target === name);
-    if (emitter) chosen.push(emitter);
-    else
+    if (emitter) {
+      // a target named twice renders once
+      if (!chosen.includes(emitter)) chosen.push(emitter);
+    } else {
+      const near = closest(name, names);
       diagnostics.push(
         diagnostic('MG4002', `unknown target "${name}"`, {
-          hint: `targets: ${available.map((e) => e.target).join(', ') || '(none registered)'}`,
+          hint: near ? `did you mean "${near}"?` : `targets: ${names.join(', ') || '(none registered)'}`,
         }),
       );
+    }
   }
+  // settings no chosen target reads, or values none accepts: nothing is rendered
+  const refused = checkSettings(chosen, available, options.settings);
+  if (refused.length) return { outputs: [], diagnostics: [...diagnostics, ...refused] };
   // the uses of the features some chosen target cannot express: the only ones reported here
   const unsupported = new Set<Feature>();
   for (const emitter of chosen)
@@ -68,7 +78,11 @@ export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult
         }),
       );
     }
-    const result = emitter.emit(mesh, options);
+    // each target sees the plain keys and its own `<target>.<key>` ones, without the prefix
+    const result = emitter.emit(mesh, {
+      ...options,
+      settings: settingsFor(emitter.target, options.settings, names),
+    });
     // a loop, not push(...list): a large mesh's tens of thousands of diagnostics as call arguments
     // cost time and can overflow the stack. A diagnostic that names its target (first, as
     // `diagnostic` writes it) is kept; the others get the target's name in a copy.

@@ -14,7 +14,7 @@ export function registerRunCommand(program: Command): void {
     .requiredOption('--as <name>', 'the frontend or backend to run the proxy of')
     .option(
       '--set <key=value>',
-      'envoy target setting (certDir, adminPort, inboundPort); repeatable',
+      'envoy target setting (certDir, adminPort, inboundPort; `meshgen targets --target envoy`); repeatable',
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )

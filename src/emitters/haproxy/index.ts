@@ -7,6 +7,7 @@ import {
   callerIdentity,
   certPaths,
   checkProxyInput,
+  PROXY_SETTINGS,
   hostsFile,
   pemPath,
   routeHosts,
@@ -16,6 +17,7 @@ import {
 } from '../../smartstack/index.js';
 import { loadTemplate } from '../../smartstack/template.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
+import { versionSetting } from '../settings.js';
 import { hostAcls, matchConditions } from './acl.js';
 import { REFUSE_AMBIGUOUS_PATH } from './path.js';
 import { buildPool, TARGET, type PoolView } from './pool.js';
@@ -223,6 +225,7 @@ export const haproxy: Emitter = {
   target: TARGET,
   summary: 'HAProxy 2.6 configuration: ingress frontends and a local listener per backend (SmartStack)',
   fidelity,
+  settings: [...PROXY_SETTINGS, versionSetting(TARGET, '3.4', '2.6', ' (`haproxy -v` says which one runs)')],
   emit(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
     const diagnostics = checkProxyInput(mesh, options, TARGET);
     if (diagnostics.length) return { files: [], diagnostics };

@@ -215,6 +215,14 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
     .argument('<files...>', 'mesh files; - reads standard input')
     .addOption(formatOption())
     .option('--strict', 'treat warnings as errors')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meshgen validate mesh.yaml
+  meshgen validate examples/*.yaml --strict
+  cat mesh.yaml | meshgen validate - --format json`,
+    )
     .action(async (files: string[], opts) => {
       process.exitCode = await validateCommand(files, opts);
     });
@@ -236,6 +244,16 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
       (v: string, prev: string[]) => [...prev, v],
       [],
     )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meshgen render mesh.yaml --target istio | kubectl apply -f -
+  meshgen render mesh.yaml --target all -o out
+  meshgen render mesh.yaml --target haproxy,nginx --set certDir=/etc/mesh/certs -o out
+  meshgen render mesh.yaml --target istio,linkerd --set linkerd.gatewayClass=istio
+  meshgen targets --target envoy        (the settings a target reads)`,
+    )
     .action(async (file: string, opts: RenderCliOptions) => {
       process.exitCode = await renderCommand(file, opts);
     });
@@ -243,6 +261,12 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
   cmd
     .command('schema')
     .description("print the mesh format's JSON Schema")
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meshgen schema > mesh.schema.json`,
+    )
     .action(() => {
       process.stdout.write(JSON.stringify(meshSchema, null, 2) + '\n');
     });
@@ -251,6 +275,13 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
     .description('write a commented starter mesh.yaml')
     .argument('[dir]', 'folder to write it in', '.')
     .option('-f, --force', 'overwrite an existing mesh.yaml')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meshgen init
+  meshgen init meshes/ --force`,
+    )
     .action(async (dir: string, opts) => {
       process.exitCode = await initCommand(dir, opts);
     });
@@ -263,8 +294,34 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
         .default('text'),
     )
     .option('-t, --target <name>', "only these targets (comma-separated), with each one's settings")
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meshgen targets
+  meshgen targets --target envoy
+  meshgen targets --format json`,
+    )
     .action(async (opts) => {
       process.exitCode = await targetsCommand(opts);
+    });
+  cmd
+    .command('version')
+    .description('print the version of meshgen, of Node.js, and of the releases each target renders for')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meshgen version`,
+    )
+    .action(async () => {
+      const { emitters } = await import('./emitters/index.js');
+      const lines = [`meshgen ${pkg.version}`, `node ${process.versions.node}`];
+      for (const e of emitters) {
+        const v = e.settings?.find((s) => s.name === 'version');
+        if (v?.default) lines.push(`${e.target} ${v.default} (default; ${v.accepts ?? ''})`);
+      }
+      process.stdout.write(lines.join('\n') + '\n');
     });
   registerCertsCommand(cmd);
   registerProxyCommand(cmd);

@@ -122,6 +122,28 @@ function joinForStdout(
   return files.map((f) => `# ---- ${f.path}\n${f.contents}`).join('');
 }
 
+/**
+ * The `$schema` of the starter, as yaml-language-server reads it (a URL, a path relative to the YAML
+ * file, or an absolute path; redhat-developer/yaml-language-server#499): through the project's own
+ * `node_modules/meshgen` when the folder or one above it has one, so the line holds on every checkout;
+ * else the absolute path of the schema beside this meshgen, wherever it is installed.
+ */
+async function schemaRef(dir: string): Promise<string> {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    const local = path.join(at, 'node_modules', 'meshgen', 'schemas', 'mesh.schema.json');
+    if (
+      await fs.stat(local).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      const rel = path.relative(dir, local).split(path.sep).join('/');
+      return rel.startsWith('.') ? rel : `./${rel}`;
+    }
+    if (path.dirname(at) === at) return schemaFile;
+  }
+}
+
 async function initCommand(dir: string, opts: { force?: boolean }): Promise<number> {
   const target = path.resolve(dir, 'mesh.yaml');
   const exists = await fs.stat(target).then(
@@ -132,7 +154,7 @@ async function initCommand(dir: string, opts: { force?: boolean }): Promise<numb
     throw new UsageError(
       `${path.relative(process.cwd(), target) || target} exists; pass --force to overwrite it`,
     );
-  const ref = path.relative(path.dirname(target), schemaFile).split(path.sep).join('/');
+  const ref = await schemaRef(path.dirname(target));
   await writeFilesAtomically(path.dirname(target), [{ path: 'mesh.yaml', contents: starterMesh(ref) }]);
   process.stderr.write(`wrote ${path.relative(process.cwd(), target) || target}\n`);
   return EXIT.ok;

@@ -18,6 +18,8 @@ import { registerDiff } from './cli/diff.js';
 import { registerCertsCommand } from './cli/certs.js';
 import { registerProxyCommand } from './cli/proxy.js';
 import { registerRunCommand } from './cli/run.js';
+import { chooseTargets, parseSettings, settingsText } from './cli/settings.js';
+import { settingsMarkdown } from './emitters/settings.js';
 
 const require = createRequire(import.meta.url);
 const pkg = require('../package.json') as { version: string };
@@ -54,23 +56,28 @@ interface RenderCliOptions {
 }
 
 async function renderCommand(file: string, opts: RenderCliOptions): Promise<number> {
+  // the emitters load only for the commands that use them, so `validate` starts fast
+  const { render } = await import('./render.js');
+  const { emitters } = await import('./emitters/index.js');
+  const { checkSettings } = await import('./emitters/settings.js');
+  const chosen = chooseTargets(opts.target, emitters);
+  if (typeof chosen === 'string') throw new UsageError(chosen);
+  const targets = chosen.map((e) => e.target);
+  const settings = parseSettings(opts.set);
+  if (typeof settings === 'string') throw new UsageError(settings);
+  if (opts.consulFormat && targets.includes('consul')) settings['consulFormat'] = opts.consulFormat;
+  // a key no target reads, or a value none accepts, is refused before the mesh is read
+  const refused = checkSettings(chosen, emitters, settings);
+  if (refused.length) {
+    report({ diagnostics: refused, sources: new Map() }, opts.format);
+    return EXIT.usage;
+  }
   const loaded: MeshResult = await loadMesh(file);
   const sources = new Map([[loaded.source.file, loaded.source]]);
   if (!loaded.mesh) {
     report({ diagnostics: loaded.diagnostics, sources }, opts.format);
     return loaded.diagnostics.some((d) => d.code === 'MG4001') ? EXIT.usage : EXIT.invalid;
   }
-  // the emitters load only for the commands that use them, so `validate` starts fast
-  const { render } = await import('./render.js');
-  const { emitters } = await import('./emitters/index.js');
-  const targets = opts.target === 'all' ? 'all' : opts.target.split(',').map((t) => t.trim());
-  const unknown = targets === 'all' ? [] : targets.filter((t) => !emitters.some((e) => e.target === t));
-  if (unknown.length)
-    throw new UsageError(
-      `unknown target ${unknown.map((t) => `"${t}"`).join(', ')}; targets: ${emitters.map((e) => e.target).join(', ') || '(none)'}, all`,
-    );
-  const settings = parseSettings(opts.set);
-  if (opts.consulFormat) settings['consulFormat'] = opts.consulFormat;
   const result = render(loaded.mesh, { targets, strict: opts.strict, format: opts.outputFormat, settings });
   const base = opts.strict ? escalateWarnings(loaded.diagnostics) : loaded.diagnostics;
   const diagnostics = [...base, ...locateDiagnostics(result.diagnostics, loaded.source)];
@@ -115,6 +122,28 @@ function joinForStdout(
   return files.map((f) => `# ---- ${f.path}\n${f.contents}`).join('');
 }
 
+/**
+ * The `$schema` of the starter, as yaml-language-server reads it (a URL, a path relative to the YAML
+ * file, or an absolute path; redhat-developer/yaml-language-server#499): through the project's own
+ * `node_modules/meshgen` when the folder or one above it has one, so the line holds on every checkout;
+ * else the absolute path of the schema beside this meshgen, wherever it is installed.
+ */
+async function schemaRef(dir: string): Promise<string> {
+  for (let at = path.resolve(dir); ; at = path.dirname(at)) {
+    const local = path.join(at, 'node_modules', 'meshgen', 'schemas', 'mesh.schema.json');
+    if (
+      await fs.stat(local).then(
+        () => true,
+        () => false,
+      )
+    ) {
+      const rel = path.relative(dir, local).split(path.sep).join('/');
+      return rel.startsWith('.') ? rel : `./${rel}`;
+    }
+    if (path.dirname(at) === at) return schemaFile;
+  }
+}
+
 async function initCommand(dir: string, opts: { force?: boolean }): Promise<number> {
   const target = path.resolve(dir, 'mesh.yaml');
   const exists = await fs.stat(target).then(
@@ -125,7 +154,7 @@ async function initCommand(dir: string, opts: { force?: boolean }): Promise<numb
     throw new UsageError(
       `${path.relative(process.cwd(), target) || target} exists; pass --force to overwrite it`,
     );
-  const ref = path.relative(path.dirname(target), schemaFile).split(path.sep).join('/');
+  const ref = await schemaRef(path.dirname(target));
   await writeFilesAtomically(path.dirname(target), [{ path: 'mesh.yaml', contents: starterMesh(ref) }]);
   process.stderr.write(`wrote ${path.relative(process.cwd(), target) || target}\n`);
   return EXIT.ok;
@@ -139,16 +168,12 @@ interface TargetsCliOptions {
 
 async function targetsCommand(opts: TargetsCliOptions): Promise<number> {
   const { emitters: all } = await import('./emitters/index.js');
-  const names = opts.target === undefined ? undefined : opts.target.split(',').map((t) => t.trim());
-  const unknown = (names ?? []).filter((t) => !all.some((e) => e.target === t));
-  if (unknown.length)
-    throw new UsageError(
-      `unknown target ${unknown.map((t) => `"${t}"`).join(', ')}; targets: ${all.map((e) => e.target).join(', ')}`,
-    );
-  const chosen = names ? all.filter((e) => names.includes(e.target)) : all;
+  const emitters = opts.target === undefined ? all : chooseTargets(opts.target, all);
+  if (typeof emitters === 'string') throw new UsageError(emitters);
   const settings = parseSettings(opts.set);
+  if (typeof settings === 'string') throw new UsageError(settings);
   const { describeTargets } = await import('./cli/targets.js');
-  const { rows, diagnostics } = describeTargets(chosen, all, settings);
+  const { rows, diagnostics } = describeTargets(emitters, all, settings);
   if (diagnostics.some((d) => d.severity === 'error'))
     throw new UsageError(diagnostics.map((d) => d.message + (d.hint ? ` (${d.hint})` : '')).join('; '));
   if (opts.format === 'json') {
@@ -164,6 +189,7 @@ async function targetsCommand(opts: TargetsCliOptions): Promise<number> {
             rules: r.emitter.versions.rules,
           },
           fidelity: r.fidelity,
+          settings: (r.emitter.settings ?? []).map(({ check: _check, ...declared }) => declared),
         },
       ]),
     );
@@ -171,18 +197,18 @@ async function targetsCommand(opts: TargetsCliOptions): Promise<number> {
     return EXIT.ok;
   }
   process.stdout.write(fidelityTable(rows, opts.format === 'markdown'));
+  if (opts.target !== undefined) {
+    process.stdout.write(
+      '\n' +
+        (opts.format === 'markdown'
+          ? emitters.map((e) => `### ${e.target} settings\n\n${settingsMarkdown(e)}`).join('\n')
+          : settingsText(emitters)),
+    );
+  } else if (opts.format === 'text')
+    process.stdout.write(
+      '\n`meshgen targets --target <name>` lists the settings of a target (--set key=value).\n',
+    );
   return EXIT.ok;
-}
-
-/** `--set key=value` pairs as an object; a pair without `=` or key is a usage error. */
-function parseSettings(pairs: readonly string[]): Record<string, string> {
-  return Object.fromEntries(
-    pairs.map((kv) => {
-      const eq = kv.indexOf('=');
-      if (eq < 1) throw new UsageError(`--set takes key=value, not "${kv}"`);
-      return [kv.slice(0, eq), kv.slice(eq + 1)];
-    }),
-  );
 }
 
 /**
@@ -238,6 +264,14 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
     .argument('<files...>', 'mesh files; - reads standard input')
     .addOption(formatOption())
     .option('--strict', 'treat warnings as errors')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meshgen validate mesh.yaml
+  meshgen validate examples/*.yaml --strict
+  cat mesh.yaml | meshgen validate - --format json`,
+    )
     .action(async (files: string[], opts) => {
       process.exitCode = await validateCommand(files, opts);
     });
@@ -259,6 +293,16 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
       (v: string, prev: string[]) => [...prev, v],
       [],
     )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meshgen render mesh.yaml --target istio | kubectl apply -f -
+  meshgen render mesh.yaml --target all -o out
+  meshgen render mesh.yaml --target haproxy,nginx --set certDir=/etc/mesh/certs -o out
+  meshgen render mesh.yaml --target istio,linkerd --set linkerd.gatewayClass=istio
+  meshgen targets --target envoy        (the settings a target reads)`,
+    )
     .action(async (file: string, opts: RenderCliOptions) => {
       process.exitCode = await renderCommand(file, opts);
     });
@@ -266,6 +310,12 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
   cmd
     .command('schema')
     .description("print the mesh format's JSON Schema")
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meshgen schema > mesh.schema.json`,
+    )
     .action(() => {
       process.stdout.write(JSON.stringify(meshSchema, null, 2) + '\n');
     });
@@ -274,6 +324,13 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
     .description('write a commented starter mesh.yaml')
     .argument('[dir]', 'folder to write it in', '.')
     .option('-f, --force', 'overwrite an existing mesh.yaml')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meshgen init
+  meshgen init meshes/ --force`,
+    )
     .action(async (dir: string, opts) => {
       process.exitCode = await initCommand(dir, opts);
     });
@@ -285,15 +342,42 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
         .choices(['text', 'markdown', 'json'])
         .default('text'),
     )
-    .option('-t, --target <name>', 'only these targets (comma-separated names)')
+    .option('-t, --target <name>', "only these targets (comma-separated), with each one's settings")
     .option(
       '--set <key=value>',
       'a target setting (repeatable): version=2.17 with one --target, or linkerd.version=2.17',
       (v: string, prev: string[]) => [...prev, v],
       [],
     )
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meshgen targets
+  meshgen targets --target envoy
+  meshgen targets --target linkerd --set version=2.17
+  meshgen targets --format json`,
+    )
     .action(async (opts) => {
       process.exitCode = await targetsCommand(opts);
+    });
+  cmd
+    .command('version')
+    .description('print the version of meshgen, of Node.js, and of the releases each target renders for')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meshgen version`,
+    )
+    .action(async () => {
+      const { emitters } = await import('./emitters/index.js');
+      const lines = [`meshgen ${pkg.version}`, `node ${process.versions.node}`];
+      for (const e of emitters) {
+        const v = e.settings?.find((s) => s.name === 'version');
+        if (v?.default) lines.push(`${e.target} ${v.default} (default; ${v.accepts ?? ''})`);
+      }
+      process.stdout.write(lines.join('\n') + '\n');
     });
   registerCertsCommand(cmd);
   registerProxyCommand(cmd);

@@ -3,7 +3,9 @@ import { featureUses, type Feature } from './model/features.js';
 import type { ResolvedMesh } from './model/types.js';
 import { emitters as registry } from './emitters/index.js';
 import type { EmitOptions, Emitter, Fidelity, OutputFile } from './emitters/types.js';
-import { readVersion, settingsFor } from './emitters/versions.js';
+import { readVersion } from './emitters/versions.js';
+import { checkSettings, settingsFor } from './emitters/settings.js';
+import { closest } from './model/nearest.js';
 
 export interface RenderOptions extends EmitOptions {
   /** Target names, or 'all'. */
@@ -34,16 +36,24 @@ export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult
   const diagnostics: Diagnostic[] = [];
   const chosen: Emitter[] = [];
   const available = options.emitters ?? registry;
-  for (const name of options.targets === 'all' ? available.map((e) => e.target) : options.targets) {
+  const names = available.map((e) => e.target);
+  for (const name of options.targets === 'all' ? names : options.targets) {
     const emitter = available.find((e) => e.target === name);
-    if (emitter) chosen.push(emitter);
-    else
+    if (emitter) {
+      // a target named twice renders once
+      if (!chosen.includes(emitter)) chosen.push(emitter);
+    } else {
+      const near = closest(name, names);
       diagnostics.push(
         diagnostic('MG4002', `unknown target "${name}"`, {
-          hint: `targets: ${available.map((e) => e.target).join(', ') || '(none registered)'}`,
+          hint: near ? `did you mean "${near}"?` : `targets: ${names.join(', ') || '(none registered)'}`,
         }),
       );
+    }
   }
+  // settings no chosen target reads, or values none accepts: nothing is rendered
+  const refused = checkSettings(chosen, available, options.settings);
+  if (refused.length) return { outputs: [], diagnostics: [...diagnostics, ...refused] };
   const perTarget = targetSettings(chosen, available, options.settings, diagnostics);
   // the uses of the features some chosen target cannot express: the only ones reported here
   const unsupported = new Set<Feature>();
@@ -71,6 +81,7 @@ export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult
         }),
       );
     }
+    // each target sees the plain keys and its own `<target>.<key>` ones, without the prefix
     const result = emitter.emit(mesh, { ...options, settings });
     // a loop, not push(...list): a large mesh's tens of thousands of diagnostics as call arguments
     // cost time and can overflow the stack. A diagnostic that names its target (first, as

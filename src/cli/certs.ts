@@ -6,6 +6,7 @@ import { loadMesh } from '../model/load.js';
 import { locateDiagnostics } from '../model/source.js';
 import { colours, formatDiagnostic, summary } from './format.js';
 import { writeFilesAtomically } from './output.js';
+import { wholeNumber } from './numbers.js';
 
 async function readCa(dir: string): Promise<{ cert: string; key: string } | undefined> {
   try {
@@ -38,8 +39,15 @@ export function registerCertsCommand(program: Command): void {
       '-o, --output <dir>',
       'folder to write them to (the proxy targets read certDir=certs by default)',
     )
-    .option('--days <n>', 'validity in days', '365')
+    .option('--days <n>', 'validity in days', wholeNumber(1), '365')
     .option('--new-ca', 'issue a new CA even if <dir> holds one')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meshgen certs examples/shop.yaml -o certs
+  meshgen certs examples/shop.yaml -o certs --days 30 --new-ca`,
+    )
     .action(async (file: string, opts: { output: string; days: string; newCa?: boolean }) => {
       const days = Number(opts.days);
       if (!Number.isInteger(days) || days < 1) {

@@ -1,6 +1,7 @@
 import { Option, type Command } from 'commander';
 import type { ProxyCliOptions } from './proxy-run.js';
 import { formatOption } from './report.js';
+import { seconds, wholeNumber } from './numbers.js';
 
 /** `meshgen proxy -c bootstrap.yaml`: runs an Envoy v3 bootstrap in meshgen's own data plane. */
 export function registerProxyCommand(program: Command): void {
@@ -16,11 +17,19 @@ export function registerProxyCommand(program: Command): void {
     .option(
       '--drain-time-s, --drain-time <seconds>',
       'how long connections may finish on SIGTERM and after a reload',
+      seconds,
       '5',
     )
     .option('--watch', 'reload when the configuration file changes (SIGHUP always reloads)')
-    .option('--concurrency <n>', 'worker processes sharing the listeners', '1')
+    .option('--concurrency <n>', 'worker processes sharing the listeners', wholeNumber(1), '1')
     .addOption(formatOption())
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meshgen proxy -c out/envoy/gateway.yaml --mode validate
+  meshgen proxy -c out/envoy/gateway.yaml --watch --concurrency 2`,
+    )
     .action(async (opts: ProxyCliOptions) => {
       const { proxyCommand } = await import('./proxy-run.js');
       process.exitCode = await proxyCommand(opts);

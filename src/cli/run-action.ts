@@ -5,6 +5,9 @@ import { parseBootstrap, type ProxyConfig } from '../dataplane/config/bootstrap.
 import { Proxy } from '../dataplane/server.js';
 import { serveUntilStopped } from './serve.js';
 import { colours, formatDiagnostic } from './format.js';
+import { parseSettings } from './settings.js';
+import { checkSettings } from '../emitters/settings.js';
+import { envoy } from '../emitters/envoy/index.js';
 
 export interface RunCliOptions {
   as: string;
@@ -62,21 +65,20 @@ async function buildFor(file: string, name: string, settings: Record<string, str
   return { config: r.config };
 }
 
-function parseSets(sets: string[]): Record<string, string> | string {
-  const out: Record<string, string> = {};
-  for (const kv of sets) {
-    const eq = kv.indexOf('=');
-    if (eq < 1) return `--set takes key=value, not "${kv}"`;
-    out[kv.slice(0, eq)] = kv.slice(eq + 1);
-  }
-  return out;
-}
-
 /** Runs `meshgen run`; resolves with the exit code once stopped (SIGTERM/SIGINT). */
 export async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
-  const settings = parseSets(opts.set);
+  const settings = parseSettings(opts.set);
   if (typeof settings === 'string') {
     process.stderr.write(`meshgen run: ${settings}\n`);
+    return 2;
+  }
+  // the envoy target's settings, checked before the mesh is read (`sidecars` is the run's own)
+  const refused = checkSettings([envoy], [envoy], settings);
+  if (refused.length || 'sidecars' in settings) {
+    const c = colours(process.stderr);
+    for (const d of refused) process.stderr.write(formatDiagnostic(d, undefined, c) + '\n');
+    if ('sidecars' in settings)
+      process.stderr.write('meshgen run: --set sidecars: --as chooses the sidecar\n');
     return 2;
   }
   const first = await buildFor(file, opts.as, settings);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import type { RunCliOptions } from './run-action.js';
+import { seconds } from './numbers.js';
 
 /**
  * `meshgen run <mesh> --as <name>`: renders the Envoy bootstrap of one frontend (its gateway
@@ -14,16 +15,25 @@ export function registerRunCommand(program: Command): void {
     .requiredOption('--as <name>', 'the frontend or backend to run the proxy of')
     .option(
       '--set <key=value>',
-      'envoy target setting (certDir, adminPort, inboundPort); repeatable',
+      'envoy target setting (certDir, adminPort, inboundPort; `meshgen targets --target envoy`); repeatable',
       (v: string, prev: string[]) => [...prev, v],
       [] as string[],
     )
     .option(
       '--drain-time-s, --drain-time <seconds>',
       'how long connections may finish on stop and reload',
+      seconds,
       '5',
     )
     .option('--no-watch', 'do not re-render when the mesh file changes')
+    .addHelpText(
+      'after',
+      `
+Examples:
+  meshgen certs examples/hello.yaml -o certs
+  meshgen run examples/hello.yaml --as web
+  meshgen run examples/shop.yaml --as catalog --set adminPort=15100`,
+    )
     .action(async (file: string, opts: RunCliOptions) => {
       const { runCommand } = await import('./run-action.js');
       process.exitCode = await runCommand(file, opts);

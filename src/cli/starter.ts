@@ -35,5 +35,5 @@ spec:
         - { backend: hello, version: v1, weight: 90 }
         - { backend: hello, version: v2, weight: 10 }
       timeout: 5s                 # the whole request, retries included
-      retries: { attempts: 2, perTryTimeout: 2s, on: [gateway-error, connect-failure] }
+      retries: { attempts: 1, perTryTimeout: 2s, on: [gateway-error, connect-failure] }  # 2 tries fit in 5s
 `;

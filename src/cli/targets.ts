@@ -1,7 +1,8 @@
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { Feature } from '../model/features.js';
 import type { Emitter, Fidelity } from '../emitters/types.js';
-import { formatVersion, readVersion, settingsFor } from '../emitters/versions.js';
+import { formatVersion, readVersion } from '../emitters/versions.js';
+import { settingsFor } from '../emitters/settings.js';
 
 /** One target as `meshgen targets` shows it: at the version the settings choose. */
 export interface TargetRow {

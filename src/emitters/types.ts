@@ -27,6 +27,28 @@ export interface EmitResult {
   readonly diagnostics: readonly Diagnostic[];
 }
 
+/**
+ * One setting a target reads from `--set key=value`, as `meshgen targets --target <name>` and the
+ * docs' settings tables show it. The declaration checks the value as far as it can without the mesh;
+ * what needs the mesh (a backend name...) the emitter checks.
+ */
+export interface TargetSetting {
+  /** The key; `vip.<backend>` stands for every key `vip.` followed by a name. */
+  readonly name: string;
+  /** What it changes, in one sentence or two (Markdown: `code` only). */
+  readonly description: string;
+  /** The default as shown; absent: none, or what `defaultText` says. */
+  readonly default?: string;
+  /** Shown instead of a default that is not one value (`the backend's port`). */
+  readonly defaultText?: string;
+  /** The values it accepts, when they are a list. */
+  readonly values?: readonly string[];
+  /** What a valid value is, when not a list (`a port, 1-65535`). */
+  readonly accepts?: string;
+  /** True when the value passes; checked only when `values` is absent. */
+  check?(value: string): boolean;
+}
+
 /** A target: a self-contained module that turns the resolved model into files. */
 export interface Emitter {
   /** The `--target` value and output folder. */
@@ -40,6 +62,11 @@ export interface Emitter {
   readonly fidelity: Readonly<Record<Feature, Fidelity>>;
   /** The releases of the target's project it renders for (`--set version=`), where that matters. */
   readonly versions?: VersionSupport;
+  /**
+   * The settings it reads from `--set` (checked before rendering: an unknown key or a bad value is
+   * MG4003). Absent: the target declares none, and every key reaches it unchecked.
+   */
+  readonly settings?: readonly TargetSetting[];
   /** Pure: the same model and options give the same bytes. */
   emit(mesh: ResolvedMesh, options: EmitOptions): EmitResult;
 }

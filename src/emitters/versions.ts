@@ -104,32 +104,3 @@ export function readVersion(
     );
   return { version, diagnostics };
 }
-
-/** The keys of `--set` that name one target: `linkerd.version=2.17` is linkerd's `version`. */
-function scoped(key: string, targets: readonly string[]): { target: string; key: string } | undefined {
-  const dot = key.indexOf('.');
-  if (dot < 1) return undefined;
-  const target = key.slice(0, dot);
-  return targets.includes(target) ? { target, key: key.slice(dot + 1) } : undefined;
-}
-
-/**
- * The settings one target sees: every plain key, and the keys scoped to it (`<target>.<key>`, which
- * win over a plain key of the same name) without their prefix; keys scoped to other targets are
- * left out.
- */
-export function settingsFor(
-  target: string,
-  settings: Readonly<Record<string, string>> | undefined,
-  targets: readonly string[],
-): Record<string, string> {
-  const out: Record<string, string> = {};
-  const own: [string, string][] = [];
-  for (const [key, value] of Object.entries(settings ?? {})) {
-    const s = scoped(key, targets);
-    if (!s) out[key] = value;
-    else if (s.target === target) own.push([s.key, value]);
-  }
-  for (const [key, value] of own) out[key] = value;
-  return out;
-}

@@ -4,7 +4,7 @@ import { parseDuration } from './duration.js';
 import type { MeshDocument } from './types.js';
 import { describeLocation } from './describe.js';
 import { checkRe2 } from './regex.js';
-import { closest as closestName } from './schema.js';
+import { closest as closestName } from './nearest.js';
 
 type Doc = MeshDocument;
 type RouteDoc = NonNullable<Doc['spec']['routes']>[number];

@@ -82,7 +82,10 @@ export const CODES = {
 
   MG4001: { severity: 'error', title: 'cannot read file' },
   MG4002: { severity: 'error', title: 'unknown target' },
-  MG4003: { severity: 'error', title: 'invalid target setting (--set or a format option)' },
+  MG4003: {
+    severity: 'error',
+    title: 'invalid target setting (--set: a key no rendered target reads, or a bad value; a format option)',
+  },
 
   MG5001: { severity: 'error', title: 'bootstrap syntax error (YAML or JSON)' },
   MG5002: { severity: 'error', title: "not in Envoy's API (unknown field, wrong type, invalid value)" },

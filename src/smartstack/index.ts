@@ -5,7 +5,7 @@
  */
 import { diagnostic, type Diagnostic } from '../model/diagnostics.js';
 import type { ResolvedBackend, ResolvedMesh, ResolvedRoute } from '../model/types.js';
-import type { EmitOptions } from '../emitters/types.js';
+import type { EmitOptions, TargetSetting } from '../emitters/types.js';
 
 export { hostsFile } from './hosts.js';
 export { certPaths, pemPath, type CertPaths } from './certs.js';
@@ -62,6 +62,24 @@ export function upstreamMtls(backend: ResolvedBackend): boolean {
   // auto mTLS can) whether an endpoint speaks TLS, so plain text is what surely works there.
   return backend.mtlsMode === 'strict';
 }
+
+/** The settings HAProxy and NGINX share: where the certificates are, and whose workload runs here. */
+export const PROXY_SETTINGS: readonly TargetSetting[] = [
+  {
+    name: 'certDir',
+    default: 'certs',
+    accepts: 'a folder',
+    check: (v) => v !== '',
+    description: 'where the certificates are: the layout `meshgen certs` writes (see certs.md)',
+  },
+  {
+    name: 'identity',
+    accepts: 'a backend name',
+    check: (v) => v !== '',
+    description:
+      'the backend whose workload this node runs: its certificate is presented on every east-west call. Without it, each local listener presents the certificate of the backend it leads to (one proxy for a whole mesh on one machine); frontends always present their own',
+  },
+];
 
 /** A setting from `--set key=value`, or the default. */
 export function setting(options: EmitOptions, key: string, fallback: string): string {

@@ -8,9 +8,9 @@ import {
   compareVersions,
   parseVersion,
   readVersion,
-  settingsFor,
   type VersionSupport,
 } from '../../src/emitters/versions.js';
+import { settingsFor } from '../../src/emitters/settings.js';
 import { exampleMesh } from '../support/meshes.js';
 
 const SUPPORT: VersionSupport = { default: '2.4', oldest: '1.2', rules: [] };

@@ -2,7 +2,8 @@ import { diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedMesh } from '../../model/types.js';
 import { ObjectFileSink } from '../../kubernetes/objects.js';
-import type { Emitter, EmitOptions, EmitResult, Fidelity, OutputFile } from '../types.js';
+import type { Emitter, EmitOptions, EmitResult, Fidelity, OutputFile, TargetSetting } from '../types.js';
+import { versionSetting } from '../settings.js';
 import { emitBackends } from './backends.js';
 import { CRD_SPEC_KEYS, crdSource } from './crd.js';
 import { emitFrontends } from './frontends.js';
@@ -87,11 +88,38 @@ function entryFiles(built: readonly Built[], format: 'hcl' | 'json'): OutputFile
     .sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
 }
 
+/** The settings of `--set`, for the checks, `meshgen targets --target consul` and docs/consul.md. */
+const CONSUL_SETTINGS: readonly TargetSetting[] = [
+  {
+    name: 'consulFormat',
+    values: CONSUL_FORMATS,
+    default: 'crd',
+    description:
+      'custom resources for consul-k8s, or config entries for `consul config write` (also `--consul-format`)',
+  },
+  {
+    name: 'consulSdsCluster',
+    accepts: 'an Envoy cluster name',
+    check: (v) => v !== '',
+    description:
+      "the SDS server's cluster, registered with the gateway: HTTPS frontends then serve their own certificate (`tls.secretName`) instead of one from Consul's CA",
+  },
+  {
+    name: 'consulMeshEntry',
+    values: ['true', 'false'],
+    default: 'true',
+    description:
+      'write the mesh config entry that permissive backends need; `false` when the cluster manages its own',
+  },
+  versionSetting(TARGET, CONSUL_VERSIONS),
+];
+
 export const consul: Emitter = {
   target: TARGET,
   summary: 'Consul Connect config entries: CRDs for consul-k8s, or HCL/JSON for `consul config write`',
   fidelity,
   versions: CONSUL_VERSIONS,
+  settings: CONSUL_SETTINGS,
   emit(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
     const format = options.settings?.consulFormat ?? 'crd';
     if (!(CONSUL_FORMATS as readonly string[]).includes(format))

@@ -5,7 +5,7 @@ import type { ResolvedBackend, ResolvedMesh } from '../../model/types.js';
 import { checkEndpoints } from '../../smartstack/index.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity, OutputFile } from '../types.js';
 import { buildGateway } from './gateway.js';
-import { readSettings, type EnvoySettings } from './settings.js';
+import { ENVOY_SETTINGS, readSettings, type EnvoySettings } from './settings.js';
 import { buildOutbound, buildSidecarOwn, outboundClusters } from './sidecar.js';
 import { JSON_FORMAT, YAML_FORMAT } from './text.js';
 
@@ -319,5 +319,6 @@ export const envoy: Emitter = {
   target: 'envoy',
   summary: 'Envoy v3 static bootstraps (YAML or JSON): a gateway for the frontends, a sidecar per backend',
   fidelity: FIDELITY,
+  settings: ENVOY_SETTINGS,
   emit: emitEnvoy,
 };

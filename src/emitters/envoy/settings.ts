@@ -1,5 +1,6 @@
 import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
-import type { EmitOptions } from '../types.js';
+import type { EmitOptions, TargetSetting } from '../types.js';
+import { isPort } from '../settings.js';
 
 /** What `--set` and `--output-format` choose for the Envoy target. */
 export interface EnvoySettings {
@@ -16,10 +17,43 @@ export interface EnvoySettings {
 
 const DEFAULTS: EnvoySettings = {
   format: 'yaml',
-  certDir: '/etc/meshgen/certs',
+  certDir: 'certs',
   adminPort: 15000,
   inboundPort: 15006,
 };
+
+/** The settings of `--set`, for the checks, `meshgen targets --target envoy` and docs/envoy.md. */
+export const ENVOY_SETTINGS: readonly TargetSetting[] = [
+  {
+    name: 'certDir',
+    default: DEFAULTS.certDir,
+    accepts: 'a folder',
+    check: (v) => v !== '',
+    description:
+      "folder of `ca.crt` and the workloads' `.crt`/`.key` (the layout `meshgen certs` writes), as HAProxy's and NGINX's; a relative folder is read from where the proxy runs",
+  },
+  {
+    name: 'adminPort',
+    default: String(DEFAULTS.adminPort),
+    accepts: 'a port, 1-65535',
+    check: isPort,
+    description: 'admin listener port, on `127.0.0.1`',
+  },
+  {
+    name: 'inboundPort',
+    default: String(DEFAULTS.inboundPort),
+    accepts: 'a port, 1-65535',
+    check: isPort,
+    description: "sidecar inbound port (the iptables plan's `inboundPort`)",
+  },
+  {
+    name: 'sidecars',
+    defaultText: 'every backend',
+    accepts: 'backend names, comma-separated',
+    description:
+      'the backends whose `sidecar-<backend>` files are written (`--set sidecars=web,api`); empty for none',
+  },
+];
 
 /** Reads the options; a bad value is an error diagnostic and the default is kept. */
 export function readSettings(options: EmitOptions, diagnostics: Diagnostic[]): EnvoySettings {

@@ -7,6 +7,7 @@ import {
   callerIdentity,
   certPaths,
   checkProxyInput,
+  PROXY_SETTINGS,
   hostsFile,
   pemPath,
   routeHosts,
@@ -16,6 +17,7 @@ import {
 } from '../../smartstack/index.js';
 import { loadTemplate } from '../../smartstack/template.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
+import { versionSetting } from '../settings.js';
 import { hostAcls, matchConditions } from './acl.js';
 import { REFUSE_AMBIGUOUS_PATH } from './path.js';
 import { buildPool, TARGET, type PoolView } from './pool.js';
@@ -228,6 +230,10 @@ export const haproxy: Emitter = {
   summary: 'HAProxy configuration: ingress frontends and a local listener per backend (SmartStack)',
   fidelity,
   versions: HAPROXY_VERSIONS,
+  settings: [
+    ...PROXY_SETTINGS,
+    versionSetting(TARGET, HAPROXY_VERSIONS, ' (`haproxy -v` says which one runs)'),
+  ],
   emit(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
     const read = readVersion(TARGET, HAPROXY_VERSIONS, options.settings);
     const diagnostics = [...read.diagnostics, ...checkProxyInput(mesh, options, TARGET)];

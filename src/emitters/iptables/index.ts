@@ -2,7 +2,7 @@ import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedMesh } from '../../model/types.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity, OutputFile } from '../types.js';
-import { readSettings, type PlanSettings } from './settings.js';
+import { IPTABLES_SETTINGS, readSettings, type PlanSettings } from './settings.js';
 import { planSidecar, renderSidecarIptables, renderSidecarNft } from './sidecar.js';
 import { TARGET } from './text.js';
 import { planServices, renderVipIptables, renderVipNft } from './vip.js';
@@ -137,6 +137,7 @@ export const iptables: Emitter = {
   summary:
     'netfilter interception plans: Istio-style sidecar redirects, or kube-proxy-style service VIPs (iptables-restore and nft)',
   fidelity,
+  settings: IPTABLES_SETTINGS,
   emit(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
     const { settings, diagnostics } = readSettings(mesh, options.settings);
     const result = settings.mode === 'vip' ? emitVip(mesh, settings) : emitSidecar(mesh, settings);

@@ -1,6 +1,8 @@
 import { isIpv4, isIpv6 } from '../../model/address.js';
 import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
 import type { ResolvedMesh } from '../../model/types.js';
+import type { TargetSetting } from '../types.js';
+import { isPort } from '../settings.js';
 
 /** The settings an interception plan reads from `--set key=value`; defaults are Istio's. */
 export interface PlanSettings {
@@ -34,6 +36,93 @@ const DEFAULTS = {
   outboundPort: 15001,
   nftFamily: 'inet',
 } as const;
+
+const isId = (v: string) => /^\d{1,10}$/.test(v) && Number(v) <= 4294967294;
+const isPorts = (v: string) =>
+  v
+    .split(',')
+    .map((s) => s.trim())
+    .filter((s) => s !== '')
+    .every(isPort);
+
+/**
+ * The settings of `--set`, for the checks, `meshgen targets --target iptables` and docs/iptables.md.
+ * The CIDR lists and `vip.<backend>` (which needs the mesh) are checked by `readSettings`.
+ */
+export const IPTABLES_SETTINGS: readonly TargetSetting[] = [
+  {
+    name: 'mode',
+    values: ['sidecar', 'vip'],
+    default: DEFAULTS.mode,
+    description: 'one plan per backend (sidecar), or every backend in one plan (vip)',
+  },
+  {
+    name: 'proxyUid',
+    default: String(DEFAULTS.proxyUid),
+    accepts: 'a uid, 0-4294967294',
+    check: isId,
+    description:
+      "the proxy's uid: its outbound connections are not redirected (`-m owner --uid-owner`, `meta skuid`)",
+  },
+  {
+    name: 'proxyGid',
+    accepts: 'a gid, 0-4294967294',
+    check: isId,
+    description: 'also exempt this gid (`--gid-owner`, `meta skgid`)',
+  },
+  {
+    name: 'inboundPort',
+    default: String(DEFAULTS.inboundPort),
+    accepts: 'a port, 1-65535',
+    check: isPort,
+    description: 'where inbound connections are redirected',
+  },
+  {
+    name: 'outboundPort',
+    default: String(DEFAULTS.outboundPort),
+    accepts: 'a port, 1-65535',
+    check: isPort,
+    description: 'where outbound connections are redirected',
+  },
+  {
+    name: 'includeInboundPorts',
+    defaultText: "the backend's port and its endpoints' ports",
+    accepts: 'ports, comma-separated, or `*`',
+    check: (v) => v.trim() === '*' || isPorts(v),
+    description: 'ports whose inbound connections go to the proxy; `*` for every port',
+  },
+  {
+    name: 'excludeInboundPorts',
+    accepts: 'ports, comma-separated',
+    check: isPorts,
+    description: "inbound ports never redirected, e.g. `22,15090,15021,15020` (Istio's usual exclusions)",
+  },
+  {
+    name: 'excludeOutboundPorts',
+    accepts: 'ports, comma-separated',
+    check: isPorts,
+    description: 'outbound destination ports never redirected, e.g. `53`',
+  },
+  {
+    name: 'excludeOutboundCidrs',
+    accepts: 'IPv4 or IPv6 addresses or CIDRs, comma-separated',
+    description:
+      'outbound destinations never redirected, e.g. `10.0.0.0/8,169.254.169.254`; IPv6 CIDRs go to the `.nft` plan only',
+  },
+  {
+    name: 'nftFamily',
+    values: ['inet', 'ip'],
+    default: DEFAULTS.nftFamily,
+    description: 'family of the nft table: `inet` (IPv4 and IPv6) or `ip`',
+  },
+  {
+    name: 'vip.<backend>',
+    defaultText: "the backend's local address",
+    accepts: 'an IPv4 address',
+    check: isIpv4,
+    description: 'vip mode: the service address of that backend, e.g. `vip.web=10.96.0.10`',
+  },
+];
 
 /** Reads and checks the settings; a bad value is an MG4003 diagnostic and the default is kept. */
 export function readSettings(

@@ -8,7 +8,8 @@ import {
   type K8sObject,
   type ObjectCollector,
 } from '../../kubernetes/objects.js';
-import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
+import type { EmitOptions, EmitResult, Emitter, Fidelity, TargetSetting } from '../types.js';
+import { versionSetting } from '../settings.js';
 import { NETWORKING, Notes, SECURITY, TARGET } from './common.js';
 import { frontendVirtualServices, gatewaySpec } from './gateways.js';
 import { backendVirtualService } from './routes.js';
@@ -274,11 +275,32 @@ function emitIstio(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
   return { files: objects.files(), diagnostics };
 }
 
+/** The settings of `--set`, for the checks, `meshgen targets --target istio` and docs/istio.md. */
+const ISTIO_SETTINGS: readonly TargetSetting[] = [
+  {
+    name: 'gatewaySelector',
+    default: 'istio=ingressgateway',
+    accepts: 'Kubernetes labels `key=value[,key=value]`',
+    check: (v) => !parseGatewaySelector(v).diagnostics.length,
+    description: 'the `selector` of every Gateway: the labels of the ingress gateway pods',
+  },
+  {
+    name: 'gatewayServiceAccount',
+    defaultText: "each frontend's own identity",
+    accepts: '`<namespace>/<service account>`',
+    check: (v) => !parseGatewayAccount(v).diagnostics.length,
+    description:
+      'the service account the ingress gateway pods run as: the principal access rules use for frontend callers',
+  },
+  versionSetting(TARGET, ISTIO_VERSIONS),
+];
+
 export const istio: Emitter = {
   target: TARGET,
   summary:
     'Istio (networking.istio.io/v1, security.istio.io/v1): Gateway, VirtualService, DestinationRule, Service, PeerAuthentication, AuthorizationPolicy',
   fidelity: ISTIO_FIDELITY,
   versions: ISTIO_VERSIONS,
+  settings: ISTIO_SETTINGS,
   emit: emitIstio,
 };

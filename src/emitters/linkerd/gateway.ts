@@ -51,13 +51,18 @@ function listeners(ctx: EmitContext, f: ResolvedFrontend): Record<string, unknow
   }));
 }
 
+/** True when `value` is a valid GatewayClass name (a DNS subdomain). */
+export function isGatewayClassName(value: string): boolean {
+  return (
+    value.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(value)
+  );
+}
+
 /** The Gateway class: `--set gatewayClass=...` when it is a valid object name, else the default. */
 function gatewayClass(ctx: EmitContext): string {
   const value = ctx.settings.gatewayClass;
   if (value === undefined) return DEFAULT_GATEWAY_CLASS;
-  if (value.length <= 253 && /^[a-z0-9]([-a-z0-9]*[a-z0-9])?(\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$/.test(value))
-    return value;
-  return DEFAULT_GATEWAY_CLASS;
+  return isGatewayClassName(value) ? value : DEFAULT_GATEWAY_CLASS;
 }
 
 /** True when frontends are Envoy Gateway's (the default class). */

@@ -2,9 +2,10 @@ import { diagnostic } from '../../model/diagnostics.js';
 import type { Feature } from '../../model/features.js';
 import type { ResolvedMesh } from '../../model/types.js';
 import { k8sObject, namesIn, ObjectFileSink } from '../../kubernetes/objects.js';
-import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
+import type { EmitOptions, EmitResult, Emitter, Fidelity, TargetSetting } from '../types.js';
+import { versionSetting } from '../settings.js';
 import { TARGET, type EmitContext } from './context.js';
-import { DEFAULT_GATEWAY_CLASS, checkGatewayClass, emitGateway } from './gateway.js';
+import { DEFAULT_GATEWAY_CLASS, checkGatewayClass, emitGateway, isGatewayClassName } from './gateway.js';
 import { emitAccess } from './policy.js';
 import { emitBackendRoutes, emitFrontendRoutes } from './routes.js';
 import { defaultInboundPolicy, emitNamespaces, emitServices } from './services.js';
@@ -124,11 +125,32 @@ function emitReferenceGrants(ctx: EmitContext, cross: Map<string, Set<string>>):
     );
 }
 
+/** The settings of `--set`, for the checks, `meshgen targets --target linkerd` and docs/linkerd.md. */
+const LINKERD_SETTINGS: readonly TargetSetting[] = [
+  {
+    name: 'gatewayClass',
+    default: DEFAULT_GATEWAY_CLASS,
+    accepts: 'a GatewayClass name (a lower-case DNS subdomain)',
+    check: isGatewayClassName,
+    description:
+      "`spec.gatewayClassName` of every frontend's Gateway (the default is Envoy Gateway's quickstart class). Linkerd has no ingress of its own; any Gateway API implementation whose pods are meshed works. An info diagnostic (MG3005) says when the default is used.",
+  },
+  {
+    name: 'gatewayServiceAccount',
+    defaultText: "each frontend's own name, in the mesh namespace",
+    accepts: '`<namespace>/<name>`, or `<frontend>:<namespace>/<name>,...`',
+    description:
+      "the service account the frontends' Gateway pods run as: the identity access rules naming a frontend are granted to",
+  },
+  versionSetting(TARGET, VERSIONS, ' (`2.NN`, `stable-2.NN.N`, or an edge release such as `edge-25.11.3`)'),
+];
+
 export const linkerd: Emitter = {
   target: TARGET,
   summary:
     'Linkerd: Gateway API HTTPRoutes on Services, per-version Services, policy.linkerd.io authorization',
   fidelity: LINKERD_FIDELITY,
   versions: VERSIONS,
+  settings: LINKERD_SETTINGS,
   emit: emitLinkerd,
 };

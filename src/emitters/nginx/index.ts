@@ -6,6 +6,7 @@ import {
   accessNote,
   certPaths,
   checkProxyInput,
+  PROXY_SETTINGS,
   hostsFile,
   ident,
   routeHosts,
@@ -14,6 +15,7 @@ import {
 } from '../../smartstack/index.js';
 import { loadTemplate } from '../../smartstack/template.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
+import { versionSetting } from '../settings.js';
 import { Conditions, hostRegex, matchFlags, routeMap } from './conditions.js';
 import { REFUSE_BACKSLASH } from './path.js';
 import { httpRoute, locationName, TARGET, type RouteContext } from './route.js';
@@ -121,6 +123,17 @@ export const nginx: Emitter = {
   summary: 'NGINX configuration: ingress servers and a local listener per backend (SmartStack)',
   fidelity,
   versions: NGINX_VERSIONS,
+  settings: [
+    ...PROXY_SETTINGS,
+    {
+      name: 'streamModule',
+      default: STREAM_MODULE,
+      accepts: 'a path, or empty',
+      description:
+        'the stream module `load_module` loads when the mesh has TCP; empty: no `load_module` (NGINX built with the stream module)',
+    },
+    versionSetting(TARGET, NGINX_VERSIONS, ' (`nginx -v` says which one runs)'),
+  ],
   emit(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
     const read = readVersion(TARGET, NGINX_VERSIONS, options.settings);
     const diagnostics = [...read.diagnostics, ...checkProxyInput(mesh, options, TARGET)];

@@ -374,12 +374,12 @@ describe('clusters', () => {
     const ctx = tls.typed_config.common_tls_context;
     expect(ctx.tls_certificates).toEqual([
       {
-        certificate_chain: { filename: '/etc/meshgen/certs/grpc.crt' },
-        private_key: { filename: '/etc/meshgen/certs/grpc.key' },
+        certificate_chain: { filename: 'certs/grpc.crt' },
+        private_key: { filename: 'certs/grpc.key' },
       },
     ]);
     expect(ctx.validation_context).toEqual({
-      trusted_ca: { filename: '/etc/meshgen/certs/ca.crt' },
+      trusted_ca: { filename: 'certs/ca.crt' },
       match_typed_subject_alt_names: [
         { san_type: 'URI', matcher: { exact: 'spiffe://example.org/ns/ns/sa/api' } },
       ],
@@ -416,9 +416,7 @@ describe('the sidecar inbound side', () => {
       'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.DownstreamTlsContext',
     );
     expect(ts.require_client_certificate).toBe(true);
-    expect(ts.common_tls_context.tls_certificates[0].certificate_chain.filename).toBe(
-      '/etc/meshgen/certs/api.crt',
-    );
+    expect(ts.common_tls_context.tls_certificates[0].certificate_chain.filename).toBe('certs/api.crt');
     expect(ts.common_tls_context.validation_context.match_typed_subject_alt_names).toEqual([
       { san_type: 'URI', matcher: { prefix: 'spiffe://example.org/' } },
     ]);
@@ -541,9 +539,7 @@ describe('the gateway', () => {
 
   it('presents the frontend identity to backends', () => {
     const ctx = cluster(gateway, 'public|api|v1').transport_socket.typed_config.common_tls_context;
-    expect(ctx.tls_certificates[0].certificate_chain.filename).toBe(
-      '/etc/meshgen/certs/frontends/public.crt',
-    );
+    expect(ctx.tls_certificates[0].certificate_chain.filename).toBe('certs/frontends/public.crt');
   });
 
   it('passes TLS through by server name, in first-match order, with the tls_inspector', () => {

@@ -1,6 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { FEATURES } from '../../../src/model/features.js';
 import { findEmitter } from '../../../src/emitters/index.js';
+import { render } from '../../../src/render.js';
+import { linkerd } from '../../../src/emitters/linkerd/index.js';
 import { meshFrom } from '../../support/meshes.js';
 import { TWO_VERSIONS, find, meshYaml, renderLinkerd } from './support.js';
 
@@ -521,10 +523,13 @@ describe('linkerd: frontend details', () => {
   });
 
   it('rejects a gatewayClass that is not a valid name with a diagnostic', () => {
-    const { objects, diagnostics } = renderLinkerd(frontend('{ name: f, port: 80, protocol: http }'), {
-      gatewayClass: 'Not Valid',
-    });
-    expect(diagnostics.filter((d) => d.code === 'MG4003').map((d) => d.severity)).toEqual(['error']);
-    expect(find(objects, 'Gateway', 'f').spec!.gatewayClassName).toBe('eg');
+    // refused by the setting's declaration before rendering, and by the emitter when called alone
+    const mesh = frontend('{ name: f, port: 80, protocol: http }');
+    const refused = render(mesh, { targets: ['linkerd'], settings: { gatewayClass: 'Not Valid' } });
+    expect(refused.outputs).toEqual([]);
+    expect(refused.diagnostics.map((d) => [d.code, d.severity])).toEqual([['MG4003', 'error']]);
+    const alone = linkerd.emit(mesh, { settings: { gatewayClass: 'Not Valid' } });
+    expect(alone.diagnostics.filter((d) => d.code === 'MG4003').map((d) => d.severity)).toEqual(['error']);
+    expect(alone.files.some((f) => f.contents.includes('gatewayClassName: eg'))).toBe(true);
   });
 });

@@ -178,7 +178,9 @@ function braceSections(lines: string[]): { name: string; lines: string[] }[] {
     } else if (container && depth[i] === 1) {
       if (opens(i)) {
         // name a nameless block (`server {`) by its first directive
-        const first = lines.slice(i + 1).find((l) => l.trim() !== '');
+        let next = i + 1;
+        while (next < lines.length && lines[next]!.trim() === '') next++;
+        const first = lines[next];
         const h = header(i);
         const name = h.includes(' ') ? h : `${h} ${first?.trim().replace(/;$/, '') ?? ''}`.trim();
         current = { name: `${container.name} > ${name}`, lines: [] };

@@ -3,7 +3,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { diffLines, unifiedDiff } from '../../src/diff/unified.js';
+import { diffLines, unifiedDiff, type DiffWork } from '../../src/diff/unified.js';
 import { hasBinary } from '../support/processes.js';
 
 /** A deterministic pseudo-random generator, so failures reproduce. */
@@ -50,6 +50,87 @@ describe('diffLines', () => {
       expect(ops.filter((o) => o.op !== '-').map((o) => o.line)).toEqual(b);
       expect(ops.filter((o) => o.op !== ' ').length).toBe(a.length + b.length - 2 * lcs(a, b));
     }
+  });
+});
+
+/** A config-like text: per block a unique header and lines that repeat across blocks. */
+function config(blocks: number, changedEvery: number): string[] {
+  const lines: string[] = [];
+  for (let i = 0; i < blocks; i++) {
+    const weight = changedEvery > 0 && i % changedEvery === 0 ? 50 : 90;
+    lines.push(
+      `backend svc-${i}`,
+      '    balance leastconn',
+      `    server v1 10.0.${i >> 8}.${i & 255}:8080 weight ${weight}`,
+      '    timeout server 10s',
+      '',
+    );
+  }
+  return lines;
+}
+
+const rebuilds = (ops: { op: string; line: string }[], a: string[], b: string[]) => {
+  const left = ops.filter((o) => o.op !== '+').map((o) => o.line);
+  const right = ops.filter((o) => o.op !== '-').map((o) => o.line);
+  return (
+    left.length === a.length &&
+    right.length === b.length &&
+    left.every((l, i) => l === a[i]) &&
+    right.every((l, i) => l === b[i])
+  );
+};
+
+describe('diffLines on large texts', () => {
+  it('does work in proportion to the size of the texts, not its square', () => {
+    const perLine: number[] = [];
+    for (const blocks of [2_000, 20_000, 60_000]) {
+      const a = config(blocks, 0);
+      const b = config(blocks, 50);
+      const work: DiffWork = { steps: 0 };
+      const ops = diffLines(a, b, work);
+      expect(rebuilds(ops, a, b)).toBe(true);
+      // each changed block is one line removed and one added: the shortest script
+      expect(ops.filter((o) => o.op !== ' ').length).toBe(2 * (blocks / 50));
+      perLine.push(work.steps / (a.length + b.length));
+    }
+    // a bounded number of steps per line, whatever the size: 30 times the lines (and the changes)
+    // cost about 30 times the steps, where the square would cost 900 times
+    expect(Math.max(...perLine)).toBeLessThan(16);
+  });
+
+  it('anchors on unique lines when the shortest script would cost too much, and stays correct', () => {
+    const random = rng(3);
+    const a = config(60_000, 0);
+    // a tenth of the blocks lose their balance line, a tenth gain a line: thousands of changes
+    const b: string[] = [];
+    for (let i = 0; i < a.length; i++) {
+      const r = random();
+      if (a[i] === '    balance leastconn' && r < 0.1) continue;
+      b.push(a[i]!);
+      if (a[i] === '' && r > 0.9) b.push('    option redispatch');
+    }
+    const work: DiffWork = { steps: 0 };
+    const ops = diffLines(a, b, work);
+    expect(rebuilds(ops, a, b)).toBe(true);
+    expect(ops.filter((o) => o.op !== ' ').length).toBe(
+      a.length - b.length + 2 * ops.filter((o) => o.op === '+').length,
+    );
+    // every change is found on its own: nothing around it is removed and added again
+    expect(ops.filter((o) => o.op === '-').length).toBe(
+      a.filter((l) => l === '    balance leastconn').length -
+        b.filter((l) => l === '    balance leastconn').length,
+    );
+    expect(work.steps / (a.length + b.length)).toBeLessThan(40);
+  });
+
+  it('bounds its work on texts without a unique line, showing them replaced', () => {
+    const random = rng(5);
+    const a = Array.from({ length: 200_000 }, () => 'xyz'[Math.floor(random() * 3)]!);
+    const b = a.map((l) => (random() < 0.05 ? 'xyz'[Math.floor(random() * 3)]! : l));
+    const work: DiffWork = { steps: 0 };
+    const ops = diffLines(a, b, work);
+    expect(rebuilds(ops, a, b)).toBe(true);
+    expect(work.steps / (a.length + b.length)).toBeLessThan(40);
   });
 });
 

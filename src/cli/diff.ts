@@ -2,10 +2,19 @@ import { execFile } from 'node:child_process';
 import fs from 'node:fs/promises';
 import { Option, type Command } from 'commander';
 import { diffMeshes } from '../diff/differ.js';
-import { formatJson, formatMarkdown, formatText, isEqual, type DiffReport } from '../diff/format.js';
+import {
+  formatJson,
+  formatMarkdown,
+  formatText,
+  formatTextChanges,
+  formatTextTarget,
+  isEqual,
+  type DiffReport,
+} from '../diff/format.js';
+import type { TargetDiff } from '../diff/rendered.js';
 import { diagnostic, hasErrors, sortDiagnostics, type Diagnostic } from '../model/diagnostics.js';
 import { loadMesh, parseMesh, type MeshResult } from '../model/load.js';
-import { SourceFile } from '../model/source.js';
+import { locateDiagnostics, SourceFile } from '../model/source.js';
 import { colours, formatDiagnostic, summary } from './format.js';
 
 /** As `diff` and `git diff --exit-code`: 0 equal, 1 different, 2 trouble. */
@@ -80,8 +89,8 @@ async function diffCommand(before: string, after: string, opts: DiffCliOptions):
   let targets: string[] | 'all' | undefined;
   // the emitters load only when a rendered diff is asked for
   const { emitters } = opts.target !== undefined ? await import('../emitters/index.js') : { emitters: [] };
-  const { diffRendered } =
-    opts.target !== undefined ? await import('../diff/rendered.js') : { diffRendered: undefined };
+  const { diffTargets } =
+    opts.target !== undefined ? await import('../diff/rendered.js') : { diffTargets: undefined };
   if (opts.target !== undefined) {
     targets = opts.target === 'all' ? 'all' : opts.target.split(',').map((t) => t.trim());
     const unknown = targets === 'all' ? [] : targets.filter((t) => !emitters.some((e) => e.target === t));
@@ -108,16 +117,55 @@ async function diffCommand(before: string, after: string, opts: DiffCliOptions):
     before: results[0]!.source.file,
     after: results[1]!.source.file,
     changes: diffMeshes(a, b),
-    ...(targets && diffRendered ? { targets: diffRendered(a, b, targets) } : {}),
   };
-  const text =
-    opts.format === 'json'
-      ? formatJson(report)
-      : opts.format === 'markdown'
-        ? formatMarkdown(report)
-        : formatText(report, colours(process.stdout));
-  process.stdout.write(text);
-  return isEqual(report) ? EXIT.equal : EXIT.different;
+  if (!targets || !diffTargets) {
+    process.stdout.write(formatReport(report, opts.format));
+    return isEqual(report) ? EXIT.equal : EXIT.different;
+  }
+  // one target at a time: its two renders are dropped before the next, and text shows each as it
+  // is done
+  const c = colours(process.stdout);
+  const text = opts.format === 'text';
+  if (text) process.stdout.write(formatTextChanges(report, c));
+  const done: TargetDiff[] = [];
+  let equal = report.changes.length === 0;
+  let renderFailed = false;
+  for (const t of diffTargets(a, b, targets)) {
+    const shown = t.errors ? { ...t, errors: locateErrors(t.errors, results) } : t;
+    if (shown.errors) {
+      renderFailed = true;
+      printRenderErrors([...shown.errors.before, ...shown.errors.after], results);
+    }
+    equal &&= shown.changes.length === 0;
+    if (text) process.stdout.write(formatTextTarget(report, shown, c));
+    else done.push(shown);
+  }
+  if (!text) process.stdout.write(formatReport({ ...report, targets: done }, opts.format));
+  return renderFailed ? EXIT.error : equal ? EXIT.equal : EXIT.different;
+}
+
+function formatReport(report: DiffReport, format: string): string {
+  return format === 'json'
+    ? formatJson(report)
+    : format === 'markdown'
+      ? formatMarkdown(report)
+      : formatText(report, colours(process.stdout));
+}
+
+/** A failed render's errors, located in the mesh of their side. */
+function locateErrors(errors: NonNullable<TargetDiff['errors']>, results: MeshResult[]) {
+  return {
+    before: locateDiagnostics(errors.before, results[0]!.source),
+    after: locateDiagnostics(errors.after, results[1]!.source),
+  };
+}
+
+/** A render's errors on standard error, whatever the format: the report on stdout says which failed. */
+function printRenderErrors(errors: Diagnostic[], results: MeshResult[]): void {
+  const sources = new Map(results.map((r) => [r.source.file, r.source]));
+  const c = colours(process.stderr);
+  for (const d of sortDiagnostics(errors))
+    process.stderr.write(formatDiagnostic(d, d.file ? sources.get(d.file) : undefined, c) + '\n');
 }
 
 /** Registers `meshgen diff <old> <new>`. */
@@ -143,7 +191,7 @@ Examples:
   meshgen diff main:mesh.yaml mesh.yaml --format markdown
   git show HEAD~1:mesh.yaml | meshgen diff - mesh.yaml --target istio
 
-Exit codes: 0 equal, 1 different, 2 error (unreadable or invalid mesh).`,
+Exit codes: 0 equal, 1 different, 2 error (unreadable or invalid mesh, or a target's render failed).`,
     )
     .action(async (before: string, after: string, opts: DiffCliOptions) => {
       process.exitCode = await diffCommand(before, after, opts);

@@ -13,7 +13,9 @@ export interface DiffReport {
 
 /** True when nothing differs, semantically or (when asked) in any target's output. */
 export function isEqual(report: DiffReport): boolean {
-  return report.changes.length === 0 && (report.targets ?? []).every((t) => t.changes.length === 0);
+  return (
+    report.changes.length === 0 && (report.targets ?? []).every((t) => t.changes.length === 0 && !t.errors)
+  );
 }
 
 const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
@@ -29,7 +31,15 @@ function grouped(changes: readonly Change[]): [string, Change[]][] {
   return SECTIONS.filter((s) => groups.has(s)).map((s) => [s, groups.get(s)!]);
 }
 
-function targetSummary(t: TargetDiff): string {
+function targetSummary(report: DiffReport, t: TargetDiff): string {
+  if (t.errors) {
+    const failed = [
+      ...(t.errors.before.length ? [report.before] : []),
+      ...(t.errors.after.length ? [report.after] : []),
+    ];
+    const n = t.errors.before.length + t.errors.after.length;
+    return `not compared: the render of ${failed.join(' and ')} failed (${plural(n, 'error')})`;
+  }
   const count = (s: string) => t.changes.filter((c) => c.status === s).length;
   const parts = (['added', 'removed', 'changed'] as const)
     .filter((s) => count(s))
@@ -39,6 +49,15 @@ function targetSummary(t: TargetDiff): string {
 
 /** Text for people; colours come from the chalk instance (level 0 prints none). */
 export function formatText(report: DiffReport, c: ChalkInstance): string {
+  return (
+    formatTextChanges(report, c) + (report.targets ?? []).map((t) => formatTextTarget(report, t, c)).join('')
+  );
+}
+
+const PAINT = (c: ChalkInstance) => ({ '+': c.green, '-': c.red, '~': c.yellow }) as const;
+
+/** The text of the semantic changes, which the targets' sections (`formatTextTarget`) follow. */
+export function formatTextChanges(report: DiffReport, c: ChalkInstance): string {
   const out: string[] = [];
   const head = `${report.before} -> ${report.after}`;
   out.push(
@@ -46,7 +65,7 @@ export function formatText(report: DiffReport, c: ChalkInstance): string {
       `meshgen diff ${head}: ${report.changes.length ? plural(report.changes.length, 'change') : 'no semantic change'}`,
     ),
   );
-  const paint = { '+': c.green, '-': c.red, '~': c.yellow } as const;
+  const paint = PAINT(c);
   for (const [section, changes] of grouped(report.changes)) {
     out.push('', c.bold.underline(section));
     for (const ch of changes) {
@@ -57,19 +76,24 @@ export function formatText(report: DiffReport, c: ChalkInstance): string {
         out.push(`      ${d.startsWith('+ ') ? c.green(d) : d.startsWith('- ') ? c.red(d) : c.dim(d)}`);
     }
   }
-  for (const t of report.targets ?? []) {
-    out.push('', c.bold.underline(`Target ${t.target}`) + `: ${targetSummary(t)}`);
-    for (const o of t.changes) {
-      const sign = o.status === 'added' ? '+' : o.status === 'removed' ? '-' : '~';
-      out.push(
-        `  ${paint[sign](sign)} ${o.object}${o.object === o.file ? '' : c.dim(` (${o.file})`)} ${o.status}`,
-      );
-      if (o.diff)
-        for (const l of o.diff.trimEnd().split('\n'))
-          out.push(
-            `      ${l.startsWith('@@') ? c.cyan(l) : l.startsWith('+') ? c.green(l) : l.startsWith('-') ? c.red(l) : l}`,
-          );
-    }
+  return out.join('\n') + '\n';
+}
+
+/** The text of one target's section of the report. */
+export function formatTextTarget(report: DiffReport, t: TargetDiff, c: ChalkInstance): string {
+  const out: string[] = [];
+  const paint = PAINT(c);
+  out.push('', c.bold.underline(`Target ${t.target}`) + `: ${targetSummary(report, t)}`);
+  for (const o of t.changes) {
+    const sign = o.status === 'added' ? '+' : o.status === 'removed' ? '-' : '~';
+    out.push(
+      `  ${paint[sign](sign)} ${o.object}${o.object === o.file ? '' : c.dim(` (${o.file})`)} ${o.status}`,
+    );
+    if (o.diff)
+      for (const l of o.diff.trimEnd().split('\n'))
+        out.push(
+          `      ${l.startsWith('@@') ? c.cyan(l) : l.startsWith('+') ? c.green(l) : l.startsWith('-') ? c.red(l) : l}`,
+        );
   }
   return out.join('\n') + '\n';
 }
@@ -95,7 +119,7 @@ export function formatMarkdown(report: DiffReport): string {
     }
   }
   for (const t of report.targets ?? []) {
-    out.push('', `#### Target ${t.target}: ${targetSummary(t)}`, '');
+    out.push('', `#### Target ${t.target}: ${md(targetSummary(report, t))}`, '');
     for (const o of t.changes) {
       const label = `${o.status}: ${md(o.object)}${o.object === o.file ? '' : ` (\`${o.file}\`)`}`;
       if (!o.diff) {

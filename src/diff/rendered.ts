@@ -2,7 +2,9 @@ import jsyaml from 'js-yaml';
 import { toYaml } from '../yaml/writer.js';
 import type { ResolvedMesh } from '../model/types.js';
 import { render } from '../render.js';
+import { emitters } from '../emitters/index.js';
 import type { OutputFile } from '../emitters/types.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 import { byString } from './canonical.js';
 import { unifiedDiff } from './unified.js';
 
@@ -25,24 +27,70 @@ export interface ObjectChange {
 export interface TargetDiff {
   readonly target: string;
   readonly changes: readonly ObjectChange[];
+  /**
+   * The error diagnostics of a side whose render failed (pointers into that side's mesh): the
+   * target's output is then not compared, and `changes` is empty.
+   */
+  readonly errors?: { readonly before: readonly Diagnostic[]; readonly after: readonly Diagnostic[] };
 }
 
 /**
  * Renders both meshes to each target (through the registry and `render`) and compares the output
- * object by object. Fidelity diagnostics are not part of it: `meshgen render` reports them.
+ * object by object. Fidelity warnings are not part of it (`meshgen render` reports them); a render
+ * that fails is, in `errors`.
  */
 export function diffRendered(
   a: ResolvedMesh,
   b: ResolvedMesh,
   targets: readonly string[] | 'all',
 ): TargetDiff[] {
-  const before = render(a, { targets }).outputs;
-  const after = render(b, { targets }).outputs;
-  return after.map((out) => {
-    const old = before.find((o) => o.target === out.target);
-    return { target: out.target, changes: diffObjects(splitFiles(old?.files ?? []), splitFiles(out.files)) };
-  });
+  return [...diffTargets(a, b, targets)];
 }
+
+/**
+ * `diffRendered` one target at a time: only one target's two renders are held at once, and each
+ * target's differences can be shown before the next renders.
+ */
+export function* diffTargets(
+  a: ResolvedMesh,
+  b: ResolvedMesh,
+  targets: readonly string[] | 'all',
+): Generator<TargetDiff> {
+  const names = [...new Set(targets === 'all' ? emitters.map((e) => e.target) : targets)];
+  for (const target of names) {
+    const before = render(a, { targets: [target] });
+    const after = render(b, { targets: [target] });
+    const errors = {
+      before: before.diagnostics.filter((d) => d.severity === 'error'),
+      after: after.diagnostics.filter((d) => d.severity === 'error'),
+    };
+    if (errors.before.length || errors.after.length) yield { target, changes: [], errors };
+    else yield { target, changes: diffFiles(before.outputs[0]?.files ?? [], after.outputs[0]?.files ?? []) };
+  }
+}
+
+/**
+ * Compares two renders of a target object by object. A file with the same contents on both sides
+ * holds the same objects, so only the files that differ are split.
+ */
+export function diffFiles(before: readonly OutputFile[], after: readonly OutputFile[]): ObjectChange[] {
+  const old = new Map(before.map((f) => [f.path, f]));
+  const out: ObjectChange[] = [];
+  const add = (changes: readonly ObjectChange[]) => {
+    for (const c of changes) out.push(c);
+  };
+  for (const file of after) {
+    const was = old.get(file.path);
+    old.delete(file.path);
+    if (was?.contents === file.contents) continue;
+    add(diffObjects(was ? splitFile(was) : [], splitFile(file)));
+  }
+  for (const was of old.values()) add(diffObjects(splitFile(was), []));
+  return out.sort(byFileAndObject);
+}
+
+const byFileAndObject = (x: ObjectChange, y: ObjectChange) =>
+  byString(x.file, y.file) || byString(x.object, y.object);
 
 /** Compares objects matched by file and name. */
 export function diffObjects(
@@ -65,7 +113,7 @@ export function diffObjects(
         diff: unifiedDiff(was.text, o.text, o.file),
       });
   }
-  return out.sort((x, y) => byString(x.file, y.file) || byString(x.object, y.object));
+  return out.sort(byFileAndObject);
 }
 
 export function splitFiles(files: readonly OutputFile[]): RenderedObject[] {

@@ -138,6 +138,56 @@ describe('meshgen diff', () => {
     }
   });
 
+  describe('when a target cannot render a side', () => {
+    let dir = '';
+    // catalog listens on 15006, the port of Envoy's sidecar inbound listener: the envoy render fails
+    const onInboundPort = (side: string) =>
+      fs.readFileSync(fixture('traffic-shift', side), 'utf8').replace('port: 9090', 'port: 15006');
+    beforeAll(() => {
+      dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-diff-render-'));
+      fs.writeFileSync(path.join(dir, 'old.yaml'), onInboundPort('old'));
+      fs.writeFileSync(path.join(dir, 'new.yaml'), onInboundPort('new'));
+    });
+    afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+
+    it('reports the errors of both sides and exits 2, rather than "no change"', async () => {
+      const [before, after] = [path.join(dir, 'old.yaml'), path.join(dir, 'new.yaml')];
+      const r = await run([before, after, '--target', 'haproxy,envoy']);
+      expect(r.code).toBe(2);
+      expect(r.stdout).toContain(
+        `Target envoy: not compared: the render of ${before} and ${after} failed (2 errors)`,
+      );
+      expect(r.stdout).not.toContain('Target envoy: no change');
+      // the other targets are still compared
+      expect(r.stdout).toMatch(/Target haproxy: 1 object: 1 changed/);
+      const line = onInboundPort('old').split('\n').indexOf('      port: 15006') + 1;
+      expect(line).toBeGreaterThan(0);
+      for (const file of [before, after])
+        expect(r.stderr).toContain(
+          `${file}:${line}:13: error MG4003 [envoy]: backend "catalog" listens on 15006`,
+        );
+    });
+
+    it('names the side that failed, in JSON too', async () => {
+      const r = await run([
+        fixture('traffic-shift', 'old'),
+        path.join(dir, 'new.yaml'),
+        '--target',
+        'envoy',
+        '--format',
+        'json',
+      ]);
+      expect(r.code).toBe(2);
+      const json = JSON.parse(r.stdout);
+      expect(json.equal).toBe(false);
+      expect(json.targets[0].changes).toEqual([]);
+      expect(json.targets[0].errors.before).toEqual([]);
+      expect(
+        json.targets[0].errors.after.map((d: { code: string; file: string }) => [d.code, d.file]),
+      ).toEqual([['MG4003', path.join(dir, 'new.yaml')]]);
+    });
+  });
+
   it('exits 2 on an unknown target', async () => {
     const r = await run([fixture('access', 'old'), fixture('access', 'new'), '--target', 'no-such-target']);
     expect(r.code).toBe(2);

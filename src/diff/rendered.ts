@@ -197,15 +197,21 @@ function bootstrapSections(file: string, bootstrap: Record<string, unknown>): Re
 function braceSections(lines: string[]): { name: string; lines: string[] }[] {
   const sections: { name: string; lines: string[] }[] = [];
   // first pass: depth before each line
-  const depth: number[] = [];
+  const depth = new Int32Array(lines.length);
   let d = 0;
-  for (const line of lines) {
-    depth.push(d);
-    const code = line.replace(/#.*$/, '');
-    for (const ch of code) if (ch === '{') d++;
-    for (const ch of code) if (ch === '}') d--;
+  for (let i = 0; i < lines.length; i++) {
+    depth[i] = d;
+    const line = lines[i]!;
+    // braces before a comment
+    const hash = line.indexOf('#');
+    const end = hash < 0 ? line.length : hash;
+    for (let k = 0; k < end; k++) {
+      const ch = line.charCodeAt(k);
+      if (ch === 123) d++;
+      else if (ch === 125) d--;
+    }
   }
-  const opens = (i: number) => /\{\s*(#.*)?$/.test(lines[i]!);
+  const opens = (i: number) => lines[i]!.includes('{') && /\{\s*(#.*)?$/.test(lines[i]!);
   const header = (i: number) => lines[i]!.replace(/\{\s*(#.*)?$/, '').trim();
   const containers = new Set<number>();
   for (let i = 0; i < lines.length; i++) {

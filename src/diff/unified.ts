@@ -12,6 +12,8 @@ export interface DiffWork {
   steps: number;
 }
 
+type Lines = readonly string[];
+
 /** Edit operations, one byte each, in order: keep a line, remove one from `a`, add one from `b`. */
 const KEEP = 0;
 const REMOVE = 1;
@@ -82,32 +84,17 @@ function editScript(a: readonly string[], b: readonly string[], work: DiffWork =
   work.steps += start + (a.length - endA);
   const script = new Script();
   script.push(KEEP, start);
-  // the middle, each distinct line as a number: comparing two lines is then one comparison
-  const ids = new Map<string, number>();
-  const intern = (lines: readonly string[], from: number, to: number) => {
-    const out = new Int32Array(to - from);
-    for (let i = from; i < to; i++) {
-      const line = lines[i]!;
-      let id = ids.get(line);
-      if (id === undefined) ids.set(line, (id = ids.size));
-      out[i - from] = id;
-    }
-    return out;
-  };
-  const ia = intern(a, start, endA);
-  const ib = intern(b, start, endB);
-  work.steps += ia.length + ib.length;
-  diffRange(ia, 0, ia.length, ib, 0, ib.length, 0, script, work);
+  diffRange(a, start, endA, b, start, endB, 0, script, work);
   script.push(KEEP, a.length - endA);
   return script.bytes.subarray(0, script.length);
 }
 
 /** Appends to `script` the edits turning `a[a0, a1)` into `b[b0, b1)`. */
 function diffRange(
-  a: Int32Array,
+  a: Lines,
   a0: number,
   a1: number,
-  b: Int32Array,
+  b: Lines,
   b0: number,
   b1: number,
   depth: number,
@@ -147,10 +134,10 @@ function diffRange(
  * would take more than `budget` steps.
  */
 function myers(
-  a: Int32Array,
+  a: Lines,
   a0: number,
   n: number,
-  b: Int32Array,
+  b: Lines,
   b0: number,
   m: number,
   budget: number,
@@ -236,10 +223,10 @@ function myers(
  * same order on both sides) and diffs the gaps between them. False when there is no such line.
  */
 function anchored(
-  a: Int32Array,
+  a: Lines,
   a0: number,
   a1: number,
-  b: Int32Array,
+  b: Lines,
   b0: number,
   b1: number,
   depth: number,
@@ -247,12 +234,12 @@ function anchored(
   work: DiffWork,
 ): boolean {
   // per line: its count in a (up to 2), and its position in b when it occurs there once (-2: more)
-  const inA = new Map<number, number>();
+  const inA = new Map<string, number>();
   for (let i = a0; i < a1; i++) {
     const id = a[i]!;
     inA.set(id, inA.has(id) ? -1 : i);
   }
-  const inB = new Map<number, number>();
+  const inB = new Map<string, number>();
   for (let j = b0; j < b1; j++) {
     const id = b[j]!;
     if (inA.has(id) && inA.get(id)! >= 0) inB.set(id, inB.has(id) ? -1 : j);

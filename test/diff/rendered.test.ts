@@ -157,6 +157,23 @@ describe('splitFile', () => {
     ]);
   });
 
+  it('names each nameless block of a large NGINX file by its first directive', () => {
+    const n = 20_000;
+    const servers = Array.from(
+      { length: n },
+      (_, i) =>
+        `    server {\n\n        listen 127.0.0.1:${20000 + i};\n        location / { return 404; }\n    }\n`,
+    );
+    const objects = splitFile({ path: 'nginx.conf', contents: `http {\n${servers.join('')}}\n` });
+    expect(objects.length).toBe(n + 1);
+    expect(objects[0]).toEqual({ file: 'nginx.conf', object: 'http', text: 'http {\n}\n' });
+    objects.slice(1).forEach((o, i) => {
+      expect(o.object).toBe(`http > server listen 127.0.0.1:${20000 + i}`);
+      // the file's last line break ends the last block
+      expect(o.text).toBe(i === n - 1 ? `${servers[i]}\n` : servers[i]);
+    });
+  });
+
   it('keeps a file it cannot split as one object', () => {
     const contents = '127.0.0.1 web\n127.0.0.2 catalog\n';
     expect(splitFile({ path: 'hosts', contents })).toEqual([

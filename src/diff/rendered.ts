@@ -73,7 +73,7 @@ export function* diffTargets(
  * Compares two renders of a target object by object. A file with the same contents on both sides
  * holds the same objects, so only the files that differ are split.
  */
-export function diffFiles(before: readonly OutputFile[], after: readonly OutputFile[]): ObjectChange[] {
+function diffFiles(before: readonly OutputFile[], after: readonly OutputFile[]): ObjectChange[] {
   const old = new Map(before.map((f) => [f.path, f]));
   const out: ObjectChange[] = [];
   const add = (changes: readonly ObjectChange[]) => {

@@ -8,7 +8,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import type Ajv2020Module from 'ajv/dist/2020.js';
 import { diagnostic, hasErrors, joinPointer, type Diagnostic } from '../model/diagnostics.js';
 import { closest } from '../model/nearest.js';
-import { locateDiagnostics } from '../model/source.js';
+import { locateDiagnostics, type SourceFile } from '../model/source.js';
 import type { ResolvedMesh } from '../model/types.js';
 import { parseYaml, readYamlFile, type Loaded } from '../model/yaml.js';
 import type { MeshTestDocument, TestCase } from './types.js';
@@ -35,6 +35,8 @@ export interface TestsResult {
   readonly cases?: readonly TestCase[];
   /** Located in the file. */
   readonly diagnostics: readonly Diagnostic[];
+  /** The file's text, for the lines diagnostics point at. */
+  readonly source: SourceFile;
 }
 
 /** Parses and checks MeshTest YAML text against a mesh. */
@@ -48,17 +50,18 @@ export async function loadTests(path: string, mesh: ResolvedMesh): Promise<Tests
 }
 
 function finish(loaded: Loaded, file: string, mesh: ResolvedMesh): TestsResult {
-  if (loaded.value === undefined) return { diagnostics: loaded.diagnostics };
+  const source = loaded.source;
+  if (loaded.value === undefined) return { diagnostics: loaded.diagnostics, source };
   const diagnostics = checkShape(loaded.value);
   if (!hasErrors(diagnostics)) diagnostics.push(...checkAgainstMesh(loaded.value as MeshTestDocument, mesh));
   // unknown fields, and backends named as keys (`backends: { web/v9: ... }`), point at the key
   const atKey = (d: Diagnostic) =>
     d.code === 'MG6002' || (d.code === 'MG6005' && /\/(backends|shares)\/[^/]+$/.test(d.pointer ?? ''));
   const located = locateDiagnostics(diagnostics, loaded.source, { key: atKey });
-  if (hasErrors(diagnostics)) return { diagnostics: located };
+  if (hasErrors(diagnostics)) return { diagnostics: located, source };
   const doc = loaded.value as MeshTestDocument;
   const cases = doc.spec.cases.map((c, i) => ({ ...c, file, pointer: `/spec/cases/${i}` }));
-  return { cases, diagnostics: located };
+  return { cases, diagnostics: located, source };
 }
 
 function checkShape(value: unknown): Diagnostic[] {

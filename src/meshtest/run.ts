@@ -147,15 +147,19 @@ async function runCase(
   let next = 1;
   // the rest of a count reuses connections: each request is still routed (and split) on its own
   const concurrency = Math.min(options.concurrency ?? 8, count - 1);
-  const agent = new (tls ? https.Agent : http.Agent)({
-    keepAlive: true,
-    maxSockets: Math.max(1, concurrency),
-  });
+  // (a TCP listener splits connections, not requests: there each request has its own)
+  const tcp =
+    c.request.frontend !== undefined
+      ? ['tcp', 'tls-passthrough'].includes(mesh.frontendsByName.get(c.request.frontend)!.protocol)
+      : mesh.backendsByName.get(c.request.backend!)!.protocol === 'tcp';
+  const agent = tcp
+    ? undefined
+    : new (tls ? https.Agent : http.Agent)({ keepAlive: true, maxSockets: Math.max(1, concurrency) });
   const worker = async () => {
     while (next < count) add(await one(next++, agent));
   };
   await Promise.all(Array.from({ length: concurrency }, worker));
-  agent.destroy();
+  agent?.destroy();
   const shares: Record<string, number> = {};
   for (const [k, v] of tally) if (k !== '(none)') shares[k] = v / count;
   return {

@@ -9,7 +9,7 @@ export interface Failure {
 }
 
 /** The default tolerance of a share: five points. */
-export const DEFAULT_TOLERANCE = 0.05;
+const DEFAULT_TOLERANCE = 0.05;
 
 const show = (v: unknown): string =>
   v === undefined ? '(none)' : v === null ? '(absent)' : JSON.stringify(v);

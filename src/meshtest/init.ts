@@ -9,13 +9,13 @@ import { routeFor } from './route.js';
 import type { TestCase, TestCaseDocument, TestRequest } from './types.js';
 
 /** Requests a split case sends. */
-export const SPLIT_COUNT = 1000;
+const SPLIT_COUNT = 1000;
 
 /**
  * A tolerance for a share p measured over n requests: four binomial standard deviations
  * (sqrt(p(1-p)/n)), rounded up to half a point, so a correct split fails about once in 15,000 runs.
  */
-export function splitTolerance(weights: readonly number[], n = SPLIT_COUNT): number {
+function splitTolerance(weights: readonly number[], n = SPLIT_COUNT): number {
   const sd = Math.max(...weights.map((w) => Math.sqrt(((w / 100) * (1 - w / 100)) / n)));
   return Math.ceil(sd * 4 * 200) / 200;
 }

@@ -30,7 +30,7 @@ export function forInstalled(
 }
 
 /** Debian's libnginx-mod-stream: the rendered NGINX configs load it for TCP listeners. */
-export const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
+const NGINX_STREAM_MODULE = '/usr/lib/nginx/modules/ngx_stream_module.so';
 
 /** What a runnable target lacks on this machine, as the Debian package that provides it. */
 export function missingProgram(target: string): { program: string; package: string } | undefined {

@@ -26,7 +26,7 @@ export const RUNNABLE = ['haproxy', 'nginx', 'envoy'] as const;
 export type PostProcess = (target: string, files: readonly OutputFile[]) => readonly OutputFile[];
 
 /** Where one entry point of a started target listens. */
-export interface Instance {
+interface Instance {
   readonly frontendPorts: ReadonlyMap<string, number>;
   readonly backendPorts: ReadonlyMap<string, number>;
   /** The render's diagnostics (fidelity). */

@@ -9,7 +9,7 @@ const CELL: Record<CaseResult['verdict'], string> = {
 };
 
 /** A target's column title: simulated targets say so. */
-export function targetTitle(t: { target: string; simulated: boolean }): string {
+function targetTitle(t: { target: string; simulated: boolean }): string {
   return t.simulated ? `${t.target} (simulated)` : t.target;
 }
 

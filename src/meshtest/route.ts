@@ -9,7 +9,7 @@ import type { ResolvedMatch, ResolvedMesh, ResolvedRoute, StringMatch } from '..
 import type { TestCase } from './types.js';
 
 /** The routes a case's request is offered to, in order: its frontend's or its called backend's. */
-export function parentRoutes(mesh: ResolvedMesh, c: TestCase): readonly ResolvedRoute[] {
+function parentRoutes(mesh: ResolvedMesh, c: TestCase): readonly ResolvedRoute[] {
   const r = c.request;
   if (r.frontend !== undefined) {
     const f = mesh.frontendsByName.get(r.frontend);

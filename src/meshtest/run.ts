@@ -66,7 +66,7 @@ function behaviours(c: TestCase): Record<string, BackendBehaviour> {
 }
 
 /** The case as the simulators see it. */
-export function simCase(mesh: ResolvedMesh, c: TestCase): SimCase {
+function simCase(mesh: ResolvedMesh, c: TestCase): SimCase {
   const r = c.request;
   return {
     entry: r.frontend !== undefined ? { frontend: r.frontend } : { caller: r.caller! },

@@ -20,5 +20,4 @@ export {
   waitFor,
   waitForPort,
   type Started,
-  type WaitOptions,
 } from '../../src/meshtest/processes.js';

@@ -10,11 +10,11 @@ import { hasBinary } from '../support/processes.js';
 import { hasNginxWithStream } from '../emitters/nginx/stream-module.js';
 
 /** `meshgen test` as a user runs it: the built CLI, without a terminal. */
-function meshgenTest(args: string[]) {
+function meshgenTest(args: string[], env: NodeJS.ProcessEnv = {}) {
   const r = spawnSync(process.execPath, [distCli(), 'test', ...args], {
     cwd: ROOT,
     encoding: 'utf8',
-    env: { ...process.env, NO_COLOR: '1' },
+    env: { ...process.env, NO_COLOR: '1', ...env },
     timeout: 170_000,
   });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
@@ -143,6 +143,13 @@ describe('meshgen test usage', () => {
     expect(r.status).toBe(2);
     expect(r.stderr).toContain(`${file}:7:28: error MG6005: frontend "publik" is not in mesh "shop"`);
     expect(r.stderr).not.toMatch(/at .*\.js:\d+/);
+  });
+
+  it('exits 2 naming the Debian package when a target program is missing', () => {
+    const r = meshgenTest(['examples/hello.yaml', '--target', 'haproxy'], { PATH: '/nonexistent' });
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('error MG6020 [haproxy]: haproxy is not installed');
+    expect(r.stderr).toContain('install the Debian package haproxy');
   });
 
   it('--init writes a starter that covers every route, and refuses to replace a file', () => {

@@ -15,6 +15,7 @@ import { OutputError, writeFilesAtomically } from './cli/output.js';
 import { swapTargetOutputs } from './cli/generations.js';
 import { starterMesh } from './cli/starter.js';
 import { registerDiff } from './cli/diff.js';
+import { registerTest } from './cli/test.js';
 import { registerCertsCommand } from './cli/certs.js';
 import { registerProxyCommand } from './cli/proxy.js';
 import { registerRunCommand } from './cli/run.js';
@@ -307,6 +308,7 @@ Examples:
       process.exitCode = await renderCommand(file, opts);
     });
   registerDiff(cmd);
+  registerTest(cmd);
   cmd
     .command('schema')
     .description("print the mesh format's JSON Schema")

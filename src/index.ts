@@ -46,3 +46,7 @@ export {
   type ConfigResult,
 } from './dataplane/config/bootstrap.js';
 export { Proxy as DataPlaneProxy, type ProxyOptions } from './dataplane/server.js';
+export { runTests, testTargets, type RunOptions } from './meshtest/run.js';
+export { loadTests, parseTests, meshTestSchema, type TestsResult } from './meshtest/load.js';
+export type * from './meshtest/types.js';
+export type { Simulator, SimCase, SimResult, BackendBehaviour } from './meshtest/simulate/types.js';

@@ -25,7 +25,8 @@ export interface Diagnostic {
 /**
  * The catalogue: every code with its default severity and a title. MG1xxx syntax and schema, MG2xxx
  * semantics, MG3xxx target fidelity, MG4xxx command input, MG5xxx the data plane's configuration
- * (an Envoy bootstrap given to `meshgen proxy`; the pointer is into the bootstrap).
+ * (an Envoy bootstrap given to `meshgen proxy`; the pointer is into the bootstrap), MG6xxx test
+ * files and `meshgen test` runs (the pointer is into the test file).
  */
 export const CODES = {
   MG1001: { severity: 'error', title: 'the file is not text' },
@@ -95,6 +96,17 @@ export const CODES = {
     severity: 'warning',
     title: 'accepted by Envoy with a warning (deprecated field, non-canonical form)',
   },
+
+  MG6001: { severity: 'error', title: 'not a meshgen MeshTest document' },
+  MG6002: { severity: 'error', title: 'test file: unknown field' },
+  MG6003: { severity: 'error', title: 'test file: missing field' },
+  MG6004: { severity: 'error', title: 'test file: wrong type or value' },
+  MG6005: { severity: 'error', title: 'test file: a case names what the mesh does not have' },
+  MG6006: { severity: 'error', title: 'test file: duplicate case name' },
+  MG6007: { severity: 'error', title: 'test file: expectations that contradict each other' },
+  MG6020: { severity: 'error', title: 'test target cannot run here (missing program)' },
+  MG6021: { severity: 'error', title: 'test target cannot be rendered' },
+  MG6022: { severity: 'error', title: 'test target cannot be tested' },
 } as const satisfies Record<DiagnosticCode, { severity: Severity; title: string }>;
 
 export type KnownCode = keyof typeof CODES;

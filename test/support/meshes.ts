@@ -7,7 +7,7 @@ import type { ResolvedMesh } from '../../src/model/types.js';
 export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const EXAMPLES = fs
   .readdirSync(path.join(ROOT, 'examples'))
-  .filter((f) => f.endsWith('.yaml'))
+  .filter((f) => f.endsWith('.yaml') && !f.endsWith('.test.yaml')) // meshes, not their tests
   .map((f) => f.replace(/\.yaml$/, ''))
   .sort();
 

@@ -1,4 +1,5 @@
-import net from 'node:net';
+import type net from 'node:net';
+import { dial } from '../listener/tls.js';
 import type { TcpProxyConfig } from '../config/listener.js';
 import type { Runtime } from '../runtime.js';
 import { pickWeighted } from '../router/route-match.js';
@@ -52,7 +53,8 @@ export class TcpProxy {
     }
     stats.inc(`${cluster.p}upstream_cx_total`);
     stats.gauge(`${cluster.p}upstream_cx_active`, 1);
-    const up = net.connect({ host: host.address.host, port: host.address.port });
+    // the cluster's transport socket: an UpstreamTlsContext makes the upstream connection (m)TLS
+    const { socket: up, readyEvent } = dial(host.address.host, host.address.port, cluster.config.tls);
     upstreamHost = host.key;
     let connected = false;
     const ct = setTimeout(() => {
@@ -60,7 +62,7 @@ export class TcpProxy {
       up.destroy();
     }, cluster.config.connectTimeoutMs);
     up.on('error', () => {});
-    up.once('connect', () => {
+    up.once(readyEvent, () => {
       connected = true;
       clearTimeout(ct);
       up.setNoDelay(true);

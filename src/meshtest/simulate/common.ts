@@ -300,6 +300,9 @@ export function observe(c: SimCase, routed: Routed, sidecar: Sidecar): SimResult
     unsupported(
       `the split spreads requests over backends ${[...backends].join(', ')}: which one answers the first request is chance`,
     );
+  // as a real run sees it: who answered, and what it received, only when a backend's answer came back
+  if (!first.delivery.answered)
+    return { kind: 'observed', status: first.delivery.status, tries: first.delivery.tries };
   return {
     kind: 'observed',
     status: first.delivery.status,

@@ -228,7 +228,12 @@ function callerIdentity(w: World, caller: K8sObject): string {
   // The objects say nothing of which service account a backend's pods run as; the mesh's default is
   // the backend's name. Where an identity names a service account of the caller's namespace that is
   // no backend's name, some backend runs as another account and the caller's cannot be told.
-  const names = new Set(w.services.filter((s) => s.namespace === caller.namespace).map((s) => s.name));
+  // (a frontend's Gateway pods run as the frontend's name: those accounts are no backend's)
+  const names = new Set(
+    w.objects
+      .filter((o) => (o.kind === 'Service' || o.kind === 'Gateway') && o.namespace === caller.namespace)
+      .map((o) => o.name),
+  );
   for (const o of w.objects)
     if (o.kind === 'MeshTLSAuthentication')
       for (const id of Array.isArray(o.spec['identities']) ? o.spec['identities'].map(String) : []) {

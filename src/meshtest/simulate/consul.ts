@@ -141,7 +141,7 @@ function target(
   if (resolver) {
     onlyKnown(
       resolver.spec,
-      ['subsets', 'defaultSubset', 'loadBalancer', 'connectTimeout', 'requestTimeout'],
+      ['subsets', 'defaultSubset', 'loadBalancer', 'connectTimeout'],
       `service-resolver ${service}`,
     );
   }

@@ -150,7 +150,7 @@ function retryPolicy(v: unknown, c: SimCase): RetryPolicy | undefined {
 }
 
 /** The VirtualServices that serve a host, for a gateway ("ns/name") or the mesh's sidecars. */
-function virtualServices(w: World, gateway: string | undefined, host: string, fromNs: string): K8sObject[] {
+function virtualServices(w: World, gateway: string | undefined, host: string): K8sObject[] {
   return w.objects.filter((o) => {
     if (o.kind !== 'VirtualService') return false;
     const gws = Array.isArray(o.spec['gateways']) ? o.spec['gateways'].map(String) : ['mesh'];
@@ -165,7 +165,6 @@ function virtualServices(w: World, gateway: string | undefined, host: string, fr
       hostMatches(gateway === undefined && !h.includes('*') ? serviceFqdn(h, o.namespace) : h, host),
     );
   });
-  void fromNs;
 }
 
 /** Which version a DestinationRule subset is, by the pods it selects. */
@@ -320,7 +319,7 @@ function simulate(files: Parameters<Simulator>[0], c: SimCase): SimResult {
     if (port && str(port['appProtocol']) === 'tcp')
       unsupported(`${svc.name} is a TCP service: only HTTP routing is simulated`);
   }
-  const vss = virtualServices(w, gateway, vsHost, '');
+  const vss = virtualServices(w, gateway, vsHost);
   if (vss.length > 1)
     unsupported(
       `several VirtualServices (${vss.map((v) => v.name).join(', ')}) serve ${vsHost}: Istio merges them in an order this simulation does not model`,
@@ -330,19 +329,14 @@ function simulate(files: Parameters<Simulator>[0], c: SimCase): SimResult {
     if (gateway !== undefined) return notFound;
     // no VirtualService: Istio's default route, to every endpoint of the Service
     const d = destination(w, { host: vsHost }, 100);
-    return finish(
-      w,
-      c,
-      principal,
-      {
-        destinations: [d],
-        retries: undefined,
-        path: pathWithQuery(c.path, c.query),
-        headers: { ...c.headers, host: c.host },
-        responseOps: { set: [], add: [], remove: [] },
-      },
-      true,
-    );
+    return finish(w, c, principal, {
+      destinations: [d],
+      // the mesh's default retry policy applies, as to a route without `retries`
+      retries: retryPolicy(undefined, c),
+      path: pathWithQuery(c.path, c.query),
+      headers: { ...c.headers, host: c.host },
+      responseOps: { set: [], add: [], remove: [] },
+    });
   }
   onlyKnown(vs.spec, ['hosts', 'gateways', 'http', 'tcp', 'tls', 'exportTo'], `VirtualService ${vs.name}`);
   const http = list(vs.spec['http']);
@@ -386,7 +380,9 @@ function simulate(files: Parameters<Simulator>[0], c: SimCase): SimResult {
   const ops = isObj(route['headers']) ? route['headers'] : {};
   applyOps(headers, headerOps(ops['request']));
   // fault injection runs before the router, in the caller's sidecar: an abort for every request never
-  // reaches a backend and is not retried; a delay does not count against the route's timeout
+  // reaches a backend and is not retried; a delay does not count against the route's timeout. The
+  // route keeps its retries and timeout (istio pilot/pkg/networking/core/route/route.go: the fault is
+  // a per-route filter config beside the RouteAction's RetryPolicy and Timeout)
   if (isObj(route['fault'])) {
     const f = route['fault'];
     onlyKnown(f, ['abort', 'delay'], 'fault');
@@ -404,20 +400,14 @@ function simulate(files: Parameters<Simulator>[0], c: SimCase): SimResult {
       typeof r['weight'] === 'number' ? r['weight'] : list(route['route']).length === 1 ? 100 : 0,
     ),
   );
-  return finish(
-    w,
-    c,
-    principal,
-    {
-      destinations,
-      retries: retryPolicy(route['retries'], c),
-      timeoutMs: durationMs(route['timeout'], 'timeout'),
-      path: pathWithQuery(path, c.query),
-      headers,
-      responseOps: headerOps(ops['response']),
-    },
-    false,
-  );
+  return finish(w, c, principal, {
+    destinations,
+    retries: retryPolicy(route['retries'], c),
+    timeoutMs: durationMs(route['timeout'], 'timeout'),
+    path: pathWithQuery(path, c.query),
+    headers,
+    responseOps: headerOps(ops['response']),
+  });
 }
 
 interface Decided {
@@ -429,13 +419,7 @@ interface Decided {
   readonly responseOps: HeaderOps;
 }
 
-function finish(
-  w: World,
-  c: SimCase,
-  principal: string | undefined,
-  d: Decided,
-  implicit: boolean,
-): SimResult {
+function finish(w: World, c: SimCase, principal: string | undefined, d: Decided): SimResult {
   // access is decided at each destination's sidecar; with a split over backends of different
   // policies the outcome of the first request would be chance
   const verdicts = new Set<string>();
@@ -451,7 +435,6 @@ function finish(
       'the destinations of the split have different access rules: which one decides the first request is chance',
     );
   if (verdict) return verdict;
-  void implicit;
   return observe(
     c,
     {

@@ -412,6 +412,7 @@ function simulate(files: Parameters<Simulator>[0], c: SimCase): SimResult {
   // routes attach to the Service and none matches: the proxy answers 404
   if (!chosen) return notFound;
   const { route, rule } = chosen;
+  onlyKnown(route.spec, ['parentRefs', 'rules'], `HTTPRoute ${route.name}`);
   onlyKnown(
     rule,
     ['name', 'matches', 'filters', 'backendRefs', 'timeouts'],

@@ -230,6 +230,11 @@ function simulate(files: Parameters<Simulator>[0], c: SimCase): SimResult {
   if ('frontend' in c.entry) {
     caller = c.entry.frontend;
     const gw = w.ingress.get(caller) ?? unsupported(`no IngressGateway "${caller}" is rendered`);
+    const tls = isObj(gw.spec['tls']) && gw.spec['tls']['enabled'] === true;
+    if (tls !== (c.scheme === 'https'))
+      unsupported(
+        `the ingress gateway speaks ${tls ? 'https' : 'http'} and the case sends ${c.scheme}: the connection fails before any route`,
+      );
     const services = list(gw.spec['listeners']).flatMap((l) => {
       if (l['protocol'] !== 'http')
         unsupported(`ingress listener protocol ${String(l['protocol'])}: only HTTP routing is simulated`);

@@ -305,6 +305,14 @@ function simulate(files: Parameters<Simulator>[0], c: SimCase): SimResult {
     const protocol = isObj(server['port']) ? str(server['port']['protocol']) : undefined;
     if (protocol !== 'HTTP' && protocol !== 'HTTPS')
       unsupported(`Gateway server protocol ${protocol}: only HTTP routing is simulated`);
+    if ((protocol === 'HTTPS') !== (c.scheme === 'https'))
+      unsupported(
+        `the Gateway server speaks ${protocol} and the case sends ${c.scheme}: the connection fails before any route`,
+      );
+    if (isObj(server['tls']) && server['tls']['mode'] === 'MUTUAL')
+      unsupported(
+        'the Gateway server requires client certificates (tls mode MUTUAL), which this simulation does not model',
+      );
     gateway = `${gw.namespace}/${gw.name}`;
     // the gateway's pods call backends as the frontend's service account (the emitter's default)
     principal = `ns/${gw.namespace}/sa/${name}`;

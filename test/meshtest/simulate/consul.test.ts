@@ -7,7 +7,7 @@ import { edit, filesFor, simCase, SMALL } from './support.js';
 const shop = filesFor(exampleMesh('shop'), 'consul');
 const small = filesFor(meshFrom(SMALL), 'consul');
 const fromWeb = { entry: { caller: 'web' }, host: 'catalog.shop.svc.cluster.local' } as const;
-const viaPublic = { entry: { frontend: 'public' }, host: 'shop.example.com' } as const;
+const viaPublic = { entry: { frontend: 'public' }, host: 'shop.example.com', scheme: 'https' } as const;
 
 describe('consul simulator', () => {
   it('routes by the service-router, then the splitter and the resolver subsets', () => {

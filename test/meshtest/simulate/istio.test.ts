@@ -6,7 +6,7 @@ import { edit, filesFor, simCase, SMALL } from './support.js';
 const shop = filesFor(exampleMesh('shop'), 'istio');
 const small = filesFor(meshFrom(SMALL), 'istio');
 const fromWeb = { entry: { caller: 'web' }, host: 'catalog' } as const;
-const viaPublic = { entry: { frontend: 'public' }, host: 'shop.example.com' } as const;
+const viaPublic = { entry: { frontend: 'public' }, host: 'shop.example.com', scheme: 'https' } as const;
 
 describe('istio simulator', () => {
   it('takes the first VirtualService route that matches, by header, then the split to subsets', () => {
@@ -188,5 +188,18 @@ describe('istio simulator', () => {
     expect(simulateIstio(shop, simCase({ entry: { caller: 'web' }, host: 'example.org' }))).toMatchObject({
       kind: 'unsupported',
     });
+  });
+});
+
+describe('istio simulator at a frontend', () => {
+  it('says unsupported when the case speaks http to an HTTPS server, or the server wants client certificates', () => {
+    const plain = simulateIstio(shop, simCase({ entry: { frontend: 'public' }, host: 'shop.example.com' }));
+    expect(plain).toMatchObject({ kind: 'unsupported', reason: expect.stringContaining('speaks HTTPS') });
+    const mutual = edit(shop, 'gateway-shop-public.yaml', 'mode: SIMPLE', 'mode: MUTUAL');
+    const r = simulateIstio(
+      mutual,
+      simCase({ entry: { frontend: 'public' }, host: 'shop.example.com', scheme: 'https' }),
+    );
+    expect(r).toMatchObject({ kind: 'unsupported', reason: expect.stringContaining('client certificates') });
   });
 });

@@ -409,7 +409,8 @@ function simulate(files: Parameters<Simulator>[0], c: SimCase): SimResult {
     );
   }
   const chosen = choose(routes, c);
-  // routes attach to the Service and none matches: the proxy answers 404
+  // routes attach to the Service and none matches: the proxy answers 404 "no route found for request"
+  // (linkerd2-proxy PR 2109: "if no route in an HTTPRoute matches a request, a 404 error must be returned")
   if (!chosen) return notFound;
   const { route, rule } = chosen;
   onlyKnown(route.spec, ['parentRefs', 'rules'], `HTTPRoute ${route.name}`);

@@ -74,4 +74,30 @@ describe('simulators', () => {
     // PathPrefix matches whole segments and Consul's default route takes what no route matches.
     expect(status).toEqual({ istio: 404, linkerd: 200, consul: 200 });
   });
+  it('hold the table of differences in docs/simulated-targets.md', () => {
+    const mesh = exampleMesh('shop');
+    const outcome = (c: SimCase) =>
+      Object.fromEntries(
+        Object.entries(simulators).map(([t, s]) => {
+          const r = s(filesFor(mesh, t), c);
+          return [t, r.kind === 'observed' ? `${r.status} ${r.path ?? ''}`.trim() : r.kind];
+        }),
+      );
+    expect(outcome(simCase({ entry: { caller: 'web' }, host: 'catalog', path: '/other' }))).toEqual({
+      istio: '404',
+      linkerd: '404',
+      consul: '200 /other',
+    });
+    expect(outcome(simCase({ entry: { caller: 'web' }, host: 'catalog', path: '/api/x' }))).toEqual({
+      istio: '200 /v1/x',
+      linkerd: '200 /api/x',
+      consul: '200 /v1/x',
+    });
+    const slow = simCase({
+      entry: { caller: 'checkout' },
+      host: 'web',
+      backends: { web: { delayMs: 20_000 } },
+    });
+    expect(outcome(slow)).toEqual({ istio: '200 /', linkerd: '200 /', consul: '504' });
+  });
 });

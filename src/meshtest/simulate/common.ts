@@ -24,7 +24,7 @@ export interface K8sObject {
 }
 
 /** Thrown inside a simulator for what it does not interpret; turned into kind 'unsupported'. */
-export class Unsupported extends Error {}
+class Unsupported extends Error {}
 
 export function unsupported(reason: string): never {
   throw new Unsupported(reason);
@@ -107,7 +107,7 @@ export interface HeaderOps {
   readonly remove: readonly string[];
 }
 
-export const NO_OPS: HeaderOps = { set: [], add: [], remove: [] };
+const NO_OPS: HeaderOps = { set: [], add: [], remove: [] };
 
 /** Applies header operations to lower-case headers; an added value joins the present one with ", ". */
 export function applyOps(headers: Record<string, string>, ops: HeaderOps): void {
@@ -156,7 +156,7 @@ export interface Sidecar {
   readonly retryRechoosesSplit: boolean;
 }
 
-export interface Policy {
+interface Policy {
   readonly timeoutMs?: number;
   readonly retries?: RetryPolicy;
 }

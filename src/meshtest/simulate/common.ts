@@ -172,7 +172,15 @@ interface Delivery {
 /** The behaviour of a backend version in the case: "backend/version", then "backend", then 200. */
 function behaviourOf(c: SimCase, d: Destination, sidecar: Sidecar): BackendBehaviour {
   if (d.version !== undefined) return c.backends[`${d.backend}/${d.version}`] ?? c.backends[d.backend] ?? {};
-  const own = (d.pool ?? []).map((v) => c.backends[`${d.backend}/${v}`]).filter((b) => b !== undefined);
+  const pool = d.pool ?? [];
+  const unknown = Object.keys(c.backends).filter(
+    (k) => k.startsWith(`${d.backend}/`) && !pool.includes(k.slice(d.backend.length + 1)),
+  );
+  if (unknown.length)
+    unsupported(
+      `the case gives ${unknown.join(', ')} a behaviour, and ${sidecar.system} sends to "${d.backend}" as one pool whose versions the objects do not name as such`,
+    );
+  const own = pool.map((v) => c.backends[`${d.backend}/${v}`]).filter((b) => b !== undefined);
   if (own.length) {
     const all = (d.pool ?? []).map((v) =>
       JSON.stringify(c.backends[`${d.backend}/${v}`] ?? c.backends[d.backend] ?? {}),

@@ -203,3 +203,24 @@ describe('istio simulator at a frontend', () => {
     expect(r).toMatchObject({ kind: 'unsupported', reason: expect.stringContaining('client certificates') });
   });
 });
+
+describe('istio simulator on a pool of versions', () => {
+  const toWeb = { entry: { caller: 'checkout' }, host: 'web' } as const;
+
+  it('answers for the pool when its versions behave alike, and says chance when they do not', () => {
+    const alike = simulateIstio(
+      shop,
+      simCase({ ...toWeb, backends: { 'web/v1': { status: 503 }, 'web/v2': { status: 503 } } }),
+    );
+    // the implicit route has attempts: 0, so nothing is retried
+    expect(alike).toMatchObject({
+      kind: 'observed',
+      status: 503,
+      backend: 'web',
+      version: undefined,
+      tries: 1,
+    });
+    const differ = simulateIstio(shop, simCase({ ...toWeb, backends: { 'web/v1': { status: 500 } } }));
+    expect(differ).toMatchObject({ kind: 'unsupported', reason: expect.stringContaining('one pool') });
+  });
+});

@@ -12,6 +12,7 @@ const COMMANDS = [
   'certs',
   'proxy',
   'run',
+  'test',
 ];
 
 describe('meshgen --help', () => {

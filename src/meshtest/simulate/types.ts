@@ -2,12 +2,12 @@ import type { OutputFile } from '../../emitters/types.js';
 
 /** How one backend (key "backend" or "backend/version") behaves in a case. */
 export interface BackendBehaviour {
-  readonly status?: number;      // answer this status (default 200)
-  readonly failFirst?: number;   // the first N tries answer failStatus (default 503)
+  readonly status?: number; // answer this status (default 200)
+  readonly failFirst?: number; // the first N tries answer failStatus (default 503)
   readonly failStatus?: number;
-  readonly delayMs?: number;     // answer after this delay
-  readonly reset?: boolean;      // reset the connection instead of answering
-  readonly hang?: boolean;       // never answer
+  readonly delayMs?: number; // answer after this delay
+  readonly reset?: boolean; // reset the connection instead of answering
+  readonly hang?: boolean; // never answer
 }
 
 /** One case as the simulators see it (the runner maps a test-file case to this). */
@@ -16,10 +16,10 @@ export interface SimCase {
   readonly scheme: 'http' | 'https';
   readonly host: string;
   readonly method: string;
-  readonly path: string;                               // without the query
+  readonly path: string; // without the query
   readonly query: Readonly<Record<string, string>>;
-  readonly headers: Readonly<Record<string, string>>;  // lower-case names
-  readonly count: number;                              // requests sent (splits)
+  readonly headers: Readonly<Record<string, string>>; // lower-case names
+  readonly count: number; // requests sent (splits)
   readonly backends: Readonly<Record<string, BackendBehaviour>>;
 }
 
@@ -27,15 +27,15 @@ export interface SimCase {
 export type SimResult =
   | {
       readonly kind: 'observed';
-      readonly status: number;                 // status of the (first) request
-      readonly backend?: string;               // who answered (absent: no backend was reached)
+      readonly status: number; // status of the (first) request
+      readonly backend?: string; // who answered (absent: no backend was reached)
       readonly version?: string;
-      readonly tries?: number;                 // tries the answering backend saw
-      readonly path?: string;                  // path (with ?query) the backend received
-      readonly requestHeaders?: Readonly<Record<string, string>>;   // headers the backend received (lower-case)
+      readonly tries?: number; // tries the answering backend saw
+      readonly path?: string; // path (with ?query) the backend received
+      readonly requestHeaders?: Readonly<Record<string, string>>; // headers the backend received (lower-case)
       readonly responseHeaders?: Readonly<Record<string, string>>;
-      readonly shares?: Readonly<Record<string, number>>;  // "backend/version" -> fraction of count (expected value, from weights)
-      readonly denied?: boolean;               // refused by an access rule or mTLS
+      readonly shares?: Readonly<Record<string, number>>; // "backend/version" -> fraction of count (expected value, from weights)
+      readonly denied?: boolean; // refused by an access rule or mTLS
     }
   | { readonly kind: 'unsupported'; readonly reason: string };
 

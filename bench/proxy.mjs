@@ -1,9 +1,11 @@
 #!/usr/bin/env node
 // Benchmarks meshgen proxy against HAProxy and NGINX, one worker each, in front of the same loopback
 // backend (an NGINX answering a fixed 200), under the same wrk load. Prints requests/s, p50 and p99
-// of each and their ratios to a direct connection and to NGINX.
+// of each and their ratios to a direct connection and to NGINX. Every proxy is started first and
+// warmed up alike; then each round measures them one after the other, so that a change in the
+// machine's load between rounds shows as a change of the ratios of that round, not as a bias.
 //
-//   npm run build && node bench/proxy.mjs [--duration 10] [--connections 50] [--concurrency 1]
+//   npm run build && node bench/proxy.mjs [--duration 10] [--connections 50] [--concurrency 1] [--rounds 1]
 //   node bench/proxy.mjs --only meshgen --profile [--profile-dir d]   (a .cpuprofile of the proxy)
 import { spawn, spawnSync } from 'node:child_process';
 import fs from 'node:fs';
@@ -19,6 +21,8 @@ const opt = (name, dflt) => {
   return i >= 0 ? args[i + 1] : dflt;
 };
 const duration = Number(opt('duration', '10'));
+const rounds = Number(opt('rounds', '1'));
+const warmup = Number(opt('warmup', String(Math.min(duration, 5))));
 const connections = Number(opt('connections', '50'));
 const concurrency = opt('concurrency', '1');
 const only = opt('only', 'direct,node-pipe,meshgen,haproxy,nginx').split(',');
@@ -99,16 +103,17 @@ function cpuMs(pid) {
 
 function wrk(port, pid) {
   const before = cpuMs(pid);
-  const r = wrk1(port);
+  const r = wrk1(port, duration);
   r.cpuUsPerRq = ((cpuMs(pid) - before) * 1000) / (r.rps * duration);
+  r.load = os.loadavg()[0];
   return r;
 }
 
-function wrk1(port) {
-  process.stderr.write(`wrk against port ${port}\n`);
+function wrk1(port, seconds) {
+  process.stderr.write(`wrk against port ${port} for ${seconds} s\n`);
   const r = spawnSync(
     'wrk',
-    ['-t1', `-c${connections}`, `-d${duration}s`, '--latency', `http://127.0.0.1:${port}/`],
+    ['-t1', `-c${connections}`, `-d${seconds}s`, '--latency', `http://127.0.0.1:${port}/`],
     { encoding: 'utf8' },
   );
   const out = r.stdout;
@@ -132,9 +137,11 @@ const backend = start('nginx', [
 ]);
 await waitPort(backendPort);
 
-const results = {};
+/** What each round measures, in this order: name, port, pid (for its CPU time). */
+const targets = [];
+const perRound = [];
 try {
-  if (only.includes('direct')) results.direct = wrk(backendPort, backend.pid);
+  if (only.includes('direct')) targets.push({ name: 'direct', port: backendPort, pid: backend.pid });
 
   if (only.includes('meshgen')) {
     const port = await freePort();
@@ -219,9 +226,7 @@ try {
       '0',
     ]);
     await waitPort(port);
-    wrk(port); // warm-up (JIT)
-    results.meshgen = wrk(port, p.pid);
-    await stop(p);
+    targets.push({ name: 'meshgen', port, pid: p.pid });
   }
 
   if (only.includes('node-pipe')) {
@@ -230,8 +235,7 @@ try {
     const src = `const net=require('net');net.createServer({noDelay:true},(d)=>{const u=net.connect(${backendPort},'127.0.0.1');u.setNoDelay(true);d.on('data',(b)=>u.write(b));u.on('data',(b)=>d.write(b));d.on('close',()=>u.destroy());u.on('close',()=>d.destroy());d.on('error',()=>{});u.on('error',()=>{});}).listen(${port},'127.0.0.1')`;
     const p = start(process.execPath, ['-e', src]);
     await waitPort(port);
-    results['node-pipe'] = wrk(port, p.pid);
-    await stop(p);
+    targets.push({ name: 'node-pipe', port, pid: p.pid });
   }
 
   if (only.includes('haproxy') && has('haproxy')) {
@@ -243,8 +247,7 @@ try {
     );
     const p = start('haproxy', ['-db', '-f', cfg]);
     await waitPort(port);
-    results.haproxy = wrk(port, p.pid);
-    await stop(p);
+    targets.push({ name: 'haproxy', port, pid: p.pid });
   }
 
   if (only.includes('nginx')) {
@@ -256,29 +259,51 @@ try {
     );
     const p = start('nginx', ['-c', conf]);
     await waitPort(port);
-    results.nginx = wrk(port, p.pid);
-    await stop(p);
+    targets.push({ name: 'nginx', port, pid: p.pid });
+  }
+  // the same warm-up for each (the JIT for meshgen proxy, caches and connections for all)
+  for (const t of targets) if (warmup > 0) wrk1(t.port, warmup);
+  for (let r = 0; r < rounds; r++) {
+    const results = {};
+    for (const t of targets) results[t.name] = wrk(t.port, t.pid);
+    perRound.push(results);
   }
 } finally {
   await Promise.all(procs.map(stop));
 }
 
-const n = results.nginx;
-const d = results.direct;
 const f = (x, k = 2) => (Number.isFinite(x) ? x.toFixed(k) : '-');
+const median = (xs) => {
+  const v = xs.filter(Number.isFinite).sort((a, b) => a - b);
+  return v.length ? (v[(v.length - 1) >> 1] + v[v.length >> 1]) / 2 : NaN;
+};
 console.log(
-  `wrk -t1 -c${connections} -d${duration}s, one worker each (meshgen --concurrency ${concurrency}), ${os.cpus().length} cores`,
+  `wrk -t1 -c${connections} -d${duration}s after a ${warmup} s warm-up each, ${rounds} round(s), one worker each (meshgen --concurrency ${concurrency}), ${os.cpus().length} cores`,
 );
-console.log(
-  'proxy       req/s     p50 ms  p99 ms  non-2xx  rps/direct  rps/nginx  p99/nginx  cpu us/rq  cpu/nginx',
-);
-for (const [name, r] of Object.entries(results)) {
+perRound.forEach((results, i) => {
+  const n = results.nginx;
+  const d = results.direct;
+  const loads = Object.values(results).map((r) => r.load);
+  console.log(`round ${i + 1} (load average ${f(Math.min(...loads), 1)}-${f(Math.max(...loads), 1)})`);
   console.log(
-    `${name.padEnd(10)} ${f(r.rps, 0).padStart(8)}  ${f(r.p50).padStart(7)} ${f(r.p99).padStart(7)}  ${String(r.errors).padStart(7)}  ${f(d ? r.rps / d.rps : NaN).padStart(10)}  ${f(n ? r.rps / n.rps : NaN).padStart(9)}  ${f(n ? r.p99 / n.p99 : NaN).padStart(9)}  ${f(r.cpuUsPerRq, 1).padStart(9)}  ${f(n ? r.cpuUsPerRq / n.cpuUsPerRq : NaN).padStart(9)}`,
+    'proxy       req/s     p50 ms  p99 ms  non-2xx  rps/direct  rps/nginx  p99/nginx  cpu us/rq  cpu/nginx',
   );
-}
-if (results.meshgen && n) {
-  const ok = results.meshgen.rps >= n.rps / 2 && results.meshgen.p99 <= n.p99 * 2;
-  console.log(`goal (>= 1/2 of NGINX req/s, p99 <= 2x NGINX): ${ok ? 'met' : 'not met'}`);
+  for (const [name, r] of Object.entries(results)) {
+    console.log(
+      `${name.padEnd(10)} ${f(r.rps, 0).padStart(8)}  ${f(r.p50).padStart(7)} ${f(r.p99).padStart(7)}  ${String(r.errors).padStart(7)}  ${f(d ? r.rps / d.rps : NaN).padStart(10)}  ${f(n ? r.rps / n.rps : NaN).padStart(9)}  ${f(n ? r.p99 / n.p99 : NaN).padStart(9)}  ${f(r.cpuUsPerRq, 1).padStart(9)}  ${f(n ? r.cpuUsPerRq / n.cpuUsPerRq : NaN).padStart(9)}`,
+    );
+  }
+});
+const withBoth = perRound.filter((r) => r.meshgen && r.nginx);
+if (withBoth.length) {
+  const rps = withBoth.map((r) => r.meshgen.rps / r.nginx.rps);
+  const p99 = withBoth.map((r) => r.meshgen.p99 / r.nginx.p99);
+  console.log(
+    `meshgen/nginx per round: req/s ${rps.map((x) => f(x)).join(' ')}, p99 ${p99.map((x) => f(x)).join(' ')}`,
+  );
+  const ok = median(rps) >= 0.5 && median(p99) <= 2;
+  console.log(
+    `goal (>= 1/2 of NGINX req/s, p99 <= 2x NGINX; medians ${f(median(rps))}, ${f(median(p99))}): ${ok ? 'met' : 'not met'}`,
+  );
 }
 fs.rmSync(tmp, { recursive: true, force: true });

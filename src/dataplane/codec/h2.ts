@@ -112,12 +112,17 @@ export class H2Listener {
   ) {
     this.p = hcm.p;
     const s = settings;
+    const limits = hcm.limits;
     this.server = http2.createServer({
+      // node:http2's own header limits sit above the connection manager's, which onStream applies
+      // as Envoy does (a reset with INTERNAL_ERROR, where node:http2 would send ENHANCE_YOUR_CALM)
+      maxHeaderListPairs: limits.maxHeadersCount + HEADER_SLACK,
       settings: {
         enablePush: false,
         maxConcurrentStreams: s.maxConcurrentStreams,
         initialWindowSize: s.initialStreamWindowSize,
         headerTableSize: s.hpackTableSize,
+        maxHeaderListSize: limits.maxHeadersBytes + 32 * (limits.maxHeadersCount + HEADER_SLACK) + 1024,
       },
     });
     this.server.on('session', (session: http2.ServerHttp2Session) => this.onSession(session));
@@ -194,12 +199,29 @@ export class H2Listener {
       stats.gauge(`${this.p}downstream_cx_http2_active`, -1);
       stats.gauge(`${this.p}downstream_cx_active`, -1);
     });
-    if (this.hcm.draining) drainSession(session);
+    if (this.hcm.draining) drainSession(session, this.hcm.limits.drainTimeoutMs);
+    const idle = this.hcm.limits.idleTimeoutMs > 0 ? new SessionIdle(session, this.hcm) : undefined;
     session.on(
       'stream',
-      (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _f: number, raw: string[]) =>
-        this.onStream(session, stream, headers, raw, socket, remoteIp, principal),
+      (stream: http2.ServerHttp2Stream, headers: http2.IncomingHttpHeaders, _f: number, raw: string[]) => {
+        if (idle) idle.opened(stream);
+        this.onStream(session, stream, headers, raw, socket, remoteIp, principal);
+      },
     );
+  }
+
+  /**
+   * max_headers_count and max_request_headers_kb: Envoy's HTTP/2 codec counts every header of the
+   * stream, pseudo-headers included, and the bytes of their names and values; past either limit
+   * it resets the stream (RST_STREAM INTERNAL_ERROR, `http2.header_overflow`) before the request
+   * reaches the connection manager (ConnectionImpl::saveHeader, http2/codec_impl.cc).
+   */
+  private headerOverflow(raw: string[]): boolean {
+    const limits = this.hcm.limits;
+    if (raw.length / 2 > limits.maxHeadersCount) return true;
+    let bytes = 0;
+    for (let i = 0; i < raw.length; i++) bytes += raw[i]!.length;
+    return bytes > limits.maxHeadersBytes;
   }
 
   private onStream(
@@ -212,6 +234,11 @@ export class H2Listener {
     principal: string[] | null,
   ): void {
     stream.on('error', () => {});
+    if (this.headerOverflow(raw)) {
+      this.hcm.stats.inc('http2.header_overflow');
+      stream.close(http2.constants.NGHTTP2_INTERNAL_ERROR);
+      return;
+    }
     const method = String(headers[':method'] ?? '');
     const path = headers[':path'];
     const authority = headers[':authority'] ?? headers.host;
@@ -258,7 +285,7 @@ export class H2Listener {
 
   /** Drain: the shutdown notice on every session, the final GOAWAY after drain_timeout. */
   drain(): void {
-    for (const s of this.sessions) drainSession(s);
+    for (const s of this.sessions) drainSession(s, this.hcm.limits.drainTimeoutMs);
   }
 
   /** The drain time is over: the final GOAWAY; sessions end with their streams. */
@@ -268,6 +295,57 @@ export class H2Listener {
 }
 
 const EMPTY = Buffer.alloc(0);
+
+/** Headers node:http2 lets through past max_headers_count, so that the limit is applied here. */
+const HEADER_SLACK = 8;
+
+/**
+ * common_http_protocol_options.idle_timeout on an HTTP/2 connection: once it has had no open
+ * stream for that long, Envoy's connection manager starts its drain sequence
+ * (ConnectionManagerImpl::onIdleTimeout): the shutdown notice, then the final GOAWAY after
+ * drain_timeout, and the connection closes. One timer per idle period, checked against the time the
+ * last stream closed (no timer per stream).
+ */
+class SessionIdle {
+  private open = 0;
+  private idleSince = Date.now();
+  private timer: NodeJS.Timeout | undefined;
+  private readonly ms: number;
+
+  constructor(
+    private readonly session: http2.ServerHttp2Session,
+    private readonly cm: CodecCallbacks,
+  ) {
+    this.ms = cm.limits.idleTimeoutMs;
+    this.arm(this.ms);
+    session.once('close', () => clearTimeout(this.timer));
+  }
+
+  opened(stream: http2.ServerHttp2Stream): void {
+    this.open++;
+    stream.once('close', this.closed);
+  }
+
+  private readonly closed = (): void => {
+    if (--this.open > 0) return;
+    this.idleSince = Date.now();
+    if (this.timer === undefined) this.arm(this.ms);
+  };
+
+  private arm(ms: number): void {
+    this.timer = setTimeout(this.check, ms);
+    this.timer.unref();
+  }
+
+  private readonly check = (): void => {
+    this.timer = undefined;
+    if (this.open > 0 || this.session.closed || this.session.destroyed) return;
+    const left = this.idleSince + this.ms - Date.now();
+    if (left > 0) return this.arm(left);
+    this.cm.stats.inc(`${this.cm.p}downstream_cx_idle_timeout`);
+    drainSession(this.session, this.cm.limits.drainTimeoutMs);
+  };
+}
 
 /** The DATA of a stream as a RequestBody: the stream pauses (no WINDOW_UPDATE) while it is full. */
 function streamBody(stream: http2.ServerHttp2Stream, h: Headers, cm: CodecCallbacks): RequestBody {

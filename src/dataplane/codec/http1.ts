@@ -266,7 +266,7 @@ export class ChunkedDecoder {
 }
 
 /**
- * Limits and timeouts of a downstream HTTP/1 connection, from the connection manager's
+ * Limits and timeouts of a downstream connection (HTTP/1; HTTP/2 in codec/h2.ts), from the connection manager's
  * configuration (Envoy's defaults when unset).
  */
 export interface CodecLimits {
@@ -279,6 +279,11 @@ export interface CodecLimits {
   /** request_headers_timeout: from the first byte of a request head to its end, else 408 (0: none). */
   requestHeadersTimeoutMs: number;
   /**
+   * drain_timeout: HTTP/2 only, from the shutdown notice (a drain, an idle timeout) to the final
+   * GOAWAY (codec/h2-shutdown.ts).
+   */
+  drainTimeoutMs: number;
+  /**
    * The listener's per_connection_buffer_limit_bytes: what a connection holds of a request body
    * before it stops reading (codec/body.ts), and the largest body an upgrade request may carry.
    */
@@ -290,6 +295,7 @@ export const DEFAULT_LIMITS: CodecLimits = {
   maxHeadersBytes: 60 * 1024,
   idleTimeoutMs: 3_600_000,
   requestHeadersTimeoutMs: 0,
+  drainTimeoutMs: 5000,
   bufferLimitBytes: DEFAULT_BUFFER_LIMIT,
 };
 

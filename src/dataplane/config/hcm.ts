@@ -83,6 +83,7 @@ export function hcm(
       maxHeadersBytes: Number(h.max_request_headers_kb ?? 60) * 1024,
       idleTimeoutMs: durationMs(h.common_http_protocol_options?.idle_timeout, 3_600_000),
       requestHeadersTimeoutMs: durationMs(h.request_headers_timeout, 0),
+      drainTimeoutMs: durationMs(h.drain_timeout, 5000),
       bufferLimitBytes,
     },
     path: pathNormalizationConfig(h),

@@ -67,6 +67,7 @@ const ALLOW: Record<string, string[]> = {
     'common_http_protocol_options',
     'max_request_headers_kb',
     'request_headers_timeout',
+    'drain_timeout',
     // http/path.ts
     'normalize_path',
     'merge_slashes',

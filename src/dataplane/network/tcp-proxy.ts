@@ -22,7 +22,16 @@ export class TcpProxy {
     return this.conns.size;
   }
 
+  /** A TCP connection has no request boundary to close at: it goes on while the drain lasts. */
   drain(): void {}
+
+  /**
+   * The drain time is over: the connections still open are closed, both sides, as Envoy closes the
+   * connections of a drained listener or filter chain when its drain time ends.
+   */
+  closeIdle(): void {
+    for (const down of this.conns) down.destroy();
+  }
 
   onConnection(down: net.Socket, _peer: string[] | null = null): void {
     const stats = this.rt.stats;

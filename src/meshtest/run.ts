@@ -181,14 +181,18 @@ function judge(
   o: Observation,
   durationMs: number,
 ): CaseResult {
-  const failures = c.expect ? compareExpectations(c, o, simulated) : [];
+  // a declared difference: the target is held to what the case says it does instead
+  const difference = c.differences?.find((d) => d.target === target);
+  const expect = difference ? { ...c.expect, ...difference.expect } : c.expect;
+  const failures = expect ? compareExpectations({ ...c, expect }, o, simulated) : [];
   return {
     case: c.name,
     file: c.file,
     target,
     simulated,
-    verdict: failures.length ? 'fail' : 'pass',
+    verdict: failures.length ? 'fail' : difference ? 'differs' : 'pass',
     failures,
+    ...(difference ? { difference: difference.reason } : {}),
     observed: o,
     durationMs,
   };
@@ -290,6 +294,7 @@ function differential(cases: readonly TestCase[], results: CaseResult[]): CaseRe
   return results.map((r) => {
     const c = cases.find((x) => x.name === r.case && x.file === r.file);
     if (!c || c.expect || r.verdict !== 'pass') return r;
+    // a target with a declared difference is held to it, not to its peers
     const peers = results.filter(
       (p) => p.case === r.case && p.file === r.file && p.verdict === 'pass' && p.observed,
     );
@@ -397,7 +402,9 @@ export async function runTests(
     results: final,
     targets: summaries,
     diagnostics,
-    passed: final.every((r) => r.verdict === 'pass' || r.verdict === 'unsupported'),
+    passed: final.every(
+      (r) => r.verdict === 'pass' || r.verdict === 'differs' || r.verdict === 'unsupported',
+    ),
     durationMs: performance.now() - t0,
   };
 }

@@ -12,7 +12,8 @@
  * segments ("/api/" also accepts "/api").
  * Filters: Linkerd's policy controller honours RequestHeaderModifier, ResponseHeaderModifier and
  * RequestRedirect and refuses URLRewrite, RequestMirror and ExtensionRef
- * (linkerd2 policy-controller/k8s/index/src/outbound/index/http.rs, convert_gateway_filter).
+ * (linkerd2 policy-controller/k8s/index/src/outbound/index/http.rs, convert_gateway_filter): a route
+ * with a refused filter is left out of the Service's policy altogether.
  * Retries and timeouts: the retry.linkerd.io/{http,limit,timeout} and timeout.linkerd.io/request
  * annotations, and rules[].timeouts.request (https://linkerd.io/2/reference/retries/,
  * https://linkerd.io/2/reference/timeouts/).
@@ -147,6 +148,23 @@ function modifier(v: unknown): HeaderOps {
   };
 }
 
+/** The filters Linkerd's policy controller cannot convert (it bails on them). */
+const REFUSED_FILTERS = ['URLRewrite', 'RequestMirror', 'ExtensionRef'];
+
+/**
+ * An HTTPRoute with a filter Linkerd refuses, on a rule or a backendRef: the policy controller fails
+ * to convert the route, logs "failed to convert route" and leaves the whole route out of the Service's
+ * outbound policy (policy-controller/k8s/index/src/outbound/index.rs, Namespace::apply). The request is
+ * routed as if the route did not exist: by the Service's other routes, or its default route.
+ */
+function refused(route: K8sObject): boolean {
+  return list(route.spec['rules']).some((rule) =>
+    [rule, ...list(rule['backendRefs'])].some((x) =>
+      list(x['filters']).some((f) => REFUSED_FILTERS.includes(str(f['type']) ?? '')),
+    ),
+  );
+}
+
 function filters(v: unknown): { request: HeaderOps; response: HeaderOps } {
   let request: HeaderOps = { set: [], add: [], remove: [] };
   let response: HeaderOps = { set: [], add: [], remove: [] };
@@ -154,10 +172,6 @@ function filters(v: unknown): { request: HeaderOps; response: HeaderOps } {
     const type = str(f['type']);
     if (type === 'RequestHeaderModifier') request = modifier(f['requestHeaderModifier']);
     else if (type === 'ResponseHeaderModifier') response = modifier(f['responseHeaderModifier']);
-    else if (type === 'URLRewrite' || type === 'RequestMirror' || type === 'ExtensionRef')
-      unsupported(
-        `Linkerd's policy controller refuses the ${type} filter, so the route is not served as written`,
-      );
     else unsupported(`the ${String(type)} filter is not simulated`);
   }
   return { request, response };
@@ -381,6 +395,7 @@ function simulate(files: Parameters<Simulator>[0], c: SimCase): SimResult {
   const routes = objects.filter(
     (o) =>
       o.kind === 'HTTPRoute' &&
+      !refused(o) &&
       list(o.spec['parentRefs']).some(
         (p) =>
           p['kind'] === 'Service' &&

@@ -102,20 +102,39 @@ describe('linkerd simulator', () => {
     ).toMatchObject({ status: 200 });
   });
 
-  it('says unsupported for frontends, refused filters and split retries', () => {
-    expect(
-      simulateLinkerd(shop, simCase({ entry: { frontend: 'public' }, host: 'shop.example.com' })),
-    ).toMatchObject({ kind: 'unsupported', reason: expect.stringContaining('Gateway class') });
+  it('leaves out a route with a filter Linkerd refuses: the Service routes as if it did not exist', () => {
+    const before = simulateLinkerd(small, simCase({ ...toApi, path: '/items' }));
+    expect(before).toMatchObject({ status: 200, requestHeaders: { 'x-route': 'items' } });
     const rewrite = edit(
       small,
       'httproute-small-items.yaml',
       '        - type: ResponseHeaderModifier',
       '        - type: URLRewrite\n          urlRewrite: {}\n        - type: ResponseHeaderModifier',
     );
-    expect(simulateLinkerd(rewrite, simCase({ ...toApi, path: '/items' }))).toMatchObject({
-      kind: 'unsupported',
-      reason: expect.stringContaining('URLRewrite'),
+    // the other route of the Service still answers its own requests; this one finds no route
+    expect(simulateLinkerd(rewrite, simCase({ ...toApi, path: '/items' }))).toEqual({
+      kind: 'observed',
+      status: 404,
     });
+    expect(
+      simulateLinkerd(rewrite, simCase({ ...toApi, path: '/items', query: { debug: '1' } })),
+    ).toMatchObject({ status: 200, requestHeaders: { 'x-debug-route': 'yes' } });
+    // the debug route refused too: no route is left, and the Service's default route answers
+    const both = edit(
+      rewrite,
+      'httproute-small-debug.yaml',
+      '      filters:\n',
+      '      filters:\n        - type: RequestMirror\n          requestMirror: {}\n',
+    );
+    const r = simulateLinkerd(both, simCase({ ...toApi, path: '/items' }));
+    expect(r).toMatchObject({ status: 200, backend: 'api', path: '/items' });
+    expect(r).not.toHaveProperty('requestHeaders.x-route');
+  });
+
+  it('says unsupported for frontends and split retries', () => {
+    expect(
+      simulateLinkerd(shop, simCase({ entry: { frontend: 'public' }, host: 'shop.example.com' })),
+    ).toMatchObject({ kind: 'unsupported', reason: expect.stringContaining('Gateway class') });
     const split = simulateLinkerd(
       shop,
       simCase({ ...fromWeb, path: '/api/x', backends: { catalog: { failFirst: 1 } } }),

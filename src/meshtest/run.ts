@@ -13,6 +13,7 @@ import { issueCertificates } from '../certs/issue.js';
 import { diagnostic, type Diagnostic } from '../model/diagnostics.js';
 import { parseDuration } from '../model/duration.js';
 import { normalizeMesh } from '../model/normalize.js';
+import type { OutputFile } from '../emitters/types.js';
 import type { MeshDocument, ResolvedMesh } from '../model/types.js';
 import { render } from '../render.js';
 import { send, type Sent } from './client.js';
@@ -29,7 +30,7 @@ export interface RunOptions {
   readonly targets?: readonly string[];
   /** The simulated targets' interpreters, by target name (default the table of simulate/). */
   readonly simulators?: Readonly<Record<string, Simulator>>;
-  /** Rewrites each target's rendered files before it starts. */
+  /** Rewrites each target's rendered files before it starts (a simulated target's, before they are read). */
   readonly postProcess?: PostProcess;
   /** Called as each case finishes on a target. */
   readonly onResult?: (r: CaseResult) => void;
@@ -261,15 +262,29 @@ async function runReal(
   return out;
 }
 
+/** A simulated target's objects as a cluster would get them: rendered, then post-processed. */
+function renderSimulated(
+  target: string,
+  mesh: ResolvedMesh,
+  options: RunOptions,
+): { files: readonly OutputFile[]; diagnostics: readonly Diagnostic[] } {
+  const rendered = render(mesh, { targets: [target] });
+  const files = rendered.outputs[0]?.files ?? [];
+  return {
+    files: options.postProcess ? options.postProcess(target, files) : files,
+    diagnostics: rendered.diagnostics,
+  };
+}
+
 function runSimulated(
   simulator: Simulator,
   target: string,
   mesh: ResolvedMesh,
+  rendered: { files: readonly OutputFile[]; diagnostics: readonly Diagnostic[] },
   cases: readonly TestCase[],
   options: RunOptions,
 ): CaseResult[] {
-  const rendered = render(mesh, { targets: [target] });
-  const files = rendered.outputs[0]?.files ?? [];
+  const files = rendered.files;
   const uses = featureMap(mesh);
   return cases.map((c) => {
     const t0 = performance.now();
@@ -343,8 +358,19 @@ export async function runTests(
       const simulator = (options.simulators ?? simulators)[target];
       const simulated = simulator !== undefined;
       if (simulator) {
+        let rendered;
+        try {
+          rendered = renderSimulated(target, mesh, options);
+        } catch (e) {
+          // a post-processing command that failed
+          const error = e instanceof Error ? e.message : String(e);
+          diagnostics.push(diagnostic('MG6021', `${target}: ${error}`, { target }));
+          summaries.push({ target, simulated, error });
+          results.push(...cases.map((c) => errorResult(c, target, true, error)));
+          continue;
+        }
         summaries.push({ target, simulated });
-        results.push(...runSimulated(simulator, target, mesh, cases, options));
+        results.push(...runSimulated(simulator, target, mesh, rendered, cases, options));
         continue;
       }
       if (!(RUNNABLE as readonly string[]).includes(target)) {

@@ -127,6 +127,15 @@ function retryPolicy(v: unknown, c: SimCase): RetryPolicy | undefined {
   onlyKnown(v, ['attempts', 'perTryTimeout', 'retryOn'], 'retries');
   const attempts = typeof v['attempts'] === 'number' ? v['attempts'] : 2;
   if (attempts === 0) return undefined;
+  // without retryOn the default policy's conditions stay, and its retriable status codes with them:
+  // [503] in earlier releases, none in recent ones (pilot/pkg/networking/core/route/retry/retry.go)
+  if (
+    str(v['retryOn']) === undefined &&
+    Object.values(c.backends).some((x) => (x.failFirst && (x.failStatus ?? 503) === 503) || x.status === 503)
+  )
+    unsupported(
+      "the route's retries have no retryOn, so Istio's default conditions apply, and whether they retry a 503 differs between releases",
+    );
   const on = new Set(
     (
       str(v['retryOn']) ?? 'connect-failure,refused-stream,unavailable,cancelled,retriable-status-codes'

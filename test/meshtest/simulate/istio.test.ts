@@ -87,6 +87,23 @@ describe('istio simulator', () => {
     });
   });
 
+  it("says unsupported where Istio's default retry conditions decide, which differ by release", () => {
+    const c = simCase({
+      entry: { caller: 'client' },
+      host: 'api',
+      path: '/items',
+      backends: { api: { failFirst: 1 } },
+    });
+    const noRetryOn = edit(small, 'virtualservice-small-api.yaml', '        retryOn: "503"\n', '');
+    expect(simulateIstio(noRetryOn, c)).toMatchObject({
+      kind: 'unsupported',
+      reason: expect.stringContaining('no retryOn'),
+    });
+    // attempts 0: no retry in any release
+    const none = edit(small, 'virtualservice-small-api.yaml', 'attempts: 2', 'attempts: 0');
+    expect(simulateIstio(none, c)).toMatchObject({ kind: 'observed', status: 503, tries: 1 });
+  });
+
   it('bounds each try by perTryTimeout and the whole request by timeout (504)', () => {
     const hang = simulateIstio(
       shop,

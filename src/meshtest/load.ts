@@ -8,6 +8,7 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import type Ajv2020Module from 'ajv/dist/2020.js';
 import { diagnostic, hasErrors, joinPointer, type Diagnostic } from '../model/diagnostics.js';
 import { closest } from '../model/nearest.js';
+import { unknownFieldDiagnostic } from '../model/schema.js';
 import { locateDiagnostics, type SourceFile } from '../model/source.js';
 import type { ResolvedMesh } from '../model/types.js';
 import { parseYaml, readYamlFile, type Loaded } from '../model/yaml.js';
@@ -92,19 +93,8 @@ function toDiagnostics(errors: readonly ErrorObject[]): Diagnostic[] {
     const where = at === '' ? 'the document' : at;
     const p = e.params as Record<string, unknown>;
     let d: Diagnostic;
-    if (e.keyword === 'additionalProperties') {
-      const field = String(p.additionalProperty);
-      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-      const near = closest(field, known);
-      d = diagnostic('MG6002', `unknown field "${field}" in ${where}`, {
-        pointer: joinPointer(at, field),
-        hint: near
-          ? `did you mean "${near}"?`
-          : known.length
-            ? `known fields: ${known.join(', ')}`
-            : undefined,
-      });
-    } else if (e.keyword === 'required')
+    if (e.keyword === 'additionalProperties') d = unknownFieldDiagnostic('MG6002', e, where);
+    else if (e.keyword === 'required')
       d = diagnostic('MG6003', `${where} is missing the required field "${String(p.missingProperty)}"`, {
         pointer: at,
       });

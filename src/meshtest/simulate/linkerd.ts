@@ -8,8 +8,9 @@
  * most headers, most query parameters, then the oldest route, then {namespace}/{name}, then rule
  * order) as Linkerd's proxy implements it (linkerd2-proxy linkerd/http/route/src/http/match.rs):
  * the path ranks by the number of characters matched whatever its type (a regex counts the whole
- * path), then headers, then query parameters, and the method last; a prefix matches whole path
- * segments ("/api/" also accepts "/api").
+ * path), then headers and query parameters, and the method after them in earlier releases or before
+ * them in recent ones: where that changes the rule chosen, the case is unsupported. A prefix matches
+ * whole path segments ("/api/" also accepts "/api").
  * Filters: Linkerd's policy controller honours RequestHeaderModifier, ResponseHeaderModifier and
  * RequestRedirect and refuses URLRewrite, RequestMirror and ExtensionRef
  * (linkerd2 policy-controller/k8s/index/src/outbound/index/http.rs, convert_gateway_filter): a route
@@ -56,10 +57,18 @@ const SIDECAR: Sidecar = {
 
 const VERSION_LABEL = 'meshgen.io/version';
 
-/** The rank of a matched request: path characters, headers, query parameters, method (in that order). */
+/** The rank of a matched request: path characters, headers, query parameters, method. */
 type Rank = readonly [number, number, number, number];
 
-const compareRank = (a: Rank, b: Rank) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || a[3] - b[3];
+/**
+ * The proxy's order of RequestMatch (linkerd/http/route/src/http/match.rs, `impl Ord`): the path's
+ * characters first, then releases differ: headers, query parameters, then the method in earlier
+ * ones; the method, then headers and query parameters in recent ones (the Gateway API's order).
+ */
+const ORDERS: readonly ((a: Rank, b: Rank) => number)[] = [
+  (a, b) => a[0] - b[0] || a[1] - b[1] || a[2] - b[2] || a[3] - b[3],
+  (a, b) => a[0] - b[0] || a[3] - b[3] || a[1] - b[1] || a[2] - b[2],
+];
 
 function pathRank(p: Obj | undefined, path: string): number | undefined {
   if (!p) return 1; // no path: a "/" prefix
@@ -112,6 +121,19 @@ interface Chosen {
  * creation time, which rendered objects do not have, so it is said rather than guessed.
  */
 function choose(routes: readonly K8sObject[], c: SimCase): Chosen | undefined {
+  const [earlier, recent] = ORDERS.map((order) => chooseBy(routes, c, order));
+  if (earlier?.rule !== recent?.rule)
+    unsupported(
+      'the HTTPRoute rule chosen depends on the Linkerd release: earlier proxies rank a method match after headers and query parameters, recent ones before them',
+    );
+  return recent;
+}
+
+function chooseBy(
+  routes: readonly K8sObject[],
+  c: SimCase,
+  compareRank: (a: Rank, b: Rank) => number,
+): Chosen | undefined {
   let best: Chosen | undefined;
   let tiedAcrossRoutes = false;
   for (const route of [...routes].sort((a, b) =>

@@ -47,6 +47,29 @@ describe('linkerd simulator', () => {
     expect(debug).toMatchObject({ requestHeaders: { 'x-debug-route': 'yes' } });
   });
 
+  it('says unsupported where the release decides: a method match ranks after query parameters in earlier proxies, before them in recent ones', () => {
+    const c = simCase({ ...toApi, path: '/items', query: { debug: '1' } });
+    expect(simulateLinkerd(small, c)).toMatchObject({
+      status: 200,
+      requestHeaders: { 'x-debug-route': 'yes' },
+    });
+    const method = edit(
+      small,
+      'httproute-small-items.yaml',
+      '            value: /items\n',
+      '            value: /items\n          method: GET\n',
+    );
+    expect(simulateLinkerd(method, c)).toMatchObject({
+      kind: 'unsupported',
+      reason: expect.stringContaining('Linkerd release'),
+    });
+    // where both orders agree, the method match decides
+    expect(simulateLinkerd(method, simCase({ ...toApi, path: '/items' }))).toMatchObject({
+      status: 200,
+      requestHeaders: { 'x-route': 'items' },
+    });
+  });
+
   it('retries by the annotations, on statuses and per-try timeouts but not on resets (502)', () => {
     const c = (backends: Record<string, object>) => simCase({ ...toApi, path: '/items', backends });
     expect(simulateLinkerd(small, c({ api: { failFirst: 1 } }))).toMatchObject({ status: 200, tries: 2 });

@@ -1,13 +1,7 @@
 import { createRequire } from 'node:module';
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import type Ajv2020Module from 'ajv/dist/2020.js';
-import {
-  diagnostic,
-  joinPointer,
-  splitPointer,
-  type Diagnostic,
-  type DiagnosticCode,
-} from './diagnostics.js';
+import { diagnostic, joinPointer, splitPointer, type Diagnostic } from './diagnostics.js';
 import { describeLocation } from './describe.js';
 import { closest } from './nearest.js';
 

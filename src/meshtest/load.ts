@@ -8,10 +8,12 @@ import type { ErrorObject, ValidateFunction } from 'ajv';
 import type Ajv2020Module from 'ajv/dist/2020.js';
 import { diagnostic, hasErrors, joinPointer, type Diagnostic } from '../model/diagnostics.js';
 import { closest } from '../model/nearest.js';
+import { unknownFieldDiagnostic } from '../model/schema.js';
 import { locateDiagnostics, type SourceFile } from '../model/source.js';
 import type { ResolvedMesh } from '../model/types.js';
 import { parseYaml, readYamlFile, type Loaded } from '../model/yaml.js';
-import type { MeshTestDocument, TestCase } from './types.js';
+import { testTargets } from './run.js';
+import type { MeshTestDocument, TestCase, TestExpect } from './types.js';
 
 const require = createRequire(import.meta.url);
 /** The MeshTest format's JSON Schema (draft 2020-12). */
@@ -91,19 +93,8 @@ function toDiagnostics(errors: readonly ErrorObject[]): Diagnostic[] {
     const where = at === '' ? 'the document' : at;
     const p = e.params as Record<string, unknown>;
     let d: Diagnostic;
-    if (e.keyword === 'additionalProperties') {
-      const field = String(p.additionalProperty);
-      const known = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
-      const near = closest(field, known);
-      d = diagnostic('MG6002', `unknown field "${field}" in ${where}`, {
-        pointer: joinPointer(at, field),
-        hint: near
-          ? `did you mean "${near}"?`
-          : known.length
-            ? `known fields: ${known.join(', ')}`
-            : undefined,
-      });
-    } else if (e.keyword === 'required')
+    if (e.keyword === 'additionalProperties') d = unknownFieldDiagnostic('MG6002', e, where);
+    else if (e.keyword === 'required')
       d = diagnostic('MG6003', `${where} is missing the required field "${String(p.missingProperty)}"`, {
         pointer: at,
       });
@@ -177,28 +168,63 @@ function checkAgainstMesh(doc: MeshTestDocument, mesh: ResolvedMesh): Diagnostic
     if (r.clientCertificate !== undefined)
       checkBackend(`${at}/request/clientCertificate`, r.clientCertificate);
     for (const who of Object.keys(c.backends ?? {})) checkWho(joinPointer(`${at}/backends`, who), who);
-    const e = c.expect;
-    if (!e) return;
-    if (typeof e.backend === 'string') checkBackend(`${at}/expect/backend`, e.backend);
-    if (e.version !== undefined) {
-      if (typeof e.backend !== 'string')
+    if (c.expect) checkExpect(`${at}/expect`, c.expect);
+    const declared = new Map<string, number>();
+    (c.differences ?? []).forEach((d, j) => {
+      const here = `${at}/differences/${j}`;
+      const targets = testTargets();
+      if (!targets.includes(d.target))
         out.push(
-          diagnostic('MG6007', 'expect.version needs expect.backend', { pointer: `${at}/expect/version` }),
+          diagnostic('MG6008', `"${d.target}" is not a target of meshgen test`, {
+            pointer: `${here}/target`,
+            hint: closest(d.target, targets)
+              ? `did you mean "${closest(d.target, targets)}"?`
+              : `targets: ${targets.join(', ')}`,
+          }),
         );
-      else checkWho(`${at}/expect/version`, `${e.backend}/${e.version}`);
-    }
-    for (const who of Object.keys(e.shares ?? {})) checkWho(joinPointer(`${at}/expect/shares`, who), who);
-    const contradiction = (field: string, message: string) =>
-      out.push(diagnostic('MG6007', message, { pointer: `${at}/expect/${field}` }));
-    if (e.denied && typeof e.backend === 'string')
-      contradiction('denied', 'a denied request reaches no backend: drop expect.backend or expect.denied');
-    if (e.timeout && e.status !== undefined && e.status !== 504)
-      contradiction('status', 'a timeout answers 504: drop expect.status or expect.timeout');
-    if (e.shares) {
-      const sum = Object.values(e.shares).reduce((a, b) => a + b, 0);
-      if (Math.abs(sum - 1) > 1e-6)
-        contradiction('shares', `the shares sum to ${Math.round(sum * 1000) / 1000}, not 1`);
-    }
+      const before = declared.get(d.target);
+      if (before !== undefined)
+        out.push(
+          diagnostic('MG6009', `the difference of target "${d.target}" is declared twice in this case`, {
+            pointer: `${here}/target`,
+            hint: `merge it into differences[${before}]`,
+          }),
+        );
+      else declared.set(d.target, j);
+      // checked as the target sees it: the difference over the case's expectation
+      checkExpect(`${here}/expect`, { ...c.expect, ...d.expect }, d.expect);
+    });
   });
   return out;
+
+  /**
+   * The expectation `e` (a case's, or a difference merged over it); names and contradictions are
+   * reported where `own` (the fields written at `at`) has a part in them, so none is reported twice.
+   */
+  function checkExpect(at: string, e: TestExpect, own: TestExpect = e): void {
+    if (typeof own.backend === 'string') checkBackend(`${at}/backend`, own.backend);
+    if (own.version !== undefined || (own.backend !== undefined && e.version !== undefined)) {
+      if (typeof e.backend !== 'string')
+        out.push(diagnostic('MG6007', 'expect.version needs expect.backend', { pointer: `${at}/version` }));
+      else
+        checkWho(`${at}/${own.version !== undefined ? 'version' : 'backend'}`, `${e.backend}/${e.version}`);
+    }
+    for (const who of Object.keys(own.shares ?? {})) checkWho(joinPointer(`${at}/shares`, who), who);
+    const contradiction = (fields: readonly (keyof TestExpect)[], message: string) => {
+      const field = fields.find((f) => own[f] !== undefined);
+      if (field) out.push(diagnostic('MG6007', message, { pointer: `${at}/${field}` }));
+    };
+    if (e.denied && typeof e.backend === 'string')
+      contradiction(
+        ['denied', 'backend'],
+        'a denied request reaches no backend: drop expect.backend or expect.denied',
+      );
+    if (e.timeout && e.status !== undefined && e.status !== 504)
+      contradiction(['status', 'timeout'], 'a timeout answers 504: drop expect.status or expect.timeout');
+    if (own.shares) {
+      const sum = Object.values(own.shares).reduce((a, b) => a + b, 0);
+      if (Math.abs(sum - 1) > 1e-6)
+        contradiction(['shares'], `the shares sum to ${Math.round(sum * 1000) / 1000}, not 1`);
+    }
+  }
 }

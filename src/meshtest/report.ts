@@ -3,6 +3,7 @@ import type { CaseResult, TestRunResult } from './types.js';
 
 const CELL: Record<CaseResult['verdict'], string> = {
   pass: 'pass',
+  differs: 'differs (known)',
   fail: 'FAIL',
   unsupported: 'unsupported',
   error: 'error',
@@ -36,14 +37,16 @@ export function formatResults(run: TestRunResult): string {
     const where = `${r.case} on ${targetTitle(r)}`;
     if (r.verdict === 'fail') {
       out.push(`FAIL ${where} (${r.file}):`);
+      if (r.difference !== undefined) out.push(`  (held to its declared difference: ${r.difference})`);
       for (const f of r.failures) out.push(`  ${f.what}: expected ${f.expected}, observed ${f.observed}`);
-    } else if (r.verdict === 'unsupported') out.push(`unsupported ${where}: ${r.reason}`);
+    } else if (r.verdict === 'differs') out.push(`differs (known) ${where}: ${r.difference}`);
+    else if (r.verdict === 'unsupported') out.push(`unsupported ${where}: ${r.reason}`);
     else if (r.verdict === 'error') out.push(`error ${where}: ${r.reason}`);
   }
   const count = (v: CaseResult['verdict']) => run.results.filter((r) => r.verdict === v).length;
   const simulated = targets.filter((t) => t.simulated).map((t) => t.target);
   out.push(
-    `${count('pass')} passed, ${count('fail')} failed, ${count('unsupported')} unsupported, ${count('error')} errors` +
+    `${count('pass')} passed, ${count('differs')} differ (known), ${count('fail')} failed, ${count('unsupported')} unsupported, ${count('error')} errors` +
       ` (${cases.length} cases × ${targets.length} targets${simulated.length ? `; ${simulated.join(', ')} simulated, not run` : ''})` +
       ` in ${(run.durationMs / 1000).toFixed(1)} s`,
   );
@@ -76,10 +79,17 @@ export function formatJunit(run: TestRunResult): string {
       if (r.verdict === 'pass') out.push(`${open}/>`);
       else {
         out.push(`${open}>`);
-        if (r.verdict === 'fail') {
-          const text = r.failures
-            .map((f) => `${f.what}: expected ${f.expected}, observed ${f.observed}`)
-            .join('\n');
+        if (r.difference !== undefined)
+          out.push(
+            `      <properties><property name="known-difference" value="${xml(r.difference)}"/></properties>`,
+          );
+        if (r.verdict === 'differs')
+          out.push(`      <system-out>${xml(`differs (known): ${r.difference}`)}</system-out>`);
+        else if (r.verdict === 'fail') {
+          const text = [
+            ...(r.difference !== undefined ? [`held to its declared difference: ${r.difference}`] : []),
+            ...r.failures.map((f) => `${f.what}: expected ${f.expected}, observed ${f.observed}`),
+          ].join('\n');
           out.push(`      <failure message="${xml(r.failures[0]?.what ?? 'failed')}">${xml(text)}</failure>`);
         } else if (r.verdict === 'unsupported')
           out.push(`      <skipped message="${xml(`unsupported by ${r.target}: ${r.reason ?? ''}`)}"/>`);

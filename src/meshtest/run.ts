@@ -13,6 +13,7 @@ import { issueCertificates } from '../certs/issue.js';
 import { diagnostic, type Diagnostic } from '../model/diagnostics.js';
 import { parseDuration } from '../model/duration.js';
 import { normalizeMesh } from '../model/normalize.js';
+import type { OutputFile } from '../emitters/types.js';
 import type { MeshDocument, ResolvedMesh } from '../model/types.js';
 import { render } from '../render.js';
 import { send, type Sent } from './client.js';
@@ -29,7 +30,7 @@ export interface RunOptions {
   readonly targets?: readonly string[];
   /** The simulated targets' interpreters, by target name (default the table of simulate/). */
   readonly simulators?: Readonly<Record<string, Simulator>>;
-  /** Rewrites each target's rendered files before it starts. */
+  /** Rewrites each target's rendered files before it starts (a simulated target's, before they are read). */
   readonly postProcess?: PostProcess;
   /** Called as each case finishes on a target. */
   readonly onResult?: (r: CaseResult) => void;
@@ -181,14 +182,18 @@ function judge(
   o: Observation,
   durationMs: number,
 ): CaseResult {
-  const failures = c.expect ? compareExpectations(c, o, simulated) : [];
+  // a declared difference: the target is held to what the case says it does instead
+  const difference = c.differences?.find((d) => d.target === target);
+  const expect = difference ? { ...c.expect, ...difference.expect } : c.expect;
+  const failures = expect ? compareExpectations({ ...c, expect }, o, simulated) : [];
   return {
     case: c.name,
     file: c.file,
     target,
     simulated,
-    verdict: failures.length ? 'fail' : 'pass',
+    verdict: failures.length ? 'fail' : difference ? 'differs' : 'pass',
     failures,
+    ...(difference ? { difference: difference.reason } : {}),
     observed: o,
     durationMs,
   };
@@ -257,15 +262,29 @@ async function runReal(
   return out;
 }
 
+/** A simulated target's objects as a cluster would get them: rendered, then post-processed. */
+function renderSimulated(
+  target: string,
+  mesh: ResolvedMesh,
+  options: RunOptions,
+): { files: readonly OutputFile[]; diagnostics: readonly Diagnostic[] } {
+  const rendered = render(mesh, { targets: [target] });
+  const files = rendered.outputs[0]?.files ?? [];
+  return {
+    files: options.postProcess ? options.postProcess(target, files) : files,
+    diagnostics: rendered.diagnostics,
+  };
+}
+
 function runSimulated(
   simulator: Simulator,
   target: string,
   mesh: ResolvedMesh,
+  rendered: { files: readonly OutputFile[]; diagnostics: readonly Diagnostic[] },
   cases: readonly TestCase[],
   options: RunOptions,
 ): CaseResult[] {
-  const rendered = render(mesh, { targets: [target] });
-  const files = rendered.outputs[0]?.files ?? [];
+  const files = rendered.files;
   const uses = featureMap(mesh);
   return cases.map((c) => {
     const t0 = performance.now();
@@ -290,6 +309,7 @@ function differential(cases: readonly TestCase[], results: CaseResult[]): CaseRe
   return results.map((r) => {
     const c = cases.find((x) => x.name === r.case && x.file === r.file);
     if (!c || c.expect || r.verdict !== 'pass') return r;
+    // a target with a declared difference is held to it, not to its peers
     const peers = results.filter(
       (p) => p.case === r.case && p.file === r.file && p.verdict === 'pass' && p.observed,
     );
@@ -338,8 +358,19 @@ export async function runTests(
       const simulator = (options.simulators ?? simulators)[target];
       const simulated = simulator !== undefined;
       if (simulator) {
+        let rendered;
+        try {
+          rendered = renderSimulated(target, mesh, options);
+        } catch (e) {
+          // a post-processing command that failed
+          const error = e instanceof Error ? e.message : String(e);
+          diagnostics.push(diagnostic('MG6021', `${target}: ${error}`, { target }));
+          summaries.push({ target, simulated, error });
+          results.push(...cases.map((c) => errorResult(c, target, true, error)));
+          continue;
+        }
         summaries.push({ target, simulated });
-        results.push(...runSimulated(simulator, target, mesh, cases, options));
+        results.push(...runSimulated(simulator, target, mesh, rendered, cases, options));
         continue;
       }
       if (!(RUNNABLE as readonly string[]).includes(target)) {
@@ -397,7 +428,9 @@ export async function runTests(
     results: final,
     targets: summaries,
     diagnostics,
-    passed: final.every((r) => r.verdict === 'pass' || r.verdict === 'unsupported'),
+    passed: final.every(
+      (r) => r.verdict === 'pass' || r.verdict === 'differs' || r.verdict === 'unsupported',
+    ),
     durationMs: performance.now() - t0,
   };
 }

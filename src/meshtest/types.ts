@@ -42,12 +42,21 @@ export interface TestExpect {
   readonly timeout?: { readonly within: string };
 }
 
+/** A target known to behave otherwise in a case, and what it does instead. */
+export interface TestDifference {
+  readonly target: string;
+  readonly reason: string;
+  /** Merged over the case's `expect` on that target. */
+  readonly expect: TestExpect;
+}
+
 export interface TestCaseDocument {
   readonly name: string;
   readonly description?: string;
   readonly request: TestRequest;
   readonly backends?: Readonly<Record<string, TestBehaviour>>;
   readonly expect?: TestExpect;
+  readonly differences?: readonly TestDifference[];
 }
 
 export interface MeshTestDocument {
@@ -80,7 +89,8 @@ export interface Observation {
   readonly elapsedMs?: number;
 }
 
-export type Verdict = 'pass' | 'fail' | 'unsupported' | 'error';
+/** `differs`: the target behaved as the case's declared difference for it says (a pass). */
+export type Verdict = 'pass' | 'differs' | 'fail' | 'unsupported' | 'error';
 
 /** One case on one target. */
 export interface CaseResult {
@@ -98,6 +108,8 @@ export interface CaseResult {
   }[];
   /** Why the case is unsupported, or the error. */
   readonly reason?: string;
+  /** The reason of the difference the case declares for this target (judged against its expectation). */
+  readonly difference?: string;
   readonly observed?: Observation;
   readonly durationMs: number;
 }

@@ -104,6 +104,8 @@ export const CODES = {
   MG6005: { severity: 'error', title: 'test file: a case names what the mesh does not have' },
   MG6006: { severity: 'error', title: 'test file: duplicate case name' },
   MG6007: { severity: 'error', title: 'test file: expectations that contradict each other' },
+  MG6008: { severity: 'error', title: 'test file: a difference names no target of meshgen test' },
+  MG6009: { severity: 'error', title: "test file: a target declared twice among a case's differences" },
   MG6020: { severity: 'error', title: 'test target cannot run here (missing program)' },
   MG6021: { severity: 'error', title: 'test target cannot be rendered' },
   MG6022: { severity: 'error', title: 'test target cannot be tested' },

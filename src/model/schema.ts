@@ -110,25 +110,32 @@ function keyDiagnostic(e: ErrorObject, doc: unknown): Diagnostic {
   });
 }
 
+/**
+ * A field the schema does not know (ajv's `additionalProperties`), at the field, with the nearest
+ * known name or the list of them: for meshes (MG1010) and test files (MG6002) alike.
+ */
+export function unknownFieldDiagnostic(code: 'MG1010' | 'MG6002', e: ErrorObject, where: string): Diagnostic {
+  const field = String((e.params as { additionalProperty?: unknown }).additionalProperty);
+  const allowed = Object.keys((e.parentSchema as { properties?: object } | undefined)?.properties ?? {});
+  const near = closest(field, allowed);
+  return diagnostic(code, `unknown field "${field}" in ${where}`, {
+    pointer: joinPointer(e.instancePath, field),
+    hint: near
+      ? `did you mean "${near}"?`
+      : allowed.length
+        ? `known fields: ${allowed.join(', ')}`
+        : undefined,
+  });
+}
+
 function toDiagnostic(e: ErrorObject, doc: unknown): Diagnostic {
   const at = e.instancePath;
   const where = describeLocation(doc, at);
   const value = valueAt(doc, at);
   const params = e.params as Record<string, unknown>;
   switch (e.keyword) {
-    case 'additionalProperties': {
-      const field = String(params.additionalProperty);
-      const allowed = Object.keys((e.parentSchema as { properties?: object })?.properties ?? {});
-      const near = closest(field, allowed);
-      return diagnostic('MG1010', `unknown field "${field}" in ${where}`, {
-        pointer: joinPointer(at, field),
-        hint: near
-          ? `did you mean "${near}"?`
-          : allowed.length
-            ? `known fields: ${allowed.join(', ')}`
-            : undefined,
-      });
-    }
+    case 'additionalProperties':
+      return unknownFieldDiagnostic('MG1010', e, where);
     case 'required':
       return diagnostic(
         'MG1011',

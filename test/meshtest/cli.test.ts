@@ -131,6 +131,75 @@ describe.runIf(runnable)('meshgen test catches bugs seeded in rendered output', 
   }, 180_000);
 });
 
+/**
+ * Seeded bugs in the objects the simulated targets read: split weights swapped, the routes of the
+ * frontend's VirtualService or service-router in reverse order, a retry count, an identity. The
+ * simulation must fail on the cases those bugs break, on that target alone.
+ */
+const swapWeights = (file: string) =>
+  `sed -i -e 's/weight: 80/weight: 8x/' -e 's/weight: 20/weight: 80/' -e 's/weight: 8x/weight: 20/' ${file}`;
+const reverseList = (file: string, key: string) =>
+  `node '${path.join(ROOT, 'test/meshtest/fixtures/reverse-list.mjs')}' ${file} '${key}'`;
+const SIMULATED_SEEDS: Record<string, { command: string; failing: string[] }> = {
+  istio: {
+    command: [
+      swapWeights('virtualservice-shop-catalog.yaml'),
+      reverseList('virtualservice-shop-public.yaml', '  http:'),
+      "sed -i 's/attempts: 2/attempts: 1/' virtualservice-shop-public.yaml",
+    ].join(' && '),
+    failing: [
+      'catalog-api-splits-80-20',
+      'beta-header-goes-to-v2',
+      'storefront-retries-a-503-twice',
+      'storefront-gives-up-after-three-tries',
+    ],
+  },
+  linkerd: {
+    command: [
+      swapWeights('httproute-shop-catalog.yaml'),
+      "sed -i 's/checkout.shop.serviceaccount/web.shop.serviceaccount/' meshtlsauthentication-shop-payments-allow-0.yaml",
+    ].join(' && '),
+    failing: [
+      'catalog-api-splits-80-20',
+      'checkout-may-pay',
+      'checkout-may-refund',
+      'web-may-not-call-payments',
+    ],
+  },
+  consul: {
+    command: [
+      swapWeights('servicesplitter-shop-catalog--catalog-api.yaml'),
+      reverseList('servicerouter-shop-public--routes.yaml', '  routes:'),
+    ].join(' && '),
+    failing: ['catalog-api-splits-80-20', 'beta-header-goes-to-v2'],
+  },
+};
+
+describe('meshgen test catches bugs seeded in the objects of simulated targets', () => {
+  it.each(Object.keys(SIMULATED_SEEDS))(
+    '%s: each seeded bug fails its own cases',
+    (target) => {
+      const seed = SIMULATED_SEEDS[target]!;
+      const args = ['examples/shop.yaml', '--target', target, '--format', 'json'];
+      const clean = meshgenTest(args);
+      expect(clean.status, clean.stderr).toBe(0);
+      const r = meshgenTest([...args, '--post-process', seed.command]);
+      expect(r.status, r.stderr).toBe(1);
+      const run = JSON.parse(r.stdout) as TestRunResult;
+      const failed = run.results.filter((x) => x.verdict === 'fail');
+      expect(failed.every((x) => x.target === target && x.simulated)).toBe(true);
+      expect(failed.map((x) => x.case).sort()).toEqual([...seed.failing].sort());
+      const split = failed.find((x) => x.case === 'catalog-api-splits-80-20')!;
+      expect(split.failures).toContainEqual({
+        what: 'share of catalog/v1',
+        expected: '0.8 ± 0.045',
+        observed: '0.2',
+      });
+    },
+    60_000,
+  );
+});
+
 describe('meshgen test usage', () => {
   it('exits 2 with a located diagnostic for a bad test file', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-bad-'));

@@ -81,6 +81,16 @@ const TCP_SERVERS_TRANSPORT = {
   },
 };
 
+/** One of the TCP middlewares of the reference: ipAllowList, ipWhiteList, inFlightConn. */
+const TCP_MIDDLEWARE = {
+  type: 'object',
+  oneOf: [
+    { properties: { ipAllowList: { type: 'object', properties: { sourceRange: strings } } } },
+    { properties: { ipWhiteList: { type: 'object', properties: { sourceRange: strings } } } },
+    { properties: { inFlightConn: { type: 'object', properties: { amount: { type: 'integer' } } } } },
+  ].map((o) => ({ ...o, additionalProperties: false })),
+};
+
 function read(file: string): Schema {
   return JSON.parse(fs.readFileSync(path.join(DIR, file), 'utf8')) as Schema;
 }
@@ -91,6 +101,11 @@ function dynamicSchema(): Schema {
   const map = (item: Schema) => ({ type: 'object', additionalProperties: item });
   props.http!.properties.serversTransports = map(HTTP_SERVERS_TRANSPORT);
   props.tcp!.properties.serversTransports = map(TCP_SERVERS_TRANSPORT);
+  props.tcp!.properties.middlewares = map(TCP_MIDDLEWARE);
+  // Traefik v3's TCP servers say whether they speak TLS to the backend
+  const defs = s.definitions as Record<string, { properties: Record<string, { items: Schema }> }>;
+  const server = defs.tcpLoadBalancerService!.properties.servers!.items;
+  server.properties = { ...(server.properties as Schema), tls: { type: 'boolean' } };
   return strictify(s) as Schema;
 }
 

@@ -9,7 +9,16 @@ import { iptables } from './iptables/index.js';
 import { traefik } from './traefik/index.js';
 
 /** The registry: the CLI, the library, the fidelity matrix and the tests all read this one list. */
-export const emitters: readonly Emitter[] = [istio, linkerd, consul, haproxy, nginx, envoy, iptables, traefik];
+export const emitters: readonly Emitter[] = [
+  istio,
+  linkerd,
+  consul,
+  haproxy,
+  nginx,
+  envoy,
+  iptables,
+  traefik,
+];
 
 export function findEmitter(target: string): Emitter | undefined {
   return emitters.find((e) => e.target === target);

@@ -110,7 +110,7 @@ function routeMiddlewares(base: string, route: ResolvedRoute, ctx: Ctx): string[
 }
 
 /** The timeout each try waits for response headers, and what is reported about it. */
-export function headerTimeout(route: ResolvedRoute, ctx: Ctx): number | undefined {
+function headerTimeout(route: ResolvedRoute, ctx: Ctx): number | undefined {
   const perTry = route.retries?.perTryTimeoutMs;
   const total = route.timeoutMs;
   if (perTry !== undefined) {

@@ -82,7 +82,7 @@ function topLevelOr(rule: string): boolean {
 }
 
 /** Parenthesised when it has an `||` at its top level, as an operand of `&&` (which binds tighter). */
-export function group(rule: string): string {
+function group(rule: string): string {
   return topLevelOr(rule) ? `(${rule})` : rule;
 }
 

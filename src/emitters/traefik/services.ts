@@ -58,7 +58,7 @@ function transport(
 }
 
 /** The load-balancer service of one set of versions of a backend, named `name`. */
-export function poolService(
+function poolService(
   name: string,
   route: ResolvedRoute,
   backend: ResolvedBackend,

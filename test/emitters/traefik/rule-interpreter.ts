@@ -273,7 +273,7 @@ export interface Router {
 }
 
 /** The priority Traefik gives a router: its own, or the length of its rule. */
-export function priorityOf(r: Router): number {
+function priorityOf(r: Router): number {
   return r.priority && r.priority > 0 ? r.priority : r.rule.length;
 }
 

@@ -31,9 +31,8 @@ export function matchRule(m: ResolvedMatch): string | undefined {
   if (m.path) {
     const p = m.path;
     if (p.kind === 'exact') parts.push(matcher('Path', p.value));
-    else if (p.kind === 'prefix') {
-      if (p.value !== '/') parts.push(matcher('PathPrefix', p.value));
-    } else parts.push(matcher('PathRegexp', `^(?:${p.value})$`));
+    else if (p.kind === 'prefix') parts.push(matcher('PathPrefix', p.value));
+    else parts.push(matcher('PathRegexp', `^(?:${p.value})$`));
   }
   if (m.method) parts.push(matcher('Method', m.method));
   for (const h of m.headers) parts.push(valueRule('Header', h.name, h.match));

@@ -122,7 +122,8 @@ export function splitFiles(files: readonly OutputFile[]): RenderedObject[] {
 
 /**
  * Splits one output file into objects: YAML and JSON documents by Kubernetes kind and name (an
- * Envoy bootstrap into its listeners and clusters), iptables-restore files by table and chain,
+ * Envoy bootstrap into its listeners and clusters, a Traefik dynamic configuration into its routers,
+ * services, middlewares and transports), iptables-restore files by table and chain,
  * brace-structured configs (NGINX, HCL, nft) by block, indented configs (HAProxy) by section;
  * anything else stays one object.
  */
@@ -166,10 +167,36 @@ function splitStructured(file: string, text: string): RenderedObject[] {
       out.push({ file, object: `${v.kind} ${ns}${v.metadata.name}`, text: doc });
     } else if (v && typeof v.static_resources === 'object' && v.static_resources) {
       out.push(...bootstrapSections(file, v as Record<string, unknown>));
+    } else if (isTraefikDynamic(value)) {
+      out.push(...traefikSections(file, value));
     } else {
       out.push({ file, object: docs.length > 1 ? `${file} document ${i + 1}` : file, text: doc });
     }
   });
+  return out;
+}
+
+type Sections = Record<string, Record<string, unknown>>;
+
+/** A Traefik file-provider dynamic configuration: only `http`, `tcp`, `udp` and `tls` at the top. */
+function isTraefikDynamic(v: unknown): v is Record<string, Sections> {
+  if (!v || typeof v !== 'object' || Array.isArray(v)) return false;
+  const keys = Object.keys(v);
+  return keys.length > 0 && keys.every((k) => ['http', 'tcp', 'udp', 'tls'].includes(k));
+}
+
+/** Traefik's dynamic configuration: each router, service, middleware and transport by name; tls whole. */
+function traefikSections(file: string, config: Record<string, Sections>): RenderedObject[] {
+  const out: RenderedObject[] = [];
+  for (const [protocol, sections] of Object.entries(config)) {
+    if (protocol === 'tls') {
+      out.push({ file, object: 'tls', text: toYaml(sections) });
+      continue;
+    }
+    for (const [kind, items] of Object.entries(sections))
+      for (const [name, item] of Object.entries(items ?? {}))
+        out.push({ file, object: `${protocol} ${kind.replace(/s$/, '')} ${name}`, text: toYaml(item) });
+  }
   return out;
 }
 

@@ -80,6 +80,22 @@ export const CODES = {
   MG3007: { severity: 'error', title: "target's listener takes an app's port" },
   MG3008: { severity: 'error', title: 'target output too large to render at once' },
   MG3009: { severity: 'warning', title: 'target relies on a setting meshgen does not write' },
+  MG3030: { severity: 'warning', title: 'traefik: no per-route timeout' },
+  MG3031: {
+    severity: 'warning',
+    title: 'traefik: retry conditions not kept (Traefik retries network errors only)',
+  },
+  MG3032: { severity: 'info', title: 'traefik: no fault injection' },
+  MG3033: { severity: 'warning', title: 'traefik: load-balancing policy not kept' },
+  MG3034: { severity: 'warning', title: 'traefik: health-check thresholds not kept' },
+  MG3035: { severity: 'warning', title: 'traefik: header operation approximated' },
+  MG3036: {
+    severity: 'info',
+    title: 'traefik: no circuit breaker or outlier detection by connection counts',
+  },
+  MG3037: { severity: 'warning', title: 'traefik: access rule approximated' },
+  MG3038: { severity: 'warning', title: 'traefik: TLS settings chosen by host name, not by entry point' },
+  MG3039: { severity: 'warning', title: 'traefik: a match Traefik reads differently' },
 
   MG4001: { severity: 'error', title: 'cannot read file' },
   MG4002: { severity: 'error', title: 'unknown target' },

@@ -147,6 +147,20 @@ describe('splitFile', () => {
     ]);
   });
 
+  it('splits a Traefik dynamic configuration into its routers, services, middlewares and tls', () => {
+    const contents =
+      'http:\n  routers:\n    fe.a.0: { rule: "Path(`/`)", service: s }\n  services:\n    s: { loadBalancer: { servers: [{ url: "http://x" }] } }\n  middlewares:\n    m: { retry: { attempts: 2 } }\ntcp:\n  routers:\n    t: { rule: "HostSNI(`*`)", service: u }\ntls:\n  certificates: [{ certFile: a, keyFile: b }]\n';
+    const objects = splitFile({ path: 'dynamic.yml', contents });
+    expect(objects.map((o) => o.object)).toEqual([
+      'http router fe.a.0',
+      'http service s',
+      'http middleware m',
+      'tcp router t',
+      'tls',
+    ]);
+    expect(objects[0]!.text).toContain('Path(`/`)');
+  });
+
   it('splits iptables-restore input by table and chain', () => {
     const contents =
       '*nat\n:OUTPUT ACCEPT [0:0]\n:MESHGEN - [0:0]\n-A OUTPUT -j MESHGEN\n-A MESHGEN -p tcp -j RETURN\nCOMMIT\n';

@@ -18,6 +18,7 @@ import {
   nginxSkeleton,
 } from '../../support/config-lexers.js';
 import { forInstalled } from '../../support/installed.js';
+import { parseRule, type Rule } from '../traefik/rule-interpreter.js';
 
 /** The targets and settings rendered: Consul twice, as CRDs (the default) and as HCL. */
 const RENDERS: readonly { name: string; target: string; settings?: Record<string, string> }[] = [
@@ -29,6 +30,7 @@ const RENDERS: readonly { name: string; target: string; settings?: Record<string
   { name: 'istio', target: 'istio' },
   { name: 'linkerd', target: 'linkerd' },
   { name: 'iptables', target: 'iptables' },
+  { name: 'traefik', target: 'traefik' },
 ];
 
 export interface Rendered {
@@ -45,7 +47,40 @@ export function renderAll(mesh: ResolvedMesh): Rendered {
   return { files };
 }
 
+/** The routers' rules of a Traefik dynamic configuration, parsed as Traefik does. */
+function traefikRules(contents: string): Rule[] {
+  const config = yaml.load(contents) as Record<string, { routers?: Record<string, { rule: string }> }>;
+  return Object.values(config ?? {}).flatMap((section) =>
+    Object.values(section?.routers ?? {}).map((r) => parseRule(r.rule)),
+  );
+}
+
+/** A rule's shape: its operators and matchers, with each argument's value left out. */
+function ruleShape(r: Rule): string {
+  // Header and HeaderRegexp (Query, QueryRegexp) are one shape: an empty expected value is a regexp
+  if (r.op === 'call') return `${r.name.replace(/Regexp$/, '')}/${r.args.length}`;
+  if (r.op === 'not') return `!${ruleShape(r.rule)}`;
+  return `(${ruleShape(r.left)} ${r.op} ${ruleShape(r.right)})`;
+}
+
+function ruleArgs(r: Rule, out: string[]): string[] {
+  if (r.op === 'call') out.push(...r.args);
+  else if (r.op === 'not') ruleArgs(r.rule, out);
+  else {
+    ruleArgs(r.left, out);
+    ruleArgs(r.right, out);
+  }
+  return out;
+}
+
 function skeletonOf(file: { path: string; contents: string }): string {
+  if (file.path.endsWith('dynamic.yml')) {
+    try {
+      return traefikRules(file.contents).map(ruleShape).sort().join('\n');
+    } catch (e) {
+      return `(a rule Traefik refuses: ${(e as Error).message})`;
+    }
+  }
   if (file.path.endsWith('haproxy.cfg')) return haproxySkeleton(file.contents).join('\n');
   if (file.path.endsWith('nginx.conf')) return nginxSkeleton(file.contents).join('\n');
   if (file.path.endsWith('.hcl')) return hclSkeleton(file.contents).join(' ');
@@ -73,6 +108,8 @@ function structuredStrings(
   for (const f of files) {
     try {
       if (/\.ya?ml$/.test(f.path)) for (const d of yaml.loadAll(f.contents)) strings(d, out);
+      // a Traefik rule holds the mesh's values as Go string literals: the values as Traefik reads them
+      if (f.path.endsWith('dynamic.yml')) for (const r of traefikRules(f.contents)) ruleArgs(r, out);
       else if (f.path.endsWith('.json')) strings(JSON.parse(f.contents), out);
     } catch (e) {
       problems.push(`${f.path} does not load: ${(e as Error).message.split('\n')[0]}`);
@@ -138,20 +175,29 @@ export function compareRenders(
       const bv = benignValues[j]!;
       if (bv.length < 4 || !bStrings.some((s) => s.includes(bv))) return;
       // header names are case-insensitive, match values may be written as a regex, Envoy writes
-      // header values with % doubled, and an access path's trailing * is a prefix: the value must
-      // appear in one of those forms
+      // header values with % doubled, an access path's trailing * is a prefix, and a Go regexp
+      // replacement (Traefik's path rewrite) doubles $: the value must appear in one of those forms
       const forms = [
         v,
         v.replace(/[.*+?^${}()|[\]\\]/g, '\\$&'),
         v.replace(/[^A-Za-z0-9]/g, '\\$&'),
         v.replace(/%/g, '%%'),
         v.replace(/\*+$/, ''),
+        v.replace(/\$/g, '$$$$'),
       ].map((f) => f.toLowerCase());
+      // a duration may be written in another unit (Traefik's `46620s` for `777m`)
+      const ms = durationMs(v);
+      if (ms !== undefined && hStrings.some((s) => durationMs(s) === ms)) return;
       if (!forms.some((f) => lower.some((s) => s.includes(f))))
         problems.push(`${name}: value ${JSON.stringify(v)} does not appear verbatim in the loaded YAML/JSON`);
     });
   }
   return problems;
+}
+
+function durationMs(s: string): number | undefined {
+  const m = /^(\d+)(ms|s|m|h)$/.exec(s);
+  return m ? Number(m[1]) * { ms: 1, s: 1000, m: 60_000, h: 3_600_000 }[m[2] as 'ms'] : undefined;
 }
 
 function firstDifference(a: string, b: string): string {

@@ -135,13 +135,15 @@ function isList(v: unknown): v is { items: unknown[] } {
 /** Reads files, folders (their .yaml, .yml, .json and .hcl files, sorted, recursively) or `-`. */
 export async function readInputs(
   paths: readonly string[],
-): Promise<{ files: InputFile[]; diagnostics: Diagnostic[] }> {
-  const files: InputFile[] = [];
+): Promise<{ inputs: { file: string; text: string }[]; diagnostics: Diagnostic[] }> {
+  const inputs: { file: string; text: string }[] = [];
   const diagnostics: Diagnostic[] = [];
   const readOne = async (p: string) => {
     try {
-      const text = p === '-' ? await readStdin() : await fs.readFile(p, 'utf8');
-      files.push(parseInput(text, p === '-' ? '<stdin>' : p));
+      inputs.push({
+        file: p === '-' ? '<stdin>' : p,
+        text: p === '-' ? await readStdin() : await fs.readFile(p, 'utf8'),
+      });
     } catch (e) {
       diagnostics.push(diagnostic('MG4001', `cannot read ${p}: ${(e as Error).message}`, { file: p }));
     }
@@ -149,10 +151,13 @@ export async function readInputs(
   for (const p of paths) {
     const stat = p === '-' ? undefined : await fs.stat(p).catch(() => undefined);
     if (stat?.isDirectory()) {
-      for (const f of await listFolder(p)) await readOne(f);
+      const files = await listFolder(p);
+      if (!files.length)
+        diagnostics.push(diagnostic('MG4001', `${p} holds no .yaml, .yml, .json or .hcl file`, { file: p }));
+      for (const f of files) await readOne(f);
     } else await readOne(p);
   }
-  return { files, diagnostics };
+  return { inputs, diagnostics };
 }
 
 async function listFolder(dir: string): Promise<string[]> {

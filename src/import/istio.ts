@@ -131,7 +131,7 @@ function serviceEntry(o: KubeObject, mesh: MeshBuilder): void {
     ports[0] && typeof ports[0]['protocol'] === 'string' && /^(HTTP|HTTP2|GRPC)$/i.test(ports[0]['protocol'])
       ? (ports[0]['protocol'].toLowerCase() as 'http')
       : 'tcp';
-  b.versions.set('v1', { labels: {}, endpoints: addresses });
+  b.versions.set('v1', { endpoints: addresses });
   if (hosts.length > 1)
     notCarried(mesh, o, ['spec', 'hosts', 1], 'a backend has one name; only the first host is carried');
 }
@@ -393,6 +393,14 @@ function destination(
     return undefined;
   }
   if (typeof d['subset'] === 'string' && !b.versions.has(d['subset'])) b.versions.set(d['subset'], {});
+  const port = isRecord(d['port']) ? d['port']['number'] : undefined;
+  if (typeof port === 'number' && b.port !== undefined && port !== b.port)
+    notCarried(
+      mesh,
+      o,
+      [...at, 'port', 'number'],
+      `traffic goes to the backend's port ${b.port}; sending it to port ${port} is not expressible`,
+    );
   return { backend: b.name, ...(typeof d['subset'] === 'string' ? { version: d['subset'] } : {}) };
 }
 
@@ -496,11 +504,10 @@ function httpRoute(
     );
     return undefined;
   }
-  const route: RouteDoc = {
+  const route = {
     name: mesh.routeName(typeof h['name'] === 'string' ? h['name'] : `${o.name}-${index}`),
     parent,
-    to,
-  };
+  } as RouteDoc;
   if (Array.isArray(h['match'])) {
     const matches = h['match']
       .map((m, i) => httpMatch(o, mesh, m, [...at, 'match', i]))
@@ -508,6 +515,7 @@ function httpRoute(
     if (matches.length && !matches.every((m) => Object.keys(m).length === 0))
       route.match = matches as NonNullable<RouteDoc['match']>;
   }
+  route.to = to;
   const timeout = meshDuration(h['timeout']);
   if (timeout) route.timeout = timeout;
   const r = retries(mesh, o, h['retries'], [...at, 'retries']);
@@ -605,7 +613,9 @@ function virtualService(
     if (g === 'mesh') {
       for (const h of hosts) {
         const svc = serviceOfHost(h, o.namespace);
-        const b = svc && mesh.backends.get(svc.name);
+        const b =
+          [...mesh.backends.values()].find((x) => (x as { host?: string }).host === h) ??
+          (svc && mesh.backends.get(svc.name));
         if (!b) {
           mesh.diagnostics.push(
             located(

@@ -1,4 +1,4 @@
-import type { Diagnostic } from '../model/diagnostics.js';
+import { diagnostic, type Diagnostic } from '../model/diagnostics.js';
 import { formatDuration } from '../model/duration.js';
 import type { MeshDocument } from '../model/types.js';
 import type { ImportResult, RouteOrigin } from './types.js';
@@ -30,6 +30,8 @@ export class MeshBuilder {
   readonly frontends: FrontendDoc[] = [];
   readonly routes: { route: RouteDoc; origin: string }[] = [];
   readonly access = new Map<string, AllowDoc[]>();
+  /** Where each frontend's port was read, for diagnostics about it. */
+  readonly frontendAt = new Map<string, Pick<Diagnostic, 'file' | 'line' | 'column'>>();
   readonly diagnostics: Diagnostic[] = [];
   mtls?: Spec['mtls'];
   defaultAccess?: Spec['defaultAccess'];
@@ -61,6 +63,34 @@ export class MeshBuilder {
     this.access.set(backend, list);
   }
 
+  /**
+   * In Kubernetes a Gateway's port and a Service's are on different hosts; the mesh's proxy targets
+   * give a backend alone on its port the local listener 127.0.0.1:<port>, where a frontend on the
+   * same port would collide (MG2018). Such a frontend moves to another port, and says so.
+   */
+  private separateListeners(backends: readonly BackendDoc[]): void {
+    const count = new Map<number, number>();
+    for (const b of backends) count.set(b.port, (count.get(b.port) ?? 0) + 1);
+    const used = new Set([...count.keys(), ...this.frontends.map((f) => f.port)]);
+    for (const f of this.frontends) {
+      if (f.address !== undefined || count.get(f.port) !== 1) continue;
+      let port = MOVED_PORT_BASE + f.port;
+      while (used.has(port) || port > 65535) port = port > 65535 ? MOVED_PORT_BASE : port + 1;
+      used.add(port);
+      this.diagnostics.push(
+        diagnostic(
+          'MG7009',
+          `frontend "${f.name}" listens on port ${port} in the mesh, not ${f.port}: backend "${backends.find((b) => b.port === f.port)!.name}" has port ${f.port}, whose local listener the proxy targets open on 127.0.0.1`,
+          {
+            ...this.frontendAt.get(f.name),
+            hint: `set the frontend's address to the ingress host's own IP address and its port back to ${f.port}`,
+          },
+        ),
+      );
+      f.port = port;
+    }
+  }
+
   finish(name: string): ImportResult {
     const backends: BackendDoc[] = [...this.backends.values()].map((b) => {
       const versions = [...b.versions].map(([vname, v]) => ({
@@ -80,6 +110,7 @@ export class MeshBuilder {
         ...b.rest,
       };
     });
+    this.separateListeners(backends);
     const routes = this.routes.map((r) => r.route);
     const origins: RouteOrigin[] = this.routes.map((r) => ({ route: r.route.name, origin: r.origin }));
     const access = [...this.access].map(([backend, allow]) => ({ backend, allow }));
@@ -102,6 +133,9 @@ export class MeshBuilder {
     return { document: backends.length ? document : undefined, origins, diagnostics: this.diagnostics };
   }
 }
+
+/** Where a frontend and one backend share a port, the port a frontend moves to: above every used port. */
+const MOVED_PORT_BASE = 10000;
 
 function isDefaultLabels(version: string, labels: Record<string, string>): boolean {
   const keys = Object.keys(labels);

@@ -6,7 +6,7 @@ import {
   type FrontendDoc,
   type RouteDoc,
 } from './builder.js';
-import { located, originOf, type InputDocument } from './documents.js';
+import { locate, located, originOf, type InputDocument } from './documents.js';
 import {
   chooseName,
   chooseNamespace,
@@ -198,6 +198,7 @@ function gateway(o: KubeObject, mesh: MeshBuilder): Map<string, string> {
       if (typeof ref?.['name'] === 'string') frontend.tls = { secretName: ref['name'] };
     }
     mesh.frontends.push(frontend);
+    mesh.frontendAt.set(name, locate(o.doc, [...at, 'port']));
   });
   for (const f of mesh.frontends) if (f.hosts?.includes('*')) delete f.hosts;
   return out;
@@ -245,6 +246,7 @@ function ref(
     );
     const b = ctx.mesh.backend(r['name'], typeof r['namespace'] === 'string' ? r['namespace'] : o.namespace);
     if (typeof r['port'] === 'number') b.port = r['port'];
+    if (o.kind === 'GRPCRoute') b.protocol = 'grpc';
   }
   return { backend: r['name'] };
 }
@@ -406,6 +408,16 @@ function parentsOf(ctx: Ctx, o: KubeObject): { parent: RouteDoc['parent']; tcp: 
     (h): h is string => typeof h === 'string',
   );
   const out: { parent: RouteDoc['parent']; tcp: boolean; at: Path }[] = [];
+  if (!refs.length)
+    ctx.mesh.diagnostics.push(
+      located(
+        'MG7008',
+        o.doc,
+        ['spec'],
+        `${o.kind} ${o.name} has no parentRefs, so it attaches to no Gateway or Service: not carried`,
+        'add a parentRef naming the Gateway or the Service the route is for',
+      ),
+    );
   refs.forEach((r, i) => {
     if (!isRecord(r) || typeof r['name'] !== 'string') return;
     const at = ['spec', 'parentRefs', i];

@@ -6,7 +6,7 @@ import {
   type AllowDoc,
   type RouteDoc,
 } from './builder.js';
-import { located, originOf } from './documents.js';
+import { locate, located, originOf } from './documents.js';
 import {
   chooseName,
   chooseNamespace,
@@ -314,6 +314,7 @@ function gateway(o: KubeObject, mesh: MeshBuilder): string[] {
     }
     if (hosts.length === 1 && hosts[0] === '*') frontend.hosts = ['*'];
     mesh.frontends.push(frontend);
+    mesh.frontendAt.set(name, locate(o.doc, [...at, 'port', 'number']));
     names.push(name);
   });
   if (

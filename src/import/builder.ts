@@ -7,7 +7,7 @@ type Spec = MeshDocument['spec'];
 export type BackendDoc = Spec['backends'][number];
 export type FrontendDoc = NonNullable<Spec['frontends']>[number];
 export type RouteDoc = NonNullable<Spec['routes']>[number];
-export type AccessDoc = NonNullable<Spec['access']>[number];
+type AccessDoc = NonNullable<Spec['access']>[number];
 export type AllowDoc = AccessDoc['allow'][number];
 
 /** A backend while it is being gathered from several objects (Service, Deployment, DestinationRule). */
@@ -143,7 +143,7 @@ function isDefaultLabels(version: string, labels: Record<string, string>): boole
 }
 
 /** A DNS-1123 label made from any name: lower case, [-a-z0-9], at most 63 characters. */
-export function dnsLabel(s: string): string {
+function dnsLabel(s: string): string {
   const label = s
     .toLowerCase()
     .replace(/[^-a-z0-9]+/g, '-')

@@ -12,7 +12,7 @@ import { meshYaml } from './write.js';
 /** The registry: the CLI and the library read this one list. */
 export const importers: readonly Importer[] = [istio, gatewayApi, linkerd];
 
-export function findImporter(from: string): Importer | undefined {
+function findImporter(from: string): Importer | undefined {
   return importers.find((i) => i.from === from);
 }
 

@@ -451,8 +451,10 @@ function retries(
       .map((t) => t.trim())
       .filter(Boolean)) {
       if (RETRY_ON.has(token) || /^[1-5]\d\d$/.test(token)) on.push(token);
-      else if (token === 'refused-stream') on.includes('reset') || on.push('reset');
-      else if (token === 'retriable-status-codes') continue;
+      else if (token === 'refused-stream') {
+        if (!on.includes('reset')) on.push('reset');
+      } else if (token === 'retriable-status-codes')
+        continue; // the codes themselves are listed beside it
       else notCarried(mesh, o, [...at, 'retryOn'], `the retry condition ${token} has no mesh equivalent`);
     }
   const perTry = meshDuration(r['perTryTimeout']);

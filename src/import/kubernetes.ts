@@ -97,7 +97,7 @@ const PROTOCOLS: Record<string, BackendDraft['protocol']> = {
 };
 
 /** A Service port's protocol, as Istio reads it: appProtocol, else the port name's prefix. */
-export function portProtocol(port: Record<string, unknown>): BackendDraft['protocol'] | undefined {
+function portProtocol(port: Record<string, unknown>): BackendDraft['protocol'] | undefined {
   const app = typeof port['appProtocol'] === 'string' ? port['appProtocol'].toLowerCase() : undefined;
   if (app && PROTOCOLS[app]) return PROTOCOLS[app];
   const name = typeof port['name'] === 'string' ? port['name'].toLowerCase() : '';

@@ -36,7 +36,5 @@ export interface Importer {
   readonly summary: string;
   /** The kinds it reads; any other kind is ignored with a diagnostic naming it. */
   readonly kinds: readonly string[];
-  /** Reads Consul HCL config entries (only the consul importer). */
-  readonly readsHcl?: boolean;
   import(documents: readonly InputDocument[], options: ImportOptions): ImportResult;
 }

@@ -11,6 +11,7 @@ function indent(text: string, by: string): string {
 
 /** A comment line: one line, no control characters (an input file name may hold anything). */
 function comment(text: string): string {
+  // eslint-disable-next-line no-control-regex
   return '# ' + text.replace(/[\u0000-\u001f\u007f]/g, ' ');
 }
 

@@ -70,9 +70,10 @@ function splitDocuments(text: string): { text: string; offset: number }[] {
   return out;
 }
 
-/** Whether text reads as Consul HCL rather than YAML or JSON (`Kind = "service-router"`). */
+/** Whether text reads as Consul HCL rather than YAML or JSON: its first statement is `Name = ...` (`Kind = "service-router"`). */
 function looksLikeHcl(text: string): boolean {
-  return /^\s*Kind\s*=/m.test(text) || /^\s*[A-Za-z_]+\s*=\s*[[{"]/m.test(text);
+  const first = text.split('\n').find((l) => /^\s*[^#/\s]/.test(l));
+  return first !== undefined && /^\s*[A-Za-z_][A-Za-z0-9_]*\s*=/.test(first);
 }
 
 /** Parses one file's text: multi-document YAML, JSON (an object, an array of objects), Kubernetes Lists. */

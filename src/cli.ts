@@ -16,6 +16,7 @@ import { swapTargetOutputs } from './cli/generations.js';
 import { starterMesh } from './cli/starter.js';
 import { registerDiff } from './cli/diff.js';
 import { registerTest } from './cli/test.js';
+import { registerImport } from './cli/import.js';
 import { registerCertsCommand } from './cli/certs.js';
 import { registerProxyCommand } from './cli/proxy.js';
 import { registerRunCommand } from './cli/run.js';
@@ -309,6 +310,7 @@ Examples:
     });
   registerDiff(cmd);
   registerTest(cmd);
+  registerImport(cmd);
   cmd
     .command('schema')
     .description("print the mesh format's JSON Schema")

@@ -50,3 +50,11 @@ export { runTests, testTargets, type RunOptions } from './meshtest/run.js';
 export { loadTests, parseTests, meshTestSchema, type TestsResult } from './meshtest/load.js';
 export type * from './meshtest/types.js';
 export type { Simulator, SimCase, SimResult, BackendBehaviour } from './meshtest/simulate/types.js';
+export {
+  importMesh,
+  importers,
+  type ImportInput,
+  type ImportMeshOptions,
+  type ImportMeshResult,
+} from './import/index.js';
+export type { Importer, ImportOptions, ImportResult, RouteOrigin } from './import/types.js';

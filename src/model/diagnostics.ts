@@ -26,7 +26,8 @@ export interface Diagnostic {
  * The catalogue: every code with its default severity and a title. MG1xxx syntax and schema, MG2xxx
  * semantics, MG3xxx target fidelity, MG4xxx command input, MG5xxx the data plane's configuration
  * (an Envoy bootstrap given to `meshgen proxy`; the pointer is into the bootstrap), MG6xxx test
- * files and `meshgen test` runs (the pointer is into the test file).
+ * files and `meshgen test` runs (the pointer is into the test file), MG7xxx `meshgen import` (located
+ * in the input files).
  */
 export const CODES = {
   MG1001: { severity: 'error', title: 'the file is not text' },
@@ -125,6 +126,17 @@ export const CODES = {
   MG6020: { severity: 'error', title: 'test target cannot run here (missing program)' },
   MG6021: { severity: 'error', title: 'test target cannot be rendered' },
   MG6022: { severity: 'error', title: 'test target cannot be tested' },
+
+  MG7001: { severity: 'error', title: 'import: input cannot be parsed' },
+  MG7002: { severity: 'error', title: 'import: Consul HCL is not read' },
+  MG7003: { severity: 'info', title: 'import: kind not used' },
+  MG7004: { severity: 'warning', title: 'import: field not carried' },
+  MG7005: { severity: 'warning', title: 'import: reference to something not imported' },
+  MG7006: { severity: 'info', title: 'import: routes changed to keep the source behaviour' },
+  MG7007: { severity: 'error', title: 'import: nothing to import' },
+  MG7008: { severity: 'warning', title: 'import: object skipped' },
+  MG7009: { severity: 'warning', title: 'import: name changed' },
+  MG7010: { severity: 'error', title: 'import: the imported mesh does not validate' },
 } as const satisfies Record<DiagnosticCode, { severity: Severity; title: string }>;
 
 export type KnownCode = keyof typeof CODES;

@@ -13,6 +13,7 @@ const COMMANDS = [
   'proxy',
   'run',
   'test',
+  'import',
 ];
 
 describe('meshgen --help', () => {

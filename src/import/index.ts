@@ -1,0 +1,95 @@
+import { diagnostic, escalateWarnings, hasErrors, type Diagnostic } from '../model/diagnostics.js';
+import type { SourceFile } from '../model/source.js';
+import type { MeshDocument } from '../model/types.js';
+import { validateMesh } from '../model/validate.js';
+import { parseInput, type InputDocument } from './documents.js';
+import { istio } from './istio.js';
+import { gatewayApi } from './gateway-api.js';
+import { linkerd } from './linkerd.js';
+import type { Importer } from './types.js';
+import { meshYaml } from './write.js';
+
+/** The registry: the CLI and the library read this one list. */
+export const importers: readonly Importer[] = [istio, gatewayApi, linkerd];
+
+function findImporter(from: string): Importer | undefined {
+  return importers.find((i) => i.from === from);
+}
+
+export interface ImportMeshOptions {
+  readonly from: string;
+  readonly namespace?: string;
+  readonly name?: string;
+  /** Warnings become errors, as `--strict`. */
+  readonly strict?: boolean;
+}
+
+export interface ImportMeshResult {
+  /** The mesh, when it passes validation. */
+  readonly document?: MeshDocument;
+  /** The mesh file to write, with comments naming where each route came from. */
+  readonly yaml?: string;
+  /** Located in the input files (MG7xxx), then the imported mesh's own validation (MG7010). */
+  readonly diagnostics: Diagnostic[];
+  /** The input files read, for printing a diagnostic's source line. */
+  readonly sources: Map<string, SourceFile>;
+}
+
+/** An input: a file's name and text (YAML, multi-document YAML, JSON). */
+export interface ImportInput {
+  readonly file: string;
+  readonly text: string;
+}
+
+/**
+ * Reads another system's objects into one mesh document: parse every input, hand the objects to the
+ * importer of `from`, then validate what it built. Never throws on bad input.
+ */
+export function importMesh(inputs: readonly ImportInput[], options: ImportMeshOptions): ImportMeshResult {
+  const importer = findImporter(options.from);
+  const sources = new Map<string, SourceFile>();
+  if (!importer)
+    return {
+      diagnostics: [
+        diagnostic(
+          'MG4002',
+          `unknown import source "${options.from}"; sources: ${importers.map((i) => i.from).join(', ')}`,
+        ),
+      ],
+      sources,
+    };
+  const diagnostics: Diagnostic[] = [];
+  const documents: InputDocument[] = [];
+  for (const input of inputs) {
+    const parsed = parseInput(input.text, input.file);
+    sources.set(input.file, parsed.source);
+    diagnostics.push(...parsed.diagnostics);
+    documents.push(...parsed.documents);
+  }
+  const result = importer.import(documents, { namespace: options.namespace, name: options.name });
+  diagnostics.push(...result.diagnostics);
+  const finish = (ds: Diagnostic[]) => (options.strict ? escalateWarnings(ds) : ds);
+  if (!result.document) {
+    if (!hasErrors(diagnostics))
+      diagnostics.push(
+        diagnostic('MG7007', `no ${importer.from} object in the input names a service: nothing to import`),
+      );
+    return { diagnostics: finish(diagnostics), sources };
+  }
+  const invalid = validateMesh(result.document).filter((d) => d.severity === 'error');
+  for (const d of invalid)
+    diagnostics.push(
+      diagnostic('MG7010', `the imported mesh does not validate: ${d.code} ${d.message}`, {
+        ...(d.pointer !== undefined ? { pointer: d.pointer } : {}),
+        hint: 'the diagnostics above say what was not carried; fix the input or edit the mesh written',
+      }),
+    );
+  const all = finish(diagnostics);
+  if (invalid.length) return { diagnostics: all, sources };
+  return {
+    document: result.document,
+    yaml: meshYaml(result.document, result.origins, importer.from),
+    diagnostics: all,
+    sources,
+  };
+}

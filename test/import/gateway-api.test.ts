@@ -1,0 +1,158 @@
+import fs from 'node:fs';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { Diagnostic } from '../../src/model/diagnostics.js';
+import { importMesh } from '../../src/import/index.js';
+import { parseMesh } from '../../src/model/load.js';
+import { toYaml } from '../../src/yaml/writer.js';
+import { startBackend, type TestBackend } from '../support/backends.js';
+import { meshFrom } from '../support/meshes.js';
+import { hasBinary, startOnFreePorts, startProcess, type Started } from '../support/processes.js';
+import { renderTo, request, tempDir } from '../smartstack/live.js';
+
+/**
+ * The Gateway API repository's examples (test/fixtures/import/gateway-api/README.md names their
+ * source). The mesh written and the diagnostics are kept in expected/; UPDATE_EXPECTED=1 rewrites them.
+ */
+const dir = 'test/fixtures/import/gateway-api';
+const update = process.env.UPDATE_EXPECTED === '1';
+
+function inputs(files: readonly string[]) {
+  return files.map((f) => ({ file: f, text: fs.readFileSync(path.join(dir, f), 'utf8') }));
+}
+
+function folder(name: string): string[] {
+  return fs
+    .readdirSync(path.join(dir, name))
+    .sort()
+    .map((f) => `${name}/${f}`);
+}
+
+function lines(ds: readonly Diagnostic[]): string {
+  return ds
+    .map((d) => `${d.file ?? ''}:${d.line ?? ''}:${d.column ?? ''} ${d.severity} ${d.code} ${d.message}\n`)
+    .join('');
+}
+
+function golden(name: string, actual: string): void {
+  const file = path.join(dir, 'expected', name);
+  if (update) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
+    fs.writeFileSync(file, actual);
+  }
+  expect(actual).toBe(fs.readFileSync(file, 'utf8'));
+}
+
+describe('import --from gateway-api of the Gateway API examples', () => {
+  it.each(['http-routing', 'simple-gateway', 'grpc-routing'])('%s', (name) => {
+    const result = importMesh(inputs(folder(name)), { from: 'gateway-api', namespace: 'default' });
+    golden(`${name}.diagnostics.txt`, lines(result.diagnostics));
+    expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    golden(`${name}.mesh.yaml`, result.yaml!);
+    expect(parseMesh(result.yaml!).diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+  });
+
+  it.each(folder('traffic-splitting'))('%s: a route without parentRefs is a located diagnostic', (file) => {
+    const result = importMesh(inputs([file]), { from: 'gateway-api' });
+    golden(`${path.basename(file, '.yaml')}.diagnostics.txt`, lines(result.diagnostics));
+    const unattached = result.diagnostics.filter((d) => d.code === 'MG7008');
+    expect(unattached.length).toBeGreaterThan(0);
+    expect(unattached.every((d) => d.file === file && d.line! > 0)).toBe(true);
+  });
+
+  it('puts rules in Gateway API precedence order and says so', () => {
+    const text = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: HTTPRoute
+metadata: { name: web, namespace: shop }
+spec:
+  parentRefs: [{ kind: Service, group: "", name: web, port: 80 }]
+  rules:
+    - backendRefs: [{ name: web-v1, port: 80 }]
+    - matches: [{ path: { type: PathPrefix, value: /beta } }]
+      backendRefs: [{ name: web-v2, port: 80 }]
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web, namespace: shop }
+spec: { selector: { app: web }, ports: [{ name: http, port: 80 }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web-v1, namespace: shop }
+spec: { selector: { app: web, version: v1 }, ports: [{ name: http, port: 80 }] }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: web-v2, namespace: shop }
+spec: { selector: { app: web, version: v2 }, ports: [{ name: http, port: 80 }] }
+`;
+    const result = importMesh([{ file: 'in.yaml', text }], { from: 'gateway-api' });
+    const routes = result.document!.spec.routes!;
+    expect(routes.map((r) => r.to)).toEqual([
+      [{ backend: 'web', version: 'v2' }],
+      [{ backend: 'web', version: 'v1' }],
+    ]);
+    // a Gateway API prefix is whole segments: /beta itself and what is under /beta/
+    expect(routes[0]!.match).toEqual([{ path: { exact: '/beta' } }, { path: { prefix: '/beta/' } }]);
+    expect(result.diagnostics.find((d) => d.code === 'MG7006')).toMatchObject({ file: 'in.yaml', line: 2 });
+    expect(result.document!.spec.backends.map((b) => b.name)).toEqual(['web']);
+  });
+});
+
+const run = hasBinary('haproxy');
+(run ? describe : describe.skip)('the http-routing example, imported, through HAProxy', () => {
+  const backends = new Map<string, TestBackend>();
+  let proxy: Started;
+  let port = 0;
+
+  beforeAll(async () => {
+    const imported = importMesh(inputs(folder('http-routing')), {
+      from: 'gateway-api',
+      namespace: 'default',
+    });
+    const doc = imported.document!;
+    for (const b of doc.spec.backends)
+      for (const v of b.versions) {
+        const backend = await startBackend(b.name, v.name);
+        backends.set(b.name, backend);
+        v.endpoints = [`127.0.0.1:${backend.port}`];
+      }
+    doc.spec.mtls = { mode: 'disabled' };
+    const names = [...doc.spec.backends.map((b) => b.name), 'gateway'];
+    ({ proc: proxy } = await startOnFreePorts(
+      names.length,
+      (free) => {
+        doc.spec.backends.forEach((b, i) => (b.port = free[i]!));
+        port = free[names.length - 1]!;
+        doc.spec.frontends![0]!.port = port;
+        const out = tempDir('import-gateway-api');
+        renderTo(meshFrom(toYaml(doc)), 'haproxy', out);
+        return startProcess('haproxy', ['-db', '-f', path.join(out, 'haproxy.cfg')], { cwd: out });
+      },
+      { ready: (free) => [free[names.length - 1]!] },
+    ));
+  });
+  afterAll(async () => {
+    await proxy?.stop();
+    for (const b of backends.values()) await b.close();
+  });
+
+  const get = (host: string, p: string, headers: Record<string, string> = {}) =>
+    request('127.0.0.1', port, p, { host, headers });
+
+  it('routes bar.example.com with env: canary to bar-svc-canary, without it to bar-svc', async () => {
+    expect((await get('bar.example.com', '/', { env: 'canary' })).json?.backend).toBe('bar-svc-canary');
+    expect((await get('bar.example.com', '/', { env: 'prod' })).json?.backend).toBe('bar-svc');
+  });
+
+  it('routes foo.example.com/login (and /login/x, not /loginx) to foo-svc', async () => {
+    expect((await get('foo.example.com', '/login')).json?.backend).toBe('foo-svc');
+    expect((await get('foo.example.com', '/login/x')).json?.backend).toBe('foo-svc');
+    expect((await get('foo.example.com', '/loginx')).status).toBe(404);
+  });
+
+  it('routes example.com to example-svc', async () => {
+    expect((await get('example.com', '/anything')).json?.backend).toBe('example-svc');
+  });
+});

@@ -132,7 +132,9 @@ async function renderWith(file: string, opts: RenderCliOptions, progress: Progre
   const diagnostics: Diagnostic[] = [];
   for (const d of base) if (keep(d)) diagnostics.push(d);
   for (const d of result.diagnostics) if (keep(d)) diagnostics.push(d);
-  const locate = (ds: readonly Diagnostic[]) => locateDiagnostics(ds, loaded.source);
+  // the command's own diagnostics (MG4010-MG4019) are about the command line, not the mesh file
+  const locate = (ds: readonly Diagnostic[]) =>
+    ds.map((d) => (/^MG401\d$/.test(d.code) ? d : locateDiagnostics([d], loaded.source)[0]!));
   if (opts.maxWarnings !== undefined) {
     const max = Number(opts.maxWarnings);
     const warnings = diagnostics.reduce((n, d) => n + (d.severity === 'warning' ? 1 : 0), 0);

@@ -25,7 +25,8 @@ describe('meshgen render --set', () => {
       'json',
     ]);
     expect(r.status).toBe(2);
-    expect(JSON.parse(r.stdout)).toEqual([
+    expect(r.stdout).toBe('');
+    expect(JSON.parse(r.stderr)).toEqual([
       expect.objectContaining({
         code: 'MG4003',
         target: 'envoy',

@@ -81,7 +81,10 @@ export function perCodeSummary(diagnostics: readonly Diagnostic[]): string[] {
  */
 export function parseSuppress(values: readonly string[]): Set<string> | Diagnostic {
   const codes = new Set<string>();
-  const known = Object.keys(CODES);
+  // the codes that can be suppressed: what a did-you-mean offers
+  const known = Object.entries(CODES)
+    .filter(([, c]) => c.severity !== 'error')
+    .map(([code]) => code);
   for (const raw of values.flatMap((v) => v.split(',')).map((v) => v.trim().toUpperCase())) {
     if (!raw) continue;
     const entry = (CODES as Record<string, { severity: string } | undefined>)[raw];

@@ -55,7 +55,16 @@ describe('meshgen render --set <target>.version', () => {
 
   it('gives config a stock Consul accepts for examples/hello.yaml', () => {
     const out = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-consul-json-'));
-    const r = runCli(['render', 'examples/hello.yaml', '--target', 'consul', '--consul-format', 'json', '-o', out]);
+    const r = runCli([
+      'render',
+      'examples/hello.yaml',
+      '--target',
+      'consul',
+      '--consul-format',
+      'json',
+      '-o',
+      out,
+    ]);
     expect(r.status, r.stderr).toBe(0);
     const folder = path.join(out, 'consul');
     const entries = fs

@@ -1,4 +1,5 @@
 import { diagnostic, type Diagnostic } from '../model/diagnostics.js';
+import type { OutputFile } from '../emitters/types.js';
 import type { TargetOutput } from '../render.js';
 import { isKubernetesOutput } from './layout.js';
 
@@ -15,8 +16,8 @@ const MAIN_FILES: Readonly<Record<string, readonly string[]>> = {
 };
 
 export interface StdoutChoice {
-  /** The files printed, in order; YAML documents of a stream are separated by `---`. */
-  readonly printed: readonly { readonly target: string; readonly path: string; readonly contents: string }[];
+  /** The files printed, target by target, in order; a stream's documents are separated by `---`. */
+  readonly printed: readonly { readonly target: string; readonly files: readonly OutputFile[] }[];
   /** Whether the printed files are one stream of YAML documents. */
   readonly stream: boolean;
   /** Per target, the files -o would write that stdout does not get. */
@@ -24,15 +25,33 @@ export interface StdoutChoice {
 }
 
 /** Each target's choice without --file: its whole stream, its main file, or none. */
-function mainOf(o: TargetOutput): { stream: boolean; paths: string[] } | undefined {
-  if (o.files.length === 1) return { stream: isKubernetesOutput(o.files), paths: [o.files[0]!.path] };
-  if (isKubernetesOutput(o.files)) return { stream: true, paths: o.files.map((f) => f.path) };
-  const main = MAIN_FILES[o.target]?.find((name) => o.files.some((f) => f.path === name));
-  return main ? { stream: false, paths: [main] } : undefined;
+function mainOf(o: TargetOutput): { stream: boolean; files: readonly OutputFile[] } | undefined {
+  if (isKubernetesOutput(o.files)) return { stream: true, files: o.files };
+  if (o.files.length === 1) return { stream: false, files: o.files };
+  const main = MAIN_FILES[o.target]?.map((name) => o.files.find((f) => f.path === name)).find((f) => f);
+  return main ? { stream: false, files: [main] } : undefined;
 }
 
 function listed(names: readonly string[], max = 8): string {
   return names.slice(0, max).join(', ') + (names.length > max ? `, ... (${names.length - max} more)` : '');
+}
+
+/** The first `max + 1` paths of the outputs (enough for `listed`), prefixed by target when several. */
+function someFiles(outputs: readonly TargetOutput[], max = 8): string[] {
+  const names: string[] = [];
+  for (const o of outputs)
+    for (const f of o.files) {
+      if (names.length > max) return names;
+      names.push(`${outputs.length > 1 ? `${o.target}/` : ''}${f.path}`);
+    }
+  return names;
+}
+
+/** "a, b, ... (N more)" over all the outputs' files, without listing them all. */
+function listedFiles(outputs: readonly TargetOutput[]): string {
+  const total = outputs.reduce((n, o) => n + o.files.length, 0);
+  const names = someFiles(outputs);
+  return names.slice(0, 8).join(', ') + (total > 8 ? `, ... (${total - 8} more)` : '');
 }
 
 /**
@@ -41,26 +60,23 @@ function listed(names: readonly string[], max = 8): string {
  * names no file of the rendered targets.
  */
 export function chooseStdout(outputs: readonly TargetOutput[], file?: string): StdoutChoice | Diagnostic {
-  const all = outputs.flatMap((o) =>
-    o.files.map((f) => `${outputs.length > 1 ? `${o.target}/` : ''}${f.path}`),
-  );
-  const picked: { target: string; path: string; contents: string }[] = [];
+  const printed: { target: string; files: readonly OutputFile[] }[] = [];
   let stream = false;
   if (file !== undefined) {
     const matches = outputs.flatMap((o) =>
       o.files
         .filter((f) => f.path === file || `${o.target}/${f.path}` === file)
-        .map((f) => ({ target: o.target, ...f })),
+        .map((f) => ({ target: o.target, f })),
     );
     if (matches.length === 0)
       return diagnostic('MG4012', `--file ${file}: no rendered file has that name`, {
-        hint: `the files: ${listed(all)}`,
+        hint: `the files: ${listedFiles(outputs)}`,
       });
     if (matches.length > 1)
       return diagnostic('MG4011', `--file ${file}: ${matches.length} targets write a file of that name`, {
-        hint: `name one with its target: ${matches.map((m) => `--file ${m.target}/${m.path}`).join(', ')}`,
+        hint: `name one with its target: ${matches.map((m) => `--file ${m.target}/${m.f.path}`).join(', ')}`,
       });
-    picked.push(matches[0]!);
+    printed.push({ target: matches[0]!.target, files: [matches[0]!.f] });
   } else {
     const mains = outputs.map((o) => ({ o, main: mainOf(o) }));
     const without = mains.filter((m) => !m.main);
@@ -71,30 +87,28 @@ export function chooseStdout(outputs: readonly TargetOutput[], file?: string): S
         ? `${without.map((m) => m.o.target).join(', ')} ${without.length === 1 ? 'writes' : 'write'} several files and none is the main one`
         : `stdout would mix the files of ${outputs.map((o) => o.target).join(', ')}`;
       return diagnostic('MG4011', `${why}: choose one with --file, or write them all with -o <dir>`, {
-        hint: `the files: ${listed(all)}`,
+        hint: `the files: ${listedFiles(outputs)}`,
       });
     }
     stream = streams.length > 0;
-    for (const { o, main } of mains) {
-      const byPath = new Map(o.files.map((f) => [f.path, f.contents]));
-      for (const p of main!.paths) picked.push({ target: o.target, path: p, contents: byPath.get(p)! });
-    }
+    for (const { o, main } of mains) printed.push({ target: o.target, files: main!.files });
   }
-  const printed = new Set(picked.map((p) => `${p.target}/${p.path}`));
   const left = outputs
-    .map((o) => ({
-      target: o.target,
-      paths: o.files.map((f) => f.path).filter((p) => !printed.has(`${o.target}/${p}`)),
-    }))
+    .map((o) => {
+      const shown = printed.find((p) => p.target === o.target)?.files;
+      if (shown === o.files) return { target: o.target, paths: [] };
+      const names = new Set(shown?.map((f) => f.path));
+      return { target: o.target, paths: o.files.map((f) => f.path).filter((p) => !names.has(p)) };
+    })
     .filter((l) => l.paths.length > 0);
-  return { printed: picked, stream, left };
+  return { printed, stream, left };
 }
 
 /** The line stderr gets about what stdout did not: `-o <dir> would also write haproxy/hosts`. */
 export function leftLine(choice: StdoutChoice): string | undefined {
   const names = choice.left.flatMap((l) => l.paths.map((p) => `${l.target}/${p}`));
   if (!names.length) return undefined;
-  const shown = choice.printed.map((p) => `${p.target}/${p.path}`);
+  const shown = choice.printed.flatMap((p) => p.files.slice(0, 4).map((f) => `${p.target}/${f.path}`));
   return `stdout: ${listed(shown, 3)}; -o <dir> would also write ${listed(names, 5)} (--file NAME prints another)`;
 }
 
@@ -129,23 +143,29 @@ export async function writeChunked(
       stream.on('drain', done);
       stream.on('close', done);
     });
-  let buffer: string[] = [];
-  let size = 0;
+  // pieces are encoded straight into a chunk-sized buffer: one copy, no joined string
+  let buffer = Buffer.allocUnsafe(CHUNK);
+  let used = 0;
+  const send = async (bytes: Buffer) => {
+    if (!stream.write(bytes) && !closed && !stream.destroyed) await drained();
+  };
   const flush = async () => {
-    if (!size || closed) return;
-    const text = buffer.length === 1 ? buffer[0]! : buffer.join('');
-    buffer = [];
-    size = 0;
-    if (!stream.write(text) && !closed && !stream.destroyed) await drained();
+    if (!used || closed) return;
+    const full = buffer.subarray(0, used);
+    buffer = Buffer.allocUnsafe(CHUNK);
+    used = 0;
+    await send(full);
   };
   for (const piece of pieces) {
     if (closed || stream.destroyed) break;
-    for (let at = 0; at < piece.length; at += CHUNK) {
-      const part = at === 0 && piece.length <= CHUNK ? piece : piece.slice(at, at + CHUNK);
-      buffer.push(part);
-      size += part.length;
-      if (size >= CHUNK) await flush();
-      if (closed) break;
+    // at most 3 bytes per UTF-16 unit: most pieces fit without measuring them
+    const bytes = piece.length * 3 <= CHUNK - used ? piece.length : Buffer.byteLength(piece);
+    if (bytes > CHUNK - used) await flush();
+    if (bytes <= CHUNK - used) used += buffer.write(piece, used);
+    else {
+      // a piece larger than a chunk goes out in chunk-sized slices of its own encoding
+      const whole = Buffer.from(piece);
+      for (let at = 0; at < whole.length && !closed; at += CHUNK) await send(whole.subarray(at, at + CHUNK));
     }
   }
   await flush();
@@ -161,9 +181,10 @@ export async function writeChunked(
 /** The text of the printed files, piece by piece: a stream's documents separated by `---`. */
 export function* stdoutPieces(choice: StdoutChoice): Generator<string> {
   let first = true;
-  for (const p of choice.printed) {
-    if (!first && choice.stream) yield '---\n';
-    first = false;
-    yield p.contents;
-  }
+  for (const p of choice.printed)
+    for (const f of p.files) {
+      if (!first && choice.stream) yield '---\n';
+      first = false;
+      yield f.contents;
+    }
 }

@@ -5,16 +5,17 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { hasErrors, escalateWarnings, type Diagnostic } from './model/diagnostics.js';
-import { loadMesh, type MeshResult } from './model/load.js';
-import { locateDiagnostics, type SourceFile } from './model/source.js';
+import { loadMesh } from './model/load.js';
+import type { SourceFile } from './model/source.js';
 import { meshSchema } from './model/schema.js';
 import { FEATURES } from './model/features.js';
 import type { TargetRow } from './cli/targets.js';
 import { formatOption, report } from './cli/report.js';
 import { OutputError, writeFilesAtomically } from './cli/output.js';
-import { swapTargetOutputs } from './cli/generations.js';
 import { starterMesh } from './cli/starter.js';
+import { UsageError } from './cli/errors.js';
 import { registerDiff } from './cli/diff.js';
+import { registerRender } from './cli/render.js';
 import { registerTest } from './cli/test.js';
 import { registerImport } from './cli/import.js';
 import { registerCertsCommand } from './cli/certs.js';
@@ -30,8 +31,6 @@ const schemaFile = fileURLToPath(new URL('../schemas/mesh.schema.json', import.m
 /** Exit codes, as ESLint's: 0 fine, 1 findings (error diagnostics or a diff), 2 usage or I/O. */
 const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
 
-class UsageError extends Error {}
-
 async function validateCommand(files: string[], opts: { format: string; strict?: boolean }): Promise<number> {
   const all: Diagnostic[] = [];
   const sources = new Map<string, SourceFile>();
@@ -45,83 +44,6 @@ async function validateCommand(files: string[], opts: { format: string; strict?:
     process.stderr.write(`${files.length === 1 ? files[0] : `${files.length} files`}: valid\n`);
   }
   return all.some((d) => d.code === 'MG4001') ? EXIT.usage : hasErrors(all) ? EXIT.invalid : EXIT.ok;
-}
-
-interface RenderCliOptions {
-  target: string;
-  output?: string;
-  strict?: boolean;
-  format: string;
-  outputFormat?: string;
-  consulFormat?: string;
-  set: string[];
-}
-
-async function renderCommand(file: string, opts: RenderCliOptions): Promise<number> {
-  // the emitters load only for the commands that use them, so `validate` starts fast
-  const { render } = await import('./render.js');
-  const { emitters } = await import('./emitters/index.js');
-  const { checkSettings } = await import('./emitters/settings.js');
-  const chosen = chooseTargets(opts.target, emitters);
-  if (typeof chosen === 'string') throw new UsageError(chosen);
-  const targets = chosen.map((e) => e.target);
-  const settings = parseSettings(opts.set);
-  if (typeof settings === 'string') throw new UsageError(settings);
-  if (opts.consulFormat && targets.includes('consul')) settings['consulFormat'] = opts.consulFormat;
-  // a key no target reads, or a value none accepts, is refused before the mesh is read
-  const refused = checkSettings(chosen, emitters, settings);
-  if (refused.length) {
-    report({ diagnostics: refused, sources: new Map() }, opts.format);
-    return EXIT.usage;
-  }
-  const loaded: MeshResult = await loadMesh(file);
-  const sources = new Map([[loaded.source.file, loaded.source]]);
-  if (!loaded.mesh) {
-    report({ diagnostics: loaded.diagnostics, sources }, opts.format);
-    return loaded.diagnostics.some((d) => d.code === 'MG4001') ? EXIT.usage : EXIT.invalid;
-  }
-  const result = render(loaded.mesh, { targets, strict: opts.strict, format: opts.outputFormat, settings });
-  const base = opts.strict ? escalateWarnings(loaded.diagnostics) : loaded.diagnostics;
-  const diagnostics = [...base, ...locateDiagnostics(result.diagnostics, loaded.source)];
-  report({ diagnostics, sources }, opts.format);
-  if (hasErrors(diagnostics)) return EXIT.invalid;
-  if (opts.output) {
-    const reports = await swapTargetOutputs(opts.output, result.outputs);
-    for (const r of reports) {
-      const where = path.join(opts.output, r.target);
-      if (r.migrated)
-        process.stderr.write(
-          `${where}: was a plain folder from an earlier meshgen; it is now a link to ${path.join(opts.output, r.generation)}\n`,
-        );
-      if (r.removed.length) process.stderr.write(`${where}: ${removedLine(r.removed)}\n`);
-    }
-    const written = result.outputs.reduce((n, o) => n + o.files.length, 0);
-    if (opts.format === 'text')
-      process.stderr.write(`wrote ${written} file${written === 1 ? '' : 's'} to ${opts.output}\n`);
-  } else {
-    process.stdout.write(joinForStdout(result.outputs));
-  }
-  return EXIT.ok;
-}
-
-/** "3 files removed (no longer rendered): a, b, c", naming the first few. */
-function removedLine(removed: readonly string[]): string {
-  const shown =
-    removed.slice(0, 5).join(', ') + (removed.length > 5 ? `, ... (${removed.length - 5} more)` : '');
-  return `${removed.length} file${removed.length === 1 ? '' : 's'} removed (no longer rendered): ${shown}`;
-}
-
-/**
- * Without -o: YAML files go out as one multi-document stream (what `kubectl apply -f -` reads);
- * other files each under a `# ---- target/path` line.
- */
-function joinForStdout(
-  outputs: readonly { target: string; files: readonly { path: string; contents: string }[] }[],
-): string {
-  const files = outputs.flatMap((o) => o.files.map((f) => ({ ...f, path: `${o.target}/${f.path}` })));
-  if (files.length === 1) return files[0]!.contents;
-  if (files.every((f) => f.path.endsWith('.yaml'))) return files.map((f) => f.contents).join('---\n');
-  return files.map((f) => `# ---- ${f.path}\n${f.contents}`).join('');
 }
 
 /**
@@ -277,37 +199,7 @@ Examples:
     .action(async (files: string[], opts) => {
       process.exitCode = await validateCommand(files, opts);
     });
-  cmd
-    .command('render')
-    .description('render a mesh to one target, several (a,b) or all')
-    .argument('<file>', 'mesh file; - reads standard input')
-    .requiredOption('-t, --target <name>', 'target name, comma-separated names, or all')
-    .option('-o, --output <dir>', 'write one folder per target here (atomically) instead of printing')
-    .option('--strict', 'treat warnings, such as features a target cannot express, as errors')
-    .addOption(formatOption())
-    .option('--output-format <format>', 'output flavour where a target has several (envoy: yaml|json)')
-    .addOption(
-      new Option('--consul-format <format>', 'consul config entries as').choices(['crd', 'hcl', 'json']),
-    )
-    .option(
-      '--set <key=value>',
-      "a target setting (repeatable), e.g. gatewayClass=istio; linkerd.version=2.17 sets one target's",
-      (v: string, prev: string[]) => [...prev, v],
-      [],
-    )
-    .addHelpText(
-      'after',
-      `
-Examples:
-  meshgen render mesh.yaml --target istio | kubectl apply -f -
-  meshgen render mesh.yaml --target all -o out
-  meshgen render mesh.yaml --target haproxy,nginx --set certDir=/etc/mesh/certs -o out
-  meshgen render mesh.yaml --target istio,linkerd --set linkerd.gatewayClass=istio
-  meshgen targets --target envoy        (the settings a target reads)`,
-    )
-    .action(async (file: string, opts: RenderCliOptions) => {
-      process.exitCode = await renderCommand(file, opts);
-    });
+  registerRender(cmd);
   registerDiff(cmd);
   registerTest(cmd);
   registerImport(cmd);

@@ -14,6 +14,8 @@ export interface RenderOptions extends EmitOptions {
   readonly strict?: boolean;
   /** The emitters to choose from; default the registry. Library users may add their own. */
   readonly emitters?: readonly Emitter[];
+  /** Called before each target renders (the CLI's progress line). */
+  readonly onTarget?: (target: string, index: number, count: number) => void;
 }
 
 export interface TargetOutput {
@@ -62,7 +64,8 @@ export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult
       if (fidelity === 'unsupported') unsupported.add(feature as Feature);
   const uses = featureUses(mesh, unsupported);
   const outputs: TargetOutput[] = [];
-  for (const emitter of chosen) {
+  for (const [index, emitter] of chosen.entries()) {
+    options.onTarget?.(emitter.target, index, chosen.length);
     const { settings, fidelity } = perTarget.get(emitter)!;
     // the text after the subject, once per feature: one string joined per use, not five
     const rest = new Map<Feature, string>();

@@ -35,6 +35,8 @@ export interface IssueOptions {
   readonly ca?: { readonly cert: string; readonly key: string };
   /** The clock, for tests. */
   readonly now?: Date;
+  /** Called after each backend's or frontend's certificate (the CLI's progress line). */
+  readonly onIssued?: (issued: number, total: number) => void;
 }
 
 interface Ca {
@@ -183,7 +185,10 @@ export async function issueCertificates(
   const files: IssuedFile[] = [{ path: 'ca.crt', contents: ca.cert.toString('pem') + '\n' }];
   if (!options.ca) files.push({ path: 'ca.key', contents: await keyPem(ca.keys.privateKey) });
   const org = `O=${dnValue(mesh.trustDomain)}`;
+  const total = mesh.backends.length + mesh.frontends.length;
+  let issued = 0;
   for (const b of mesh.backends) {
+    options.onIssued?.(issued++, total);
     const pair = await leaf(
       ca,
       `CN=${dnValue(b.name)}, OU=${dnValue(b.namespace)}, ${org}`,
@@ -194,6 +199,7 @@ export async function issueCertificates(
     files.push(...triple(b.name, pair));
   }
   for (const f of mesh.frontends) {
+    options.onIssued?.(issued++, total);
     const pair = await leaf(
       ca,
       `CN=${dnValue(f.name)}, OU=frontend, ${org}`,

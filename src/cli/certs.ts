@@ -7,6 +7,7 @@ import { locateDiagnostics } from '../model/source.js';
 import { colours, formatDiagnostic, summary } from './format.js';
 import { writeFilesAtomically } from './output.js';
 import { wholeNumber } from './numbers.js';
+import { startProgress } from './progress.js';
 
 async function readCa(dir: string): Promise<{ cert: string; key: string } | undefined> {
   try {
@@ -71,12 +72,23 @@ Examples:
         return;
       }
       const ca = opts.newCa ? undefined : await readCa(opts.output);
-      const files = await issueCertificates(loaded.mesh, { days, ca });
-      // a key is 0600 from the moment its file exists: a chmod after the rename leaves a window
-      const written = await writeFilesAtomically(
-        opts.output,
-        files.map((f) => (holdsKey(f) ? { ...f, mode: 0o600 } : f)),
-      );
+      const progress = startProgress();
+      let written: string[];
+      try {
+        const files = await issueCertificates(loaded.mesh, {
+          days,
+          ca,
+          onIssued: (n, total) => progress.update(`issuing certificates: ${n}/${total}`),
+        });
+        // a key is 0600 from the moment its file exists: a chmod after the rename leaves a window
+        written = await writeFilesAtomically(
+          opts.output,
+          files.map((f) => (holdsKey(f) ? { ...f, mode: 0o600 } : f)),
+          (n, total) => progress.update(`writing ${opts.output}: ${n}/${total} files`),
+        );
+      } finally {
+        progress.done();
+      }
       process.stderr.write(
         `wrote ${written.length} files to ${opts.output}${ca ? ' (signed by the CA already there)' : ''}\n`,
       );

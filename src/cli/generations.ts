@@ -109,7 +109,11 @@ async function cleanUp(root: string): Promise<void> {
  * An error before the swaps leaves every previous output as it was; nothing outside `<dir>` is
  * touched. Refuses (OutputError) when `<dir>/<target>` is neither a folder nor a link.
  */
-export async function swapTargetOutputs(dir: string, outputs: readonly TargetFiles[]): Promise<SwapReport[]> {
+export async function swapTargetOutputs(
+  dir: string,
+  outputs: readonly TargetFiles[],
+  onWritten?: (written: number, total: number) => void,
+): Promise<SwapReport[]> {
   const root = path.resolve(dir);
   for (const o of outputs) {
     if (!/^[a-z0-9][a-z0-9-]*$/.test(o.target)) throw new Error(`bad target name "${o.target}"`);
@@ -144,13 +148,18 @@ export async function swapTargetOutputs(dir: string, outputs: readonly TargetFil
     const before = previousFolder ? await listFiles(previousFolder) : [];
     planned.push({ ...o, generation, previous, before });
   }
+  const total = planned.reduce((n, p) => n + p.files.length, 0);
+  let written = 0;
   try {
     for (const p of planned) {
       const gen = path.join(meta, p.generation);
       await fs.mkdir(gen);
       const folders = [...new Set(p.files.map((f) => path.dirname(path.join(gen, f.path))))];
       for (const folder of folders) await fs.mkdir(folder, { recursive: true });
-      await eachLimited(p.files, (f) => fs.writeFile(path.join(gen, f.path), f.contents, { flag: 'wx' }));
+      await eachLimited(p.files, async (f) => {
+        await fs.writeFile(path.join(gen, f.path), f.contents, { flag: 'wx' });
+        onWritten?.(++written, total);
+      });
     }
   } catch (e) {
     await Promise.all(

@@ -65,7 +65,11 @@ export interface FileToWrite {
  * anything fails, what was renamed is put back and nothing of the new output remains: an error
  * leaves the previous output intact. Leftovers of earlier runs that were killed are removed first.
  */
-export async function writeFilesAtomically(dir: string, files: readonly FileToWrite[]): Promise<string[]> {
+export async function writeFilesAtomically(
+  dir: string,
+  files: readonly FileToWrite[],
+  onWritten?: (written: number, total: number) => void,
+): Promise<string[]> {
   const root = path.resolve(dir);
   const suffix = `.meshgen-${process.pid}`;
   const targets = files.map((f) => {
@@ -108,6 +112,7 @@ export async function writeFilesAtomically(dir: string, files: readonly FileToWr
       // 'wx': the file is created here, so it gets `mode` from its first byte on
       await fs.writeFile(t.tmp, t.contents, { mode: t.mode, flag: 'wx' });
       staged.push(t);
+      onWritten?.(staged.length, targets.length);
     });
     await eachLimited(targets, async (t) => {
       if (t.existed) await fs.rename(t.final, t.backup);

@@ -104,6 +104,15 @@ export const CODES = {
     severity: 'error',
     title: 'invalid target setting (--set: a key no rendered target reads, or a bad value; a format option)',
   },
+  MG4010: {
+    severity: 'error',
+    title: 'render -o names no usable folder (-, a format name, an existing file)',
+  },
+  MG4011: { severity: 'error', title: 'render to stdout: several files and no --file to choose one' },
+  MG4012: { severity: 'error', title: 'render --file names no rendered file, or comes with -o' },
+  MG4013: { severity: 'error', title: '--suppress names an unknown code or an error' },
+  MG4014: { severity: 'error', title: 'more warnings than --max-warnings allows' },
+  MG4015: { severity: 'error', title: '--layout for a target that does not write Kubernetes objects' },
 
   MG5001: { severity: 'error', title: 'bootstrap syntax error (YAML or JSON)' },
   MG5002: { severity: 'error', title: "not in Envoy's API (unknown field, wrong type, invalid value)" },

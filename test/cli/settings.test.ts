@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../support/cli.js';
 
@@ -25,7 +28,8 @@ describe('meshgen render --set', () => {
       'json',
     ]);
     expect(r.status).toBe(2);
-    expect(JSON.parse(r.stdout)).toEqual([
+    expect(r.stdout).toBe('');
+    expect(JSON.parse(r.stderr)).toEqual([
       expect.objectContaining({
         code: 'MG4003',
         target: 'envoy',
@@ -35,10 +39,20 @@ describe('meshgen render --set', () => {
   });
 
   it('takes a key any rendered target reads, <target>.<key> for one, and version', () => {
-    expect(
-      runCli(['render', 'examples/hello.yaml', '--target', 'haproxy,istio', '--set', 'certDir=/etc/c'])
-        .status,
-    ).toBe(0);
+    // two kinds of output: written with -o (stdout would mix them, MG4011)
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-settings-'));
+    const both = runCli([
+      'render',
+      'examples/hello.yaml',
+      '--target',
+      'haproxy,istio',
+      '--set',
+      'certDir=/etc/c',
+      '-o',
+      out,
+    ]);
+    fs.rmSync(out, { recursive: true, force: true });
+    expect(both.status, both.stderr).toBe(0);
     const scoped = runCli([
       'render',
       'examples/hello.yaml',

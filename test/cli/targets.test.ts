@@ -1,3 +1,6 @@
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { runCli } from '../support/cli.js';
@@ -52,12 +55,24 @@ describe('meshgen render --set <target>.version', () => {
   });
 
   it('gives config a stock Consul accepts for examples/hello.yaml', () => {
-    const r = runCli(['render', 'examples/hello.yaml', '--target', 'consul', '--consul-format', 'json']);
+    const out = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-consul-json-'));
+    const r = runCli([
+      'render',
+      'examples/hello.yaml',
+      '--target',
+      'consul',
+      '--consul-format',
+      'json',
+      '-o',
+      out,
+    ]);
     expect(r.status, r.stderr).toBe(0);
-    const entries = r.stdout
-      .split(/^# ---- .*$/m)
-      .filter((t) => t.trim())
-      .map((t) => JSON.parse(t) as Record<string, unknown>);
+    const folder = path.join(out, 'consul');
+    const entries = fs
+      .readdirSync(folder)
+      .sort()
+      .map((f) => JSON.parse(fs.readFileSync(path.join(folder, f), 'utf8')) as Record<string, unknown>);
+    fs.rmSync(out, { recursive: true, force: true });
     expect(entries[0]).toEqual({ Kind: 'mesh', AllowEnablingPermissiveMutualTLS: true });
     expect(writeEntries(entries)).toEqual([]);
     const crds = runCli(['render', 'examples/hello.yaml', '--target', 'consul']);

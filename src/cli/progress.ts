@@ -1,0 +1,47 @@
+/**
+ * One status line on stderr for work that takes more than a second (rendering, writing -o,
+ * issuing certificates), redrawn in place and cleared at the end, as npm and cargo do. Nothing at
+ * all when stderr is not a terminal, so logs and pipes get only the diagnostics.
+ *
+ * `MESHGEN_PROGRESS_DELAY_MS` changes the second (tests set 0 to see the line on a small mesh).
+ */
+export interface Progress {
+  /** The current step; shown once the delay has passed, at most every 100 ms. */
+  update(text: string): void;
+  /** Clears the line (before anything else is printed on stderr). */
+  done(): void;
+}
+
+const REDRAW_MS = 100;
+
+export function startProgress(stream: NodeJS.WriteStream = process.stderr): Progress {
+  if (!stream.isTTY) return { update() {}, done() {} };
+  const delay = Number(process.env.MESHGEN_PROGRESS_DELAY_MS ?? 1000);
+  const start = Date.now();
+  let text = '';
+  let drawn = '';
+  let last = 0;
+  const draw = (force = false) => {
+    const now = Date.now();
+    if (!text || now - start < delay || (!force && now - last < REDRAW_MS) || text === drawn) return;
+    last = now;
+    drawn = text;
+    const width = (stream.columns || 80) - 1;
+    stream.write(`\r\x1b[K${text.length > width ? text.slice(0, width - 1) + '…' : text}`);
+  };
+  // an async step (writing files) redraws between updates; a synchronous one draws from update()
+  const timer = setInterval(() => draw(true), REDRAW_MS);
+  timer.unref();
+  return {
+    update(next) {
+      text = next;
+      draw();
+    },
+    done() {
+      clearInterval(timer);
+      if (drawn) stream.write('\r\x1b[K');
+      drawn = '';
+      text = '';
+    },
+  };
+}

@@ -34,6 +34,7 @@ describe('render without -o', () => {
     ['haproxy', 'haproxy.cfg', 'hosts'],
     ['nginx', 'nginx.conf', 'hosts'],
     ['envoy', 'gateway.yaml', 'sidecar-hello.yaml'],
+    ['traefik', 'dynamic.yml', 'traefik.yml'],
   ])('prints %s’s main file alone (%s) and names the others on stderr', (target, main, other) => {
     const r = runCli(['render', 'examples/hello.yaml', '--target', target]);
     expect(r.status, r.stderr).toBe(0);

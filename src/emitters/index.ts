@@ -6,9 +6,10 @@ import { haproxy } from './haproxy/index.js';
 import { nginx } from './nginx/index.js';
 import { envoy } from './envoy/index.js';
 import { iptables } from './iptables/index.js';
+import { apache } from './apache/index.js';
 
 /** The registry: the CLI, the library, the fidelity matrix and the tests all read this one list. */
-export const emitters: readonly Emitter[] = [istio, linkerd, consul, haproxy, nginx, envoy, iptables];
+export const emitters: readonly Emitter[] = [istio, linkerd, consul, haproxy, nginx, envoy, iptables, apache];
 
 export function findEmitter(target: string): Emitter | undefined {
   return emitters.find((e) => e.target === target);

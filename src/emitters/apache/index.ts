@@ -20,7 +20,7 @@ import { APACHE_VERSIONS } from './versions.js';
 
 interface ConfigView {
   mesh: string;
-  serverRoot: string;
+  serverRoot?: string;
   certDir: string;
   dollar: string;
   modules: string[];
@@ -34,8 +34,6 @@ const site = loadTemplate<VHostView>(import.meta.url, 'site');
 
 /** Where Debian's apache2 keeps its modules (`--set moduleDir=` to change). */
 const MODULE_DIR = '/usr/lib/apache2/modules';
-/** Debian's ServerRoot; relative paths (certificates, draw.map) are read from it. */
-const SERVER_ROOT = '/etc/apache2';
 /** httpd's own default for the wait on an endpoint (Timeout), stated once (MG3005). */
 const DEFAULT_TIMEOUT_S = 60;
 
@@ -167,10 +165,11 @@ export const apache: Emitter = {
     },
     {
       name: 'serverRoot',
-      default: SERVER_ROOT,
+      defaultText: "none: `apache2 -d <folder>` names it (else httpd's built-in one, /etc/apache2 on Debian)",
       accepts: 'an absolute folder',
       check: (v) => v.startsWith('/') && !/[\r\n\0"]/.test(v),
-      description: 'the ServerRoot: relative paths (certificates, draw.map, the pid file) are read from it',
+      description:
+        'the ServerRoot written into httpd.conf: relative paths (certificates, draw.map, the pid file) are read from it',
     },
     versionSetting(TARGET, APACHE_VERSIONS, ' (`apache2 -v` says which one runs)'),
   ],
@@ -181,6 +180,7 @@ export const apache: Emitter = {
     const certDir = setting(options, 'certDir', 'certs');
     const moduleDir = setting(options, 'moduleDir', MODULE_DIR).replace(/\/+$/, '');
     const identity = options.settings?.['identity'];
+    const serverRoot = options.settings?.['serverRoot'] || undefined;
     const ctx: ListenerContext = {
       mesh,
       certs: certPaths(certDir, mesh, identity),
@@ -214,7 +214,7 @@ export const apache: Emitter = {
         path: 'httpd.conf',
         contents: config({
           mesh: comment(mesh.name),
-          serverRoot: quoted(setting(options, 'serverRoot', SERVER_ROOT)),
+          serverRoot: serverRoot === undefined ? undefined : quoted(serverRoot),
           certDir: comment(certDir),
           dollar: DOLLAR_DEFINE,
           modules: modules(ctx, https).map((m) => {

@@ -48,6 +48,16 @@ export interface ListenerContext {
 /** httpd's connect timeout towards endpoints, stated once (MG3005). */
 export const CONNECT_TIMEOUT_S = 5;
 
+/**
+ * The statuses httpd 2.4 has a status line for (modules/http/http_protocol.c, status_lines): the only
+ * ones mod_rewrite's R flag takes.
+ */
+const KNOWN_STATUSES = new Set([
+  100, 101, 102, 103, 200, 201, 202, 203, 204, 205, 206, 207, 208, 226, 300, 301, 302, 303, 304, 305, 306,
+  307, 308, 400, 401, 402, 403, 404, 405, 406, 407, 408, 409, 410, 411, 412, 413, 414, 415, 416, 417, 421,
+  422, 423, 424, 425, 426, 428, 429, 431, 451, 500, 501, 502, 503, 504, 505, 506, 507, 508, 510, 511,
+]);
+
 /** Conditions that cover a failed connection: the only failure mod_proxy retries. */
 const CONNECT_CONDITIONS = new Set(['5xx', 'gateway-error', 'connect-failure', 'reset']);
 
@@ -83,10 +93,12 @@ function buildBalancer(
   const retries = route.retries;
   const perTry = retries?.perTryTimeoutMs ?? route.timeoutMs;
   if (perTry !== undefined) {
-    params.push(`timeout=${apacheSeconds(perTry)}`);
+    // a member's timeout is whole seconds (proxy_util.c reads it with atoi): rounded up
+    const seconds = Math.max(1, Math.ceil(perTry / 1000));
+    params.push(`timeout=${seconds}`);
     warn(
       'MG3021',
-      `timeout on apache bounds each wait for data from the endpoint (timeout=${apacheSeconds(perTry)}), not the whole response, and httpd answers an expired one 502 Bad Gateway, not 504`,
+      `timeout on apache bounds each wait for data from the endpoint (timeout=${seconds}, whole seconds${seconds * 1000 !== perTry ? `, not ${perTry}ms` : ''}), not the whole response, and httpd answers an expired one 502 Bad Gateway, not 504`,
       `${route.pointer}/${retries?.perTryTimeoutMs !== undefined ? 'retries/perTryTimeout' : 'timeout'}`,
     );
   }
@@ -160,12 +172,6 @@ function buildBalancer(
   };
 }
 
-/** `1500` -> `1500ms`, `2000` -> `2`: httpd reads seconds, or a number with `ms`. */
-export function apacheSeconds(ms: number): string {
-  const whole = Math.round(ms);
-  return whole % 1000 === 0 ? `${whole / 1000}` : `${whole}ms`;
-}
-
 /**
  * The rewrite rules of one listener. First match: each route in order sets MG_ROUTE when it is
  * still empty and its host and match accept the request; nothing set is 404 (no backend sees it).
@@ -177,7 +183,14 @@ export function routeRules(
   frontendHosts: readonly string[] | undefined,
   ctx: ListenerContext,
 ): { directives: string[]; balancers: BalancerView[] } {
-  const out: string[] = ['RewriteEngine on'];
+  const out: string[] = [
+    'RewriteEngine on',
+    // A backslash is no separator to httpd, to many apps it is: `/refund/..\admin` (or `..%5c`) is
+    // under /refund here and /admin there. Refused (400) before routing, as on NGINX.
+    '# a path with a backslash: 400',
+    'RewriteCond expr "%{REQUEST_URI} =~ m#\\x5c#"',
+    'RewriteRule ^ - [R=400,L]',
+  ];
   const headers: string[] = [];
   const balancers: BalancerView[] = [];
   const draws = routes.some((r) => r.to.filter((t) => t.weight > 0).length > 1 || r.fault?.abort);
@@ -221,12 +234,17 @@ export function routeRules(
             },
           ),
         );
-      if (pct > 0)
-        out.push(
-          mine,
-          `RewriteCond expr "%{ENV:MG_FAULT} -lt ${pct}"`,
-          `RewriteRule ^ - [R=${abort.status},L]`,
+      const status = KNOWN_STATUSES.has(abort.status) ? abort.status : 500;
+      if (status !== abort.status)
+        ctx.diagnostics.push(
+          diagnostic(
+            'MG3002',
+            `${routeSubject(route)}: fault-abort on apache answers 500: httpd has no status line for ${abort.status}, and mod_rewrite refuses a status it does not know`,
+            { pointer: `${route.pointer}/fault/abort/status`, target: TARGET },
+          ),
         );
+      if (pct > 0)
+        out.push(mine, `RewriteCond expr "%{ENV:MG_FAULT} -lt ${pct}"`, `RewriteRule ^ - [R=${status},L]`);
     }
     let upTo = 0;
     const live = route.to.filter((t) => t.weight > 0).length;

@@ -203,6 +203,23 @@ export function routeRules(
   }
   routes.forEach((route, n) => {
     const hosts = frontendHosts ? routeHosts(route, frontendHosts) : undefined;
+    // httpd's strict host check (HttpProtocolOptions Strict, the default) reads a name whose last
+    // label starts with a digit as a malformed IPv4 address and answers 400 before any rule runs
+    const refused = (hosts ?? []).filter((h) => /(^|\.)[0-9][^.]*$/.test(h) && !/^[0-9.]+$/.test(h));
+    if (refused.length)
+      ctx.diagnostics.push(
+        diagnostic(
+          'MG3002',
+          `${routeSubject(route)}: host on apache refuses host ${refused.map((h) => `"${h}"`).join(', ')} with 400: httpd reads a name whose last label starts with a digit as a malformed IPv4 address`,
+          {
+            pointer:
+              route.parent.kind === 'frontend' && route.parent.hosts.length
+                ? `${route.pointer}/parent`
+                : route.pointer,
+            target: TARGET,
+          },
+        ),
+      );
     const conds = hosts ? [hostExpr(hosts)] : [];
     if (route.matches.length) conds.push(`(${route.matches.map((m) => `(${matchExpr(m)})`).join(' || ')})`);
     out.push(

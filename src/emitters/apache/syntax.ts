@@ -3,7 +3,7 @@
  * through one of these, so that it stays one argument of one directive whatever it holds.
  *
  * - The config reader (`ap_getword_conf`) splits a line into words at blanks; `"..."` keeps blanks,
- *   and inside it a backslash escapes only `"` (other backslashes stay). A line ends at a line break:
+ *   and inside it a backslash escapes `"` and `\` (other backslashes stay: `\x2e` is read as is). A line ends at a line break:
  *   the schema refuses CR, LF and NUL in every string, and these functions throw on them (a bug).
  * - Before any directive sees its arguments, `${NAME}` is replaced by a `Define`d variable or an
  *   environment variable (`ap_resolve_env`, one pass). There is no escape for it: a literal `${` is
@@ -12,8 +12,8 @@
  *   inside; regexes are `m#...#`. Every character of a regex that is not a letter or digit and not one
  *   of its own operators is written `\xHH`, so no user character can end the regex, the quotes or
  *   the word.
- * - mod_headers values are format strings: `%` starts a format (`%%` is a literal one) and `\` escapes
- *   the next character.
+ * - mod_headers values are format strings: `%` starts a format (`%%` is a literal one); `\\` is one
+ *   backslash and `\r`, `\n`, `\t` are control characters (a user's `\r` would be a CR in the header).
  * - mod_rewrite substitutions expand `$N`, `%N`, `%{...}` and `${map:...}`; `\` escapes the next
  *   character.
  */
@@ -36,7 +36,8 @@ function keepDollars(value: string): string {
 /** One word of the config, double-quoted, holding `value` literally. */
 export function quoted(value: string): string {
   refuseLineBreaks(value);
-  return `"${keepDollars(value.replace(/"/g, '\\"'))}"`;
+  // a backslash before a backslash, a quote or the closing quote would be read as an escape
+  return `"${keepDollars(value.replace(/\\(?=[\\"]|$)/g, '\\\\').replace(/"/g, '\\"'))}"`;
 }
 
 /** `\xHH` for each byte of one character (httpd compiles regexes without UTF mode: bytes). */

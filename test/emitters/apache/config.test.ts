@@ -71,7 +71,7 @@ describe('apache config', () => {
 
 describe('apache with hostile strings and connection failures', () => {
   // every character the config reader, ap_expr, mod_headers and mod_rewrite give a meaning to
-  const HOSTILE = `a"b'c#d%e\${HOME}f%{REQUEST_URI}g\\h$1 %1 |m#x`;
+  const HOSTILE = `a"b'c#d%e\${HOME}f%{REQUEST_URI}g\\h\\r\\n$1 %1 |m#x`;
   let echo: TestBackend;
   let proxy: Started;
   let port = 0;

@@ -16,6 +16,14 @@ describe('httpd.conf syntax for mesh strings', () => {
     expect(quoted('plain')).toBe('"plain"');
     expect(quoted('a "b" \\c')).toBe('"a \\"b\\" \\c"');
     expect(quoted('${HOME} and $x')).toBe('"${MG_DOLLAR}{HOME} and $x"');
+    // the config reader reads \\ and \" as escapes, any other backslash as itself
+    expect(quoted('a\\\\b\\')).toBe(String.raw`"a\\\b\\"`);
+    expect(quoted(String.raw`\x2e`)).toBe(String.raw`"\x2e"`);
+  });
+
+  it("keeps a user's backslash-r a backslash and an r in a header value, not a CR", () => {
+    // mod_headers reads \\ as one backslash and \r as CR; the config reader reads \\ as one
+    expect(headerValue(String.raw`8\r`)).toBe(String.raw`"8\\\r"`);
   });
 
   it('writes every character of a literal that is not a letter or digit as \\xHH bytes', () => {
@@ -31,7 +39,7 @@ describe('httpd.conf syntax for mesh strings', () => {
 
   it('escapes ap_expr strings, mod_headers values and rewrite substitutions', () => {
     expect(exprString("x-h'a")).toBe("'x-h\\'a'");
-    expect(headerValue('50% \\ "q"')).toBe('"50%% \\\\ \\"q\\""');
+    expect(headerValue(String.raw`50% \ "q"`)).toBe(String.raw`"50%% \\\ \"q\""`);
     expect(substitutionText('/a$1%2')).toBe('/a\\$1\\%2');
   });
 

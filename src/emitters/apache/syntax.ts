@@ -9,7 +9,7 @@
  *   environment variable (`ap_resolve_env`, one pass). There is no escape for it: a literal `${` is
  *   written `${MG_DOLLAR}{`, where the config defines MG_DOLLAR as `$` (the result is not read again).
  * - ap_expr (`<If>`, `RewriteCond expr`): strings are `'...'` with `\'` and `\\`, and expand `%{...}`
- *   inside; regexes are `m#...#`. Every character of a regex that is not a letter or digit and not one
+ *   and the regex captures `$0`-`$9` inside (`\$` is a literal one); regexes are `m#...#`. Every character of a regex that is not a letter or digit and not one
  *   of its own operators is written `\xHH`, so no user character can end the regex, the quotes or
  *   the word.
  * - mod_headers values are format strings: `%` starts a format (`%%` is a literal one); `\\` is one
@@ -79,7 +79,8 @@ export function exprString(value: string): string {
   refuseLineBreaks(value);
   // `%{` would expand: a header name (a token) never holds `{`; other values go through regexes.
   if (value.includes('%{')) throw new Error(`bug: %{ in an ap_expr string: ${JSON.stringify(value)}`);
-  return `'${value.replace(/[\\']/g, '\\$&')}'`;
+  // `$0`-`$9` in a string are the last regex's captures: `$` is escaped as `'` and `\` are
+  return `'${value.replace(/[\\'$]/g, '\\$&')}'`;
 }
 
 /** A whole ap_expr as one config word. */

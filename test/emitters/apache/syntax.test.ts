@@ -39,6 +39,7 @@ describe('httpd.conf syntax for mesh strings', () => {
 
   it('escapes ap_expr strings, mod_headers values and rewrite substitutions', () => {
     expect(exprString("x-h'a")).toBe("'x-h\\'a'");
+    expect(exprString('x$9')).toBe("'x\\$9'");
     expect(headerValue(String.raw`50% \ "q"`)).toBe(String.raw`"50%% \\\ \"q\""`);
     expect(substitutionText('/a$1%2')).toBe('/a\\$1\\%2');
   });

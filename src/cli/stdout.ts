@@ -13,6 +13,8 @@ const MAIN_FILES: Readonly<Record<string, readonly string[]>> = {
   nginx: ['nginx.conf'],
   // the gateway's bootstrap, in the format chosen (`--output-format yaml|json`)
   envoy: ['gateway.yaml', 'gateway.json'],
+  // the complete config `apache2 -f` runs; the sites/ fragments it includes go with -o
+  apache: ['httpd.conf'],
   // the file provider's dynamic configuration; traefik.yml (static) only points at it
   traefik: ['dynamic.yml'],
 };

@@ -184,7 +184,7 @@ export function registerTest(program: Command): void {
     .argument('[tests...]', 'MeshTest files (default: <mesh>.test.yaml beside the mesh)')
     .option(
       '-t, --target <names>',
-      'targets, comma-separated, or all (default): haproxy, nginx, envoy, and the targets meshgen simulates',
+      'targets, comma-separated, or all (default): haproxy, nginx, apache, envoy, and the targets meshgen simulates',
     )
     .addOption(
       new Option('--format <format>', 'results as a text table or json')

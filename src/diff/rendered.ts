@@ -123,8 +123,9 @@ export function splitFiles(files: readonly OutputFile[]): RenderedObject[] {
 /**
  * Splits one output file into objects: YAML and JSON documents by Kubernetes kind and name (an
  * Envoy bootstrap into its listeners and clusters, a Traefik dynamic configuration into its routers,
- * services, middlewares and transports), iptables-restore files by table and chain,
- * brace-structured configs (NGINX, HCL, nft) by block, indented configs (HAProxy) by section;
+ * services, middlewares and transports), iptables-restore files by table and chain, httpd configs
+ * by `<VirtualHost>` and `<Proxy>` section, brace-structured configs (NGINX, HCL, nft) by block,
+ * indented configs (HAProxy) by section;
  * anything else stays one object.
  */
 export function splitFile(file: OutputFile): RenderedObject[] {
@@ -133,6 +134,7 @@ export function splitFile(file: OutputFile): RenderedObject[] {
   const lines = file.contents.split('\n');
   if (/^\*\w+$/m.test(file.contents) && /^COMMIT$/m.test(file.contents))
     return named(path, iptablesSections(lines));
+  if (/^<(VirtualHost|Proxy)\b[^>]*>$/m.test(file.contents)) return named(path, httpdSections(lines));
   if (/[{}]\s*$/m.test(file.contents)) return named(path, braceSections(lines));
   if (lines.some((l) => /^\s+\S/.test(l))) return named(path, indentSections(lines));
   return [{ file: path, object: path, text: file.contents }];
@@ -275,6 +277,39 @@ function braceSections(lines: string[]): { name: string; lines: string[] }[] {
     current.lines.push(line);
   }
   return sections.filter((s) => s.lines.some((l) => l.trim() !== '' && l.trim() !== '}'));
+}
+
+/**
+ * httpd.conf: each top-level `<VirtualHost ...>` and `<Proxy ...>` section, named by its opening
+ * tag, with the comments just above it; the directives outside them are `(top)`.
+ */
+function httpdSections(lines: string[]): { name: string; lines: string[] }[] {
+  const top: { name: string; lines: string[] } = { name: '(top)', lines: [] };
+  const sections = [top];
+  let current = top;
+  let depth = 0;
+  let pending: string[] = [];
+  for (const line of lines) {
+    if (depth > 0) {
+      current.lines.push(line);
+      if (/^\s*<\//.test(line)) depth--;
+      else if (/^\s*<[A-Za-z]/.test(line)) depth++;
+      continue;
+    }
+    const open = /^<([A-Za-z]+)\s*([^>]*)>\s*$/.exec(line);
+    if (open) {
+      current = { name: `${open[1]} ${open[2]}`.trim(), lines: [...pending, line] };
+      pending = [];
+      sections.push(current);
+      depth = 1;
+    } else if (/^\s*(#|$)/.test(line)) pending.push(line);
+    else {
+      top.lines.push(...pending, line);
+      pending = [];
+    }
+  }
+  top.lines.push(...pending);
+  return sections.filter((s) => s.lines.some((l) => l.trim() !== '' && !l.startsWith('#')));
 }
 
 /** Sections that start at a line without indentation (`frontend x`, `backend y`). */

@@ -6,6 +6,7 @@ import { haproxy } from './haproxy/index.js';
 import { nginx } from './nginx/index.js';
 import { envoy } from './envoy/index.js';
 import { iptables } from './iptables/index.js';
+import { apache } from './apache/index.js';
 import { traefik } from './traefik/index.js';
 
 /** The registry: the CLI, the library, the fidelity matrix and the tests all read this one list. */
@@ -17,6 +18,7 @@ export const emitters: readonly Emitter[] = [
   nginx,
   envoy,
   iptables,
+  apache,
   traefik,
 ];
 

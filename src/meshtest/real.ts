@@ -20,7 +20,7 @@ import { freePorts, startOnFreePorts, startProcess, type Started } from './proce
 import { startStub, StubState, type Stub } from './stubs.js';
 
 /** The targets `meshgen test` runs for real. */
-export const RUNNABLE = ['haproxy', 'nginx', 'envoy'] as const;
+export const RUNNABLE = ['haproxy', 'nginx', 'apache', 'envoy'] as const;
 
 /** Rewrites a target's rendered files before it starts (seeded bugs, hand edits under test). */
 export type PostProcess = (target: string, files: readonly OutputFile[]) => readonly OutputFile[];
@@ -119,6 +119,31 @@ function bootstrap(files: readonly OutputFile[], name: string) {
   return r.config;
 }
 
+/** Starts HAProxy, NGINX or httpd in the foreground on the files rendered into dir. */
+function startProxy(target: string, dir: string, workDir: string): Started {
+  if (target === 'haproxy')
+    return startProcess('haproxy', ['-db', '-f', path.join(dir, 'haproxy.cfg')], { cwd: dir });
+  if (target === 'apache') {
+    // run as root, httpd's children take an unprivileged uid and read draw.map: they may pass through
+    // the folders (0711), not list them; the parent reads the certificates
+    for (const d of [workDir, dir]) fs.chmodSync(d, 0o711);
+    return startProcess('apache2', ['-d', dir, '-f', path.join(dir, 'httpd.conf'), '-DFOREGROUND'], {
+      cwd: dir,
+    });
+  }
+  return startProcess('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
+    cwd: dir,
+  });
+}
+
+/** Whether the listener at this port index (frontends, then backends) is one the target opens. */
+function listens(ctx: Context, index: number): boolean {
+  if (ctx.target !== 'apache') return true;
+  const f = ctx.mesh.frontends[index];
+  if (f) return f.protocol === 'http' || f.protocol === 'https';
+  return ctx.mesh.backends[index - ctx.mesh.frontends.length]?.protocol !== 'tcp';
+}
+
 const IN_USE = /EADDRINUSE|address already in use/i;
 
 /** Starts a target's stubs and one proxy per entry point; stop() stops everything by pid or handle. */
@@ -183,20 +208,20 @@ export async function startTarget(ctx: Context): Promise<StartedTarget> {
       } else {
         let local: ReturnType<typeof localize> | undefined;
         let diagnostics: readonly Diagnostic[] = [];
-        const { proc } = await startOnFreePorts(count, (ports): Started => {
-          local = localize(ctx, ports, endpoints);
-          const rendered = renderFor(ctx, local.document, {
-            certDir: ctx.certDir,
-            ...(entry === '' ? {} : { identity: entry }),
-          });
-          diagnostics = rendered.diagnostics;
-          writeFiles(dir, rendered.files);
-          return ctx.target === 'haproxy'
-            ? startProcess('haproxy', ['-db', '-f', path.join(dir, 'haproxy.cfg')], { cwd: dir })
-            : startProcess('nginx', ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'], {
-                cwd: dir,
-              });
-        });
+        const { proc } = await startOnFreePorts(
+          count,
+          (ports): Started => {
+            local = localize(ctx, ports, endpoints);
+            const rendered = renderFor(ctx, local.document, {
+              certDir: ctx.certDir,
+              ...(entry === '' ? {} : { identity: entry }),
+            });
+            diagnostics = rendered.diagnostics;
+            writeFiles(dir, rendered.files);
+            return startProxy(ctx.target, dir, ctx.workDir);
+          },
+          { ready: (ports) => ports.filter((_, i) => listens(ctx, i)) },
+        );
         stops.push(() => proc.stop());
         instance = { ...local!, diagnostics };
       }

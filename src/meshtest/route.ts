@@ -99,6 +99,9 @@ function relevant(feature: Feature, c: TestCase): boolean {
   return true;
 }
 
+/** Diagnostics that declare a feature kept differently enough that a case on it cannot hold. */
+const DECLARED_DIFFERENCES: Readonly<Record<string, Feature>> = { MG3020: 'retries', MG3021: 'timeout' };
+
 /**
  * Why a target cannot be held to this case, from its render's diagnostics: a feature it leaves out
  * (MG3001) on the route the case takes, on a route before it whose match it loses, or on the backends
@@ -115,8 +118,17 @@ export function unsupportedReason(
   const before = hit ? routes.slice(0, routes.indexOf(hit)) : routes;
   const reached = new Set((hit?.to ?? []).map((t) => t.backend));
   const under = (pointer: string, base: string) => pointer === base || pointer.startsWith(base + '/');
+  const entry =
+    c.request.frontend !== undefined
+      ? mesh.frontendsByName.get(c.request.frontend)?.pointer
+      : mesh.backendsByName.get(c.request.backend ?? '')?.pointer;
   for (const d of diagnostics) {
     const p = d.pointer ?? '';
+    // the listener the case enters by is left out (a TCP one on a target without TCP)
+    if (d.code === 'MG3001' && entry !== undefined && p === `${entry}/protocol`) return d.message;
+    // retries and timeouts a target keeps differently, as it declares (apache: MG3020, MG3021)
+    const declared = DECLARED_DIFFERENCES[d.code];
+    if (declared && hit && under(p, hit.pointer) && relevant(declared, c)) return d.message;
     if (d.code === 'MG3004' && [...before, ...(hit ? [hit] : [])].some((r) => under(p, r.pointer)))
       return d.message;
     if (d.code !== 'MG3001') continue;

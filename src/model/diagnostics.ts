@@ -81,6 +81,8 @@ export const CODES = {
   MG3007: { severity: 'error', title: "target's listener takes an app's port" },
   MG3008: { severity: 'error', title: 'target output too large to render at once' },
   MG3009: { severity: 'warning', title: 'target relies on a setting meshgen does not write' },
+  MG3020: { severity: 'warning', title: 'retries kept only as failover when connecting fails (apache)' },
+  MG3021: { severity: 'warning', title: 'timeout between reads, answered 502 (apache)' },
   MG3030: { severity: 'warning', title: 'traefik: no per-route timeout' },
   MG3031: {
     severity: 'warning',

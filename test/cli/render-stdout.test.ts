@@ -15,7 +15,12 @@ function written(mesh: string, target: string, extra: string[] = []): Map<string
   const r = runCli(['render', mesh, '--target', target, '-o', out, ...extra]);
   expect(r.status, r.stderr).toBe(0);
   const folder = path.join(out, target);
-  return new Map(fs.readdirSync(folder).map((f) => [f, fs.readFileSync(path.join(folder, f), 'utf8')]));
+  const files = fs.readdirSync(folder, { recursive: true, encoding: 'utf8' });
+  return new Map(
+    files
+      .filter((f) => fs.statSync(path.join(folder, f)).isFile())
+      .map((f) => [f, fs.readFileSync(path.join(folder, f), 'utf8')]),
+  );
 }
 
 describe('render without -o', () => {
@@ -34,6 +39,7 @@ describe('render without -o', () => {
     ['haproxy', 'haproxy.cfg', 'hosts'],
     ['nginx', 'nginx.conf', 'hosts'],
     ['envoy', 'gateway.yaml', 'sidecar-hello.yaml'],
+    ['apache', 'httpd.conf', 'hosts'],
     ['traefik', 'dynamic.yml', 'traefik.yml'],
   ])('prints %s’s main file alone (%s) and names the others on stderr', (target, main, other) => {
     const r = runCli(['render', 'examples/hello.yaml', '--target', target]);

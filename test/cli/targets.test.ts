@@ -11,7 +11,7 @@ describe('meshgen targets', () => {
     const r = runCli(['targets']);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(
-      /^feature\s+istio 1\.30\s+linkerd 2\.20\s+consul 1\.22\s+haproxy 3\.4\s+nginx 1\.30\s+envoy\s+iptables\s+traefik 3\.7$/m,
+      /^feature\s+istio 1\.30\s+linkerd 2\.20\s+consul 1\.22\s+haproxy 3\.4\s+nginx 1\.30\s+envoy\s+iptables\s+apache 2\.4\.68\s+traefik 3\.7$/m,
     );
     expect(r.stdout).toContain('renders 2.16 or later, default 2.20');
     expect(r.stdout).toMatch(/^ {2}traefik .*\(schema-checked, not run\)/m);

@@ -2,7 +2,7 @@
  * Target fidelity, property-tested: header names and values, hosts, paths and regexes drawn from the
  * schema's alphabets (test/emitters/fidelity/cases.ts) must do in each target what the mesh says.
  *
- * - HAProxy and NGINX: `haproxy -c` / `nginx -t` pass, and a request carrying the case's header
+ * - HAProxy, NGINX and Apache httpd: `haproxy -c` / `nginx -t` / `apache2 -t` pass, and a request carrying the case's header
  *   reaches the case's route, whose backend receives the header it sets with the exact value (or, where
  *   the target says in a diagnostic that it cannot read a header, the request does not match).
  * - Envoy: the same, through the bundled data plane running the emitted gateway bootstrap.
@@ -13,6 +13,7 @@
  *   from hashicorp/consul agent/consul/state/config_entry.go and discoverychain/compile.go), and the
  *   header values Envoy reads from them (agent/xds/routes.go) are the case's.
  */
+import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -30,6 +31,7 @@ import { writeEntries } from '../support/consul-store.js';
 import { request, tempDir } from '../smartstack/live.js';
 import { startEmittedGateway } from '../dataplane/helpers.js';
 import { hasNginxWithStream } from './nginx/stream-module.js';
+import { apacheTest, startApache } from './apache/run.js';
 import { runCheck } from './hostile/outputs.js';
 import { checkEntry } from './consul/api-fields.js';
 import { batchMesh, makeCases, requestHost, type Case } from './fidelity/cases.js';
@@ -48,6 +50,14 @@ const BATCH = 100;
 const MAX_FAILURES = 20;
 const haproxyReady = hasBinary('haproxy');
 const nginxReady = hasNginxWithStream(hasBinary('nginx'));
+const apacheReady = hasBinary('apache2');
+
+/** `apache2 -t` on the config in dir. */
+function apacheCheck(dir: string): { ok: boolean; output: string } {
+  const [cmd, ...args] = apacheTest(dir);
+  const r = spawnSync(cmd!, args, { cwd: dir, encoding: 'utf8' });
+  return { ok: r.status === 0, output: `${r.stdout}${r.stderr}`.trim() };
+}
 const REPLAY = `seed ${SEED}: MESHGEN_SEED=${SEED} replays`;
 const ANY = { start: 0, upstreamHost: '', protocol: 'HTTP/1.1', conn: { remoteIp: '', socket: {} } };
 
@@ -71,21 +81,25 @@ const unwire = (s: unknown) => (typeof s === 'string' ? Buffer.from(s, 'latin1')
 interface Said {
   readonly cannotMatch: Set<string>;
   readonly dropsEmpty: Set<string>;
+  /** Routes whose host the target refuses (400) before routing. */
+  readonly refusesHost: Set<string>;
 }
 
 function said(diagnostics: readonly { code: string; message: string }[]): Said {
-  const out: Said = { cannotMatch: new Set(), dropsEmpty: new Set() };
+  const out: Said = { cannotMatch: new Set(), dropsEmpty: new Set(), refusesHost: new Set() };
   for (const d of diagnostics) {
     if (d.code !== 'MG3002') continue;
     const m = /route "(r\d+)": header-match on \w+ never matches header/.exec(d.message);
     if (m) out.cannotMatch.add(m[1]!);
     const e = /route "(r\d+)": request-headers on \w+ sends no header/.exec(d.message);
     if (e) out.dropsEmpty.add(e[1]!);
+    const h = /route "(r\d+)": host on \w+ refuses host/.exec(d.message);
+    if (h) out.refusesHost.add(h[1]!);
   }
   return out;
 }
 
-const NOTHING_SAID: Said = { cannotMatch: new Set(), dropsEmpty: new Set() };
+const NOTHING_SAID: Said = { cannotMatch: new Set(), dropsEmpty: new Set(), refusesHost: new Set() };
 
 /** Sends each case's request and checks where it lands and what the backend received. */
 async function sendAll(
@@ -93,7 +107,7 @@ async function sendAll(
   port: number,
   batch: readonly Case[],
   backend: TestBackend,
-  { cannotMatch, dropsEmpty }: Said,
+  { cannotMatch, dropsEmpty, refusesHost }: Said,
   failures: string[],
 ): Promise<void> {
   for (const c of batch) {
@@ -108,6 +122,11 @@ async function sendAll(
       });
     } catch (e) {
       failures.push(`${describe()}: ${(e as Error).message}`);
+      continue;
+    }
+    if (refusesHost.has(`r${c.id}`)) {
+      if (reply.status !== 400 || backend.seen.length !== seen)
+        failures.push(`${describe()}: said to refuse the host, got ${reply.status}`);
       continue;
     }
     if (cannotMatch.has(`r${c.id}`)) {
@@ -130,7 +149,10 @@ function renderFiles(mesh: ResolvedMesh, target: string, dir: string) {
   const errors = r.diagnostics.filter((d) => d.severity === 'error');
   if (errors.length)
     throw new Error(`${REPLAY}: ${target} render errors: ${JSON.stringify(errors.slice(0, 3))}`);
-  for (const f of r.outputs[0]!.files) fs.writeFileSync(path.join(dir, f.path), f.contents);
+  for (const f of r.outputs[0]!.files) {
+    fs.mkdirSync(path.dirname(path.join(dir, f.path)), { recursive: true });
+    fs.writeFileSync(path.join(dir, f.path), f.contents);
+  }
   return r.diagnostics;
 }
 
@@ -174,6 +196,7 @@ describe(`target fidelity over generated strings (${COUNT} cases a target, ${REP
       file: 'nginx.conf',
       args: (dir: string) => ['-p', dir, '-c', path.join(dir, 'nginx.conf'), '-g', 'daemon off;'],
     },
+    { target: 'apache', ready: apacheReady, file: 'httpd.conf', args: () => [] },
   ] as const;
 
   for (const p of proxies)
@@ -192,12 +215,14 @@ describe(`target fidelity over generated strings (${COUNT} cases a target, ${REP
             ([frontend, ewPort]) => {
               const mesh = meshOf(batch, backend.address, { frontend: frontend!, backend: ewPort! });
               notes = said(renderFiles(mesh, p.target, dir));
-              const check = runCheck(p.target, dir);
+              const check = p.target === 'apache' ? apacheCheck(dir) : runCheck(p.target, dir);
               if (!check.ok)
                 failures.push(
                   `${p.target} check fails on batch from case ${batch[0]!.id}: ${check.output.slice(-400)} (${dir})`,
                 );
-              return startProcess(p.target, [...p.args(dir)], { cwd: dir });
+              return p.target === 'apache'
+                ? startApache(dir)
+                : startProcess(p.target, [...p.args(dir)], { cwd: dir });
             },
             { ready: (ports) => [ports[0]!] },
           );

@@ -60,7 +60,7 @@ describe('target settings', () => {
     expect(linkerd.diagnostics[0]?.hint).toBe('did you mean "gatewayClass"?');
     const istio = render(shop, { targets: ['istio'], settings: { certDir: 'certs' } });
     expect(istio.diagnostics[0]?.hint).toBe(
-      '"certDir" is a setting of haproxy, nginx, envoy, traefik, which are not rendered here',
+      '"certDir" is a setting of haproxy, nginx, envoy, apache, traefik, which are not rendered here',
     );
   });
 

@@ -97,9 +97,9 @@ describe('render with versions', () => {
     expect(uses({ version: '1.5' }).length).toBeGreaterThan(0);
   });
 
-  it('declares a default and an oldest version for the six targets the version matters to', () => {
+  it('declares a default and an oldest version for the seven targets the version matters to', () => {
     const declared = emitters.filter((e) => e.versions).map((e) => e.target);
-    expect(declared.sort()).toEqual(['consul', 'haproxy', 'istio', 'linkerd', 'nginx', 'traefik']);
+    expect(declared.sort()).toEqual(['apache', 'consul', 'haproxy', 'istio', 'linkerd', 'nginx', 'traefik']);
     for (const e of emitters.filter((x) => x.versions)) {
       const v = e.versions!;
       expect(compareVersions(parseVersion(v.oldest)!, parseVersion(v.default)!), e.target).toBeLessThan(0);

@@ -26,7 +26,24 @@ import {
 /** Starts the target's proxy on the files rendered into dir; the suite stops it by pid. */
 export type StartProxy = (dir: string) => Started;
 
-export function behaviourSuite(target: string, start: StartProxy): void {
+/**
+ * What a target declares it does differently (its fidelity table and diagnostics say so before any
+ * test finds it); absent: what HAProxy and NGINX do.
+ */
+export interface DeclaredDifferences {
+  /** The status answered when a route's timeout fires (504). */
+  readonly timeoutStatus?: number;
+  /** False: retries only fail over when connecting fails, never after a response (MG3020). */
+  readonly retriesAfterResponse?: boolean;
+  /** The status a fault abort of 418 answers (418). */
+  readonly teapotStatus?: number;
+}
+
+export function behaviourSuite(target: string, start: StartProxy, differs: DeclaredDifferences = {}): void {
+  const timeoutStatus = differs.timeoutStatus ?? 504;
+  const retriesAfterResponse = differs.retriesAfterResponse ?? true;
+  const tcp = findEmitter(target)?.fidelity.tcp !== 'unsupported';
+  const passthrough = findEmitter(target)?.fidelity['tls-passthrough'] !== 'unsupported';
   describe(`${target} with live traffic`, () => {
     let live: LiveSetup;
     let setup: LivePorts;
@@ -41,7 +58,7 @@ export function behaviourSuite(target: string, start: StartProxy): void {
           renderTo(meshFrom(setup.yaml), target, dir);
           return start(dir);
         },
-        { ready: () => [setup.frontendPort, setup.echoPort, setup.dbPort] },
+        { ready: () => [setup.frontendPort, setup.echoPort, ...(tcp ? [setup.dbPort] : [])] },
       ));
     });
     afterAll(async () => {
@@ -66,7 +83,7 @@ export function behaviourSuite(target: string, start: StartProxy): void {
       expect((await get('/down')).status).toBe(503);
     });
 
-    it('splits TCP connections on a TCP backend listener', async () => {
+    (tcp ? it : it.skip)('splits TCP connections on a TCP backend listener', async () => {
       const seen = { v1: 0, v2: 0 } as Record<string, number>;
       for (let i = 0; i < 100; i++) seen[(await request('127.0.0.1', setup.dbPort, '/tcp')).json!.version]!++;
       expect(seen.v1! + seen.v2!).toBe(100);
@@ -118,7 +135,7 @@ export function behaviourSuite(target: string, start: StartProxy): void {
       expect(v1 / 400).toBeLessThan(0.96);
     });
 
-    it('retries: attempts 2 makes 3 tries', async () => {
+    (retriesAfterResponse ? it : it.skip)('retries: attempts 2 makes 3 tries', async () => {
       const flaky = live.backends.flaky;
       flaky.reset();
       flaky.behave({ failFirst: 2 });
@@ -130,6 +147,17 @@ export function behaviourSuite(target: string, start: StartProxy): void {
       expect(flaky.seen.length).toBe(3);
     });
 
+    (retriesAfterResponse ? it.skip : it)(
+      'retries as declared: a response, whatever its status, is not retried (1 try)',
+      async () => {
+        const flaky = live.backends.flaky;
+        flaky.reset();
+        flaky.behave({ failFirst: 2 });
+        expect((await get('/retry')).status).toBe(503);
+        expect(flaky.seen.length).toBe(1);
+      },
+    );
+
     it('does not retry a route without retries: 1 try', async () => {
       const flaky = live.backends.flaky;
       flaky.reset();
@@ -138,28 +166,28 @@ export function behaviourSuite(target: string, start: StartProxy): void {
       expect(flaky.seen.length).toBe(1);
     });
 
-    it('answers 504 when the timeout fires', async () => {
+    it(`answers ${timeoutStatus} when the timeout fires`, async () => {
       live.backends.slow.behave({ delayMs: 2000 });
       const t0 = Date.now();
       const r = await get('/slow');
-      expect(r.status).toBe(504);
+      expect(r.status).toBe(timeoutStatus);
       expect(Date.now() - t0).toBeLessThan(1500);
     });
 
-    it('retries a try that runs past perTryTimeout, then answers 504', async () => {
+    it(`${retriesAfterResponse ? 'retries' : 'does not retry (as declared)'} a try that runs past perTryTimeout, then answers ${timeoutStatus}`, async () => {
       const slow = live.backends.slow;
       slow.reset();
       slow.behave({ delayMs: 1500 });
       const t0 = Date.now();
-      expect((await get('/slow-retry')).status).toBe(504);
+      expect((await get('/slow-retry')).status).toBe(timeoutStatus);
       expect(Date.now() - t0).toBeLessThan(1200);
-      expect(slow.seen.filter((r) => r.path === '/slow-retry').length).toBe(2);
+      expect(slow.seen.filter((r) => r.path === '/slow-retry').length).toBe(retriesAfterResponse ? 2 : 1);
     });
 
     it('aborts with the fault status, and the backend never sees the request', async () => {
       const flaky = live.backends.flaky;
       flaky.reset();
-      expect((await get('/abort')).status).toBe(418);
+      expect((await get('/abort')).status).toBe(differs.teapotStatus ?? 418);
       expect(flaky.seen.length).toBe(0);
     });
 
@@ -248,7 +276,7 @@ spec:
           renderTo(meshFrom(yamlText), target, dir, { certDir: path.join(dir, 'certs') });
           return start(dir);
         },
-        { ready: () => [ports.frontend!, ports.secure!, ports.pass!] },
+        { ready: () => [ports.frontend!, ports.secure!, ...(passthrough ? [ports.pass!] : [])] },
       ));
     });
     afterAll(async () => {
@@ -301,20 +329,23 @@ spec:
       expect(secure.peers.at(-1)).toBe('spiffe://test.local/ns/sec/sa/gate');
     });
 
-    it('passes TLS through by SNI: the endpoint sees the client certificate itself', async () => {
-      const tls = { ...tlsTo('vault'), servername: 'secure.sec' };
-      const r = await request('127.0.0.1', ports.pass!, '/through', { host: 'secure.sec', tls });
-      expect(r.status).toBe(200);
-      expect(secure.peers.at(-1)).toBe('spiffe://test.local/ns/sec/sa/vault');
-      const other = await request('127.0.0.1', ports.pass!, '/', {
-        host: 'other.sec',
-        tls: { ...tls, servername: 'other.sec' },
-      }).then(
-        (x) => x.status,
-        () => 'closed',
-      );
-      expect(other).toBe('closed');
-    });
+    (passthrough ? it : it.skip)(
+      'passes TLS through by SNI: the endpoint sees the client certificate itself',
+      async () => {
+        const tls = { ...tlsTo('vault'), servername: 'secure.sec' };
+        const r = await request('127.0.0.1', ports.pass!, '/through', { host: 'secure.sec', tls });
+        expect(r.status).toBe(200);
+        expect(secure.peers.at(-1)).toBe('spiffe://test.local/ns/sec/sa/vault');
+        const other = await request('127.0.0.1', ports.pass!, '/', {
+          host: 'other.sec',
+          tls: { ...tls, servername: 'other.sec' },
+        }).then(
+          (x) => x.status,
+          () => 'closed',
+        );
+        expect(other).toBe('closed');
+      },
+    );
 
     it('keeps the access rules for the frontend identity: paths and methods, 403 otherwise', async () => {
       const call = (p: string, method = 'GET') =>

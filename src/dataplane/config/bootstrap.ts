@@ -1,5 +1,5 @@
 import { checkEnvoy } from '../../envoy/check.js';
-import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
+import type { Diagnostic } from '../../model/diagnostics.js';
 import { SourceFile } from '../../model/source.js';
 import { cluster, type ClusterConfig } from './cluster.js';
 import { sockAddr, type Obj, type SockAddr } from './common.js';

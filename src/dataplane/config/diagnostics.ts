@@ -70,7 +70,7 @@ export function stepDiagnostics(
  * The YAML (or JSON) parser's errors, each located where the parser stopped; one at the end of the
  * file (an unclosed bracket) just after the last character, so that the line shown is not empty.
  */
-export function syntaxDiagnostics(errors: readonly YAMLError[], source: SourceFile): Diagnostic[] {
+function syntaxDiagnostics(errors: readonly YAMLError[], source: SourceFile): Diagnostic[] {
   const last = source.text.trimEnd().length;
   return errors.map((e) => {
     const from = Math.min(e.pos[0], last);

@@ -24,7 +24,7 @@ import { supportedWalk } from './supported.js';
  */
 
 /** What a discovery source holds. */
-export type DiscoveryKind = 'lds' | 'cds';
+type DiscoveryKind = 'lds' | 'cds';
 
 const RESOURCE: Record<DiscoveryKind, { type: string; what: string }> = {
   lds: { type: 'envoy.config.listener.v3.Listener', what: 'listener' },
@@ -36,7 +36,7 @@ const RESPONSE = 'envoy.service.discovery.v3.DiscoveryResponse';
 export type DiscoveryReader = (file: string) => string | Diagnostic;
 
 /** Reads from the file system (the default). */
-export function readDiscoveryFile(file: string): string | Diagnostic {
+function readDiscoveryFile(file: string): string | Diagnostic {
   try {
     return decodeConfigText(fs.readFileSync(file), file);
   } catch (e) {

@@ -99,12 +99,19 @@ export function loadDiscovery(
       ? `/dynamic_resources/${key}/path_config_source/path`
       : `/dynamic_resources/${key}/path`;
     const file = String(cs.path_config_source?.path ?? cs.path ?? '');
+    // another kind of source (ads, api_config_source) is refused as not implemented by the walk
+    if (file === '') {
+      failed = true;
+      continue;
+    }
     const one = loadOne(kind, file, read);
     if (one.source) sources.push(one.source);
     if ('diagnostics' in one) {
       failed = true;
       diagnostics.push(
-        ...one.diagnostics.map((d) => (d.code === 'MG5006' ? locateInBootstrap(d, at, raw, source) : d)),
+        ...one.diagnostics.map((d) =>
+          d.code === 'MG5006' && d.file === undefined ? locateInBootstrap(d, at, raw, source) : d,
+        ),
       );
     } else {
       files.push(one.file);

@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadBootstrap, type ConfigResult } from '../../../src/dataplane/config/bootstrap.js';
+import { loadBootstrap, parseBootstrap, type ConfigResult } from '../../../src/dataplane/config/bootstrap.js';
 import { watchDiscovery } from '../../../src/dataplane/config/discovery.js';
 import { Proxy } from '../../../src/dataplane/server.js';
 import type { Diagnostic } from '../../../src/model/diagnostics.js';
@@ -183,5 +183,25 @@ describe('a sidecar whose outbound side comes from the shared discovery files', 
     // the proxy still serves what it had
     expect((await answer(ports[0]!)).version).toBe('v2');
     replace('outbound-listeners.yaml', files.get('outbound-listeners.yaml')!);
+  });
+});
+
+describe('discovery sources meshgen proxy does not read, and files that are not a DiscoveryResponse', () => {
+  const boot = (lds: object) =>
+    JSON.stringify({ node: { id: 'n', cluster: 'c' }, dynamic_resources: { lds_config: lds } });
+
+  it('refuses ADS as not implemented, and nothing else', () => {
+    const r = parseBootstrap(boot({ ads: {}, resource_api_version: 'V3' }), 'b.json');
+    expect(r.config).toBeUndefined();
+    expect(r.diagnostics.map((d) => [d.code, d.pointer])).toEqual([
+      ['MG5003', '/dynamic_resources/lds_config/ads'],
+    ]);
+  });
+
+  it('refuses a file that holds a list, located in that file (MG5006)', () => {
+    const file = path.join(dir, 'list.yaml');
+    fs.writeFileSync(file, '- a\n- b\n');
+    const r = parseBootstrap(boot({ path_config_source: { path: file } }), 'b.json');
+    expect(r.diagnostics.map((d) => [d.code, d.file, d.line])).toEqual([['MG5006', file, 1]]);
   });
 });

@@ -1,6 +1,6 @@
-// Benchmark: the Envoy target's render time per byte of output as the mesh grows. Every sidecar
-// holds every backend, so the output grows with the square of the backends; the render must stay
-// linear in its output. Beside each render, js-yaml loads the same output (the peer): a render that
+// Benchmark: the Envoy target's render time per byte of output as the mesh grows. The sidecars share
+// their outbound side through two discovery files, so the output grows with the backends; the render
+// must stay linear in its output. Beside each render, js-yaml loads the same output (the peer): a render that
 // grows faster than its output shows as a rising ratio. Medians of RUNS runs (default 5), warm.
 // Usage: npm run build && node bench/envoy-render.mjs [sizes...]   (default 40 80 160)
 import path from 'node:path';

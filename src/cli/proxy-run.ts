@@ -19,10 +19,8 @@ const SERVING = { meshgenProxy: 'serving' } as const;
 
 /** A bootstrap's diagnostics, located, as `meshgen validate` prints a mesh's. */
 function printDiagnostics(r: ConfigResult, format: string): void {
-  report(
-    { diagnostics: r.diagnostics, sources: new Map(r.source ? [[r.source.file, r.source]] : []) },
-    format,
-  );
+  const sources = [...(r.source ? [r.source] : []), ...(r.discoverySources ?? [])];
+  report({ diagnostics: r.diagnostics, sources: new Map(sources.map((s) => [s.file, s])) }, format);
 }
 
 /** Runs `meshgen proxy` (the data plane loads only for this command). */
@@ -77,6 +75,7 @@ export async function proxyCommand(opts: ProxyCliOptions): Promise<number> {
     watch: Boolean(opts.watch),
     reloaded: `reloaded ${file}`,
     early,
+    discovery: loaded.config.discovery,
     async next() {
       const next = await loadBootstrap(file);
       if (next.config) return strip(next.config)!;

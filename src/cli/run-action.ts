@@ -2,6 +2,7 @@ import { loadMesh } from '../model/load.js';
 import { hasErrors, sortDiagnostics } from '../model/diagnostics.js';
 import { render } from '../render.js';
 import { parseBootstrap, type ProxyConfig } from '../dataplane/config/bootstrap.js';
+import { readRenderedFiles } from '../dataplane/config/discovery.js';
 import { Proxy } from '../dataplane/server.js';
 import { serveUntilStopped } from './serve.js';
 import { colours, formatDiagnostic } from './format.js';
@@ -47,7 +48,8 @@ async function buildFor(file: string, name: string, settings: Record<string, str
   for (const d of errors) process.stderr.write(formatDiagnostic(d, loaded.source, c) + '\n');
   if (errors.length) return { error: 'the envoy target reported errors' };
   const wanted = frontend ? 'gateway.json' : `sidecar-${name}.json`;
-  const out = result.outputs[0]?.files.find((f) => f.path === wanted);
+  const files = result.outputs[0]?.files ?? [];
+  const out = files.find((f) => f.path === wanted);
   if (!out) return { error: `the envoy target wrote no ${wanted}` };
   let text = out.contents;
   if (frontend) {
@@ -60,7 +62,8 @@ async function buildFor(file: string, name: string, settings: Record<string, str
     sr.clusters = sr.clusters.filter((cl) => cl.name.startsWith(`${name}|`));
     text = JSON.stringify(boot);
   }
-  const r = parseBootstrap(text, wanted);
+  // a sidecar's outbound listeners and clusters: the shared discovery files, read as rendered
+  const r = parseBootstrap(text, wanted, { readDiscovery: readRenderedFiles(files) });
   if (!r.config) return { error: r.errors.map((e) => `${wanted}: ${e.path}: ${e.message}`).join('\n') };
   return { config: r.config };
 }

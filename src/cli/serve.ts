@@ -1,6 +1,7 @@
 import fs from 'node:fs';
 import type { Proxy } from '../dataplane/server.js';
 import type { ProxyConfig } from '../dataplane/config/bootstrap.js';
+import { watchDiscovery } from '../dataplane/config/discovery.js';
 
 export interface ServeOptions {
   /** `meshgen proxy` or `meshgen run`: the prefix of every line written. */
@@ -14,6 +15,8 @@ export interface ServeOptions {
   readonly reloaded: string;
   /** Whether a SIGHUP came while the proxy started (catchEarlyReloads): it is applied now. */
   readonly early?: () => boolean;
+  /** Discovery files (LDS, CDS) whose replacement by a rename reloads, as Envoy watches them. */
+  readonly discovery?: readonly string[];
 }
 
 /**
@@ -32,7 +35,7 @@ export function catchEarlyReloads(): () => boolean {
 
 /**
  * Serves a started proxy until SIGTERM or SIGINT, then drains it. SIGHUP (and, with `watch`, a
- * change of the file) swaps in the next configuration; one that cannot be had or applied is
+ * change of the file; a discovery file replaced by a rename) swaps in the next configuration; one that cannot be had or applied is
  * refused and the previous one keeps serving. Shared by `meshgen proxy` and `meshgen run`.
  */
 export async function serveUntilStopped(proxy: Proxy, opts: ServeOptions): Promise<void> {
@@ -69,9 +72,11 @@ export async function serveUntilStopped(proxy: Proxy, opts: ServeOptions): Promi
       clearTimeout(timer);
       timer = setTimeout(() => void reload(), 100);
     });
+  const unwatch = opts.discovery?.length ? watchDiscovery(opts.discovery, () => void reload()) : undefined;
   await new Promise<void>((resolve) => {
     const stop = () => {
       fs.unwatchFile(opts.file);
+      unwatch?.();
       clearTimeout(timer);
       void proxy.drainAndStop().then(resolve);
     };

@@ -14,6 +14,9 @@ const INCLUDES = ['envoy-api', 'xds', 'googleapis', 'protoc-gen-validate'].map((
 const BUILTIN =
   /^google\/protobuf\/(any|duration|empty|field_mask|struct|timestamp|wrappers|descriptor)\.proto$/;
 
+/** Envoy's service protos the checker needs: the DiscoveryResponse of filesystem config sources. */
+const DISCOVERY = ['envoy/service/discovery/v3/discovery.proto'];
+
 let loaded: typeof protobuf | undefined;
 
 /** protobufjs, loaded on first use: importing it would cost every meshgen command about 40 ms. */
@@ -68,6 +71,8 @@ function loadableV3Files(): string[] {
     }
   };
   for (const d of ['envoy/config', 'envoy/extensions', 'envoy/type', 'envoy/data']) walk(d);
+  // the DiscoveryResponse a path config source holds (LDS and CDS from files)
+  for (const f of DISCOVERY) if (ok(f, new Set())) out.push(f);
   return out.sort();
 }
 

@@ -7,6 +7,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { parseBootstrap } from '../dataplane/config/bootstrap.js';
+import { readRenderedFiles } from '../dataplane/config/discovery.js';
 import { Proxy } from '../dataplane/server.js';
 import { callersUseTls } from '../emitters/envoy/tls.js';
 import type { OutputFile } from '../emitters/types.js';
@@ -114,7 +115,7 @@ function writeFiles(dir: string, files: readonly OutputFile[]): void {
 function bootstrap(files: readonly OutputFile[], name: string) {
   const file = files.find((f) => f.path === name);
   if (!file) throw new Error(`the envoy render has no ${name}`);
-  const r = parseBootstrap(file.contents, name);
+  const r = parseBootstrap(file.contents, name, { readDiscovery: readRenderedFiles(files) });
   if (!r.config) throw new Error(`${name}: ${r.errors.map((e) => `${e.path}: ${e.message}`).join('; ')}`);
   return r.config;
 }

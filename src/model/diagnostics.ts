@@ -124,6 +124,12 @@ export const CODES = {
     severity: 'warning',
     title: 'accepted by Envoy with a warning (deprecated field, non-canonical form)',
   },
+  MG5006: {
+    severity: 'error',
+    title:
+      'discovery file (a path config source of dynamic_resources) cannot be read or is not a DiscoveryResponse',
+  },
+  MG5007: { severity: 'error', title: 'discovery file holds a resource of the wrong type' },
 
   MG6001: { severity: 'error', title: 'not a meshgen MeshTest document' },
   MG6002: { severity: 'error', title: 'test file: unknown field' },

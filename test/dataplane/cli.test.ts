@@ -98,6 +98,57 @@ describe('meshgen proxy (process)', () => {
     expect((await request(port, '/')).body).toBe('two');
   });
 
+  it('serves listeners from an LDS file, reloads when it is replaced by a rename, refuses a bad one', async () => {
+    const lds = path.join(dir, 'lds.json');
+    const cds = path.join(dir, 'cds.json');
+    const listenerFile = (body: string) => {
+      const [l] = httpBootstrap(0, [{ name: 'v', domains: ['*'], routes: routes(body) }], []).static_resources
+        .listeners;
+      return JSON.stringify({
+        resources: [{ '@type': 'type.googleapis.com/envoy.config.listener.v3.Listener', ...l }],
+      });
+    };
+    const routes = (body: string) => [
+      { match: { prefix: '/' }, direct_response: { status: 200, body: { inline_string: body } } },
+    ];
+    // a new file beside the old one, renamed over it: the move Envoy watches for
+    const replace = (file: string, text: string) => {
+      fs.writeFileSync(`${file}.new`, text);
+      fs.renameSync(`${file}.new`, file);
+    };
+    fs.writeFileSync(lds, listenerFile('one'));
+    fs.writeFileSync(
+      cds,
+      JSON.stringify({
+        resources: [
+          { '@type': 'type.googleapis.com/envoy.config.cluster.v3.Cluster', ...cluster('b', [backend.port]) },
+        ],
+      }),
+    );
+    const source = (file: string) => ({ path_config_source: { path: file }, resource_api_version: 'V3' });
+    const f = path.join(dir, 'dynamic.json');
+    fs.writeFileSync(
+      f,
+      JSON.stringify({
+        node: { id: 'n', cluster: 'c' },
+        dynamic_resources: { lds_config: source(lds), cds_config: source(cds) },
+      }),
+    );
+    const p = startProcess(process.execPath, [cli, 'proxy', '-c', f]);
+    procs.push(p);
+    const port = await servingPort(p);
+    expect((await request(port, '/')).body).toBe('one');
+    replace(lds, listenerFile('two'));
+    await until(async () => (await request(port, '/')).body === 'two', 'the renamed LDS file to be served');
+    await saysTimes(p, 'reloaded', 1);
+    replace(lds, listenerFile('three').replace('"stat_prefix"', '"stat_prefixx"'));
+    await until(async () => p.output().includes('stat_prefixx'), 'the error naming the bad field');
+    expect(p.output()).toContain('reload rejected');
+    // located in the LDS file, with its line under the message
+    expect(p.output()).toContain(`${lds}:1:`);
+    expect((await request(port, '/')).body).toBe('two');
+  });
+
   it('drains on SIGTERM: the request in flight completes, then the process exits 0', async () => {
     const f = write('drain.json', 0, null);
     const p = startProcess(process.execPath, [cli, 'proxy', '-c', f, '--drain-time-s', '5']);

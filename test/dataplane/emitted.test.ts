@@ -32,17 +32,27 @@ afterAll(() => {
 
 describe.each(EXAMPLES)('example %s', (example) => {
   it.each(['yaml', 'json'])('every envoy bootstrap in %s passes meshgen proxy validation', (format) => {
+    // the sidecars read the shared discovery files from discoveryDir, where they are written
+    const discoveryDir = path.join(dir, `${example}-${format}`);
     const result = render(exampleMesh(example), {
       targets: ['envoy'],
       format,
-      settings: { certDir: 'certs' },
+      settings: { certDir: 'certs', discoveryDir },
     });
-    const boots = (result.outputs[0]?.files ?? []).filter((f) => f.path.endsWith(`.${format}`));
+    const files = result.outputs[0]?.files ?? [];
+    fs.mkdirSync(discoveryDir, { recursive: true });
+    for (const f of files) fs.writeFileSync(path.join(discoveryDir, f.path), f.contents);
+    const boots = files.filter((f) => f.path.endsWith(`.${format}`) && !f.path.startsWith('outbound-'));
     expect(boots.length).toBeGreaterThan(1);
     for (const f of boots) {
       const r = parseBootstrap(f.contents, f.path);
       expect(r.errors.map((e) => `${f.path}: ${e.path}: ${e.message}`)).toEqual([]);
       expect(r.config?.listeners.length).toBeGreaterThan(0);
+      // a sidecar's outbound listeners, one per backend, come from the shared file
+      if (f.path.startsWith('sidecar-'))
+        expect(r.config?.listeners.filter((l) => l.name.startsWith('outbound|')).length).toBe(
+          exampleMesh(example).backends.length,
+        );
     }
   });
 });

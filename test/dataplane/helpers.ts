@@ -3,6 +3,7 @@ import net from 'node:net';
 import path from 'node:path';
 import YAML from 'yaml';
 import { convertBootstrap, parseBootstrap, type ProxyConfig } from '../../src/dataplane/config/bootstrap.js';
+import { readRenderedFiles } from '../../src/dataplane/config/discovery.js';
 import { Proxy } from '../../src/dataplane/server.js';
 import type { ResolvedMesh } from '../../src/model/types.js';
 import { render } from '../../src/render.js';
@@ -120,21 +121,28 @@ export async function startProxy(bootstrap: Obj): Promise<Proxy> {
 
 /** One file the envoy target renders for mesh (`gateway.yaml`, `sidecar-<backend>.yaml`, …). */
 export function emittedFile(mesh: ResolvedMesh, path: string, options: EmitOptions = {}) {
+  return emittedFiles(mesh, path, options).file;
+}
+
+/** That file and every file of the render (a sidecar reads the shared discovery files). */
+function emittedFiles(mesh: ResolvedMesh, path: string, options: EmitOptions) {
   const result = render(mesh, { ...options, targets: ['envoy'] });
-  const file = result.outputs[0]!.files.find((f) => f.path === path);
+  const files = result.outputs[0]!.files;
+  const file = files.find((f) => f.path === path);
   if (!file) {
     const errors = result.diagnostics.filter((d) => d.severity === 'error');
     throw new Error(
       `the envoy target wrote no ${path}${errors.map((d) => `\n${d.code} ${d.pointer ?? ''}: ${d.message}`).join('')}`,
     );
   }
-  return file;
+  return { file, files };
 }
 
 /** That file as meshgen proxy reads it (an error listing what it refuses otherwise). */
 export function emittedConfig(mesh: ResolvedMesh, path: string, options: EmitOptions = {}): ProxyConfig {
-  const file = emittedFile(mesh, path, options);
-  const r = parseBootstrap(file.contents, file.path);
+  const { file, files } = emittedFiles(mesh, path, options);
+  // the sidecars' outbound side: the shared discovery files, read as rendered
+  const r = parseBootstrap(file.contents, file.path, { readDiscovery: readRenderedFiles(files) });
   if (!r.config) throw new Error(r.errors.map((e) => `${e.path}: ${e.message}`).join('\n'));
   return r.config;
 }

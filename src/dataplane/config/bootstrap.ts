@@ -1,7 +1,5 @@
-import { createRequire } from 'node:module';
-import type YAMLModule from 'yaml';
 import { checkEnvoy } from '../../envoy/check.js';
-import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
+import type { Diagnostic } from '../../model/diagnostics.js';
 import { SourceFile } from '../../model/source.js';
 import { cluster, type ClusterConfig } from './cluster.js';
 import { sockAddr, type Obj, type SockAddr } from './common.js';
@@ -10,16 +8,13 @@ import { supportedWalk, type PathError } from './supported.js';
 import {
   splitCheckLine,
   stepDiagnostics,
-  syntaxDiagnostics,
   notAtPathsOf,
   outsideItemsOf,
+  parseConfigText,
   readBootstrapText,
 } from './diagnostics.js';
+import { loadDiscovery, type DiscoveryFile, type DiscoveryReader } from './discovery.js';
 import { filterMessages, HTTP_FILTERS } from '../filters/registry.js';
-
-// yaml is loaded when a bootstrap is first parsed: importing it would cost every meshgen command about 40 ms
-const require = createRequire(import.meta.url);
-let yaml: typeof YAMLModule | undefined;
 
 /** The proxy's own typed configuration, converted from an Envoy v3 bootstrap. */
 export interface ProxyConfig {
@@ -29,6 +24,13 @@ export interface ProxyConfig {
   clusters: ClusterConfig[];
   /** The bootstrap as read (for /config_dump). */
   raw: unknown;
+  /** The discovery files (LDS, CDS) its dynamic_resources name, as given: watched for moves. */
+  discovery: string[];
+}
+
+export interface BootstrapOptions {
+  /** How the discovery files of dynamic_resources are read; the file system by default. */
+  readDiscovery?: DiscoveryReader;
 }
 
 export interface ConfigResult {
@@ -45,45 +47,30 @@ export interface ConfigResult {
   diagnostics: Diagnostic[];
   /** The text read, for the source lines under diagnostics. */
   source?: SourceFile;
+  /** The discovery files read, for the source lines under their diagnostics. */
+  discoverySources?: SourceFile[];
 }
 
 /** Reads a bootstrap file (YAML or JSON) and converts it; errors are data. */
-export async function loadBootstrap(file: string): Promise<ConfigResult> {
+export async function loadBootstrap(file: string, options: BootstrapOptions = {}): Promise<ConfigResult> {
   const read = await readBootstrapText(file);
   if (typeof read !== 'string')
     return { errors: [{ path: '/', message: read.message }], warnings: [], diagnostics: [read] };
-  return parseBootstrap(read, file);
+  return parseBootstrap(read, file, options);
 }
 
 /** Parses a bootstrap (YAML or JSON) and converts it; every syntax error is reported, located. */
-export function parseBootstrap(text: string, file = '<input>'): ConfigResult {
+export function parseBootstrap(text: string, file = '<input>', options: BootstrapOptions = {}): ConfigResult {
   const source = new SourceFile(file, text);
-  let obj: unknown;
-  try {
-    const doc = (yaml ??= require('yaml') as typeof YAMLModule).parseDocument(text, {
-      uniqueKeys: true,
-      prettyErrors: false,
-    });
-    if (doc.errors.length) {
-      const diagnostics = syntaxDiagnostics(doc.errors, source);
-      const errors = diagnostics.map((d) => ({
-        path: '/',
-        message: `${file}:${d.line}:${d.column}: ${d.message}`,
-      }));
-      return { errors, warnings: [], diagnostics, source };
-    }
-    obj = doc.toJS();
-  } catch (e) {
-    // the parser's own limits (aliases that expand too far)
-    const message = `syntax error: ${(e as Error).message}`;
-    return {
-      errors: [{ path: '/', message: `${file}: ${message}` }],
-      warnings: [],
-      diagnostics: [diagnostic('MG5001', message, { file })],
-      source,
-    };
+  const parsed = parseConfigText(source);
+  if ('diagnostics' in parsed) {
+    const errors = parsed.diagnostics.map((d) => ({
+      path: '/',
+      message: d.line === undefined ? `${file}: ${d.message}` : `${file}:${d.line}:${d.column}: ${d.message}`,
+    }));
+    return { errors, warnings: [], diagnostics: parsed.diagnostics, source };
   }
-  return { ...convertBootstrap(obj, source), source };
+  return { ...convertBootstrap(parsed.value, source, options), source };
 }
 
 /**
@@ -94,7 +81,11 @@ export function parseBootstrap(text: string, file = '<input>'): ConfigResult {
  * list item (listener, cluster, route...) of such a field is left out as a possible consequence.
  * `source` locates the diagnostics.
  */
-export function convertBootstrap(obj: unknown, source?: SourceFile): ConfigResult {
+export function convertBootstrap(
+  obj: unknown,
+  source?: SourceFile,
+  options: BootstrapOptions = {},
+): ConfigResult {
   if (obj === null || typeof obj !== 'object' || Array.isArray(obj))
     return finish({ api: [{ path: '/', message: 'a bootstrap must be a mapping' }] }, obj, source);
   const checked = checkEnvoy(obj);
@@ -102,16 +93,28 @@ export function convertBootstrap(obj: unknown, source?: SourceFile): ConfigResul
   const walked = walkSupported(obj, api.length > 0);
   const implemented = notAtPathsOf(walked.errors, api);
   if (api.length) return finish({ api, implemented, warnings: checked.warnings }, obj, source);
+  const discovery = loadDiscovery(walked.value as Obj, obj, source, options.readDiscovery);
+  const found = { implemented, warnings: checked.warnings, discovery: discovery.diagnostics };
+  if (!discovery.files) return { ...finish(found, obj, source), discoverySources: discovery.sources };
   const errors: PathError[] = [];
+  const dynamic = discovery.files.map((file) => ({ file, errors: [] as PathError[] }));
   let config: ProxyConfig | undefined;
   try {
-    config = convert(walked.value as Obj, obj, errors);
+    config = convert(walked.value as Obj, obj, errors, dynamic);
   } catch (e) {
     // a conversion of a document with fields left out may trip on what they left; they explain it
     if (!implemented.length) throw e;
   }
   const invalid = outsideItemsOf(errors, implemented);
-  return finish({ implemented, invalid, warnings: checked.warnings }, obj, source, config);
+  // what the conversion found in a discovery file is located in that file
+  const inFiles = dynamic.flatMap((d) => stepDiagnostics('invalid', d.errors, d.file.raw, d.file.source));
+  const result = finish(
+    { ...found, invalid, discovery: [...discovery.diagnostics, ...inFiles] },
+    obj,
+    source,
+    config,
+  );
+  return { ...result, discoverySources: discovery.sources };
 }
 
 /** The walk; on a document Envoy's API check refused, a walk that trips is left to that check. */
@@ -129,39 +132,77 @@ interface Found {
   implemented?: PathError[];
   invalid?: PathError[];
   warnings?: string[];
+  /** The discovery files' diagnostics, located in them (or in the bootstrap, a file not read). */
+  discovery?: Diagnostic[];
 }
 
 function finish(found: Found, raw: unknown, source?: SourceFile, config?: ProxyConfig): ConfigResult {
-  const { api = [], implemented = [], invalid = [], warnings = [] } = found;
-  const errors = [...api, ...implemented, ...invalid];
+  const { api = [], implemented = [], invalid = [], warnings = [], discovery = [] } = found;
+  const inFiles = discovery.filter((d) => d.severity === 'error');
+  const errors = [
+    ...api,
+    ...implemented,
+    ...invalid,
+    ...inFiles.map((d) => ({
+      path: '/',
+      message: d.line === undefined ? d.message : `${d.file}:${d.line}:${d.column}: ${d.message}`,
+    })),
+  ];
   const diagnostics = [
     ...stepDiagnostics('api', api, raw, source),
     ...stepDiagnostics('implemented', implemented, raw, source),
     ...stepDiagnostics('invalid', invalid, raw, source),
+    ...discovery.filter((d) => d.severity === 'error'),
     ...stepDiagnostics('warning', warnings.map(splitCheckLine), raw, source),
+    ...discovery.filter((d) => d.severity !== 'error'),
   ];
   return errors.length || !config
     ? { errors, warnings, diagnostics }
     : { config, errors, warnings, diagnostics };
 }
 
-function convert(b: Obj, raw: unknown, errors: PathError[]): ProxyConfig {
+/** A discovery file's resources and the conversion's errors in it (paths into that file). */
+interface Dynamic {
+  readonly file: DiscoveryFile;
+  readonly errors: PathError[];
+}
+
+function convert(b: Obj, raw: unknown, errors: PathError[], dynamic: readonly Dynamic[]): ProxyConfig {
   const sr = (b.static_resources ?? {}) as Obj;
-  const clusters: ClusterConfig[] = ((sr.clusters ?? []) as Obj[]).map((c, i) =>
-    cluster(c, `/static_resources/clusters/${i}`, errors),
-  );
+  const secrets = staticSecrets(sr, errors);
   const names = new Set<string>();
-  clusters.forEach((c, i) => {
-    if (names.has(c.name))
-      errors.push({
-        path: `/static_resources/clusters/${i}/name`,
-        message: `duplicate cluster name ${c.name}`,
-      });
-    names.add(c.name);
+  const unique = (name: string, path: string, errs: PathError[]) => {
+    if (names.has(name)) errs.push({ path, message: `duplicate cluster name ${name}` });
+    names.add(name);
+  };
+  const clusters: ClusterConfig[] = ((sr.clusters ?? []) as Obj[]).map((c, i) => {
+    const p = `/static_resources/clusters/${i}`;
+    const cl = cluster(withSecrets(c, p, secrets, errors), p, errors);
+    unique(cl.name, `${p}/name`, errors);
+    return cl;
   });
-  const listeners: ListenerConfig[] = ((sr.listeners ?? []) as Obj[]).map((l, i) =>
-    listener(l, `/static_resources/listeners/${i}`, names, errors, i, HTTP_FILTERS),
-  );
+  // clusters first, as Envoy initializes CDS before LDS: the listeners' routes may name them
+  for (const d of dynamic.filter((x) => x.file.kind === 'cds'))
+    d.file.resources.forEach((c, i) => {
+      const p = `/resources/${i}`;
+      const cl = cluster(withSecrets(c, p, secrets, d.errors), p, d.errors);
+      unique(cl.name, `${p}/name`, d.errors);
+      clusters.push(cl);
+    });
+  const listeners: ListenerConfig[] = ((sr.listeners ?? []) as Obj[]).map((l, i) => {
+    const p = `/static_resources/listeners/${i}`;
+    return listener(withSecrets(l, p, secrets, errors), p, names, errors, i, HTTP_FILTERS);
+  });
+  const listenerNames = new Set(listeners.map((l) => l.name));
+  for (const d of dynamic.filter((x) => x.file.kind === 'lds'))
+    d.file.resources.forEach((l, i) => {
+      const p = `/resources/${i}`;
+      const lc = listener(withSecrets(l, p, secrets, d.errors), p, names, d.errors, i, HTTP_FILTERS);
+      if (listenerNames.has(lc.name))
+        d.errors.push({ path: `${p}/name`, message: `duplicate listener name ${lc.name}` });
+      listenerNames.add(lc.name);
+      listeners.push(lc);
+    });
   const admin = b.admin?.address
     ? {
         address: sockAddr(b.admin.address, '/admin/address', errors),
@@ -174,5 +215,55 @@ function convert(b: Obj, raw: unknown, errors: PathError[]): ProxyConfig {
     listeners,
     clusters,
     raw,
+    discovery: dynamic.map((d) => d.file.path),
   };
+}
+
+/** `static_resources.secrets` by name: the TlsCertificate each holds. */
+function staticSecrets(sr: Obj, errors: PathError[]): Map<string, Obj> {
+  const out = new Map<string, Obj>();
+  ((sr.secrets ?? []) as Obj[]).forEach((s, i) => {
+    const p = `/static_resources/secrets/${i}`;
+    const name = String(s.name ?? '');
+    if (!s.tls_certificate)
+      errors.push({
+        path: p,
+        message: 'a secret needs a tls_certificate (the only kind meshgen proxy reads)',
+      });
+    else if (out.has(name)) errors.push({ path: `${p}/name`, message: `duplicate secret name ${name}` });
+    else out.set(name, s.tls_certificate as Obj);
+  });
+  return out;
+}
+
+/**
+ * A copy of a listener or cluster whose TLS contexts name static secrets
+ * (`tls_certificate_sds_secret_configs` without sds_config) with those secrets' certificates in
+ * `tls_certificates`, as Envoy looks them up in static_resources.secrets.
+ */
+function withSecrets(item: Obj, p: string, secrets: ReadonlyMap<string, Obj>, errors: PathError[]): Obj {
+  const visit = (v: unknown, vp: string): unknown => {
+    if (Array.isArray(v)) return v.map((x, i) => visit(x, `${vp}/${i}`));
+    if (v === null || typeof v !== 'object') return v;
+    const o = v as Obj;
+    const out: Obj = {};
+    for (const [k, x] of Object.entries(o))
+      if (k !== 'tls_certificate_sds_secret_configs') out[k] = visit(x, `${vp}/${k}`);
+    const sds = o.tls_certificate_sds_secret_configs as Obj[] | undefined;
+    if (sds) {
+      const certs = [...((out.tls_certificates as Obj[] | undefined) ?? [])];
+      sds.forEach((c, i) => {
+        const cert = secrets.get(String(c.name));
+        if (cert) certs.push(cert);
+        else
+          errors.push({
+            path: `${vp}/tls_certificate_sds_secret_configs/${i}/name`,
+            message: `no secret named ${String(c.name)} in static_resources.secrets`,
+          });
+      });
+      out.tls_certificates = certs;
+    }
+    return out;
+  };
+  return visit(item, p) as Obj;
 }

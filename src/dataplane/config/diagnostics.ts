@@ -1,9 +1,31 @@
 import fs from 'node:fs/promises';
+import { createRequire } from 'node:module';
+import type YAMLModule from 'yaml';
 import type { YAMLError } from 'yaml';
 import { protobufjs } from '../../envoy/protos.js';
 import { diagnostic, joinPointer, type Diagnostic, type KnownCode } from '../../model/diagnostics.js';
 import { locateDiagnostics, type SourceFile } from '../../model/source.js';
 import type { PathError } from './supported.js';
+
+// yaml is loaded when a bootstrap is first parsed: importing it would cost every meshgen command about 40 ms
+const require = createRequire(import.meta.url);
+let yaml: typeof YAMLModule | undefined;
+
+/** The value of a YAML or JSON text, or its syntax errors located in `source` (MG5001). */
+export function parseConfigText(source: SourceFile): { value: unknown } | { diagnostics: Diagnostic[] } {
+  try {
+    const doc = (yaml ??= require('yaml') as typeof YAMLModule).parseDocument(source.text, {
+      uniqueKeys: true,
+      prettyErrors: false,
+    });
+    if (doc.errors.length) return { diagnostics: syntaxDiagnostics(doc.errors, source) };
+    return { value: doc.toJS() };
+  } catch (e) {
+    // the parser's own limits (aliases that expand too far)
+    const message = `syntax error: ${(e as Error).message}`;
+    return { diagnostics: [diagnostic('MG5001', message, { file: source.file })] };
+  }
+}
 
 /**
  * A bootstrap's problems as diagnostics, as the mesh's: a code, a pointer into the document as
@@ -48,7 +70,7 @@ export function stepDiagnostics(
  * The YAML (or JSON) parser's errors, each located where the parser stopped; one at the end of the
  * file (an unclosed bracket) just after the last character, so that the line shown is not empty.
  */
-export function syntaxDiagnostics(errors: readonly YAMLError[], source: SourceFile): Diagnostic[] {
+function syntaxDiagnostics(errors: readonly YAMLError[], source: SourceFile): Diagnostic[] {
   const last = source.text.trimEnd().length;
   return errors.map((e) => {
     const from = Math.min(e.pos[0], last);
@@ -76,9 +98,18 @@ export async function readBootstrapText(file: string): Promise<string | Diagnost
   try {
     bytes = await fs.readFile(file);
   } catch (e) {
-    const reason = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
-    return diagnostic('MG4001', `cannot read ${file}: ${reason}`, { file });
+    return diagnostic('MG4001', `cannot read ${file}: ${readError(e)}`, { file });
   }
+  return decodeConfigText(bytes, file);
+}
+
+/** Why a file could not be read, in a few words. */
+export function readError(e: unknown): string {
+  return (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (e as Error).message;
+}
+
+/** A configuration file's bytes as text, or MG5001 when they are not UTF-8 text. */
+export function decodeConfigText(bytes: Uint8Array, file: string): string | Diagnostic {
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
     if (!text.includes('\u0000')) return text;

@@ -9,8 +9,16 @@ import { protobufjs } from '../../envoy/protos.js';
  * their own modules (filters/registry.ts), passed to supportedWalk.
  */
 const ALLOW: Record<string, string[]> = {
-  'envoy.config.bootstrap.v3.Bootstrap': ['node', 'static_resources', 'admin'],
-  'envoy.config.bootstrap.v3.Bootstrap.StaticResources': ['listeners', 'clusters'],
+  'envoy.config.bootstrap.v3.Bootstrap': ['node', 'static_resources', 'dynamic_resources', 'admin'],
+  'envoy.config.bootstrap.v3.Bootstrap.StaticResources': ['listeners', 'clusters', 'secrets'],
+  // LDS and CDS from files (config/discovery.ts)
+  'envoy.config.bootstrap.v3.Bootstrap.DynamicResources': ['lds_config', 'cds_config'],
+  'envoy.config.core.v3.ConfigSource': ['path_config_source', 'path', 'resource_api_version'],
+  'envoy.config.core.v3.PathConfigSource': ['path'],
+  'envoy.service.discovery.v3.DiscoveryResponse': ['version_info', 'resources', 'type_url'],
+  // static secrets, named by tls_certificate_sds_secret_configs
+  'envoy.extensions.transport_sockets.tls.v3.Secret': ['name', 'tls_certificate'],
+  'envoy.extensions.transport_sockets.tls.v3.SdsSecretConfig': ['name'],
   'envoy.config.bootstrap.v3.Admin': ['address', 'access_log_path', 'access_log'],
   'envoy.config.core.v3.Node': ['id', 'cluster', 'metadata', 'locality', 'user_agent_name'],
   'envoy.config.core.v3.Locality': ['region', 'zone', 'sub_zone'],
@@ -42,6 +50,7 @@ const ALLOW: Record<string, string[]> = {
   'envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext': ['common_tls_context', 'sni'],
   'envoy.extensions.transport_sockets.tls.v3.CommonTlsContext': [
     'tls_certificates',
+    'tls_certificate_sds_secret_configs',
     'validation_context',
     'alpn_protocols',
   ],
@@ -295,6 +304,7 @@ const ALLOW: Record<string, string[]> = {
 
 /** Enum values implemented, by `<message>.<field>`; others are errors. */
 const ENUMS: Record<string, string[]> = {
+  'envoy.config.core.v3.ConfigSource.resource_api_version': ['V3'],
   'envoy.config.core.v3.SocketAddress.protocol': ['TCP'],
   'envoy.config.rbac.v3.RBAC.action': ['ALLOW', 'DENY'],
   'envoy.extensions.transport_sockets.tls.v3.SubjectAltNameMatcher.san_type': [

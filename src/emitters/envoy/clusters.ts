@@ -1,6 +1,6 @@
 import type { Endpoint, LoadBalancer, ResolvedBackend, ResolvedMesh } from '../../model/types.js';
 import { TYPE, duration, socketAddress, typed, type Json } from './common.js';
-import { callersUseTls, upstreamTls } from './tls.js';
+import { callersUseTls, upstreamTls, type Caller } from './tls.js';
 
 const LB_POLICY: Record<LoadBalancer, string> = {
   'round-robin': 'ROUND_ROBIN',
@@ -67,9 +67,9 @@ export interface ClusterOptions {
   readonly backend: ResolvedBackend;
   /** The versions the cluster pools. */
   readonly versions: readonly string[];
-  /** The certDir and the workload whose certificate the caller presents. */
+  /** The certDir and the certificate the caller presents. */
   readonly certDir: string;
-  readonly caller: string;
+  readonly caller: Caller;
 }
 
 /**

@@ -17,6 +17,8 @@ export const TYPE = {
   tlsInspector: 'envoy.extensions.filters.listener.tls_inspector.v3.TlsInspector',
   originalDst: 'envoy.extensions.filters.listener.original_dst.v3.OriginalDst',
   previousHosts: 'envoy.extensions.retry.host.previous_hosts.v3.PreviousHostsPredicate',
+  listener: 'envoy.config.listener.v3.Listener',
+  cluster: 'envoy.config.cluster.v3.Cluster',
 } as const;
 
 /** `{ '@type': 'type.googleapis.com/<type>', ...fields }`: an `Any` in proto3 JSON. */

@@ -113,7 +113,13 @@ export function buildGateway(mesh: ResolvedMesh, settings: EnvoySettings, diagno
       const backend = mesh.backendsByName.get(k.backend)!;
       const versions = k.version === undefined ? backend.versions.map((v) => v.name) : [k.version];
       clusters.push(
-        buildCluster({ name, backend, versions, certDir: settings.certDir, caller: `frontends/${f.name}` }),
+        buildCluster({
+          name,
+          backend,
+          versions,
+          certDir: settings.certDir,
+          caller: { workload: `frontends/${f.name}` },
+        }),
       );
     }
   }

@@ -6,7 +6,14 @@ import { checkEndpoints } from '../../smartstack/index.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity, OutputFile } from '../types.js';
 import { buildGateway } from './gateway.js';
 import { ENVOY_SETTINGS, readSettings, type EnvoySettings } from './settings.js';
-import { buildOutbound, buildSidecarOwn, outboundClusters } from './sidecar.js';
+import {
+  DISCOVERY_FILES,
+  buildOutbound,
+  buildSidecar,
+  discoveryResponse,
+  outboundClusters,
+} from './sidecar.js';
+import { TYPE } from './common.js';
 import { JSON_FORMAT, YAML_FORMAT } from './text.js';
 
 const FIDELITY: Readonly<Record<Feature, Fidelity>> = {
@@ -233,12 +240,6 @@ function portCollisions(mesh: ResolvedMesh, settings: EnvoySettings): Diagnostic
   return out;
 }
 
-/** Stands for the sidecar's workload in the outbound clusters' certificate file names (a DNS label never contains "_"). */
-const WORKLOAD = '__meshgen_workload__';
-
-/** The most sidecar text one render builds (characters, all sidecars together). */
-const MAX_SIDECARS_TEXT = 1 << 30;
-
 /** Lines `<local address> <backend> <backend>.<namespace>`, for /etc/hosts on the callers' side. */
 function hostsFile(mesh: ResolvedMesh): string {
   return mesh.backends.map((b) => `${b.localAddress} ${b.name} ${b.name}.${b.namespace}\n`).join('');
@@ -279,45 +280,40 @@ export function emitEnvoy(mesh: ResolvedMesh, options: EmitOptions): EmitResult 
       contents: format.whole(buildGateway(mesh, settings, diagnostics)),
     });
   if (mesh.backends.length) {
+    // the outbound side is the same for every sidecar: written once, read by each through
+    // dynamic_resources, so that the output grows with the mesh (not with its square)
     const outbound = buildOutbound(mesh, diagnostics);
-    // the shared outbound part, serialized once with a placeholder for the workload's certificate
-    const listenersText = format.items(outbound.listeners);
-    const clustersText = format.items(outboundClusters(mesh, outbound, settings, WORKLOAD));
-    // every sidecar holds every backend's listener and clusters: the text grows with the square of
-    // the mesh, and past a bound it would not fit in memory
-    const total = (listenersText.length + clustersText.length) * sidecars.length;
-    if (total > MAX_SIDECARS_TEXT) {
-      const mb = (n: number) => Math.ceil(n / 1e6).toLocaleString('en-US');
-      diagnostics.push(
-        diagnostic(
-          'MG3008',
-          `the envoy target's ${sidecars.length.toLocaleString('en-US')} sidecars would hold ${mb(total)} MB of configuration in all (each carries the listeners and clusters of all ${mesh.backends.length.toLocaleString('en-US')} backends, ${mb(listenersText.length + clustersText.length)} MB), more than the ${mb(MAX_SIDECARS_TEXT)} MB one render holds`,
-          {
-            hint: 'render some sidecars at a time with --set sidecars=<backend>,<backend>',
-          },
-        ),
+    if (sidecars.length) {
+      files.push(
+        {
+          path: `${DISCOVERY_FILES.listeners}.${ext}`,
+          contents: format.whole(discoveryResponse(TYPE.listener, outbound.listeners)),
+        },
+        {
+          path: `${DISCOVERY_FILES.clusters}.${ext}`,
+          contents: format.whole(discoveryResponse(TYPE.cluster, outboundClusters(mesh, outbound, settings))),
+        },
       );
-      return { files: [], diagnostics: dedupe(diagnostics) };
     }
-    for (const b of sidecars) {
-      const own = buildSidecarOwn(mesh, b, settings);
-      const contents = format.assemble(
-        own.head,
-        [format.items(own.listeners), listenersText],
-        [format.items(own.clusters), clustersText.replaceAll(WORKLOAD, b.name)],
-      );
-      files.push({ path: `sidecar-${b.name}.${ext}`, contents });
-    }
+    for (const b of sidecars)
+      files.push({
+        path: `sidecar-${b.name}.${ext}`,
+        contents: format.whole(buildSidecar(mesh, b, settings)),
+      });
     files.push({ path: 'hosts', contents: hostsFile(mesh) });
   }
   files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
   return { files, diagnostics: dedupe(diagnostics) };
 }
 
-/** Envoy v3 static bootstraps: a gateway for the frontends and a sidecar per backend. */
+/**
+ * Envoy v3 bootstraps: a gateway for the frontends and a sidecar per backend, whose outbound
+ * listeners and clusters come from two shared discovery files.
+ */
 export const envoy: Emitter = {
   target: 'envoy',
-  summary: 'Envoy v3 static bootstraps (YAML or JSON): a gateway for the frontends, a sidecar per backend',
+  summary:
+    'Envoy v3 bootstraps (YAML or JSON): a gateway for the frontends, a sidecar per backend, shared outbound LDS/CDS files',
   fidelity: FIDELITY,
   settings: ENVOY_SETTINGS,
   emit: emitEnvoy,

@@ -13,6 +13,8 @@ export interface EnvoySettings {
   readonly inboundPort: number;
   /** `--set sidecars=a,b`: the backends whose sidecars are rendered; every backend's when unset. */
   readonly sidecars?: ReadonlySet<string>;
+  /** Absolute folder where the sidecars read the shared outbound listeners and clusters (LDS, CDS). */
+  readonly discoveryDir: string;
 }
 
 const DEFAULTS: EnvoySettings = {
@@ -20,7 +22,14 @@ const DEFAULTS: EnvoySettings = {
   certDir: 'certs',
   adminPort: 15000,
   inboundPort: 15006,
+  discoveryDir: '/etc/envoy/meshgen',
 };
+
+/** Envoy reads a path config source at an absolute path; a folder name within a file system's limit. */
+function isDiscoveryDir(v: string): boolean {
+  // eslint-disable-next-line no-control-regex
+  return v.startsWith('/') && v.length <= 1024 && !/[\u0000-\u001f\u007f]/.test(v);
+}
 
 /** The settings of `--set`, for the checks, `meshgen targets --target envoy` and docs/envoy.md. */
 export const ENVOY_SETTINGS: readonly TargetSetting[] = [
@@ -45,6 +54,14 @@ export const ENVOY_SETTINGS: readonly TargetSetting[] = [
     accepts: 'a port, 1-65535',
     check: isPort,
     description: "sidecar inbound port (the iptables plan's `inboundPort`)",
+  },
+  {
+    name: 'discoveryDir',
+    default: DEFAULTS.discoveryDir,
+    accepts: 'an absolute folder',
+    check: isDiscoveryDir,
+    description:
+      "absolute folder where each sidecar's `dynamic_resources` read the shared `outbound-listeners` and `outbound-clusters` files (Envoy's LDS and CDS from the file system); copy them there",
   },
   {
     name: 'sidecars',
@@ -104,5 +121,23 @@ export function readSettings(options: EmitOptions, diagnostics: Diagnostic[]): E
             .map((name) => name.trim())
             .filter((name) => name !== ''),
         );
-  return { format, certDir: certDir.replace(/\/+$/, '') || '/', adminPort, inboundPort, sidecars };
+  let discoveryDir = s['discoveryDir'] ?? DEFAULTS.discoveryDir;
+  if (!isDiscoveryDir(discoveryDir)) {
+    diagnostics.push(
+      diagnostic(
+        'MG4003',
+        `envoy setting discoveryDir=${JSON.stringify(discoveryDir)} is not an absolute folder (Envoy reads its discovery files at absolute paths)`,
+        { hint: `--set discoveryDir=${DEFAULTS.discoveryDir}` },
+      ),
+    );
+    discoveryDir = DEFAULTS.discoveryDir;
+  }
+  return {
+    format,
+    certDir: certDir.replace(/\/+$/, '') || '/',
+    adminPort,
+    inboundPort,
+    sidecars,
+    discoveryDir: discoveryDir.replace(/\/+$/, '') || '/',
+  };
 }

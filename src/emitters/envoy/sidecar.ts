@@ -13,7 +13,7 @@ import { ORIGINAL_DST, TLS_INSPECTOR, httpConnectionManager, tcpProxyFilter } fr
 import { httpRbacFilter, networkRbacFilter, rbacRules } from './rbac.js';
 import { buildHttpRoute, buildTcpProxy, type ClusterKey } from './routes.js';
 import type { EnvoySettings } from './settings.js';
-import { inboundTls } from './tls.js';
+import { WORKLOAD_SECRET, callersUseTls, inboundTls, workloadSecret } from './tls.js';
 
 /** The names a caller may use for a backend, as Host headers: name, name.namespace, FQDN, local address; each with and without the port. */
 function backendDomains(b: ResolvedBackend): string[] {
@@ -24,7 +24,8 @@ function backendDomains(b: ResolvedBackend): string[] {
 /**
  * The outbound side, the same in every sidecar: one listener per backend on its local address and
  * port (the SmartStack pattern), with that backend's routes; and the clusters those routes name.
- * Built once per mesh; each sidecar then adds its own certificate to the clusters.
+ * Built once per mesh and written once, in the shared discovery files every sidecar reads; the
+ * clusters present the certificate of the sidecar's `workload` secret.
  */
 export interface Outbound {
   readonly listeners: Json[];
@@ -156,52 +157,60 @@ function buildInbound(
   };
 }
 
-/** The clusters of the outbound side, presenting the certificate of workload `caller`. */
-export function outboundClusters(
-  mesh: ResolvedMesh,
-  outbound: Outbound,
-  settings: EnvoySettings,
-  caller: string,
-): Json[] {
+/** The clusters of the outbound side, presenting the sidecar's `workload` secret. */
+export function outboundClusters(mesh: ResolvedMesh, outbound: Outbound, settings: EnvoySettings): Json[] {
   return outbound.clusters.map(({ name, key }) => {
     const backend = mesh.backendsByName.get(key.backend)!;
     const versions = key.version === undefined ? backend.versions.map((v) => v.name) : [key.version];
-    return buildCluster({ name, backend, versions, certDir: settings.certDir, caller });
+    return buildCluster({
+      name,
+      backend,
+      versions,
+      certDir: settings.certDir,
+      caller: { secret: WORKLOAD_SECRET },
+    });
   });
 }
 
-/** What only this sidecar has: its node, admin, inbound listener and inbound clusters. */
-export interface SidecarOwn {
-  readonly head: Json;
-  readonly listeners: Json[];
-  readonly clusters: Json[];
+/** The shared files, by what they hold: `<name>.yaml` or `<name>.json` in the output and in discoveryDir. */
+export const DISCOVERY_FILES = { listeners: 'outbound-listeners', clusters: 'outbound-clusters' } as const;
+
+/**
+ * A discovery file as Envoy reads a path config source: a DiscoveryResponse whose `resources` are
+ * the listeners (LDS) or clusters (CDS), each an `Any` with its `@type`.
+ */
+export function discoveryResponse(type: string, resources: readonly Json[]): Json {
+  return { resources: resources.map((r) => typed(type, r)) };
 }
 
-export function buildSidecarOwn(mesh: ResolvedMesh, b: ResolvedBackend, settings: EnvoySettings): SidecarOwn {
-  const inbound = buildInbound(mesh, b, settings);
+/** LDS or CDS from the shared file `<discoveryDir>/<name>.<ext>`, watched by Envoy for moves. */
+function pathSource(settings: EnvoySettings, name: string): Json {
+  const ext = settings.format === 'json' ? 'json' : 'yaml';
   return {
-    head: {
-      node: { id: `sidecar-${b.name}`, cluster: b.name },
-      admin: { address: socketAddress('127.0.0.1', settings.adminPort) },
-    },
-    listeners: inbound.listener ? [inbound.listener] : [],
-    clusters: inbound.clusters,
+    path_config_source: { path: `${settings.discoveryDir}/${name}.${ext}` },
+    resource_api_version: 'V3',
   };
 }
 
-/** The bootstrap of the sidecar that runs beside each instance of backend `b`, as one object. */
-export function buildSidecar(
-  mesh: ResolvedMesh,
-  b: ResolvedBackend,
-  outbound: Outbound,
-  settings: EnvoySettings,
-): Json {
-  const own = buildSidecarOwn(mesh, b, settings);
+/**
+ * The bootstrap of the sidecar that runs beside each instance of backend `b`: its node and admin,
+ * its inbound listener and clusters, its `workload` secret (when some backend is called in mTLS),
+ * and the shared outbound listeners and clusters through `dynamic_resources`.
+ */
+export function buildSidecar(mesh: ResolvedMesh, b: ResolvedBackend, settings: EnvoySettings): Json {
+  const inbound = buildInbound(mesh, b, settings);
+  const tls = mesh.backends.some(callersUseTls);
   return {
-    ...own.head,
+    node: { id: `sidecar-${b.name}`, cluster: b.name },
+    admin: { address: socketAddress('127.0.0.1', settings.adminPort) },
     static_resources: {
-      listeners: [...own.listeners, ...outbound.listeners],
-      clusters: [...own.clusters, ...outboundClusters(mesh, outbound, settings, b.name)],
+      listeners: inbound.listener ? [inbound.listener] : [],
+      clusters: inbound.clusters,
+      secrets: tls ? [workloadSecret(settings.certDir, b.name)] : undefined,
+    },
+    dynamic_resources: {
+      lds_config: pathSource(settings, DISCOVERY_FILES.listeners),
+      cds_config: pathSource(settings, DISCOVERY_FILES.clusters),
     },
   };
 }

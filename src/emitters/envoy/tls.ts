@@ -23,16 +23,35 @@ export function callersUseTls(backend: ResolvedBackend): boolean {
 }
 
 /**
+ * The name of the secret in each sidecar's `static_resources.secrets` that holds its workload's
+ * certificate: the shared outbound clusters present it by this name (an SdsSecretConfig with no
+ * sds_config is looked up among the static secrets), so that they are the same for every sidecar.
+ */
+export const WORKLOAD_SECRET = 'workload';
+
+/** The sidecar's `workload` secret: the certificate and key of backend `name`. */
+export function workloadSecret(certDir: string, name: string): Json {
+  return { name: WORKLOAD_SECRET, tls_certificate: workloadCertificate(certDir, name) };
+}
+
+/** Who presents a certificate to the upstream: a workload's files, or the sidecar's `workload` secret. */
+export type Caller = { readonly workload: string } | { readonly secret: string };
+
+/**
  * The transport socket of a cluster to `backend`: mTLS with the caller's workload certificate,
  * accepting only a peer whose URI SAN is the backend's SPIFFE identity.
  */
-export function upstreamTls(certDir: string, caller: string, backend: ResolvedBackend): Json {
+export function upstreamTls(certDir: string, caller: Caller, backend: ResolvedBackend): Json {
   const h2 = backend.protocol === 'http2' || backend.protocol === 'grpc';
+  const certificate =
+    'secret' in caller
+      ? { tls_certificate_sds_secret_configs: [{ name: caller.secret }] }
+      : { tls_certificates: [workloadCertificate(certDir, caller.workload)] };
   return {
     name: 'envoy.transport_sockets.tls',
     typed_config: typed(TYPE.upstreamTls, {
       common_tls_context: {
-        tls_certificates: [workloadCertificate(certDir, caller)],
+        ...certificate,
         validation_context: {
           trusted_ca: meshCa(certDir),
           match_typed_subject_alt_names: [{ san_type: 'URI', matcher: { exact: backend.identity } }],

@@ -1,16 +1,36 @@
 import { describe, expect, it } from 'vitest';
 import { checkEnvoy } from '../../../src/envoy/check.js';
 import { EXAMPLES, exampleMesh } from '../../support/meshes.js';
-import { buildOutbound, buildSidecar } from '../../../src/emitters/envoy/sidecar.js';
-import { readSettings } from '../../../src/emitters/envoy/settings.js';
-import { JSON_FORMAT, YAML_FORMAT } from '../../../src/emitters/envoy/text.js';
-import { referencedClusters, renderEnvoy, type Boot } from './helpers.js';
+import { effective, referencedClusters, renderEnvoy, type Boot, type Rendered } from './helpers.js';
 
-/** Checks a bootstrap against Envoy's protos, and the cross-references the protos cannot see. */
-function expectValid(boot: Boot, where: string): void {
-  const r = checkEnvoy(boot, { canonical: true });
+const RESPONSE = 'envoy.service.discovery.v3.DiscoveryResponse';
+
+/** Checks a file against Envoy's protos: a bootstrap, or a DiscoveryResponse (the shared files). */
+function expectDecodes(boot: Boot, where: string, type?: string): void {
+  const r = checkEnvoy(boot, { canonical: true, type });
   expect(r.errors, where).toEqual([]);
   expect(r.warnings, where).toEqual([]);
+}
+
+/** Checks every file of a render against the protos, and each proxy's cross-references as Envoy runs it. */
+function expectRenderValid(rendered: Rendered, where: string): void {
+  for (const [path, boot] of Object.entries(rendered.boots)) {
+    const shared = path.startsWith('outbound-');
+    expectDecodes(boot, `${where}/${path}`, shared ? RESPONSE : undefined);
+    if (shared) continue;
+    expectValid(effective(rendered, path), `${where}/${path}`);
+  }
+}
+
+/** The cross-references the protos cannot see, in a bootstrap with every resource static. */
+function expectValid(boot: Boot, where: string): void {
+  const secrets = new Set((boot.static_resources.secrets ?? []).map((s: Boot) => s.name));
+  const named: string[] = [];
+  JSON.stringify(boot, (k, v) => {
+    if (k === 'tls_certificate_sds_secret_configs') named.push(...v.map((c: Boot) => c.name));
+    return v;
+  });
+  for (const name of named) expect(secrets.has(name), `${where}: secret "${name}" is defined`).toBe(true);
   const listeners: string[] = boot.static_resources.listeners.map((l: Boot) => l.name);
   const clusters: string[] = boot.static_resources.clusters.map((c: Boot) => c.name);
   expect(new Set(listeners).size, `${where}: listener names unique`).toBe(listeners.length);
@@ -32,11 +52,11 @@ describe.each(EXAMPLES)('example %s', (example) => {
   it.each(['yaml', 'json'])(
     'emits %s bootstraps that decode against Envoy v3 protos, with every cross-reference resolved',
     (format) => {
-      const { boots } = renderEnvoy(exampleMesh(example), { format });
-      const names = Object.keys(boots);
+      const rendered = renderEnvoy(exampleMesh(example), { format });
+      const names = Object.keys(rendered.boots);
       expect(names.length).toBeGreaterThan(0);
       expect(names.every((n) => n.endsWith(`.${format}`))).toBe(true);
-      for (const [path, boot] of Object.entries(boots)) expectValid(boot, `${example}/${path}`);
+      expectRenderValid(rendered, example);
     },
   );
 
@@ -44,21 +64,54 @@ describe.each(EXAMPLES)('example %s', (example) => {
     const yaml = renderEnvoy(exampleMesh(example), { format: 'yaml' }).boots;
     const json = renderEnvoy(exampleMesh(example), { format: 'json' }).boots;
     expect(Object.keys(json).map((k) => k.replace(/\.json$/, '.yaml'))).toEqual(Object.keys(yaml));
-    for (const [k, v] of Object.entries(json)) expect(v).toEqual(yaml[k.replace(/\.json$/, '.yaml')]);
+    // the sidecars name the shared files of their own format
+    const same = (v: Boot) =>
+      JSON.parse(JSON.stringify(v).replace(/(\/outbound-(?:listeners|clusters))\.json"/g, '$1.yaml"'));
+    for (const [k, v] of Object.entries(json)) expect(same(v)).toEqual(yaml[k.replace(/\.json$/, '.yaml')]);
   });
 
   it.each(['yaml', 'json'])(
-    'splices sidecars in %s to the same bytes as serializing each whole bootstrap',
+    'gives each sidecar its own side only and shares the outbound side through discovery files in %s',
     (format) => {
       const mesh = exampleMesh(example);
-      const settings = readSettings({ format, settings: { certDir: '/c' } }, []);
-      const outbound = buildOutbound(mesh, []);
-      const { texts } = renderEnvoy(mesh, { format, settings: { certDir: '/c' } });
-      const whole = format === 'json' ? JSON_FORMAT : YAML_FORMAT;
-      for (const b of mesh.backends)
-        expect(texts[`sidecar-${b.name}.${format}`]).toBe(
-          whole.whole(buildSidecar(mesh, b, outbound, settings)),
-        );
+      const rendered = renderEnvoy(mesh, { format, settings: { discoveryDir: '/srv/xds/' } });
+      const { boots } = rendered;
+      const lds = boots[`outbound-listeners.${format}`];
+      const cds = boots[`outbound-clusters.${format}`];
+      // one outbound listener per backend, once for the whole mesh
+      expect(lds.resources.map((l: Boot) => l.name)).toEqual(mesh.backends.map((b) => `outbound|${b.name}`));
+      for (const l of lds.resources)
+        expect(l['@type']).toBe('type.googleapis.com/envoy.config.listener.v3.Listener');
+      for (const c of cds.resources)
+        expect(c['@type']).toBe('type.googleapis.com/envoy.config.cluster.v3.Cluster');
+      // no workload's own file in the shared clusters: each presents the sidecar's workload secret
+      const shared = JSON.stringify(cds);
+      expect(shared).not.toMatch(/tls_certificates/);
+      for (const b of mesh.backends) {
+        const boot = boots[`sidecar-${b.name}.${format}`];
+        expect(boot.static_resources.listeners.map((l: Boot) => l.name)).toEqual(['inbound']);
+        expect(boot.static_resources.clusters.every((c: Boot) => c.name.startsWith('inbound|'))).toBe(true);
+        expect(boot.dynamic_resources).toEqual({
+          lds_config: {
+            path_config_source: { path: `/srv/xds/outbound-listeners.${format}` },
+            resource_api_version: 'V3',
+          },
+          cds_config: {
+            path_config_source: { path: `/srv/xds/outbound-clusters.${format}` },
+            resource_api_version: 'V3',
+          },
+        });
+        if (shared.includes('tls_certificate_sds_secret_configs'))
+          expect(boot.static_resources.secrets).toEqual([
+            {
+              name: 'workload',
+              tls_certificate: {
+                certificate_chain: { filename: `certs/${b.name}.crt` },
+                private_key: { filename: `certs/${b.name}.key` },
+              },
+            },
+          ]);
+      }
     },
   );
 
@@ -68,6 +121,8 @@ describe.each(EXAMPLES)('example %s', (example) => {
     const expected = [
       ...(mesh.frontends.length ? ['gateway.yaml'] : []),
       ...mesh.backends.map((b) => `sidecar-${b.name}.yaml`),
+      'outbound-clusters.yaml',
+      'outbound-listeners.yaml',
       'hosts',
     ].sort();
     expect(Object.keys(texts).sort()).toEqual(expected);

@@ -7,6 +7,7 @@ import {
   listener,
   outboundRoutes,
   referencedClusters,
+  effective,
   renderEnvoy,
   type Boot,
   type Rendered,
@@ -135,7 +136,7 @@ let api: Boot;
 let gateway: Boot;
 beforeAll(() => {
   out = renderEnvoy(meshFrom(MESH));
-  api = out.boots['sidecar-api.yaml'];
+  api = effective(out, 'sidecar-api.yaml');
   gateway = out.boots['gateway.yaml'];
 });
 
@@ -143,8 +144,12 @@ const canary = () => outboundRoutes(api, 'api').filter((r: Boot) => r.name.start
 
 describe('the feature mesh', () => {
   it('decodes against Envoy protos in every bootstrap, with cross-references resolved', () => {
-    for (const [path, boot] of Object.entries(out.boots)) {
-      expect(checkEnvoy(boot, { canonical: true }).errors, path).toEqual([]);
+    for (const [path, file] of Object.entries(out.boots)) {
+      const shared = path.startsWith('outbound-');
+      const type = shared ? 'envoy.service.discovery.v3.DiscoveryResponse' : undefined;
+      expect(checkEnvoy(file, { canonical: true, type }).errors, path).toEqual([]);
+      if (shared) continue;
+      const boot = effective(out, path);
       const names = new Set(boot.static_resources.clusters.map((c: Boot) => c.name));
       for (const ref of referencedClusters(boot)) expect(names.has(ref), `${path}: ${ref}`).toBe(true);
     }
@@ -366,16 +371,22 @@ describe('clusters', () => {
   });
 
   it('talks mTLS to mTLS backends with the caller certificate, checking the upstream SPIFFE identity', () => {
-    const tls = cluster(out.boots['sidecar-grpc.yaml'], 'api|v1').transport_socket;
+    const grpc = effective(out, 'sidecar-grpc.yaml');
+    const tls = cluster(grpc, 'api|v1').transport_socket;
     expect(tls.name).toBe('envoy.transport_sockets.tls');
     expect(tls.typed_config['@type']).toBe(
       'type.googleapis.com/envoy.extensions.transport_sockets.tls.v3.UpstreamTlsContext',
     );
     const ctx = tls.typed_config.common_tls_context;
-    expect(ctx.tls_certificates).toEqual([
+    // the shared cluster presents the sidecar's workload secret: grpc's certificate in grpc's sidecar
+    expect(ctx.tls_certificate_sds_secret_configs).toEqual([{ name: 'workload' }]);
+    expect(grpc.static_resources.secrets).toEqual([
       {
-        certificate_chain: { filename: 'certs/grpc.crt' },
-        private_key: { filename: 'certs/grpc.key' },
+        name: 'workload',
+        tls_certificate: {
+          certificate_chain: { filename: 'certs/grpc.crt' },
+          private_key: { filename: 'certs/grpc.key' },
+        },
       },
     ]);
     expect(ctx.validation_context).toEqual({
@@ -423,7 +434,7 @@ describe('the sidecar inbound side', () => {
   });
 
   it('accepts TLS and plaintext when permissive, plaintext only when disabled', () => {
-    const lr = out.boots['sidecar-lr.yaml'];
+    const lr = effective(out, 'sidecar-lr.yaml');
     expect(listener(lr, 'inbound').listener_filters.map((f: Boot) => f.name)).toEqual([
       'envoy.filters.listener.original_dst',
       'envoy.filters.listener.tls_inspector',
@@ -434,7 +445,9 @@ describe('the sidecar inbound side', () => {
       ['tls', true],
       ['raw_buffer', false],
     ]);
-    expect(chains(out.boots['sidecar-plain.yaml']).every((c: Boot) => !('transport_socket' in c))).toBe(true);
+    expect(chains(effective(out, 'sidecar-plain.yaml')).every((c: Boot) => !('transport_socket' in c))).toBe(
+      true,
+    );
   });
 
   it('applies access rules with the HTTP RBAC filter: principals by identity, paths (trailing * a prefix) and methods', () => {
@@ -484,9 +497,9 @@ describe('the sidecar inbound side', () => {
   });
 
   it('denies everything with defaultAccess deny (ALLOW with no policy) and uses the network RBAC filter for TCP', () => {
-    const grpcRbac = hcm(listener(out.boots['sidecar-grpc.yaml'], 'inbound')).http_filters[0];
+    const grpcRbac = hcm(listener(effective(out, 'sidecar-grpc.yaml'), 'inbound')).http_filters[0];
     expect(grpcRbac.typed_config.rules).toEqual({ action: 'ALLOW', policies: {} });
-    const db = chains(out.boots['sidecar-db.yaml'])[0].filters;
+    const db = chains(effective(out, 'sidecar-db.yaml'))[0].filters;
     expect(db.map((f: Boot) => f.name)).toEqual([
       'envoy.filters.network.rbac',
       'envoy.filters.network.tcp_proxy',

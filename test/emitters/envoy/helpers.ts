@@ -25,6 +25,23 @@ export function renderEnvoy(mesh: ResolvedMesh, options: EmitOptions = {}): Rend
   return { boots, texts, diagnostics: r.diagnostics };
 }
 
+/**
+ * A sidecar as Envoy runs it: its bootstrap with the listeners and clusters of the shared discovery
+ * files (outbound-listeners, outbound-clusters) added to its own, without their `@type`.
+ */
+export function effective(r: Rendered, sidecar: string): Boot {
+  const boot = structuredClone(r.boots[sidecar]);
+  const ext = sidecar.slice(sidecar.lastIndexOf('.'));
+  const shared = (name: string): Boot[] =>
+    (r.boots[`${name}${ext}`]?.resources ?? []).map(({ '@type': _type, ...rest }: Boot) => rest);
+  if (boot.dynamic_resources) {
+    boot.static_resources.listeners.push(...shared('outbound-listeners'));
+    boot.static_resources.clusters.push(...shared('outbound-clusters'));
+    delete boot.dynamic_resources;
+  }
+  return boot;
+}
+
 export const listener = (boot: Boot, name: string): Boot => {
   const l = boot.static_resources.listeners.find((x: Boot) => x.name === name);
   if (!l) throw new Error(`no listener ${name}`);

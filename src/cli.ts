@@ -5,7 +5,7 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { hasErrors, escalateWarnings, type Diagnostic } from './model/diagnostics.js';
-import { loadMesh, type MeshResult } from './model/load.js';
+import { loadMesh, parseMesh, type MeshResult } from './model/load.js';
 import { locateDiagnostics, type SourceFile } from './model/source.js';
 import { meshSchema } from './model/schema.js';
 import { FEATURES } from './model/features.js';
@@ -19,6 +19,7 @@ import { registerTest } from './cli/test.js';
 import { registerCertsCommand } from './cli/certs.js';
 import { registerProxyCommand } from './cli/proxy.js';
 import { registerRunCommand } from './cli/run.js';
+import { addSourceOptions, etcdOptions, wantsTls, type SourceCliOptions } from './cli/source.js';
 import { chooseTargets, parseSettings, settingsText } from './cli/settings.js';
 import { settingsMarkdown } from './emitters/settings.js';
 
@@ -31,22 +32,51 @@ const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
 
 class UsageError extends Error {}
 
-async function validateCommand(files: string[], opts: { format: string; strict?: boolean }): Promise<number> {
+/** The mesh of `--source` (or of a file argument), loaded through src/live only when a source is given. */
+async function loadEither(
+  file: string | undefined,
+  opts: SourceCliOptions,
+  options: { resolve?: boolean } = {},
+): Promise<MeshResult> {
+  if (opts.source === undefined) return loadMesh(file!, options);
+  if (file !== undefined) throw new UsageError('give a mesh file or --source, not both');
+  const { parseSource } = await import('./live/source.js');
+  const { loadSource } = await import('./live/load.js');
+  const source = parseSource(opts.source, { tls: wantsTls(opts) });
+  if ('code' in source) {
+    const result = parseMesh('', { file: '--source' });
+    return { source: result.source, diagnostics: [source] };
+  }
+  return loadSource(source, etcdOptions(opts), options);
+}
+
+async function validateCommand(
+  files: string[],
+  opts: { format: string; strict?: boolean } & SourceCliOptions,
+): Promise<number> {
   const all: Diagnostic[] = [];
   const sources = new Map<string, SourceFile>();
-  for (const file of files) {
-    const result = await loadMesh(file, { resolve: false });
+  if (!files.length && opts.source === undefined) throw new UsageError('give mesh files or --source');
+  if (files.length && opts.source !== undefined)
+    throw new UsageError('give mesh files or --source, not both');
+  for (const file of opts.source !== undefined ? [undefined] : files) {
+    const result = await loadEither(file, opts, { resolve: false });
     sources.set(result.source.file, result.source);
     all.push(...(opts.strict ? escalateWarnings(result.diagnostics) : result.diagnostics));
   }
   report({ diagnostics: all, sources }, opts.format);
   if (opts.format === 'text' && !hasErrors(all)) {
-    process.stderr.write(`${files.length === 1 ? files[0] : `${files.length} files`}: valid\n`);
+    const what = opts.source ?? (files.length === 1 ? files[0] : `${files.length} files`);
+    process.stderr.write(`${what}: valid\n`);
   }
-  return all.some((d) => d.code === 'MG4001') ? EXIT.usage : hasErrors(all) ? EXIT.invalid : EXIT.ok;
+  return all.some((d) => d.code === 'MG4001' || d.code === 'MG4020')
+    ? EXIT.usage
+    : hasErrors(all)
+      ? EXIT.invalid
+      : EXIT.ok;
 }
 
-interface RenderCliOptions {
+interface RenderCliOptions extends SourceCliOptions {
   target: string;
   output?: string;
   strict?: boolean;
@@ -56,7 +86,8 @@ interface RenderCliOptions {
   set: string[];
 }
 
-async function renderCommand(file: string, opts: RenderCliOptions): Promise<number> {
+async function renderCommand(file: string | undefined, opts: RenderCliOptions): Promise<number> {
+  if (file === undefined && opts.source === undefined) throw new UsageError('give a mesh file or --source');
   // the emitters load only for the commands that use them, so `validate` starts fast
   const { render } = await import('./render.js');
   const { emitters } = await import('./emitters/index.js');
@@ -73,11 +104,13 @@ async function renderCommand(file: string, opts: RenderCliOptions): Promise<numb
     report({ diagnostics: refused, sources: new Map() }, opts.format);
     return EXIT.usage;
   }
-  const loaded: MeshResult = await loadMesh(file);
+  const loaded: MeshResult = await loadEither(file, opts);
   const sources = new Map([[loaded.source.file, loaded.source]]);
   if (!loaded.mesh) {
     report({ diagnostics: loaded.diagnostics, sources }, opts.format);
-    return loaded.diagnostics.some((d) => d.code === 'MG4001') ? EXIT.usage : EXIT.invalid;
+    return loaded.diagnostics.some((d) => d.code === 'MG4001' || d.code === 'MG4020')
+      ? EXIT.usage
+      : EXIT.invalid;
   }
   const result = render(loaded.mesh, { targets, strict: opts.strict, format: opts.outputFormat, settings });
   const base = opts.strict ? escalateWarnings(loaded.diagnostics) : loaded.diagnostics;
@@ -259,10 +292,10 @@ Examples:
 
 Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
     );
-  cmd
+  const validate = cmd
     .command('validate')
-    .description('check mesh files against the schema and the semantic rules')
-    .argument('<files...>', 'mesh files; - reads standard input')
+    .description('check mesh files (or an etcd prefix) against the schema and the semantic rules')
+    .argument('[files...]', 'mesh files; - reads standard input')
     .addOption(formatOption())
     .option('--strict', 'treat warnings as errors')
     .addHelpText(
@@ -271,15 +304,17 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
 Examples:
   meshgen validate mesh.yaml
   meshgen validate examples/*.yaml --strict
-  cat mesh.yaml | meshgen validate - --format json`,
+  cat mesh.yaml | meshgen validate - --format json
+  meshgen validate --source etcd://127.0.0.1:2379/shop`,
     )
     .action(async (files: string[], opts) => {
       process.exitCode = await validateCommand(files, opts);
     });
-  cmd
+  addSourceOptions(validate);
+  const render = cmd
     .command('render')
     .description('render a mesh to one target, several (a,b) or all')
-    .argument('<file>', 'mesh file; - reads standard input')
+    .argument('[file]', 'mesh file; - reads standard input')
     .requiredOption('-t, --target <name>', 'target name, comma-separated names, or all')
     .option('-o, --output <dir>', 'write one folder per target here (atomically) instead of printing')
     .option('--strict', 'treat warnings, such as features a target cannot express, as errors')
@@ -302,11 +337,13 @@ Examples:
   meshgen render mesh.yaml --target all -o out
   meshgen render mesh.yaml --target haproxy,nginx --set certDir=/etc/mesh/certs -o out
   meshgen render mesh.yaml --target istio,linkerd --set linkerd.gatewayClass=istio
+  meshgen render --source etcd://127.0.0.1:2379/shop --target haproxy -o out
   meshgen targets --target envoy        (the settings a target reads)`,
     )
-    .action(async (file: string, opts: RenderCliOptions) => {
+    .action(async (file: string | undefined, opts: RenderCliOptions) => {
       process.exitCode = await renderCommand(file, opts);
     });
+  addSourceOptions(render);
   registerDiff(cmd);
   registerTest(cmd);
   cmd

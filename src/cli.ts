@@ -19,6 +19,8 @@ import { registerTest } from './cli/test.js';
 import { registerCertsCommand } from './cli/certs.js';
 import { registerProxyCommand } from './cli/proxy.js';
 import { registerRunCommand } from './cli/run.js';
+import { registerRegisterCommand } from './cli/register.js';
+import { registerWatchCommand } from './cli/watch.js';
 import { addSourceOptions, etcdOptions, wantsTls, type SourceCliOptions } from './cli/source.js';
 import { chooseTargets, parseSettings, settingsText } from './cli/settings.js';
 import { settingsMarkdown } from './emitters/settings.js';
@@ -279,6 +281,8 @@ function program(): Command {
       'One mesh-neutral file, compiled to Istio, Linkerd, Consul, HAProxy, NGINX, Envoy and iptables.',
     )
     .version(pkg.version, '-v, --version')
+    // program options only before the command: `register --version v2` names a backend's version
+    .enablePositionalOptions()
     .showHelpAfterError()
     .addHelpText(
       'after',
@@ -421,6 +425,8 @@ Examples:
   registerCertsCommand(cmd);
   registerProxyCommand(cmd);
   registerRunCommand(cmd);
+  registerRegisterCommand(cmd);
+  registerWatchCommand(cmd);
   return cmd;
 }
 

@@ -169,3 +169,11 @@ export function meshOfSnapshot(source: EtcdSource, snapshot: StoreSnapshot): Mes
   });
   return { ...result, diagnostics: [...snapshot.diagnostics, ...result.diagnostics] };
 }
+
+/** A load that failed at the store: the diagnostic, with an empty source at the mesh key. */
+export function failedLoad(source: EtcdSource, d: Diagnostic): MeshResult {
+  return {
+    source: parseMesh('', { file: keyLocation(source, meshKey(source.prefix)) }).source,
+    diagnostics: [d],
+  };
+}

@@ -1,7 +1,8 @@
 /** Loading a mesh from `--source`: a file as `loadMesh` reads it, or an etcd prefix read once. */
-import { loadMesh, parseMesh, type LoadOptions, type MeshResult } from '../model/load.js';
-import { connectEtcd, meshOfSnapshot, readStore, type EtcdOptions } from './etcd.js';
-import { keyLocation, meshKey, type MeshSource } from './source.js';
+import type { Diagnostic } from '../model/diagnostics.js';
+import { loadMesh, type LoadOptions, type MeshResult } from '../model/load.js';
+import { connectEtcd, failedLoad, meshOfSnapshot, readStore, type EtcdOptions } from './etcd.js';
+import type { MeshSource } from './source.js';
 
 /** The mesh of a source; a store's failure is a diagnostic of the result, located at the mesh key. */
 export async function loadSource(
@@ -10,11 +11,7 @@ export async function loadSource(
   options: LoadOptions = {},
 ): Promise<MeshResult> {
   if (source.kind === 'file') return loadMesh(source.path, options);
-  const file = keyLocation(source, meshKey(source.prefix));
-  const failed = (d: import('../model/diagnostics.js').Diagnostic): MeshResult => ({
-    source: parseMesh('', { file }).source,
-    diagnostics: [d],
-  });
+  const failed = (d: Diagnostic): MeshResult => failedLoad(source, d);
   const client = connectEtcd(source, etcd);
   if ('code' in client) return failed(client);
   try {

@@ -7,7 +7,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-export const LIVE_TARGETS = ['haproxy', 'nginx', 'envoy'] as const;
+const LIVE_TARGETS = ['haproxy', 'nginx', 'envoy'] as const;
 export type LiveTarget = (typeof LIVE_TARGETS)[number];
 
 export interface Command {

@@ -13,6 +13,8 @@ const COMMANDS = [
   'proxy',
   'run',
   'test',
+  'register',
+  'watch',
 ];
 
 describe('meshgen --help', () => {

@@ -190,7 +190,7 @@ describe.skipIf(!hasBinary('etcd'))('meshgen register and watch with etcd', () =
         b2.behave({ status: 503 });
         await waitFor(() => endpoints() === 1, {
           what: 'the failing instance removed',
-          timeoutMs: 2000 + 500 + 5000,
+          timeoutMs: 2000 + 500 + 10_000,
         });
         // the proxy's reload finishes after the swap: poll for it with the same deadline
         await waitFor(async () => String([...(await reached(port!, 20))]) === String(b1.port), {
@@ -204,7 +204,7 @@ describe.skipIf(!hasBinary('etcd'))('meshgen register and watch with etcd', () =
         process.kill(r1.child.pid!, 'SIGKILL');
         await waitFor(() => endpoints() === 1, {
           what: "the dead registrar's key expired",
-          timeoutMs: 2000 + 5000,
+          timeoutMs: 2000 + 10_000,
         });
         await waitFor(async () => String([...(await reached(port!, 20))]) === String(b2.port), {
           what: 'no request reaching the expired instance',

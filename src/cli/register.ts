@@ -10,7 +10,6 @@ interface RegisterCliOptions extends SourceCliOptions {
   instance?: string;
   interval: number;
   ttl: number;
-  format: string;
 }
 
 const NAME = /^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/;

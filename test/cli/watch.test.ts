@@ -47,9 +47,12 @@ spec:
 
 /** The value of a metric in metrics.prom (undefined while the file or the line is missing). */
 function metric(dir: string, name: string): number | undefined {
-  const text = fs.existsSync(path.join(dir, 'metrics.prom'))
-    ? fs.readFileSync(path.join(dir, 'metrics.prom'), 'utf8')
-    : '';
+  let text = '';
+  try {
+    text = fs.readFileSync(path.join(dir, 'metrics.prom'), 'utf8');
+  } catch {
+    return undefined; // not written yet
+  }
   const line = text.split('\n').find((l) => l.startsWith(`${name} `));
   return line === undefined ? undefined : Number(line.slice(name.length + 1));
 }
@@ -164,7 +167,10 @@ describe.skipIf(!hasBinary('etcd'))('meshgen register and watch with etcd', () =
               timeoutMs: 20_000,
             });
             expect(generation()).toBe(before);
-            expect(watch.output()).toContain('change refused (the mesh is not valid)');
+            // the log line reaches this process through a pipe, maybe after the metrics file
+            await waitFor(() => watch.output().includes('change refused (the mesh is not valid)'), {
+              what: 'the refusal in the log',
+            });
             await etcd.client.put('/live/mesh').value(mesh(port!));
           } else if (i % 3 === 2) {
             await etcd.client.put('/live/mesh').value(mesh(port!, `${5 + i}s`));

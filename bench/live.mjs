@@ -130,11 +130,11 @@ try {
     const text = mesh(n, 5);
     await client.put(`${prefix}/mesh`).value(text);
     // three instances per backend; backend 0's serve "old"
-    for (let i = 0; i < n; i += 100) {
+    for (let i = 0; i < n; i += 40) {
       const batch = client
         .if(`${prefix}/mesh`, 'Version', '>', 0)
         .then(
-          ...Array.from({ length: Math.min(100, n - i) }, (_, k) => i + k).flatMap((b) =>
+          ...Array.from({ length: Math.min(40, n - i) }, (_, k) => i + k).flatMap((b) =>
             [1, 2, 3].map((j) =>
               client
                 .put(`${prefix}/endpoints/b${b}/v1/i${j}`)
@@ -201,7 +201,11 @@ try {
           .if(`${prefix}/mesh`, 'Version', '>', 0)
           .then(...[1, 2, 3].map((j) => client.put(`${prefix}/endpoints/b0/v1/i${j}`).value(to.address)))
           .commit();
-        await waitFor(async () => (await get(basePort)) === to.name, 'the new instance serving');
+        await waitFor(async () => (await get(basePort)) === to.name, 'the new instance serving').catch(
+          (e) => {
+            throw new Error(`${e.message}\n${log}`);
+          },
+        );
         endpointTimes.push(performance.now() - t0);
         const before = generation();
         const t1 = performance.now();

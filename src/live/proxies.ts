@@ -7,8 +7,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 
-const LIVE_TARGETS = ['haproxy', 'nginx', 'envoy'] as const;
-export type LiveTarget = (typeof LIVE_TARGETS)[number];
+/** The targets `meshgen watch` can check and run. */
+export type LiveTarget = 'haproxy' | 'nginx' | 'envoy';
 
 export interface Command {
   readonly cmd: string;

@@ -201,16 +201,18 @@ try {
           .if(`${prefix}/mesh`, 'Version', '>', 0)
           .then(...[1, 2, 3].map((j) => client.put(`${prefix}/endpoints/b0/v1/i${j}`).value(to.address)))
           .commit();
-        await waitFor(async () => (await get(basePort)) === to.name, 'the new instance serving').catch(
-          (e) => {
-            throw new Error(`${e.message}\n${log}`);
-          },
-        );
+        await waitFor(
+          async () => (await get(basePort)) === to.name,
+          'the new instance serving',
+          180_000,
+        ).catch((e) => {
+          throw new Error(`${e.message}\n${log}`);
+        });
         endpointTimes.push(performance.now() - t0);
         const before = generation();
         const t1 = performance.now();
         await client.put(`${prefix}/mesh`).value(mesh(n, 6 + t));
-        await waitFor(() => generation() > before, 'the mesh change serving');
+        await waitFor(() => generation() > before, 'the mesh change serving', 180_000);
         meshTimes.push(performance.now() - t1);
       }
       const r = (xs) => `${pct(xs, 50).toFixed(0)} / ${pct(xs, 99).toFixed(0)}`;

@@ -173,17 +173,46 @@ export function startWatch(o: WatchOptions): LiveWatcher | Diagnostic {
     await writeMetrics();
   };
 
+  /** Waiters for HAProxy's master to say it loaded a configuration (true) or failed to (false). */
+  const loads: ((ok: boolean | undefined) => void)[] = [];
+  const nextLoad = (): Promise<boolean | undefined> =>
+    new Promise((resolve) => {
+      const timer = setTimeout(() => resolve(undefined), 60_000);
+      loads.push((ok) => {
+        clearTimeout(timer);
+        resolve(ok);
+      });
+    });
+
   /** Reloads the proxy; undefined when it went well, else why not. */
   const reload = async (generation: number): Promise<string | undefined> => {
     const live = path.resolve(o.output, o.target);
     if (o.run) {
       if (proxy && proxy.exitCode === null && proxy.signalCode === null) {
+        const loaded = o.target === 'haproxy' ? nextLoad() : undefined;
         proxy.kill(reloadSignal(o.target));
+        // HAProxy's master re-executes itself on SIGUSR2 and loses a signal that comes before it
+        // is done: the next reload waits for its "Loading success" (or failure)
+        if (loaded) {
+          const ok = await loaded;
+          if (ok === false) return 'HAProxy could not load the new configuration (see its log)';
+        }
       } else {
         const c = runCommand(o.target, live, o.cli, o.bootstrap);
-        const child = spawn(c.cmd, [...c.args], { cwd: c.cwd, stdio: ['ignore', 'inherit', 'inherit'] });
+        const child = spawn(c.cmd, [...c.args], { cwd: c.cwd, stdio: ['ignore', 'inherit', 'pipe'] });
+        let pendingLine = '';
+        child.stderr?.on('data', (d: Buffer) => {
+          process.stderr.write(d);
+          pendingLine += d.toString();
+          const lines = pendingLine.split('\n');
+          pendingLine = lines.pop() ?? '';
+          for (const line of lines)
+            if (/Loading success\.|Loading failure!/.test(line))
+              loads.splice(0).forEach((r) => r(/success/.test(line)));
+        });
         proxy = child;
         child.on('exit', (code, signal) => {
+          loads.splice(0).forEach((r) => r(false));
           if (!stopped)
             o.log(
               `${o.target} (pid ${child.pid}) exited (${signal ?? `status ${code}`}); the next change starts it again`,

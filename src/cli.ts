@@ -5,7 +5,6 @@ import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { Command, CommanderError, Option } from 'commander';
 import { hasErrors, escalateWarnings, type Diagnostic } from './model/diagnostics.js';
-import { loadMesh } from './model/load.js';
 import type { SourceFile } from './model/source.js';
 import { meshSchema } from './model/schema.js';
 import { FEATURES } from './model/features.js';
@@ -21,6 +20,9 @@ import { registerImport } from './cli/import.js';
 import { registerCertsCommand } from './cli/certs.js';
 import { registerProxyCommand } from './cli/proxy.js';
 import { registerRunCommand } from './cli/run.js';
+import { registerRegisterCommand } from './cli/register.js';
+import { registerWatchCommand } from './cli/watch.js';
+import { addSourceOptions, loadEither, type SourceCliOptions } from './cli/source.js';
 import { chooseTargets, parseSettings, settingsText } from './cli/settings.js';
 import { settingsMarkdown } from './emitters/settings.js';
 
@@ -31,19 +33,30 @@ const schemaFile = fileURLToPath(new URL('../schemas/mesh.schema.json', import.m
 /** Exit codes, as ESLint's: 0 fine, 1 findings (error diagnostics or a diff), 2 usage or I/O. */
 const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
 
-async function validateCommand(files: string[], opts: { format: string; strict?: boolean }): Promise<number> {
+async function validateCommand(
+  files: string[],
+  opts: { format: string; strict?: boolean } & SourceCliOptions,
+): Promise<number> {
   const all: Diagnostic[] = [];
   const sources = new Map<string, SourceFile>();
-  for (const file of files) {
-    const result = await loadMesh(file, { resolve: false });
+  if (!files.length && opts.source === undefined) throw new UsageError('give mesh files or --source');
+  if (files.length && opts.source !== undefined)
+    throw new UsageError('give mesh files or --source, not both');
+  for (const file of opts.source !== undefined ? [undefined] : files) {
+    const result = await loadEither(file, opts, { resolve: false });
     sources.set(result.source.file, result.source);
     all.push(...(opts.strict ? escalateWarnings(result.diagnostics) : result.diagnostics));
   }
   report({ diagnostics: all, sources }, opts.format);
   if (opts.format === 'text' && !hasErrors(all)) {
-    process.stderr.write(`${files.length === 1 ? files[0] : `${files.length} files`}: valid\n`);
+    const what = opts.source ?? (files.length === 1 ? files[0] : `${files.length} files`);
+    process.stderr.write(`${what}: valid\n`);
   }
-  return all.some((d) => d.code === 'MG4001') ? EXIT.usage : hasErrors(all) ? EXIT.invalid : EXIT.ok;
+  return all.some((d) => d.code === 'MG4001' || d.code === 'MG4020')
+    ? EXIT.usage
+    : hasErrors(all)
+      ? EXIT.invalid
+      : EXIT.ok;
 }
 
 /**
@@ -169,6 +182,8 @@ function program(): Command {
       'One mesh-neutral file, compiled to Istio, Linkerd, Consul, HAProxy, NGINX, Envoy and iptables.',
     )
     .version(pkg.version, '-v, --version')
+    // program options only before the command: `register --version v2` names a backend's version
+    .enablePositionalOptions()
     .showHelpAfterError()
     .addHelpText(
       'after',
@@ -182,10 +197,10 @@ Examples:
 
 Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
     );
-  cmd
+  const validate = cmd
     .command('validate')
-    .description('check mesh files against the schema and the semantic rules')
-    .argument('<files...>', 'mesh files; - reads standard input')
+    .description('check mesh files (or an etcd prefix) against the schema and the semantic rules')
+    .argument('[files...]', 'mesh files; - reads standard input')
     .addOption(formatOption())
     .option('--strict', 'treat warnings as errors')
     .addHelpText(
@@ -194,11 +209,13 @@ Exit codes: 0 fine, 1 invalid input (error diagnostics), 2 usage or I/O error.`,
 Examples:
   meshgen validate mesh.yaml
   meshgen validate examples/*.yaml --strict
-  cat mesh.yaml | meshgen validate - --format json`,
+  cat mesh.yaml | meshgen validate - --format json
+  meshgen validate --source etcd://127.0.0.1:2379/shop`,
     )
     .action(async (files: string[], opts) => {
       process.exitCode = await validateCommand(files, opts);
     });
+  addSourceOptions(validate);
   registerRender(cmd);
   registerDiff(cmd);
   registerTest(cmd);
@@ -278,6 +295,8 @@ Examples:
   registerCertsCommand(cmd);
   registerProxyCommand(cmd);
   registerRunCommand(cmd);
+  registerRegisterCommand(cmd);
+  registerWatchCommand(cmd);
   return cmd;
 }
 

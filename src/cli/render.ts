@@ -2,7 +2,6 @@ import fs from 'node:fs/promises';
 import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { diagnostic, escalateWarnings, hasErrors, type Diagnostic } from '../model/diagnostics.js';
-import { loadMesh } from '../model/load.js';
 import { locateDiagnostics, type SourceFile } from '../model/source.js';
 import type { TargetOutput } from '../render.js';
 import { UsageError } from './errors.js';
@@ -13,12 +12,13 @@ import { applyLayout, isKubernetesOutput, LAYOUTS, type Layout } from './layout.
 import { wholeNumber } from './numbers.js';
 import { startProgress, type Progress } from './progress.js';
 import { chooseTargets, parseSettings } from './settings.js';
+import { addSourceOptions, loadEither, type SourceCliOptions } from './source.js';
 import { chooseStdout, leftLine, stdoutPieces, writeChunked } from './stdout.js';
 
 /** Exit codes, as ESLint's: 0 fine, 1 findings (error diagnostics), 2 usage or I/O. */
 const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
 
-interface RenderCliOptions {
+interface RenderCliOptions extends SourceCliOptions {
   target: string;
   output?: string;
   strict?: boolean;
@@ -71,7 +71,7 @@ async function chooseSettingsAndTargets(
   return { targets, settings, refused: checkSettings(chosen, emitters, settings) };
 }
 
-async function renderCommand(file: string, opts: RenderCliOptions): Promise<number> {
+async function renderCommand(file: string | undefined, opts: RenderCliOptions): Promise<number> {
   const progress = startProgress();
   try {
     return await renderWith(file, opts, progress);
@@ -80,7 +80,11 @@ async function renderCommand(file: string, opts: RenderCliOptions): Promise<numb
   }
 }
 
-async function renderWith(file: string, opts: RenderCliOptions, progress: Progress): Promise<number> {
+async function renderWith(
+  file: string | undefined,
+  opts: RenderCliOptions,
+  progress: Progress,
+): Promise<number> {
   const chosen = await chooseSettingsAndTargets(opts);
   if (typeof chosen === 'string') throw new UsageError(chosen);
   const { targets, settings, refused } = chosen;
@@ -111,13 +115,15 @@ async function renderWith(file: string, opts: RenderCliOptions, progress: Progre
     return EXIT.usage;
   }
   const suppress = suppressed as Set<string>;
-  progress.update(`reading ${file}`);
-  const loaded = await loadMesh(file);
+  progress.update(`reading ${file ?? opts.source}`);
+  const loaded = await loadEither(file, opts);
   const sources = new Map([[loaded.source.file, loaded.source]]);
   const keep = (d: Diagnostic) => !suppress.has(d.code);
   if (!loaded.mesh) {
     report(loaded.diagnostics.filter(keep), sources);
-    return loaded.diagnostics.some((d) => d.code === 'MG4001') ? EXIT.usage : EXIT.invalid;
+    return loaded.diagnostics.some((d) => d.code === 'MG4001' || d.code === 'MG4020')
+      ? EXIT.usage
+      : EXIT.invalid;
   }
   const { render } = await import('../render.js');
   const result = render(loaded.mesh, {
@@ -223,10 +229,10 @@ function removedLine(removed: readonly string[]): string {
 }
 
 export function registerRender(program: Command): void {
-  program
+  const render = program
     .command('render')
     .description('render a mesh to one target, several (a,b) or all')
-    .argument('<file>', 'mesh file; - reads standard input')
+    .argument('[file]', 'mesh file; - reads standard input (or --source)')
     .requiredOption('-t, --target <name>', 'target name, comma-separated names, or all')
     .option('-o, --output <dir>', 'write one folder per target here (atomically) instead of printing')
     .option(
@@ -263,7 +269,8 @@ export function registerRender(program: Command): void {
       'after',
       `
 Without -o, stdout gets what a tool reads: a Kubernetes target's objects as one YAML stream, or a
-proxy's main file (haproxy.cfg, nginx.conf, envoy's gateway bootstrap); stderr names the other files.
+proxy's main file (haproxy.cfg, nginx.conf, httpd.conf, Traefik's dynamic.yml, envoy's gateway
+bootstrap); stderr names the other files.
 Diagnostics always go to stderr.
 
 Examples:
@@ -275,9 +282,11 @@ Examples:
   meshgen render mesh.yaml --target istio --suppress MG3009 --max-warnings 0
   meshgen render mesh.yaml --target haproxy,nginx --set certDir=/etc/mesh/certs -o out
   meshgen render mesh.yaml --target istio,linkerd --set linkerd.gatewayClass=istio
+  meshgen render --source etcd://127.0.0.1:2379/shop --target haproxy -o out
   meshgen targets --target envoy        (the settings a target reads)`,
     )
-    .action(async (file: string, opts: RenderCliOptions) => {
+    .action(async (file: string | undefined, opts: RenderCliOptions) => {
       process.exitCode = await renderCommand(file, opts);
     });
+  addSourceOptions(render);
 }

@@ -21,9 +21,10 @@ export interface MeshResult {
   diagnostics: Diagnostic[];
 }
 
-function finish(loaded: Loaded, { resolve = true }: LoadOptions = {}): MeshResult {
+function finish(loaded: Loaded, { resolve = true, amend }: LoadOptions = {}): MeshResult {
   if (loaded.value === undefined) return { source: loaded.source, diagnostics: loaded.diagnostics };
-  const diagnostics = validateMesh(loaded.value);
+  const amended = amend?.(loaded.value) ?? [];
+  const diagnostics = [...amended, ...validateMesh(loaded.value)];
   const located = locateDiagnostics(diagnostics, loaded.source);
   if (hasErrors(diagnostics)) {
     const schemaOk = !diagnostics.some((d) => d.code < 'MG2000' && d.severity === 'error');
@@ -45,6 +46,11 @@ function finish(loaded: Loaded, { resolve = true }: LoadOptions = {}): MeshResul
 export interface LoadOptions {
   /** Build the resolved model (default true); `meshgen validate` needs only the diagnostics. */
   resolve?: boolean;
+  /**
+   * Changes the parsed value before validation and returns what it has to say: the etcd source
+   * adds the store's endpoints to the versions this way (src/live/endpoints.ts).
+   */
+  amend?: (value: unknown) => readonly Diagnostic[];
 }
 
 /** Parses, validates and normalizes mesh YAML text. */

@@ -14,6 +14,8 @@ const COMMANDS = [
   'run',
   'test',
   'import',
+  'register',
+  'watch',
 ];
 
 describe('meshgen --help', () => {

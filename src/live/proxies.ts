@@ -1,0 +1,83 @@
+/**
+ * The proxies `meshgen watch` feeds: each one's own check of a rendered folder (`haproxy -c`,
+ * `nginx -t`, `meshgen proxy --mode validate`), how `--run` starts it from the live folder and how
+ * it reloads (HAProxy's master re-reads on SIGUSR2 and hands the listeners to a new worker, NGINX's
+ * master on SIGHUP, the data plane on SIGHUP).
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import path from 'node:path';
+
+/** The targets `meshgen watch` can check and run. */
+export type LiveTarget = 'haproxy' | 'nginx' | 'envoy';
+
+export interface Command {
+  readonly cmd: string;
+  readonly args: readonly string[];
+  readonly cwd: string;
+}
+
+/** The check of a rendered folder; `bootstrap` names the Envoy file for the data plane. */
+export function checkCommand(target: LiveTarget, dir: string, cli: Command, bootstrap: string): Command {
+  switch (target) {
+    case 'haproxy':
+      return { cmd: 'haproxy', args: ['-c', '-q', '-f', path.join(dir, 'haproxy.cfg')], cwd: dir };
+    case 'nginx':
+      return { cmd: 'nginx', args: ['-t', '-q', '-p', dir, '-c', path.join(dir, 'nginx.conf')], cwd: dir };
+    case 'envoy':
+      return {
+        cmd: cli.cmd,
+        args: [...cli.args, 'proxy', '-c', path.join(dir, bootstrap), '--mode', 'validate'],
+        cwd: dir,
+      };
+  }
+}
+
+/**
+ * How `--run` starts the proxy from the live folder, a link that each generation replaces. The
+ * process runs in the output folder, which stays: a generation's folder is removed once the next
+ * serves. Each proxy goes through the link's path at every reload: HAProxy's `-C` (change to this
+ * folder before reading the configuration, again when the master re-executes), NGINX's prefix.
+ */
+export function runCommand(target: LiveTarget, live: string, cli: Command, bootstrap: string): Command {
+  const cwd = path.dirname(live);
+  switch (target) {
+    case 'haproxy':
+      // -W: master-worker, so SIGUSR2 reloads without a new master; -db: stay in the foreground
+      return { cmd: 'haproxy', args: ['-W', '-db', '-C', live, '-f', 'haproxy.cfg'], cwd };
+    case 'nginx':
+      return {
+        cmd: 'nginx',
+        args: ['-p', live, '-c', path.join(live, 'nginx.conf'), '-g', 'daemon off;'],
+        cwd,
+      };
+    case 'envoy':
+      return { cmd: cli.cmd, args: [...cli.args, 'proxy', '-c', path.join(live, bootstrap)], cwd };
+  }
+}
+
+/** The signal that makes a running proxy re-read its configuration. */
+export function reloadSignal(target: LiveTarget): NodeJS.Signals {
+  return target === 'haproxy' ? 'SIGUSR2' : 'SIGHUP';
+}
+
+/** Runs a command to its end; resolves to its exit status and output. */
+export function runToEnd(c: Command, env?: NodeJS.ProcessEnv): Promise<{ status: number; output: string }> {
+  return new Promise((resolve) => {
+    let child: ChildProcess;
+    try {
+      child = spawn(c.cmd, [...c.args], {
+        cwd: c.cwd,
+        env: env ?? process.env,
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+    } catch (e) {
+      resolve({ status: 127, output: String(e) });
+      return;
+    }
+    let output = '';
+    child.stdout?.on('data', (d: Buffer) => (output += d.toString()));
+    child.stderr?.on('data', (d: Buffer) => (output += d.toString()));
+    child.on('error', (e) => resolve({ status: 127, output: output + e.message }));
+    child.on('close', (code, signal) => resolve({ status: code ?? (signal ? 128 : 1), output }));
+  });
+}

@@ -121,8 +121,11 @@ describe('fastLoad on real mesh files', () => {
     (name, file) => {
       const text = fs.readFileSync(file, 'utf8').replace(/^\uFEFF/, '');
       const got = check(text);
+      // inputs of `meshgen import` are other tools' files (multi-document Kubernetes YAML), read by the
+      // full parser: the fast path may give up on them, but what it reads must equal js-yaml's value
+      if (name.startsWith('test/fixtures/import/')) expect(['bail', 'value']).toContain(got);
       // JSON files: flow collections over several lines
-      expect(got).toBe(name in expectedBails || name.endsWith('.json') ? 'bail' : 'value');
+      else expect(got).toBe(name in expectedBails || name.endsWith('.json') ? 'bail' : 'value');
     },
   );
 });

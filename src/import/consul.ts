@@ -166,7 +166,11 @@ class ConsulImport {
    * names and that routes to nothing of its own name, is such a service, not a backend.
    */
   private isVirtual(name: string): boolean {
-    if (this.of('service-resolver', name) || this.of('service-intentions', name)) return false;
+    if (this.of('service-intentions', name)) return false;
+    const redirect = this.of('service-resolver', name)?.body.get('redirect');
+    if (redirect?.present)
+      return this.referenced.has(name) && (redirect.get('service').str() ?? name) !== name;
+    if (this.of('service-resolver', name)) return false;
     const router = this.of('service-router', name);
     const splitter = this.of('service-splitter', name);
     if (!router && !splitter) return false;
@@ -215,14 +219,30 @@ class ConsulImport {
           if (s) names.add(s);
         }
     const backends = [...names].filter((n) => n !== '*' && !this.isVirtual(n));
+    this.mesh.mtls = { mode: 'strict' };
     for (const n of backends) this.mesh.backend(n);
     for (const n of backends) {
       this.defaults(n);
       this.resolver(n);
     }
+    this.mtlsModes(backends);
     for (const n of backends) this.routes(n, { backend: n });
     for (const e of this.entries) if (e.kind === 'ingress-gateway') this.gateway(e);
     for (const n of backends) this.intentions(n);
+  }
+
+  /**
+   * Consul's proxies take mTLS only (strict) unless a service says MutualTLSMode permissive. When
+   * every service with service-defaults says permissive, that is the mesh's mode; otherwise the mesh
+   * is strict and the permissive services say so.
+   */
+  private mtlsModes(backends: string[]): void {
+    const drafts = backends.map((n) => this.mesh.backend(n));
+    const withDefaults = drafts.filter((b) => this.of('service-defaults', b.name));
+    const permissive =
+      withDefaults.length > 0 && withDefaults.every((b) => b.rest.mtls?.mode === 'permissive');
+    this.mesh.mtls = { mode: permissive ? 'permissive' : 'strict' };
+    for (const b of drafts) if (b.rest.mtls?.mode === this.mesh.mtls.mode) delete b.rest.mtls;
   }
 
   private serviceOf(e: Entry): string {
@@ -348,12 +368,17 @@ class ConsulImport {
       if (hashes.length > 1)
         this.notCarried(hashes[1]!, `${e.label}: hash policies after the first are not carried`);
     }
-    for (const k of ['connectTimeout', 'requestTimeout', 'redirect', 'failover', 'failoverPolicy'] as const) {
+    if (e.body.get('redirect').present && !this.isVirtual(name))
+      this.notCarried(
+        e.body.get('redirect'),
+        `${e.label}: a redirect of a service that is itself called is not carried: the mesh routes a backend to its own versions`,
+      );
+    for (const k of ['connectTimeout', 'requestTimeout', 'failover', 'failoverPolicy'] as const) {
       const f = e.body.get(k.toLowerCase());
       if (f.present)
         this.notCarried(
           f,
-          `${e.label}: ${k} is not carried: the mesh has no ${k === 'failover' || k === 'failoverPolicy' ? 'failover to another service or datacenter' : k === 'redirect' ? 'redirect of a service to another' : `per-service ${k}`}`,
+          `${e.label}: ${k} is not carried: the mesh has no ${k === 'failover' || k === 'failoverPolicy' ? 'failover to another service or datacenter' : `per-service ${k}`}`,
         );
     }
   }
@@ -392,6 +417,22 @@ class ConsulImport {
         ? [{ backend: to[0]!.backend, ...(to[0]!.version ? { version: to[0]!.version } : {}) }]
         : (to as RouteDoc['to']);
     }
+    const redirect = this.of('service-resolver', service)?.body.get('redirect');
+    if (redirect?.present) {
+      for (const k of redirect.keys())
+        if (!['service', 'servicesubset', 'namespace'].includes(k))
+          this.notCarried(redirect.get(k), `service-resolver ${service}: a redirect's ${k} is not carried`);
+      const to = redirect.get('service').str() ?? service;
+      const sub = redirect.get('serviceSubset').str();
+      if (to !== service && this.isVirtual(to)) {
+        this.notCarried(
+          redirect,
+          `service-resolver ${service}: a redirect to ${to}, which routes again, is not carried`,
+        );
+        return undefined;
+      }
+      return [{ backend: to, ...(sub ? { version: sub } : {}) }];
+    }
     if (service !== from && this.isVirtual(service)) {
       this.notCarried(
         at,
@@ -407,10 +448,20 @@ class ConsulImport {
   private routes(service: string, parent: RouteDoc['parent']): void {
     const router = this.of('service-router', service);
     let catchAll = false;
+    let prev: RouteDoc | undefined;
     for (const r of router?.body.get('routes').items() ?? []) {
       const route = this.route(router!, r, service, parent);
       if (!route) continue;
       catchAll ||= route.match === undefined;
+      // the consul target writes one route per match of a mesh route; routes in a row that go to
+      // the same destination are one route of several matches, as first-match order is kept
+      const last = this.mesh.routes.at(-1)?.route;
+      const same = (x: RouteDoc) => JSON.stringify({ ...x, name: '', match: undefined });
+      if (last && prev === last && last.match && route.match && same(last) === same(route)) {
+        last.match = [...last.match, ...route.match] as RouteDoc['match'];
+        continue;
+      }
+      prev = route;
       this.mesh.routes.push({
         route,
         origin: `${originOf(r.doc, r.path)} (${router!.label}, routes[${String(r.path.at(-1))}])`,
@@ -419,11 +470,20 @@ class ConsulImport {
     if (catchAll) return;
     const splitter = this.of('service-splitter', service);
     const def = this.of('service-resolver', service)?.body.get('defaultSubset');
-    if (!splitter && !def?.present && !('frontend' in parent)) return;
-    const source = splitter?.body ?? def ?? router?.body;
+    const redirect = this.of('service-resolver', service)?.body.get('redirect');
+    if (!splitter && !def?.present && !redirect?.present && !('frontend' in parent)) return;
+    const source =
+      splitter?.body ??
+      (def?.present ? def : undefined) ??
+      (redirect?.present ? redirect : undefined) ??
+      router?.body;
     const to = this.destination(service, undefined, source!, '');
     if (!to) return;
-    const route: RouteDoc = { name: this.mesh.routeName(service), parent, to };
+    const route: RouteDoc = {
+      name: this.mesh.routeName('frontend' in parent ? (parent.frontend ?? service) : service),
+      parent,
+      to,
+    };
     if (splitter) this.splitHeaders(splitter, route);
     if (router)
       this.mesh.diagnostics.push(
@@ -696,11 +756,18 @@ class ConsulImport {
           .get('methods')
           .items()
           .map((m) => String(m.value).toUpperCase());
-        rules.push({
-          from: [from],
-          ...(path && path !== '/*' ? { paths: [path] } : {}),
-          ...(methods.length ? { methods } : {}),
-        } as AllowDoc);
+        const paths = path && path !== '/*' ? [path] : undefined;
+        // the consul target writes one permission per path of a rule: the same methods, paths joined
+        const like = rules.find(
+          (x) => JSON.stringify(x.methods) === JSON.stringify(methods.length ? methods : undefined),
+        );
+        if (like?.paths && paths) like.paths = [...like.paths, ...paths] as AllowDoc['paths'];
+        else
+          rules.push({
+            from: [from],
+            ...(paths ? { paths } : {}),
+            ...(methods.length ? { methods } : {}),
+          } as AllowDoc);
       }
       if (!dropped) allow.push(...rules);
     }

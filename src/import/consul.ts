@@ -218,6 +218,13 @@ class ConsulImport {
           const s = d.get('service').str();
           if (s) names.add(s);
         }
+    for (const e of this.entries)
+      if (e.kind === 'ingress-gateway')
+        for (const l of e.body.get('listeners').items())
+          for (const x of l.get('services').items()) {
+            const n = x.get('name').str();
+            if (n) names.add(n);
+          }
     const backends = [...names].filter((n) => n !== '*' && !this.isVirtual(n));
     this.mesh.mtls = { mode: 'strict' };
     for (const n of backends) this.mesh.backend(n);
@@ -390,7 +397,18 @@ class ConsulImport {
     at: Field,
     from: string,
   ): RouteDoc['to'] | undefined {
-    if (subset) return [{ backend: service, version: subset }];
+    if (subset) {
+      const b = this.mesh.backends.get(service);
+      if (b && !b.versions.has(subset)) {
+        b.versions.set(subset, { labels: { version: subset } });
+        this.notCarried(
+          at.get('serviceSubset').present ? at.get('serviceSubset') : at,
+          `subset ${subset} of ${service} is defined by no service-resolver among the inputs: the version ${subset} is taken to be Service.Meta.version == "${subset}"`,
+          'MG7005',
+        );
+      }
+      return [{ backend: service, version: subset }];
+    }
     const splitter = this.of('service-splitter', service);
     if (splitter) {
       const splits = splitter.body
@@ -680,6 +698,9 @@ class ConsulImport {
         } as RouteDoc['parent'];
         if (this.isVirtual(svc)) this.routes(svc, parent);
         else {
+          // Consul requires the listener's protocol to be the service's
+          const b = this.mesh.backends.get(svc);
+          if (b) b.protocol ??= protocol;
           const to = this.destination(svc, undefined, s, '');
           if (to)
             this.mesh.routes.push({

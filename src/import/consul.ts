@@ -132,7 +132,8 @@ const LB: Record<string, 'least-request' | 'random' | 'ring-hash' | 'round-robin
   maglev: 'ring-hash',
 };
 const PROTOCOLS = { http: 'http', http2: 'http2', grpc: 'grpc', tcp: 'tcp' } as const;
-const VERSION_FILTER = /^\s*Service\.Meta\.version\s*==\s*"([^"]*)"\s*$/;
+/** `Service.Meta.version == "v1"`; bexpr also takes an unquoted value (`== 2`). */
+const VERSION_FILTER = /^\s*Service\.Meta\.version\s*==\s*(?:"([^"]*)"|([A-Za-z0-9_.-]+))\s*$/;
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE']);
 
 class ConsulImport {
@@ -345,7 +346,7 @@ class ConsulImport {
     for (const [subset, f] of e.body.get('subsets').entries()) {
       const filter = f.get('filter');
       const m = VERSION_FILTER.exec(filter.str() ?? '');
-      b.versions.set(subset, { labels: { version: m ? m[1]! : subset } });
+      b.versions.set(subset, { labels: { version: m ? (m[1] ?? m[2]!) : subset } });
       if (!m)
         this.notCarried(
           filter,
@@ -491,7 +492,7 @@ class ConsulImport {
     const redirect = this.of('service-resolver', service)?.body.get('redirect');
     if (!splitter && !def?.present && !redirect?.present && !('frontend' in parent)) return;
     const source =
-      splitter?.body ??
+      splitter?.body.get('splits') ??
       (def?.present ? def : undefined) ??
       (redirect?.present ? redirect : undefined) ??
       router?.body;

@@ -46,7 +46,10 @@ export function registerImport(program: Command): void {
   program
     .command('import')
     .description('read Istio, Gateway API, Linkerd or Consul configuration into one mesh file')
-    .argument('<inputs...>', 'YAML, JSON or HCL (Consul config entries) files, folders of them, or - for standard input')
+    .argument(
+      '<inputs...>',
+      'YAML, JSON or HCL (Consul config entries) files, folders of them, or - for standard input',
+    )
     .addOption(
       new Option('--from <source>', 'what the input is')
         .choices(importers.map((i) => i.from))

@@ -7,7 +7,7 @@ import { SourceFile, type SourceRange } from '../model/source.js';
  * comments `#`, `//`, `/* *\/`. Anything else (heredocs, interpolation, labelled blocks,
  * expressions) is refused with its position: guessing at it would import something else.
  */
-export interface HclError {
+interface HclError {
   readonly message: string;
   readonly line: number;
   readonly column: number;

@@ -83,8 +83,7 @@ function importConsul(documents: readonly InputDocument[], options: ImportOption
   const diagnostics: ReturnType<typeof located>[] = [];
   for (const doc of documents) {
     const top = new Field(doc, [], doc.value);
-    const crdKind = typeof (doc.value as { kind?: unknown } | null)?.kind === 'string';
-    const kindField = crdKind ? top.get('kind') : top.get('kind');
+    const kindField = top.get('kind');
     const kindName = kindField.str();
     if (!kindName) {
       diagnostics.push(located('MG7008', doc, [], 'not a Consul config entry (no Kind): skipped'));
@@ -134,6 +133,8 @@ const LB: Record<string, 'least-request' | 'random' | 'ring-hash' | 'round-robin
 const PROTOCOLS = { http: 'http', http2: 'http2', grpc: 'grpc', tcp: 'tcp' } as const;
 /** `Service.Meta.version == "v1"`; bexpr also takes an unquoted value (`== 2`). */
 const VERSION_FILTER = /^\s*Service\.Meta\.version\s*==\s*(?:"([^"]*)"|([A-Za-z0-9_.-]+))\s*$/;
+/** Envoy's retry conditions that Consul's RetryOn takes and the mesh has. */
+const RETRY_ON = new Set(['5xx', 'gateway-error', 'reset', 'connect-failure', 'retriable-4xx']);
 const METHODS = new Set(['GET', 'HEAD', 'POST', 'PUT', 'DELETE', 'PATCH', 'OPTIONS', 'CONNECT', 'TRACE']);
 
 class ConsulImport {
@@ -630,7 +631,9 @@ class ConsulImport {
     const retries = d.get('numRetries').num();
     const on: string[] = [];
     if (d.get('retryOnConnectFailure').value === true) on.push('connect-failure');
-    for (const c of d.get('retryOn').items()) on.push(String(c.value));
+    for (const c of d.get('retryOn').items())
+      if (RETRY_ON.has(String(c.value))) on.push(String(c.value));
+      else this.notCarried(c, `${label}: the retry condition ${String(c.value)} has no mesh equivalent`);
     for (const c of d.get('retryOnStatusCodes').items()) on.push(String(c.value));
     if (retries) route.retries = { attempts: retries, ...(on.length ? { on } : {}) } as RouteDoc['retries'];
     else if (on.length)
@@ -677,7 +680,8 @@ class ConsulImport {
       this.mesh.frontends.push({
         name,
         port,
-        protocol: protocol === 'grpc' ? 'http2' : protocol,
+        // a frontend speaks HTTP (HTTP/2 and gRPC included) or TCP
+        protocol: protocol === 'tcp' ? 'tcp' : 'http',
         ...(hosts.length ? { hosts } : {}),
       } as never);
       this.mesh.frontendAt.set(name, locate(l.doc, l.get('port').path));

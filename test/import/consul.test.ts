@@ -156,3 +156,41 @@ Listeners {
     expect(d!.message).toContain('failover');
   });
 });
+
+describe('what a listener and a router say that the mesh reads differently', () => {
+  it('serves a grpc listener as an HTTP frontend and leaves out retry conditions the mesh lacks', () => {
+    const gateway = `apiVersion: consul.hashicorp.com/v1alpha1
+kind: IngressGateway
+metadata: { name: edge }
+spec:
+  listeners:
+    - port: 8443
+      protocol: grpc
+      services: [{ name: api }]
+`;
+    const router = JSON.stringify({
+      Kind: 'service-router',
+      Name: 'api',
+      Routes: [
+        {
+          Match: { HTTP: { PathPrefix: '/' } },
+          Destination: { NumRetries: 2, RetryOn: ['reset', 'refused-stream'] },
+        },
+      ],
+    });
+    const r = importMesh(
+      [
+        { file: 'edge.yaml', text: gateway },
+        { file: 'api.json', text: router },
+      ],
+      { from: 'consul', namespace: 'shop' },
+    );
+    expect(r.diagnostics.map((d) => `${d.file}:${d.line}:${d.column} ${d.code}`)).toEqual([
+      `api.json:1:${router.indexOf('"refused-stream"') + 1} MG7004`,
+    ]);
+    expect(r.diagnostics[0]!.message).toContain('refused-stream has no mesh equivalent');
+    expect(r.document!.spec.frontends).toEqual([{ name: 'edge', port: 8443, protocol: 'http' }]);
+    expect(r.document!.spec.backends[0]).toMatchObject({ name: 'api', protocol: 'grpc' });
+    expect(r.document!.spec.routes![0]!.retries).toEqual({ attempts: 2, on: ['reset'] });
+  });
+});

@@ -194,3 +194,24 @@ spec:
     expect(r.document!.spec.routes![0]!.retries).toEqual({ attempts: 2, on: ['reset'] });
   });
 });
+
+describe('bad input', () => {
+  it('gives diagnostics, never an exception, for every truncation of the fixtures', () => {
+    for (const { file, text } of fixtures())
+      for (let n = 0; n < text.length; n += 3) {
+        const r = importMesh([{ file, text: text.slice(0, n) }], { from: 'consul' });
+        expect(r.diagnostics.length + (r.document ? 1 : 0)).toBeGreaterThan(0);
+      }
+  });
+
+  it('skips values of the wrong type with diagnostics', () => {
+    const text = JSON.stringify({
+      Kind: 'service-router',
+      Name: 'web',
+      Routes: [7, { Match: 'x', Destination: { NumRetries: 'two', ServiceSubset: ['v1'] } }],
+    });
+    const r = importMesh([{ file: 'web.json', text }], { from: 'consul' });
+    expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(r.document!.spec.backends.map((b) => b.name)).toEqual(['web']);
+  });
+});

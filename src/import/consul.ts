@@ -186,6 +186,8 @@ class ConsulImport {
   }
 
   private readonly referenced = new Set<string>();
+  /** Services whose intentions deny "*" (what no source names is denied). */
+  private readonly deniesStar = new Set<string>();
 
   run(): void {
     for (const e of this.entries) {
@@ -238,6 +240,11 @@ class ConsulImport {
     for (const n of backends) this.routes(n, { backend: n });
     for (const e of this.entries) if (e.kind === 'ingress-gateway') this.gateway(e);
     for (const n of backends) this.intentions(n);
+    // every service denying "*" is the mesh's defaultAccess: deny, as the consul target writes it
+    if (backends.length && backends.every((n) => this.deniesStar.has(n))) {
+      this.mesh.defaultAccess = 'deny';
+      for (const n of backends) if (this.mesh.access.get(n)?.length === 0) this.mesh.access.delete(n);
+    }
   }
 
   /**
@@ -738,6 +745,7 @@ class ConsulImport {
         continue;
       }
       const action = s.get('action').str();
+      if (action === 'deny' && from === '*') this.deniesStar.add(name);
       if (action === 'deny') {
         if (from !== '*' && open)
           this.notCarried(

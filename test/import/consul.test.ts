@@ -4,13 +4,14 @@ import { describe, expect, it } from 'vitest';
 import { importMesh } from '../../src/import/index.js';
 
 const DIR = 'test/fixtures/import/consul';
+const INPUT = path.join(DIR, 'input');
 
 function fixtures() {
   return fs
-    .readdirSync(DIR)
+    .readdirSync(INPUT)
     .filter((f) => /\.(hcl|json)$/.test(f))
     .sort()
-    .map((f) => ({ file: path.join(DIR, f), text: fs.readFileSync(path.join(DIR, f), 'utf8') }));
+    .map((f) => ({ file: path.join(INPUT, f), text: fs.readFileSync(path.join(INPUT, f), 'utf8') }));
 }
 
 const brief = (ds: ReturnType<typeof importMesh>['diagnostics']) =>

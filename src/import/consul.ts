@@ -1,5 +1,12 @@
 import type { KnownCode } from '../model/diagnostics.js';
-import { MeshBuilder, isRecord, meshDuration, type AllowDoc, type RouteDoc } from './builder.js';
+import {
+  MeshBuilder,
+  isRecord,
+  meshDuration,
+  type AllowDoc,
+  type BackendDraft,
+  type RouteDoc,
+} from './builder.js';
 import { locate, located, originOf, type InputDocument } from './documents.js';
 import type { Importer, ImportOptions, ImportResult } from './types.js';
 
@@ -237,6 +244,7 @@ class ConsulImport {
       this.resolver(n);
     }
     this.mtlsModes(backends);
+    this.upstreams(backends);
     for (const n of backends) this.routes(n, { backend: n });
     for (const e of this.entries) if (e.kind === 'ingress-gateway') this.gateway(e);
     for (const n of backends) this.intentions(n);
@@ -261,6 +269,79 @@ class ConsulImport {
     for (const b of drafts) if (b.rest.mtls?.mode === this.mesh.mtls.mode) delete b.rest.mtls;
   }
 
+  /**
+   * A service's UpstreamConfig sets how it calls its upstreams: an override naming X is X's limits
+   * and passive health as that caller sees them, which the mesh sets on X for every caller (the
+   * consul target writes the same override into every service's defaults). Defaults for every
+   * upstream of one caller have no mesh equivalent.
+   */
+  private upstreams(backends: string[]): void {
+    const seen = new Map<string, string>();
+    for (const e of this.entries) {
+      if (e.kind !== 'service-defaults') continue;
+      const upstream = e.body.get('upstreamConfig');
+      if (upstream.get('defaults').present)
+        this.notCarried(
+          upstream.get('defaults'),
+          `${e.label}: upstream defaults for every service ${e.name} calls are not carried: the mesh sets limits per backend`,
+        );
+      for (const o of upstream.get('overrides').items()) {
+        const x = o.get('name').str();
+        if (!x || !backends.includes(x)) {
+          this.notCarried(
+            o,
+            `${e.label}: the upstream override for ${String(x)}, no imported service, is not carried`,
+            'MG7005',
+          );
+          continue;
+        }
+        const settings = this.upstreamSettings(e, o);
+        const key = JSON.stringify(settings);
+        const before = seen.get(x);
+        if (before === undefined) {
+          seen.set(x, key);
+          Object.assign(this.mesh.backend(x).rest, settings);
+        } else if (before !== key)
+          this.notCarried(
+            o,
+            `${e.label}: the upstream override for ${x} differs from another caller's: the mesh sets one per backend, the first read is kept`,
+          );
+      }
+    }
+  }
+
+  private upstreamSettings(e: Entry, c: Field): Partial<BackendDraft['rest']> {
+    const out: Partial<BackendDraft['rest']> = {};
+    const phc = c.get('passiveHealthCheck');
+    if (phc.present) {
+      const interval = meshDuration(phc.get('interval').value);
+      const base = meshDuration(phc.get('baseEjectionTime').value);
+      const max = phc.get('maxFailures').num();
+      const pct = phc.get('maxEjectionPercent').num();
+      out.outlierDetection = {
+        ...(max ? { consecutiveErrors: max } : {}),
+        ...(interval ? { interval } : {}),
+        ...(base ? { baseEjectionTime: base } : {}),
+        ...(pct !== undefined ? { maxEjectionPercent: pct } : {}),
+      };
+    }
+    const limits = c.get('limits');
+    const cb = {
+      ...(limits.get('maxConnections').num() ? { maxConnections: limits.get('maxConnections').num()! } : {}),
+      ...(limits.get('maxPendingRequests').num()
+        ? { maxPendingRequests: limits.get('maxPendingRequests').num()! }
+        : {}),
+      ...(limits.get('maxConcurrentRequests').num()
+        ? { maxRequests: limits.get('maxConcurrentRequests').num()! }
+        : {}),
+    };
+    if (Object.keys(cb).length) out.circuitBreaker = cb;
+    for (const k of c.keys())
+      if (!['name', 'namespace', 'passivehealthcheck', 'limits', 'protocol'].includes(k))
+        this.notCarried(c.get(k), `${e.label}: upstream ${k} is not carried`);
+    return out;
+  }
+
   private serviceOf(e: Entry): string {
     return e.kind === 'service-intentions' ? (e.body.get('destination').get('name').str() ?? e.name) : e.name;
   }
@@ -282,55 +363,6 @@ class ConsulImport {
       b.rest.mtls = { mode: mode.str() as 'strict' | 'permissive' };
     else if (mode.present)
       this.notCarried(mode, `${e.label}: MutualTLSMode ${String(mode.value)} is not carried`);
-    const upstream = e.body.get('upstreamConfig');
-    // the consul target writes a backend's limits as an override naming it in its own defaults
-    const cfgs = [
-      upstream.get('defaults'),
-      ...upstream
-        .get('overrides')
-        .items()
-        .filter((o) => o.get('name').str() === name),
-    ];
-    for (const o of upstream.get('overrides').items())
-      if (o.get('name').str() !== name)
-        this.notCarried(
-          o,
-          `${e.label}: the upstream override for ${String(o.get('name').value)} is not carried: the mesh sets limits per backend, not per caller`,
-        );
-    for (const c of cfgs) {
-      if (!c.present) continue;
-      const phc = c.get('passiveHealthCheck');
-      if (phc.present) {
-        const interval = meshDuration(phc.get('interval').value);
-        const base = meshDuration(phc.get('baseEjectionTime').value);
-        b.rest.outlierDetection = {
-          ...(phc.get('maxFailures').num() ? { consecutiveErrors: phc.get('maxFailures').num()! } : {}),
-          ...(interval ? { interval } : {}),
-          ...(base ? { baseEjectionTime: base } : {}),
-          ...(phc.get('maxEjectionPercent').num() !== undefined
-            ? { maxEjectionPercent: phc.get('maxEjectionPercent').num()! }
-            : {}),
-        };
-      }
-      const limits = c.get('limits');
-      if (limits.present) {
-        const cb = {
-          ...(limits.get('maxConnections').num()
-            ? { maxConnections: limits.get('maxConnections').num()! }
-            : {}),
-          ...(limits.get('maxPendingRequests').num()
-            ? { maxPendingRequests: limits.get('maxPendingRequests').num()! }
-            : {}),
-          ...(limits.get('maxConcurrentRequests').num()
-            ? { maxRequests: limits.get('maxConcurrentRequests').num()! }
-            : {}),
-        };
-        if (Object.keys(cb).length) b.rest.circuitBreaker = cb;
-      }
-      for (const k of c.keys())
-        if (!['name', 'passivehealthcheck', 'limits', 'protocol'].includes(k))
-          this.notCarried(c.get(k), `${e.label}: upstream ${k} is not carried`);
-    }
     for (const k of e.body.keys())
       if (
         ![
@@ -498,7 +530,8 @@ class ConsulImport {
     const splitter = this.of('service-splitter', service);
     const def = this.of('service-resolver', service)?.body.get('defaultSubset');
     const redirect = this.of('service-resolver', service)?.body.get('redirect');
-    if (!splitter && !def?.present && !redirect?.present && !('frontend' in parent)) return;
+    // a frontend's router with no route matching falls to a service without instances: nothing
+    if (!splitter && !def?.present && !redirect?.present) return;
     const source =
       splitter?.body.get('splits') ??
       (def?.present ? def : undefined) ??

@@ -46,7 +46,10 @@ export function registerImport(program: Command): void {
   program
     .command('import')
     .description('read Istio, Gateway API, Linkerd or Consul configuration into one mesh file')
-    .argument('<inputs...>', 'YAML or JSON files (multi-document), folders of them, or - for standard input')
+    .argument(
+      '<inputs...>',
+      'YAML, JSON or HCL (Consul config entries) files, folders of them, or - for standard input',
+    )
     .addOption(
       new Option('--from <source>', 'what the input is')
         .choices(importers.map((i) => i.from))
@@ -74,6 +77,7 @@ Examples:
   meshgen import --from istio samples/bookinfo/ -o mesh.yaml
   kubectl get virtualservices,destinationrules,gateways,services -A -o yaml | meshgen import --from istio -
   meshgen import --from istio istio.yaml --strict
+  meshgen import --from consul config-entries/ -o mesh.yaml     # HCL, JSON or the CRDs
 
 Every field that cannot be carried is a diagnostic located in the input; kinds not used are named.
 Exit codes: 0 imported, 1 error diagnostics (warnings too with --strict), 2 usage or I/O error.`,

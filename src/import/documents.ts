@@ -3,6 +3,7 @@ import path from 'node:path';
 import jsyaml from 'js-yaml';
 import { diagnostic, joinPointer, type Diagnostic, type KnownCode } from '../model/diagnostics.js';
 import { SourceFile } from '../model/source.js';
+import { HclSourceFile, parseHcl } from './hcl.js';
 
 /**
  * One object of the input: a YAML document, an item of a JSON array or of a Kubernetes `List`. Its
@@ -86,14 +87,26 @@ export function parseInput(text: string, file: string): InputFile {
     return { source, documents, diagnostics };
   }
   if (file.endsWith('.hcl') || (!/^\s*[{[]/.test(text) && looksLikeHcl(text))) {
-    diagnostics.push(
-      diagnostic('MG7002', `${file} holds HCL, which meshgen import does not read`, {
-        file,
-        line: 1,
-        column: 1,
-        hint: 'convert the config entries to JSON (`consul config read -kind <kind> -name <name>` prints JSON) or use the Kubernetes CRDs',
-      }),
-    );
+    // Consul config entries as `consul config write` takes them: one entry per file
+    const hcl = parseHcl(text);
+    if (hcl.error) {
+      diagnostics.push(
+        diagnostic('MG7002', `HCL: ${hcl.error.message}`, {
+          file,
+          line: hcl.error.line,
+          column: hcl.error.column,
+          hint: 'meshgen import reads the HCL of Consul config entries: attributes, strings, numbers, bools, lists, objects and blocks',
+        }),
+      );
+      return { source, documents, diagnostics };
+    }
+    documents.push({
+      file,
+      value: hcl.value,
+      pointer: '',
+      source: new HclSourceFile(file, text, hcl.positions),
+      lineOffset: 0,
+    });
     return { source, documents, diagnostics };
   }
   for (const chunk of splitDocuments(text)) {

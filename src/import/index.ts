@@ -6,11 +6,12 @@ import { parseInput, type InputDocument } from './documents.js';
 import { istio } from './istio.js';
 import { gatewayApi } from './gateway-api.js';
 import { linkerd } from './linkerd.js';
+import { consul } from './consul.js';
 import type { Importer } from './types.js';
 import { meshYaml } from './write.js';
 
 /** The registry: the CLI and the library read this one list. */
-export const importers: readonly Importer[] = [istio, gatewayApi, linkerd];
+export const importers: readonly Importer[] = [istio, gatewayApi, linkerd, consul];
 
 function findImporter(from: string): Importer | undefined {
   return importers.find((i) => i.from === from);

@@ -158,7 +158,7 @@ export const CODES = {
   MG6022: { severity: 'error', title: 'test target cannot be tested' },
 
   MG7001: { severity: 'error', title: 'import: input cannot be parsed' },
-  MG7002: { severity: 'error', title: 'import: Consul HCL is not read' },
+  MG7002: { severity: 'error', title: 'import: HCL outside the subset config entries use' },
   MG7003: { severity: 'info', title: 'import: kind not used' },
   MG7004: { severity: 'warning', title: 'import: field not carried' },
   MG7005: { severity: 'warning', title: 'import: reference to something not imported' },

@@ -62,18 +62,26 @@ describe('meshgen import', () => {
   it('refuses an unknown source and a missing file as usage errors (exit 2), without a stack trace', () => {
     const unknown = runCli(['import', '--from', 'kuma', 'x.yaml']);
     expect(unknown.status).toBe(2);
-    expect(unknown.stderr).toContain('istio, gateway-api, linkerd');
+    expect(unknown.stderr).toContain('istio, gateway-api, linkerd, consul');
     const missing = runCli(['import', '--from', 'istio', 'no-such-file.yaml']);
     expect(missing.status).toBe(2);
     expect(missing.stderr).toContain('MG4001');
     expect(missing.stderr).not.toMatch(/\n\s+at /);
   });
 
-  it('says HCL is not read', () => {
-    const r = runCli(['import', '--from', 'istio', '-'], {
-      input: 'Kind = "service-router"\nName = "web"\n',
+  it('reads Consul HCL and locates its syntax errors', () => {
+    const ok = runCli(['import', '--from', 'consul', '-'], {
+      input:
+        'Kind = "service-resolver"\nName = "web"\nDefaultSubset = "v1"\nSubsets = { v1 = { Filter = "Service.Meta.version == \\"v1\\"" } }\n',
     });
-    expect(r.status).toBe(1);
-    expect(r.stderr).toContain('MG7002');
+    expect(ok.stderr).toBe('');
+    expect(ok.status).toBe(0);
+    expect(ok.stdout).toContain('version: v1');
+    const bad = runCli(['import', '--from', 'consul', '-'], {
+      input: 'Kind = "service-router"\nName = "web"\nRoutes = [ {\n  Match = <<EOF\n',
+    });
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('<stdin>:4:11: error MG7002');
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
 });

@@ -35,41 +35,45 @@ async function roundTrip(file: string, target: string) {
   return { loaded, rendered, imported };
 }
 
-describe.each(['istio', 'linkerd'])('import --from %s of every example rendered to it', (target) => {
-  it.each(examples)('%s', async (file) => {
-    const { loaded, rendered, imported } = await roundTrip(file, target);
-    expect(imported.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    expect(imported.yaml).toBeDefined();
-    const back = parseMesh(imported.yaml!, { file: 'imported.yaml' });
-    expect(back.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    if (target === 'istio') {
-      // Istio carries everything it renders: the re-rendered output is the output imported, file for file
-      const again = render(back.mesh!, { targets: [target] });
-      const files = (r: typeof rendered) =>
-        Object.fromEntries(r.outputs[0]!.files.map((f) => [f.path, f.contents]));
-      expect(files(again)).toEqual(files(rendered));
-    }
-    // the semantic diff finds no traffic difference with the mesh rendered, beyond what the render
-    // said the target cannot express or approximates (MG3001, MG3002 on a route's field)
-    const lost = rendered.diagnostics
-      .filter((d) => (d.code === 'MG3001' || d.code === 'MG3002') && d.pointer)
-      .map((d) => {
-        const [, i, policy] = /^\/spec\/routes\/(\d+)\/(\w+)/.exec(d.pointer!) ?? [];
-        return `${loaded.mesh!.routes[Number(i)]?.name}/${policy}`;
-      });
-    const traffic = diffMeshes(
-      loaded.mesh!,
-      target === 'istio' ? back.mesh! : withNames(back.document!, loaded.document!),
-    ).filter(
-      (c) =>
-        TRAFFIC.has(c.kind) &&
-        !(c.kind === 'route-policy-changed' && lost.includes(`${c.route}/${c.policy}`)) &&
-        !(c.kind === 'match-changed' && lost.includes(`${c.route}/match`)) &&
-        !(c.kind === 'mtls-changed' && target === 'linkerd' && deniedByServer(loaded.mesh!, c)),
-    );
-    expect(withoutRenames(traffic)).toEqual([]);
-  });
-});
+describe.each(['istio', 'linkerd', 'consul'])(
+  'import --from %s of every example rendered to it',
+  (target) => {
+    it.each(examples)('%s', async (file) => {
+      const { loaded, rendered, imported } = await roundTrip(file, target);
+      expect(imported.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      expect(imported.yaml).toBeDefined();
+      const back = parseMesh(imported.yaml!, { file: 'imported.yaml' });
+      expect(back.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      if (target === 'istio') {
+        // Istio carries everything it renders: the re-rendered output is the output imported, file for file
+        const again = render(back.mesh!, { targets: [target] });
+        const files = (r: typeof rendered) =>
+          Object.fromEntries(r.outputs[0]!.files.map((f) => [f.path, f.contents]));
+        expect(files(again)).toEqual(files(rendered));
+      }
+      // the semantic diff finds no traffic difference with the mesh rendered, beyond what the render
+      // said the target cannot express or approximates (MG3001, MG3002 on a route's field)
+      const lost = rendered.diagnostics
+        .filter((d) => (d.code === 'MG3001' || d.code === 'MG3002') && d.pointer)
+        .map((d) => {
+          const [, i, policy] = /^\/spec\/routes\/(\d+)\/(\w+)/.exec(d.pointer!) ?? [];
+          return `${loaded.mesh!.routes[Number(i)]?.name}/${policy}`;
+        });
+      const traffic = diffMeshes(
+        loaded.mesh!,
+        target === 'istio' ? back.mesh! : withNames(back.document!, loaded.document!),
+      ).filter(
+        (c) =>
+          TRAFFIC.has(c.kind) &&
+          !(c.kind === 'route-policy-changed' && lost.includes(`${c.route}/${c.policy}`)) &&
+          !(c.kind === 'match-changed' && lost.includes(`${c.route}/match`)) &&
+          !(c.kind === 'traffic-shifted' && lost.includes(`${c.route}/to`)) &&
+          !(c.kind === 'mtls-changed' && target === 'linkerd' && deniedByServer(loaded.mesh!, c)),
+      );
+      expect(withoutRenames(traffic)).toEqual([]);
+    });
+  },
+);
 
 /** A route removed and one added at the same place with the same matches and split: only its name changed. */
 function withoutRenames(changes: ReturnType<typeof diffMeshes>) {

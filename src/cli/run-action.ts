@@ -1,4 +1,4 @@
-import { loadMesh } from '../model/load.js';
+import type { MeshResult } from '../model/load.js';
 import { hasErrors, sortDiagnostics } from '../model/diagnostics.js';
 import { render } from '../render.js';
 import { parseBootstrap, type ProxyConfig } from '../dataplane/config/bootstrap.js';
@@ -9,8 +9,9 @@ import { colours, formatDiagnostic } from './format.js';
 import { parseSettings } from './settings.js';
 import { checkSettings } from '../emitters/settings.js';
 import { envoy } from '../emitters/envoy/index.js';
+import { etcdOptions, loadEither, wantsTls, type SourceCliOptions } from './source.js';
 
-export interface RunCliOptions {
+export interface RunCliOptions extends SourceCliOptions {
   as: string;
   set: string[];
   drainTime: string;
@@ -23,8 +24,13 @@ type Built = { config: ProxyConfig } | { error: string };
  * Loads the mesh, renders it to envoy in memory and converts the bootstrap of `name`: a backend's
  * sidecar, or the gateway reduced to the frontend's listener and its own clusters.
  */
-async function buildFor(file: string, name: string, settings: Record<string, string>): Promise<Built> {
-  const loaded = await loadMesh(file);
+async function buildFor(
+  load: () => Promise<MeshResult>,
+  file: string,
+  name: string,
+  settings: Record<string, string>,
+): Promise<Built> {
+  const loaded = await load();
   const c = colours(process.stderr);
   const shown = sortDiagnostics(loaded.diagnostics).filter((d) => d.severity === 'error');
   for (const d of shown) process.stderr.write(formatDiagnostic(d, loaded.source, c) + '\n');
@@ -68,8 +74,45 @@ async function buildFor(file: string, name: string, settings: Record<string, str
   return { config: r.config };
 }
 
+/**
+ * With `--source etcd://...`: calls `changed` (debounced) on every put or delete under the prefix,
+ * and after a lost watch connection; returns how to stop watching. A file source needs none.
+ */
+async function watchStore(opts: RunCliOptions, changed: () => void): Promise<(() => void) | undefined> {
+  const { parseSource } = await import('../live/source.js');
+  const { connectEtcd } = await import('../live/etcd.js');
+  const source = parseSource(opts.source!, { tls: wantsTls(opts) });
+  if ('code' in source || source.kind !== 'etcd') return undefined;
+  const client = connectEtcd(source, etcdOptions(opts));
+  if ('code' in client) return undefined;
+  let timer: NodeJS.Timeout | undefined;
+  const schedule = () => {
+    clearTimeout(timer);
+    timer = setTimeout(changed, 100);
+  };
+  const w = await client
+    .watch()
+    .prefix(`${source.prefix}/`)
+    .create()
+    .catch((e: unknown) => {
+      process.stderr.write(`meshgen run: cannot watch ${opts.source}: ${(e as Error)?.message ?? e}\n`);
+      return undefined;
+    });
+  w?.on('put', schedule);
+  w?.on('delete', schedule);
+  let connections = 0;
+  w?.on('connected', () => connections++ > 0 && schedule());
+  w?.on('error', (e) => process.stderr.write(`meshgen run: etcd watch: ${e.message}\n`));
+  return () => {
+    clearTimeout(timer);
+    void (w?.cancel() ?? Promise.resolve()).catch(() => undefined).then(() => client.close());
+  };
+}
+
 /** Runs `meshgen run`; resolves with the exit code once stopped (SIGTERM/SIGINT). */
-export async function runCommand(file: string, opts: RunCliOptions): Promise<number> {
+export async function runCommand(fileArg: string | undefined, opts: RunCliOptions): Promise<number> {
+  const file = opts.source ?? fileArg ?? '';
+  const load = () => loadEither(fileArg, opts);
   const settings = parseSettings(opts.set);
   if (typeof settings === 'string') {
     process.stderr.write(`meshgen run: ${settings}\n`);
@@ -84,7 +127,7 @@ export async function runCommand(file: string, opts: RunCliOptions): Promise<num
       process.stderr.write('meshgen run: --set sidecars: --as chooses the sidecar\n');
     return 2;
   }
-  const first = await buildFor(file, opts.as, settings);
+  const first = await buildFor(load, file, opts.as, settings);
   if ('error' in first) {
     process.stderr.write(`meshgen run: ${first.error}\n`);
     return 1;
@@ -103,13 +146,15 @@ export async function runCommand(file: string, opts: RunCliOptions): Promise<num
     .map((l) => `${l.host}:${l.port}`)
     .join(', ');
   process.stderr.write(`meshgen run: serving ${opts.as} from ${file} on ${ports}\n`);
+  const store = opts.source !== undefined && opts.watch;
   await serveUntilStopped(proxy, {
     name: 'meshgen run',
     file,
-    watch: Boolean(opts.watch),
+    watch: Boolean(opts.watch) && opts.source === undefined,
+    triggers: store ? (reload) => watchStore(opts, reload) : undefined,
     reloaded: `re-rendered ${file} and reloaded`,
     async next() {
-      const next = await buildFor(file, opts.as, settings);
+      const next = await buildFor(load, file, opts.as, settings);
       if (!('error' in next)) return next.config;
       process.stderr.write(`meshgen run: ${next.error}; still serving the previous configuration\n`);
       return undefined;

@@ -17,6 +17,8 @@ export interface ServeOptions {
   readonly early?: () => boolean;
   /** Discovery files (LDS, CDS) whose replacement by a rename reloads, as Envoy watches them. */
   readonly discovery?: readonly string[];
+  /** Other sources of change (a store's watch): calls reload on each, resolves with how to stop. */
+  readonly triggers?: (reload: () => void) => Promise<(() => void) | undefined>;
 }
 
 /**
@@ -73,10 +75,12 @@ export async function serveUntilStopped(proxy: Proxy, opts: ServeOptions): Promi
       timer = setTimeout(() => void reload(), 100);
     });
   const unwatch = opts.discovery?.length ? watchDiscovery(opts.discovery, () => void reload()) : undefined;
+  const untrigger = await opts.triggers?.(() => void reload());
   await new Promise<void>((resolve) => {
     const stop = () => {
-      fs.unwatchFile(opts.file);
+      if (opts.watch) fs.unwatchFile(opts.file);
       unwatch?.();
+      untrigger?.();
       clearTimeout(timer);
       void proxy.drainAndStop().then(resolve);
     };

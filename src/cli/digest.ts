@@ -17,27 +17,46 @@ export interface Group {
 const RANK = { error: 0, warning: 1, info: 2 } as const;
 
 /**
- * A hash of the message's shape: the message with what varies between similar diagnostics left
- * out (quoted text and digits). A loop over char codes without building the shape: a large mesh has
- * a hundred thousand diagnostics, and a regular expression's copies of each cost more than the rest
- * of the grouping. Two 32-bit hashes make a collision (two shapes printed as one) negligible.
+ * Whether two messages have the same shape: equal once what varies between similar diagnostics is
+ * left out (quoted text and digits; a quote mark itself stays). Compared char by char without
+ * building either shape: a large mesh has a hundred thousand diagnostics, and a regular
+ * expression's copies of each cost more than the rest of the grouping.
  */
-function shapeKey(message: string): string {
-  let a = 0x811c9dc5;
-  let b = 5381;
-  let quoted = false;
-  for (let i = 0; i < message.length; i++) {
-    const c = message.charCodeAt(i);
-    if (c === 34 /* " */) quoted = !quoted;
-    else if (quoted) {
-      if (c === 92 /* \ */) i++;
-      continue;
-    } else if (c >= 48 && c <= 57) continue;
-    a = Math.imul(a ^ c, 0x01000193);
-    b = (Math.imul(b, 33) + c) | 0;
+function sameShape(a: string, b: string): boolean {
+  let i = 0;
+  let j = 0;
+  let qa = false;
+  let qb = false;
+  for (;;) {
+    // the next char of each shape, or -1 at the end
+    let ca = -1;
+    while (i < a.length) {
+      const c = a.charCodeAt(i++);
+      if (c === 34 /* " */) qa = !qa;
+      else if (qa) {
+        if (c === 92 /* \ */) i++;
+        continue;
+      } else if (c >= 48 && c <= 57) continue;
+      ca = c;
+      break;
+    }
+    let cb = -1;
+    while (j < b.length) {
+      const c = b.charCodeAt(j++);
+      if (c === 34 /* " */) qb = !qb;
+      else if (qb) {
+        if (c === 92 /* \ */) j++;
+        continue;
+      } else if (c >= 48 && c <= 57) continue;
+      cb = c;
+      break;
+    }
+    if (ca !== cb) return false;
+    if (ca === -1) return true;
   }
-  return `${a >>> 0}:${b >>> 0}`;
 }
+
+type Building = { first: Diagnostic; count: number };
 
 /**
  * The groups in print order. `locate` is called once, with the diagnostics that head a group (or
@@ -48,17 +67,33 @@ export function groupDiagnostics(
   locate: (ds: readonly Diagnostic[]) => Diagnostic[],
   every = false,
 ): Group[] {
-  let groups: { first: Diagnostic; count: number }[];
+  let groups: Building[];
   if (every) groups = locate(diagnostics).map((d) => ({ first: d, count: 1 }));
   else {
-    const byKey = new Map<string, { first: Diagnostic; count: number }>();
+    // by code, target and severity (strings the diagnostics share, so no key is built), then
+    // the few groups of different shapes under them; groups keep the order of their first
+    groups = [];
+    const byCode = new Map<string, Map<string, Map<string, Building[]>>>();
     for (const d of diagnostics) {
-      const key = `${d.severity} ${d.code} ${d.target ?? ''} ${shapeKey(d.message)}`;
-      const g = byKey.get(key);
+      let byTarget = byCode.get(d.code);
+      if (!byTarget) byCode.set(d.code, (byTarget = new Map()));
+      let bySeverity = byTarget.get(d.target ?? '');
+      if (!bySeverity) byTarget.set(d.target ?? '', (bySeverity = new Map()));
+      let candidates = bySeverity.get(d.severity);
+      if (!candidates) bySeverity.set(d.severity, (candidates = []));
+      let g: Building | undefined;
+      for (const c of candidates)
+        if (c.first.message === d.message || sameShape(c.first.message, d.message)) {
+          g = c;
+          break;
+        }
       if (g) g.count++;
-      else byKey.set(key, { first: d, count: 1 });
+      else {
+        g = { first: d, count: 1 };
+        candidates.push(g);
+        groups.push(g);
+      }
     }
-    groups = [...byKey.values()];
     const located = locate(groups.map((g) => g.first));
     groups.forEach((g, i) => (g.first = located[i]!));
   }

@@ -118,6 +118,8 @@ export function leftLine(choice: StdoutChoice): string | undefined {
 
 /** How much text goes to the stream in one write: big enough to be cheap, small enough to bound memory. */
 const CHUNK = 1 << 20;
+/** How many chunk buffers take turns (at most BUFFERS x CHUNK bytes held for the stream). */
+const BUFFERS = 4;
 
 /**
  * Writes the pieces to a stream in chunks of about CHUNK characters, waiting for 'drain' when the
@@ -147,18 +149,38 @@ export async function writeChunked(
       stream.on('drain', done);
       stream.on('close', done);
     });
-  // pieces are encoded straight into a chunk-sized buffer: one copy, no joined string
-  let buffer = Buffer.allocUnsafe(CHUNK);
+  // pieces are encoded straight into a chunk-sized buffer: one copy, no joined string. A few
+  // buffers take turns, each reused once the stream has written it: a fresh buffer per chunk cost
+  // about as much again as the encoding (new pages, and external memory for the GC to account).
+  const buffers = [Buffer.allocUnsafe(CHUNK)];
+  const written: (Promise<void> | undefined)[] = [undefined];
+  let turn = 0;
+  let buffer = buffers[0]!;
   let used = 0;
-  const send = async (bytes: Buffer) => {
-    if (!stream.write(bytes) && !closed && !stream.destroyed) await drained();
+  const send = async (bytes: Buffer, done?: () => void) => {
+    if (!stream.write(bytes, done) && !closed && !stream.destroyed) await drained();
   };
   const flush = async () => {
     if (!used || closed) return;
     const full = buffer.subarray(0, used);
-    buffer = Buffer.allocUnsafe(CHUNK);
+    let done!: () => void;
+    written[turn] = new Promise<void>((resolve) => {
+      done = resolve;
+      // a stream closed or failing under a write need not call back before the wait below
+      stream.once('close', resolve);
+      stream.once('error', resolve);
+    }).then(() => {
+      stream.off('close', done);
+      stream.off('error', done);
+    });
+    turn = (turn + 1) % BUFFERS;
     used = 0;
-    await send(full);
+    await send(full, () => done());
+    if (turn === buffers.length) {
+      buffers.push(Buffer.allocUnsafe(CHUNK));
+      written.push(undefined);
+    } else await written[turn];
+    buffer = buffers[turn]!;
   };
   for (const piece of pieces) {
     if (closed || stream.destroyed) break;

@@ -1,13 +1,13 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Diagnostic } from '../../src/model/diagnostics.js';
 import { importMesh } from '../../src/import/index.js';
 import { parseMesh } from '../../src/model/load.js';
 import { toYaml } from '../../src/yaml/writer.js';
 import { startBackend, type TestBackend } from '../support/backends.js';
 import { meshFrom } from '../support/meshes.js';
 import { hasBinary, startOnFreePorts, startProcess, type Started } from '../support/processes.js';
+import { diagnosticLines, expectGolden, readInputs } from './goldens.js';
 import { renderTo, request, tempDir } from '../smartstack/live.js';
 
 /**
@@ -15,11 +15,8 @@ import { renderTo, request, tempDir } from '../smartstack/live.js';
  * source). The mesh written and the diagnostics are kept in expected/; UPDATE_EXPECTED=1 rewrites them.
  */
 const dir = 'test/fixtures/import/gateway-api';
-const update = process.env.UPDATE_EXPECTED === '1';
 
-function inputs(files: readonly string[]) {
-  return files.map((f) => ({ file: f, text: fs.readFileSync(path.join(dir, f), 'utf8') }));
-}
+const inputs = (files: readonly string[]) => readInputs(dir, files);
 
 function folder(name: string): string[] {
   return fs
@@ -28,20 +25,8 @@ function folder(name: string): string[] {
     .map((f) => `${name}/${f}`);
 }
 
-function lines(ds: readonly Diagnostic[]): string {
-  return ds
-    .map((d) => `${d.file ?? ''}:${d.line ?? ''}:${d.column ?? ''} ${d.severity} ${d.code} ${d.message}\n`)
-    .join('');
-}
-
-function golden(name: string, actual: string): void {
-  const file = path.join(dir, 'expected', name);
-  if (update) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, actual);
-  }
-  expect(actual).toBe(fs.readFileSync(file, 'utf8'));
-}
+const lines = diagnosticLines;
+const golden = (name: string, actual: string) => expectGolden(dir, name, actual);
 
 describe('import --from gateway-api of the Gateway API examples', () => {
   it.each(['http-routing', 'simple-gateway', 'grpc-routing'])('%s', (name) => {

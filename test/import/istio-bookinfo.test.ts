@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { importMesh } from '../../src/import/index.js';
 import { parseMesh } from '../../src/model/load.js';
-import type { Diagnostic } from '../../src/model/diagnostics.js';
+import { diagnosticLines, expectGolden, readInputs } from './goldens.js';
 
 /**
  * Istio's own Bookinfo samples (test/fixtures/import/istio-bookinfo/README.md names their source):
@@ -11,7 +11,6 @@ import type { Diagnostic } from '../../src/model/diagnostics.js';
  * in turn. The mesh written and the diagnostics are kept in expected/; UPDATE_EXPECTED=1 rewrites them.
  */
 const dir = 'test/fixtures/import/istio-bookinfo';
-const update = process.env.UPDATE_EXPECTED === '1';
 const base = [
   'platform/bookinfo.yaml',
   'networking/bookinfo-gateway.yaml',
@@ -24,24 +23,10 @@ const samples = fs
   )
   .sort();
 
-function inputs(files: readonly string[]) {
-  return files.map((f) => ({ file: f, text: fs.readFileSync(path.join(dir, f), 'utf8') }));
-}
+const inputs = (files: readonly string[]) => readInputs(dir, files);
 
-function lines(ds: readonly Diagnostic[]): string {
-  return ds
-    .map((d) => `${d.file ?? ''}:${d.line ?? ''}:${d.column ?? ''} ${d.severity} ${d.code} ${d.message}\n`)
-    .join('');
-}
-
-function golden(name: string, actual: string): void {
-  const file = path.join(dir, 'expected', name);
-  if (update) {
-    fs.mkdirSync(path.dirname(file), { recursive: true });
-    fs.writeFileSync(file, actual);
-  }
-  expect(actual).toBe(fs.readFileSync(file, 'utf8'));
-}
+const lines = diagnosticLines;
+const golden = (name: string, actual: string) => expectGolden(dir, name, actual);
 
 describe('import --from istio of the Bookinfo samples', () => {
   it.each(['(base only)', ...samples])('%s', (sample) => {

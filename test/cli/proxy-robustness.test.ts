@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { startBackend, type TestBackend } from '../support/backends.js';
 import { distCli } from '../support/cli.js';
-import { startProcess, waitFor, type Started } from '../support/processes.js';
+import { children, startProcess, waitFor, type Started } from '../support/processes.js';
 import { tempDirsPerTest } from '../support/temp.js';
 import { cluster, httpBootstrap } from '../dataplane/helpers.js';
 
@@ -67,14 +67,6 @@ async function get(port: number, p: string): Promise<{ status: number; body: str
     signal: AbortSignal.timeout(5000),
   });
   return { status: res.status, body: await res.text() };
-}
-
-/** The pids of a process's children (its workers), from /proc. */
-function children(pid: number): number[] {
-  const tasks = fs.readdirSync(`/proc/${pid}/task`);
-  return tasks.flatMap((t) =>
-    fs.readFileSync(`/proc/${pid}/task/${t}/children`, 'utf8').split(' ').filter(Boolean).map(Number),
-  );
 }
 
 describe('meshgen proxy admin queries', () => {

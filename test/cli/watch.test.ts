@@ -7,7 +7,7 @@ import { startLoad } from '../../bench/steady-load.mjs';
 import { startBackend, type TestBackend } from '../support/backends.js';
 import { distCli } from '../support/cli.js';
 import { startEtcd, type TestEtcd } from '../support/etcd.js';
-import { freePorts, hasBinary, startProcess, waitFor, type Started } from '../support/processes.js';
+import { children, freePorts, hasBinary, startProcess, waitFor, type Started } from '../support/processes.js';
 
 /*
  * The live path end to end with a real etcd: two instances registered by `meshgen register`, a
@@ -335,10 +335,20 @@ describe.skipIf(!hasBinary('etcd'))('meshgen register and watch with etcd', () =
         };
         within(await split(port!, 1000), 0.1);
 
+        // the workers serving the old weights: HAProxy and NGINX run workers under a master and start
+        // new ones on a reload; the data plane (one process here) reloads in place
+        const oldWorkers = target === 'envoy' ? [] : children(proxyPid);
+        if (target !== 'envoy') expect(oldWorkers.length).toBeGreaterThan(0);
         await etcd.client.put('/live/mesh').value(splitMesh(port!, 10, 90));
         await waitFor(() => generation() === 2, { what: 'the new weights serving', timeoutMs: 30_000 });
-        // the proxy's reload finishes after the swap: wait until the old workers stop answering
-        // new connections (20 requests of which at least 12 reach v2: under 90/10 that is 1e-10)
+        // the proxy's reload finishes after the swap: an old worker that is still alive may accept a
+        // few more connections under the old weights, so wait until every one of them has exited,
+        // then until the new weights answer (20 requests of which at least 12 reach v2: under 90/10
+        // that is 1e-10)
+        await waitFor(() => children(proxyPid).every((pid) => !oldWorkers.includes(pid)), {
+          what: `the old workers (${oldWorkers.join(', ') || 'none'}) exiting`,
+          timeoutMs: 30_000,
+        });
         await waitFor(async () => (await split(port!, 20)).v2 >= 12, {
           what: 'the reloaded proxy answering',
           timeoutMs: 20_000,

@@ -20,6 +20,7 @@ import { Conditions, hostRegex, matchFlags, routeMap } from './conditions.js';
 import { REFUSE_BACKSLASH } from './path.js';
 import { httpRoute, locationName, TARGET, type RouteContext } from './route.js';
 import { HTTP2_DIRECTIVE_SINCE, NGINX_VERSIONS } from './versions.js';
+import { KEEPALIVE_SETTINGS, keepaliveDirectives } from './keepalive.js';
 import { atLeast, readVersion } from '../versions.js';
 import { streamServer } from './stream.js';
 import { comment, DOLLAR, DOLLAR_VARIABLE, failTimeout, word } from './syntax.js';
@@ -132,16 +133,28 @@ export const nginx: Emitter = {
       description:
         'the stream module `load_module` loads when the mesh has TCP; empty: no `load_module` (NGINX built with the stream module)',
     },
+    ...KEEPALIVE_SETTINGS,
     versionSetting(TARGET, NGINX_VERSIONS, ' (`nginx -v` says which one runs)'),
   ],
   emit(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
     const read = readVersion(TARGET, NGINX_VERSIONS, options.settings);
-    const diagnostics = [...read.diagnostics, ...checkProxyInput(mesh, options, TARGET)];
+    const keepalive = keepaliveDirectives(read.version, options.settings);
+    const diagnostics = [
+      ...read.diagnostics,
+      ...keepalive.diagnostics,
+      ...checkProxyInput(mesh, options, TARGET),
+    ];
     if (diagnostics.some((d) => d.severity === 'error')) return { files: [], diagnostics };
     const http2Directive = atLeast(read.version, HTTP2_DIRECTIVE_SINCE);
     const certDir = setting(options, 'certDir', 'certs');
     const identity = options.settings?.['identity'];
-    const view: ConfigView = { mesh: mesh.name, certDir: comment(certDir), modules: [], http: emptyBlock() };
+    const view: ConfigView = {
+      mesh: mesh.name,
+      certDir: comment(certDir),
+      modules: [],
+      keepalive: keepalive.lines,
+      http: emptyBlock(),
+    };
     const stream = emptyBlock();
     const ctx: RouteContext = {
       mesh,

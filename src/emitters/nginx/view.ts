@@ -45,6 +45,8 @@ export interface ConfigView {
   mesh: string;
   certDir: string;
   modules: string[];
+  /** The client keep-alive directives of the http block (src/emitters/nginx/keepalive.ts). */
+  keepalive: string[];
   http: BlockView;
   stream?: BlockView;
 }

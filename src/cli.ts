@@ -22,7 +22,7 @@ import { registerProxyCommand } from './cli/proxy.js';
 import { registerRunCommand } from './cli/run.js';
 import { registerRegisterCommand } from './cli/register.js';
 import { registerWatchCommand } from './cli/watch.js';
-import { addSourceOptions, loadEither, type SourceCliOptions } from './cli/source.js';
+import { addSourceOptions, loadEither, unreadableInput, type SourceCliOptions } from './cli/source.js';
 import { chooseTargets, parseSettings, settingsText } from './cli/settings.js';
 import { settingsMarkdown } from './emitters/settings.js';
 
@@ -52,11 +52,7 @@ async function validateCommand(
     const what = opts.source ?? (files.length === 1 ? files[0] : `${files.length} files`);
     process.stderr.write(`${what}: valid\n`);
   }
-  return all.some((d) => d.code === 'MG4001' || d.code === 'MG4020')
-    ? EXIT.usage
-    : hasErrors(all)
-      ? EXIT.invalid
-      : EXIT.ok;
+  return unreadableInput(all) ? EXIT.usage : hasErrors(all) ? EXIT.invalid : EXIT.ok;
 }
 
 /**

@@ -12,7 +12,7 @@ import { applyLayout, isKubernetesOutput, LAYOUTS, type Layout } from './layout.
 import { wholeNumber } from './numbers.js';
 import { startProgress, type Progress } from './progress.js';
 import { chooseTargets, parseSettings } from './settings.js';
-import { addSourceOptions, loadEither, type SourceCliOptions } from './source.js';
+import { addSourceOptions, loadEither, unreadableInput, type SourceCliOptions } from './source.js';
 import { chooseStdout, leftLine, stdoutPieces, writeChunked } from './stdout.js';
 
 /** Exit codes, as ESLint's: 0 fine, 1 findings (error diagnostics), 2 usage or I/O. */
@@ -121,9 +121,7 @@ async function renderWith(
   const keep = (d: Diagnostic) => !suppress.has(d.code);
   if (!loaded.mesh) {
     report(loaded.diagnostics.filter(keep), sources);
-    return loaded.diagnostics.some((d) => d.code === 'MG4001' || d.code === 'MG4020')
-      ? EXIT.usage
-      : EXIT.invalid;
+    return unreadableInput(loaded.diagnostics) ? EXIT.usage : EXIT.invalid;
   }
   const { render } = await import('../render.js');
   const result = render(loaded.mesh, {

@@ -9,7 +9,7 @@ import { colours, formatDiagnostic } from './format.js';
 import { parseSettings } from './settings.js';
 import { checkSettings } from '../emitters/settings.js';
 import { envoy } from '../emitters/envoy/index.js';
-import { etcdOptions, loadEither, wantsTls, type SourceCliOptions } from './source.js';
+import { etcdOptions, loadEither, unreadableInput, wantsTls, type SourceCliOptions } from './source.js';
 
 export interface RunCliOptions extends SourceCliOptions {
   as: string;
@@ -18,7 +18,8 @@ export interface RunCliOptions extends SourceCliOptions {
   watch: boolean;
 }
 
-type Built = { config: ProxyConfig } | { error: string };
+/** A configuration, or why not; `unreadable`: the mesh could not be read as named (exit 2). */
+type Built = { config: ProxyConfig } | { error: string; unreadable?: boolean };
 
 /**
  * Loads the mesh, renders it to envoy in memory and converts the bootstrap of `name`: a backend's
@@ -34,7 +35,8 @@ async function buildFor(
   const c = colours(process.stderr);
   const shown = sortDiagnostics(loaded.diagnostics).filter((d) => d.severity === 'error');
   for (const d of shown) process.stderr.write(formatDiagnostic(d, loaded.source, c) + '\n');
-  if (!loaded.mesh || hasErrors(loaded.diagnostics)) return { error: `${file} has errors` };
+  if (!loaded.mesh || hasErrors(loaded.diagnostics))
+    return { error: `${file} has errors`, unreadable: unreadableInput(loaded.diagnostics) };
   const mesh = loaded.mesh;
   const frontend = mesh.frontends.find((f) => f.name === name);
   const backend = mesh.backends.find((b) => b.name === name);
@@ -130,7 +132,8 @@ export async function runCommand(fileArg: string | undefined, opts: RunCliOption
   const first = await buildFor(load, file, opts.as, settings);
   if ('error' in first) {
     process.stderr.write(`meshgen run: ${first.error}\n`);
-    return 1;
+    // as validate and render: a mesh that cannot be read as named is a usage error
+    return first.unreadable ? 2 : 1;
   }
   const drainTimeS = Number.isFinite(Number(opts.drainTime)) ? Number(opts.drainTime) : 5;
   const proxy = new Proxy(first.config, { drainTimeS, log: (l) => process.stderr.write(`${l}\n`) });

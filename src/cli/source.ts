@@ -1,5 +1,6 @@
 import { Option, type Command } from 'commander';
 import type { EtcdOptions } from '../live/etcd.js';
+import type { Diagnostic } from '../model/diagnostics.js';
 import { loadMesh, parseMesh, type MeshResult } from '../model/load.js';
 import { UsageError } from './errors.js';
 import { positiveMs } from './numbers.js';
@@ -47,6 +48,15 @@ export function etcdOptions(opts: SourceCliOptions): EtcdOptions {
 /** Whether TLS options were given (then etcd:// speaks TLS too). */
 export function wantsTls(opts: SourceCliOptions): boolean {
   return opts.etcdCacert !== undefined || opts.etcdCert !== undefined;
+}
+
+/**
+ * True when the mesh could not be read because of how it was named: a file that cannot be read
+ * (MG4001) or a `--source` that is neither a path nor an etcd URL (MG4020). Every command reading a
+ * mesh exits 2 (usage) for these, 1 for a mesh with errors.
+ */
+export function unreadableInput(diagnostics: readonly Diagnostic[]): boolean {
+  return diagnostics.some((d) => d.code === 'MG4001' || d.code === 'MG4020');
 }
 
 /** The mesh of `--source` (or of a file argument), loaded through src/live only when a source is given. */

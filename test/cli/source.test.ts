@@ -56,3 +56,30 @@ describe.skipIf(!hasBinary('etcd'))('validate and render --source etcd://', () =
     expect(both.stderr).not.toMatch(/\n\s+at /);
   });
 });
+
+/*
+ * A --source that cannot be read as named is a usage error for every command that reads a mesh:
+ * the same diagnostic (MG4020 for a malformed etcd URL, MG4001 for a missing file) and exit 2,
+ * whether the command validates, renders or runs the data plane.
+ */
+describe('an unreadable --source: the same diagnostic and exit 2 for validate, render and run', () => {
+  const commands = [['validate'], ['render', '--target', 'haproxy'], ['run', '--as', 'web']];
+  it.each([
+    ['etcd://127.0.0.1/shop', 'MG4020', '--source "etcd://127.0.0.1/shop": it has no port'],
+    ['consul://127.0.0.1:8500/shop', 'MG4020', 'scheme "consul"'],
+    ['missing/mesh.yaml', 'MG4001', 'cannot read missing/mesh.yaml'],
+  ])('--source %s: %s', (source, code, message) => {
+    for (const command of commands) {
+      const r = runCli([...command, '--source', source]);
+      expect(r.status, `${command[0]}: ${r.stderr}`).toBe(2);
+      expect(r.stderr, command[0]).toContain(`error ${code}`);
+      expect(r.stderr, command[0]).toContain(message);
+      expect(r.stderr, command[0]).not.toMatch(/\n\s+at /);
+    }
+  });
+
+  it('run still exits 1 for a mesh that reads but has errors', () => {
+    const r = runCli(['run', 'test/fixtures/invalid/mg2001-unknown-backend.yaml', '--as', 'web']);
+    expect(r.status, r.stderr).toBe(1);
+  });
+});

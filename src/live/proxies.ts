@@ -6,6 +6,12 @@
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
+import { emitters } from '../emitters/index.js';
+import { keepaliveDirectives, KEEPALIVE_MIN_TIMEOUT_SINCE } from '../emitters/nginx/keepalive.js';
+import { NGINX_VERSIONS } from '../emitters/nginx/versions.js';
+import { settingsFor } from '../emitters/settings.js';
+import { readVersion } from '../emitters/versions.js';
+import { diagnostic, type Diagnostic } from '../model/diagnostics.js';
 
 /** The targets `meshgen watch` can check and run. */
 export type LiveTarget = 'haproxy' | 'nginx' | 'envoy';
@@ -53,6 +59,32 @@ export function runCommand(target: LiveTarget, live: string, cli: Command, boots
     case 'envoy':
       return { cmd: cli.cmd, args: [...cli.args, 'proxy', '-c', path.join(live, bootstrap)], cwd };
   }
+}
+
+/**
+ * What each reload will do to the proxy's clients, said once when watching starts (MG4030): NGINX
+ * before 1.27.4 with client keep-alive closes idle keep-alive connections on every reload, and a
+ * request a client writes into one at that moment is reset (src/emitters/nginx/keepalive.ts).
+ */
+export function reloadWarnings(target: LiveTarget, settings: Readonly<Record<string, string>>): Diagnostic[] {
+  if (target !== 'nginx') return [];
+  const own = settingsFor(
+    target,
+    settings,
+    emitters.map((e) => e.target),
+  );
+  const { version } = readVersion(target, NGINX_VERSIONS, own);
+  if (keepaliveDirectives(version, own).onReload !== 'reset') return [];
+  return [
+    diagnostic(
+      'MG4030',
+      `nginx ${version.text} closes idle keep-alive client connections on every reload: a request a client writes into one at that moment is reset (ECONNRESET)`,
+      {
+        target,
+        hint: `--set clientKeepalive=off (keepalive_timeout 0: one request per connection, nothing idle to close), or NGINX ${KEEPALIVE_MIN_TIMEOUT_SINCE} or later (keepalive_min_timeout, written by default)`,
+      },
+    ),
+  ];
 }
 
 /** The signal that makes a running proxy re-read its configuration. */

@@ -22,6 +22,7 @@ import { metricsText, type WatchMetrics } from './metrics.js';
 import {
   checkCommand,
   reloadSignal,
+  reloadWarnings,
   runCommand,
   runToEnd,
   type Command,
@@ -261,6 +262,8 @@ export function startWatch(o: WatchOptions): LiveWatcher | Diagnostic {
   let fileWatcher: fs.FSWatcher | undefined;
   let storeWatcher: EtcdWatcher | undefined;
   const ready = (async () => {
+    const warnings = reloadWarnings(o.target, o.settings);
+    if (warnings.length) o.report(warnings, new Map());
     await fs.promises.mkdir(o.output, { recursive: true });
     if (o.source.kind === 'file') {
       const base = path.basename(o.source.path);

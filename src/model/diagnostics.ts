@@ -128,6 +128,10 @@ export const CODES = {
   MG4027: { severity: 'warning', title: 'etcd endpoint field meshgen does not use (weight, zone)' },
   MG4028: { severity: 'error', title: "the proxy's own check rejected the rendered configuration" },
   MG4029: { severity: 'error', title: 'bad register or watch option' },
+  MG4030: {
+    severity: 'warning',
+    title: 'watch: each reload of the proxy can reset idle keep-alive client connections',
+  },
 
   MG5001: { severity: 'error', title: 'bootstrap syntax error (YAML or JSON)' },
   MG5002: { severity: 'error', title: "not in Envoy's API (unknown field, wrong type, invalid value)" },

@@ -21,7 +21,7 @@ export const KEEPALIVE_MIN_TIMEOUT_SINCE = '1.27.4';
  * timeout of common client pools (undici's 4s), so that such a client never writes into a
  * connection an old worker closed; short, because an old worker lives up to this long after a reload.
  */
-export const DEFAULT_KEEPALIVE_MIN_TIMEOUT = '5s';
+const DEFAULT_KEEPALIVE_MIN_TIMEOUT = '5s';
 
 /** NGINX's own `keepalive_timeout` (75s): a minimum at or above it would keep nothing open longer. */
 const KEEPALIVE_TIMEOUT_MS = 75_000;
@@ -50,7 +50,7 @@ export const KEEPALIVE_SETTINGS: readonly TargetSetting[] = [
 ];
 
 /** What a reload does to an idle keep-alive client connection. */
-export type ReloadKeepalive =
+type ReloadKeepalive =
   /** no client keep-alive (`clientKeepalive=off`): nothing idle to close */
   | 'off'
   /** `keepalive_min_timeout`: answered if the next request comes within it */

@@ -30,6 +30,8 @@ export interface LoadOptions {
 export interface Load {
   readonly counts: LoadCounts;
   readonly sessionsOpened: number;
+  /** HTTP/1.1: the connections opened (one per request when the server closes each after answering). */
+  readonly connectionsOpened: number;
   /** Stops sending and waits for the requests in flight. */
   stop(): Promise<LoadCounts>;
 }

@@ -1,8 +1,10 @@
 // Steady, bounded keep-alive load (HTTP/1.1 or HTTP/2) that counts what a client sees: used by
-// bench/reload.mjs and by the reload tests (test/dataplane/reload.test.ts). A well-behaved client
-// that retries nothing: HTTP/1.1 through an http.Agent with keep-alive (a response with
-// `connection: close` retires its connection), HTTP/2 through sessions that take no new stream once
-// the server sent GOAWAY (the next request opens a new session).
+// bench/reload.mjs and by the reload tests (test/dataplane/reload.test.ts, test/cli/watch.test.ts). A
+// well-behaved client that retries nothing: HTTP/1.1 through an http.Agent with keep-alive (a
+// response with `connection: close` retires its connection, and the next request opens a new one;
+// a server without keep-alive gets a connection per request), HTTP/2 through sessions that take no
+// new stream once the server sent GOAWAY (the next request opens a new session). Every request is
+// counted once, whatever connection it went out on.
 import http from 'node:http';
 import http2 from 'node:http2';
 
@@ -10,8 +12,11 @@ const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
 const HEADERS = 1;
 const UNSENT = 'unsent';
 
-/** One HTTP/1.1 request through the agent: 'ok', 'failed' (an error status) or the error's name. */
-function http1Request(agent, host, port, path) {
+/**
+ * One HTTP/1.1 request through the agent: 'ok', 'failed' (an error status) or the error's name.
+ * `onSocket` sees the connection it goes out on (a new one, or one the agent kept alive).
+ */
+function http1Request(agent, host, port, path, onSocket) {
   return new Promise((resolve) => {
     const req = http.request({ agent, host, port, path }, (res) => {
       res.resume();
@@ -19,6 +24,7 @@ function http1Request(agent, host, port, path) {
       res.on('error', (e) => resolve(e.code ?? e.message));
     });
     req.on('error', (e) => resolve(e.code ?? e.message));
+    req.on('socket', onSocket);
     req.end();
   });
 }
@@ -88,6 +94,14 @@ export function startLoad({
   const counts = { sent: 0, ok: 0, failed: 0, dropped: 0, unsent: 0, outcomes: {} };
   const agent = new http.Agent({ keepAlive: true, maxSockets: connections });
   const pool = protocol === 'h2' ? h2Pool(host, port, Math.min(sessions, connections)) : undefined;
+  // HTTP/1.1: the connections the agent opened (a request per connection when the server closes each)
+  const sockets = new WeakSet();
+  let opened = 0;
+  const onSocket = (socket) => {
+    if (sockets.has(socket)) return;
+    sockets.add(socket);
+    opened++;
+  };
   const t0 = Date.now();
   let slot = 0;
   let running = true;
@@ -95,7 +109,9 @@ export function startLoad({
     if (rate > 0) await sleep(t0 + (slot++ * 1000) / rate - Date.now());
     if (!running) return;
     counts.sent++;
-    const r = pool ? await h2Request(pool.get(i), path) : await http1Request(agent, host, port, path);
+    const r = pool
+      ? await h2Request(pool.get(i), path)
+      : await http1Request(agent, host, port, path, onSocket);
     if (r === 'ok') counts.ok++;
     else {
       if (r.startsWith('status ')) counts.failed++;
@@ -111,6 +127,9 @@ export function startLoad({
     counts,
     get sessionsOpened() {
       return pool?.opened ?? 0;
+    },
+    get connectionsOpened() {
+      return pool ? 0 : opened;
     },
     async stop() {
       running = false;

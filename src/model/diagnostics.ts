@@ -128,6 +128,7 @@ export const CODES = {
   MG4027: { severity: 'warning', title: 'etcd endpoint field meshgen does not use (weight, zone)' },
   MG4028: { severity: 'error', title: "the proxy's own check rejected the rendered configuration" },
   MG4029: { severity: 'error', title: 'bad register or watch option' },
+  MG4033: { severity: 'error', title: 'watch: the runtime socket path is too long for a UNIX socket' },
 
   MG5001: { severity: 'error', title: 'bootstrap syntax error (YAML or JSON)' },
   MG5002: { severity: 'error', title: "not in Envoy's API (unknown field, wrong type, invalid value)" },

@@ -223,8 +223,12 @@ try {
       const meshTimes = [];
       for (let t = 0; t < trials; t++) {
         const to = stubs[(t + 1) % 2];
+        const g0 = generation();
         endpointTimes.push(await endpointChange(to, watch));
         serving = to.name;
+        // HAProxy may serve the new endpoint before metrics.prom says so: the mesh change is timed
+        // from a settled generation
+        await waitFor(() => generation() > g0, 'the endpoint generation in metrics.prom', 60_000);
         const before = generation();
         const t1 = performance.now();
         await client.put(`${prefix}/mesh`).value(mesh(n, 6 + t));

@@ -24,7 +24,7 @@ export function metricsText(m: WatchMetrics): string {
     '# HELP meshgen_watch_reloads_total Configurations written and reloaded.',
     '# TYPE meshgen_watch_reloads_total counter',
     `meshgen_watch_reloads_total ${m.reloads}`,
-    '# HELP meshgen_watch_runtime_updates_total Endpoint changes applied over the proxy\'s runtime API, without a reload.',
+    "# HELP meshgen_watch_runtime_updates_total Endpoint changes applied over the proxy's runtime API, without a reload.",
     '# TYPE meshgen_watch_runtime_updates_total counter',
     `meshgen_watch_runtime_updates_total ${m.runtimeUpdates}`,
     '# HELP meshgen_watch_failures_total Changes refused: an invalid mesh, a failed check or reload.',

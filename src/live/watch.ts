@@ -65,12 +65,6 @@ export interface LiveWatcher {
 
 /** Starts watching; a store that cannot be reached at the start is a diagnostic. */
 export function startWatch(o: WatchOptions): LiveWatcher | Diagnostic {
-  let client: Etcd3 | undefined;
-  if (o.source.kind === 'etcd') {
-    const c = connectEtcd(o.source, o.etcd);
-    if ('code' in c) return c;
-    client = c;
-  }
   // HAProxy with server slots: its admin socket lives in the output folder, which stays (a
   // generation's folder goes once the next one serves), unless --set runtimeSocket says where
   const own = settingsFor(o.target, o.settings, [o.target]);
@@ -82,6 +76,12 @@ export function startWatch(o: WatchOptions): LiveWatcher | Diagnostic {
       `the runtime socket ${socket} is longer than a UNIX socket path can be (107 bytes): choose a shorter -o or --set runtimeSocket=`,
     );
   const settings = socket === undefined ? o.settings : { ...own, runtimeSocket: socket };
+  let client: Etcd3 | undefined;
+  if (o.source.kind === 'etcd') {
+    const c = connectEtcd(o.source, o.etcd);
+    if ('code' in c) return c;
+    client = c;
+  }
   /** The slots of the running HAProxy, once a configuration with slots was loaded. */
   let slots: readonly SlotState[] | undefined;
   const metrics: WatchMetrics = {

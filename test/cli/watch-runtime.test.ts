@@ -4,7 +4,7 @@ import path from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { startLoad } from '../../bench/steady-load.mjs';
 import { startBackend, type TestBackend } from '../support/backends.js';
-import { distCli } from '../support/cli.js';
+import { distCli, runCli } from '../support/cli.js';
 import { startEtcd, type TestEtcd } from '../support/etcd.js';
 import { children, freePorts, hasBinary, startProcess, waitFor } from '../support/processes.js';
 import { mesh, metric, reached } from '../support/watch.js';
@@ -143,4 +143,24 @@ describe.skipIf(!hasBinary('etcd') || !hasBinary('haproxy'))('meshgen watch: HAP
     expect(counts.dropped).toBe(0);
     expect(started()).toEqual([master]);
   }, 150_000);
+
+  it('refuses a runtime socket path too long for a UNIX socket (MG4033)', () => {
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-rt-'));
+    stops.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
+    fs.writeFileSync(path.join(dir, 'mesh.yaml'), mesh(8080));
+    const r = runCli([
+      'watch',
+      '--source',
+      path.join(dir, 'mesh.yaml'),
+      '--target',
+      'haproxy',
+      '-o',
+      path.join(dir, 'o'.repeat(120)),
+      '--set',
+      'serverSlots=2',
+    ]);
+    expect(r.status).toBe(2);
+    expect(r.stderr).toContain('error MG4033: the runtime socket');
+    expect(r.stderr).toContain('is longer than a UNIX socket path can be (107 bytes)');
+  });
 });

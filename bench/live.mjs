@@ -4,7 +4,8 @@
 // endpoint keys. Two kinds of change: endpoint-only (backend 0's three instances replaced in one
 // transaction by three others, timed until a request through backend 0's listener reaches the new
 // instance) and a mesh change (a route timeout in the mesh key, timed until metrics.prom shows the
-// new generation, i.e. checked, swapped and reloaded). Beside them, in the same run, a bare render of
+// new generation, i.e. checked, swapped and reloaded). The endpoint-only change again with
+// `--set serverSlots=4`: applied over HAProxy's runtime API, no reload. Beside them, in the same run, a bare render of
 // the same mesh to HAProxy in this process: the floor the watcher's load, render, check, write and
 // reload are measured against.
 //
@@ -144,27 +145,53 @@ try {
         );
       await batch.commit();
     }
-    const out = path.join(dir, `out${n}`);
-    const watch = spawn(
-      process.execPath,
-      [
-        path.join(root, 'dist/cli.js'),
-        'watch',
-        '--source',
-        `etcd://127.0.0.1:${clientPort}${prefix}`,
-        '--target',
-        'haproxy',
-        '-o',
-        out,
-        '--run',
-        '--debounce',
-        '1ms',
-        ...(haproxyVersion ? ['--set', `version=${haproxyVersion}`] : []),
-      ],
-      { stdio: ['ignore', 'ignore', 'pipe'] },
-    );
-    let log = '';
-    watch.stderr.on('data', (d) => (log += d));
+    /** `meshgen watch --run` on this prefix, writing to out<n><suffix>. */
+    const startWatch = (suffix, extra) => {
+      const out = path.join(dir, `out${n}${suffix}`);
+      const child = spawn(
+        process.execPath,
+        [
+          path.join(root, 'dist/cli.js'),
+          'watch',
+          '--source',
+          `etcd://127.0.0.1:${clientPort}${prefix}`,
+          '--target',
+          'haproxy',
+          '-o',
+          out,
+          '--run',
+          '--debounce',
+          '1ms',
+          ...(haproxyVersion ? ['--set', `version=${haproxyVersion}`] : []),
+          ...extra,
+        ],
+        { stdio: ['ignore', 'ignore', 'pipe'] },
+      );
+      const w = { child, out, log: '' };
+      child.stderr.on('data', (d) => (w.log += d));
+      return w;
+    };
+    const stopWatch = async (w) => {
+      w.child.kill('SIGTERM');
+      if (w.child.exitCode === null) await new Promise((r) => w.child.once('exit', r));
+    };
+    /** Replaces backend 0's three instances by `to` in one transaction; resolves when it serves. */
+    const endpointChange = async (to, w) => {
+      const t0 = performance.now();
+      await client
+        .if(`${prefix}/mesh`, 'Version', '>', 0)
+        .then(...[1, 2, 3].map((j) => client.put(`${prefix}/endpoints/b0/v1/i${j}`).value(to.address)))
+        .commit();
+      await waitFor(async () => (await get(basePort)) === to.name, 'the new instance serving', 180_000).catch(
+        (e) => {
+          throw new Error(`${e.message}\n${w.log}`);
+        },
+      );
+      return performance.now() - t0;
+    };
+    let watch = startWatch('', []);
+    const out = watch.out;
+    let serving = 'old';
     const generation = () => {
       const m = /^meshgen_watch_generation (\d+)$/m.exec(
         fs.existsSync(`${out}/metrics.prom`) ? fs.readFileSync(`${out}/metrics.prom`, 'utf8') : '',
@@ -174,7 +201,7 @@ try {
     try {
       await waitFor(
         async () => (await get(basePort)) === 'old',
-        `backend 0 serving (${n} backends)\n${log}`,
+        `backend 0 serving (${n} backends)\n${watch.log}`,
         120_000,
       );
       // the peer: a bare render of the same mesh with its endpoints, in this process
@@ -196,36 +223,52 @@ try {
       const meshTimes = [];
       for (let t = 0; t < trials; t++) {
         const to = stubs[(t + 1) % 2];
-        const t0 = performance.now();
-        await client
-          .if(`${prefix}/mesh`, 'Version', '>', 0)
-          .then(...[1, 2, 3].map((j) => client.put(`${prefix}/endpoints/b0/v1/i${j}`).value(to.address)))
-          .commit();
-        await waitFor(
-          async () => (await get(basePort)) === to.name,
-          'the new instance serving',
-          180_000,
-        ).catch((e) => {
-          throw new Error(`${e.message}\n${log}`);
-        });
-        endpointTimes.push(performance.now() - t0);
+        const g0 = generation();
+        endpointTimes.push(await endpointChange(to, watch));
+        serving = to.name;
+        // HAProxy may serve the new endpoint before metrics.prom says so: the mesh change is timed
+        // from a settled generation
+        await waitFor(() => generation() > g0, 'the endpoint generation in metrics.prom', 60_000);
         const before = generation();
         const t1 = performance.now();
         await client.put(`${prefix}/mesh`).value(mesh(n, 6 + t));
         await waitFor(() => generation() > before, 'the mesh change serving', 180_000);
         meshTimes.push(performance.now() - t1);
       }
+      // the same endpoint changes with server slots: over HAProxy's runtime API, no reload
+      await stopWatch(watch);
+      watch = startWatch('-slots', ['--set', 'serverSlots=4']);
+      await waitFor(
+        async () => (await get(basePort)) === serving,
+        `backend 0 serving with slots (${n} backends)\n${watch.log}`,
+        120_000,
+      );
+      const runtimeTimes = [];
+      for (let t = 0; t < trials; t++) {
+        const to = stubs.find((s) => s.name !== serving);
+        runtimeTimes.push(await endpointChange(to, watch));
+        serving = to.name;
+      }
+      // metrics.prom is written after the swap, which follows the runtime commands
+      const updates = () =>
+        Number(
+          /^meshgen_watch_runtime_updates_total (\d+)$/m.exec(
+            fs.readFileSync(`${watch.out}/metrics.prom`, 'utf8'),
+          )?.[1],
+        );
+      await waitFor(() => updates() === trials, `${trials} runtime updates\n${watch.log}`, 10_000);
       const r = (xs) => `${pct(xs, 50).toFixed(0)} / ${pct(xs, 99).toFixed(0)}`;
       rows.push([
         n,
+        r(runtimeTimes),
         r(endpointTimes),
         r(meshTimes),
         r(renders),
+        (pct(runtimeTimes, 50) / pct(renders, 50)).toFixed(2),
         (pct(endpointTimes, 50) / pct(renders, 50)).toFixed(1),
       ]);
     } finally {
-      watch.kill('SIGTERM');
-      await new Promise((r) => watch.once('exit', r));
+      await stopWatch(watch);
     }
   }
 } finally {
@@ -238,6 +281,6 @@ console.log(
   `meshgen watch --target haproxy --run, HAProxy ${haproxyVersion ?? '?'}, ${trials} trials (p99 of ${trials} is about the maximum)`,
 );
 console.log(
-  'backends | etcd write -> endpoint serving p50/p99 ms | mesh change -> reloaded p50/p99 ms | bare render p50/p99 ms | endpoint p50 / render p50',
+  'backends | etcd write -> endpoint serving, runtime API (serverSlots=4) p50/p99 ms | etcd write -> endpoint serving, reload p50/p99 ms | mesh change -> reloaded p50/p99 ms | bare render p50/p99 ms | runtime p50 / render p50 | reload endpoint p50 / render p50',
 );
 for (const row of rows) console.log(row.join(' | '));

@@ -3,6 +3,8 @@
 export interface WatchMetrics {
   generation: number;
   reloads: number;
+  /** Endpoint changes applied over HAProxy's runtime API, without a reload. */
+  runtimeUpdates: number;
   failures: number;
   lastSuccess: boolean;
   lastChangeMs: number;
@@ -22,6 +24,9 @@ export function metricsText(m: WatchMetrics): string {
     '# HELP meshgen_watch_reloads_total Configurations written and reloaded.',
     '# TYPE meshgen_watch_reloads_total counter',
     `meshgen_watch_reloads_total ${m.reloads}`,
+    "# HELP meshgen_watch_runtime_updates_total Endpoint changes applied over the proxy's runtime API, without a reload.",
+    '# TYPE meshgen_watch_runtime_updates_total counter',
+    `meshgen_watch_runtime_updates_total ${m.runtimeUpdates}`,
     '# HELP meshgen_watch_failures_total Changes refused: an invalid mesh, a failed check or reload.',
     '# TYPE meshgen_watch_failures_total counter',
     `meshgen_watch_failures_total ${m.failures}`,

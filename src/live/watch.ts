@@ -29,6 +29,9 @@ import {
   type LiveTarget,
 } from './proxies.js';
 import type { MeshSource } from './source.js';
+import { haproxySlots } from '../emitters/haproxy/index.js';
+import { settingsFor } from '../emitters/settings.js';
+import { planRuntime, runtimeCommands, slotStates, type SlotState } from './runtime.js';
 
 export interface WatchOptions {
   readonly source: MeshSource;
@@ -63,15 +66,29 @@ export interface LiveWatcher {
 
 /** Starts watching; a store that cannot be reached at the start is a diagnostic. */
 export function startWatch(o: WatchOptions): LiveWatcher | Diagnostic {
+  // HAProxy with server slots: its admin socket lives in the output folder, which stays (a
+  // generation's folder goes once the next one serves), unless --set runtimeSocket says where
+  const own = settingsFor(o.target, o.settings, [o.target]);
+  const slotted = o.target === 'haproxy' && own['serverSlots'] !== undefined;
+  const socket = slotted ? path.resolve(o.output, own['runtimeSocket'] ?? 'haproxy.sock') : undefined;
+  if (socket !== undefined && Buffer.byteLength(socket) > 107)
+    return diagnostic(
+      'MG4033',
+      `the runtime socket ${socket} is longer than a UNIX socket path can be (107 bytes): choose a shorter -o or --set runtimeSocket=`,
+    );
+  const settings = socket === undefined ? o.settings : { ...own, runtimeSocket: socket };
   let client: Etcd3 | undefined;
   if (o.source.kind === 'etcd') {
     const c = connectEtcd(o.source, o.etcd);
     if ('code' in c) return c;
     client = c;
   }
+  /** The slots of the running HAProxy, once a configuration with slots was loaded. */
+  let slots: readonly SlotState[] | undefined;
   const metrics: WatchMetrics = {
     generation: 0,
     reloads: 0,
+    runtimeUpdates: 0,
     failures: 0,
     lastSuccess: false,
     lastChangeMs: Date.now(),
@@ -112,11 +129,24 @@ export function startWatch(o: WatchOptions): LiveWatcher | Diagnostic {
     await writeMetrics();
   };
 
+  /** Records a generation as the one serving. */
+  const served = (generation: number, mesh: ResolvedMesh, text: string): void => {
+    metrics.generation = generation;
+    metrics.lastChangeMs = Date.now();
+    metrics.endpoints = new Map(
+      mesh.backends.flatMap((b) =>
+        b.versions.map((v) => [`${b.name}/${v.name}`, v.endpoints.length] as const),
+      ),
+    );
+    serving = mesh;
+    servingFiles = text;
+  };
+
   const apply = async (): Promise<void> => {
     const loaded = await load();
     const sources = new Map(loaded.source ? [[loaded.source.file, loaded.source]] : []);
     if (!loaded.mesh) return refuse(loaded.diagnostics, sources, 'the mesh is not valid');
-    const rendered = render(loaded.mesh, { targets: [o.target], settings: o.settings });
+    const rendered = render(loaded.mesh, { targets: [o.target], settings });
     const diagnostics = [...loaded.diagnostics, ...locateDiagnostics(rendered.diagnostics, loaded.source)];
     if (hasErrors(diagnostics))
       return refuse(diagnostics, sources, `the mesh cannot be rendered for ${o.target}`);
@@ -127,6 +157,41 @@ export function startWatch(o: WatchOptions): LiveWatcher | Diagnostic {
         `no change in the rendered ${o.target} configuration; generation ${metrics.generation} keeps serving`,
       );
       return;
+    }
+    const changes = serving ? diffMeshes(serving, loaded.mesh) : undefined;
+    const lines = changes ? changes.map((c) => describeChange(c).line) : ['first configuration'];
+    // endpoints only, into slots the running HAProxy has: over its runtime API, no reload
+    let fallback: string | undefined;
+    if (
+      slots &&
+      socket &&
+      changes?.every((c) => c.kind === 'endpoint-added' || c.kind === 'endpoint-removed')
+    ) {
+      const plan = planRuntime(slots, loaded.mesh);
+      if (!plan.ok) fallback = plan.why;
+      else {
+        try {
+          await runtimeCommands(socket, plan.commands);
+        } catch (e) {
+          fallback = `the runtime API failed: ${(e as Error)?.message ?? String(e)}`;
+        }
+        if (fallback === undefined) {
+          // the same servers for a later reload or restart
+          await swapTargetOutputs(o.output, [{ target: o.target, files }]);
+          slots = plan.next;
+          const generation = metrics.generation + 1;
+          served(generation, loaded.mesh, text);
+          metrics.runtimeUpdates++;
+          metrics.lastSuccess = true;
+          if (diagnostics.length) o.report(diagnostics, sources);
+          o.log(
+            `generation ${generation}: ${lines.length ? lines.join('; ') : 'no change in behaviour'}; applied over the runtime API, no reload (${plan.commands.length} commands)`,
+          );
+          await writeMetrics();
+          return;
+        }
+      }
+      o.log(`endpoint-only change, but ${fallback}: reloading`);
     }
     // the proxy's own check, on a private copy, before anything serving changes
     const staging = await fs.promises.mkdtemp(path.join(o.output, '.meshgen-check-'));
@@ -149,23 +214,18 @@ export function startWatch(o: WatchOptions): LiveWatcher | Diagnostic {
     await swapTargetOutputs(o.output, [{ target: o.target, files }]);
     const generation = metrics.generation + 1;
     const reloaded = await reload(generation);
-    const changes = serving
-      ? diffMeshes(serving, loaded.mesh).map((c) => describeChange(c).line)
-      : ['first configuration'];
-    metrics.generation = generation;
-    metrics.lastChangeMs = Date.now();
-    metrics.endpoints = new Map(
-      loaded.mesh.backends.flatMap((b) =>
-        b.versions.map((v) => [`${b.name}/${v.name}`, v.endpoints.length] as const),
-      ),
-    );
-    serving = loaded.mesh;
-    servingFiles = text;
+    served(generation, loaded.mesh, text);
+    // what the reloaded HAProxy has: the slots as rendered (none if the reload failed: the next
+    // change reloads again)
+    slots =
+      socket !== undefined && reloaded === undefined
+        ? slotStates(haproxySlots(loaded.mesh, { settings }) ?? [])
+        : undefined;
     if (diagnostics.length) o.report(diagnostics, sources);
     if (reloaded === undefined) {
       metrics.reloads++;
       metrics.lastSuccess = true;
-      o.log(`generation ${generation}: ${changes.length ? changes.join('; ') : 'no change in behaviour'}`);
+      o.log(`generation ${generation}: ${lines.length ? lines.join('; ') : 'no change in behaviour'}`);
     } else {
       metrics.failures++;
       metrics.lastSuccess = false;

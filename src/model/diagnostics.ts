@@ -132,6 +132,7 @@ export const CODES = {
     severity: 'warning',
     title: 'watch: each reload of the proxy can reset idle keep-alive client connections',
   },
+  MG4033: { severity: 'error', title: 'watch: the runtime socket path is too long for a UNIX socket' },
 
   MG5001: { severity: 'error', title: 'bootstrap syntax error (YAML or JSON)' },
   MG5002: { severity: 'error', title: "not in Envoy's API (unknown field, wrong type, invalid value)" },

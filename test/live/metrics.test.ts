@@ -6,6 +6,7 @@ describe('metricsText', () => {
     const text = metricsText({
       generation: 3,
       reloads: 3,
+      runtimeUpdates: 2,
       failures: 1,
       lastSuccess: true,
       lastChangeMs: 1_700_000_000_123,
@@ -18,6 +19,7 @@ describe('metricsText', () => {
     expect(values).toEqual([
       'meshgen_watch_generation 3',
       'meshgen_watch_reloads_total 3',
+      'meshgen_watch_runtime_updates_total 2',
       'meshgen_watch_failures_total 1',
       'meshgen_watch_last_success 1',
       'meshgen_watch_last_change_timestamp_seconds 1700000000.123',

@@ -16,7 +16,7 @@ import {
   type CertPaths,
 } from '../../smartstack/index.js';
 import { loadTemplate } from '../../smartstack/template.js';
-import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
+import type { EmitOptions, EmitResult, Emitter, Fidelity, TargetSetting } from '../types.js';
 import { versionSetting } from '../settings.js';
 import { hostAcls, matchConditions } from './acl.js';
 import { REFUSE_AMBIGUOUS_PATH } from './path.js';
@@ -92,6 +92,7 @@ interface Ctx {
   /** The backend whose workload east-west callers are (`--set identity`). */
   readonly identity?: string;
   readonly retryStatuses: ReadonlySet<number>;
+  readonly slots?: number;
 }
 
 /** Builds the pools of a route and returns `[pool, cumulative weight bound]` in order, zero weights skipped. */
@@ -110,6 +111,7 @@ function routePools(route: ResolvedRoute, ctx: Ctx): { pool: string; upTo: numbe
       // tls-passthrough: the caller's TLS goes through untouched, end to end.
       passthrough: parent?.protocol === 'tls-passthrough',
       retryStatuses: ctx.retryStatuses,
+      slots: ctx.slots,
     });
     ctx.pools.push(pool);
     sum += to.weight;
@@ -225,6 +227,106 @@ function eastWest(b: ResolvedBackend, ctx: Ctx): FrontendView {
   };
 }
 
+/** `--set serverSlots`: spare server lines for the runtime API (docs/live.md). */
+const SLOT_SETTINGS: readonly TargetSetting[] = [
+  {
+    name: 'serverSlots',
+    accepts: 'a number of servers, 1-1000',
+    check: (v) => /^\d{1,4}$/.test(v) && Number(v) >= 1 && Number(v) <= 1000,
+    description:
+      'server lines per backend version in each backend section, the ones without an endpoint in maintenance (`disabled`), and an admin stats socket (`runtimeSocket`): `meshgen watch` fills them over the runtime API instead of reloading',
+  },
+  {
+    name: 'runtimeSocket',
+    default: 'haproxy.sock',
+    accepts: 'a path',
+    check: (v) => v !== '' && !/[\s\0]/.test(v),
+    description:
+      'with `serverSlots`: the admin-level stats socket, relative to the folder HAProxy runs in (`meshgen watch` puts it in its output folder)',
+  },
+];
+
+/** The slot count `--set serverSlots` asks for, or undefined. */
+function slotCount(options: EmitOptions): number | undefined {
+  const v = options.settings?.['serverSlots'];
+  return v === undefined ? undefined : Number(v);
+}
+
+/** The admin-level stats socket `set server` goes through (the master passes it on at a reload). */
+function runtimeSocketLine(options: EmitOptions): string {
+  return `stats socket ${word(`unix@${setting(options, 'runtimeSocket', 'haproxy.sock')}`)} mode 600 level admin`;
+}
+
+/** One backend version's servers in one backend section: `<pool>/<version>-<slot>`. */
+export interface SlotGroup {
+  readonly backend: string;
+  readonly version: string;
+  /** The backend sections (pools) that hold the version's servers. */
+  readonly pools: readonly string[];
+  /** Its server lines in each of them: `<version>-0` … `<version>-<slots - 1>`. */
+  readonly slots: number;
+  /** The endpoint (`host:port` as rendered) in each slot; undefined: a spare one, in maintenance. */
+  readonly endpoints: readonly (string | undefined)[];
+}
+
+/**
+ * The server slots the configuration rendered with `--set serverSlots` has, one group per backend
+ * version that some backend section serves; undefined without the setting or when nothing renders.
+ */
+export function haproxySlots(mesh: ResolvedMesh, options: EmitOptions): SlotGroup[] | undefined {
+  const { ctx } = build(mesh, options);
+  if (!ctx || ctx.slots === undefined) return undefined;
+  const groups = new Map<string, { backend: string; version: string; pools: string[] }>();
+  for (const pool of ctx.pools)
+    for (const version of pool.destination.versions) {
+      const key = `${pool.destination.backend}/${version}`;
+      const g = groups.get(key) ?? { backend: pool.destination.backend, version, pools: [] };
+      g.pools.push(pool.name);
+      groups.set(key, g);
+    }
+  return [...groups.values()].map((g) => {
+    const pool = ctx.pools.find((p) => p.name === g.pools[0])!;
+    const servers = pool.servers.filter(
+      (s) => s.name.startsWith(`${g.version}-`) && /^\d+$/.test(s.name.slice(g.version.length + 1)),
+    );
+    return {
+      ...g,
+      slots: servers.length,
+      endpoints: servers.map((s) => (s.options.includes('disabled') ? undefined : s.address)),
+    };
+  });
+}
+
+interface Built {
+  readonly diagnostics: Diagnostic[];
+  readonly ctx?: Ctx;
+  readonly frontends?: FrontendView[];
+  readonly certDir?: string;
+}
+
+/** Checks the input and builds the frontends and backend sections (into ctx.pools). */
+function build(mesh: ResolvedMesh, options: EmitOptions): Built {
+  const read = readVersion(TARGET, HAPROXY_VERSIONS, options.settings);
+  const diagnostics = [...read.diagnostics, ...checkProxyInput(mesh, options, TARGET)];
+  if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
+  const certDir = setting(options, 'certDir', 'certs');
+  const identity = options.settings?.['identity'];
+  const ctx: Ctx = {
+    mesh,
+    certs: certPaths(certDir, mesh, identity),
+    diagnostics,
+    pools: [],
+    identity,
+    retryStatuses: retryStatuses(read.version),
+    slots: slotCount(options),
+  };
+  const frontends = [
+    ...mesh.frontends.map((f) => ingress(f, ctx)),
+    ...mesh.backends.map((b) => eastWest(b, ctx)),
+  ];
+  return { diagnostics, ctx, frontends, certDir };
+}
+
 export const haproxy: Emitter = {
   target: TARGET,
   summary: 'HAProxy configuration: ingress frontends and a local listener per backend (SmartStack)',
@@ -233,25 +335,11 @@ export const haproxy: Emitter = {
   settings: [
     ...PROXY_SETTINGS,
     versionSetting(TARGET, HAPROXY_VERSIONS, ' (`haproxy -v` says which one runs)'),
+    ...SLOT_SETTINGS,
   ],
   emit(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
-    const read = readVersion(TARGET, HAPROXY_VERSIONS, options.settings);
-    const diagnostics = [...read.diagnostics, ...checkProxyInput(mesh, options, TARGET)];
-    if (diagnostics.some((d) => d.severity === 'error')) return { files: [], diagnostics };
-    const certDir = setting(options, 'certDir', 'certs');
-    const identity = options.settings?.['identity'];
-    const ctx: Ctx = {
-      mesh,
-      certs: certPaths(certDir, mesh, identity),
-      diagnostics,
-      pools: [],
-      identity,
-      retryStatuses: retryStatuses(read.version),
-    };
-    const frontends = [
-      ...mesh.frontends.map((f) => ingress(f, ctx)),
-      ...mesh.backends.map((b) => eastWest(b, ctx)),
-    ];
+    const { diagnostics, ctx, frontends, certDir } = build(mesh, options);
+    if (!ctx || !frontends || certDir === undefined) return { files: [], diagnostics };
     diagnostics.push(
       diagnostic(
         'MG3005',
@@ -296,7 +384,7 @@ export const haproxy: Emitter = {
     const contents = template({
       mesh: mesh.name,
       certDir: comment(certDir),
-      global: [],
+      global: ctx.slots === undefined ? [] : [runtimeSocketLine(options)],
       defaults: [
         `timeout connect ${DEFAULTS.connect / 1000}s`,
         `timeout client ${DEFAULTS.client / 1000}s`,

@@ -1,6 +1,12 @@
 import { routeSubject } from '../../model/describe.js';
 import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
-import type { ResolvedBackend, ResolvedDestination, ResolvedRoute, Retries } from '../../model/types.js';
+import type {
+  Endpoint,
+  ResolvedBackend,
+  ResolvedDestination,
+  ResolvedRoute,
+  Retries,
+} from '../../model/types.js';
 import {
   destinationEndpoints,
   type AccessDecision,
@@ -27,6 +33,8 @@ export interface PoolView {
   settings: string[];
   rules: string[];
   servers: ServerView[];
+  /** The backend and versions its servers are endpoints of (not rendered; the runtime layout). */
+  destination: { readonly backend: string; readonly versions: readonly string[] };
 }
 
 /**
@@ -110,6 +118,8 @@ export interface PoolContext {
   readonly access: AccessDecision;
   /** The status codes `retry-on` takes in the HAProxy version rendered for. */
   readonly retryStatuses: ReadonlySet<number>;
+  /** `--set serverSlots`: server lines per backend version, the spare ones in maintenance. */
+  readonly slots?: number;
 }
 
 /** Builds the backend section for one destination of one route. */
@@ -252,14 +262,15 @@ export function buildPool(
     for (const k of res.remove) rules.push(`http-response del-header ${word(k)}`);
   }
 
-  const servers = destinationEndpoints(backend, to).map(({ version, endpoint }, i) => ({
-    name: `${version}-${i}`,
-    address:
-      endpoint.family === 'ipv6'
-        ? `[${endpoint.host}]:${endpoint.port}`
-        : `${endpoint.host}:${endpoint.port}`,
-    options: [...(hc || od ? ['check'] : []), ...server],
-  }));
+  const options = [...(hc || od ? ['check'] : []), ...server];
+  const servers =
+    ctx.slots === undefined
+      ? destinationEndpoints(backend, to).map(({ version, endpoint }, i) => ({
+          name: `${version}-${i}`,
+          address: serverAddress(endpoint),
+          options,
+        }))
+      : slotServers(backend, to, ctx.slots, options);
   const what = to.version ? `version ${to.version}` : 'all versions';
   return {
     name,
@@ -268,7 +279,37 @@ export function buildPool(
     settings,
     rules,
     servers,
+    destination: { backend: backend.name, versions: to.versions },
   };
+}
+
+/** `host:port`, an IPv6 host in brackets. */
+function serverAddress(e: Endpoint): string {
+  return e.family === 'ipv6' ? `[${e.host}]:${e.port}` : `${e.host}:${e.port}`;
+}
+
+/**
+ * Server slots for the runtime API: each version of the destination gets `slots` servers (more
+ * when it has more endpoints), named `<version>-<slot>`; the endpoints fill the first ones, the
+ * rest wait in maintenance (`disabled`) on 0.0.0.0:0 until `set server <pool>/<name> addr` and
+ * `state ready` give them an endpoint.
+ */
+function slotServers(
+  backend: ResolvedBackend,
+  to: ResolvedDestination,
+  slots: number,
+  options: readonly string[],
+): ServerView[] {
+  return backend.versions
+    .filter((v) => to.versions.includes(v.name))
+    .flatMap((v) =>
+      Array.from({ length: Math.max(slots, v.endpoints.length) }, (_, i) => {
+        const e = v.endpoints[i];
+        return e
+          ? { name: `${v.name}-${i}`, address: serverAddress(e), options: [...options] }
+          : { name: `${v.name}-${i}`, address: '0.0.0.0:0', options: [...options, 'disabled'] };
+      }),
+    );
 }
 
 /**

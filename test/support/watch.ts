@@ -1,0 +1,114 @@
+import fs from 'node:fs';
+import http from 'node:http';
+import path from 'node:path';
+
+/* The meshes and probes of the `meshgen watch` tests (test/cli/watch*.test.ts). */
+
+export function mesh(port: number, routeTimeout = '5s'): string {
+  return `apiVersion: meshgen.io/v1alpha1
+kind: Mesh
+metadata:
+  name: live
+spec:
+  mtls: { mode: disabled }
+  backends:
+    - name: api
+      port: 9000
+      protocol: http
+      versions:
+        - name: v1
+  frontends:
+    - name: edge
+      address: 127.0.0.1
+      port: ${port}
+      protocol: http
+  routes:
+    - name: all
+      parent: { frontend: edge }
+      to: [{ backend: api }]
+      timeout: ${routeTimeout}
+`;
+}
+
+/** The value of a metric in metrics.prom (undefined while the file or the line is missing). */
+export function metric(dir: string, name: string): number | undefined {
+  let text = '';
+  try {
+    text = fs.readFileSync(path.join(dir, 'metrics.prom'), 'utf8');
+  } catch {
+    return undefined; // not written yet
+  }
+  const line = text.split('\n').find((l) => l.startsWith(`${name} `));
+  return line === undefined ? undefined : Number(line.slice(name.length + 1));
+}
+
+/** The ports of the backends that answered `n` requests through the proxy. */
+export async function reached(port: number, n = 30): Promise<Set<number>> {
+  const ports = new Set<number>();
+  for (let i = 0; i < n; i++) {
+    const body = await new Promise<string>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        let b = '';
+        res.on('data', (d: Buffer) => (b += d.toString()));
+        res.on('end', () => resolve(res.statusCode === 200 ? b : ''));
+      });
+      req.on('error', () => resolve(''));
+    });
+    if (body) ports.add((JSON.parse(body) as { port: number }).port);
+  }
+  return ports;
+}
+
+/** A mesh whose one route splits api between v1 and v2, neither listing an endpoint. */
+export function splitMesh(port: number, v1: number, v2: number): string {
+  return `apiVersion: meshgen.io/v1alpha1
+kind: Mesh
+metadata:
+  name: live
+spec:
+  mtls: { mode: disabled }
+  backends:
+    - name: api
+      port: 9000
+      protocol: http
+      versions:
+        - name: v1
+        - name: v2
+  frontends:
+    - name: edge
+      address: 127.0.0.1
+      port: ${port}
+      protocol: http
+  routes:
+    - name: all
+      parent: { frontend: edge }
+      to:
+        - { backend: api, version: v1, weight: ${v1} }
+        - { backend: api, version: v2, weight: ${v2} }
+`;
+}
+
+/** The versions that answered `n` requests through the proxy, each on a new connection, 8 at a time. */
+export async function split(port: number, n: number): Promise<{ v1: number; v2: number; failed: number }> {
+  const counts = { v1: 0, v2: 0, failed: 0 };
+  let next = 0;
+  const one = () =>
+    new Promise<string>((resolve) => {
+      const req = http.get({ host: '127.0.0.1', port, path: '/', agent: false }, (res) => {
+        let b = '';
+        res.on('data', (d: Buffer) => (b += d.toString()));
+        res.on('end', () => resolve(res.statusCode === 200 ? b : ''));
+      });
+      req.on('error', () => resolve(''));
+    });
+  const worker = async () => {
+    while (next++ < n) {
+      const body = await one();
+      const version = body ? (JSON.parse(body) as { version: string }).version : '';
+      if (version === 'v1' || version === 'v2') counts[version]++;
+      else counts.failed++;
+    }
+  };
+  await Promise.all(Array.from({ length: 8 }, worker));
+  return counts;
+}

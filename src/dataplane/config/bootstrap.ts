@@ -2,7 +2,7 @@ import { checkEnvoy } from '../../envoy/check.js';
 import type { Diagnostic } from '../../model/diagnostics.js';
 import { SourceFile } from '../../model/source.js';
 import { cluster, type ClusterConfig } from './cluster.js';
-import { sockAddr, type Obj, type SockAddr } from './common.js';
+import { readingEachFileOnce, sockAddr, type Obj, type SockAddr } from './common.js';
 import { listener, type ListenerConfig } from './listener.js';
 import { supportedWalk, type PathError } from './supported.js';
 import {
@@ -100,7 +100,7 @@ export function convertBootstrap(
   const dynamic = discovery.files.map((file) => ({ file, errors: [] as PathError[] }));
   let config: ProxyConfig | undefined;
   try {
-    config = convert(walked.value as Obj, obj, errors, dynamic);
+    config = readingEachFileOnce(() => convert(walked.value as Obj, obj, errors, dynamic));
   } catch (e) {
     // a conversion of a document with fields left out may trip on what they left; they explain it
     if (!implemented.length) throw e;

@@ -15,6 +15,7 @@ import {
 } from './diagnostics.js';
 import { loadDiscovery, type DiscoveryFile, type DiscoveryReader } from './discovery.js';
 import { filterMessages, HTTP_FILTERS } from '../filters/registry.js';
+import type { DiscoverySource } from '../admin/config-dump.js';
 
 /** The proxy's own typed configuration, converted from an Envoy v3 bootstrap. */
 export interface ProxyConfig {
@@ -26,6 +27,8 @@ export interface ProxyConfig {
   raw: unknown;
   /** The discovery files (LDS, CDS) its dynamic_resources name, as given: watched for moves. */
   discovery: string[];
+  /** Those files' text as read (for /config_dump: their resources and version_info). */
+  discoverySources?: DiscoverySource[];
 }
 
 export interface BootstrapOptions {
@@ -216,6 +219,11 @@ function convert(b: Obj, raw: unknown, errors: PathError[], dynamic: readonly Dy
     clusters,
     raw,
     discovery: dynamic.map((d) => d.file.path),
+    discoverySources: dynamic.map((d) => ({
+      kind: d.file.kind,
+      path: d.file.path,
+      text: d.file.source.text,
+    })),
   };
 }
 

@@ -352,10 +352,13 @@ export function checkEnvoy(
       if (u.zero) numRules(u.zero, 0, `${p}/${u.field} (unset = 0)`);
     }
     for (const o of T.oneofsArray) {
+      if (!o.oneof.some((n) => set.has(n))) {
+        if (o.options?.['(validate.required)'])
+          err(p, `oneof ${name}.${o.name} is required: set one of ${o.oneof.join(', ')}`);
+        continue;
+      }
       const present = o.oneof.filter((n) => set.has(n));
       if (present.length > 1) err(p, `oneof ${name}.${o.name}: only one of ${present.join(', ')} may be set`);
-      if (present.length === 0 && o.options?.['(validate.required)'])
-        err(p, `oneof ${name}.${o.name} is required: set one of ${o.oneof.join(', ')}`);
     }
   }
   const T = lookupTypeIn(root, type);

@@ -250,27 +250,40 @@ function staticSecrets(sr: Obj, errors: PathError[]): Map<string, Obj> {
  * `tls_certificates`, as Envoy looks them up in static_resources.secrets.
  */
 function withSecrets(item: Obj, p: string, secrets: ReadonlyMap<string, Obj>, errors: PathError[]): Obj {
+  // what holds no such reference is kept as it is (not copied): the conversion only reads it
   const visit = (v: unknown, vp: string): unknown => {
-    if (Array.isArray(v)) return v.map((x, i) => visit(x, `${vp}/${i}`));
+    if (Array.isArray(v)) {
+      let changed = false;
+      const out = v.map((x, i) => {
+        const y = visit(x, `${vp}/${i}`);
+        if (y !== x) changed = true;
+        return y;
+      });
+      return changed ? out : v;
+    }
     if (v === null || typeof v !== 'object') return v;
     const o = v as Obj;
+    let changed = false;
     const out: Obj = {};
     for (const [k, x] of Object.entries(o))
-      if (k !== 'tls_certificate_sds_secret_configs') out[k] = visit(x, `${vp}/${k}`);
+      if (k !== 'tls_certificate_sds_secret_configs') {
+        const y = visit(x, `${vp}/${k}`);
+        if (y !== x) changed = true;
+        out[k] = y;
+      }
     const sds = o.tls_certificate_sds_secret_configs as Obj[] | undefined;
-    if (sds) {
-      const certs = [...((out.tls_certificates as Obj[] | undefined) ?? [])];
-      sds.forEach((c, i) => {
-        const cert = secrets.get(String(c.name));
-        if (cert) certs.push(cert);
-        else
-          errors.push({
-            path: `${vp}/tls_certificate_sds_secret_configs/${i}/name`,
-            message: `no secret named ${String(c.name)} in static_resources.secrets`,
-          });
-      });
-      out.tls_certificates = certs;
-    }
+    if (!sds) return changed ? out : o;
+    const certs = [...((out.tls_certificates as Obj[] | undefined) ?? [])];
+    sds.forEach((c, i) => {
+      const cert = secrets.get(String(c.name));
+      if (cert) certs.push(cert);
+      else
+        errors.push({
+          path: `${vp}/tls_certificate_sds_secret_configs/${i}/name`,
+          message: `no secret named ${String(c.name)} in static_resources.secrets`,
+        });
+    });
+    out.tls_certificates = certs;
     return out;
   };
   return visit(item, p) as Obj;

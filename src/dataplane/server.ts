@@ -9,6 +9,7 @@ import { Stats } from './admin/stats.js';
 import type { Cluster } from './upstream/cluster.js';
 import { startClusters, stopClusters } from './upstream/cluster-manager.js';
 import { startAdmin, type AdminServer } from './admin/admin.js';
+import { configDump, trackResources, type DumpState } from './admin/config-dump.js';
 import type { AdminTarget, BoundListener } from './admin/target.js';
 import { drainConnections } from './listener/drain.js';
 
@@ -61,6 +62,18 @@ export class Proxy implements AdminTarget {
     return this.gen.rt.clusters;
   }
 
+  /** When each resource was last added or changed: computed on the first dump or reload. */
+  private dumpState?: DumpState;
+  private loadedAt = new Date();
+
+  private resourceState(): DumpState {
+    return (this.dumpState ??= trackResources(this.gen.config, this.loadedAt));
+  }
+
+  configDump(): unknown {
+    return configDump(this.gen.config, this.resourceState());
+  }
+
   get uptimeS(): number {
     return Math.floor((Date.now() - this.started) / 1000);
   }
@@ -100,6 +113,7 @@ export class Proxy implements AdminTarget {
 
   async start(): Promise<void> {
     this.gen = await this.build(this.initial);
+    this.loadedAt = new Date();
     for (const l of this.initial.listeners) await this.listen(l);
     if (this.initial.admin)
       this.admin = await startAdmin(this, this.initial.admin.address.host, this.initial.admin.address.port);
@@ -150,7 +164,11 @@ export class Proxy implements AdminTarget {
         }
       }
     }
+    // the versions and times of the resources this reload leaves as they were are kept
+    const previous = this.resourceState();
     this.gen = next;
+    this.loadedAt = new Date();
+    this.dumpState = trackResources(config, this.loadedAt, previous);
     for (const [k, s] of this.servers)
       if (!wanted.has(k)) {
         s.close();

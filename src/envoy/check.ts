@@ -74,12 +74,83 @@ const WELL_KNOWN: Record<string, { what: string; strict: RegExp; loose: RegExp }
 };
 /* eslint-enable no-control-regex */
 
+const fieldRules = new WeakMap<protobuf.Field, Rules>();
+/** A field's protoc-gen-validate rules (read once per field: the checks of a large file ask often). */
 function rulesOf(f: protobuf.Field): Rules {
-  const parsed = (f as unknown as { parsedOptions?: Record<string, unknown>[] }).parsedOptions ?? [];
-  return Object.assign(
-    {},
-    ...parsed.filter((o) => o['(validate.rules)']).map((o) => o['(validate.rules)']),
-  ) as Rules;
+  let r = fieldRules.get(f);
+  if (!r) {
+    const parsed = (f as unknown as { parsedOptions?: Record<string, unknown>[] }).parsedOptions ?? [];
+    r = Object.assign(
+      {},
+      ...parsed.filter((o) => o['(validate.rules)']).map((o) => o['(validate.rules)']),
+    ) as Rules;
+    fieldRules.set(f, r);
+  }
+  return r;
+}
+
+/**
+ * A reflection object's full name without the leading dot, kept per object: protobufjs computes
+ * `fullName` by walking up to the root on each read, once per message of the document checked.
+ */
+const fullNames = new WeakMap<protobuf.ReflectionObject, string>();
+export function nameOf(t: protobuf.ReflectionObject): string {
+  let n = fullNames.get(t);
+  if (n === undefined) fullNames.set(t, (n = t.fullName.slice(1)));
+  return n;
+}
+
+/** What a message requires of a field it leaves unset: present, or a zero its rules accept. */
+interface UnsetCheck {
+  readonly field: string;
+  /** Required (a message, duration, Any or timestamp rule, or a string of a minimum length). */
+  readonly required: boolean;
+  /** The numeric rules a proto3 scalar's zero must meet (protoc-gen-validate checks unset scalars). */
+  readonly zero?: Record<string, unknown>;
+}
+
+const unsetChecks = new WeakMap<protobuf.Type, UnsetCheck[]>();
+/** A type's checks of unset fields (those outside a oneof that can fail), computed once per type. */
+function unsetChecksOf(T: protobuf.Type): UnsetCheck[] {
+  let checks = unsetChecks.get(T);
+  if (checks) return checks;
+  checks = [];
+  for (const f of T.fieldsArray) {
+    if (f.partOf) continue;
+    const r = rulesOf(f);
+    const req = (k: string) => (r[k] as { required?: boolean } | undefined)?.required;
+    const requiredMessage = Boolean(req('message') || req('duration') || req('any') || req('timestamp'));
+    f.resolve();
+    let requiredScalar = false;
+    let zero: Record<string, unknown> | undefined;
+    if (!(f.repeated || f.map || f.resolvedType || r.ignore_empty)) {
+      // protoc-gen-validate applies scalar rules to unset proto3 scalars too ("" / 0)
+      const sr = r.string as { min_len?: number; min_bytes?: number } | undefined;
+      if (f.type === 'string' && ((sr?.min_len ?? 0) > 0 || (sr?.min_bytes ?? 0) > 0)) requiredScalar = true;
+      else {
+        const nr = r[f.type];
+        if (nr && (nr.gt !== undefined || nr.gte !== undefined)) zero = nr;
+      }
+    }
+    // (a message field has a resolved type: it is never also a scalar required or checked at zero)
+    if (requiredMessage || requiredScalar || zero)
+      checks.push({ field: f.name, required: requiredMessage || requiredScalar, zero });
+  }
+  unsetChecks.set(T, checks);
+  return checks;
+}
+
+/** Enum value names by their lower case, per enum (to tell a non-canonical name from an unknown one). */
+const enumNames = new WeakMap<protobuf.Enum, Map<string, string>>();
+function canonicalEnumName(e: protobuf.Enum, v: string): string | undefined {
+  let m = enumNames.get(e);
+  if (!m) {
+    m = new Map();
+    // the first name of a lower case wins, as a search in declaration order finds it
+    for (const k of Object.keys(e.values)) if (!m.has(k.toLowerCase())) m.set(k.toLowerCase(), k);
+    enumNames.set(e, m);
+  }
+  return m.get(v.toLowerCase());
 }
 
 const jsonNames = new WeakMap<protobuf.Type, Record<string, protobuf.Field>>();
@@ -95,11 +166,7 @@ function fieldsByJsonName(t: protobuf.Type): Record<string, protobuf.Field> {
 
 /** Looks up a message type by full name (`envoy.config.cluster.v3.Cluster`), or undefined. */
 export function lookupType(name: string): protobuf.Type | undefined {
-  try {
-    return envoyRoot().lookupType(name);
-  } catch {
-    return undefined;
-  }
+  return lookupTypeIn(envoyRoot(), name);
 }
 
 export function checkEnvoy(
@@ -173,12 +240,12 @@ export function checkEnvoy(
   ) {
     if (resolved instanceof protobufjs().Enum) {
       if (typeof v === 'string') {
-        const canon = Object.keys(resolved.values).find((k) => k.toLowerCase() === v.toLowerCase());
+        const canon = canonicalEnumName(resolved, v);
         if (canon && canon !== v) soft(p, `enum value ${v} is not canonical (${canon})`);
         else if (!canon)
           err(
             p,
-            `unknown enum value ${v} for ${resolved.fullName.slice(1)} (allowed: ${Object.keys(resolved.values).join(', ')})`,
+            `unknown enum value ${v} for ${nameOf(resolved)} (allowed: ${Object.keys(resolved.values).join(', ')})`,
           );
       } else if (typeof v === 'number' && Number.isInteger(v)) {
         if (
@@ -186,19 +253,19 @@ export function checkEnvoy(
           !Object.values(resolved.values).includes(v)
         )
           err(p, `undefined enum number ${v}`);
-      } else err(p, `expected enum name for ${resolved.fullName.slice(1)}, got ${JSON.stringify(v)}`);
+      } else err(p, `expected enum name for ${nameOf(resolved)}, got ${JSON.stringify(v)}`);
     } else if (resolved instanceof protobufjs().Type) message(resolved, v, p, rules);
     else scalar(field.type, v, p, rules);
   }
   function message(T: protobuf.Type, v: unknown, p: string, rules: Rules = {}): void {
-    const name = T.fullName.slice(1);
+    const name = nameOf(T);
     switch (name) {
       case 'google.protobuf.Any': {
         if (!isObj(v) || typeof v['@type'] !== 'string') return err(p, 'Any must be an object with "@type"');
         const url = v['@type'];
         const inner = lookupTypeIn(root, url.slice(url.lastIndexOf('/') + 1));
         if (!inner) return err(p, `unknown or unbundled @type ${url}`);
-        if (inner.fullName.startsWith('.google.protobuf.') && SPECIAL_WKT.has(inner.name))
+        if (nameOf(inner).startsWith('google.protobuf.') && SPECIAL_WKT.has(inner.name))
           return message(inner, v.value, `${p}/value`);
         const rest = { ...v };
         delete rest['@type'];
@@ -238,8 +305,7 @@ export function checkEnvoy(
         if (!isObj(v) || Object.keys(v).length) err(p, 'Empty must be {}');
         return;
     }
-    if (T.fullName.startsWith('.google.protobuf.') && WRAPPER[T.name])
-      return scalar(WRAPPER[T.name]!, v, p, rules);
+    if (name.startsWith('google.protobuf.') && WRAPPER[T.name]) return scalar(WRAPPER[T.name]!, v, p, rules);
     if (!isObj(v)) return err(p, `expected object for ${name}, got ${JSON.stringify(v)}`);
     const byJson = fieldsByJsonName(T);
     const set = new Set<string>();
@@ -280,29 +346,19 @@ export function checkEnvoy(
         fv.forEach((x, i) => value(f, f.resolvedType, x, `${fp}/${i}`, rr?.items ?? {}));
       } else value(f, f.resolvedType, fv, fp, r);
     }
-    for (const f of T.fieldsArray) {
-      if (f.partOf || set.has(f.name)) continue;
-      const r = rulesOf(f);
-      const req = (k: string) => (r[k] as { required?: boolean } | undefined)?.required;
-      if (req('message') || req('duration') || req('any') || req('timestamp'))
-        err(`${p}/${f.name}`, `required field missing in ${name}`);
-      f.resolve();
-      if (f.repeated || f.map || f.resolvedType || r.ignore_empty) continue;
-      // protoc-gen-validate applies scalar rules to unset proto3 scalars too ("" / 0)
-      const sr = r.string as { min_len?: number; min_bytes?: number } | undefined;
-      if (f.type === 'string' && ((sr?.min_len ?? 0) > 0 || (sr?.min_bytes ?? 0) > 0))
-        err(`${p}/${f.name}`, `required field missing in ${name}`);
-      else {
-        const nr = r[f.type];
-        if (nr && (nr.gt !== undefined || nr.gte !== undefined))
-          numRules(nr, 0, `${p}/${f.name} (unset = 0)`);
-      }
+    for (const u of unsetChecksOf(T)) {
+      if (set.has(u.field)) continue;
+      if (u.required) err(`${p}/${u.field}`, `required field missing in ${name}`);
+      if (u.zero) numRules(u.zero, 0, `${p}/${u.field} (unset = 0)`);
     }
     for (const o of T.oneofsArray) {
+      if (!o.oneof.some((n) => set.has(n))) {
+        if (o.options?.['(validate.required)'])
+          err(p, `oneof ${name}.${o.name} is required: set one of ${o.oneof.join(', ')}`);
+        continue;
+      }
       const present = o.oneof.filter((n) => set.has(n));
       if (present.length > 1) err(p, `oneof ${name}.${o.name}: only one of ${present.join(', ')} may be set`);
-      if (present.length === 0 && o.options?.['(validate.required)'])
-        err(p, `oneof ${name}.${o.name} is required: set one of ${o.oneof.join(', ')}`);
     }
   }
   const T = lookupTypeIn(root, type);
@@ -311,10 +367,18 @@ export function checkEnvoy(
   return { ok: errors.length === 0, errors, warnings };
 }
 
+/** Types by the name looked up, per root: an `Any`'s `@type` repeats in every resource of a file. */
+const typesByName = new WeakMap<protobuf.Root, Map<string, protobuf.Type | undefined>>();
 function lookupTypeIn(root: protobuf.Root, name: string): protobuf.Type | undefined {
+  let m = typesByName.get(root);
+  if (!m) typesByName.set(root, (m = new Map()));
+  if (m.has(name)) return m.get(name);
+  let t: protobuf.Type | undefined;
   try {
-    return root.lookupType(name);
+    t = root.lookupType(name);
   } catch {
-    return undefined;
+    t = undefined;
   }
+  m.set(name, t);
+  return t;
 }

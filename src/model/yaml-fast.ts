@@ -17,10 +17,13 @@ import jsyaml from 'js-yaml';
  * explicit `?` keys, directives, a second document or `...`, any scalar or flow collection that goes
  * on to another line, duplicate keys, a `__proto__` key, characters js-yaml rejects, deep nesting,
  * and anything else it does not follow to the letter. It never throws.
+ *
+ * `dialect` reads the same subset as another parser would: its own scalar resolution and the
+ * errors it adds to js-yaml's (see `FastDialect`).
  */
-export function fastLoad(text: string): { value: unknown } | undefined {
+export function fastLoad(text: string, dialect: FastDialect = JS_YAML): { value: unknown } | undefined {
   try {
-    const value = new Parser(text).document();
+    const value = new Parser(text, dialect).document();
     return { value };
   } catch {
     // Bail, or anything unexpected (a stack overflow included): js-yaml decides
@@ -68,6 +71,23 @@ function plainKey(raw: string): string {
   const v = resolvePlain(raw);
   return typeof v === 'string' ? v : String(v);
 }
+
+/**
+ * How another parser reads the subset: the value of a plain scalar, a plain key's property name,
+ * and, when `strict`, what the `yaml` package refuses where js-yaml does not (a comment right after
+ * a quoted scalar or a flow collection, a `:` inside a plain scalar of a flow collection, an
+ * implicit key of more than 1,024 characters): the parse gives up on them.
+ */
+export interface FastDialect {
+  readonly plain: (raw: string) => unknown;
+  readonly key: (raw: string) => string;
+  readonly strict: boolean;
+}
+
+const JS_YAML: FastDialect = { plain: resolvePlain, key: plainKey, strict: false };
+
+/** The longest implicit key a strict dialect reads (the `yaml` package allows 1,024 characters to its `:`). */
+const MAX_STRICT_KEY = 1000;
 
 class Bail {}
 const BAIL = new Bail();
@@ -205,9 +225,16 @@ class Parser {
   private readonly flowKeys = new TextCache<string>(KEY_CACHE_SIZE, '');
   private readonly values = new TextCache<unknown>(VALUE_CACHE_SIZE, null);
 
-  constructor(text: string) {
+  private readonly plainOf: (raw: string) => unknown;
+  private readonly keyOf: (raw: string) => string;
+  private readonly strict: boolean;
+
+  constructor(text: string, dialect: FastDialect) {
     this.s = text;
     this.n = text.length;
+    this.plainOf = dialect.plain;
+    this.keyOf = dialect.key;
+    this.strict = dialect.strict;
   }
 
   document(): unknown {
@@ -238,8 +265,10 @@ class Parser {
     if (c === DQUOTE || c === SQUOTE) {
       const key = this.quoted(p);
       const q = this.skipSpaces(this.end);
-      if (q < this.le && s.charCodeAt(q) === COLON && this.isSpaceOrEnd(q + 1))
+      if (q < this.le && s.charCodeAt(q) === COLON && this.isSpaceOrEnd(q + 1)) {
+        if (this.strict && q - p > MAX_STRICT_KEY) bail();
         return this.blockMap(p, key, q + 1);
+      }
       bail();
     }
     if (c === LBRACKET || c === LBRACE) bail();
@@ -329,8 +358,10 @@ class Parser {
     if (c === DQUOTE || c === SQUOTE) {
       const str = this.quoted(p);
       const q = this.skipSpaces(this.end);
-      if (q < this.le && s.charCodeAt(q) === COLON && this.isSpaceOrEnd(q + 1))
+      if (q < this.le && s.charCodeAt(q) === COLON && this.isSpaceOrEnd(q + 1)) {
+        if (this.strict && q - p > MAX_STRICT_KEY) bail();
         return this.blockMap(p, str, q + 1);
+      }
       this.endLine(q);
       return str;
     }
@@ -359,6 +390,7 @@ class Parser {
     const q = this.skipSpaces(p);
     // after a quoted scalar or a flow collection js-yaml takes `#` as a comment even without a space
     if (q < this.le && this.s.charCodeAt(q) !== HASH) bail();
+    if (this.strict && q < this.le && this.s.charCodeAt(q - 1) !== SPACE) bail();
     this.advance(false);
   }
 
@@ -373,8 +405,9 @@ class Parser {
     const cache = inFlow ? this.flowKeys : this.keys;
     const h = keyHash(s, p, end);
     if (cache.len[h] === len && sameText(s, p, cache.pos[h]!, len)) return cache.items[h]!;
+    if (this.strict && this.end - p > MAX_STRICT_KEY) bail();
     const raw = s.slice(p, end);
-    const key = plainKey(raw);
+    const key = this.keyOf(raw);
     if (key === raw) {
       cache.items[h] = key;
       cache.pos[h] = p;
@@ -412,7 +445,7 @@ class Parser {
       (VALUE_CACHE_SIZE - 1);
     const cache = this.values;
     if (cache.len[h] === len && sameText(s, p, cache.pos[h]!, len)) return cache.items[h];
-    const v = resolvePlain(s.slice(p, end));
+    const v = this.plainOf(s.slice(p, end));
     cache.items[h] = v;
     cache.pos[h] = p;
     cache.len[h] = len;
@@ -458,6 +491,7 @@ class Parser {
       const key = this.quoted(p);
       const q = this.skipSpaces(this.end);
       if (!(q < this.le && s.charCodeAt(q) === COLON && this.isSpaceOrEnd(q + 1))) bail();
+      if (this.strict && q - p > MAX_STRICT_KEY) bail();
       this.afterColon = q + 1;
       return key;
     }
@@ -602,7 +636,7 @@ class Parser {
           // `:` ends the scalar before white space (or, in a flow collection, a flow indicator)
           const d = i + 1 < le ? s.charCodeAt(i + 1) : SPACE;
           if (d === SPACE || (inFlow && isFlowIndicator(d))) break;
-          if (d === TAB) bail();
+          if (d === TAB || (inFlow && this.strict)) bail();
         } else if (k === 3) {
           // `#` starts a comment after white space
           if (s.charCodeAt(i - 1) === SPACE) break;

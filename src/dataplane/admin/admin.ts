@@ -1,6 +1,5 @@
 import http from 'node:http';
 import type net from 'node:net';
-import { redactBootstrap } from './redact.js';
 import type { AdminTarget as Proxy } from './target.js';
 import { compileRe2, partialMatcher } from '../regex.js';
 
@@ -95,15 +94,7 @@ function listeners({ proxy, url, send }: AdminRequest): void {
 
 /** As Envoy: private keys and other fields its protos mark sensitive print as [redacted]. */
 function configDump({ proxy, send }: AdminRequest): void {
-  const dump = {
-    configs: [
-      {
-        '@type': 'type.googleapis.com/envoy.admin.v3.BootstrapConfigDump',
-        bootstrap: redactBootstrap(proxy.config.raw),
-      },
-    ],
-  };
-  send(200, JSON.stringify(dump, null, 2), JSON_TYPE);
+  send(200, JSON.stringify(proxy.configDump(), null, 2), JSON_TYPE);
 }
 
 function healthcheck(failed: boolean): (r: AdminRequest) => void {

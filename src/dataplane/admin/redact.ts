@@ -22,7 +22,12 @@ const isObj = (v: unknown): v is Obj => v !== null && typeof v === 'object' && !
 
 /** A copy of a bootstrap (proto3 JSON or YAML as written) with its sensitive fields redacted. */
 export function redactBootstrap(raw: unknown): unknown {
-  const T = lookupType('envoy.config.bootstrap.v3.Bootstrap');
+  return redactMessage('envoy.config.bootstrap.v3.Bootstrap', raw);
+}
+
+/** A copy of a message of the type named (a Listener, a Cluster...) with its sensitive fields redacted. */
+export function redactMessage(type: string, raw: unknown): unknown {
+  const T = lookupType(type);
   return T ? message(T, raw, false) : raw;
 }
 

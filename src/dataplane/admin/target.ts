@@ -18,6 +18,8 @@ export interface AdminTarget {
   healthFailed: boolean;
   /** The node and the bootstrap as read (for /server_info and /config_dump). */
   readonly config: { node: { id: string; cluster: string }; raw: unknown };
+  /** The body of /config_dump: the bootstrap and the resources loaded, with versions and times. */
+  configDump(): unknown;
   readonly uptimeS: number;
   readonly stats: Stats;
   readonly clusters: Map<string, Cluster>;

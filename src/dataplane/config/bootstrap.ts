@@ -2,7 +2,7 @@ import { checkEnvoy } from '../../envoy/check.js';
 import type { Diagnostic } from '../../model/diagnostics.js';
 import { SourceFile } from '../../model/source.js';
 import { cluster, type ClusterConfig } from './cluster.js';
-import { sockAddr, type Obj, type SockAddr } from './common.js';
+import { readingEachFileOnce, sockAddr, type Obj, type SockAddr } from './common.js';
 import { listener, type ListenerConfig } from './listener.js';
 import { supportedWalk, type PathError } from './supported.js';
 import {
@@ -15,6 +15,7 @@ import {
 } from './diagnostics.js';
 import { loadDiscovery, type DiscoveryFile, type DiscoveryReader } from './discovery.js';
 import { filterMessages, HTTP_FILTERS } from '../filters/registry.js';
+import type { DiscoverySource } from '../admin/config-dump.js';
 
 /** The proxy's own typed configuration, converted from an Envoy v3 bootstrap. */
 export interface ProxyConfig {
@@ -26,6 +27,8 @@ export interface ProxyConfig {
   raw: unknown;
   /** The discovery files (LDS, CDS) its dynamic_resources name, as given: watched for moves. */
   discovery: string[];
+  /** Those files' text as read (for /config_dump: their resources and version_info). */
+  discoverySources?: DiscoverySource[];
 }
 
 export interface BootstrapOptions {
@@ -100,7 +103,7 @@ export function convertBootstrap(
   const dynamic = discovery.files.map((file) => ({ file, errors: [] as PathError[] }));
   let config: ProxyConfig | undefined;
   try {
-    config = convert(walked.value as Obj, obj, errors, dynamic);
+    config = readingEachFileOnce(() => convert(walked.value as Obj, obj, errors, dynamic));
   } catch (e) {
     // a conversion of a document with fields left out may trip on what they left; they explain it
     if (!implemented.length) throw e;
@@ -216,6 +219,11 @@ function convert(b: Obj, raw: unknown, errors: PathError[], dynamic: readonly Dy
     clusters,
     raw,
     discovery: dynamic.map((d) => d.file.path),
+    discoverySources: dynamic.map((d) => ({
+      kind: d.file.kind,
+      path: d.file.path,
+      text: d.file.source.text,
+    })),
   };
 }
 
@@ -242,27 +250,40 @@ function staticSecrets(sr: Obj, errors: PathError[]): Map<string, Obj> {
  * `tls_certificates`, as Envoy looks them up in static_resources.secrets.
  */
 function withSecrets(item: Obj, p: string, secrets: ReadonlyMap<string, Obj>, errors: PathError[]): Obj {
+  // what holds no such reference is kept as it is (not copied): the conversion only reads it
   const visit = (v: unknown, vp: string): unknown => {
-    if (Array.isArray(v)) return v.map((x, i) => visit(x, `${vp}/${i}`));
+    if (Array.isArray(v)) {
+      let changed = false;
+      const out = v.map((x, i) => {
+        const y = visit(x, `${vp}/${i}`);
+        if (y !== x) changed = true;
+        return y;
+      });
+      return changed ? out : v;
+    }
     if (v === null || typeof v !== 'object') return v;
     const o = v as Obj;
+    let changed = false;
     const out: Obj = {};
     for (const [k, x] of Object.entries(o))
-      if (k !== 'tls_certificate_sds_secret_configs') out[k] = visit(x, `${vp}/${k}`);
+      if (k !== 'tls_certificate_sds_secret_configs') {
+        const y = visit(x, `${vp}/${k}`);
+        if (y !== x) changed = true;
+        out[k] = y;
+      }
     const sds = o.tls_certificate_sds_secret_configs as Obj[] | undefined;
-    if (sds) {
-      const certs = [...((out.tls_certificates as Obj[] | undefined) ?? [])];
-      sds.forEach((c, i) => {
-        const cert = secrets.get(String(c.name));
-        if (cert) certs.push(cert);
-        else
-          errors.push({
-            path: `${vp}/tls_certificate_sds_secret_configs/${i}/name`,
-            message: `no secret named ${String(c.name)} in static_resources.secrets`,
-          });
-      });
-      out.tls_certificates = certs;
-    }
+    if (!sds) return changed ? out : o;
+    const certs = [...((out.tls_certificates as Obj[] | undefined) ?? [])];
+    sds.forEach((c, i) => {
+      const cert = secrets.get(String(c.name));
+      if (cert) certs.push(cert);
+      else
+        errors.push({
+          path: `${vp}/tls_certificate_sds_secret_configs/${i}/name`,
+          message: `no secret named ${String(c.name)} in static_resources.secrets`,
+        });
+    });
+    out.tls_certificates = certs;
     return out;
   };
   return visit(item, p) as Obj;

@@ -203,16 +203,44 @@ export function opsPair(o: Obj, p: string, errors: PathError[]): { request: Head
   };
 }
 
+/** The files read during one conversion, by name: each is read once (every cluster names the CA). */
+let filesRead: Map<string, string | Error> | undefined;
+
+/**
+ * Runs one conversion (synchronous) reading each file a DataSource names once: 10,000 clusters
+ * that name the same CA read it once, as the same text.
+ */
+export function readingEachFileOnce<T>(convert: () => T): T {
+  const outer = filesRead;
+  filesRead ??= new Map();
+  try {
+    return convert();
+  } finally {
+    filesRead = outer;
+  }
+}
+
+function readOnce(file: string): string | Error {
+  let got = filesRead?.get(file);
+  if (got === undefined) {
+    try {
+      got = readFileSync(file, 'utf8');
+    } catch (e) {
+      got = e as Error;
+    }
+    filesRead?.set(file, got);
+  }
+  return got;
+}
+
 export function dataSource(d: Obj | undefined, p: string, errors: PathError[]): string | undefined {
   if (!d) return undefined;
   if (d.inline_string !== undefined) return String(d.inline_string);
   if (d.inline_bytes !== undefined) return Buffer.from(String(d.inline_bytes), 'base64').toString();
   if (d.filename !== undefined) {
-    try {
-      return readFileSync(String(d.filename), 'utf8');
-    } catch (e) {
-      errors.push({ path: `${p}/filename`, message: `cannot read ${d.filename}: ${(e as Error).message}` });
-    }
+    const got = readOnce(String(d.filename));
+    if (typeof got === 'string') return got;
+    errors.push({ path: `${p}/filename`, message: `cannot read ${d.filename}: ${got.message}` });
   }
   return undefined;
 }

@@ -1,5 +1,5 @@
 import type protobuf from 'protobufjs';
-import { lookupType } from '../../envoy/check.js';
+import { lookupType, nameOf } from '../../envoy/check.js';
 import { protobufjs } from '../../envoy/protos.js';
 
 /**
@@ -359,7 +359,7 @@ export function supportedWalk(
 
 function walkMessage(T: protobuf.Type, v: unknown, p: string, w: Walk): unknown {
   const errors = w.errors;
-  const name = T.fullName.slice(1);
+  const name = nameOf(T);
   if (name.startsWith('google.protobuf.')) {
     if (name === 'google.protobuf.Any') return walkAny(v as Record<string, unknown>, p, w);
     return v;
@@ -414,7 +414,7 @@ function walkAny(v: Record<string, unknown>, p: string, w: Walk): unknown {
   const url = String(v['@type']);
   const inner = lookupType(url.slice(url.lastIndexOf('/') + 1));
   if (!inner) return v;
-  const innerName = inner.fullName.slice(1);
+  const innerName = nameOf(inner);
   if (!w.allowed.has(innerName)) {
     w.errors.push({ path: `${p}/@type`, message: `${innerName} is not implemented by meshgen proxy` });
     return v;

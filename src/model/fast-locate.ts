@@ -187,8 +187,14 @@ class Scanner {
   /** The end of a line's content, before a trailing comment. */
   private contentEnd(line: Line): number {
     let end = line.end;
-    const hash = this.text.indexOf(' #', line.content);
-    if (hash !== -1 && hash < end && !/["']/.test(this.text.slice(line.content, hash))) end = hash;
+    // the first " #" of the line (a search of the whole text would read on to the file's end)
+    let hash = -1;
+    for (let i = line.content; i < end; i++)
+      if (this.text.charCodeAt(i) === 32 && this.text.charCodeAt(i + 1) === 35 /* # */) {
+        hash = i;
+        break;
+      }
+    if (hash !== -1 && !/["']/.test(this.text.slice(line.content, hash))) end = hash;
     while (end > line.content && this.text[end - 1] === ' ') end--;
     return end;
   }

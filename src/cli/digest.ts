@@ -17,46 +17,54 @@ export interface Group {
 const RANK = { error: 0, warning: 1, info: 2 } as const;
 
 /**
- * Whether two messages have the same shape: equal once what varies between similar diagnostics is
- * left out (quoted text and digits; a quote mark itself stays). Compared char by char without
- * building either shape: a large mesh has a hundred thousand diagnostics, and a regular
- * expression's copies of each cost more than the rest of the grouping.
+ * A message's shape: the message once what varies between similar diagnostics is left out (quoted
+ * text and digits; a quote mark itself stays). Built once per group, for its first diagnostic.
  */
-function sameShape(a: string, b: string): boolean {
-  let i = 0;
-  let j = 0;
-  let qa = false;
-  let qb = false;
-  for (;;) {
-    // the next char of each shape, or -1 at the end
-    let ca = -1;
-    while (i < a.length) {
-      const c = a.charCodeAt(i++);
-      if (c === 34 /* " */) qa = !qa;
-      else if (qa) {
-        if (c === 92 /* \ */) i++;
-        continue;
-      } else if (c >= 48 && c <= 57) continue;
-      ca = c;
-      break;
-    }
-    let cb = -1;
-    while (j < b.length) {
-      const c = b.charCodeAt(j++);
-      if (c === 34 /* " */) qb = !qb;
-      else if (qb) {
-        if (c === 92 /* \ */) j++;
-        continue;
-      } else if (c >= 48 && c <= 57) continue;
-      cb = c;
-      break;
-    }
-    if (ca !== cb) return false;
-    if (ca === -1) return true;
+export function shapeOf(message: string): string {
+  let out = '';
+  let q = false;
+  for (let i = 0; i < message.length; i++) {
+    const c = message.charCodeAt(i);
+    if (c === 34 /* " */) q = !q;
+    else if (q) {
+      if (c === 92 /* \ */) i++;
+      continue;
+    } else if (c >= 48 && c <= 57) continue;
+    out += message[i];
   }
+  return out;
 }
 
-type Building = { first: Diagnostic; count: number };
+/**
+ * Whether a message has the given shape, read char by char without building its own: a large mesh
+ * has a hundred thousand diagnostics, and a copy of each costs more than the rest of the grouping.
+ */
+function hasShape(message: string, shape: string): boolean {
+  let k = 0;
+  let q = false;
+  for (let i = 0; i < message.length; i++) {
+    const c = message.charCodeAt(i);
+    if (c === 34 /* " */) q = !q;
+    else if (q) {
+      if (c === 92 /* \ */) i++;
+      continue;
+    } else if (c >= 48 && c <= 57) continue;
+    if (shape.charCodeAt(k++) !== c) return false;
+  }
+  return k === shape.length;
+}
+
+type Building = { first: Diagnostic; count: number; shape: string | undefined };
+
+/** A code's groups, and the one its latest diagnostic joined (diagnostics come in runs). */
+type ByCode = { groups: Building[]; last: Building };
+
+/** Whether `d` belongs to group `g`: same target and severity, and a message of the same shape. */
+function joins(g: Building, d: Diagnostic): boolean {
+  if ((g.first.target ?? '') !== (d.target ?? '') || g.first.severity !== d.severity) return false;
+  if (g.first.message === d.message) return true;
+  return hasShape(d.message, (g.shape ??= shapeOf(g.first.message)));
+}
 
 /**
  * The groups in print order. `locate` is called once, with the diagnostics that head a group (or
@@ -68,31 +76,33 @@ export function groupDiagnostics(
   every = false,
 ): Group[] {
   let groups: Building[];
-  if (every) groups = locate(diagnostics).map((d) => ({ first: d, count: 1 }));
+  if (every) groups = locate(diagnostics).map((d) => ({ first: d, count: 1, shape: undefined }));
   else {
-    // by code, target and severity (strings the diagnostics share, so no key is built), then
-    // the few groups of different shapes under them; groups keep the order of their first
+    // the groups of a code (a few), tried from the one its previous diagnostic joined: under one
+    // code, target and severity the groups have different shapes, so at most one matches and the
+    // order of the tries cannot change the result. Groups keep the order of their first.
     groups = [];
-    const byCode = new Map<string, Map<string, Map<string, Building[]>>>();
+    const byCode = new Map<string, ByCode>();
     for (const d of diagnostics) {
-      let byTarget = byCode.get(d.code);
-      if (!byTarget) byCode.set(d.code, (byTarget = new Map()));
-      let bySeverity = byTarget.get(d.target ?? '');
-      if (!bySeverity) byTarget.set(d.target ?? '', (bySeverity = new Map()));
-      let candidates = bySeverity.get(d.severity);
-      if (!candidates) bySeverity.set(d.severity, (candidates = []));
+      const mine = byCode.get(d.code);
       let g: Building | undefined;
-      for (const c of candidates)
-        if (c.first.message === d.message || sameShape(c.first.message, d.message)) {
-          g = c;
-          break;
-        }
+      if (mine) {
+        if (joins(mine.last, d)) g = mine.last;
+        else
+          for (const c of mine.groups)
+            if (c !== mine.last && joins(c, d)) {
+              g = c;
+              break;
+            }
+      }
       if (g) g.count++;
       else {
-        g = { first: d, count: 1 };
-        candidates.push(g);
+        g = { first: d, count: 1, shape: undefined };
+        if (mine) mine.groups.push(g);
+        else byCode.set(d.code, { groups: [g], last: g });
         groups.push(g);
       }
+      if (mine) mine.last = g;
     }
     const located = locate(groups.map((g) => g.first));
     groups.forEach((g, i) => (g.first = located[i]!));

@@ -1,6 +1,6 @@
 import jsyaml from 'js-yaml';
 import { splitPointer, type Diagnostic } from './diagnostics.js';
-import { fastLocate } from './fast-locate.js';
+import { FastLocator } from './fast-locate.js';
 
 /** A 1-based source range. */
 export interface SourceRange {
@@ -34,6 +34,7 @@ export class SourceFile {
   private root: PosNode | null | undefined;
   private scans = 0;
   private lineStarts: number[] | undefined;
+  private locator: FastLocator | undefined;
 
   constructor(
     readonly file: string,
@@ -42,10 +43,11 @@ export class SourceFile {
 
   /** Where the node named by `pointer` is; `key: true` points at the mapping key instead of its value. */
   locate(pointer: string, { key = false } = {}): SourceRange | undefined {
-    // the scan reads the text from the top for each pointer: for many of them, one parse is cheaper
+    // the scans share what they read (a mapping's keys, a sequence's items), but each still walks
+    // its own way down: for many pointers, one parse is cheaper
     if (this.root !== undefined || ++this.scans > SCANS_BEFORE_PARSE)
       return this.locateByParse(pointer, { key });
-    const quick = fastLocate(this.text, splitPointer(pointer));
+    const quick = (this.locator ??= new FastLocator(this.text)).find(splitPointer(pointer));
     if (quick) {
       if (key && quick.keyStart !== undefined) return this.rangeOf(quick.keyStart, quick.keyEnd!);
       // as from the parse: a block sequence is shown at its first item, past the dash

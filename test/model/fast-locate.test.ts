@@ -3,9 +3,10 @@ import path from 'node:path';
 import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
 import { SourceFile } from '../../src/model/source.js';
-import { fastLocate } from '../../src/model/fast-locate.js';
+import { FastLocator, fastLocate } from '../../src/model/fast-locate.js';
 import { joinPointer, splitPointer } from '../../src/model/diagnostics.js';
 import { ROOT } from '../support/meshes.js';
+import { seededRandom } from '../support/random.js';
 
 /**
  * Every pointer to every node of a value, but empty ones (`filter_chain_match:` and nothing): the
@@ -95,5 +96,86 @@ describe('fastLocate', () => {
     expect(text.slice(f.keyStart, f.keyEnd)).toBe('c');
     const d = fastLocate(text, ['a', '0', 'd'])!;
     expect(text.slice(d.start, d.end)).toBe('2');
+  });
+});
+
+const SEED = process.env.MESHGEN_SEED !== undefined ? Number(process.env.MESHGEN_SEED) : Date.now() % 2 ** 32;
+
+describe('FastLocator', () => {
+  // printed, so that a failure seen once can be replayed: MESHGEN_SEED=<seed> npx vitest run <this file>
+  console.log(`fast-locate seed: ${SEED} (MESHGEN_SEED=${SEED} replays it)`);
+
+  /**
+   * Every pointer of the value, some that name nothing (an item past the end, a missing key, a key
+   * under a scalar), in a random order, some twice: one locator answering them all in turn gives
+   * what a fresh search gives for each.
+   */
+  function agreesWithFreshSearches(text: string, random: () => number): number {
+    const existing = pointers(jsyaml.load(text));
+    const all = [
+      ...existing,
+      ...existing.slice(0, 50).flatMap((p) => [joinPointer(p, 'missing'), joinPointer(p, 999)]),
+      ...existing.filter(() => random() < 0.2),
+    ].map((p) => splitPointer(p));
+    for (let i = all.length - 1; i > 0; i--) {
+      const j = Math.floor(random() * (i + 1));
+      [all[i], all[j]] = [all[j]!, all[i]!];
+    }
+    const locator = new FastLocator(text);
+    for (const tokens of all)
+      expect({ tokens, found: locator.find(tokens) }).toEqual({ tokens, found: fastLocate(text, tokens) });
+    return all.length;
+  }
+
+  it.each([...files.map((f) => [path.relative(ROOT, f), f]), ['a generated 60-backend mesh', 'generated']])(
+    'answers as fresh searches do on %s, in any order',
+    async (_name, file) => {
+      const text =
+        file === 'generated'
+          ? ((await import('../../bench/gen-mesh.mjs')) as { generateMesh(n: number): string }).generateMesh(
+              60,
+            )
+          : fs.readFileSync(file, 'utf8');
+      expect(agreesWithFreshSearches(text, seededRandom(SEED))).toBeGreaterThan(0);
+    },
+  );
+
+  it('gives up where a fresh search gives up, and still answers what comes before', () => {
+    // the tab sits inside the second item: searches that must step past it give up, the others not
+    const text = 'a:\n  - x: 1\n  - y:\n\t  z: 2\n  - w: 3\nb: 4\nc:\n  d: 5\n';
+    const locator = new FastLocator(text);
+    for (const tokens of [
+      ['a', '2', 'w'],
+      ['b'],
+      ['a', '0', 'x'],
+      ['a', '1'],
+      ['c', 'd'],
+      ['a', '2'],
+      ['a', '0'],
+    ])
+      expect({ tokens, found: locator.find(tokens) }).toEqual({ tokens, found: fastLocate(text, tokens) });
+    expect(locator.find(['a', '0', 'x'])).toBeDefined();
+    expect(locator.find(['b'])).toBeUndefined();
+  });
+
+  it('finds the first of duplicate keys, whatever was searched before', () => {
+    const text = 'a: 1\nb: 2\na: 3\nc: 4\n';
+    const locator = new FastLocator(text);
+    expect(locator.find(['c'])).toEqual(fastLocate(text, ['c']));
+    const a = locator.find(['a'])!;
+    expect(text.slice(a.start, a.end)).toBe('1');
+  });
+
+  it('reads a long sequence once for many items', () => {
+    const items = Array.from({ length: 2000 }, (_, i) => `  - name: n${i}\n    port: ${i}\n`).join('');
+    const text = `list:\n${items}after: 1\n`;
+    const locator = new FastLocator(text);
+    for (let i = 1999; i >= 0; i -= 7) {
+      const f = locator.find(['list', String(i), 'port'])!;
+      expect(text.slice(f.start, f.end)).toBe(String(i));
+    }
+    const after = locator.find(['after'])!;
+    expect(text.slice(after.keyStart, after.keyEnd)).toBe('after');
+    expect(locator.find(['list', '2000'])).toEqual(fastLocate(text, ['list', '2000']));
   });
 });

@@ -52,10 +52,15 @@ export class MeshBuilder {
   /** A route name not yet taken, from a preferred one. */
   routeName(preferred: string): string {
     const base = dnsLabel(preferred);
-    const taken = new Set(this.routes.map((r) => r.route.name));
-    if (!taken.has(base)) return base;
-    for (let i = 2; ; i++) if (!taken.has(`${base.slice(0, 58)}-${i}`)) return `${base.slice(0, 58)}-${i}`;
+    // names handed out are taken even before their route is pushed (the Gateway API importer sorts
+    // a parent's routes first, and one route attached to several parents is one route per parent)
+    const taken = new Set([...this.routes.map((r) => r.route.name), ...this.named]);
+    let name = base;
+    for (let i = 2; taken.has(name); i++) name = `${base.slice(0, 58)}-${i}`;
+    this.named.add(name);
+    return name;
   }
+  private readonly named = new Set<string>();
 
   allow(backend: string, entry?: AllowDoc): void {
     const list = this.access.get(backend) ?? [];

@@ -50,17 +50,19 @@ export class MeshBuilder {
   }
 
   /** A route name not yet taken, from a preferred one. */
-  routeName(preferred: string): string {
+  routeName(preferred: string, reserve = false): string {
     const base = dnsLabel(preferred);
-    // names handed out are taken even before their route is pushed (the Gateway API importer sorts
-    // a parent's routes first, and one route attached to several parents is one route per parent)
-    const taken = new Set([...this.routes.map((r) => r.route.name), ...this.named]);
+    const taken = new Set([...this.routes.map((r) => r.route.name), ...this.reserved]);
     let name = base;
     for (let i = 2; taken.has(name); i++) name = `${base.slice(0, 58)}-${i}`;
-    this.named.add(name);
+    if (reserve) this.reserved.add(name);
     return name;
   }
-  private readonly named = new Set<string>();
+  /**
+   * Names handed out for routes pushed later (the Gateway API importer sorts a parent's routes
+   * before pushing them, and a route attached to several parents is one route per parent).
+   */
+  private readonly reserved = new Set<string>();
 
   allow(backend: string, entry?: AllowDoc): void {
     const list = this.access.get(backend) ?? [];

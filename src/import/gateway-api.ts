@@ -647,6 +647,7 @@ function route(o: KubeObject, ctx: Ctx): void {
           : rules.length === 1
             ? o.name
             : `${o.name}-${i}`,
+        true,
       );
       const routeDoc = { name, parent } as RouteDoc;
       const matches = o.kind === 'TCPRoute' ? undefined : matchesOf(ctx, o, r, at);

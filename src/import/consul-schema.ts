@@ -65,7 +65,7 @@ const COMMON: Record<string, Spec> = {
   meta: map('string'),
 };
 
-export const ENTRY_SPECS: Readonly<Record<string, Readonly<Record<string, Spec>>>> = {
+const ENTRY_SPECS: Readonly<Record<string, Readonly<Record<string, Spec>>>> = {
   'service-defaults': {
     ...COMMON,
     protocol: 'string',

@@ -538,10 +538,23 @@ function parentsOf(ctx: Ctx, o: KubeObject): { parent: RouteDoc['parent']; tcp: 
         typeof r['sectionName'] === 'string'
           ? [listeners.get(r['sectionName'])]
           : [...new Set(listeners.values())];
+      const port = typeof r['port'] === 'number' ? r['port'] : undefined;
+      if (
+        port !== undefined &&
+        !names.some((n) => ctx.mesh.frontends.find((x) => x.name === n)?.port === port)
+      )
+        ctx.mesh.diagnostics.push(
+          located(
+            'MG7005',
+            o.doc,
+            refs.length ? [...at, 'port'] : at,
+            `${o.kind} ${o.name}: parent Gateway ${r['name']} has no listener on port ${port}: not carried there`,
+          ),
+        );
       for (const name of names) {
         const f = ctx.mesh.frontends.find((x) => x.name === name);
         // a parentRef's port picks the listeners of that port
-        if (!f || (typeof r['port'] === 'number' && f.port !== r['port'])) continue;
+        if (!f || (port !== undefined && f.port !== port)) continue;
         const served = hostnames.filter((h) => !f.hosts || f.hosts.includes(h));
         const parent: RouteDoc['parent'] = {
           frontend: f.name,

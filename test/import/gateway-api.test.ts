@@ -90,6 +90,13 @@ spec: { selector: { app: foo-v1 }, ports: [{ name: http, port: 8080 }] }
       { frontend: 'edge-http' },
       { frontend: 'edge-alt' },
     ]);
+    const noListener = importMesh(files, { from: 'gateway-api', parent: 'gateway/edge:9999' });
+    expect(
+      noListener.diagnostics.find((d) => d.code === 'MG7005' && d.message.includes('9999')),
+    ).toMatchObject({
+      file: 'traffic-splitting/simple-split.yaml',
+      line: 8,
+    });
     const onService = importMesh(files, { from: 'gateway-api', parent: 'service/foo-v1' });
     expect(onService.document!.spec.routes!.map((r) => r.parent)).toEqual([{ backend: 'foo-v1' }]);
     for (const bad of [

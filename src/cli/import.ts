@@ -14,6 +14,7 @@ interface ImportCliOptions {
   output?: string;
   namespace?: string;
   name?: string;
+  parent?: string;
   strict?: boolean;
   format: 'text' | 'json';
 }
@@ -28,6 +29,7 @@ async function importCommand(paths: string[], opts: ImportCliOptions): Promise<n
     from: opts.from,
     namespace: opts.namespace,
     name: opts.name,
+    parent: opts.parent,
     strict: opts.strict,
   });
   report({ diagnostics: result.diagnostics, sources: result.sources }, opts.format);
@@ -64,6 +66,10 @@ export function registerImport(program: Command): void {
       '--name <name>',
       'metadata.name of the mesh (default: its meshgen.io/mesh label or the namespace)',
     )
+    .option(
+      '--parent <ref>',
+      'attach Gateway API routes without parentRefs to gateway/NAME[:PORT] (made on PORT when not among the inputs) or service/NAME',
+    )
     .option('--strict', 'treat what cannot be carried (warnings) as errors')
     .addOption(
       new Option('--format <format>', 'diagnostics as text or json')
@@ -78,6 +84,7 @@ Examples:
   kubectl get virtualservices,destinationrules,gateways,services -A -o yaml | meshgen import --from istio -
   meshgen import --from istio istio.yaml --strict
   meshgen import --from consul config-entries/ -o mesh.yaml     # HCL, JSON or the CRDs
+  meshgen import --from gateway-api routes/ --parent gateway/prod-web-gw:80   # routes without parentRefs
 
 Every field that cannot be carried is a diagnostic located in the input; kinds not used are named.
 Exit codes: 0 imported, 1 error diagnostics (warnings too with --strict), 2 usage or I/O error.`,

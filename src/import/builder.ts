@@ -50,12 +50,19 @@ export class MeshBuilder {
   }
 
   /** A route name not yet taken, from a preferred one. */
-  routeName(preferred: string): string {
+  routeName(preferred: string, reserve = false): string {
     const base = dnsLabel(preferred);
-    const taken = new Set(this.routes.map((r) => r.route.name));
-    if (!taken.has(base)) return base;
-    for (let i = 2; ; i++) if (!taken.has(`${base.slice(0, 58)}-${i}`)) return `${base.slice(0, 58)}-${i}`;
+    const taken = new Set([...this.routes.map((r) => r.route.name), ...this.reserved]);
+    let name = base;
+    for (let i = 2; taken.has(name); i++) name = `${base.slice(0, 58)}-${i}`;
+    if (reserve) this.reserved.add(name);
+    return name;
   }
+  /**
+   * Names handed out for routes pushed later (the Gateway API importer sorts a parent's routes
+   * before pushing them, and a route attached to several parents is one route per parent).
+   */
+  private readonly reserved = new Set<string>();
 
   allow(backend: string, entry?: AllowDoc): void {
     const list = this.access.get(backend) ?? [];

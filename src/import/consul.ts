@@ -9,6 +9,8 @@ import {
 } from './builder.js';
 import { locate, located, originOf, type InputDocument } from './documents.js';
 import type { Importer, ImportOptions, ImportResult } from './types.js';
+import { checkEntryTypes } from './consul-schema.js';
+import { HclSourceFile } from './hcl.js';
 
 /** The Kubernetes CRD kind of each config entry kind. */
 const CRD_KINDS: Record<string, string> = {
@@ -52,6 +54,7 @@ class Field {
     return typeof this.value === 'number' ? this.value : undefined;
   }
   items(): Field[] {
+    if (isRecord(this.value) && this.doc.source instanceof HclSourceFile) return [this]; // a single HCL block `Key { ... }` is a list of one, as Consul's decoder reads it
     return Array.isArray(this.value)
       ? this.value.map((v, i) => new Field(this.doc, [...this.path, i], v))
       : [];
@@ -112,7 +115,12 @@ function importConsul(documents: readonly InputDocument[], options: ImportOption
     }
     const ns = isCrd ? metadata.get('namespace').str() : top.get('namespace').str();
     if (ns) namespaces.set(ns, (namespaces.get(ns) ?? 0) + 1);
-    entries.push({ kind, name, body: isCrd ? top.get('spec') : top, label: `${kind} ${name}` });
+    const body = isCrd ? top.get('spec') : top;
+    const before = diagnostics.length;
+    checkEntryTypes(kind, `${kind} ${name}`, doc, body.value, body.path, diagnostics);
+    // Consul refuses an entry with a value of the wrong type: it is not read at all
+    if (diagnostics.length > before) continue;
+    entries.push({ kind, name, body, label: `${kind} ${name}` });
   }
   for (const [kind, { doc, count }] of ignored)
     diagnostics.push(
@@ -421,13 +429,73 @@ class ConsulImport {
         e.body.get('redirect'),
         `${e.label}: a redirect of a service that is itself called is not carried: the mesh routes a backend to its own versions`,
       );
-    for (const k of ['connectTimeout', 'requestTimeout', 'failover', 'failoverPolicy'] as const) {
-      const f = e.body.get(k.toLowerCase());
+    for (const k of ['connectTimeout', 'requestTimeout'] as const) {
+      const f = e.body.get(k);
       if (f.present)
         this.notCarried(
           f,
-          `${e.label}: ${k} is not carried: the mesh has no ${k === 'failover' || k === 'failoverPolicy' ? 'failover to another service or datacenter' : `per-service ${k}`}`,
+          k === 'connectTimeout'
+            ? `${e.label}: ConnectTimeout ${String(f.value)} is not carried: the mesh has no connect timeout (a route's timeout and retries.perTryTimeout bound whole requests, not the connection)`
+            : `${e.label}: RequestTimeout ${String(f.value)} is not carried: the mesh sets timeouts per route, not per service (a service-router destination's RequestTimeout is carried)`,
         );
+    }
+    // Failover sends to other targets only when every instance of a subset is unhealthy; the mesh
+    // has no such fallback (outlierDetection ejects failing endpoints within a version)
+    for (const [subset, f] of e.body.get('failover').entries()) {
+      const targets = [
+        ...f
+          .get('targets')
+          .items()
+          .map((t) => this.failoverTarget(t, name)),
+        ...(f.get('service').present || f.get('serviceSubset').present ? [this.failoverTarget(f, name)] : []),
+        ...f
+          .get('datacenters')
+          .items()
+          .map((d) => `datacenter ${String(d.value)}`),
+        ...(f.get('samenessGroup').present ? [`sameness group ${String(f.get('samenessGroup').value)}`] : []),
+        ...(f.get('policy').present
+          ? [`policy ${String(f.get('policy').get('mode').value ?? '')}`.trim()]
+          : []),
+      ];
+      this.notCarried(
+        f,
+        `${e.label}: failover of ${subset === '*' ? 'every subset' : `subset ${subset}`} (to ${targets.join(', ') || 'nothing'}) is not carried: the mesh has no failover to another version, service or datacenter when one is unhealthy`,
+        'MG7004',
+        'outlierDetection (from UpstreamConfig PassiveHealthCheck) ejects failing endpoints of a version; a route split or a redirect would send traffic there always, not only on failure',
+      );
+    }
+    const policy = e.body.get('failoverPolicy');
+    if (policy.present)
+      this.notCarried(
+        policy,
+        `${e.label}: FailoverPolicy is not carried: the mesh has no failover to another version, service or datacenter`,
+      );
+  }
+
+  private failoverTarget(t: Field, service: string): string {
+    const svc = t.get('service').str() ?? service;
+    const sub = t.get('serviceSubset').str();
+    const where = [
+      t.get('namespace').str(),
+      t.get('partition').str(),
+      t.get('datacenter').str(),
+      t.get('peer').str(),
+    ]
+      .filter(Boolean)
+      .join('/');
+    return `${svc}${sub ? `/${sub}` : ''}${where ? ` in ${where}` : ''}`;
+  }
+
+  /** A subset named by a route or split: a version of the service, defined by its resolver or taken to be Service.Meta.version. */
+  private subset(service: string, subset: string, at: Field): void {
+    const b = this.mesh.backends.get(service);
+    if (b && !b.versions.has(subset)) {
+      b.versions.set(subset, { labels: { version: subset } });
+      this.notCarried(
+        at.get('serviceSubset').present ? at.get('serviceSubset') : at,
+        `subset ${subset} of ${service} is defined by no service-resolver among the inputs: the version ${subset} is taken to be Service.Meta.version == "${subset}"`,
+        'MG7005',
+      );
     }
   }
 
@@ -439,15 +507,7 @@ class ConsulImport {
     from: string,
   ): RouteDoc['to'] | undefined {
     if (subset) {
-      const b = this.mesh.backends.get(service);
-      if (b && !b.versions.has(subset)) {
-        b.versions.set(subset, { labels: { version: subset } });
-        this.notCarried(
-          at.get('serviceSubset').present ? at.get('serviceSubset') : at,
-          `subset ${subset} of ${service} is defined by no service-resolver among the inputs: the version ${subset} is taken to be Service.Meta.version == "${subset}"`,
-          'MG7005',
-        );
-      }
+      this.subset(service, subset, at);
       return [{ backend: service, version: subset }];
     }
     const splitter = this.of('service-splitter', service);
@@ -459,6 +519,7 @@ class ConsulImport {
       const to = splits.map((s) => {
         const svc = s.get('service').str() ?? service;
         const sub = s.get('serviceSubset').str();
+        if (sub) this.subset(svc, sub, s);
         if (!sub && svc !== service && this.of('service-splitter', svc))
           this.notCarried(
             s,

@@ -6,6 +6,7 @@ import {
   type FrontendDoc,
   type RouteDoc,
 } from './builder.js';
+import { diagnostic } from '../model/diagnostics.js';
 import { locate, located, originOf, type InputDocument } from './documents.js';
 import {
   chooseName,
@@ -38,6 +39,7 @@ export const gatewayApi: Importer = {
   summary:
     'Gateway API HTTPRoute, GRPCRoute, TCPRoute with Service or Gateway parents, Gateway, Service, Deployment',
   kinds: GATEWAY_API_KINDS,
+  attachesParentless: true,
   import(documents, options) {
     return importGatewayApi(
       documents,
@@ -65,11 +67,12 @@ export function importGatewayApi(
   const listeners = new Map<string, Map<string, string>>();
   for (const o of objects.filter((x) => x.kind === 'Gateway'))
     listeners.set(`${o.namespace}/${o.name}`, gateway(o, mesh));
-  const ctx: Ctx = { mesh, versionServices, listeners, pending: new Map() };
-  for (const o of objects.filter(
+  const routes = objects.filter(
     (x) => ['HTTPRoute', 'GRPCRoute', 'TCPRoute'].includes(x.kind) && !claimed(x),
-  ))
-    route(o, ctx);
+  );
+  const ctx: Ctx = { mesh, versionServices, listeners, pending: new Map() };
+  if (options.parent !== undefined) ctx.defaultParent = defaultParent(options.parent, namespace, routes, ctx);
+  for (const o of routes) route(o, ctx);
   for (const built of ctx.pending.values()) {
     // Gateway API tries the most specific match first, whatever route holds it; the mesh tries routes in order
     const sorted = [...built].sort(
@@ -99,6 +102,76 @@ interface Ctx {
   listeners: Map<string, Map<string, string>>;
   /** The routes of each parent, before they are put in Gateway API precedence order. */
   pending: Map<string, Built[]>;
+  /** Where routes without parentRefs attach (`--parent`), as a parentRef. */
+  defaultParent?: Record<string, unknown>;
+}
+
+const PARENT =
+  /^(gateway|service)\/(?:([a-z0-9]([-a-z0-9]*[a-z0-9])?)\/)?([a-z0-9]([-a-z0-9.]*[a-z0-9])?)(?::(\d{1,5}))?$/i;
+
+/**
+ * `--parent gateway/[ns/]name[:port]` or `service/[ns/]name`: the parentRef routes without parentRefs
+ * take. A Gateway not among the inputs is made, as one HTTP listener (TCP when every such route is a
+ * TCPRoute) on the port given, as a Service not among the inputs is made for a backendRef.
+ */
+function defaultParent(
+  value: string,
+  namespace: string,
+  routes: readonly KubeObject[],
+  ctx: Ctx,
+): Record<string, unknown> | undefined {
+  const hint =
+    'write --parent gateway/NAME[:PORT] or service/NAME, with an optional namespace: gateway/NS/NAME';
+  const m = PARENT.exec(value);
+  const port = m?.[6] !== undefined ? Number(m[6]) : undefined;
+  if (!m || (port !== undefined && (port < 1 || port > 65535))) {
+    ctx.mesh.diagnostics.push(
+      diagnostic('MG7014', `--parent ${JSON.stringify(value)} is not a parent reference`, { hint }),
+    );
+    return undefined;
+  }
+  const kind = m[1]!.toLowerCase() === 'gateway' ? 'Gateway' : 'Service';
+  const ns = m[2] ?? namespace;
+  const name = m[4]!;
+  if (kind === 'Service') {
+    if (port !== undefined) {
+      ctx.mesh.diagnostics.push(
+        diagnostic('MG7014', `--parent ${value}: a Service parent takes no port (the backend has one)`, {
+          hint,
+        }),
+      );
+      return undefined;
+    }
+    const v = ctx.versionServices.get(name);
+    if (!ctx.mesh.backends.has(v?.backend ?? name)) {
+      ctx.mesh.diagnostics.push(
+        diagnostic('MG7014', `--parent ${value}: Service ${name} is not among the inputs`, {
+          hint: 'give the Service among the inputs, or attach the routes to a gateway: --parent gateway/NAME:PORT',
+        }),
+      );
+      return undefined;
+    }
+    return { kind, name, namespace: ns };
+  }
+  if (!ctx.listeners.has(`${ns}/${name}`)) {
+    if (port === undefined) {
+      ctx.mesh.diagnostics.push(
+        diagnostic(
+          'MG7014',
+          `--parent ${value}: Gateway ${ns}/${name} is not among the inputs, and no port is given to make a frontend for it`,
+          { hint: `give the Gateway among the inputs, or its port: --parent gateway/${name}:80` },
+        ),
+      );
+      return undefined;
+    }
+    const parentless = routes.filter(
+      (o) => !Array.isArray(o.spec['parentRefs']) || !o.spec['parentRefs'].length,
+    );
+    const tcp = parentless.length > 0 && parentless.every((o) => o.kind === 'TCPRoute');
+    ctx.mesh.frontends.push({ name, port, protocol: tcp ? 'tcp' : 'http' });
+    ctx.listeners.set(`${ns}/${name}`, new Map([['', name]]));
+  }
+  return { kind, name, namespace: ns, ...(port !== undefined ? { port } : {}) };
 }
 
 interface Built {
@@ -408,19 +481,29 @@ function parentsOf(ctx: Ctx, o: KubeObject): { parent: RouteDoc['parent']; tcp: 
     (h): h is string => typeof h === 'string',
   );
   const out: { parent: RouteDoc['parent']; tcp: boolean; at: Path }[] = [];
-  if (!refs.length)
+  const given = !refs.length && ctx.defaultParent ? [ctx.defaultParent] : refs;
+  if (!refs.length && ctx.defaultParent)
+    ctx.mesh.diagnostics.push(
+      located(
+        'MG7012',
+        o.doc,
+        ['spec'],
+        `${o.kind} ${o.name} has no parentRefs: attached to ${String(ctx.defaultParent['kind'])} ${String(ctx.defaultParent['name'])}, as --parent says`,
+      ),
+    );
+  else if (!refs.length)
     ctx.mesh.diagnostics.push(
       located(
         'MG7008',
         o.doc,
         ['spec'],
         `${o.kind} ${o.name} has no parentRefs, so it attaches to no Gateway or Service: not carried`,
-        'add a parentRef naming the Gateway or the Service the route is for',
+        'add a parentRef naming the Gateway or the Service the route is for, or attach such routes with --parent gateway/NAME[:PORT] or service/NAME',
       ),
     );
-  refs.forEach((r, i) => {
+  given.forEach((r, i) => {
     if (!isRecord(r) || typeof r['name'] !== 'string') return;
-    const at = ['spec', 'parentRefs', i];
+    const at = refs.length ? ['spec', 'parentRefs', i] : ['spec'];
     const kind = r['kind'] ?? 'Gateway';
     if (kind === 'Service') {
       const v = ctx.versionServices.get(r['name']);
@@ -455,9 +538,23 @@ function parentsOf(ctx: Ctx, o: KubeObject): { parent: RouteDoc['parent']; tcp: 
         typeof r['sectionName'] === 'string'
           ? [listeners.get(r['sectionName'])]
           : [...new Set(listeners.values())];
+      const port = typeof r['port'] === 'number' ? r['port'] : undefined;
+      if (
+        port !== undefined &&
+        !names.some((n) => ctx.mesh.frontends.find((x) => x.name === n)?.port === port)
+      )
+        ctx.mesh.diagnostics.push(
+          located(
+            'MG7005',
+            o.doc,
+            refs.length ? [...at, 'port'] : at,
+            `${o.kind} ${o.name}: parent Gateway ${r['name']} has no listener on port ${port}: not carried there`,
+          ),
+        );
       for (const name of names) {
         const f = ctx.mesh.frontends.find((x) => x.name === name);
-        if (!f) continue;
+        // a parentRef's port picks the listeners of that port
+        if (!f || (port !== undefined && f.port !== port)) continue;
         const served = hostnames.filter((h) => !f.hosts || f.hosts.includes(h));
         const parent: RouteDoc['parent'] = {
           frontend: f.name,
@@ -563,6 +660,7 @@ function route(o: KubeObject, ctx: Ctx): void {
           : rules.length === 1
             ? o.name
             : `${o.name}-${i}`,
+        true,
       );
       const routeDoc = { name, parent } as RouteDoc;
       const matches = o.kind === 'TCPRoute' ? undefined : matchesOf(ctx, o, r, at);

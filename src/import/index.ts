@@ -21,6 +21,8 @@ export interface ImportMeshOptions {
   readonly from: string;
   readonly namespace?: string;
   readonly name?: string;
+  /** Where routes without `parentRefs` attach, as `--parent` (`gateway/<name>[:<port>]`, `service/<name>`). */
+  readonly parent?: string;
   /** Warnings become errors, as `--strict`. */
   readonly strict?: boolean;
 }
@@ -60,6 +62,19 @@ export function importMesh(inputs: readonly ImportInput[], options: ImportMeshOp
       sources,
     };
   const diagnostics: Diagnostic[] = [];
+  if (options.parent !== undefined && !importer.attachesParentless)
+    return {
+      diagnostics: [
+        diagnostic(
+          'MG7014',
+          `--parent is for routes without parentRefs, which only ${importers
+            .filter((i) => i.attachesParentless)
+            .map((i) => i.from)
+            .join(' and ')} objects have; ${importer.from} objects name where they attach`,
+        ),
+      ],
+      sources,
+    };
   const documents: InputDocument[] = [];
   for (const input of inputs) {
     const parsed = parseInput(input.text, input.file);
@@ -67,7 +82,11 @@ export function importMesh(inputs: readonly ImportInput[], options: ImportMeshOp
     diagnostics.push(...parsed.diagnostics);
     documents.push(...parsed.documents);
   }
-  const result = importer.import(documents, { namespace: options.namespace, name: options.name });
+  const result = importer.import(documents, {
+    namespace: options.namespace,
+    name: options.name,
+    ...(options.parent !== undefined ? { parent: options.parent } : {}),
+  });
   diagnostics.push(...result.diagnostics);
   const finish = (ds: Diagnostic[]) => (options.strict ? escalateWarnings(ds) : ds);
   if (!result.document) {

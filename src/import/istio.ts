@@ -673,6 +673,8 @@ function virtualService(
       }
     }
   }
+  const portHit = new Set<string>();
+  const portMissed = new Map<string, { at: Path; ports: number[] }>();
   for (const { parent, tcp } of parents) {
     const http = Array.isArray(o.spec['http']) ? o.spec['http'] : [];
     if (!tcp)
@@ -706,6 +708,21 @@ function virtualService(
           notCarried(mesh, o, at, `a ${field} route on an HTTP ${parent.backend ? 'backend' : 'frontend'}`);
           return;
         }
+        // a match on a port picks the Gateway server (or the Service port) the route applies to
+        const own = parent.frontend
+          ? mesh.frontends.find((f) => f.name === parent.frontend)?.port
+          : mesh.backends.get(parent.backend!)?.port;
+        const matches = Array.isArray(t['match']) ? t['match'] : [];
+        const ports = matches.map((m) =>
+          isRecord(m) && typeof m['port'] === 'number' ? m['port'] : undefined,
+        );
+        const key = `${field}/${i}`;
+        if (own !== undefined && ports.length && ports.every((p) => p !== undefined && p !== own)) {
+          if (!portHit.has(key)) portMissed.set(key, { at: [...at, 'match'], ports: ports as number[] });
+          return;
+        }
+        portHit.add(key);
+        portMissed.delete(key);
         if (
           Array.isArray(t['match']) &&
           t['match'].some(
@@ -723,6 +740,13 @@ function virtualService(
       });
     }
   }
+  for (const { at, ports } of portMissed.values())
+    notCarried(
+      mesh,
+      o,
+      at,
+      `it matches port ${ports.join(', ')}, which no parent of the route listens on (${parents.map((p) => p.parent.frontend ?? p.parent.backend).join(', ')})`,
+    );
   unread(mesh, o, o.spec, ['spec'], ['hosts', 'gateways', 'http', 'tcp', 'tls', 'exportTo']);
 }
 

@@ -1,6 +1,6 @@
 import type { Diagnostic } from '../model/diagnostics.js';
 import { MeshBuilder, isRecord, stringRecord, type BackendDraft } from './builder.js';
-import { located, type InputDocument } from './documents.js';
+import { located, originOf, type InputDocument } from './documents.js';
 
 /** What the importers of Kubernetes objects share: kinds, names, Services and workloads. */
 
@@ -27,6 +27,7 @@ export function kubeObjects(
   diagnostics: Diagnostic[],
 ): KubeObject[] {
   const out: KubeObject[] = [];
+  const byKey = new Map<string, number>();
   const ignored = new Map<string, { doc: InputDocument; count: number }>();
   for (const doc of documents) {
     const v = doc.value;
@@ -47,7 +48,7 @@ export function kubeObjects(
       diagnostics.push(located('MG7008', doc, ['metadata'], `${kind} without metadata.name: skipped`));
       continue;
     }
-    out.push({
+    const object: KubeObject = {
       doc,
       kind,
       apiVersion: typeof v['apiVersion'] === 'string' ? v['apiVersion'] : '',
@@ -55,7 +56,26 @@ export function kubeObjects(
       namespace: typeof metadata['namespace'] === 'string' ? metadata['namespace'] : namespace,
       spec: isRecord(v['spec']) ? v['spec'] : {},
       metadata,
-    });
+    };
+    // the same object given again (a sample that edits another, as `kubectl apply` of both leaves
+    // it): the later one replaces the earlier, in the earlier one's place
+    const key = `${kind}/${object.namespace}/${name}`;
+    const earlier = byKey.get(key);
+    if (earlier !== undefined) {
+      const was = out[earlier]!;
+      diagnostics.push(
+        located(
+          'MG7011',
+          doc,
+          ['metadata', 'name'],
+          `${kind} ${object.namespace}/${name} is also given at ${originOf(was.doc, ['metadata', 'name'])}: this one replaces it, as applying both in order would`,
+        ),
+      );
+      out[earlier] = object;
+    } else {
+      byKey.set(key, out.length);
+      out.push(object);
+    }
   }
   for (const [kind, { doc, count }] of ignored)
     diagnostics.push(

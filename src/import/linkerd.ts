@@ -32,6 +32,7 @@ export const linkerd: Importer = {
   summary:
     'Linkerd HTTPRoute/GRPCRoute/TCPRoute with retry and timeout annotations, Server, AuthorizationPolicy, MeshTLSAuthentication',
   kinds: KINDS,
+  attachesParentless: true,
   import(documents, options) {
     return importGatewayApi(documents, options, KINDS, policy, isPolicyRoute);
   },

@@ -8,6 +8,11 @@ export interface ImportOptions {
   readonly namespace?: string;
   /** `metadata.name` of the mesh written (default: the namespace). */
   readonly name?: string;
+  /**
+   * Where routes without `parentRefs` attach (`--parent`): `gateway/<name>[:<port>]` or
+   * `service/<name>`, with an optional namespace (`gateway/<ns>/<name>`). Importers of the Gateway API only.
+   */
+  readonly parent?: string;
 }
 
 /** Where a route of the mesh came from: `file:line` and the object that gave it. */
@@ -36,5 +41,7 @@ export interface Importer {
   readonly summary: string;
   /** The kinds it reads; any other kind is ignored with a diagnostic naming it. */
   readonly kinds: readonly string[];
+  /** Whether it reads `ImportOptions.parent` (the Gateway API's routes without `parentRefs`). */
+  readonly attachesParentless?: boolean;
   import(documents: readonly InputDocument[], options: ImportOptions): ImportResult;
 }

@@ -172,6 +172,10 @@ export const CODES = {
   MG7008: { severity: 'warning', title: 'import: object skipped' },
   MG7009: { severity: 'warning', title: 'import: name changed' },
   MG7010: { severity: 'error', title: 'import: the imported mesh does not validate' },
+  MG7011: { severity: 'info', title: 'import: an object given again replaces the earlier one' },
+  MG7012: { severity: 'info', title: 'import: a route without parents attached to the --parent given' },
+  MG7013: { severity: 'error', title: 'import: a field of the wrong type' },
+  MG7014: { severity: 'error', title: 'import: bad --parent option' },
 } as const satisfies Record<DiagnosticCode, { severity: Severity; title: string }>;
 
 export type KnownCode = keyof typeof CODES;

@@ -84,4 +84,40 @@ describe('meshgen import', () => {
     expect(bad.stderr).toContain('<stdin>:4:11: error MG7002');
     expect(bad.stderr).not.toMatch(/\n\s+at /);
   });
+
+  it('--parent attaches routes without parentRefs; without it they are located MG7008 and nothing is imported', () => {
+    const split = 'test/fixtures/import/gateway-api/traffic-splitting/traffic-split-1.yaml';
+    const without = runCli(['import', '--from', 'gateway-api', split]);
+    expect(without.status).toBe(1);
+    expect(without.stderr).toContain(`${split}:10:3: warning MG7008`);
+    expect(without.stderr).toContain('--parent gateway/NAME[:PORT]');
+    const dir = tempDir('import-cli-parent');
+    const out = path.join(dir, 'mesh.yaml');
+    const r = runCli([
+      'import',
+      '--from',
+      'gateway-api',
+      '--parent',
+      'gateway/prod-web-gw:80',
+      split,
+      '-o',
+      out,
+    ]);
+    expect(r.stderr).toContain(`${split}:10:3: info MG7012`);
+    expect(r.status).toBe(0);
+    expect(runCli(['validate', out]).status).toBe(0);
+    const bad = runCli(['import', '--from', 'gateway-api', '--parent', 'gateway/prod-web-gw', split]);
+    expect(bad.status).toBe(1);
+    expect(bad.stderr).toContain('error MG7014');
+    expect(bad.stderr).not.toMatch(/\n\s+at /);
+  });
+
+  it('names a Consul value of the wrong type at its line and exits 1', () => {
+    const r = runCli(['import', '--from', 'consul', '-'], {
+      input: 'Kind = "service-splitter"\nName = "web"\nSplits = [\n  { Weight = "abc" },\n]\n',
+    });
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('<stdin>:4:14: error MG7013');
+    expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
 });

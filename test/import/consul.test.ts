@@ -153,8 +153,9 @@ Listeners {
       'Kind = "service-resolver"\nName = "web"\n\nFailover = {\n  "*" = { Targets = [{ Datacenter = "dc2" }] }\n}\n';
     const r = importMesh([{ file: 'web.hcl', text }], { from: 'consul' });
     const d = r.diagnostics.find((x) => x.code === 'MG7004');
-    expect(d).toMatchObject({ file: 'web.hcl', line: 4, column: 12 });
-    expect(d!.message).toContain('failover');
+    // at the failover of "*", naming where it would send
+    expect(d).toMatchObject({ file: 'web.hcl', line: 5, column: 9 });
+    expect(d!.message).toContain('failover of every subset (to web in dc2) is not carried');
   });
 });
 
@@ -205,14 +206,161 @@ describe('bad input', () => {
       }
   });
 
-  it('skips values of the wrong type with diagnostics', () => {
+  it('says where each value of the wrong type is, and does not read the entry Consul would refuse', () => {
     const text = JSON.stringify({
       Kind: 'service-router',
       Name: 'web',
       Routes: [7, { Match: 'x', Destination: { NumRetries: 'two', ServiceSubset: ['v1'] } }],
     });
     const r = importMesh([{ file: 'web.json', text }], { from: 'consul' });
+    expect(r.diagnostics.map((d) => [d.code, d.severity, d.column])).toEqual([
+      ['MG7013', 'error', 49],
+      ['MG7013', 'error', 60],
+      ['MG7013', 'error', 92],
+      ['MG7013', 'error', 114],
+    ]);
+    expect(r.diagnostics.map((d) => d.message)).toEqual([
+      'service-router web: Routes[0] is the number 7, where Consul takes an object: the entry would be refused, so it is not read',
+      'service-router web: Routes[1].Match is the string "x", where Consul takes an object: the entry would be refused, so it is not read',
+      'service-router web: Routes[1].Destination.NumRetries is the string "two", where Consul takes a number: the entry would be refused, so it is not read',
+      'service-router web: Routes[1].Destination.ServiceSubset is a list, where Consul takes a string: the entry would be refused, so it is not read',
+    ]);
+    expect(r.yaml).toBeUndefined();
+  });
+});
+
+describe('values of the wrong type in HCL, JSON and the CRDs', () => {
+  const splitterHcl = (weight: string) =>
+    `Kind = "service-splitter"\nName = "web"\nSplits = [\n  { Weight = ${weight}, ServiceSubset = "v1" },\n  { Weight = 10, ServiceSubset = "v2" },\n]\n`;
+
+  it.each([
+    [
+      'web.hcl',
+      splitterHcl('"abc"'),
+      4,
+      14,
+      'Splits[0].Weight is the string "abc", where Consul takes a number',
+    ],
+    [
+      'web.hcl',
+      'Kind = "service-resolver"\nName = "web"\nConnectTimeout = 5\n',
+      3,
+      18,
+      'ConnectTimeout is the number 5, where Consul takes a duration string (such as "5s") (a bare number is not a duration)',
+    ],
+    [
+      'web.hcl',
+      'Kind = "service-resolver"\nName = "web"\nConnectTimeout = "5 seconds"\n',
+      3,
+      18,
+      'ConnectTimeout is the string "5 seconds", where Consul takes a duration string',
+    ],
+    [
+      'web.hcl',
+      'Kind = "service-splitter"\nName = "web"\nSplits = "x"\n',
+      3,
+      10,
+      'Splits is the string "x", where Consul takes a list',
+    ],
+    [
+      'web.json',
+      '{\n  "Kind": "service-splitter",\n  "Name": "web",\n  "Splits": [{ "Weight": "abc" }]\n}\n',
+      4,
+      26,
+      'Splits[0].Weight is the string "abc", where Consul takes a number',
+    ],
+    [
+      'web.json',
+      '{\n  "Kind": "service-resolver",\n  "Name": "web",\n  "ConnectTimeout": 5\n}\n',
+      4,
+      21,
+      'ConnectTimeout is the number 5, where Consul takes a duration string',
+    ],
+    [
+      'web.yaml',
+      'apiVersion: consul.hashicorp.com/v1alpha1\nkind: ServiceSplitter\nmetadata: { name: web }\nspec:\n  splits: x\n',
+      5,
+      11,
+      'splits is the string "x", where Consul takes a list',
+    ],
+    [
+      'web.yaml',
+      'apiVersion: consul.hashicorp.com/v1alpha1\nkind: ServiceResolver\nmetadata: { name: web }\nspec:\n  connectTimeout: true\n  failover: { "*": { datacenters: dc2 } }\n',
+      5,
+      19,
+      'connectTimeout is the bool true, where Consul takes a duration string',
+    ],
+  ])('%s: %s', (file, text, line, column, message) => {
+    const r = importMesh([{ file, text }], { from: 'consul' });
+    const d = r.diagnostics.find((x) => x.code === 'MG7013')!;
+    expect(d).toMatchObject({ file, line, column, severity: 'error' });
+    expect(d.message).toContain(message);
+    expect(r.yaml).toBeUndefined();
+  });
+
+  it('a CRD with several wrong values names each', () => {
+    const text =
+      'apiVersion: consul.hashicorp.com/v1alpha1\nkind: ServiceResolver\nmetadata: { name: web }\nspec:\n  connectTimeout: true\n  failover: { "*": { datacenters: dc2 } }\n';
+    const r = importMesh([{ file: 'web.yaml', text }], { from: 'consul' });
+    expect(r.diagnostics.filter((d) => d.code === 'MG7013').map((d) => [d.line, d.column])).toEqual([
+      [5, 19],
+      [6, 35],
+    ]);
+  });
+
+  it('well-typed entries, and a single HCL block where a list is taken, are read as before', () => {
+    const text = `Kind = "service-splitter"\nName = "web"\nSplits {\n  Weight = 100\n  ServiceSubset = "v1"\n}\n`;
+    const r = importMesh([{ file: 'web.hcl', text }], { from: 'consul' });
     expect(r.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
-    expect(r.document!.spec.backends.map((b) => b.name)).toEqual(['web']);
+    expect(r.document!.spec.routes).toEqual([
+      { name: 'web', parent: { backend: 'web' }, to: [{ backend: 'web', version: 'v1' }] },
+    ]);
+    const hcl = importMesh([{ file: 'web.hcl', text: splitterHcl('90') }], { from: 'consul' });
+    expect(hcl.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+    expect(hcl.document!.spec.routes![0]!.to).toEqual([
+      { backend: 'web', version: 'v1', weight: 90 },
+      { backend: 'web', version: 'v2', weight: 10 },
+    ]);
+  });
+});
+
+describe("a resolver's Failover and ConnectTimeout", () => {
+  it('are located MG7004 naming each failover and its targets, the rest of the resolver read', () => {
+    const text = [
+      'Kind = "service-resolver"',
+      'Name = "web"',
+      'ConnectTimeout = "15s"',
+      'DefaultSubset = "v1"',
+      'Subsets = {',
+      '  v1 = { Filter = "Service.Meta.version == v1" }',
+      '  v2 = { Filter = "Service.Meta.version == v2" }',
+      '}',
+      'Failover = {',
+      '  v2 = { ServiceSubset = "v1" }',
+      '  "*" = { Datacenters = ["dc3", "dc4"] }',
+      '}',
+      '',
+    ].join('\n');
+    const r = importMesh([{ file: 'web.hcl', text }], { from: 'consul' });
+    const notCarried = r.diagnostics.filter((d) => d.code === 'MG7004');
+    expect(notCarried.map((d) => [d.line, d.column, d.message])).toEqual([
+      [
+        3,
+        18,
+        "service-resolver web: ConnectTimeout 15s is not carried: the mesh has no connect timeout (a route's timeout and retries.perTryTimeout bound whole requests, not the connection)",
+      ],
+      [
+        10,
+        8,
+        'service-resolver web: failover of subset v2 (to web/v1) is not carried: the mesh has no failover to another version, service or datacenter when one is unhealthy',
+      ],
+      [
+        11,
+        9,
+        'service-resolver web: failover of every subset (to datacenter dc3, datacenter dc4) is not carried: the mesh has no failover to another version, service or datacenter when one is unhealthy',
+      ],
+    ]);
+    expect(r.document!.spec.backends[0]!.versions.map((v) => v.name)).toEqual(['v1', 'v2']);
+    expect(r.document!.spec.routes![0]!.to).toEqual([{ backend: 'web', version: 'v1' }]);
   });
 });

@@ -9,6 +9,9 @@ import { meshFrom } from '../support/meshes.js';
 import { hasBinary, startOnFreePorts, startProcess, type Started } from '../support/processes.js';
 import { diagnosticLines, expectGolden, readInputs } from './goldens.js';
 import { renderTo, request, tempDir } from '../smartstack/live.js';
+import { parseTests } from '../../src/meshtest/load.js';
+import { runTests } from '../../src/meshtest/run.js';
+import { render } from '../../src/render.js';
 
 /**
  * The Gateway API repository's examples (test/fixtures/import/gateway-api/README.md names their
@@ -43,6 +46,73 @@ describe('import --from gateway-api of the Gateway API examples', () => {
     const unattached = result.diagnostics.filter((d) => d.code === 'MG7008');
     expect(unattached.length).toBeGreaterThan(0);
     expect(unattached.every((d) => d.file === file && d.line! > 0)).toBe(true);
+  });
+
+  it.each(folder('traffic-splitting'))(
+    '%s with --parent gateway/prod-web-gw:80: attached, located, and a mesh that validates',
+    (file) => {
+      const result = importMesh(inputs([file]), { from: 'gateway-api', parent: 'gateway/prod-web-gw:80' });
+      const name = path.basename(file, '.yaml');
+      golden(`${name}.parent.diagnostics.txt`, lines(result.diagnostics));
+      expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      expect(result.diagnostics.filter((d) => d.code === 'MG7008')).toEqual([]);
+      const attached = result.diagnostics.filter((d) => d.code === 'MG7012');
+      expect(attached).toHaveLength(1);
+      expect(attached[0]).toMatchObject({ file, severity: 'info' });
+      expect(attached[0]!.line).toBeGreaterThan(0);
+      golden(`${name}.parent.mesh.yaml`, result.yaml!);
+      expect(parseMesh(result.yaml!).diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      expect(result.document!.spec.frontends).toEqual([{ name: 'prod-web-gw', port: 80, protocol: 'http' }]);
+    },
+  );
+
+  it('--parent: a Gateway among the inputs, a Service parent, and bad values as MG7014', () => {
+    const gw = `
+apiVersion: gateway.networking.k8s.io/v1
+kind: Gateway
+metadata: { name: edge }
+spec:
+  listeners:
+    - { name: http, port: 80, protocol: HTTP }
+    - { name: alt, port: 8081, protocol: HTTP }
+---
+apiVersion: v1
+kind: Service
+metadata: { name: foo-v1 }
+spec: { selector: { app: foo-v1 }, ports: [{ name: http, port: 8080 }] }
+`;
+    const files = [...inputs(['traffic-splitting/simple-split.yaml']), { file: 'gw.yaml', text: gw }];
+    const onGateway = importMesh(files, { from: 'gateway-api', parent: 'gateway/edge:8081' });
+    expect(onGateway.document!.spec.routes!.map((r) => r.parent)).toEqual([{ frontend: 'edge-alt' }]);
+    const allListeners = importMesh(files, { from: 'gateway-api', parent: 'gateway/edge' });
+
+    expect(allListeners.document!.spec.routes!.map((r) => r.parent)).toEqual([
+      { frontend: 'edge-http' },
+      { frontend: 'edge-alt' },
+    ]);
+    const noListener = importMesh(files, { from: 'gateway-api', parent: 'gateway/edge:9999' });
+    expect(
+      noListener.diagnostics.find((d) => d.code === 'MG7005' && d.message.includes('9999')),
+    ).toMatchObject({
+      file: 'traffic-splitting/simple-split.yaml',
+      line: 8,
+    });
+    const onService = importMesh(files, { from: 'gateway-api', parent: 'service/foo-v1' });
+    expect(onService.document!.spec.routes!.map((r) => r.parent)).toEqual([{ backend: 'foo-v1' }]);
+    for (const bad of [
+      'gateway/nowhere',
+      'service/nowhere',
+      'gateway/Bad_Name:80',
+      'route/x',
+      'gateway/x:70000',
+      'service/foo-v1:80',
+    ]) {
+      const r = importMesh(files, { from: 'gateway-api', parent: bad });
+      expect(r.diagnostics.map((d) => [d.code, d.severity])).toContainEqual(['MG7014', 'error']);
+      expect(r.diagnostics.find((d) => d.code === 'MG7014')!.message).toContain(bad);
+    }
+    const istio = importMesh(files, { from: 'istio', parent: 'gateway/edge' });
+    expect(istio.diagnostics.map((d) => d.code)).toEqual(['MG7014']);
   });
 
   it('puts rules in Gateway API precedence order and says so', () => {
@@ -140,4 +210,56 @@ const run = hasBinary('haproxy');
   it('routes example.com to example-svc', async () => {
     expect((await get('example.com', '/anything')).json?.backend).toBe('example-svc');
   });
+});
+
+/**
+ * traffic-split-1 and traffic-split-2 imported with --parent, rendered, and sent real requests by
+ * `meshgen test` (test/fixtures/import/gateway-api/meshtest/) through HAProxy, NGINX and the data
+ * plane's Envoy bootstraps. The examples name no endpoints: each version gets one, which the runner
+ * moves to a stub backend, as a user fills them in after an import.
+ */
+const targets = ['haproxy', 'nginx', 'envoy'].filter((t) => t === 'envoy' || hasBinary(t));
+describe('traffic-splitting examples imported with --parent, under real traffic', () => {
+  function importedSplit(name: string) {
+    const result = importMesh(inputs([`traffic-splitting/${name}.yaml`]), {
+      from: 'gateway-api',
+      namespace: 'default',
+      parent: 'gateway/prod-web-gw:80',
+    });
+    const doc = result.document!;
+    doc.spec.backends.forEach((b, i) =>
+      b.versions.forEach((v, j) => (v.endpoints = [`10.0.${i}.${j + 1}:8080`])),
+    );
+    return doc;
+  }
+
+  it.each(['traffic-split-1', 'traffic-split-2'])(
+    '%s: renders for haproxy and nginx (goldens) and passes its meshgen test file on every target',
+    async (name) => {
+      const doc = importedSplit(name);
+      const mesh = meshFrom(toYaml(doc));
+      for (const target of ['haproxy', 'nginx']) {
+        const out = render(mesh, { targets: [target] });
+        expect(out.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+        for (const f of out.outputs[0]!.files.filter((x) => /\.(cfg|conf)$/.test(x.path)))
+          golden(`render/${name}/${target}/${f.path}`, f.contents);
+      }
+      const testFile = path.join(dir, 'meshtest', `${name}.test.yaml`);
+      const tests = parseTests(fs.readFileSync(testFile, 'utf8'), testFile, mesh);
+      expect(tests.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
+      const run = await runTests(doc, tests.cases!, { targets });
+      const failed = run.results.filter((r) => r.verdict !== 'pass');
+      expect(
+        failed.map((r) => ({ target: r.target, case: r.case, failures: r.failures, observed: r.observed })),
+      ).toEqual([]);
+      expect(run.results).toHaveLength(targets.length * tests.cases!.length);
+      if (name === 'traffic-split-2')
+        for (const r of run.results) {
+          const shares = r.observed!.shares!;
+          expect(shares['foo-v1/default']! + shares['foo-v2/default']!).toBe(1);
+          expect(Math.abs(shares['foo-v2/default']! - 0.1)).toBeLessThan(0.06);
+        }
+    },
+    240_000,
+  );
 });

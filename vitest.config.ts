@@ -11,6 +11,7 @@ const DIST = [
   'test/**/cli.test.ts',
   'test/package/**/*.test.ts',
   'test/readme.test.ts',
+  'test/import/roundtrip-generated.test.ts',
 ];
 
 export default defineConfig({

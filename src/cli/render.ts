@@ -131,6 +131,7 @@ async function renderWith(
     strict: opts.strict,
     format: opts.outputFormat,
     settings,
+    ...(loaded.document ? { document: loaded.document } : {}),
     onTarget: (target, i, n) => progress.update(`rendering ${target} (${i + 1}/${n})`),
   });
   const base = opts.strict ? escalateWarnings(loaded.diagnostics) : loaded.diagnostics;

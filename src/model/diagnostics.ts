@@ -167,6 +167,8 @@ export const CODES = {
   MG7008: { severity: 'warning', title: 'import: object skipped' },
   MG7009: { severity: 'warning', title: 'import: name changed' },
   MG7010: { severity: 'error', title: 'import: the imported mesh does not validate' },
+  MG7011: { severity: 'info', title: 'import: a field the objects do not carry, read from meshgen-carried' },
+  MG7012: { severity: 'warning', title: 'import: a meshgen-carried entry left out, the objects were edited' },
 } as const satisfies Record<DiagnosticCode, { severity: Severity; title: string }>;
 
 export type KnownCode = keyof typeof CODES;

@@ -12,6 +12,7 @@ const DIST = [
   'test/package/**/*.test.ts',
   'test/readme.test.ts',
   'test/import/roundtrip-generated.test.ts',
+  'test/import/behaviour.test.ts',
 ];
 
 export default defineConfig({

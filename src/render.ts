@@ -101,9 +101,10 @@ export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult
       diagnostics.push(d.target === emitter.target ? d : { target: emitter.target, ...d });
     let files = result.files;
     if (options.document && !result.diagnostics.some((d) => d.severity === 'error')) {
-      const carried = carriedFile(options.document, emitter.target, files);
+      const carried = carriedFile(options.document, emitter.target, files, settings);
       for (const d of carried.diagnostics) diagnostics.push(d);
-      if (carried.file) files = [...files, carried.file].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+      if (carried.file)
+        files = [...files, carried.file].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
     }
     outputs.push({ target: emitter.target, files });
   }

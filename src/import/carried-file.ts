@@ -20,15 +20,20 @@ export function carriedText(entries: readonly CarriedEntry[]): string {
 /**
  * The ConfigMap `meshgen-carried-<mesh>` for a target's output: for each source that reads the
  * target, what `meshgen import --from <source>` of the files would not give back (see carried.ts).
- * Nothing when every source reads the whole mesh back.
+ * Nothing when every source reads the whole mesh back, and nothing for Consul's HCL and JSON
+ * config entries (only its custom resources are Kubernetes objects).
  */
 export function carriedFile(
   document: MeshDocument,
   target: string,
   files: readonly OutputFile[],
+  settings: Readonly<Record<string, string>> = {},
 ): { file?: OutputFile; diagnostics: Diagnostic[] } {
   const sources = CARRIED_SOURCES[target];
   if (!sources) return { diagnostics: [] };
+  // config entries for `consul config write` (HCL, JSON) are applied file by file: a ConfigMap
+  // among them would be refused, so that output carries only what its entries say
+  if (target === 'consul' && (settings['consulFormat'] ?? 'crd') !== 'crd') return { diagnostics: [] };
   const inputs = files.map((f) => ({ file: `${target}/${f.path}`, text: f.contents }));
   const data: Record<string, string> = {};
   const diagnostics: Diagnostic[] = [];
@@ -47,9 +52,13 @@ export function carriedFile(
     const { entries, left, invalid } = carriedEntries(document, imported.document);
     if (invalid)
       diagnostics.push(
-        diagnostic('MG3005', `the mesh ${CARRIED_NAME} would give back for --from ${from} does not validate`, {
-          target,
-        }),
+        diagnostic(
+          'MG3005',
+          `the mesh ${CARRIED_NAME} would give back for --from ${from} does not validate`,
+          {
+            target,
+          },
+        ),
       );
     else if (left.length)
       diagnostics.push(

@@ -126,7 +126,11 @@ function whereOf(c: Change, imported: MeshDocument): { at: string; field: string
       const index = (routesOf(imported).get(c.parent) ?? []).findIndex((r) => r.name === c.route);
       if (index < 0) return { at: `routes/${c.parent}`, field: '' };
       const field =
-        c.kind === 'match-changed' ? 'match' : c.kind === 'traffic-shifted' ? 'to' : ROUTE_POLICY_FIELD[c.policy]!;
+        c.kind === 'match-changed'
+          ? 'match'
+          : c.kind === 'traffic-shifted'
+            ? 'to'
+            : ROUTE_POLICY_FIELD[c.policy]!;
       return { at: `route/${c.parent}/${index}`, field };
     }
     case 'access-gained':
@@ -202,7 +206,8 @@ function setAt(doc: MeshDocument, at: string, field: string, value: unknown): vo
       const all = spec.routes ?? [];
       const first = all.findIndex((r) => parentKey(r.parent) === name);
       const kept = all.filter((r) => parentKey(r.parent) !== name);
-      const place = first < 0 ? kept.length : all.slice(0, first).filter((r) => parentKey(r.parent) !== name).length;
+      const place =
+        first < 0 ? kept.length : all.slice(0, first).filter((r) => parentKey(r.parent) !== name).length;
       kept.splice(place, 0, ...(clone(value) as RouteDoc[]));
       if (kept.length) spec.routes = kept as Spec['routes'];
       else delete spec.routes;

@@ -72,7 +72,8 @@ export function importMesh(inputs: readonly ImportInput[], options: ImportMeshOp
   }
   const result = importer.import(documents, { namespace: options.namespace, name: options.name });
   diagnostics.push(...result.diagnostics);
-  if (result.document) for (const c of carried) diagnostics.push(...applyCarriedMap(result.document, c, importer.from));
+  if (result.document)
+    for (const c of carried) diagnostics.push(...applyCarriedMap(result.document, c, importer.from));
   const finish = (ds: Diagnostic[]) => (options.strict ? escalateWarnings(ds) : ds);
   if (!result.document) {
     if (!hasErrors(diagnostics))
@@ -121,11 +122,19 @@ function applyCarriedMap(document: MeshDocument, doc: InputDocument, from: strin
   let entries: CarriedEntry[];
   try {
     entries = JSON.parse(text) as CarriedEntry[];
-    if (!Array.isArray(entries) || entries.some((e) => typeof e?.at !== 'string' || typeof e.field !== 'string'))
+    if (
+      !Array.isArray(entries) ||
+      entries.some((e) => typeof e?.at !== 'string' || typeof e.field !== 'string')
+    )
       throw new Error('not a list of entries');
   } catch (e) {
     return [
-      located('MG7001', doc, ['data', from], `data.${from} of ${CARRIED_NAME} is not a list of entries: ${(e as Error).message}`),
+      located(
+        'MG7001',
+        doc,
+        ['data', from],
+        `data.${from} of ${CARRIED_NAME} is not a list of entries: ${(e as Error).message}`,
+      ),
     ];
   }
   const { applied, stale } = applyCarried(document, entries);

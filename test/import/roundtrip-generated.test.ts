@@ -23,7 +23,14 @@ const DECLARED: Record<string, readonly string[]> = {
   // endpoints and health checks are not Kubernetes objects' business; TCP routes and routes on
   // a gateway with several hosts have no name; certificate files are the user's; a deny default
   // is written only for backends without rules
-  istio: ['backend healthCheck', 'backend versions', 'frontend', 'mesh spec.defaultAccess', 'route name', 'route timeout'],
+  istio: [
+    'backend healthCheck',
+    'backend versions',
+    'frontend',
+    'mesh spec.defaultAccess',
+    'route name',
+    'route timeout',
+  ],
   linkerd: [
     'backend circuitBreaker',
     'backend healthCheck',
@@ -88,7 +95,9 @@ function roundTrip(mesh: string, from: string) {
 
 /** The entries of the ConfigMap for one source, as `<element kind> <field>`. */
 function declared(folder: string, from: string): Set<string> {
-  const file = fs.readdirSync(folder).find((f) => f.startsWith('configmap-') && f.includes('meshgen-carried'));
+  const file = fs
+    .readdirSync(folder)
+    .find((f) => f.startsWith('configmap-') && f.includes('meshgen-carried'));
   if (!file) return new Set();
   const map = parseYaml(fs.readFileSync(path.join(folder, file), 'utf8')).value as {
     data: Record<string, string>;
@@ -107,9 +116,11 @@ describe.each(Object.keys(SOURCES))('meshgen render | import --from %s | diff', 
     expect(r.diffed.status, r.diffed.stdout).toBe(0);
     const fields = declared(r.out, from);
     // what was put back is declared by the import, and only fields this source is known not to read
-    if (fields.size) expect(r.imported.stderr).toMatch(/info MG7011: \d+ field\(s\) the \S+ objects do not carry/);
+    if (fields.size)
+      expect(r.imported.stderr).toMatch(/info MG7011: \d+ field\(s\) the \S+ objects do not carry/);
     expect([...fields].filter((f) => !DECLARED[from]!.includes(f))).toEqual([]);
-    if (mesh === generated[1]) console.log(`round trip of 200 backends --from ${from}: ${r.ms.toFixed(0)} ms`);
+    if (mesh === generated[1])
+      console.log(`round trip of 200 backends --from ${from}: ${r.ms.toFixed(0)} ms`);
   });
 
   it('without the ConfigMap the import of a generated mesh differs, and diff says where (exit 1)', () => {

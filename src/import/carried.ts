@@ -35,14 +35,47 @@ const parentKey = (p: RouteDoc['parent']) =>
 const clone = <T>(v: T): T => (v === undefined ? v : (JSON.parse(JSON.stringify(v)) as T));
 
 function routesOf(doc: MeshDocument): Map<string, RouteDoc[]> {
-  const out = new Map<string, RouteDoc[]>();
-  for (const r of doc.spec.routes ?? []) {
-    const k = parentKey(r.parent);
-    let list = out.get(k);
-    if (!list) out.set(k, (list = []));
-    list.push(r);
-  }
-  return out;
+  return indexOf(doc).routes;
+}
+
+type BackendDoc = Spec['backends'][number];
+type FrontendDoc = NonNullable<Spec['frontends']>[number];
+type AccessDoc = NonNullable<Spec['access']>[number];
+
+interface DocIndex {
+  readonly backends: Map<string, BackendDoc>;
+  readonly frontends: Map<string, FrontendDoc>;
+  readonly routes: Map<string, RouteDoc[]>;
+  readonly access: Map<string, AccessDoc[]>;
+}
+
+/**
+ * Each document's elements by name, built once and again after an element is added, removed or
+ * replaced: an entry is found without scanning the lists (a mesh has thousands of entries).
+ */
+const indexes = new WeakMap<MeshDocument, DocIndex>();
+
+function indexOf(doc: MeshDocument): DocIndex {
+  let index = indexes.get(doc);
+  if (index) return index;
+  const group = <T>(list: readonly T[], key: (t: T) => string) => {
+    const out = new Map<string, T[]>();
+    for (const t of list) {
+      const k = key(t);
+      let l = out.get(k);
+      if (!l) out.set(k, (l = []));
+      l.push(t);
+    }
+    return out;
+  };
+  index = {
+    backends: new Map(doc.spec.backends.map((b) => [b.name, b])),
+    frontends: new Map((doc.spec.frontends ?? []).map((f) => [f.name, f])),
+    routes: group(doc.spec.routes ?? [], (r) => parentKey(r.parent)),
+    access: group(doc.spec.access ?? [], (a) => a.backend),
+  };
+  indexes.set(doc, index);
+  return index;
 }
 
 function getField(o: unknown, field: string): unknown {
@@ -148,15 +181,9 @@ function valueAt(doc: MeshDocument, at: string, field: string): unknown {
     case 'mesh':
       return getField(doc, field);
     case 'backend':
-      return getField(
-        doc.spec.backends.find((b) => b.name === name),
-        field,
-      );
+      return getField(indexOf(doc).backends.get(name), field);
     case 'frontend':
-      return getField(
-        (doc.spec.frontends ?? []).find((f) => f.name === name),
-        field,
-      );
+      return getField(indexOf(doc).frontends.get(name), field);
     case 'routes':
       return routesOf(doc).get(name) ?? [];
     case 'route': {
@@ -164,7 +191,7 @@ function valueAt(doc: MeshDocument, at: string, field: string): unknown {
       return getField(routesOf(doc).get(name.slice(0, i))?.[Number(name.slice(i + 1))], field);
     }
     case 'access':
-      return (doc.spec.access ?? []).filter((a) => a.backend === name);
+      return indexOf(doc).access.get(name) ?? [];
   }
   return undefined;
 }
@@ -174,35 +201,37 @@ function setAt(doc: MeshDocument, at: string, field: string, value: unknown): vo
   const [kind, ...rest] = at.split('/');
   const name = rest.join('/');
   const spec = doc.spec as Spec & Record<string, unknown>;
-  const element = <T extends { name: string }>(list: T[], fresh: boolean): T | undefined => {
-    const i = list.findIndex((e) => e.name === name);
-    if (field === '') {
-      if (value === undefined) {
-        if (i >= 0) list.splice(i, 1);
-      } else if (i >= 0) list[i] = clone(value) as T;
-      else if (fresh) list.push(clone(value) as T);
-      return undefined;
-    }
-    return list[i];
+  // a field is set in place; an element added, removed or replaced changes the lists: index again
+  const element = <T extends { name: string }>(list: T[], found: T | undefined): T | undefined => {
+    if (field !== '') return found;
+    indexes.delete(doc);
+    const i = found ? list.indexOf(found) : -1;
+    if (value === undefined) {
+      if (i >= 0) list.splice(i, 1);
+    } else if (i >= 0) list[i] = clone(value) as T;
+    else list.push(clone(value) as T);
+    return undefined;
   };
   switch (kind) {
     case 'mesh':
       setField(doc as unknown as Record<string, unknown>, field, value);
       return;
     case 'backend': {
-      const b = element(spec.backends, true);
+      const b = element(spec.backends, indexOf(doc).backends.get(name));
       if (b) setField(b as unknown as Record<string, unknown>, field, value);
       return;
     }
     case 'frontend': {
+      const found = indexOf(doc).frontends.get(name);
       spec.frontends ??= [];
-      const f = element(spec.frontends, true);
+      const f = element(spec.frontends, found);
       if (f) setField(f as unknown as Record<string, unknown>, field, value);
       if (!spec.frontends.length) delete spec.frontends;
       return;
     }
     case 'routes': {
       // the parent's routes are replaced where its first route was (or at the end)
+      indexes.delete(doc);
       const all = spec.routes ?? [];
       const first = all.findIndex((r) => parentKey(r.parent) === name);
       const kept = all.filter((r) => parentKey(r.parent) !== name);
@@ -220,6 +249,7 @@ function setAt(doc: MeshDocument, at: string, field: string, value: unknown): vo
       return;
     }
     case 'access': {
+      indexes.delete(doc);
       const all = spec.access ?? [];
       const first = all.findIndex((a) => a.backend === name);
       const kept = all.filter((a) => a.backend !== name);

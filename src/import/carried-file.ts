@@ -6,14 +6,14 @@ import { CARRIED_NAME, carriedEntries, type CarriedEntry } from './carried.js';
 import { importMesh } from './index.js';
 
 /** The import sources that read each target's output. */
-export const CARRIED_SOURCES: Readonly<Record<string, readonly string[]>> = {
+const CARRIED_SOURCES: Readonly<Record<string, readonly string[]>> = {
   istio: ['istio'],
   linkerd: ['linkerd', 'gateway-api'],
   consul: ['consul'],
 };
 
 /** One entry a line: the ConfigMap stays readable and a change to one field is a one-line diff. */
-export function carriedText(entries: readonly CarriedEntry[]): string {
+function carriedText(entries: readonly CarriedEntry[]): string {
   return `[\n${entries.map((e) => JSON.stringify(e)).join(',\n')}\n]\n`;
 }
 

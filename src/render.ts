@@ -24,6 +24,8 @@ export interface RenderOptions extends EmitOptions {
    * objects would not give back (src/import/carried.ts).
    */
   readonly document?: MeshDocument;
+  /** Called before a target's meshgen-carried is worked out (imports and diffs of its output). */
+  readonly onCarried?: (target: string) => void;
 }
 
 export interface TargetOutput {
@@ -101,6 +103,7 @@ export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult
       diagnostics.push(d.target === emitter.target ? d : { target: emitter.target, ...d });
     let files = result.files;
     if (options.document && !result.diagnostics.some((d) => d.severity === 'error')) {
+      options.onCarried?.(emitter.target);
       const carried = carriedFile(options.document, emitter.target, files, settings);
       for (const d of carried.diagnostics) diagnostics.push(d);
       if (carried.file)

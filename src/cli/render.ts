@@ -128,6 +128,7 @@ async function renderWith(
       : EXIT.invalid;
   }
   const { render } = await import('../render.js');
+  let step = '';
   const result = render(loaded.mesh, {
     targets,
     strict: opts.strict,
@@ -138,7 +139,11 @@ async function renderWith(
     ...(loaded.document && opts.output !== undefined && opts.carried !== false
       ? { document: loaded.document }
       : {}),
-    onTarget: (target, i, n) => progress.update(`rendering ${target} (${i + 1}/${n})`),
+    onTarget: (target, i, n) => {
+      step = `rendering ${target} (${i + 1}/${n})`;
+      progress.update(step, true);
+    },
+    onCarried: () => progress.update(`${step}: what its objects do not carry (meshgen-carried)`, true),
   });
   const base = opts.strict ? escalateWarnings(loaded.diagnostics) : loaded.diagnostics;
   // the emitters' diagnostics stay unlocated until printed: only the ones shown are looked up

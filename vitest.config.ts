@@ -11,6 +11,8 @@ const DIST = [
   'test/**/cli.test.ts',
   'test/package/**/*.test.ts',
   'test/readme.test.ts',
+  'test/import/roundtrip-generated.test.ts',
+  'test/import/behaviour.test.ts',
 ];
 
 export default defineConfig({

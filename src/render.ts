@@ -6,6 +6,8 @@ import type { EmitOptions, Emitter, Fidelity, OutputFile } from './emitters/type
 import { readVersion } from './emitters/versions.js';
 import { checkSettings, settingsFor } from './emitters/settings.js';
 import { closest } from './model/nearest.js';
+import type { MeshDocument } from './model/types.js';
+import { carriedFile } from './import/carried-file.js';
 
 export interface RenderOptions extends EmitOptions {
   /** Target names, or 'all'. */
@@ -16,6 +18,14 @@ export interface RenderOptions extends EmitOptions {
   readonly emitters?: readonly Emitter[];
   /** Called before each target renders (the CLI's progress line). */
   readonly onTarget?: (target: string, index: number, count: number) => void;
+  /**
+   * The document the mesh was resolved from. With it, the targets `meshgen import` reads (istio,
+   * linkerd, consul) also write the ConfigMap `meshgen-carried-<mesh>`: what the import of their
+   * objects would not give back (src/import/carried.ts).
+   */
+  readonly document?: MeshDocument;
+  /** Called before a target's meshgen-carried is worked out (imports and diffs of its output). */
+  readonly onCarried?: (target: string) => void;
 }
 
 export interface TargetOutput {
@@ -91,7 +101,15 @@ export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult
     // `diagnostic` writes it) is kept; the others get the target's name in a copy.
     for (const d of result.diagnostics)
       diagnostics.push(d.target === emitter.target ? d : { target: emitter.target, ...d });
-    outputs.push({ target: emitter.target, files: result.files });
+    let files = result.files;
+    if (options.document && !result.diagnostics.some((d) => d.severity === 'error')) {
+      options.onCarried?.(emitter.target);
+      const carried = carriedFile(options.document, emitter.target, files, settings);
+      for (const d of carried.diagnostics) diagnostics.push(d);
+      if (carried.file)
+        files = [...files, carried.file].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    }
+    outputs.push({ target: emitter.target, files });
   }
   return { outputs, diagnostics: options.strict ? escalateWarnings(diagnostics) : diagnostics };
 }

@@ -6,8 +6,11 @@
  * `MESHGEN_PROGRESS_DELAY_MS` changes the second (tests set 0 to see the line on a small mesh).
  */
 export interface Progress {
-  /** The current step; shown once the delay has passed, at most every 100 ms. */
-  update(text: string): void;
+  /**
+   * The current step; shown once the delay has passed, at most every 100 ms, except a new `step`
+   * (not a count within one), shown at once: a synchronous step draws nothing until it ends.
+   */
+  update(text: string, step?: boolean): void;
   /** Clears the line (before anything else is printed on stderr). */
   done(): void;
 }
@@ -33,9 +36,9 @@ export function startProgress(stream: NodeJS.WriteStream = process.stderr): Prog
   const timer = setInterval(() => draw(true), REDRAW_MS);
   timer.unref();
   return {
-    update(next) {
+    update(next, step) {
       text = next;
-      draw();
+      draw(step);
     },
     done() {
       clearInterval(timer);

@@ -21,6 +21,8 @@ const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
 interface RenderCliOptions extends SourceCliOptions {
   target: string;
   output?: string;
+  /** `--no-carried` sets false. */
+  carried?: boolean;
   strict?: boolean;
   format: string;
   outputFormat?: string;
@@ -124,12 +126,22 @@ async function renderWith(
     return unreadableInput(loaded.diagnostics) ? EXIT.usage : EXIT.invalid;
   }
   const { render } = await import('../render.js');
+  let step = '';
   const result = render(loaded.mesh, {
     targets,
     strict: opts.strict,
     format: opts.outputFormat,
     settings,
-    onTarget: (target, i, n) => progress.update(`rendering ${target} (${i + 1}/${n})`),
+    // a folder gets meshgen-carried (what `meshgen import` would not read back); stdout, the
+    // stream piped to kubectl, does not: the import of the output and its diff cost more than the render
+    ...(loaded.document && opts.output !== undefined && opts.carried !== false
+      ? { document: loaded.document }
+      : {}),
+    onTarget: (target, i, n) => {
+      step = `rendering ${target} (${i + 1}/${n})`;
+      progress.update(step, true);
+    },
+    onCarried: () => progress.update(`${step}: what its objects do not carry (meshgen-carried)`, true),
   });
   const base = opts.strict ? escalateWarnings(loaded.diagnostics) : loaded.diagnostics;
   // the emitters' diagnostics stay unlocated until printed: only the ones shown are looked up
@@ -242,6 +254,10 @@ export function registerRender(program: Command): void {
         '--layout <layout>',
         'Kubernetes targets: one file per object, per kind, per namespace, or one stream',
       ).choices([...LAYOUTS]),
+    )
+    .option(
+      '--no-carried',
+      'with -o: leave out the ConfigMap meshgen-carried-<mesh> that istio, linkerd and consul folders get (what their objects do not carry, for meshgen import)',
     )
     .option('--strict', 'treat warnings, such as features a target cannot express, as errors')
     .addOption(formatOption())

@@ -193,18 +193,32 @@ function findVersionServices(
 ): Map<string, { backend: string; version: string }> {
   const out = new Map<string, { backend: string; version: string }>();
   const services = objects.filter((o) => o.kind === 'Service');
-  for (const o of services) {
-    const selector = stringRecord(o.spec['selector']) ?? {};
+  const selectors = services.map((o) => stringRecord(o.spec['selector']) ?? {});
+  // the Services whose selector holds each label: a parent's selector is a part of its versions'
+  // (an index, not a scan of every Service for each one)
+  const holding = new Map<string, number[]>();
+  selectors.forEach((sel, i) => {
+    for (const [k, v] of Object.entries(sel)) {
+      const key = `${k}=${v}`;
+      let list = holding.get(key);
+      if (!list) holding.set(key, (list = []));
+      list.push(i);
+    }
+  });
+  for (const [i, o] of services.entries()) {
+    const selector = selectors[i]!;
     const labels = stringRecord(o.metadata['labels']) ?? {};
-    const parent = services.find((p) => {
-      const ps = stringRecord(p.spec['selector']) ?? {};
-      return (
-        p !== o &&
-        Object.keys(ps).length > 0 &&
-        Object.keys(selector).length > Object.keys(ps).length &&
-        Object.entries(ps).every(([k, v]) => selector[k] === v)
-      );
-    });
+    const size = Object.keys(selector).length;
+    // the first Service, in input order, whose non-empty selector is a strict part of this one's
+    let best = -1;
+    for (const [k, v] of Object.entries(selector))
+      for (const j of holding.get(`${k}=${v}`) ?? []) {
+        if (j === i || (best >= 0 && j >= best)) continue;
+        const ps = selectors[j]!;
+        const n = Object.keys(ps).length;
+        if (n > 0 && size > n && Object.entries(ps).every(([pk, pv]) => selector[pk] === pv)) best = j;
+      }
+    const parent = best >= 0 ? services[best] : undefined;
     if (!parent) continue;
     const ps = stringRecord(parent.spec['selector'])!;
     const own = Object.fromEntries(Object.entries(selector).filter(([k]) => !(k in ps)));

@@ -9,6 +9,8 @@ import { linkerd } from './linkerd.js';
 import { consul } from './consul.js';
 import type { Importer } from './types.js';
 import { meshYaml } from './write.js';
+import { applyCarried, CARRIED_NAME, type CarriedEntry } from './carried.js';
+import { located } from './documents.js';
 
 /** The registry: the CLI and the library read this one list. */
 export const importers: readonly Importer[] = [istio, gatewayApi, linkerd, consul];
@@ -76,11 +78,12 @@ export function importMesh(inputs: readonly ImportInput[], options: ImportMeshOp
       sources,
     };
   const documents: InputDocument[] = [];
+  const carried: InputDocument[] = [];
   for (const input of inputs) {
     const parsed = parseInput(input.text, input.file);
     sources.set(input.file, parsed.source);
     diagnostics.push(...parsed.diagnostics);
-    documents.push(...parsed.documents);
+    for (const d of parsed.documents) (isCarried(d.value) ? carried : documents).push(d);
   }
   const result = importer.import(documents, {
     namespace: options.namespace,
@@ -88,6 +91,8 @@ export function importMesh(inputs: readonly ImportInput[], options: ImportMeshOp
     ...(options.parent !== undefined ? { parent: options.parent } : {}),
   });
   diagnostics.push(...result.diagnostics);
+  if (result.document)
+    for (const c of carried) diagnostics.push(...applyCarriedMap(result.document, c, importer.from));
   const finish = (ds: Diagnostic[]) => (options.strict ? escalateWarnings(ds) : ds);
   if (!result.document) {
     if (!hasErrors(diagnostics))
@@ -112,4 +117,75 @@ export function importMesh(inputs: readonly ImportInput[], options: ImportMeshOp
     diagnostics: all,
     sources,
   };
+}
+
+/** meshgen's ConfigMap of what a render's objects do not carry (src/import/carried.ts). */
+function isCarried(value: unknown): boolean {
+  if (!value || typeof value !== 'object') return false;
+  const o = value as { apiVersion?: unknown; kind?: unknown; metadata?: { name?: unknown } };
+  return (
+    o.apiVersion === 'v1' &&
+    o.kind === 'ConfigMap' &&
+    typeof o.metadata?.name === 'string' &&
+    o.metadata.name.startsWith(`${CARRIED_NAME}-`)
+  );
+}
+
+/**
+ * Puts back what the ConfigMap says the objects do not carry for this source: each applied entry is
+ * an info (MG7015), each whose field the objects now say otherwise a warning (MG7016), kept as read.
+ */
+function applyCarriedMap(document: MeshDocument, doc: InputDocument, from: string): Diagnostic[] {
+  const text = (doc.value as { data?: Record<string, unknown> }).data?.[from];
+  if (typeof text !== 'string') return [];
+  let entries: CarriedEntry[];
+  try {
+    entries = JSON.parse(text) as CarriedEntry[];
+    if (
+      !Array.isArray(entries) ||
+      entries.some((e) => typeof e?.at !== 'string' || typeof e.field !== 'string')
+    )
+      throw new Error('not a list of entries');
+  } catch (e) {
+    return [
+      located(
+        'MG7001',
+        doc,
+        ['data', from],
+        `data.${from} of ${CARRIED_NAME} is not a list of entries: ${(e as Error).message}`,
+      ),
+    ];
+  }
+  const { applied, stale } = applyCarried(document, entries);
+  const what = (e: CarriedEntry) => `${e.at}${e.field ? ` ${e.field}` : ''}`;
+  const out: Diagnostic[] = [];
+  if (applied.length)
+    out.push(
+      located(
+        'MG7015',
+        doc,
+        ['data', from],
+        `${applied.length} field(s) the ${from} objects do not carry, read from ${CARRIED_NAME}: ${summary(applied.map(what))}`,
+      ),
+    );
+  for (const e of stale)
+    out.push(
+      located(
+        'MG7016',
+        doc,
+        ['data', from],
+        `${what(e)}: the objects now say otherwise than when they were rendered; kept as the objects say`,
+      ),
+    );
+  return out;
+}
+
+/** The kinds of fields carried, each with its count: `backend versions x20, route name x40`. */
+function summary(items: readonly string[]): string {
+  const counts = new Map<string, number>();
+  for (const i of items) {
+    const key = i.replace(/^(\w+)\/\S+/, '$1');
+    counts.set(key, (counts.get(key) ?? 0) + 1);
+  }
+  return [...counts].map(([k, n]) => (n > 1 ? `${k} x${n}` : k)).join(', ');
 }

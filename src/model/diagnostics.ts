@@ -176,6 +176,8 @@ export const CODES = {
   MG7012: { severity: 'info', title: 'import: a route without parents attached to the --parent given' },
   MG7013: { severity: 'error', title: 'import: a field of the wrong type' },
   MG7014: { severity: 'error', title: 'import: bad --parent option' },
+  MG7015: { severity: 'info', title: 'import: a field the objects do not carry, read from meshgen-carried' },
+  MG7016: { severity: 'warning', title: 'import: a meshgen-carried entry left out, the objects were edited' },
 } as const satisfies Record<DiagnosticCode, { severity: Severity; title: string }>;
 
 export type KnownCode = keyof typeof CODES;

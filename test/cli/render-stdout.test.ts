@@ -10,9 +10,19 @@ import { tempDirsPerTest } from '../support/temp.js';
 const tmp = tempDirsPerTest('meshgen-stdout');
 
 /** The files `render -o` writes for a target, by path. */
-function written(mesh: string, target: string, extra: string[] = []): Map<string, string> {
+/** What -o writes; without the ConfigMap meshgen-carried, which stdout leaves out, unless `carried`. */
+function written(mesh: string, target: string, extra: string[] = [], carried = false): Map<string, string> {
   const out = tmp();
-  const r = runCli(['render', mesh, '--target', target, '-o', out, ...extra]);
+  const r = runCli([
+    'render',
+    mesh,
+    '--target',
+    target,
+    '-o',
+    out,
+    ...extra,
+    ...(carried ? [] : ['--no-carried']),
+  ]);
   expect(r.status, r.stderr).toBe(0);
   const folder = path.join(out, target);
   const files = fs.readdirSync(folder, { recursive: true, encoding: 'utf8' });
@@ -29,6 +39,12 @@ describe('render without -o', () => {
     expect(r.status, r.stderr).toBe(0);
     const docs = parseAllDocuments(r.stdout).map((d) => d.toJS() as { kind: string });
     expect(docs.length).toBe(written('examples/shop.yaml', 'istio').size);
+    // the folder has one file more: the ConfigMap of what the objects do not carry, for meshgen import
+    const extra = [...written('examples/shop.yaml', 'istio', [], true).keys()].filter(
+      (f) => !written('examples/shop.yaml', 'istio').has(f),
+    );
+    expect(extra).toEqual(['configmap-shop-meshgen-carried-shop.yaml']);
+    expect(docs.some((d) => d.kind === 'ConfigMap')).toBe(false);
     expect(docs.every((d) => typeof d.kind === 'string')).toBe(true);
     const diagnostics = JSON.parse(r.stderr) as { code: string }[];
     expect(diagnostics.length).toBeGreaterThan(0);

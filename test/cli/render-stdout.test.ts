@@ -21,7 +21,7 @@ function written(mesh: string, target: string, extra: string[] = [], carried = f
     '-o',
     out,
     ...extra,
-    ...(carried ? [] : ['--no-carried']),
+    ...(carried ? ['--carried'] : []),
   ]);
   expect(r.status, r.stderr).toBe(0);
   const folder = path.join(out, target);

@@ -86,7 +86,7 @@ function roundTrip(mesh: string, from: string) {
   const out = path.join(work, 'out');
   const back = path.join(work, 'back.yaml');
   const started = process.hrtime.bigint();
-  const rendered = runCli(['render', mesh, '--target', target, '-o', out]);
+  const rendered = runCli(['render', mesh, '--target', target, '-o', out, '--carried']);
   const imported = runCli(['import', '--from', from, path.join(out, target), '-o', back]);
   const diffed = runCli(['diff', mesh, back]);
   const ms = Number(process.hrtime.bigint() - started) / 1e6;

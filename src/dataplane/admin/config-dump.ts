@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { parseConfigText } from '../config/diagnostics.js';
-import { SourceFile } from '../../model/source.js';
 import { redactBootstrap, redactMessage } from './redact.js';
 
 /**
@@ -28,7 +26,8 @@ const ADMIN = 'type.googleapis.com/envoy.admin.v3';
 export interface DiscoverySource {
   readonly kind: 'lds' | 'cds';
   readonly path: string;
-  readonly text: string;
+  /** The file as parsed when the configuration was loaded. */
+  readonly raw: unknown;
 }
 
 /** What /config_dump needs of a configuration: the bootstrap as written and its discovery files. */
@@ -68,13 +67,10 @@ function list(o: Obj, name: string): Obj[] {
   return (Array.isArray(v) ? v : [v]).filter(isObj);
 }
 
-/** A discovery file's version_info and resources (without their `@type`); none when it does not parse. */
+/** A discovery file's version_info and resources (without their `@type`). */
 function discovery(config: DumpedConfig, kind: 'lds' | 'cds'): { version: string; resources: Obj[] } {
-  const source = config.discoverySources?.find((s) => s.kind === kind);
-  if (!source) return { version: '', resources: [] };
-  const parsed = parseConfigText(new SourceFile(source.path, source.text));
-  if ('diagnostics' in parsed || !isObj(parsed.value)) return { version: '', resources: [] };
-  const response = parsed.value;
+  const response = config.discoverySources?.find((s) => s.kind === kind)?.raw;
+  if (!isObj(response)) return { version: '', resources: [] };
   const version = field(response, 'version_info');
   const resources = list(response, 'resources').map((r) => {
     const rest = { ...r };

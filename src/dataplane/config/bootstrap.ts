@@ -27,7 +27,7 @@ export interface ProxyConfig {
   raw: unknown;
   /** The discovery files (LDS, CDS) its dynamic_resources name, as given: watched for moves. */
   discovery: string[];
-  /** Those files' text as read (for /config_dump: their resources and version_info). */
+  /** Those files as parsed (for /config_dump: their resources and version_info). */
   discoverySources?: DiscoverySource[];
 }
 
@@ -222,7 +222,7 @@ function convert(b: Obj, raw: unknown, errors: PathError[], dynamic: readonly Dy
     discoverySources: dynamic.map((d) => ({
       kind: d.file.kind,
       path: d.file.path,
-      text: d.file.source.text,
+      raw: d.file.raw,
     })),
   };
 }

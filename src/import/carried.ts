@@ -1,3 +1,4 @@
+import { canonical } from '../diff/canonical.js';
 import { diffMeshes } from '../diff/differ.js';
 import type { Change } from '../diff/types.js';
 import { normalizeMesh } from '../model/normalize.js';
@@ -101,18 +102,6 @@ function setField(o: Record<string, unknown>, field: string, value: unknown): vo
 }
 
 const equal = (a: unknown, b: unknown) => JSON.stringify(canonical(a)) === JSON.stringify(canonical(b));
-
-function canonical(v: unknown): unknown {
-  if (Array.isArray(v)) return v.map(canonical);
-  if (v && typeof v === 'object')
-    return Object.fromEntries(
-      Object.keys(v)
-        .sort()
-        .filter((k) => (v as Record<string, unknown>)[k] !== undefined)
-        .map((k) => [k, canonical((v as Record<string, unknown>)[k])]),
-    );
-  return v;
-}
 
 const ROUTE_POLICY_FIELD: Record<string, string> = {
   hosts: 'parent.hosts',

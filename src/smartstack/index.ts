@@ -103,14 +103,37 @@ export function routeHosts(
   return hosts.includes('*') ? undefined : hosts.map((h) => h.toLowerCase());
 }
 
-/** Drops repeated diagnostics (a route split over several pools reports once). */
+/**
+ * Drops repeated diagnostics (a route split over several pools reports once): the same code, pointer
+ * and message. Grouped by pointer, which is short and mostly unique, so that no key joining the
+ * whole message is built (and hashed) for each of a large mesh's tens of thousands.
+ */
 export function uniqueDiagnostics(list: readonly Diagnostic[]): Diagnostic[] {
-  const seen = new Set<string>();
-  return list.filter((d) => {
-    const key = `${d.code}|${d.pointer ?? ''}|${d.message}`;
-    if (seen.has(key)) return false;
-    seen.add(key);
-    return true;
-  });
+  // one diagnostic, a few, or (many on one pointer) the keys of all of them
+  const byPointer = new Map<string, Diagnostic | Diagnostic[] | Set<string>>();
+  const out: Diagnostic[] = [];
+  for (const d of list) {
+    const pointer = d.pointer ?? '';
+    const seen = byPointer.get(pointer);
+    if (seen === undefined) byPointer.set(pointer, d);
+    else if (seen instanceof Set) {
+      const key = `${d.code}|${d.message}`;
+      if (seen.has(key)) continue;
+      seen.add(key);
+    } else if (Array.isArray(seen)) {
+      if (seen.some((e) => e.code === d.code && e.message === d.message)) continue;
+      if (seen.length < FEW) seen.push(d);
+      else byPointer.set(pointer, new Set([...seen, d].map((e) => `${e.code}|${e.message}`)));
+    } else {
+      if (seen.code === d.code && seen.message === d.message) continue;
+      byPointer.set(pointer, [seen, d]);
+    }
+    out.push(d);
+  }
+  return out;
 }
+
+/** Diagnostics on one pointer compared one by one; beyond, by key. */
+const FEW = 16;
+
 export { accessDecision, accessNote, callerIdentity, sameDecision, type AccessDecision } from './access.js';

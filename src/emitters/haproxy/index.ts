@@ -112,6 +112,7 @@ function routePools(route: ResolvedRoute, ctx: Ctx): { pool: string; upTo: numbe
       passthrough: parent?.protocol === 'tls-passthrough',
       retryStatuses: ctx.retryStatuses,
       slots: ctx.slots,
+      routeNotes: out.length === 0,
     });
     ctx.pools.push(pool);
     sum += to.weight;

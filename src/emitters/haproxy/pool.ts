@@ -120,6 +120,11 @@ export interface PoolContext {
   readonly retryStatuses: ReadonlySet<number>;
   /** `--set serverSlots`: server lines per backend version, the spare ones in maintenance. */
   readonly slots?: number;
+  /**
+   * Whether to report what concerns the route as a whole (retries, timeouts, regexes): for its
+   * first pool only, as the others would report the same.
+   */
+  readonly routeNotes: boolean;
 }
 
 /** Builds the backend section for one destination of one route. */
@@ -134,10 +139,12 @@ export function buildPool(
   const http = route.protocol === 'http';
   const settings: string[] = [...balance(backend)];
   const rules: string[] = [];
-  const warn = (feature: string, message: string, pointer: string, hint?: string) =>
+  const warn = (feature: string, message: string, pointer: string, hint?: string): void => {
     ctx.diagnostics.push(
       diagnostic('MG3002', `${subject}: ${feature} on haproxy ${message}`, { pointer, target: TARGET, hint }),
     );
+  };
+  const routeWarn: typeof warn = ctx.routeNotes ? warn : () => {};
 
   // Retries: HAProxy's `retries` counts retries, as the mesh does; without them, none at all.
   const retries = route.retries;
@@ -146,7 +153,8 @@ export function buildPool(
     settings.push(`retries ${retries.attempts}`);
     settings.push(`retry-on ${keywords.length ? keywords.join(' ') : 'none'}`);
     settings.push('option redispatch 1');
-    if (lost.length) warn('retries', `cannot retry on ${lost.join(', ')}`, `${route.pointer}/retries/on`);
+    if (lost.length)
+      routeWarn('retries', `cannot retry on ${lost.join(', ')}`, `${route.pointer}/retries/on`);
   } else {
     settings.push('retries 0');
   }
@@ -157,20 +165,20 @@ export function buildPool(
   if (perTry !== undefined) {
     settings.push(`timeout server ${proxyDuration(perTry)}`);
     if (http && (route.timeoutMs === undefined || tries === 1 || perTry * tries <= route.timeoutMs))
-      warn(
+      routeWarn(
         'timeout',
         `bounds each wait for data from the backend (timeout server ${proxyDuration(perTry)}), not the whole response: a backend that keeps sending can take longer`,
         `${route.pointer}/${route.retries?.perTryTimeoutMs !== undefined ? 'retries/perTryTimeout' : 'timeout'}`,
       );
     if (http && route.timeoutMs !== undefined && tries > 1 && perTry * tries > route.timeoutMs)
-      warn(
+      routeWarn(
         'timeout',
         `bounds each try (timeout server ${proxyDuration(perTry)}), not the whole request: ${tries} tries may take up to ${proxyDuration(perTry * tries)}, longer than ${proxyDuration(route.timeoutMs)}`,
         `${route.pointer}/timeout`,
         'make perTryTimeout × (attempts + 1) fit in timeout',
       );
     if (!http)
-      warn(
+      routeWarn(
         'timeout',
         `is an idle timeout on the TCP connection (timeout server/client), not a limit on its life`,
         `${route.pointer}/timeout`,
@@ -220,19 +228,20 @@ export function buildPool(
     if (http && backend.protocol !== 'http') server.push('alpn h2');
   } else if (http && backend.protocol !== 'http') server.push('proto h2');
 
-  route.matches.forEach((m, i) => {
-    const regexes = [
-      m.path?.kind === 'regex',
-      ...m.headers.map((h) => h.match.kind === 'regex'),
-      ...m.queryParams.map((q) => q.match.kind === 'regex'),
-    ];
-    if (regexes.some(Boolean))
-      warn(
-        'regex-path',
-        'matches with PCRE, not RE2: the same for the common subset, not for every pattern',
-        `${route.pointer}/match/${i}`,
-      );
-  });
+  if (ctx.routeNotes)
+    route.matches.forEach((m, i) => {
+      const regexes = [
+        m.path?.kind === 'regex',
+        ...m.headers.map((h) => h.match.kind === 'regex'),
+        ...m.queryParams.map((q) => q.match.kind === 'regex'),
+      ];
+      if (regexes.some(Boolean))
+        warn(
+          'regex-path',
+          'matches with PCRE, not RE2: the same for the common subset, not for every pattern',
+          `${route.pointer}/match/${i}`,
+        );
+    });
 
   // Access first: on the path the caller sent, before any rewrite.
   rules.push(...accessRules(ctx.access, http, backend, warn));

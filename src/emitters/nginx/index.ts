@@ -24,9 +24,20 @@ import { KEEPALIVE_SETTINGS, keepaliveDirectives } from './keepalive.js';
 import { atLeast, readVersion } from '../versions.js';
 import { streamServer } from './stream.js';
 import { comment, DOLLAR, DOLLAR_VARIABLE, failTimeout, word } from './syntax.js';
-import { emptyBlock, terminate, type ConfigView, type ServerView } from './view.js';
+import { emptyBlock, layoutBlock, type BlockView, type ServerView } from './view.js';
 
-const template = loadTemplate<ConfigView>(import.meta.url, 'nginx.conf', ['block']);
+/** What the template lays out: the blocks' contents come laid out (`layoutBlock`). */
+interface ConfigView {
+  mesh: string;
+  certDir: string;
+  modules: string[];
+  /** The client keep-alive directives of the http block (src/emitters/nginx/keepalive.ts). */
+  keepalive: string[];
+  http: { globals: string[]; text: string };
+  stream?: { globals: string[]; text: string };
+}
+
+const template = loadTemplate<ConfigView>(import.meta.url, 'nginx.conf');
 
 /** NGINX's defaults where the mesh says nothing; stated once as MG3005. */
 const DEFAULTS = { connectMs: 5000, readMs: 60_000 };
@@ -148,7 +159,14 @@ export const nginx: Emitter = {
     const http2Directive = atLeast(read.version, HTTP2_DIRECTIVE_SINCE);
     const certDir = setting(options, 'certDir', 'certs');
     const identity = options.settings?.['identity'];
-    const view: ConfigView = {
+    const view: {
+      mesh: string;
+      certDir: string;
+      modules: string[];
+      keepalive: string[];
+      http: BlockView;
+      stream?: BlockView;
+    } = {
       mesh: mesh.name,
       certDir: comment(certDir),
       modules: [],
@@ -216,7 +234,11 @@ export const nginx: Emitter = {
     }
     for (const b of mesh.backends) backendNotes(b, diagnostics);
     const layout = () =>
-      template({ ...view, http: terminate(view.http), stream: view.stream && terminate(view.stream) });
+      template({
+        ...view,
+        http: { globals: view.http.globals, text: layoutBlock(view.http) },
+        stream: view.stream && { globals: view.stream.globals, text: layoutBlock(view.stream) },
+      });
     let contents = layout();
     // a literal `$` in a string nginx expands is a variable that must be defined: laid out again with it
     if (contents.includes(DOLLAR)) {

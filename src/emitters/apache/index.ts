@@ -14,7 +14,14 @@ import { loadTemplate } from '../../smartstack/template.js';
 import { versionSetting } from '../settings.js';
 import type { EmitOptions, EmitResult, Emitter, Fidelity } from '../types.js';
 import { readVersion } from '../versions.js';
-import { CONNECT_TIMEOUT_S, routeRules, TARGET, type ListenerContext, type VHostView } from './listener.js';
+import {
+  CONNECT_TIMEOUT_S,
+  routeRules,
+  siteText,
+  TARGET,
+  type ListenerContext,
+  type VHostView,
+} from './listener.js';
 import { comment, DOLLAR_DEFINE, quoted } from './syntax.js';
 import { APACHE_VERSIONS } from './versions.js';
 
@@ -26,11 +33,22 @@ interface ConfigView {
   modules: string[];
   globals: string[];
   listens: string[];
-  vhosts: VHostView[];
+  /** Each listener's sections (`siteText`), after a blank line. */
+  sites: string;
 }
 
-const config = loadTemplate<ConfigView>(import.meta.url, 'httpd.conf', ['site']);
-const site = loadTemplate<VHostView>(import.meta.url, 'site');
+const config = loadTemplate<ConfigView>(import.meta.url, 'httpd.conf');
+
+/** A listener laid out: where it goes, and its text (in httpd.conf and in its fragment). */
+interface Site {
+  readonly file: string;
+  readonly address: string;
+  readonly text: string;
+}
+
+function site(v: VHostView | undefined): Site | undefined {
+  return v && { file: v.file, address: v.address, text: siteText(v) };
+}
 
 /** Where Debian's apache2 keeps its modules (`--set moduleDir=` to change). */
 const MODULE_DIR = '/usr/lib/apache2/modules';
@@ -191,10 +209,11 @@ export const apache: Emitter = {
       h2Upstream: false,
       healthChecks: false,
     };
+    // laid out as they are built, not kept until the end
     const vhosts = [
-      ...mesh.frontends.map((f) => frontendHost(f, ctx)),
-      ...mesh.backends.map((b) => eastWest(b, ctx)),
-    ].filter((v): v is VHostView => v !== undefined);
+      ...mesh.frontends.map((f) => site(frontendHost(f, ctx))),
+      ...mesh.backends.map((b) => site(eastWest(b, ctx))),
+    ].filter((v): v is Site => v !== undefined);
     diagnostics.push(
       diagnostic(
         'MG3005',
@@ -229,11 +248,11 @@ export const apache: Emitter = {
             ...(https || ctx.tlsUpstream ? ['SSLSessionCache "shmcb:ssl-cache(512000)"'] : []),
           ],
           listens,
-          vhosts,
+          sites: vhosts.map((v) => '\n' + v.text).join(''),
         }),
       },
       { path: 'hosts', contents: hostsFile(mesh) },
-      ...vhosts.map((v) => ({ path: `sites/${v.file}`, contents: site(v) })),
+      ...vhosts.map((v) => ({ path: `sites/${v.file}`, contents: v.text })),
     ];
     if (ctx.draws)
       files.push({

@@ -45,6 +45,24 @@ export interface ListenerContext {
   healthChecks: boolean;
 }
 
+/**
+ * A listener's sections, as its fragment under `sites/` and httpd.conf both hold them: its comment,
+ * its balancers, its virtual host. Laid out once per listener, line by line into one list joined
+ * once (a large mesh has a million lines of them).
+ */
+export function siteText(v: VHostView): string {
+  const out = ['# ', v.comment, '\n'];
+  for (const b of v.balancers) {
+    out.push('# ', b.comment, '\n<Proxy balancer://', b.name, '>\n');
+    for (const d of b.directives) out.push('    ', d, '\n');
+    out.push('</Proxy>\n');
+  }
+  out.push('<VirtualHost ', v.address, '>\n');
+  for (const d of v.directives) out.push('    ', d, '\n');
+  out.push('</VirtualHost>\n');
+  return out.join('');
+}
+
 /** httpd's connect timeout towards endpoints, stated once (MG3005). */
 export const CONNECT_TIMEOUT_S = 5;
 

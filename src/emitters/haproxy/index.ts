@@ -38,8 +38,8 @@ interface ConfigView {
   certDir: string;
   global: string[];
   defaults: string[];
-  frontends: FrontendView[];
-  pools: PoolView[];
+  /** The frontend sections, then the backend sections, laid out (`frontendText`, `poolText`). */
+  sections: string;
 }
 
 const template = loadTemplate<ConfigView>(import.meta.url, 'haproxy.cfg');
@@ -88,7 +88,8 @@ interface Ctx {
   readonly mesh: ResolvedMesh;
   readonly certs: CertPaths;
   readonly diagnostics: Diagnostic[];
-  readonly pools: PoolView[];
+  /** Takes each backend section as it is built. */
+  readonly pool: (pool: PoolView) => void;
   /** The backend whose workload east-west callers are (`--set identity`). */
   readonly identity?: string;
   readonly retryStatuses: ReadonlySet<number>;
@@ -114,7 +115,7 @@ function routePools(route: ResolvedRoute, ctx: Ctx): { pool: string; upTo: numbe
       slots: ctx.slots,
       routeNotes: out.length === 0,
     });
-    ctx.pools.push(pool);
+    ctx.pool(pool);
     sum += to.weight;
     out.push({ pool: pool.name, upTo: sum });
   });
@@ -275,10 +276,16 @@ export interface SlotGroup {
  * version that some backend section serves; undefined without the setting or when nothing renders.
  */
 export function haproxySlots(mesh: ResolvedMesh, options: EmitOptions): SlotGroup[] | undefined {
-  const { ctx } = build(mesh, options);
+  const pools: PoolView[] = [];
+  const { ctx } = build(
+    mesh,
+    options,
+    () => {},
+    (p) => pools.push(p),
+  );
   if (!ctx || ctx.slots === undefined) return undefined;
   const groups = new Map<string, { backend: string; version: string; pools: string[] }>();
-  for (const pool of ctx.pools)
+  for (const pool of pools)
     for (const version of pool.destination.versions) {
       const key = `${pool.destination.backend}/${version}`;
       const g = groups.get(key) ?? { backend: pool.destination.backend, version, pools: [] };
@@ -286,7 +293,7 @@ export function haproxySlots(mesh: ResolvedMesh, options: EmitOptions): SlotGrou
       groups.set(key, g);
     }
   return [...groups.values()].map((g) => {
-    const pool = ctx.pools.find((p) => p.name === g.pools[0])!;
+    const pool = pools.find((p) => p.name === g.pools[0])!;
     const servers = pool.servers.filter(
       (s) => s.name.startsWith(`${g.version}-`) && /^\d+$/.test(s.name.slice(g.version.length + 1)),
     );
@@ -301,12 +308,19 @@ export function haproxySlots(mesh: ResolvedMesh, options: EmitOptions): SlotGrou
 interface Built {
   readonly diagnostics: Diagnostic[];
   readonly ctx?: Ctx;
-  readonly frontends?: FrontendView[];
   readonly certDir?: string;
 }
 
-/** Checks the input and builds the frontends and backend sections (into ctx.pools). */
-function build(mesh: ResolvedMesh, options: EmitOptions): Built {
+/**
+ * Checks the input and builds the frontend and backend sections, handed over one by one as they
+ * are built (a large mesh's sections are laid out at once instead of kept until the end).
+ */
+function build(
+  mesh: ResolvedMesh,
+  options: EmitOptions,
+  frontend: (f: FrontendView) => void,
+  pool: (p: PoolView) => void,
+): Built {
   const read = readVersion(TARGET, HAPROXY_VERSIONS, options.settings);
   const diagnostics = [...read.diagnostics, ...checkProxyInput(mesh, options, TARGET)];
   if (diagnostics.some((d) => d.severity === 'error')) return { diagnostics };
@@ -316,16 +330,35 @@ function build(mesh: ResolvedMesh, options: EmitOptions): Built {
     mesh,
     certs: certPaths(certDir, mesh, identity),
     diagnostics,
-    pools: [],
+    pool,
     identity,
     retryStatuses: retryStatuses(read.version),
     slots: slotCount(options),
   };
-  const frontends = [
-    ...mesh.frontends.map((f) => ingress(f, ctx)),
-    ...mesh.backends.map((b) => eastWest(b, ctx)),
-  ];
-  return { diagnostics, ctx, frontends, certDir };
+  for (const f of mesh.frontends) frontend(ingress(f, ctx));
+  for (const b of mesh.backends) frontend(eastWest(b, ctx));
+  return { diagnostics, ctx, certDir };
+}
+
+/** A `frontend` section, after a blank line. */
+function frontendText(f: FrontendView): string {
+  const out = ['\n# ', f.comment, '\nfrontend ', f.name, '\n    mode ', f.mode, '\n'];
+  for (const b of f.binds) out.push('    bind ', b, '\n');
+  for (const r of f.rules) out.push('    ', r, '\n');
+  return out.join('');
+}
+
+/** A `backend` section, after a blank line. */
+function poolText(p: PoolView): string {
+  const out = ['\n# ', p.comment, '\nbackend ', p.name, '\n    mode ', p.mode, '\n'];
+  for (const s of p.settings) out.push('    ', s, '\n');
+  for (const r of p.rules) out.push('    ', r, '\n');
+  for (const s of p.servers) {
+    out.push('    server ', s.name, ' ', s.address);
+    for (const o of s.options) out.push(' ', o);
+    out.push('\n');
+  }
+  return out.join('');
 }
 
 export const haproxy: Emitter = {
@@ -339,8 +372,16 @@ export const haproxy: Emitter = {
     ...SLOT_SETTINGS,
   ],
   emit(mesh: ResolvedMesh, options: EmitOptions): EmitResult {
-    const { diagnostics, ctx, frontends, certDir } = build(mesh, options);
-    if (!ctx || !frontends || certDir === undefined) return { files: [], diagnostics };
+    // laid out as they are built: frontends first, then the backend sections
+    const frontends: string[] = [];
+    const pools: string[] = [];
+    const { diagnostics, ctx, certDir } = build(
+      mesh,
+      options,
+      (f) => frontends.push(frontendText(f)),
+      (p) => pools.push(poolText(p)),
+    );
+    if (!ctx || certDir === undefined) return { files: [], diagnostics };
     diagnostics.push(
       diagnostic(
         'MG3005',
@@ -393,8 +434,7 @@ export const haproxy: Emitter = {
         'timeout http-request 10s',
         'retries 0',
       ],
-      frontends,
-      pools: ctx.pools,
+      sections: frontends.join('') + pools.join(''),
     });
     return {
       files: [

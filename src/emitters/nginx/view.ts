@@ -45,44 +45,48 @@ export function emptyBlock(): BlockView {
   return { globals: [], maps: [], splits: [], upstreams: [], servers: [] };
 }
 
-/** A directive ends with `;`, a block (`if (...) { ... }`) with its `}`. */
-function end(d: string): string {
-  return d.endsWith('}') ? d : `${d};`;
+/** A directive ends with `;`, a block (`if (...) { ... }`) with its `}`: what follows it on its line. */
+function ending(d: string): string {
+  return d.endsWith('}') ? '\n' : ';\n';
 }
 
 /**
  * The text of an `http` or `stream` block's maps, split_clients, upstreams and servers, each after
- * a blank line, indented inside the block; each comment kept on its line. Written line by line into
- * one list joined once: a large mesh has a million lines here, which a template's per-item calls
- * made the most expensive part of a render.
+ * a blank line, indented inside the block; each comment kept on its line. Each item is written
+ * piece by piece into a list joined once (a large mesh has a million lines here, which a template's
+ * per-item calls made the most expensive part of a render).
  */
 export function layoutBlock(block: BlockView): string {
-  const out: string[] = [];
+  const items: string[] = [];
   for (const m of block.maps) {
-    out.push('\n    # ', comment(m.comment), '\n    map ', m.source, ' ', m.variable, ' {\n');
+    const out = ['\n    # ', comment(m.comment), '\n    map ', m.source, ' ', m.variable, ' {\n'];
     for (const e of m.entries) out.push('        ', e.key, ' ', e.value, ';\n');
     out.push('    }\n');
+    items.push(out.join(''));
   }
   for (const s of block.splits) {
-    out.push('\n    # ', comment(s.comment), '\n    split_clients ', s.key, ' ', s.variable, ' {\n');
+    const out = ['\n    # ', comment(s.comment), '\n    split_clients ', s.key, ' ', s.variable, ' {\n'];
     for (const e of s.entries) out.push('        ', e.share, ' ', e.value, ';\n');
     out.push('    }\n');
+    items.push(out.join(''));
   }
   for (const u of block.upstreams) {
-    out.push('\n    # ', comment(u.comment), '\n    upstream ', u.name, ' {\n');
-    for (const d of u.directives) out.push('        ', end(d), '\n');
+    const out = ['\n    # ', comment(u.comment), '\n    upstream ', u.name, ' {\n'];
+    for (const d of u.directives) out.push('        ', d, ending(d));
     for (const server of u.servers) out.push('        server ', server, ';\n');
     out.push('    }\n');
+    items.push(out.join(''));
   }
   for (const s of block.servers) {
-    out.push('\n    # ', comment(s.comment), '\n    server {\n');
-    for (const d of s.directives) out.push('        ', end(d), '\n');
+    const out = ['\n    # ', comment(s.comment), '\n    server {\n'];
+    for (const d of s.directives) out.push('        ', d, ending(d));
     for (const l of s.locations) {
       out.push('\n        location ', l.match, ' {\n');
-      for (const d of l.directives) out.push('            ', end(d), '\n');
+      for (const d of l.directives) out.push('            ', d, ending(d));
       out.push('        }\n');
     }
     out.push('    }\n');
+    items.push(out.join(''));
   }
-  return out.join('');
+  return items.join('');
 }

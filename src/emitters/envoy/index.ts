@@ -11,6 +11,7 @@ import {
   buildOutbound,
   buildSidecar,
   discoveryResponse,
+  meshUsesTls,
   outboundClusters,
 } from './sidecar.js';
 import { TYPE } from './common.js';
@@ -202,7 +203,11 @@ function portCollisions(mesh: ResolvedMesh, settings: EnvoySettings): Diagnostic
   // 127.0.0.1:<endpoint port>). On 127.0.0.1 the sidecar would forward to itself; on an address of
   // its own in 127.0.0.0/8 it works only if the app listens on 127.0.0.1 alone (not 0.0.0.0).
   const byPort = new Map<number, ResolvedBackend[]>();
-  for (const c of mesh.backends) byPort.set(c.port, [...(byPort.get(c.port) ?? []), c]);
+  for (const c of mesh.backends) {
+    const same = byPort.get(c.port);
+    if (same) same.push(c);
+    else byPort.set(c.port, [c]);
+  }
   for (const b of mesh.backends) {
     const ports = new Set<number>();
     for (const v of b.versions)
@@ -295,10 +300,11 @@ export function emitEnvoy(mesh: ResolvedMesh, options: EmitOptions): EmitResult 
         },
       );
     }
+    const tls = meshUsesTls(mesh);
     for (const b of sidecars)
       files.push({
         path: `sidecar-${b.name}.${ext}`,
-        contents: format.whole(buildSidecar(mesh, b, settings)),
+        contents: format.whole(buildSidecar(mesh, b, settings, tls)),
       });
     files.push({ path: 'hosts', contents: hostsFile(mesh) });
   }

@@ -192,14 +192,24 @@ function pathSource(settings: EnvoySettings, name: string): Json {
   };
 }
 
+/** Whether some backend is called in mTLS: each sidecar then holds its `workload` secret. */
+export function meshUsesTls(mesh: ResolvedMesh): boolean {
+  return mesh.backends.some(callersUseTls);
+}
+
 /**
  * The bootstrap of the sidecar that runs beside each instance of backend `b`: its node and admin,
- * its inbound listener and clusters, its `workload` secret (when some backend is called in mTLS),
- * and the shared outbound listeners and clusters through `dynamic_resources`.
+ * its inbound listener and clusters, its `workload` secret (when `tls`: some backend is called in
+ * mTLS, `meshUsesTls`, asked once for all the sidecars), and the shared outbound listeners and
+ * clusters through `dynamic_resources`.
  */
-export function buildSidecar(mesh: ResolvedMesh, b: ResolvedBackend, settings: EnvoySettings): Json {
+export function buildSidecar(
+  mesh: ResolvedMesh,
+  b: ResolvedBackend,
+  settings: EnvoySettings,
+  tls: boolean,
+): Json {
   const inbound = buildInbound(mesh, b, settings);
-  const tls = mesh.backends.some(callersUseTls);
   return {
     node: { id: `sidecar-${b.name}`, cluster: b.name },
     admin: { address: socketAddress('127.0.0.1', settings.adminPort) },

@@ -24,7 +24,7 @@ import { KEEPALIVE_SETTINGS, keepaliveDirectives } from './keepalive.js';
 import { atLeast, readVersion } from '../versions.js';
 import { streamServer } from './stream.js';
 import { comment, DOLLAR, DOLLAR_VARIABLE, failTimeout, word } from './syntax.js';
-import { emptyBlock, layoutBlock, type BlockView, type ServerView } from './view.js';
+import { emptyBlock, layoutBlock, serverText, type BlockView, type ServerView } from './view.js';
 
 /** What the template lays out: the blocks' contents come laid out (`layoutBlock`). */
 interface ConfigView {
@@ -188,7 +188,7 @@ export const nginx: Emitter = {
       const listen = bindAddress(f.address, f.port);
       const comment = `frontend "${f.name}" (${f.protocol}, hosts ${f.hosts.join(', ')})`;
       if (f.protocol === 'tcp' || f.protocol === 'tls-passthrough') {
-        stream.servers.push(streamServer(listen, comment, f.routes, f, ctx, stream));
+        stream.servers.push(serverText(streamServer(listen, comment, f.routes, f, ctx, stream)));
         continue;
       }
       const extra: string[] = [];
@@ -201,20 +201,23 @@ export const nginx: Emitter = {
       if (f.protocol === 'https' && http2Directive) extra.push('http2 on');
       const l = f.protocol === 'https' ? `${listen} ssl${http2Directive ? '' : ' http2'}` : listen;
       view.http.servers.push(
-        httpServer(`fe_${ident(f.name)}`, comment, [l], extra, f.routes, f, conditions, ctx),
+        serverText(httpServer(`fe_${ident(f.name)}`, comment, [l], extra, f.routes, f, conditions, ctx)),
       );
     }
     for (const b of mesh.backends) {
       const listen = bindAddress(b.localAddress, b.port);
       const comment = `backend "${b.name}": local listener for its callers (${b.name}.${b.namespace}:${b.port}${b.sharesPort ? ', own loopback address: see hosts' : ''})`;
       if (b.protocol === 'tcp')
-        stream.servers.push(streamServer(listen, comment, b.routes, undefined, ctx, stream));
+        stream.servers.push(serverText(streamServer(listen, comment, b.routes, undefined, ctx, stream)));
       else
         view.http.servers.push(
-          httpServer(`ew_${ident(b.name)}`, comment, [listen], [], b.routes, undefined, conditions, ctx),
+          serverText(
+            httpServer(`ew_${ident(b.name)}`, comment, [listen], [], b.routes, undefined, conditions, ctx),
+          ),
         );
     }
-    view.http.maps.unshift(...conditions.maps);
+    // the condition maps first (concat: a large mesh has too many of them for call arguments)
+    view.http.maps = conditions.maps.concat(view.http.maps);
     if (stream.servers.length) {
       view.stream = stream;
       const module = options.settings?.['streamModule'] ?? STREAM_MODULE;

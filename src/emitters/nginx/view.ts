@@ -38,7 +38,8 @@ export interface BlockView {
   maps: MapView[];
   splits: SplitView[];
   upstreams: UpstreamView[];
-  servers: ServerView[];
+  /** Laid out as they are built (`serverText`): a large mesh's views are not kept until the end. */
+  servers: string[];
 }
 
 export function emptyBlock(): BlockView {
@@ -77,16 +78,19 @@ export function layoutBlock(block: BlockView): string {
     out.push('    }\n');
     items.push(out.join(''));
   }
-  for (const s of block.servers) {
-    const out = ['\n    # ', comment(s.comment), '\n    server {\n'];
-    for (const d of s.directives) out.push('        ', d, ending(d));
-    for (const l of s.locations) {
-      out.push('\n        location ', l.match, ' {\n');
-      for (const d of l.directives) out.push('            ', d, ending(d));
-      out.push('        }\n');
-    }
-    out.push('    }\n');
-    items.push(out.join(''));
-  }
+  for (const s of block.servers) items.push(s);
   return items.join('');
+}
+
+/** A `server` block, after a blank line, indented inside its `http` or `stream` block. */
+export function serverText(s: ServerView): string {
+  const out = ['\n    # ', comment(s.comment), '\n    server {\n'];
+  for (const d of s.directives) out.push('        ', d, ending(d));
+  for (const l of s.locations) {
+    out.push('\n        location ', l.match, ' {\n');
+    for (const d of l.directives) out.push('            ', d, ending(d));
+    out.push('        }\n');
+  }
+  out.push('    }\n');
+  return out.join('');
 }

@@ -4,7 +4,7 @@
  * layout, and a few naming helpers.
  */
 import { diagnostic, type Diagnostic } from '../model/diagnostics.js';
-import type { ResolvedBackend, ResolvedMesh, ResolvedRoute } from '../model/types.js';
+import type { Endpoint, ResolvedBackend, ResolvedMesh, ResolvedRoute } from '../model/types.js';
 import type { EmitOptions, TargetSetting } from '../emitters/types.js';
 
 export { hostsFile } from './hosts.js';
@@ -45,10 +45,15 @@ export function checkProxyInput(mesh: ResolvedMesh, options: EmitOptions, target
 }
 
 /** The endpoints a destination covers: those of one version, or of all versions as one pool. */
-export function destinationEndpoints(backend: ResolvedBackend, to: { readonly versions: readonly string[] }) {
-  return backend.versions
-    .filter((v) => to.versions.includes(v.name))
-    .flatMap((v) => v.endpoints.map((e) => ({ version: v.name, endpoint: e })));
+export function destinationEndpoints(
+  backend: ResolvedBackend,
+  to: { readonly versions: readonly string[] },
+): { version: string; endpoint: Endpoint }[] {
+  // loops, not filter and flatMap: asked for each destination of each route
+  const out: { version: string; endpoint: Endpoint }[] = [];
+  for (const v of backend.versions)
+    if (to.versions.includes(v.name)) for (const e of v.endpoints) out.push({ version: v.name, endpoint: e });
+  return out;
 }
 
 /** A name usable as an identifier in proxy configs: letters, digits, `_`. */

@@ -40,13 +40,16 @@ export interface Ctx {
 
 /** Records a diagnostic of the traefik target. */
 export function report(ctx: Ctx, code: KnownCode, message: string, pointer?: string, hint?: string): void {
-  ctx.diagnostics.push(
-    diagnostic(code, message, {
-      ...(pointer !== undefined ? { pointer } : {}),
-      target: TARGET,
-      ...(hint !== undefined ? { hint } : {}),
-    }),
-  );
+  // the keys present only when set, in this order: pointer, target, hint
+  const extra =
+    pointer === undefined
+      ? hint === undefined
+        ? { target: TARGET }
+        : { target: TARGET, hint }
+      : hint === undefined
+        ? { pointer, target: TARGET }
+        : { pointer, target: TARGET, hint };
+  ctx.diagnostics.push(diagnostic(code, message, extra));
 }
 
 /**

@@ -14,7 +14,7 @@ import {
 import { escapeRegex } from '../../model/regex.js';
 import { cookieVar, failTimeout, headerVar, literal, literalText, q, word } from './syntax.js';
 import { FORWARD_NORMALIZED } from './path.js';
-import type { BlockView, LocationView } from './view.js';
+import { upstreamText, type BlockView, type LocationView } from './view.js';
 
 export const TARGET = 'nginx';
 
@@ -130,12 +130,14 @@ function upstream(
       servers.push(
         `${endpoint.family === 'ipv6' ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port} ${fails}${conns}`,
       );
-  block.upstreams.push({
-    comment: `${comment}${copies > 1 ? ` (endpoints listed ${copies} times: one peer per try)` : ''}`,
-    name,
-    directives,
-    servers,
-  });
+  block.upstreams.push(
+    upstreamText({
+      comment: `${comment}${copies > 1 ? ` (endpoints listed ${copies} times: one peer per try)` : ''}`,
+      name,
+      directives,
+      servers,
+    }),
+  );
 }
 
 /** `@mg_r_<route>` or `@mg_b_<backend>` for an implicit route. */

@@ -13,7 +13,7 @@ import {
 import { hostRegex } from './conditions.js';
 import { TARGET, type RouteContext } from './route.js';
 import { failTimeout, q } from './syntax.js';
-import type { BlockView, ServerView } from './view.js';
+import { upstreamText, type BlockView, type ServerView } from './view.js';
 
 /** The target of one TCP route: an upstream, or a split_clients variable choosing one. */
 function streamTarget(
@@ -40,15 +40,17 @@ function streamTarget(
       const fails = od
         ? `max_fails=${od.consecutiveErrors} fail_timeout=${failTimeout(od.baseEjectionTimeMs)}`
         : 'max_fails=0';
-      block.upstreams.push({
-        comment: `${routeSubject(route)} -> backend "${backend.name}", ${to.version ? `version ${to.version}` : 'all versions'}, ${to.weight}%`,
-        name,
-        directives,
-        servers: destinationEndpoints(backend, to).map(
-          ({ endpoint }) =>
-            `${endpoint.family === 'ipv6' ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port} ${fails}`,
-        ),
-      });
+      block.upstreams.push(
+        upstreamText({
+          comment: `${routeSubject(route)} -> backend "${backend.name}", ${to.version ? `version ${to.version}` : 'all versions'}, ${to.weight}%`,
+          name,
+          directives,
+          servers: destinationEndpoints(backend, to).map(
+            ({ endpoint }) =>
+              `${endpoint.family === 'ipv6' ? `[${endpoint.host}]` : endpoint.host}:${endpoint.port} ${fails}`,
+          ),
+        }),
+      );
       return { name, backend, weight: to.weight };
     });
   let target = pools[0]!.name;
@@ -131,13 +133,7 @@ export function streamServer(
       variable,
       entries: [...entries, { key: 'default', value: 'mg_reject' }],
     });
-    if (!block.upstreams.some((u) => u.name === 'mg_reject'))
-      block.upstreams.push({
-        comment: 'connections no route accepts: closed (nothing listens on port 1)',
-        name: 'mg_reject',
-        directives: [],
-        servers: ['127.0.0.1:1 down'],
-      });
+    rejectUpstream(block, 'connections no route accepts: closed (nothing listens on port 1)');
     directives.push(`proxy_pass ${variable}`);
     return { comment, directives, locations: [] };
   }
@@ -152,15 +148,29 @@ export function streamServer(
   return { comment, directives, locations: [] };
 }
 
-/** An upstream whose only server is down: connections sent there are closed. */
-function rejectUpstream(block: BlockView): string {
-  if (!block.upstreams.some((u) => u.name === 'mg_reject'))
-    block.upstreams.push({
-      comment: 'connections no route accepts (or access denies): closed',
-      name: 'mg_reject',
-      directives: [],
-      servers: ['127.0.0.1:1 down'],
-    });
+/** The blocks that have the upstream `mg_reject` (no other upstream is named so). */
+const rejecting = new WeakSet<BlockView>();
+
+/**
+ * An upstream whose only server is down: connections sent there are closed. Added once to a
+ * block, with the comment of the listener that needs it first.
+ */
+function rejectUpstream(
+  block: BlockView,
+  comment = 'connections no route accepts (or access denies): closed',
+): string {
+  // not a search of the upstreams: a mesh may have many listeners that reject
+  if (!rejecting.has(block)) {
+    rejecting.add(block);
+    block.upstreams.push(
+      upstreamText({
+        comment,
+        name: 'mg_reject',
+        directives: [],
+        servers: ['127.0.0.1:1 down'],
+      }),
+    );
+  }
   return 'mg_reject';
 }
 

@@ -15,7 +15,7 @@ interface SplitView {
   entries: { share: string; value: string }[];
 }
 
-interface UpstreamView {
+export interface UpstreamView {
   comment: string;
   name: string;
   directives: string[];
@@ -37,8 +37,9 @@ export interface BlockView {
   globals: string[];
   maps: MapView[];
   splits: SplitView[];
-  upstreams: UpstreamView[];
-  /** Laid out as they are built (`serverText`): a large mesh's views are not kept until the end. */
+  /** Laid out as they are built (`upstreamText`): a large mesh's views are not kept until the end. */
+  upstreams: string[];
+  /** Laid out as they are built (`serverText`). */
   servers: string[];
 }
 
@@ -71,13 +72,7 @@ export function layoutBlock(block: BlockView): string {
     out.push('    }\n');
     items.push(out.join(''));
   }
-  for (const u of block.upstreams) {
-    const out = ['\n    # ', comment(u.comment), '\n    upstream ', u.name, ' {\n'];
-    for (const d of u.directives) out.push('        ', d, ending(d));
-    for (const server of u.servers) out.push('        server ', server, ';\n');
-    out.push('    }\n');
-    items.push(out.join(''));
-  }
+  for (const u of block.upstreams) items.push(u);
   for (const s of block.servers) items.push(s);
   return items.join('');
 }
@@ -91,6 +86,15 @@ export function serverText(s: ServerView): string {
     for (const d of l.directives) out.push('            ', d, ending(d));
     out.push('        }\n');
   }
+  out.push('    }\n');
+  return out.join('');
+}
+
+/** An `upstream` block, after a blank line, indented inside its `http` or `stream` block. */
+export function upstreamText(u: UpstreamView): string {
+  const out = ['\n    # ', comment(u.comment), '\n    upstream ', u.name, ' {\n'];
+  for (const d of u.directives) out.push('        ', d, ending(d));
+  for (const server of u.servers) out.push('        server ', server, ';\n');
   out.push('    }\n');
   return out.join('');
 }

@@ -292,8 +292,11 @@ export function haproxySlots(mesh: ResolvedMesh, options: EmitOptions): SlotGrou
       g.pools.push(pool.name);
       groups.set(key, g);
     }
+  // by name, not a search of the pools for each group: a large mesh has tens of thousands of both
+  const byName = new Map<string, PoolView>();
+  for (const p of pools) if (!byName.has(p.name)) byName.set(p.name, p);
   return [...groups.values()].map((g) => {
-    const pool = pools.find((p) => p.name === g.pools[0])!;
+    const pool = byName.get(g.pools[0]!)!;
     const servers = pool.servers.filter(
       (s) => s.name.startsWith(`${g.version}-`) && /^\d+$/.test(s.name.slice(g.version.length + 1)),
     );

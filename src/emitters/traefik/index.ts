@@ -57,13 +57,17 @@ function compact(d: Dynamic): Record<string, unknown> {
   const out: Record<string, unknown> = {};
   for (const [section, value] of Object.entries(d) as [string, Record<string, unknown>][]) {
     const kept = Object.fromEntries(
-      Object.entries(value).filter(([, v]) =>
-        Array.isArray(v) ? v.length : Object.keys(v as object).length,
-      ),
+      Object.entries(value).filter(([, v]) => (Array.isArray(v) ? v.length : hasKeys(v as object))),
     );
-    if (Object.keys(kept).length) out[section] = kept;
+    if (hasKeys(kept)) out[section] = kept;
   }
   return out;
+}
+
+/** Whether an object has a key, without listing the tens of thousands a large mesh's sections have. */
+function hasKeys(o: object): boolean {
+  for (const _ in o) return true;
+  return false;
 }
 
 function backendNotes(mesh: ResolvedMesh, ctx: Ctx): void {

@@ -56,21 +56,27 @@ export function* diffTargets(
   b: ResolvedMesh,
   targets: readonly string[] | 'all',
 ): Generator<TargetDiff> {
-  const names = [...new Set(targets === 'all' ? emitters.map((e) => e.target) : targets)];
-  for (const target of names) {
-    const before = render(a, { targets: [target] });
-    const after = render(b, { targets: [target] });
-    const errors = {
-      before: before.diagnostics.filter((d) => d.severity === 'error'),
-      after: after.diagnostics.filter((d) => d.severity === 'error'),
-    };
-    if (errors.before.length || errors.after.length) yield { target, changes: [], errors };
-    else
-      yield {
-        target,
-        changes: diffFiles(before.outputs[0]?.files ?? [], after.outputs[0]?.files ?? [], target),
-      };
-  }
+  for (const target of targetNames(targets)) yield diffTarget(a, b, target);
+}
+
+/** The targets a rendered diff covers, in order: the registry's for `all`. */
+export function targetNames(targets: readonly string[] | 'all'): string[] {
+  return [...new Set(targets === 'all' ? emitters.map((e) => e.target) : targets)];
+}
+
+/** Renders both meshes to one target and compares the output. */
+export function diffTarget(a: ResolvedMesh, b: ResolvedMesh, target: string): TargetDiff {
+  const before = render(a, { targets: [target] });
+  const after = render(b, { targets: [target] });
+  const errors = {
+    before: before.diagnostics.filter((d) => d.severity === 'error'),
+    after: after.diagnostics.filter((d) => d.severity === 'error'),
+  };
+  if (errors.before.length || errors.after.length) return { target, changes: [], errors };
+  return {
+    target,
+    changes: diffFiles(before.outputs[0]?.files ?? [], after.outputs[0]?.files ?? [], target),
+  };
 }
 
 /**

@@ -163,15 +163,14 @@ async function diffCommand(before: string, after: string, opts: DiffCliOptions):
 const WORKER = new URL('../diff-worker.js', import.meta.url);
 
 /**
- * Threads render at most this much in all (MB of V8 heap): each is given its share, by the size
- * of the meshes, and there are fewer threads when the meshes are large, so that the process stays
- * under 2 GB.
+ * The memory the threads may take in all (MB): fewer threads for larger meshes, so that the
+ * process (2 GB at most) has room for this thread's meshes too.
  */
-const THREADS_HEAP_MB = 1900;
+const THREADS_RSS_MB = 1700;
 
 /**
  * The rendered diff of each target, in order, from a pool of worker threads: one a CPU, at most
- * one a target, and fewer for large meshes (see THREADS_HEAP_MB); MESHGEN_DIFF_THREADS sets the
+ * one a target, and fewer for large meshes (see THREADS_RSS_MB); MESHGEN_DIFF_THREADS sets the
  * number (1: one target after another, in this thread). Each thread loads both meshes from their
  * texts, and renders and compares one target at a time; only the changes come back. A target whose
  * thread runs out of memory is diffed again in this thread (`inProcess`). Undefined when one thread
@@ -184,15 +183,18 @@ function startThreads(
 ): AsyncGenerator<TargetDiff> | undefined {
   const sides = results.map((r) => ({ text: r.source.text, file: r.source.file }));
   const textMb = sides.reduce((n, s) => n + s.text.length, 0) / 2 ** 20;
-  // the meshes, two renders and their comparison hold about 25 x the meshes' text at 10,000
-  // backends: twice that leaves the collector room (a tighter heap costs a quarter more CPU time)
-  const heapMb = Math.round(Math.min(1024, Math.max(256, 48 * textMb)));
+  // A thread holds both meshes, two renders and their comparison: at 10,000 backends (10 MB of
+  // text a side) about 25 x the meshes' text is live, and the thread's RSS peaks at about 33 x.
+  // Its heap may grow to 80 x: a heap much closer to what is live costs a quarter more CPU time in
+  // the collector. Should a target still not fit, it is diffed in this thread.
+  const rssMb = Math.max(150, 33 * textMb);
+  const heapMb = Math.round(Math.min(2048, Math.max(512, 80 * textMb)));
   const asked = Number(process.env.MESHGEN_DIFF_THREADS);
   const threads = Math.min(
     names.length,
     Number.isInteger(asked) && asked > 0
       ? asked
-      : Math.min(os.availableParallelism(), Math.floor(THREADS_HEAP_MB / heapMb)),
+      : Math.min(os.availableParallelism(), Math.floor(THREADS_RSS_MB / rssMb)),
   );
   if (threads <= 1 || !existsSync(fileURLToPath(WORKER))) return undefined;
   const settle = names.map(() => {

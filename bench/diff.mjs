@@ -3,9 +3,13 @@
 //    prints load+normalize time apart from the diff itself, checks that the diff reports exactly
 //    those routes, and prints GNU diff on the same two texts side by side as a reference.
 // 2. The CLI, side by side in the same run: `meshgen diff a b` (the semantic diff) and
-//    `meshgen diff a b --target all` (every target rendered for both meshes and compared), for one
-//    changed route and for a larger change (every 10th route), with the wall time, CPU time and peak
-//    memory (RSS) of each child process. Goal: --target all within 10 x the semantic diff, under 2 GB.
+//    `meshgen diff a b --target all` (every target rendered for both meshes and compared, the
+//    targets in worker threads: see src/cli/diff.ts), for one changed route and for a larger change
+//    (every 10th route), with the wall time, CPU time (of all threads) and peak memory (RSS, of the
+//    whole process) of each child process. Goal: --target all within 10 x the semantic diff, under
+//    2 GB. Wall time is what threads shorten; on a machine busier than its CPUs the goal is judged by
+//    CPU time, which threads do not shorten (each loads both meshes). MESHGEN_DIFF_THREADS=1 in the
+//    environment measures the sequential path.
 // Usage: npm run build && node bench/diff.mjs [backends] [changedEvery]
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';

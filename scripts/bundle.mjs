@@ -1,4 +1,5 @@
-// Bundles the library and CLI entry points (dist/index.js, dist/cli.js) from tsc's per-module output,
+// Bundles the library and CLI entry points (dist/index.js, dist/cli.js, and the CLI's worker thread
+// dist/diff-worker.js) from tsc's per-module output,
 // so that loading meshgen reads a few files instead of about a hundred: Node's ESM loader spends
 // about 0.5 ms resolving, reading and linking each module, which was half of the library's import
 // time. The library is one file; the CLI keeps each command's dynamic imports in chunks of their
@@ -46,7 +47,13 @@ const onwarn = (warning, warn) => {
 
 // both bundles are built from tsc's files before either entry file is replaced
 const library = await rollup({ input: path.join(dist, 'index.js'), external, onwarn, plugins: [ownUrl] });
-const cli = await rollup({ input: path.join(dist, 'cli.js'), external, onwarn, plugins: [ownUrl] });
+// the CLI, and the worker thread of `meshgen diff --target` (dist/diff-worker.js), sharing chunks
+const cli = await rollup({
+  input: { cli: path.join(dist, 'cli.js'), 'diff-worker': path.join(dist, 'diff-worker.js') },
+  external,
+  onwarn,
+  plugins: [ownUrl],
+});
 for (const old of fs.readdirSync(dist))
   if (/^chunk-.*\.js(\.map)?$/.test(old)) fs.rmSync(path.join(dist, old));
 await library.write({

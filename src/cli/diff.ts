@@ -1,5 +1,9 @@
 import { execFile } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import fs from 'node:fs/promises';
+import os from 'node:os';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
 import { Option, type Command } from 'commander';
 import { diffMeshes } from '../diff/differ.js';
 import {
@@ -89,8 +93,7 @@ async function diffCommand(before: string, after: string, opts: DiffCliOptions):
   let targets: string[] | 'all' | undefined;
   // the emitters load only when a rendered diff is asked for
   const { emitters } = opts.target !== undefined ? await import('../emitters/index.js') : { emitters: [] };
-  const { diffTargets } =
-    opts.target !== undefined ? await import('../diff/rendered.js') : { diffTargets: undefined };
+  const rendered = opts.target !== undefined ? await import('../diff/rendered.js') : undefined;
   if (opts.target !== undefined) {
     targets = opts.target === 'all' ? 'all' : opts.target.split(',').map((t) => t.trim());
     const unknown = targets === 'all' ? [] : targets.filter((t) => !emitters.some((e) => e.target === t));
@@ -113,24 +116,33 @@ async function diffCommand(before: string, after: string, opts: DiffCliOptions):
     return EXIT.error;
   }
   const [a, b] = [results[0]!.mesh!, results[1]!.mesh!];
+  // the threads load the meshes while this one diffs them
+  const names = targets && rendered ? rendered.targetNames(targets) : [];
+  const pool =
+    rendered && names.length ? startThreads(names, results, (t) => rendered.diffTarget(a, b, t)) : undefined;
   const report: DiffReport = {
     before: results[0]!.source.file,
     after: results[1]!.source.file,
     changes: diffMeshes(a, b),
   };
-  if (!targets || !diffTargets) {
+  if (!rendered) {
     process.stdout.write(formatReport(report, opts.format));
     return isEqual(report) ? EXIT.equal : EXIT.different;
   }
-  // one target at a time: its two renders are dropped before the next, and text shows each as it
-  // is done
+  // each target's two renders are dropped once compared, and text shows each target as soon as it
+  // and the ones before it are done
   const c = colours(process.stdout);
   const text = opts.format === 'text';
   if (text) process.stdout.write(formatTextChanges(report, c));
   const done: TargetDiff[] = [];
   let equal = report.changes.length === 0;
   let renderFailed = false;
-  for (const t of diffTargets(a, b, targets)) {
+  const diffs =
+    pool ??
+    (async function* () {
+      yield* rendered.diffTargets(a, b, names);
+    })();
+  for await (const t of diffs) {
     const shown = t.errors ? { ...t, errors: locateErrors(t.errors, results) } : t;
     if (shown.errors) {
       renderFailed = true;
@@ -142,6 +154,108 @@ async function diffCommand(before: string, after: string, opts: DiffCliOptions):
   }
   if (!text) process.stdout.write(formatReport({ ...report, targets: done }, opts.format));
   return renderFailed ? EXIT.error : equal ? EXIT.equal : EXIT.different;
+}
+
+/**
+ * The worker thread of a rendered diff: dist/diff-worker.js, next to the CLI's bundle. Run from the
+ * sources (as the tests of src/ do), there is none, and the targets render one after another.
+ */
+const WORKER = new URL('../diff-worker.js', import.meta.url);
+
+/**
+ * The memory the threads may take in all (MB): fewer threads for larger meshes, so that the
+ * process (2 GB at most) has room for this thread's meshes too.
+ */
+const THREADS_RSS_MB = 1700;
+
+/**
+ * The rendered diff of each target, in order, from a pool of worker threads: one a CPU, at most
+ * one a target, and fewer for large meshes (see THREADS_RSS_MB); MESHGEN_DIFF_THREADS sets the
+ * number (1: one target after another, in this thread). Each thread loads both meshes from their
+ * texts, and renders and compares one target at a time; only the changes come back. A target whose
+ * thread runs out of memory is diffed again in this thread (`inProcess`). Undefined when one thread
+ * would do, or when there is no worker (run from the sources).
+ */
+function startThreads(
+  names: readonly string[],
+  results: MeshResult[],
+  inProcess: (target: string) => TargetDiff,
+): AsyncGenerator<TargetDiff> | undefined {
+  const sides = results.map((r) => ({ text: r.source.text, file: r.source.file }));
+  const textMb = sides.reduce((n, s) => n + s.text.length, 0) / 2 ** 20;
+  // A thread holds both meshes, two renders and their comparison: at 10,000 backends (10 MB of
+  // text a side) about 25 x the meshes' text is live, and the thread's RSS peaks at about 33 x.
+  // Its heap may grow to 80 x: a heap much closer to what is live costs a quarter more CPU time in
+  // the collector. Should a target still not fit, it is diffed in this thread.
+  const rssMb = Math.max(150, 33 * textMb);
+  const heapMb = Math.round(Math.min(2048, Math.max(512, 80 * textMb)));
+  const asked = Number(process.env.MESHGEN_DIFF_THREADS);
+  const threads = Math.min(
+    names.length,
+    Number.isInteger(asked) && asked > 0
+      ? asked
+      : Math.min(os.availableParallelism(), Math.floor(THREADS_RSS_MB / rssMb)),
+  );
+  if (threads <= 1 || !existsSync(fileURLToPath(WORKER))) return undefined;
+  const settle = names.map(() => {
+    let resolve!: (t: TargetDiff) => void;
+    let reject!: (e: unknown) => void;
+    const promise = new Promise<TargetDiff>((res, rej) => ((resolve = res), (reject = rej)));
+    // a failure is thrown when its target's turn comes
+    promise.catch(() => undefined);
+    return { promise, resolve, reject };
+  });
+  let next = 0;
+  // targets whose thread ran out of memory, diffed here instead
+  const rescued = new Set<number>();
+  const start = (): Worker => {
+    const worker = new Worker(WORKER, {
+      workerData: { before: sides[0], after: sides[1] },
+      resourceLimits: { maxOldGenerationSizeMb: heapMb },
+    });
+    let current = -1;
+    const send = () => {
+      current = next++;
+      if (current < names.length) worker.postMessage(names[current]);
+      else void worker.terminate();
+    };
+    worker.on('message', (t: TargetDiff) => {
+      settle[current]!.resolve(t);
+      send();
+    });
+    worker.on('error', (e: Error & { code?: string }) => {
+      const i = current;
+      if (i >= names.length || rescued.has(i)) return;
+      if (e.code !== 'ERR_WORKER_OUT_OF_MEMORY') return settle[i]!.reject(e);
+      // its share was too small for this target: diff it here, and go on with a new thread
+      rescued.add(i);
+      setImmediate(() => {
+        try {
+          settle[i]!.resolve(inProcess(names[i]!));
+        } catch (err) {
+          settle[i]!.reject(err);
+        }
+      });
+      if (next < names.length) workers.push(start());
+    });
+    worker.on('exit', (code) => {
+      if (code !== 0 && current < names.length && !rescued.has(current))
+        settle[current]!.reject(
+          new Error(`the thread diffing ${names[current]} stopped (exit code ${code})`),
+        );
+    });
+    send();
+    return worker;
+  };
+  const workers: Worker[] = [];
+  for (let i = 0; i < threads; i++) workers.push(start());
+  return (async function* () {
+    try {
+      for (const s of settle) yield await s.promise;
+    } finally {
+      await Promise.all(workers.map((w) => w.terminate()));
+    }
+  })();
 }
 
 function formatReport(report: DiffReport, format: string): string {

@@ -159,7 +159,8 @@ describe('meshgen diff', () => {
       );
       expect(r.stdout).not.toContain('Target envoy: no change');
       // the other targets are still compared
-      expect(r.stdout).toMatch(/Target haproxy: 1 object: 1 changed/);
+      // by section: the frontends and the backends of the changed routes
+      expect(r.stdout).toMatch(/Target haproxy: 8 objects: 2 added, 2 removed, 4 changed/);
       const line = onInboundPort('old').split('\n').indexOf('      port: 15006') + 1;
       expect(line).toBeGreaterThan(0);
       for (const file of [before, after])

@@ -163,18 +163,23 @@ async function diffCommand(before: string, after: string, opts: DiffCliOptions):
 const WORKER = new URL('../diff-worker.js', import.meta.url);
 
 /**
- * The memory the threads may take in all (MB): fewer threads for larger meshes, so that the
- * process (2 GB at most) has room for this thread's meshes too.
+ * The memory the worker threads may take in all (MB): fewer threads for larger meshes, so that the
+ * process (2 GB at most) has room for this thread's meshes and renders too.
  */
-const THREADS_RSS_MB = 1700;
+const THREADS_RSS_MB = 1300;
+
+/** Targets a worker thread holds at once: the one it renders and the next, so it never waits on this thread. */
+const IN_FLIGHT = 2;
 
 /**
- * The rendered diff of each target, in order, from a pool of worker threads: one a CPU, at most
- * one a target, and fewer for large meshes (see THREADS_RSS_MB); MESHGEN_DIFF_THREADS sets the
- * number (1: one target after another, in this thread). Each thread loads both meshes from their
- * texts, and renders and compares one target at a time; only the changes come back. A target whose
- * thread runs out of memory is diffed again in this thread (`inProcess`). Undefined when one thread
- * would do, or when there is no worker (run from the sources).
+ * The rendered diff of each target, in order, from this thread and a pool of worker threads: one
+ * thread a CPU in all, at most one a target, and fewer for large meshes (see THREADS_RSS_MB);
+ * MESHGEN_DIFF_THREADS sets the number (1: one target after another, in this thread). This thread,
+ * whose meshes are loaded, takes the next target whenever the one due to print is not done yet;
+ * each worker loads both meshes from their texts, and renders and compares one target at a time;
+ * only the changes come back. A target whose worker runs out of memory is diffed again in this
+ * thread (`inProcess`). Undefined when one thread would do, or when there is no worker (run from the
+ * sources).
  */
 function startThreads(
   names: readonly string[],
@@ -183,7 +188,7 @@ function startThreads(
 ): AsyncGenerator<TargetDiff> | undefined {
   const sides = results.map((r) => ({ text: r.source.text, file: r.source.file }));
   const textMb = sides.reduce((n, s) => n + s.text.length, 0) / 2 ** 20;
-  // A thread holds both meshes, two renders and their comparison: at 10,000 backends (10 MB of
+  // A worker holds both meshes, two renders and their comparison: at 10,000 backends (10 MB of
   // text a side) about 25 x the meshes' text is live, and the thread's RSS peaks at about 33 x.
   // Its heap may grow to 80 x: a heap much closer to what is live costs a quarter more CPU time in
   // the collector. Should a target still not fit, it is diffed in this thread.
@@ -194,7 +199,7 @@ function startThreads(
     names.length,
     Number.isInteger(asked) && asked > 0
       ? asked
-      : Math.min(os.availableParallelism(), Math.floor(THREADS_RSS_MB / rssMb)),
+      : Math.min(os.availableParallelism(), 1 + Math.floor(THREADS_RSS_MB / rssMb)),
   );
   if (threads <= 1 || !existsSync(fileURLToPath(WORKER))) return undefined;
   const settle = names.map(() => {
@@ -203,55 +208,72 @@ function startThreads(
     const promise = new Promise<TargetDiff>((res, rej) => ((resolve = res), (reject = rej)));
     // a failure is thrown when its target's turn comes
     promise.catch(() => undefined);
-    return { promise, resolve, reject };
+    return { promise, resolve, reject, done: false };
   });
+  const finish = (i: number, result: () => TargetDiff) => {
+    const s = settle[i]!;
+    if (s.done) return;
+    s.done = true;
+    try {
+      s.resolve(result());
+    } catch (err) {
+      s.reject(err);
+    }
+  };
+  const fail = (i: number, err: unknown) => {
+    const s = settle[i]!;
+    if (s.done) return;
+    s.done = true;
+    s.reject(err);
+  };
   let next = 0;
-  // targets whose thread ran out of memory, diffed here instead
-  const rescued = new Set<number>();
   const start = (): Worker => {
     const worker = new Worker(WORKER, {
       workerData: { before: sides[0], after: sides[1] },
       resourceLimits: { maxOldGenerationSizeMb: heapMb },
     });
-    let current = -1;
+    // the targets sent to it, in the order it answers them
+    const queue: number[] = [];
     const send = () => {
-      current = next++;
-      if (current < names.length) worker.postMessage(names[current]);
-      else void worker.terminate();
+      while (queue.length < IN_FLIGHT && next < names.length) {
+        queue.push(next);
+        worker.postMessage(names[next++]);
+      }
+      if (!queue.length) void worker.terminate();
     };
     worker.on('message', (t: TargetDiff) => {
-      settle[current]!.resolve(t);
+      finish(queue.shift()!, () => t);
       send();
     });
     worker.on('error', (e: Error & { code?: string }) => {
-      const i = current;
-      if (i >= names.length || rescued.has(i)) return;
-      if (e.code !== 'ERR_WORKER_OUT_OF_MEMORY') return settle[i]!.reject(e);
-      // its share was too small for this target: diff it here, and go on with a new thread
-      rescued.add(i);
-      setImmediate(() => {
-        try {
-          settle[i]!.resolve(inProcess(names[i]!));
-        } catch (err) {
-          settle[i]!.reject(err);
-        }
-      });
+      const lost = queue.splice(0);
+      if (e.code !== 'ERR_WORKER_OUT_OF_MEMORY') return lost.forEach((i) => fail(i, e));
+      // its share was too small for these targets: diff them here, and go on with a new thread
+      setImmediate(() => lost.forEach((i) => finish(i, () => inProcess(names[i]!))));
       if (next < names.length) workers.push(start());
     });
     worker.on('exit', (code) => {
-      if (code !== 0 && current < names.length && !rescued.has(current))
-        settle[current]!.reject(
-          new Error(`the thread diffing ${names[current]} stopped (exit code ${code})`),
-        );
+      if (code !== 0)
+        for (const i of queue.splice(0))
+          fail(i, new Error(`the thread diffing ${names[i]} stopped (exit code ${code})`));
     });
     send();
     return worker;
   };
   const workers: Worker[] = [];
-  for (let i = 0; i < threads; i++) workers.push(start());
+  for (let i = 1; i < threads; i++) workers.push(start());
   return (async function* () {
     try {
-      for (const s of settle) yield await s.promise;
+      for (const [k, s] of settle.entries()) {
+        // while the target due to print is not done, this thread diffs the next one nobody took,
+        // and lets the workers' answers in between
+        while (!s.done && next < names.length) {
+          const i = next++;
+          finish(i, () => inProcess(names[i]!));
+          await new Promise((r) => setImmediate(r));
+        }
+        yield await settle[k]!.promise;
+      }
     } finally {
       await Promise.all(workers.map((w) => w.terminate()));
     }

@@ -1,4 +1,4 @@
-import { CODES, diagnostic, sortDiagnostics, type Diagnostic } from '../model/diagnostics.js';
+import { CODES, compareText, diagnostic, sortDiagnostics, type Diagnostic } from '../model/diagnostics.js';
 import { closest } from '../model/nearest.js';
 
 /**
@@ -137,11 +137,25 @@ export function groupDiagnostics(
   );
 }
 
+/**
+ * A count with commas between groups of three digits, as `toLocaleString('en-US')` writes it,
+ * without loading the locale data that costs a command printing a few lines more than the printing.
+ */
+function grouped(n: number): string {
+  const digits = String(n);
+  let out = '';
+  for (let i = 0; i < digits.length; i++) {
+    if (i > 0 && (digits.length - i) % 3 === 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 /** `and 9,999 more similar (MG3009 [istio]); --verbose lists every one` */
 export function moreLine(g: Group): string {
   const others = g.count - 1;
   const target = g.first.target ? ` [${g.first.target}]` : '';
-  return `       and ${others.toLocaleString('en-US')} more similar (${g.first.code}${target}); --verbose lists every one`;
+  return `       and ${grouped(others)} more similar (${g.first.code}${target}); --verbose lists every one`;
 }
 
 /** Per code, most frequent first: `  MG3009 warning  92,000  target relies on a setting ...`. */
@@ -153,12 +167,12 @@ export function perCodeSummary(diagnostics: readonly Diagnostic[]): string[] {
     else counts.set(d.code, { severity: d.severity, n: 1 });
   }
   const rows = [...counts].sort(
-    ([a, x], [b, y]) => RANK[x.severity] - RANK[y.severity] || y.n - x.n || a.localeCompare(b),
+    ([a, x], [b, y]) => RANK[x.severity] - RANK[y.severity] || y.n - x.n || compareText(a, b),
   );
-  const width = Math.max(...rows.map(([, c]) => c.n.toLocaleString('en-US').length));
+  const width = Math.max(...rows.map(([, c]) => grouped(c.n).length));
   return rows.map(([code, c]) => {
     const title = (CODES as Record<string, { title: string } | undefined>)[code]?.title ?? '';
-    return `  ${code} ${c.severity.padEnd(7)} ${c.n.toLocaleString('en-US').padStart(width)}  ${title}`.trimEnd();
+    return `  ${code} ${c.severity.padEnd(7)} ${grouped(c.n).padStart(width)}  ${title}`.trimEnd();
   });
 }
 

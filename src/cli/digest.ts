@@ -1,4 +1,4 @@
-import { CODES, diagnostic, sortDiagnostics, type Diagnostic } from '../model/diagnostics.js';
+import { CODES, compareText, diagnostic, sortDiagnostics, type Diagnostic } from '../model/diagnostics.js';
 import { closest } from '../model/nearest.js';
 
 /**
@@ -36,25 +36,49 @@ export function shapeOf(message: string): string {
 }
 
 /**
- * Whether a message has the given shape, read char by char without building its own: a large mesh
- * has a hundred thousand diagnostics, and a copy of each costs more than the rest of the grouping.
+ * The UTF-16 code units of the message being compared, copied by one native call: a large mesh has
+ * a hundred thousand diagnostics, most of their messages joined strings (ropes), and reading a rope
+ * a character at a time cost several times the copy. Grown as needed.
  */
-function hasShape(message: string, shape: string): boolean {
+let units = new Uint16Array(1024);
+let unitBytes = Buffer.from(units.buffer);
+
+/**
+ * Whether a message has the given shape, read unit by unit without building its own: a copy of
+ * each message's shape costs more than the rest of the grouping.
+ */
+function hasShape(message: string, shape: Uint16Array): boolean {
+  const n = message.length;
+  if (n > units.length) {
+    units = new Uint16Array(n * 2);
+    unitBytes = Buffer.from(units.buffer);
+  }
+  unitBytes.write(message, 0, 'utf16le');
+  const u = units;
+  const m = shape.length;
   let k = 0;
   let q = false;
-  for (let i = 0; i < message.length; i++) {
-    const c = message.charCodeAt(i);
+  for (let i = 0; i < n; i++) {
+    const c = u[i]!;
     if (c === 34 /* " */) q = !q;
     else if (q) {
       if (c === 92 /* \ */) i++;
       continue;
     } else if (c >= 48 && c <= 57) continue;
-    if (shape.charCodeAt(k++) !== c) return false;
+    if (k >= m || shape[k++] !== c) return false;
   }
-  return k === shape.length;
+  return k === m;
 }
 
-type Building = { first: Diagnostic; count: number; shape: string | undefined };
+/** A shape's code units (see `hasShape`). */
+function shapeUnits(message: string): Uint16Array {
+  const shape = shapeOf(message);
+  const out = new Uint16Array(shape.length);
+  for (let i = 0; i < shape.length; i++) out[i] = shape.charCodeAt(i);
+  return out;
+}
+
+type Building = { first: Diagnostic; count: number; shape: Uint16Array | undefined };
 
 /** A code's groups, and the one its latest diagnostic joined (diagnostics come in runs). */
 type ByCode = { groups: Building[]; last: Building };
@@ -63,7 +87,7 @@ type ByCode = { groups: Building[]; last: Building };
 function joins(g: Building, d: Diagnostic): boolean {
   if ((g.first.target ?? '') !== (d.target ?? '') || g.first.severity !== d.severity) return false;
   if (g.first.message === d.message) return true;
-  return hasShape(d.message, (g.shape ??= shapeOf(g.first.message)));
+  return hasShape(d.message, (g.shape ??= shapeUnits(g.first.message)));
 }
 
 /**
@@ -113,11 +137,25 @@ export function groupDiagnostics(
   );
 }
 
+/**
+ * A count with commas between groups of three digits, as `toLocaleString('en-US')` writes it,
+ * without loading the locale data that costs a command printing a few lines more than the printing.
+ */
+function grouped(n: number): string {
+  const digits = String(n);
+  let out = '';
+  for (let i = 0; i < digits.length; i++) {
+    if (i > 0 && (digits.length - i) % 3 === 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
 /** `and 9,999 more similar (MG3009 [istio]); --verbose lists every one` */
 export function moreLine(g: Group): string {
   const others = g.count - 1;
   const target = g.first.target ? ` [${g.first.target}]` : '';
-  return `       and ${others.toLocaleString('en-US')} more similar (${g.first.code}${target}); --verbose lists every one`;
+  return `       and ${grouped(others)} more similar (${g.first.code}${target}); --verbose lists every one`;
 }
 
 /** Per code, most frequent first: `  MG3009 warning  92,000  target relies on a setting ...`. */
@@ -129,12 +167,12 @@ export function perCodeSummary(diagnostics: readonly Diagnostic[]): string[] {
     else counts.set(d.code, { severity: d.severity, n: 1 });
   }
   const rows = [...counts].sort(
-    ([a, x], [b, y]) => RANK[x.severity] - RANK[y.severity] || y.n - x.n || a.localeCompare(b),
+    ([a, x], [b, y]) => RANK[x.severity] - RANK[y.severity] || y.n - x.n || compareText(a, b),
   );
-  const width = Math.max(...rows.map(([, c]) => c.n.toLocaleString('en-US').length));
+  const width = Math.max(...rows.map(([, c]) => grouped(c.n).length));
   return rows.map(([code, c]) => {
     const title = (CODES as Record<string, { title: string } | undefined>)[code]?.title ?? '';
-    return `  ${code} ${c.severity.padEnd(7)} ${c.n.toLocaleString('en-US').padStart(width)}  ${title}`.trimEnd();
+    return `  ${code} ${c.severity.padEnd(7)} ${grouped(c.n).padStart(width)}  ${title}`.trimEnd();
   });
 }
 

@@ -81,10 +81,12 @@ function isLowSurrogate(code: number): boolean {
 }
 
 export function summary(diagnostics: readonly Diagnostic[]): string {
-  const count = (s: Diagnostic['severity']) => diagnostics.filter((d) => d.severity === s).length;
+  let e = 0;
+  let w = 0;
+  for (const d of diagnostics)
+    if (d.severity === 'error') e++;
+    else if (d.severity === 'warning') w++;
   const parts: string[] = [];
-  const e = count('error');
-  const w = count('warning');
   if (e) parts.push(`${e} error${e === 1 ? '' : 's'}`);
   if (w) parts.push(`${w} warning${w === 1 ? '' : 's'}`);
   return parts.join(', ');

@@ -13,7 +13,7 @@ import { wholeNumber } from './numbers.js';
 import { startProgress, type Progress } from './progress.js';
 import { chooseTargets, parseSettings } from './settings.js';
 import { addSourceOptions, loadEither, unreadableInput, type SourceCliOptions } from './source.js';
-import { chooseStdout, leftLine, stdoutPieces, writeChunked } from './stdout.js';
+import { chooseStdout, leftLine, stdoutTexts, writeChunked } from './stdout.js';
 
 /** Exit codes, as ESLint's: 0 fine, 1 findings (error diagnostics), 2 usage or I/O. */
 const EXIT = { ok: 0, invalid: 1, usage: 2 } as const;
@@ -188,7 +188,8 @@ async function renderWith(
   const line = leftLine(choice);
   if (line && opts.format === 'text') process.stderr.write(`${line}\n`);
   // a reader that closes the pipe early (`| head`) ends the command quietly, with success
-  await writeChunked(process.stdout, stdoutPieces(choice));
+  const { texts, separator } = stdoutTexts(choice);
+  await writeChunked(process.stdout, texts, separator);
   return EXIT.ok;
 }
 

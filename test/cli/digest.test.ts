@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { diagnostic, type Diagnostic } from '../../src/model/diagnostics.js';
-import { groupDiagnostics, parseSuppress, perCodeSummary, shapeOf } from '../../src/cli/digest.js';
+import { compareText, diagnostic, type Diagnostic } from '../../src/model/diagnostics.js';
+import { groupDiagnostics, moreLine, parseSuppress, perCodeSummary, shapeOf } from '../../src/cli/digest.js';
 import { seededRandom } from '../support/random.js';
 
 /** 1,000 warnings of one shape for istio, 3 of another, and one error, in that order. */
@@ -126,6 +126,36 @@ describe('groupDiagnostics against a reference', () => {
       expect(got).toEqual(new Map([...expected.values()].map((g) => [g.first, g.count])));
       for (const d of ds) expect(shapeOf(d.message)).toBe(shapeByRegex(d.message));
     }
+  });
+});
+
+describe('counts and order without the locale data', () => {
+  it('groups digits by three as toLocaleString does', () => {
+    const d = diagnostic('MG3001', 'm', { target: 'istio' });
+    for (const n of [2, 11, 1000, 1001, 12346, 999999, 1000000, 1234567890])
+      expect(moreLine({ first: d, count: n })).toContain(
+        ` and ${(n - 1).toLocaleString('en-US')} more similar`,
+      );
+  });
+
+  it('orders as localeCompare does', () => {
+    const words = [
+      'MG3001',
+      'MG3002',
+      'MG3010',
+      'MG1001',
+      'MG10001',
+      'mg3001',
+      'a',
+      'B',
+      '',
+      'b.yaml',
+      'a-b',
+      'é',
+      'e',
+    ];
+    for (const a of words)
+      for (const b of words) expect(Math.sign(compareText(a, b))).toBe(Math.sign(a.localeCompare(b)));
   });
 });
 

@@ -8,9 +8,16 @@ import { atLeast, type TargetVersion } from '../versions.js';
  * is not empty. (istio pkg/config/validation/validation.go, ValidateHTTPHeaderNameOrJwtClaimRoute.)
  */
 export function matchHeaderNameAccepted(version: TargetVersion, name: string): boolean {
-  const strict = atLeast(version, '1.23.0') && !atLeast(version, '1.24.4');
+  let strict = strictHeaderNames.get(version);
+  if (strict === undefined) {
+    strict = atLeast(version, '1.23.0') && !atLeast(version, '1.24.4');
+    strictHeaderNames.set(version, strict);
+  }
   return !strict || /^[-_A-Za-z0-9]+$/.test(name);
 }
+
+/** Per version rendered for, whether header names are checked strictly: asked for every match. */
+const strictHeaderNames = new WeakMap<TargetVersion, boolean>();
 
 export const ISTIO_VERSIONS: VersionSupport = {
   default: '1.30',

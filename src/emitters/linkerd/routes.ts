@@ -61,6 +61,18 @@ function reportPrefixes(ctx: EmitContext, r: ResolvedRoute): void {
   });
 }
 
+/** Per version rendered for, whether a rule carries its request timeout: asked for every route. */
+const ruleTimeoutsAt = new WeakMap<EmitContext['version'], boolean>();
+
+function ruleTimeouts(ctx: EmitContext): boolean {
+  let on = ruleTimeoutsAt.get(ctx.version);
+  if (on === undefined) {
+    on = atLeast(ctx.version, RULE_TIMEOUTS_SINCE);
+    ruleTimeoutsAt.set(ctx.version, on);
+  }
+  return on;
+}
+
 function meshRule(ctx: EmitContext, r: ResolvedRoute, namespace: string, cross: Set<string>): BuiltRule {
   reportPrefixes(ctx, r);
   const annotations = retryAnnotations(ctx, r);
@@ -73,7 +85,7 @@ function meshRule(ctx: EmitContext, r: ResolvedRoute, namespace: string, cross: 
     // Linkerd 2.20 reads the rule's timeouts.request as its request timeout (all tries included);
     // before, the policy controller ignores it on a Service parent and reads only the annotation
     // (linkerd2 policy-controller/k8s/index/src/outbound/index/http.rs, convert_gateway_rule).
-    const d = atLeast(ctx.version, RULE_TIMEOUTS_SINCE) ? gatewayDuration(r.timeoutMs) : undefined;
+    const d = ruleTimeouts(ctx) ? gatewayDuration(r.timeoutMs) : undefined;
     if (d) rule.timeouts = { request: d };
     else annotations['timeout.linkerd.io/request'] = linkerdDuration(r.timeoutMs);
   }

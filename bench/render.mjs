@@ -4,9 +4,7 @@
 // normalize, emit the three targets, serialise every file to text), not writing to disk, which the
 // "render -o" column adds as the CLI does it. "CLI stdout" is `meshgen render --target
 // istio,linkerd,consul <file>` as a user runs it: the YAML stream to stdout (a pipe this script
-// drains, as `| kubectl apply -f -` would), the diagnostics to stderr (another pipe, drained), with
-// the CLI's default threads (the targets rendered in worker threads too: src/cli/render-threads.ts)
-// and in one thread (MESHGEN_RENDER_THREADS=1), side by side.
+// drains, as `| kubectl apply -f -` would), the diagnostics to stderr (another pipe, drained).
 // Medians of RUNS interleaved runs (default 3).
 // Usage: npm run build && node bench/render.mjs [sizes...]
 import { spawn, spawnSync } from 'node:child_process';
@@ -40,12 +38,11 @@ function time(args) {
 }
 
 /** Runs the CLI with stdout and stderr drained as a pipe's reader would; its wall time and bytes out. */
-function timeCli(args, env = {}) {
+function timeCli(args) {
   return new Promise((resolve, reject) => {
     const t = process.hrtime.bigint();
     const child = spawn(process.execPath, [path.join(root, 'dist/cli.js'), ...args], {
       stdio: ['ignore', 'pipe', 'pipe'],
-      env: { ...process.env, ...env },
     });
     let bytes = 0;
     let err = '';
@@ -69,7 +66,6 @@ try {
     const ours = [];
     const disk = [];
     const cli = [];
-    const cli1 = [];
     let info = {};
     for (let i = 0; i < runs; i++) {
       base.push(time(['-e', jsyamlOnly, file]).ms);
@@ -77,10 +73,6 @@ try {
       info = JSON.parse(r.out);
       ours.push(r.ms);
       cli.push((await timeCli(['render', file, '--target', 'istio,linkerd,consul'])).ms);
-      cli1.push(
-        (await timeCli(['render', file, '--target', 'istio,linkerd,consul'], { MESHGEN_RENDER_THREADS: '1' }))
-          .ms,
-      );
       if (withDisk) {
         const out = path.join(dir, `out-${n}`);
         disk.push(
@@ -102,7 +94,6 @@ try {
       jsyaml: median(base),
       render: median(ours),
       cli: median(cli),
-      cli1: median(cli1),
       disk: withDisk ? median(disk) : NaN,
       ...info,
     });
@@ -112,16 +103,16 @@ try {
 }
 console.log(`median of ${runs} interleaved runs; node startup included on both sides`);
 console.log(
-  'backends   js-yaml load   render 3 targets  ratio   CLI stdout  ratio   CLI 1 thread  ratio    files   output MB   render -o (disk)',
+  'backends   js-yaml load   render 3 targets  ratio   CLI stdout  ratio    files   output MB   render -o (disk)',
 );
 for (const r of rows)
   console.log(
-    `${String(r.n).padStart(8)} ${(r.jsyaml / 1000).toFixed(2).padStart(12)}s ${(r.render / 1000).toFixed(2).padStart(16)}s ${(r.render / r.jsyaml).toFixed(2).padStart(6)} ${(r.cli / 1000).toFixed(2).padStart(11)}s ${(r.cli / r.jsyaml).toFixed(2).padStart(6)} ${(r.cli1 / 1000).toFixed(2).padStart(13)}s ${(r.cli1 / r.jsyaml).toFixed(2).padStart(6)} ${String(r.files).padStart(8)} ${(r.bytes / 1e6).toFixed(1).padStart(10)} ${Number.isNaN(r.disk) ? '-'.padStart(15) : `${(r.disk / 1000).toFixed(2).padStart(14)}s`}`,
+    `${String(r.n).padStart(8)} ${(r.jsyaml / 1000).toFixed(2).padStart(12)}s ${(r.render / 1000).toFixed(2).padStart(16)}s ${(r.render / r.jsyaml).toFixed(2).padStart(6)} ${(r.cli / 1000).toFixed(2).padStart(11)}s ${(r.cli / r.jsyaml).toFixed(2).padStart(6)} ${String(r.files).padStart(8)} ${(r.bytes / 1e6).toFixed(1).padStart(10)} ${Number.isNaN(r.disk) ? '-'.padStart(15) : `${(r.disk / 1000).toFixed(2).padStart(14)}s`}`,
   );
 const at = (n) => rows.find((r) => r.n === n);
 if (at(10000))
   console.log(
-    `goal: render 10,000 <= 3 x js-yaml load: library ${(at(10000).render / at(10000).jsyaml).toFixed(2)}, CLI to stdout ${(at(10000).cli / at(10000).jsyaml).toFixed(2)} (in one thread ${(at(10000).cli1 / at(10000).jsyaml).toFixed(2)})`,
+    `goal: render 10,000 <= 3 x js-yaml load: library ${(at(10000).render / at(10000).jsyaml).toFixed(2)}, CLI to stdout ${(at(10000).cli / at(10000).jsyaml).toFixed(2)}`,
   );
 if (at(10000) && at(20000))
   console.log(`goal: render 20,000 / 10,000 <= 2.2: ${(at(20000).render / at(10000).render).toFixed(2)}`);

@@ -1,5 +1,5 @@
-// Bundles the library and CLI entry points (dist/index.js, dist/cli.js, and the CLI's worker threads
-// dist/diff-worker.js and dist/render-worker.js) from tsc's per-module output,
+// Bundles the library and CLI entry points (dist/index.js, dist/cli.js, and the CLI's worker thread
+// dist/diff-worker.js) from tsc's per-module output,
 // so that loading meshgen reads a few files instead of about a hundred: Node's ESM loader spends
 // about 0.5 ms resolving, reading and linking each module, which was half of the library's import
 // time. The library is one file; the CLI keeps each command's dynamic imports in chunks of their
@@ -47,14 +47,9 @@ const onwarn = (warning, warn) => {
 
 // both bundles are built from tsc's files before either entry file is replaced
 const library = await rollup({ input: path.join(dist, 'index.js'), external, onwarn, plugins: [ownUrl] });
-// the CLI, and the worker threads of `meshgen diff --target` (dist/diff-worker.js) and of `meshgen
-// render` (dist/render-worker.js), sharing chunks
+// the CLI, and the worker thread of `meshgen diff --target` (dist/diff-worker.js), sharing chunks
 const cli = await rollup({
-  input: {
-    cli: path.join(dist, 'cli.js'),
-    'diff-worker': path.join(dist, 'diff-worker.js'),
-    'render-worker': path.join(dist, 'render-worker.js'),
-  },
+  input: { cli: path.join(dist, 'cli.js'), 'diff-worker': path.join(dist, 'diff-worker.js') },
   external,
   onwarn,
   plugins: [ownUrl],

@@ -45,43 +45,6 @@ export interface RenderResult {
  * mesh uses a feature a target marks unsupported) to each emitter's own.
  */
 export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult {
-  const plan = planRender(mesh, options);
-  if (plan.refused) return { outputs: [], diagnostics: plan.diagnostics };
-  const parts = plan.targets.map((_, index) => renderTarget(mesh, plan, index, options));
-  return joinRender(plan, parts, options);
-}
-
-/** What every target of a render shares: the chosen emitters, their settings, the feature uses. */
-export interface RenderPlan {
-  /** The chosen targets, in the order they render and their outputs are listed. */
-  readonly targets: readonly string[];
-  /** The render's own diagnostics (unknown targets, settings), ahead of every target's. */
-  readonly diagnostics: readonly Diagnostic[];
-  /** True when a setting was refused: nothing renders. */
-  readonly refused: boolean;
-  readonly emitters: readonly Emitter[];
-  readonly perTarget: ReadonlyMap<Emitter, TargetPlan>;
-  readonly uses: ReturnType<typeof featureUses>;
-}
-
-interface TargetPlan {
-  readonly settings: Record<string, string>;
-  readonly fidelity: Readonly<Record<Feature, Fidelity>>;
-}
-
-/** One target's part of a render: its output and its diagnostics, in the order render lists them. */
-export interface TargetRender {
-  readonly output: TargetOutput;
-  readonly diagnostics: readonly Diagnostic[];
-}
-
-/**
- * The first step of `render`: which targets, with which settings. `render` is `planRender`, then
- * `renderTarget` for each index of `plan.targets`, then `joinRender`; the steps are apart so that
- * the targets of one render may run in different threads (each planning the same render of the
- * same mesh) and still join into the same result.
- */
-export function planRender(mesh: ResolvedMesh, options: RenderOptions): RenderPlan {
   const diagnostics: Diagnostic[] = [];
   const chosen: Emitter[] = [];
   const available = options.emitters ?? registry;
@@ -100,84 +63,55 @@ export function planRender(mesh: ResolvedMesh, options: RenderOptions): RenderPl
       );
     }
   }
-  const none = { targets: [], emitters: [], perTarget: new Map(), uses: [] };
   // settings no chosen target reads, or values none accepts: nothing is rendered
   const refused = checkSettings(chosen, available, options.settings);
-  if (refused.length) return { ...none, diagnostics: [...diagnostics, ...refused], refused: true };
+  if (refused.length) return { outputs: [], diagnostics: [...diagnostics, ...refused] };
   const perTarget = targetSettings(chosen, available, options.settings, diagnostics);
   // the uses of the features some chosen target cannot express: the only ones reported here
   const unsupported = new Set<Feature>();
   for (const emitter of chosen)
     for (const [feature, fidelity] of Object.entries(perTarget.get(emitter)!.fidelity))
       if (fidelity === 'unsupported') unsupported.add(feature as Feature);
-  return {
-    targets: chosen.map((e) => e.target),
-    diagnostics,
-    refused: false,
-    emitters: chosen,
-    perTarget,
-    uses: featureUses(mesh, unsupported),
-  };
-}
-
-/** Renders the target at `index` of `plan.targets`. */
-export function renderTarget(
-  mesh: ResolvedMesh,
-  plan: RenderPlan,
-  index: number,
-  options: RenderOptions,
-): TargetRender {
-  const emitter = plan.emitters[index]!;
-  const diagnostics: Diagnostic[] = [];
-  options.onTarget?.(emitter.target, index, plan.emitters.length);
-  const { settings, fidelity } = plan.perTarget.get(emitter)!;
-  // the text after the subject, once per feature: one string joined per use, not five
-  const rest = new Map<Feature, string>();
-  for (const use of plan.uses) {
-    if (fidelity[use.feature] !== 'unsupported') continue;
-    let after = rest.get(use.feature);
-    if (after === undefined) {
-      after = ` uses ${use.feature}, which the ${emitter.target} target cannot express: it is left out`;
-      rest.set(use.feature, after);
+  const uses = featureUses(mesh, unsupported);
+  const outputs: TargetOutput[] = [];
+  for (const [index, emitter] of chosen.entries()) {
+    options.onTarget?.(emitter.target, index, chosen.length);
+    const { settings, fidelity } = perTarget.get(emitter)!;
+    // the text after the subject, once per feature: one string joined per use, not five
+    const rest = new Map<Feature, string>();
+    for (const use of uses) {
+      if (fidelity[use.feature] !== 'unsupported') continue;
+      let after = rest.get(use.feature);
+      if (after === undefined) {
+        after = ` uses ${use.feature}, which the ${emitter.target} target cannot express: it is left out`;
+        rest.set(use.feature, after);
+      }
+      diagnostics.push(
+        diagnostic('MG3001', use.subject + after, {
+          pointer: use.pointer,
+          target: emitter.target,
+          hint: `run \`meshgen targets\` for what each target supports`,
+        }),
+      );
     }
-    diagnostics.push(
-      diagnostic('MG3001', use.subject + after, {
-        pointer: use.pointer,
-        target: emitter.target,
-        hint: `run \`meshgen targets\` for what each target supports`,
-      }),
-    );
+    // each target sees the plain keys and its own `<target>.<key>` ones, without the prefix
+    const result = emitter.emit(mesh, { ...options, settings });
+    // a loop, not push(...list): a large mesh's tens of thousands of diagnostics as call arguments
+    // cost time and can overflow the stack. A diagnostic that names its target (first, as
+    // `diagnostic` writes it) is kept; the others get the target's name in a copy.
+    for (const d of result.diagnostics)
+      diagnostics.push(d.target === emitter.target ? d : { target: emitter.target, ...d });
+    let files = result.files;
+    if (options.document && !result.diagnostics.some((d) => d.severity === 'error')) {
+      options.onCarried?.(emitter.target);
+      const carried = carriedFile(options.document, emitter.target, files, settings);
+      for (const d of carried.diagnostics) diagnostics.push(d);
+      if (carried.file)
+        files = [...files, carried.file].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    }
+    outputs.push({ target: emitter.target, files });
   }
-  // each target sees the plain keys and its own `<target>.<key>` ones, without the prefix
-  const result = emitter.emit(mesh, { ...options, settings });
-  // a loop, not push(...list): a large mesh's tens of thousands of diagnostics as call arguments
-  // cost time and can overflow the stack. A diagnostic that names its target (first, as
-  // `diagnostic` writes it) is kept; the others get the target's name in a copy.
-  for (const d of result.diagnostics)
-    diagnostics.push(d.target === emitter.target ? d : { target: emitter.target, ...d });
-  let files = result.files;
-  if (options.document && !result.diagnostics.some((d) => d.severity === 'error')) {
-    options.onCarried?.(emitter.target);
-    const carried = carriedFile(options.document, emitter.target, files, settings);
-    for (const d of carried.diagnostics) diagnostics.push(d);
-    if (carried.file)
-      files = [...files, carried.file].sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
-  }
-  return { output: { target: emitter.target, files }, diagnostics };
-}
-
-/** The render's result from its plan and each target's part, in the plan's order. */
-export function joinRender(
-  plan: RenderPlan,
-  parts: readonly TargetRender[],
-  options: Pick<RenderOptions, 'strict'>,
-): RenderResult {
-  const diagnostics = [...plan.diagnostics];
-  for (const part of parts) for (const d of part.diagnostics) diagnostics.push(d);
-  return {
-    outputs: parts.map((p) => p.output),
-    diagnostics: options.strict ? escalateWarnings(diagnostics) : diagnostics,
-  };
+  return { outputs, diagnostics: options.strict ? escalateWarnings(diagnostics) : diagnostics };
 }
 
 /**

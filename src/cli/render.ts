@@ -3,11 +3,10 @@ import path from 'node:path';
 import { Option, type Command } from 'commander';
 import { diagnostic, escalateWarnings, hasErrors, type Diagnostic } from '../model/diagnostics.js';
 import { locateDiagnostics, type SourceFile } from '../model/source.js';
-import type { RenderOptions, TargetOutput } from '../render.js';
+import type { TargetOutput } from '../render.js';
 import { UsageError } from './errors.js';
 import { parseSuppress } from './digest.js';
 import { formatOption, reportScaled } from './report.js';
-import { startRenderThreads } from './render-threads.js';
 import { swapTargetOutputs } from './generations.js';
 import { applyLayout, isKubernetesOutput, LAYOUTS, type Layout } from './layout.js';
 import { wholeNumber } from './numbers.js';
@@ -119,40 +118,36 @@ async function renderWith(
   }
   const suppress = suppressed as Set<string>;
   progress.update(`reading ${file ?? opts.source}`);
-  // the render's options as every thread sees them
-  const base = { targets, strict: opts.strict, format: opts.outputFormat, settings };
-  // a folder gets meshgen-carried (what `meshgen import` would not read back) when asked: the
-  // import of the output and its diff cost several times the render (10 x at 10,000 backends);
-  // stdout, the stream piped to kubectl, never has it
-  const carried = opts.output !== undefined && opts.carried === true;
-  // the worker threads of a large render load the file while this thread does
-  const threads =
-    opts.source === undefined ? startRenderThreads(file, targets.length, base, carried) : undefined;
   const loaded = await loadEither(file, opts);
   const sources = new Map([[loaded.source.file, loaded.source]]);
   const keep = (d: Diagnostic) => !suppress.has(d.code);
   if (!loaded.mesh) {
-    await threads?.stop();
     report(loaded.diagnostics.filter(keep), sources);
     return unreadableInput(loaded.diagnostics) ? EXIT.usage : EXIT.invalid;
   }
+  const { render } = await import('../render.js');
   let step = '';
-  const options: RenderOptions = {
-    ...base,
-    ...(loaded.document && carried ? { document: loaded.document } : {}),
+  const result = render(loaded.mesh, {
+    targets,
+    strict: opts.strict,
+    format: opts.outputFormat,
+    settings,
+    // a folder gets meshgen-carried (what `meshgen import` would not read back) when asked: the
+    // import of the output and its diff cost several times the render (10 x at 10,000 backends);
+    // stdout, the stream piped to kubectl, never has it
+    ...(loaded.document && opts.output !== undefined && opts.carried === true
+      ? { document: loaded.document }
+      : {}),
     onTarget: (target, i, n) => {
       step = `rendering ${target} (${i + 1}/${n})`;
       progress.update(step, true);
     },
     onCarried: () => progress.update(`${step}: what its objects do not carry (meshgen-carried)`, true),
-  };
-  const result = threads
-    ? await threads.render(loaded.mesh, loaded.source.text, options)
-    : (await import('../render.js')).render(loaded.mesh, options);
-  const own = opts.strict ? escalateWarnings(loaded.diagnostics) : loaded.diagnostics;
+  });
+  const base = opts.strict ? escalateWarnings(loaded.diagnostics) : loaded.diagnostics;
   // the emitters' diagnostics stay unlocated until printed: only the ones shown are looked up
   const diagnostics: Diagnostic[] = [];
-  for (const d of own) if (keep(d)) diagnostics.push(d);
+  for (const d of base) if (keep(d)) diagnostics.push(d);
   for (const d of result.diagnostics) if (keep(d)) diagnostics.push(d);
   // the command's own diagnostics (MG4010-MG4019) are about the command line, not the mesh file
   const locate = (ds: readonly Diagnostic[]) =>

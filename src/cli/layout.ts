@@ -1,4 +1,5 @@
 import type { OutputFile } from '../emitters/types.js';
+import { objectFilesMark } from '../kubernetes/objects.js';
 
 /**
  * `render --layout`: how a Kubernetes target's objects are laid out in its folder. `object` is one
@@ -15,8 +16,11 @@ export type Layout = (typeof LAYOUTS)[number];
  * first (src/kubernetes/objects.ts), so the start of each file tells.
  */
 export function isKubernetesOutput(files: readonly OutputFile[]): boolean {
+  // the files of an emitter's ObjectFileSink say so without their text being read
   return (
-    files.length > 0 && files.every((f) => f.path.endsWith('.yaml') && f.contents.startsWith('apiVersion: '))
+    objectFilesMark(files) ??
+    (files.length > 0 &&
+      files.every((f) => f.path.endsWith('.yaml') && f.contents.startsWith('apiVersion: ')))
   );
 }
 

@@ -79,6 +79,21 @@ function lowerKind(kind: string): string {
   return lower;
 }
 
+/**
+ * Marks the arrays of files an ObjectFileSink returns (a property that is not enumerable: comparisons
+ * and copies of the array do not see it, and a copy is not marked).
+ */
+const OBJECT_FILES = Symbol('meshgen.objectFiles');
+
+/**
+ * True when `files` is an array an ObjectFileSink returned and holds a file: one Kubernetes object
+ * per `.yaml` file, each starting with `apiVersion` (what `k8sObject` builds), known without reading
+ * the text of a hundred thousand files; undefined when the array does not say.
+ */
+export function objectFilesMark(files: readonly OutputFile[]): boolean | undefined {
+  return (files as { [OBJECT_FILES]?: true })[OBJECT_FILES] ? files.length > 0 : undefined;
+}
+
 /** How much YAML text a sink gathers before it makes one string of it (see ObjectFileSink). */
 const CHUNK = 1 << 18;
 
@@ -139,6 +154,7 @@ export class ObjectFileSink implements ObjectCollector {
     for (let i = 1; i < this.out.length; i++)
       if (this.out[i]!.path === this.out[i - 1]!.path)
         throw new Error(`bug: two objects would be written to ${this.out[i]!.path}`);
+    if (!(OBJECT_FILES in this.out)) Object.defineProperty(this.out, OBJECT_FILES, { value: true });
     return this.out;
   }
 }

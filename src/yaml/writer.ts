@@ -154,6 +154,9 @@ function copyPlain(b: Buffer, at: number, s: string): number {
  */
 const IMPLICIT_KEY_MAX = 1000;
 
+/** The bytes of plain keys already written (see `YamlBuffer.key`). */
+const plainKeys = new Map<string, Uint8Array>();
+
 /** Keys repeat across every object of a kind: their rendering, up to the colon, is kept. */
 const keyCache = new Map<string, string>();
 
@@ -316,7 +319,19 @@ export class YamlBuffer {
     const n = k.length;
     if (this.length + indent + n + 1 > this.bytes.length) this.grow(indent + n + 1);
     this.pad(indent);
+    // the keys of a kind of object repeat in every one: a plain key's check is made once
+    const known = plainKeys.get(k);
+    if (known !== undefined) {
+      const b = this.bytes;
+      let at = this.length;
+      for (let i = 0; i < n; i++) b[at++] = known[i]!;
+      b[at] = COLON;
+      this.length = at + 1;
+      return;
+    }
     const at = n <= IMPLICIT_KEY_MAX ? copyPlain(this.bytes, this.length, k) : -1;
+    if (at >= 0 && n <= 64 && plainKeys.size < 10_000)
+      plainKeys.set(k, new Uint8Array(this.bytes.subarray(this.length, at)));
     if (at >= 0) {
       this.bytes[at] = COLON;
       this.length = at + 1;

@@ -1,6 +1,6 @@
 import jsyaml from 'js-yaml';
 import { describe, expect, it } from 'vitest';
-import { ObjectFileSink, type K8sObject } from '../../src/kubernetes/objects.js';
+import { ObjectFileSink, objectFilesMark, type K8sObject } from '../../src/kubernetes/objects.js';
 import { YamlBuffer, reserved, toYaml, toYamlString } from '../../src/yaml/writer.js';
 
 const awkward = {
@@ -63,6 +63,36 @@ describe('toYaml', () => {
   });
 });
 
+describe('YamlBuffer keys', () => {
+  it('writes a key the same way the first time and every time after (its check is kept)', () => {
+    // keys that are plain, reserved, quoted, at and past the length kept, and longer than an implicit key
+    const keys = [
+      'name',
+      'on',
+      'No',
+      'a b',
+      '1x',
+      'e5',
+      '.5',
+      'k'.repeat(64),
+      'k'.repeat(65),
+      'x'.repeat(1001),
+    ];
+    const value = Object.fromEntries(keys.map((k, i) => [k, { [k]: i }]));
+    const first = toYaml(value);
+    expect(first).toBe(toYamlString(value));
+    for (let i = 0; i < 3; i++) expect(toYaml(value)).toBe(first);
+    expect(first).toContain('\n"on":\n  "on": 1\n');
+    expect(first).toContain('\n"a b":\n');
+    expect(jsyaml.load(first)).toEqual(value);
+    // a key first seen inside text that is then dropped (a character beyond Latin-1) is kept right
+    const buffer = new YamlBuffer(16);
+    expect(buffer.write({ fresh: 'x', wide: '✓' })).toBe(false);
+    expect(buffer.write({ fresh: 'z' })).toBe(true);
+    expect(buffer.text(0, buffer.length)).toBe('fresh: z\n');
+  });
+});
+
 describe('reserved', () => {
   const KEYWORD = /^(?:true|false|yes|no|on|off|y|n|null)$/i;
   const words = ['true', 'false', 'yes', 'no', 'on', 'off', 'y', 'n', 'null'];
@@ -115,6 +145,11 @@ describe('ObjectFileSink', () => {
     }
     const files = sink.files();
     expect(files).toHaveLength(3000);
+    // the files say they are Kubernetes objects without their text being read; a copy does not
+    expect(objectFilesMark(files)).toBe(true);
+    expect(objectFilesMark([...files])).toBeUndefined();
+    expect(Object.keys(files)).toHaveLength(3000);
+    expect(objectFilesMark(new ObjectFileSink().files())).toBe(false);
     files.forEach((f, i) => {
       expect(f.path).toBe(`configmap-ns-cm-${String(i).padStart(4, '0')}.yaml`);
       expect(f.contents).toBe(toYamlString(objects[i]));

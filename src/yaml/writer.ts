@@ -130,6 +130,20 @@ function quote(s: string): string {
   return RAW_IN_JSON.test(q) ? q.replace(RAW_IN_JSON_ALL, escapeRaw) : q;
 }
 
+/** Short values that need quotes repeat (durations such as `"2s"`, `"5xx"`, `"true"`): kept quoted. */
+const quotedShort = new Map<string, string>();
+
+/** `quote(s)`, kept for a short `s`. */
+function quoteShort(s: string): string {
+  if (s.length > 16) return quote(s);
+  let q = quotedShort.get(s);
+  if (q === undefined) {
+    q = quote(s);
+    if (quotedShort.size < 10_000) quotedShort.set(s, q);
+  }
+  return q;
+}
+
 /**
  * Copies s into b at `at` when it is `plain`, checking it on the way: the position after it, or -1
  * (part of it copied) when it needs quotes.
@@ -306,7 +320,7 @@ export class YamlBuffer {
       this.length = at + 1;
     } else {
       this.byte(SPACE);
-      this.str(quote(s));
+      this.str(quoteShort(s));
       this.byte(NEWLINE);
     }
   }

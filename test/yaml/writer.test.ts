@@ -63,8 +63,8 @@ describe('toYaml', () => {
   });
 });
 
-describe('YamlBuffer keys', () => {
-  it('writes a key the same way the first time and every time after (its check is kept)', () => {
+describe('YamlBuffer keys and short quoted values', () => {
+  it('writes a key or value the same way the first time and every time after (what it checked is kept)', () => {
     // keys that are plain, reserved, quoted, at and past the length kept, and longer than an implicit key
     const keys = [
       'name',
@@ -78,11 +78,14 @@ describe('YamlBuffer keys', () => {
       'k'.repeat(65),
       'x'.repeat(1001),
     ];
-    const value = Object.fromEntries(keys.map((k, i) => [k, { [k]: i }]));
+    // and values that need quotes, short (their quoted text is kept) and long
+    const values = ['2s', '', '5xx', 'true', '1.5', 'a: b', '*', `${'x'.repeat(16)}:`, 'é'];
+    const value = Object.fromEntries(keys.map((k, i) => [k, { [k]: values[i % values.length] }]));
     const first = toYaml(value);
     expect(first).toBe(toYamlString(value));
     for (let i = 0; i < 3; i++) expect(toYaml(value)).toBe(first);
-    expect(first).toContain('\n"on":\n  "on": 1\n');
+    expect(first).toContain('\n"on":\n  "on": ""\n');
+    expect(first.startsWith('name:\n  name: "2s"\n')).toBe(true);
     expect(first).toContain('\n"a b":\n');
     expect(jsyaml.load(first)).toEqual(value);
     // a key first seen inside text that is then dropped (a character beyond Latin-1) is kept right

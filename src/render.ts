@@ -1,5 +1,5 @@
-import { diagnostic, escalateWarnings, type Diagnostic } from './model/diagnostics.js';
-import { featureUses, type Feature } from './model/features.js';
+import { diagnostic, escalateWarnings, inFamily, type Diagnostic } from './model/diagnostics.js';
+import { featureUses, type Feature, type FeatureUse } from './model/features.js';
 import type { ResolvedMesh } from './model/types.js';
 import { emitters as registry } from './emitters/index.js';
 import type { EmitOptions, Emitter, Fidelity, OutputFile } from './emitters/types.js';
@@ -77,21 +77,30 @@ export function render(mesh: ResolvedMesh, options: RenderOptions): RenderResult
   for (const [index, emitter] of chosen.entries()) {
     options.onTarget?.(emitter.target, index, chosen.length);
     const { settings, fidelity } = perTarget.get(emitter)!;
-    // the text after the subject, once per feature: one string joined per use, not five
-    const rest = new Map<Feature, string>();
+    // the text after the subject, once per feature: one string joined per use, not five; the
+    // messages of one feature and kind of subject are one family (they differ in the quoted name)
+    const rest = new Map<Feature, { after: string; family: Record<FeatureUse['kind'], string> }>();
     for (const use of uses) {
       if (fidelity[use.feature] !== 'unsupported') continue;
-      let after = rest.get(use.feature);
-      if (after === undefined) {
-        after = ` uses ${use.feature}, which the ${emitter.target} target cannot express: it is left out`;
-        rest.set(use.feature, after);
+      let text = rest.get(use.feature);
+      if (text === undefined) {
+        const after = ` uses ${use.feature}, which the ${emitter.target} target cannot express: it is left out`;
+        const family = (kind: string) => `MG3001 ${emitter.target} ${kind} ${use.feature}`;
+        text = {
+          after,
+          family: { route: family('route'), backend: family('backend'), frontend: family('frontend') },
+        };
+        rest.set(use.feature, text);
       }
       diagnostics.push(
-        diagnostic('MG3001', use.subject + after, {
-          pointer: use.pointer,
-          target: emitter.target,
-          hint: `run \`meshgen targets\` for what each target supports`,
-        }),
+        inFamily(
+          text.family[use.kind],
+          diagnostic('MG3001', use.subject + text.after, {
+            pointer: use.pointer,
+            target: emitter.target,
+            hint: `run \`meshgen targets\` for what each target supports`,
+          }),
+        ),
       );
     }
     // each target sees the plain keys and its own `<target>.<key>` ones, without the prefix

@@ -1,4 +1,11 @@
-import { CODES, compareText, diagnostic, sortDiagnostics, type Diagnostic } from '../model/diagnostics.js';
+import {
+  CODES,
+  compareText,
+  diagnostic,
+  FAMILY,
+  sortDiagnostics,
+  type Diagnostic,
+} from '../model/diagnostics.js';
 import { closest } from '../model/nearest.js';
 
 /**
@@ -80,12 +87,20 @@ function shapeUnits(message: string): Uint16Array {
 
 type Building = { first: Diagnostic; count: number; shape: Uint16Array | undefined };
 
-/** A code's groups, and the one its latest diagnostic joined (diagnostics come in runs). */
-type ByCode = { groups: Building[]; last: Building };
+/**
+ * A code's groups, the one its latest diagnostic joined (diagnostics come in runs), and the group
+ * each family's first diagnostic joined (see `FAMILY`).
+ */
+type ByCode = { groups: Building[]; last: Building; families: Map<string, Building> };
+
+/** Whether `d` could join group `g` by its target and severity. */
+function sameTarget(g: Building, d: Diagnostic): boolean {
+  return (g.first.target ?? '') === (d.target ?? '') && g.first.severity === d.severity;
+}
 
 /** Whether `d` belongs to group `g`: same target and severity, and a message of the same shape. */
 function joins(g: Building, d: Diagnostic): boolean {
-  if ((g.first.target ?? '') !== (d.target ?? '') || g.first.severity !== d.severity) return false;
+  if (!sameTarget(g, d)) return false;
   if (g.first.message === d.message) return true;
   return hasShape(d.message, (g.shape ??= shapeUnits(g.first.message)));
 }
@@ -104,29 +119,39 @@ export function groupDiagnostics(
   else {
     // the groups of a code (a few), tried from the one its previous diagnostic joined: under one
     // code, target and severity the groups have different shapes, so at most one matches and the
-    // order of the tries cannot change the result. Groups keep the order of their first.
+    // order of the tries cannot change the result. Groups keep the order of their first. A family's
+    // messages share a shape: once one has found its group, the others join it unread.
     groups = [];
     const byCode = new Map<string, ByCode>();
     for (const d of diagnostics) {
-      const mine = byCode.get(d.code);
+      const family = d[FAMILY];
+      let mine = byCode.get(d.code);
       let g: Building | undefined;
-      if (mine) {
-        if (joins(mine.last, d)) g = mine.last;
-        else
+      if (mine === undefined) {
+        g = { first: d, count: 1, shape: undefined };
+        byCode.set(d.code, (mine = { groups: [g], last: g, families: new Map() }));
+        groups.push(g);
+      } else {
+        if (family !== undefined) {
+          const known = mine.families.get(family);
+          if (known !== undefined && sameTarget(known, d)) g = known;
+        }
+        if (g === undefined && joins(mine.last, d)) g = mine.last;
+        if (g === undefined)
           for (const c of mine.groups)
             if (c !== mine.last && joins(c, d)) {
               g = c;
               break;
             }
+        if (g) g.count++;
+        else {
+          g = { first: d, count: 1, shape: undefined };
+          mine.groups.push(g);
+          groups.push(g);
+        }
+        mine.last = g;
       }
-      if (g) g.count++;
-      else {
-        g = { first: d, count: 1, shape: undefined };
-        if (mine) mine.groups.push(g);
-        else byCode.set(d.code, { groups: [g], last: g });
-        groups.push(g);
-      }
-      if (mine) mine.last = g;
+      if (family !== undefined && !mine.families.has(family)) mine.families.set(family, g);
     }
     const located = locate(groups.map((g) => g.first));
     groups.forEach((g, i) => (g.first = located[i]!));

@@ -36,6 +36,8 @@ export type Feature = (typeof FEATURES)[number];
 /** One place where the mesh uses a feature: the thing that uses it and where. */
 export interface FeatureUse {
   readonly feature: Feature;
+  /** What uses it: the first word of `subject`. */
+  readonly kind: 'route' | 'backend' | 'frontend';
   /** `route "catalog-api"`, `backend "web"`, `frontend "public"`. */
   readonly subject: string;
   readonly pointer: string;
@@ -53,11 +55,11 @@ export function featureUses(mesh: ResolvedMesh, only?: Iterable<Feature>): Featu
   const want = (feature: Feature) => wanted === undefined || wanted.has(feature);
   // the subject of the entity being looked at, built at its first use
   let name = '';
-  let kind = '';
+  let kind: FeatureUse['kind'] = 'route';
   let subject: string | undefined;
   const use = (feature: Feature, pointer: string) =>
-    out.push({ feature, subject: (subject ??= `${kind} "${name}"`), pointer });
-  const at = (entity: { name: string }, what: string) => {
+    out.push({ feature, kind, subject: (subject ??= `${kind} "${name}"`), pointer });
+  const at = (entity: { name: string }, what: FeatureUse['kind']) => {
     name = entity.name;
     kind = what;
     subject = undefined;

@@ -1,5 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { compareText, diagnostic, type Diagnostic } from '../../src/model/diagnostics.js';
+import fs from 'node:fs';
+import path from 'node:path';
+import { compareText, diagnostic, FAMILY, inFamily, type Diagnostic } from '../../src/model/diagnostics.js';
+import { parseMesh } from '../../src/model/load.js';
+import { render } from '../../src/render.js';
+import { generateMesh } from '../../bench/gen-mesh.mjs';
 import { groupDiagnostics, moreLine, parseSuppress, perCodeSummary, shapeOf } from '../../src/cli/digest.js';
 import { seededRandom } from '../support/random.js';
 
@@ -169,5 +174,75 @@ describe('parseSuppress', () => {
       code: 'MG4013',
       message: expect.stringContaining('is an error'),
     });
+  });
+});
+
+describe('families', () => {
+  it("puts a family's diagnostics in the group its first one joined, without reading their messages", () => {
+    const d = (message: string, family?: string) => {
+      const x = diagnostic('MG3002', message, { target: 'linkerd' });
+      return family === undefined ? x : inFamily(family, x);
+    };
+    // the second message has another shape: only its family puts it with the first
+    const counts = (ds: Diagnostic[]) => groupDiagnostics(ds, (xs) => [...xs]).map((g) => g.count);
+    expect(counts([d('backend "a": one shape', 'f'), d('backend "b": other words', 'f')])).toEqual([2]);
+    expect(counts([d('backend "a": one shape'), d('backend "b": other words')])).toEqual([1, 1]);
+    // a family does not cross targets or severities
+    const other = { ...d('backend "c": one shape', 'f'), target: 'consul' };
+    expect(counts([d('backend "a": one shape', 'f'), other])).toEqual([1, 1]);
+    // and its first diagnostic still joins a group of its shape made before it
+    expect(
+      counts([d('backend "z": one shape'), d('backend "a": one shape', 'f'), d('x "b": y', 'f')]),
+    ).toEqual([3]);
+  });
+
+  // every site that names a family, with the values that vary outside quotes varied: the groups
+  // with families must be those that messages' shapes give
+  const seed = SEED;
+  const random = seededRandom(seed);
+  const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const varied = generateMesh(300)
+    .replace(/baseEjectionTime: 30s/g, () => `baseEjectionTime: ${pick(['30s', '90s', '500ms', '2m', '1h'])}`)
+    .replace(
+      /on: \[5xx, connect-failure\]/g,
+      () =>
+        `on: [${[...new Set(Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(['5xx', 'reset', 'gateway-error', 'connect-failure', 'retriable-4xx', '503'])))].join(', ')}]`,
+    )
+    .replace(/prefix: \/api\//g, () => `prefix: ${pick(['/api/', '/api', '/', '/v1/x/'])}`);
+  const meshes: [string, string][] = [
+    ...['shop', 'bookinfo', 'tcp', 'hello'].map((n): [string, string] => [
+      n,
+      fs.readFileSync(path.join('examples', `${n}.yaml`), 'utf8'),
+    ]),
+    ...fs
+      .readdirSync('test/fixtures/warnings')
+      .filter((f) => f.endsWith('.yaml'))
+      .map((f): [string, string] => [f, fs.readFileSync(path.join('test/fixtures/warnings', f), 'utf8')]),
+    ['generated, varied', varied],
+  ];
+  const summary = (ds: Diagnostic[]) =>
+    groupDiagnostics(ds, (xs) => [...xs]).map((g) => [
+      g.first.code,
+      g.first.target,
+      g.first.severity,
+      g.first.message,
+      g.count,
+    ]);
+
+  it("give the groups that the messages' shapes give, on the examples, the warning fixtures and a varied mesh", () => {
+    let marked = 0;
+    for (const [name, text] of meshes) {
+      const loaded = parseMesh(text, { file: name });
+      expect(loaded.mesh, name).toBeDefined();
+      const ds = [...loaded.diagnostics, ...render(loaded.mesh!, { targets: 'all' }).diagnostics];
+      marked += ds.filter((d) => d[FAMILY] !== undefined).length;
+      const unmarked = ds.map((d) => {
+        const { [FAMILY]: _family, ...rest } = d;
+        return rest;
+      });
+      expect(summary(ds), name).toEqual(summary(unmarked));
+    }
+    // the generated mesh alone has thousands: the comparison above is not vacuous
+    expect(marked).toBeGreaterThan(1000);
   });
 });

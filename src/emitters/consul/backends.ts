@@ -78,6 +78,7 @@ function httpRouter(mesh: ResolvedMesh, b: ResolvedBackend, out: Output): void {
       `backend "${b.name}": requests that none of its routes match go to all versions of "${b.name}" (the service-router's implicit default route), not 404`,
       own[own.length - 1]!.pointer,
       'end the route list with a route without match to choose where the rest goes',
+      'consul: implicit default route',
     );
 }
 
@@ -164,6 +165,8 @@ export function upstreamSettings(b: ResolvedBackend, out?: Output): Record<strin
       'MG3002',
       `backend "${b.name}" limits concurrent retries (circuitBreaker.maxRetries); Consul's upstream Limits have no such field, so it is left out`,
       `${b.pointer}/circuitBreaker/maxRetries`,
+      undefined,
+      'consul: no maxRetries',
     );
   const limits =
     cb && (cb.maxConnections ?? cb.maxPendingRequests ?? cb.maxRequests) !== undefined

@@ -1,4 +1,4 @@
-import { diagnostic, type Diagnostic } from '../../model/diagnostics.js';
+import { diagnostic, inFamily, type Diagnostic } from '../../model/diagnostics.js';
 import { formatDuration } from '../../model/duration.js';
 import type { BackendProtocol, HeaderOps } from '../../model/types.js';
 
@@ -102,6 +102,8 @@ export class Output {
     message: string,
     pointer: string | undefined,
     hint?: string,
+    /** The message's family, when it is made once per backend or route (see `inFamily`). */
+    family?: string,
   ): void {
     // by pointer, then code and message: no key is built for each of tens of thousands of warnings
     const seen = this.warnedAt.get(pointer);
@@ -110,7 +112,8 @@ export class Output {
       for (let i = 0; i < seen.length; i += 2) if (seen[i] === code && seen[i + 1] === message) return;
       seen.push(code, message);
     }
-    this.diagnostics.push(diagnostic(code, message, { pointer, target: TARGET, hint }));
+    const d = diagnostic(code, message, { pointer, target: TARGET, hint });
+    this.diagnostics.push(family === undefined ? d : inFamily(family, d));
   }
 }
 

@@ -123,6 +123,8 @@ function routeDestination(r: ResolvedRoute, target: Target, out: Output): Record
       'MG3002',
       `${subject}: Consul sets no retry host predicate, so a retry may go to the endpoint that just failed rather than another one`,
       `${r.pointer}/retries`,
+      undefined,
+      'consul: no retry host predicate',
     );
   }
   d.RequestHeaders = headerModifiers(r.requestHeaders, subject, `${r.pointer}/headers/request`, out);

@@ -51,12 +51,20 @@ export function toGatewayMatch(m: ResolvedMatch): GatewayMatch {
  * it does not differ.
  */
 export function prefixDifference(prefix: string): string | undefined {
+  // the two texts here are two families (see `inFamily`): `prefixFamily` says which
   if (prefix === '/') return undefined;
   if (prefix.endsWith('/')) {
     const bare = prefix.replace(/\/+$/, '');
     return `PathPrefix "${prefix}" also accepts "${bare}" itself`;
   }
   return `PathPrefix "${prefix}" matches whole path segments: it accepts "${prefix}" and "${prefix}/..." but not "${prefix}x"`;
+}
+
+/** The family of `prefixDifference(prefix)`'s text: which of its two texts it is. */
+export function prefixFamily(prefix: string): string {
+  return prefix.endsWith('/')
+    ? 'linkerd: PathPrefix accepts the bare prefix'
+    : 'linkerd: PathPrefix matches segments';
 }
 
 type HeaderModifier = {

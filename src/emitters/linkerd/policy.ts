@@ -1,4 +1,4 @@
-import { diagnostic } from '../../model/diagnostics.js';
+import { diagnostic, inFamily } from '../../model/diagnostics.js';
 import type {
   HttpMethod,
   PathMatch,
@@ -9,7 +9,7 @@ import type {
 import { k8sObject } from '../../kubernetes/objects.js';
 import { POLICY_GROUP, TARGET, type EmitContext } from './context.js';
 import { callerIdentity, gatewayAccounts } from './gateway.js';
-import { prefixDifference } from './matches.js';
+import { prefixDifference, prefixFamily } from './matches.js';
 import { compareEntries, matchesOverlap } from './order.js';
 
 const POLICY_V1ALPHA1 = `${POLICY_GROUP}/v1alpha1`;
@@ -177,10 +177,13 @@ export function emitAccess(ctx: EmitContext, claimRoute: (namespace: string, nam
           const diff = prefixDifference(p.value || '/');
           if (diff)
             ctx.diagnostics.push(
-              diagnostic('MG3002', `access rule for backend "${b.name}": path "${p.pattern}": ${diff}`, {
-                pointer: a.pointer,
-                target: TARGET,
-              }),
+              inFamily(
+                `access rule: ${prefixFamily(p.value || '/')}`,
+                diagnostic('MG3002', `access rule for backend "${b.name}": path "${p.pattern}": ${diff}`, {
+                  pointer: a.pointer,
+                  target: TARGET,
+                }),
+              ),
             );
         }
       const routeRefs = chunk(matches[i]!, MAX_RULES * MAX_MATCHES).map((part, c) => {

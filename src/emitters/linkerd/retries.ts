@@ -1,4 +1,4 @@
-import { diagnostic } from '../../model/diagnostics.js';
+import { diagnostic, inFamily } from '../../model/diagnostics.js';
 import type { ResolvedRoute, Retries } from '../../model/types.js';
 import { TARGET, type EmitContext } from './context.js';
 import { linkerdDuration } from './matches.js';
@@ -27,14 +27,20 @@ export function retryAnnotations(ctx: EmitContext, r: ResolvedRoute): Record<str
   const connectionLevel = retries.on.filter(
     (c) => c === '5xx' || c === 'gateway-error' || c === 'connect-failure' || c === 'reset',
   );
-  if (connectionLevel.length)
+  if (connectionLevel.length) {
+    // the conditions named are not quoted: the routes naming the same ones are one family
+    const named = connectionLevel.join(', ');
     ctx.diagnostics.push(
-      diagnostic(
-        'MG3002',
-        `route "${r.name}": Linkerd retries on response status and per-try timeout only; the connection failures and resets that ${connectionLevel.join(', ')} also cover are left to its load balancer, and requests with bodies over 64KiB are not retried`,
-        { pointer: `${r.pointer}/retries/on`, target: TARGET },
+      inFamily(
+        `linkerd: retries leave ${named} to the load balancer`,
+        diagnostic(
+          'MG3002',
+          `route "${r.name}": Linkerd retries on response status and per-try timeout only; the connection failures and resets that ${named} also cover are left to its load balancer, and requests with bodies over 64KiB are not retried`,
+          { pointer: `${r.pointer}/retries/on`, target: TARGET },
+        ),
       ),
     );
+  }
   if (
     retries.perTryTimeoutMs !== undefined &&
     !retries.on.some((c) => c === '5xx' || c === 'gateway-error' || c === 'reset')

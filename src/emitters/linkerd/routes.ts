@@ -1,4 +1,4 @@
-import { diagnostic } from '../../model/diagnostics.js';
+import { diagnostic, inFamily } from '../../model/diagnostics.js';
 import type { ResolvedBackend, ResolvedFrontend, ResolvedRoute } from '../../model/types.js';
 import { k8sObject } from '../../kubernetes/objects.js';
 import { GATEWAY_API, TARGET, type EmitContext } from './context.js';
@@ -8,6 +8,7 @@ import {
   headerFilters,
   linkerdDuration,
   prefixDifference,
+  prefixFamily,
   toGatewayMatch,
 } from './matches.js';
 import { findOrderConflicts, type Precedence, type RankedRoute } from './order.js';
@@ -53,10 +54,13 @@ function reportPrefixes(ctx: EmitContext, r: ResolvedRoute): void {
     const diff = prefixDifference(m.path.value);
     if (diff)
       ctx.diagnostics.push(
-        diagnostic('MG3002', `route "${r.name}": ${diff}`, {
-          pointer: `${r.pointer}/match/${i}/path`,
-          target: TARGET,
-        }),
+        inFamily(
+          prefixFamily(m.path.value),
+          diagnostic('MG3002', `route "${r.name}": ${diff}`, {
+            pointer: `${r.pointer}/match/${i}/path`,
+            target: TARGET,
+          }),
+        ),
       );
   });
 }

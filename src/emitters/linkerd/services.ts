@@ -1,4 +1,4 @@
-import { diagnostic } from '../../model/diagnostics.js';
+import { diagnostic, inFamily } from '../../model/diagnostics.js';
 import type { ResolvedBackend, ResolvedMesh } from '../../model/types.js';
 import { hasAnyKey, k8sObject, namesIn } from '../../kubernetes/objects.js';
 import { TARGET, type EmitContext } from './context.js';
@@ -101,14 +101,21 @@ export function emitServices(ctx: EmitContext): void {
         { spec: { selector, ports } },
       );
     ctx.objects.push(service(b.name, { app: b.name }));
-    if (b.outlierDetection)
+    if (b.outlierDetection) {
+      const from = linkerdDuration(b.outlierDetection.baseEjectionTimeMs);
+      const to = linkerdDuration(maxPenaltyMs(b.outlierDetection.baseEjectionTimeMs));
+      // the durations are not quoted: the backends with the same ones are one family
       ctx.diagnostics.push(
-        diagnostic(
-          'MG3002',
-          `backend "${b.name}": outlierDetection becomes Linkerd's consecutive failure accrual (${b.outlierDetection.consecutiveErrors} failures, penalty growing from ${linkerdDuration(b.outlierDetection.baseEjectionTimeMs)} to ${linkerdDuration(maxPenaltyMs(b.outlierDetection.baseEjectionTimeMs))} with jitter); interval and maxEjectionPercent have no Linkerd form`,
-          { pointer: `${b.pointer}/outlierDetection`, target: TARGET },
+        inFamily(
+          `linkerd: failure accrual from ${from} to ${to}`,
+          diagnostic(
+            'MG3002',
+            `backend "${b.name}": outlierDetection becomes Linkerd's consecutive failure accrual (${b.outlierDetection.consecutiveErrors} failures, penalty growing from ${from} to ${to} with jitter); interval and maxEjectionPercent have no Linkerd form`,
+            { pointer: `${b.pointer}/outlierDetection`, target: TARGET },
+          ),
         ),
       );
+    }
     for (const v of b.versions) {
       let name = `${b.name}-${v.name}`;
       for (let n = 2; inNamespace.has(name); n++)

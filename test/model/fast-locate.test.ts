@@ -89,6 +89,42 @@ describe('fastLocate', () => {
     expect(text.slice(root.start, root.end)).toBe(text.trimEnd());
   });
 
+  it('steps over deeper lines by their indentation: comments, blank lines, CRLF', () => {
+    for (const eol of ['\n', '\r\n']) {
+      const text = [
+        'a:',
+        '  b: 1',
+        '      # a deeper comment',
+        '        ',
+        '  c:',
+        '    - 1   # one',
+        '    -',
+        '      x: [2, 3]',
+        '  # a comment at the key column',
+        '',
+        'd:',
+        '- 4',
+        'e: 5',
+        '',
+      ].join(eol);
+      const src = new SourceFile('f', text);
+      for (const p of ['/d', '/d/0', '/e', '/a/c', '/a/c/1/x/1']) {
+        const found = fastLocate(text, splitPointer(p));
+        expect(found, p).toBeDefined();
+        const fast = new SourceFile('f', text).locate(p);
+        const slow = src.locateByParse(p);
+        expect({ p, line: fast?.line, column: fast?.column }).toEqual({
+          p,
+          line: slow?.line,
+          column: slow?.column,
+        });
+      }
+    }
+    // a tab in a line stepped over gives up, as it does in a line read
+    expect(fastLocate('a:\n  b:\n    \tc: 1\nd: 2\n', ['d'])).toBeUndefined();
+    expect(fastLocate('a:\n  b:\n    c: 1\nd: 2\n', ['d'])).toBeDefined();
+  });
+
   it('finds keys and values in nested flow collections', () => {
     const text = 'a:\n  - { b: [1, { c: "x, y" }], d: 2 }\n';
     const f = fastLocate(text, ['a', '0', 'b', '1', 'c'])!;

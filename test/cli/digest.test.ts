@@ -6,6 +6,7 @@ import { parseMesh } from '../../src/model/load.js';
 import { render } from '../../src/render.js';
 import { generateMesh } from '../../bench/gen-mesh.mjs';
 import { groupDiagnostics, moreLine, parseSuppress, perCodeSummary, shapeOf } from '../../src/cli/digest.js';
+import { ROOT } from '../support/meshes.js';
 import { seededRandom } from '../support/random.js';
 
 /** 1,000 warnings of one shape for istio, 3 of another, and one error, in that order. */
@@ -198,26 +199,26 @@ describe('families', () => {
 
   // every site that names a family, with the values that vary outside quotes varied: the groups
   // with families must be those that messages' shapes give
-  const seed = SEED;
-  const random = seededRandom(seed);
+  const random = seededRandom(SEED);
   const pick = <T>(xs: readonly T[]): T => xs[Math.floor(random() * xs.length)]!;
+  const conditions = ['5xx', 'reset', 'gateway-error', 'connect-failure', 'retriable-4xx', '503'];
+  const retryOn = () => [
+    ...new Set(Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(conditions))),
+  ];
   const varied = generateMesh(300)
     .replace(/baseEjectionTime: 30s/g, () => `baseEjectionTime: ${pick(['30s', '90s', '500ms', '2m', '1h'])}`)
-    .replace(
-      /on: \[5xx, connect-failure\]/g,
-      () =>
-        `on: [${[...new Set(Array.from({ length: 1 + Math.floor(random() * 3) }, () => pick(['5xx', 'reset', 'gateway-error', 'connect-failure', 'retriable-4xx', '503'])))].join(', ')}]`,
-    )
+    .replace(/on: \[5xx, connect-failure\]/g, () => `on: [${retryOn().join(', ')}]`)
     .replace(/prefix: \/api\//g, () => `prefix: ${pick(['/api/', '/api', '/', '/v1/x/'])}`);
+  const warnings = path.join(ROOT, 'test/fixtures/warnings');
   const meshes: [string, string][] = [
     ...['shop', 'bookinfo', 'tcp', 'hello'].map((n): [string, string] => [
       n,
-      fs.readFileSync(path.join('examples', `${n}.yaml`), 'utf8'),
+      fs.readFileSync(path.join(ROOT, 'examples', `${n}.yaml`), 'utf8'),
     ]),
     ...fs
-      .readdirSync('test/fixtures/warnings')
+      .readdirSync(warnings)
       .filter((f) => f.endsWith('.yaml'))
-      .map((f): [string, string] => [f, fs.readFileSync(path.join('test/fixtures/warnings', f), 'utf8')]),
+      .map((f): [string, string] => [f, fs.readFileSync(path.join(warnings, f), 'utf8')]),
     ['generated, varied', varied],
   ];
   const summary = (ds: Diagnostic[]) =>

@@ -166,9 +166,7 @@ class Scanner {
         start = m.index + 1;
       }
       const line = this.lineAt(start);
-      if (line.content < line.end && t[line.content] !== '#') {
-        if (line.indent <= col) return line;
-      }
+      if (line.indent <= col && line.content < line.end && t[line.content] !== '#') return line;
       start = this.after(line);
     }
     return undefined;

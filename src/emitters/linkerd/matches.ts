@@ -51,7 +51,6 @@ export function toGatewayMatch(m: ResolvedMatch): GatewayMatch {
  * it does not differ.
  */
 export function prefixDifference(prefix: string): string | undefined {
-  // the two texts here are two families (see `inFamily`): `prefixFamily` says which
   if (prefix === '/') return undefined;
   if (prefix.endsWith('/')) {
     const bare = prefix.replace(/\/+$/, '');
@@ -60,7 +59,10 @@ export function prefixDifference(prefix: string): string | undefined {
   return `PathPrefix "${prefix}" matches whole path segments: it accepts "${prefix}" and "${prefix}/..." but not "${prefix}x"`;
 }
 
-/** The family of `prefixDifference(prefix)`'s text: which of its two texts it is. */
+/**
+ * The family (see `FAMILY` in src/model/diagnostics.ts) of `prefixDifference(prefix)`'s text: its two
+ * texts are two families.
+ */
 export function prefixFamily(prefix: string): string {
   return prefix.endsWith('/')
     ? 'linkerd: PathPrefix accepts the bare prefix'

@@ -10,6 +10,7 @@ import { meshSchema } from './model/schema.js';
 import { FEATURES } from './model/features.js';
 import type { TargetRow } from './cli/targets.js';
 import { formatOption, report } from './cli/report.js';
+import { loadColours } from './cli/format.js';
 import { OutputError, writeFilesAtomically } from './cli/output.js';
 import { starterMesh } from './cli/starter.js';
 import { UsageError } from './cli/errors.js';
@@ -301,6 +302,7 @@ export async function main(argv: string[]): Promise<number> {
   cmd.exitOverride();
   cmd.configureOutput({ writeErr: (s) => process.stderr.write(s) });
   for (const sub of cmd.commands) sub.exitOverride();
+  await loadColours();
   try {
     await cmd.parseAsync(argv);
     return Number(process.exitCode ?? 0);

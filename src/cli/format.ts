@@ -1,12 +1,34 @@
-import { Chalk, type ChalkInstance } from 'chalk';
+import type { ChalkInstance } from 'chalk';
 import type { Diagnostic } from '../model/diagnostics.js';
 import type { SourceFile } from '../model/source.js';
 
 /** Colour when the stream is a terminal and NO_COLOR is not set (FORCE_COLOR forces it). */
-export function colours(stream: NodeJS.WriteStream): ChalkInstance {
+function colourOn(stream: NodeJS.WriteStream): boolean {
   const force = process.env.FORCE_COLOR;
-  const on = force !== undefined ? force !== '0' : Boolean(stream.isTTY) && !process.env.NO_COLOR;
-  return new Chalk({ level: on ? 1 : 0 });
+  return force !== undefined ? force !== '0' : Boolean(stream.isTTY) && !process.env.NO_COLOR;
+}
+
+/** chalk's Chalk, once `loadColours` has loaded it. */
+let Chalk: typeof import('chalk').Chalk | undefined;
+
+/**
+ * Loads chalk when stdout or stderr is to be coloured. The CLI calls it before running a command:
+ * output to pipes and files (scripts, CI, `| kubectl apply -f -`) is never coloured, and then
+ * skips chalk's import (about 15 ms of start-up).
+ */
+export async function loadColours(): Promise<void> {
+  if (Chalk === undefined && (colourOn(process.stdout) || colourOn(process.stderr)))
+    Chalk = (await import('chalk')).Chalk;
+}
+
+/** Text unchanged, whatever style is asked for, as chalk at level 0 gives it. */
+const plain: ChalkInstance = new Proxy(((...text: unknown[]) => text.join(' ')) as ChalkInstance, {
+  get: (target, key) => (key === 'level' ? 0 : plain),
+});
+
+/** The styles for text written to `stream`: chalk's when it is coloured (see `loadColours`). */
+export function colours(stream: NodeJS.WriteStream): ChalkInstance {
+  return colourOn(stream) && Chalk !== undefined ? new Chalk({ level: 1 }) : plain;
 }
 
 /**

@@ -54,8 +54,8 @@ export class Output {
   readonly diagnostics: Diagnostic[] = [];
   private readonly owners = new Map<string, { kind: OwnerKind; name: string }>();
   private readonly warned = new Set<string>();
-  /** The codes and messages of `warn` diagnostics (pairs), by pointer. */
-  private readonly warnedAt = new Map<string | undefined, string[]>();
+  /** The `warn` diagnostics by pointer: the first one, or all of them once a pointer has two. */
+  private readonly warnedAt = new Map<string | undefined, Diagnostic | Diagnostic[]>();
   /** Split targets already built, so a route served under several hosts gets one virtual service. */
   readonly targets = new Map<object, unknown>();
 
@@ -105,14 +105,16 @@ export class Output {
     /** The message's family, when it is made once per backend or route (see `inFamily`). */
     family?: string,
   ): void {
-    // by pointer, then code and message: no key is built for each of tens of thousands of warnings
+    // by pointer, then code and message: no key is built for each of tens of thousands of warnings,
+    // and a pointer warned about once (nearly all) keeps just its diagnostic
     const seen = this.warnedAt.get(pointer);
-    if (seen === undefined) this.warnedAt.set(pointer, [code, message]);
-    else {
-      for (let i = 0; i < seen.length; i += 2) if (seen[i] === code && seen[i + 1] === message) return;
-      seen.push(code, message);
-    }
+    if (seen !== undefined)
+      for (const s of Array.isArray(seen) ? seen : [seen])
+        if (s.code === code && s.message === message) return;
     const d = diagnostic(code, message, { pointer, target: TARGET, hint });
+    if (seen === undefined) this.warnedAt.set(pointer, d);
+    else if (Array.isArray(seen)) seen.push(d);
+    else this.warnedAt.set(pointer, [seen, d]);
     this.diagnostics.push(family === undefined ? d : inFamily(family, d));
   }
 }

@@ -125,6 +125,11 @@ async function renderWith(
     report(loaded.diagnostics.filter(keep), sources);
     return unreadableInput(loaded.diagnostics) ? EXIT.usage : EXIT.invalid;
   }
+  // the document as written is read again only for meshgen-carried (a folder, when asked); else it
+  // is let go before the render, whose garbage collections would keep marking it (20 MB at 10,000
+  // backends)
+  const document = opts.output !== undefined && opts.carried === true ? loaded.document : undefined;
+  loaded.document = undefined;
   const { render } = await import('../render.js');
   let step = '';
   const result = render(loaded.mesh, {
@@ -135,9 +140,7 @@ async function renderWith(
     // a folder gets meshgen-carried (what `meshgen import` would not read back) when asked: the
     // import of the output and its diff cost several times the render (10 x at 10,000 backends);
     // stdout, the stream piped to kubectl, never has it
-    ...(loaded.document && opts.output !== undefined && opts.carried === true
-      ? { document: loaded.document }
-      : {}),
+    ...(document ? { document } : {}),
     onTarget: (target, i, n) => {
       step = `rendering ${target} (${i + 1}/${n})`;
       progress.update(step, true);

@@ -63,6 +63,9 @@ for (let c = 0; c < 128; c++) {
 /** Whether a string reads back as itself unquoted: [A-Za-z_/.] then [\w./@-]*, not a YAML keyword. */
 function plain(s: string): boolean {
   const n = s.length;
+  // the empty string is quoted; asked before charCodeAt(0), whose read past the end would throw
+  // the optimised writer back to the interpreter the first time a render writes one
+  if (n === 0) return false;
   const c0 = s.charCodeAt(0);
   if (!(c0 < 128 && FIRST[c0] === 1)) return false;
   for (let i = 1; i < n; i++) {
@@ -150,6 +153,7 @@ function quoteShort(s: string): string {
  */
 function copyPlain(b: Buffer, at: number, s: string): number {
   const n = s.length;
+  if (n === 0) return -1; // as in `plain`
   const c0 = s.charCodeAt(0);
   if (!(c0 < 128 && FIRST[c0] === 1)) return -1;
   for (let i = 0; i < n; i++) {

@@ -21,9 +21,14 @@ export async function loadColours(): Promise<void> {
     Chalk = (await import('chalk')).Chalk;
 }
 
-/** Text unchanged, whatever style is asked for, as chalk at level 0 gives it. */
+/**
+ * Text unchanged, whatever style is asked for, as chalk at level 0 gives it: every style (`c.red`,
+ * `c.bold.underline`) is this same function, and `level` is 0. Other properties are the function's
+ * own (`then` among them: it is not taken for a promise).
+ */
 const plain: ChalkInstance = new Proxy(((...text: unknown[]) => text.join(' ')) as ChalkInstance, {
-  get: (target, key) => (key === 'level' ? 0 : plain),
+  get: (target, key) =>
+    key === 'level' ? 0 : typeof key === 'string' && key !== 'then' ? plain : Reflect.get(target, key),
 });
 
 /** The styles for text written to `stream`: chalk's when it is coloured (see `loadColours`). */

@@ -4,7 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { Chalk } from 'chalk';
 import { describe, expect, it } from 'vitest';
-import { formatDiagnostic } from '../../src/cli/format.js';
+import { colours, formatDiagnostic } from '../../src/cli/format.js';
 import type { Diagnostic } from '../../src/model/diagnostics.js';
 import { SourceFile } from '../../src/model/source.js';
 import { ROOT } from '../support/meshes.js';
@@ -127,5 +127,34 @@ ${line}
     // every excerpt line is at most the window, its cut markers and the gutter
     for (const l of stderr.split('\n'))
       if (l.startsWith('   11 |') || l.startsWith('      |')) expect(l.length).toBeLessThanOrEqual(130);
+  });
+});
+
+describe('colours', () => {
+  const pipe = { isTTY: false } as NodeJS.WriteStream;
+
+  it('leave text as chalk at level 0 does when the stream is not coloured, without loading chalk', () => {
+    const saved = { NO_COLOR: process.env.NO_COLOR, FORCE_COLOR: process.env.FORCE_COLOR };
+    delete process.env.FORCE_COLOR;
+    delete process.env.NO_COLOR;
+    try {
+      const c = colours(pipe);
+      for (const text of ['error', 'a b', '']) {
+        expect(c.red.bold(text)).toBe(plain.red.bold(text));
+        expect(c.bold.underline(text)).toBe(plain.bold.underline(text));
+        expect(c.dim(text)).toBe(text);
+      }
+      expect(c.cyan('hint:', 'x')).toBe(plain.cyan('hint:', 'x'));
+      expect(c.level).toBe(0);
+    } finally {
+      for (const [k, v] of Object.entries(saved))
+        if (v === undefined) delete process.env[k];
+        else process.env[k] = v;
+    }
+  });
+
+  it('are not taken for a promise', async () => {
+    const c = colours(pipe);
+    expect(await Promise.resolve(c)).toBe(c);
   });
 });

@@ -133,7 +133,7 @@ ${line}
 describe('colours', () => {
   const pipe = { isTTY: false } as NodeJS.WriteStream;
 
-  it('leave text as chalk at level 0 does when the stream is not coloured, without loading chalk', () => {
+  it('leave text as chalk at level 0 does when the stream is not coloured', () => {
     const saved = { NO_COLOR: process.env.NO_COLOR, FORCE_COLOR: process.env.FORCE_COLOR };
     delete process.env.FORCE_COLOR;
     delete process.env.NO_COLOR;

@@ -4,6 +4,8 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseAllDocuments } from 'yaml';
 import { generateMesh } from '../../bench/gen-mesh.mjs';
+import { loadMesh } from '../../src/model/load.js';
+import { render } from '../../src/render.js';
 import { distCli, runCli } from '../support/cli.js';
 import { tempDirsPerTest } from '../support/temp.js';
 
@@ -115,6 +117,43 @@ describe('render without -o', () => {
     expect(docs.every((d) => d.errors.length === 0)).toBe(true);
     const count = written('examples/shop.yaml', 'istio').size + written('examples/shop.yaml', 'linkerd').size;
     expect(docs.length).toBe(count);
+  });
+
+  it('prints the text the library renders, byte for byte, characters beyond ASCII in UTF-8', async () => {
+    // the YAML writer works in Latin-1 bytes: é (one byte in Latin-1, two in UTF-8) and ✓ (beyond
+    // Latin-1: its document is written as a string) must come out as the library's text does, on
+    // stdout and in -o's files; a generated mesh spans many of the writer's chunks
+    const dir = tmp();
+    const odd = path.join(dir, 'odd.yaml');
+    fs.writeFileSync(
+      odd,
+      fs
+        .readFileSync('examples/bookinfo.yaml', 'utf8')
+        .replace('{ end-user: { exact: jason } }', '{ end-user: { exact: "jasoné" } }')
+        .replace('{ end-user: { exact: jason } }', '{ end-user: { exact: "jas✓n" } }'),
+    );
+    const big = path.join(dir, 'big.yaml');
+    fs.writeFileSync(big, generateMesh(400));
+    const targets = ['istio', 'linkerd', 'consul'];
+    for (const mesh of [odd, big]) {
+      const loaded = await loadMesh(mesh);
+      const { outputs } = render(loaded.mesh!, { targets });
+      const expected = outputs.flatMap((o) => o.files.map((f) => f.contents)).join('---\n');
+      if (mesh === odd) expect(expected).toMatch(/jasoné[^]*jas✓n/);
+      const r = spawnSync(process.execPath, [distCli(), 'render', mesh, '--target', targets.join(',')], {
+        env: { ...process.env, NO_COLOR: '1' },
+        maxBuffer: 1 << 28,
+        timeout: 120_000,
+      });
+      expect(r.status, String(r.stderr)).toBe(0);
+      expect(r.stdout.equals(Buffer.from(expected)), mesh).toBe(true);
+      if (mesh === odd)
+        for (const o of outputs) {
+          const files = written(mesh, o.target);
+          expect(files.size).toBe(o.files.length);
+          for (const f of o.files) expect(files.get(f.path), `${o.target}/${f.path}`).toBe(f.contents);
+        }
+    }
   });
 
   it('ends quietly with exit 0 when the reader closes the pipe (| head -1)', () => {

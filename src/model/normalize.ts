@@ -34,6 +34,18 @@ const DEFAULT_RETRY_ON = ['gateway-error', 'connect-failure', 'reset'] as const;
 const NONE: readonly never[] = Object.freeze([]);
 const NO_HEADER_OPS: HeaderOps = Object.freeze({ set: NONE, add: NONE, remove: NONE });
 
+/**
+ * `xs.map(f)`, always as a packed array. V8's `map` gives a holey array while it runs in the
+ * interpreter and a packed one once it is optimised, so on a large mesh the model's lists had two
+ * hidden classes depending on when each was made, and emitter code optimised for one was thrown
+ * away (and compiled again) on meeting the other.
+ */
+function list<T, U>(xs: readonly T[], f: (x: T, i: number) => U): U[] {
+  const out: U[] = [];
+  for (let i = 0; i < xs.length; i++) out.push(f(xs[i]!, i));
+  return out;
+}
+
 const ms = (d: string | undefined, fallback: number): number =>
   d === undefined ? fallback : parseDuration(d)!;
 
@@ -60,7 +72,7 @@ export function normalizeMesh(doc: Doc): ResolvedMesh {
     let names = cache.get(key);
     if (names === undefined) {
       names = Object.freeze(
-        version !== undefined ? [version] : backendDocs.get(backend)!.b.versions.map((v) => v.name),
+        version !== undefined ? [version] : list(backendDocs.get(backend)!.b.versions, (v) => v.name),
       );
       cache.set(key, names);
     }
@@ -69,7 +81,7 @@ export function normalizeMesh(doc: Doc): ResolvedMesh {
 
   // routes, in file order
   const frontendDocs = new Map((spec.frontends ?? []).map((f) => [f.name, f]));
-  const routes: ResolvedRoute[] = (spec.routes ?? []).map((r, i) =>
+  const routes: ResolvedRoute[] = list(spec.routes ?? [], (r, i) =>
     resolveRoute(r, `/spec/routes/${i}`, {
       frontend: r.parent.frontend !== undefined ? frontendDocs.get(r.parent.frontend) : undefined,
       parentBackend: r.parent.backend !== undefined ? backendDocs.get(r.parent.backend)?.b : undefined,
@@ -97,9 +109,9 @@ export function normalizeMesh(doc: Doc): ResolvedMesh {
   };
   const accessOf = new Map<string, AccessPolicy>();
   (spec.access ?? []).forEach((rule, i) => {
-    const rules: ResolvedAllow[] = rule.allow.map((a, j) => ({
-      from: a.from.map(callerOf),
-      paths: a.paths?.map(pathPattern),
+    const rules: ResolvedAllow[] = list(rule.allow, (a, j) => ({
+      from: list(a.from, callerOf),
+      paths: a.paths && list(a.paths, pathPattern),
       methods: a.methods as HttpMethod[] | undefined,
       pointer: `/spec/access/${i}/allow/${j}`,
     }));
@@ -108,7 +120,7 @@ export function normalizeMesh(doc: Doc): ResolvedMesh {
 
   const localAddresses = assignLocalAddresses(spec.backends, namespace);
   const implicit: ResolvedRoute[] = [];
-  const backends: ResolvedBackend[] = spec.backends.map((b, i) => {
+  const backends: ResolvedBackend[] = list(spec.backends, (b, i) => {
     const ns = b.namespace ?? namespace;
     const sa = b.serviceAccount ?? b.name;
     let own = routesOf.get(`backend:${b.name}`);
@@ -127,10 +139,10 @@ export function normalizeMesh(doc: Doc): ResolvedMesh {
       fqdn: `${b.name}.${ns}.svc.cluster.local`,
       port: b.port,
       protocol: b.protocol ?? 'http',
-      versions: b.versions.map((v, j) => ({
+      versions: list(b.versions, (v, j) => ({
         name: v.name,
         labels: v.labels ?? { version: v.name },
-        endpoints: (v.endpoints ?? []).map(parseEndpoint),
+        endpoints: list(v.endpoints ?? [], parseEndpoint),
         pointer: `/spec/backends/${i}/versions/${j}`,
       })),
       loadBalancer: b.loadBalancer ?? 'round-robin',
@@ -164,7 +176,7 @@ export function normalizeMesh(doc: Doc): ResolvedMesh {
     };
   });
 
-  const frontends: ResolvedFrontend[] = (spec.frontends ?? []).map((f, i) => ({
+  const frontends: ResolvedFrontend[] = list(spec.frontends ?? [], (f, i) => ({
     name: f.name,
     address: f.address ?? '0.0.0.0',
     port: f.port,
@@ -225,8 +237,8 @@ function resolveRoute(
       ? { kind: 'frontend', name: frontend.name, hosts: r.parent.hosts ?? frontend.hosts ?? ['*'] }
       : { kind: 'backend', name: r.parent.backend! },
     protocol: tcp ? 'tcp' : 'http',
-    matches: r.match ? r.match.map((m, k) => resolveMatch(m, `${pointer}/match/${k}`)) : NONE,
-    to: r.to.map((t, k): ResolvedDestination => ({
+    matches: r.match ? list(r.match, (m, k) => resolveMatch(m, `${pointer}/match/${k}`)) : NONE,
+    to: list(r.to, (t, k): ResolvedDestination => ({
       backend: t.backend,
       version: t.version,
       versions: versionsOf(t.backend, t.version),
@@ -263,10 +275,13 @@ function resolveMatch(m: NonNullable<RouteDoc['match']>[number], pointer: string
           : { kind: 'regex', value: path.regex! }
       : undefined,
     headers: m.headers
-      ? Object.entries(m.headers).map(([name, sm]) => ({ name: name.toLowerCase(), match: stringMatch(sm) }))
+      ? list(Object.entries(m.headers), ([name, sm]) => ({
+          name: name.toLowerCase(),
+          match: stringMatch(sm),
+        }))
       : NONE,
     queryParams: m.queryParams
-      ? Object.entries(m.queryParams).map(([name, sm]) => ({ name, match: stringMatch(sm) }))
+      ? list(Object.entries(m.queryParams), ([name, sm]) => ({ name, match: stringMatch(sm) }))
       : NONE,
     method: m.method as HttpMethod | undefined,
     pointer,

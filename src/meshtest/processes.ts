@@ -4,6 +4,7 @@
  * (HAProxy, NGINX) on ports picked for it, picking again when one was taken in between.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import fs from 'node:fs';
 import net from 'node:net';
 
 export interface WaitOptions {
@@ -47,21 +48,58 @@ export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 
 }
 
 /**
+ * The ports a server can be given without racing the kernel: below the range it takes source ports
+ * of outgoing connections from (and ports for listeners on port 0). A port picked inside that range
+ * can become the source port of any connection the machine opens before the server binds it (a
+ * load of fresh connections opens thousands); below it, only a server binding that very port can
+ * take it. Undefined where the range cannot be read or leaves too little below it.
+ */
+function portsBelowEphemeral(): { from: number; to: number } | undefined {
+  let text: string;
+  try {
+    text = fs.readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8');
+  } catch {
+    return undefined;
+  }
+  const low = Number(text.trim().split(/\s+/)[0]);
+  const from = 10_000;
+  return Number.isInteger(low) && low - from >= 1000 ? { from, to: low - 1 } : undefined;
+}
+
+/** Listens on host:port; the server, or undefined when the port is taken. */
+function tryListen(port: number, host: string): Promise<net.Server | undefined> {
+  return new Promise((resolve, reject) => {
+    const srv = net.createServer();
+    srv.once('error', (e: NodeJS.ErrnoException) => {
+      if (e.code === 'EADDRINUSE' || e.code === 'EACCES') resolve(undefined);
+      else reject(e);
+    });
+    srv.listen({ port, host, exclusive: true }, () => resolve(srv));
+  });
+}
+
+/**
  * `count` different TCP ports that were free a moment ago: each is held until all are found, then
  * all are released. Nothing keeps them free afterwards, so this is only for what cannot bind port 0
  * and report the port (haproxy, nginx, a mesh file naming its ports): startOnFreePorts starts such
- * a process and picks again when a port was taken in between. Our own servers listen on port 0.
+ * a process and picks again when a port was taken in between. The ports are picked at random below
+ * the kernel's range of source ports (portsBelowEphemeral), so no outgoing connection takes one in
+ * between; where that range is unknown, the kernel picks (port 0). Our own servers listen on port 0.
  */
 export async function freePorts(count: number, host = '127.0.0.1'): Promise<number[]> {
   const servers: net.Server[] = [];
+  const range = portsBelowEphemeral();
   try {
     for (let i = 0; i < count; i++) {
-      const srv = net.createServer();
+      let srv: net.Server | undefined;
+      // a bounded number of random picks, then the kernel's own
+      for (let attempt = 0; range && !srv && attempt < 50; attempt++) {
+        const port = range.from + Math.floor(Math.random() * (range.to - range.from + 1));
+        srv = await tryListen(port, host);
+      }
+      srv ??= await tryListen(0, host);
+      if (!srv) throw new Error(`no free port on ${host}`);
       servers.push(srv);
-      await new Promise<void>((resolve, reject) => {
-        srv.on('error', reject);
-        srv.listen(0, host, () => resolve());
-      });
     }
     return servers.map((srv) => (srv.address() as net.AddressInfo).port);
   } finally {
@@ -71,8 +109,8 @@ export async function freePorts(count: number, host = '127.0.0.1'): Promise<numb
 
 /**
  * A port nothing listens on, for checking what a proxy does when a connection is refused. It is
- * the port of a listener just closed; another process binding it in the meantime is the only way
- * it could accept a connection, and the OS hands out recently used ports last.
+ * the port of a listener just closed, below the kernel's range of source ports (freePorts): only
+ * another process binding that very port in the meantime could make it accept a connection.
  */
 export async function closedPort(host = '127.0.0.1'): Promise<number> {
   return (await freePorts(1, host))[0]!;

@@ -7,7 +7,7 @@ import { startBackend, type TestBackend } from '../support/backends.js';
 import { distCli, runCli } from '../support/cli.js';
 import { startEtcd, type TestEtcd } from '../support/etcd.js';
 import { children, freePorts, hasBinary, startProcess, waitFor } from '../support/processes.js';
-import { mesh, metric, reached } from '../support/watch.js';
+import { mesh, metric, reached, stopStartedProxies } from '../support/watch.js';
 
 /*
  * `meshgen watch --target haproxy --run --set serverSlots=3` with a real etcd: endpoint-only
@@ -29,12 +29,14 @@ describe.skipIf(!hasBinary('etcd') || !hasBinary('haproxy'))('meshgen watch: HAP
     for (let i = 0; i < 4; i++) backends.push(await startBackend('api', 'v1'));
     stops.push(() => Promise.all(backends.map((b) => b.close())));
     const [b1, b2, b3, b4] = backends as [TestBackend, TestBackend, TestBackend, TestBackend];
-    const [port] = await freePorts(1);
+    const [port, service] = await freePorts(2);
     const key = (name: string) => `/live/endpoints/api/v1/${name}`;
     await etcd.client.put(key('a')).value(b1.address);
     await etcd.client.put(key('b')).value(b2.address);
-    await etcd.client.put('/live/mesh').value(mesh(port!));
+    await etcd.client.put('/live/mesh').value(mesh(port!, service!));
     const out = path.join(dir, 'out');
+    // after the watcher stopped (stops run last first): whatever proxy it left running
+    stops.push(async () => stopStartedProxies(watch.output()));
     const watch = startProcess(process.execPath, [
       distCli(),
       'watch',
@@ -125,7 +127,7 @@ describe.skipIf(!hasBinary('etcd') || !hasBinary('haproxy'))('meshgen watch: HAP
     expect(children(master)).not.toEqual(workers);
 
     // a route change reloads
-    await etcd.client.put('/live/mesh').value(mesh(port!, '7s'));
+    await etcd.client.put('/live/mesh').value(mesh(port!, service!, '7s'));
     await waitFor(() => reloads() === 3, { what: 'the reload for a route change', timeoutMs: 20_000 });
     expect(runtime()).toBe(8);
     await ports([b1, b2, b3, b4]);
@@ -147,7 +149,7 @@ describe.skipIf(!hasBinary('etcd') || !hasBinary('haproxy'))('meshgen watch: HAP
   it('refuses a runtime socket path too long for a UNIX socket (MG4033)', () => {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'meshgen-rt-'));
     stops.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
-    fs.writeFileSync(path.join(dir, 'mesh.yaml'), mesh(8080));
+    fs.writeFileSync(path.join(dir, 'mesh.yaml'), mesh(8080, 9000));
     const r = runCli([
       'watch',
       '--source',

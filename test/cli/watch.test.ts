@@ -1,14 +1,14 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { startLoad } from '../../bench/steady-load.mjs';
 import { startBackend, type TestBackend } from '../support/backends.js';
 import { distCli } from '../support/cli.js';
 import { startEtcd, type TestEtcd } from '../support/etcd.js';
 import { installedVersion } from '../support/installed.js';
 import { children, freePorts, hasBinary, startProcess, waitFor, type Started } from '../support/processes.js';
-import { mesh, metric, reached, split, splitMesh } from '../support/watch.js';
+import { mesh, metric, reached, split, splitMesh, stopStartedProxies } from '../support/watch.js';
 
 /*
  * The live path end to end with a real etcd: two instances registered by `meshgen register`, a
@@ -37,6 +37,14 @@ function nginxBeforeMinTimeout(): boolean {
   return major! < 1 || (major === 1 && (minor! < 27 || (minor === 27 && patch! < 4)));
 }
 
+/** On a failure, the last lines a process the test started printed (the watcher's log, the proxy's). */
+function printOnFailure(name: string, p: Started, lines = 80): void {
+  onTestFailed(() => {
+    const tail = p.output().split('\n').slice(-lines).join('\n');
+    console.log(`--- ${name} (pid ${p.child.pid}) printed, last ${lines} lines:\n${tail}`);
+  });
+}
+
 describe.skipIf(!hasBinary('etcd'))('meshgen register and watch with etcd', () => {
   const stops: (() => Promise<unknown>)[] = [];
   afterEach(async () => {
@@ -55,9 +63,9 @@ describe.skipIf(!hasBinary('etcd'))('meshgen register and watch with etcd', () =
         for (let i = 0; i < 3; i++) backends.push(await startBackend('api', 'v1'));
         stops.push(() => Promise.all(backends.map((b) => b.close())));
         const [b1, b2, b3] = backends as [TestBackend, TestBackend, TestBackend];
-        const [port, admin] = await freePorts(2);
+        const [port, admin, service] = await freePorts(3);
         const source = `etcd://${etcd.endpoint}/live`;
-        await etcd.client.put('/live/mesh').value(mesh(port!));
+        await etcd.client.put('/live/mesh').value(mesh(port!, service!));
 
         const cli = (args: string[]): Started => {
           const p = startProcess(process.execPath, [distCli(), ...args]);
@@ -83,9 +91,12 @@ describe.skipIf(!hasBinary('etcd'))('meshgen register and watch with etcd', () =
             TTL,
           ]);
         const r1 = register(b1);
-        register(b2);
+        printOnFailure('meshgen register (b1)', r1, 20);
+        printOnFailure('meshgen register (b2)', register(b2), 20);
         const out = path.join(dir, 'out');
         const keepaliveOff = target === 'nginx' && nginxBeforeMinTimeout();
+        // after the watcher stopped (stops run last first): whatever proxy it left running
+        stops.push(async () => stopStartedProxies(watch.output()));
         const watch = cli([
           'watch',
           '--source',
@@ -100,6 +111,7 @@ describe.skipIf(!hasBinary('etcd'))('meshgen register and watch with etcd', () =
           ...(target === 'envoy' ? ['--set', `adminPort=${admin}`] : []),
           ...(keepaliveOff ? ['--set', 'clientKeepalive=off'] : []),
         ]);
+        printOnFailure('meshgen watch', watch);
         const endpoints = () => metric(out, 'meshgen_watch_endpoints{backend="api",version="v1"}');
         const generation = () => metric(out, 'meshgen_watch_generation') ?? 0;
         await waitFor(() => endpoints() === 2, {
@@ -120,7 +132,7 @@ describe.skipIf(!hasBinary('etcd'))('meshgen register and watch with etcd', () =
             const failures = metric(out, 'meshgen_watch_failures_total') ?? 0;
             await etcd.client
               .put('/live/mesh')
-              .value(mesh(port!).replace('protocol: http\n  routes', 'protocol: htp\n  routes'));
+              .value(mesh(port!, service!).replace('protocol: http\n  routes', 'protocol: htp\n  routes'));
             await waitFor(() => (metric(out, 'meshgen_watch_failures_total') ?? 0) > failures, {
               what: 'the invalid mesh refused',
               timeoutMs: 20_000,
@@ -130,9 +142,9 @@ describe.skipIf(!hasBinary('etcd'))('meshgen register and watch with etcd', () =
             await waitFor(() => watch.output().includes('change refused (the mesh is not valid)'), {
               what: 'the refusal in the log',
             });
-            await etcd.client.put('/live/mesh').value(mesh(port!));
+            await etcd.client.put('/live/mesh').value(mesh(port!, service!));
           } else if (i % 3 === 2) {
-            await etcd.client.put('/live/mesh').value(mesh(port!, `${5 + i}s`));
+            await etcd.client.put('/live/mesh').value(mesh(port!, service!, `${5 + i}s`));
           } else if ((extra = !extra)) {
             await etcd.client.put('/live/endpoints/api/v1/extra').value(b3.address);
           } else {
@@ -209,11 +221,13 @@ describe.skipIf(!hasBinary('etcd'))('meshgen register and watch with etcd', () =
         const v1 = await startBackend('api', 'v1');
         const v2 = await startBackend('api', 'v2');
         stops.push(() => Promise.all([v1.close(), v2.close()]));
-        const [port, admin] = await freePorts(2);
+        const [port, admin, service] = await freePorts(3);
         await etcd.client.put('/live/endpoints/api/v1/a').value(v1.address);
         await etcd.client.put('/live/endpoints/api/v2/b').value(v2.address);
-        await etcd.client.put('/live/mesh').value(splitMesh(port!, 90, 10));
+        await etcd.client.put('/live/mesh').value(splitMesh(port!, service!, 90, 10));
         const out = path.join(dir, 'out');
+        // after the watcher stopped (stops run last first): whatever proxy it left running
+        stops.push(async () => stopStartedProxies(watch.output()));
         const watch = startProcess(process.execPath, [
           distCli(),
           'watch',
@@ -229,6 +243,7 @@ describe.skipIf(!hasBinary('etcd'))('meshgen register and watch with etcd', () =
           ...(target === 'envoy' ? ['--set', `adminPort=${admin}`] : []),
         ]);
         stops.push(() => watch.stop());
+        printOnFailure('meshgen watch', watch);
         const generation = () => metric(out, 'meshgen_watch_generation') ?? 0;
         await waitFor(() => generation() === 1, { what: 'the first generation serving', timeoutMs: 30_000 });
         // NGINX before 1.27.4 with client keep-alive on (the default): said once, at the start
@@ -260,7 +275,7 @@ describe.skipIf(!hasBinary('etcd'))('meshgen register and watch with etcd', () =
         // new ones on a reload; the data plane (one process here) reloads in place
         const oldWorkers = target === 'envoy' ? [] : children(proxyPid);
         if (target !== 'envoy') expect(oldWorkers.length).toBeGreaterThan(0);
-        await etcd.client.put('/live/mesh').value(splitMesh(port!, 10, 90));
+        await etcd.client.put('/live/mesh').value(splitMesh(port!, service!, 10, 90));
         await waitFor(() => generation() === 2, { what: 'the new weights serving', timeoutMs: 30_000 });
         // the proxy's reload finishes after the swap: an old worker that is still alive may accept a
         // few more connections under the old weights, so wait until every one of them has exited,

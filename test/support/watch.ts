@@ -4,7 +4,21 @@ import path from 'node:path';
 
 /* The meshes and probes of the `meshgen watch` tests (test/cli/watch*.test.ts). */
 
-export function mesh(port: number, routeTimeout = '5s'): string {
+/**
+ * The watch tests' mesh: frontend `edge` on `port`; backend api's service port `servicePort`, where
+ * HAProxy and NGINX listen for its callers (127.0.0.1:<servicePort>): a port of the test's own, as
+ * test files run side by side. Its endpoints come from the store unless `endpoints` lists them (a
+ * mesh file).
+ */
+export function mesh(
+  port: number,
+  servicePort: number,
+  routeTimeout = '5s',
+  endpoints: readonly string[] = [],
+): string {
+  const listed = endpoints.length
+    ? `\n          endpoints: [${endpoints.map((e) => `"${e}"`).join(', ')}]`
+    : '';
   return `apiVersion: meshgen.io/v1alpha1
 kind: Mesh
 metadata:
@@ -13,10 +27,10 @@ spec:
   mtls: { mode: disabled }
   backends:
     - name: api
-      port: 9000
+      port: ${servicePort}
       protocol: http
       versions:
-        - name: v1
+        - name: v1${listed}
   frontends:
     - name: edge
       address: 127.0.0.1
@@ -60,7 +74,7 @@ export async function reached(port: number, n = 30): Promise<Set<number>> {
 }
 
 /** A mesh whose one route splits api between v1 and v2, neither listing an endpoint. */
-export function splitMesh(port: number, v1: number, v2: number): string {
+export function splitMesh(port: number, servicePort: number, v1: number, v2: number): string {
   return `apiVersion: meshgen.io/v1alpha1
 kind: Mesh
 metadata:
@@ -69,7 +83,7 @@ spec:
   mtls: { mode: disabled }
   backends:
     - name: api
-      port: 9000
+      port: ${servicePort}
       protocol: http
       versions:
         - name: v1
@@ -111,4 +125,19 @@ export async function split(port: number, n: number): Promise<{ v1: number; v2: 
   };
   await Promise.all(Array.from({ length: 8 }, worker));
   return counts;
+}
+
+/**
+ * Stops, by pid, any proxy a watcher said it started ("started haproxy (pid N)") that still runs:
+ * the watcher stops its proxy when it stops, but one killed before it could would leave it running.
+ * Run after the watcher was stopped.
+ */
+export function stopStartedProxies(watcherOutput: string): void {
+  for (const m of watcherOutput.matchAll(/started \S+ \(pid (\d+)\)/g)) {
+    try {
+      process.kill(Number(m[1]), 'SIGKILL');
+    } catch {
+      // already gone
+    }
+  }
 }

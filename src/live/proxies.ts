@@ -92,6 +92,29 @@ export function reloadSignal(target: LiveTarget): NodeJS.Signals {
   return target === 'haproxy' ? 'SIGUSR2' : 'SIGHUP';
 }
 
+/**
+ * How a proxy that `--run` just started says it takes reload signals. Until then a reload signal
+ * ends it (the default action of SIGUSR2 and SIGHUP) or is lost (HAProxy's master while it starts
+ * its first worker), so the watcher sends none before: HAProxy's master prints "Loading success."
+ * once its worker runs ("Loading failure!" if it could not load), NGINX writes its pid file after
+ * setting its signal handlers, the data plane prints "meshgen proxy: serving" once it listens.
+ */
+export type Readiness =
+  | { readonly kind: 'line'; readonly ready: RegExp; readonly failed?: RegExp }
+  | { readonly kind: 'pid-file'; readonly file: string };
+
+export function readiness(target: LiveTarget, live: string): Readiness {
+  switch (target) {
+    case 'haproxy':
+      return { kind: 'line', ready: /Loading success\./, failed: /Loading failure!/ };
+    case 'nginx':
+      // the rendered nginx.conf says `pid nginx.pid;`, relative to the prefix (-p live)
+      return { kind: 'pid-file', file: path.join(live, 'nginx.pid') };
+    case 'envoy':
+      return { kind: 'line', ready: /^meshgen proxy: serving / };
+  }
+}
+
 /** Runs a command to its end; resolves to its exit status and output. */
 export function runToEnd(c: Command, env?: NodeJS.ProcessEnv): Promise<{ status: number; output: string }> {
   return new Promise((resolve) => {

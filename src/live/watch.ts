@@ -21,6 +21,7 @@ import { connectEtcd, failedLoad, meshOfSnapshot, readStore, type EtcdOptions } 
 import { metricsText, type WatchMetrics } from './metrics.js';
 import {
   checkCommand,
+  readiness,
   reloadSignal,
   reloadWarnings,
   runCommand,
@@ -32,6 +33,19 @@ import type { MeshSource } from './source.js';
 import { haproxySlots } from '../emitters/haproxy/index.js';
 import { settingsFor } from '../emitters/settings.js';
 import { planRuntime, runtimeCommands, slotStates, type SlotState } from './runtime.js';
+
+/** How long a proxy `--run` started may take to say it serves (src/live/proxies.ts, readiness). */
+const START_TIMEOUT_MS = 60_000;
+
+/** The pid a pid file holds, or undefined while it is missing or being written. */
+function readPid(file: string): number | undefined {
+  try {
+    const pid = Number(fs.readFileSync(file, 'utf8').trim());
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
 
 export interface WatchOptions {
   readonly source: MeshSource;
@@ -236,6 +250,8 @@ export function startWatch(o: WatchOptions): LiveWatcher | Diagnostic {
 
   /** Waiters for HAProxy's master to say it loaded a configuration (true) or failed to (false). */
   const loads: ((ok: boolean | undefined) => void)[] = [];
+  /** Ends the wait for a proxy just started to say it serves (stop() does not wait it out). */
+  let starting: ((why: string | undefined) => void) | undefined;
   const nextLoad = (): Promise<boolean | undefined> =>
     new Promise((resolve) => {
       const timer = setTimeout(() => resolve(undefined), 60_000);
@@ -260,26 +276,60 @@ export function startWatch(o: WatchOptions): LiveWatcher | Diagnostic {
         }
       } else {
         const c = runCommand(o.target, live, o.cli, o.bootstrap);
+        const ready = readiness(o.target, live);
         const child = spawn(c.cmd, [...c.args], { cwd: c.cwd, stdio: ['ignore', 'inherit', 'pipe'] });
+        // no reload signal before the proxy says it takes one (src/live/proxies.ts, readiness)
+        let up: (why: string | undefined) => void = () => undefined;
+        const started = new Promise<string | undefined>((resolve) => {
+          let poll: NodeJS.Timeout | undefined;
+          const timer = setTimeout(
+            () => settle(`${o.target} did not say it serves within ${START_TIMEOUT_MS / 1000} s`),
+            START_TIMEOUT_MS,
+          );
+          const settle = (why: string | undefined) => {
+            clearTimeout(timer);
+            clearInterval(poll);
+            up = () => undefined;
+            starting = undefined;
+            resolve(why);
+          };
+          up = starting = settle;
+          if (ready.kind === 'pid-file')
+            poll = setInterval(() => {
+              if (readPid(ready.file) === child.pid) settle(undefined);
+            }, 20);
+        });
         let pendingLine = '';
         child.stderr?.on('data', (d: Buffer) => {
           process.stderr.write(d);
           pendingLine += d.toString();
           const lines = pendingLine.split('\n');
           pendingLine = lines.pop() ?? '';
-          for (const line of lines)
+          for (const line of lines) {
+            if (ready.kind === 'line') {
+              if (ready.ready.test(line)) up(undefined);
+              else if (ready.failed?.test(line))
+                up(`${o.target} could not load its first configuration (see its log)`);
+            }
             if (/Loading success\.|Loading failure!/.test(line))
               loads.splice(0).forEach((r) => r(/success/.test(line)));
+          }
         });
         proxy = child;
+        child.on('error', (e) => {
+          if (proxy === child) proxy = undefined;
+          up(`${o.target} could not be started: ${e.message}`);
+        });
         child.on('exit', (code, signal) => {
+          const how = signal ?? `status ${code}`;
+          up(`${o.target} exited as it started (${how})`);
           loads.splice(0).forEach((r) => r(false));
           if (!stopped)
-            o.log(
-              `${o.target} (pid ${child.pid}) exited (${signal ?? `status ${code}`}); the next change starts it again`,
-            );
+            o.log(`${o.target} (pid ${child.pid}) exited (${how}); the next change starts it again`);
         });
         o.log(`started ${o.target} (pid ${child.pid})`);
+        const why = await started;
+        if (why !== undefined) return why;
       }
     }
     if (o.reloadCmd !== undefined) {
@@ -363,6 +413,9 @@ export function startWatch(o: WatchOptions): LiveWatcher | Diagnostic {
       clearTimeout(timer);
       fileWatcher?.close();
       await storeWatcher?.cancel().catch(() => undefined);
+      // a change in flight may wait up to a minute for the proxy's word: not when stopping
+      starting?.('the watcher stopped');
+      loads.splice(0).forEach((r) => r(undefined));
       await running;
       if (proxy && proxy.exitCode === null && proxy.signalCode === null) {
         const exited = new Promise((resolve) => proxy!.once('exit', resolve));

@@ -41,7 +41,7 @@ describe('meshgen watch --run: a change while the proxy starts', () => {
         for (let round = 0; round < ROUNDS[target]; round++) {
           const dir = fs.mkdtempSync(path.join(os.tmpdir(), `meshgen-start-${target}-`));
           stops.push(async () => fs.rmSync(dir, { recursive: true, force: true }));
-          const [port, service] = await freePorts(2);
+          const [port, service, admin] = await freePorts(3);
           const file = path.join(dir, 'mesh.yaml');
           fs.writeFileSync(file, mesh(port!, service!, '5s', [backend.address]));
           // after the watcher stopped (stops run last first): whatever proxy it left running
@@ -58,6 +58,7 @@ describe('meshgen watch --run: a change while the proxy starts', () => {
             '--run',
             '--debounce',
             '1ms',
+            ...(target === 'envoy' ? ['--set', `adminPort=${admin}`] : []),
           ]);
           stops.push(() => watch.stop());
           onTestFailed(() => console.log(`--- meshgen watch, round ${round + 1}:\n${watch.output()}`));

@@ -180,14 +180,14 @@ describe('known injection inputs', () => {
 
 const SYNTAX_VALUE = `a "b" 'c' \\d $host \${VAR} %[src] %% ; # { } ( ) , = * & | \` é end`;
 
-function liveMesh(backend: string, port: number): string {
+function liveMesh(backend: string, port: number, servicePort: number): string {
   return docText({
     apiVersion: 'meshgen.io/v1alpha1',
     kind: 'Mesh',
     metadata: { name: 'hostile-live' },
     spec: {
       mtls: { mode: 'disabled' },
-      backends: [{ name: 'echo', port: 8080, versions: [{ name: 'v1', endpoints: [backend] }] }],
+      backends: [{ name: 'echo', port: servicePort, versions: [{ name: 'v1', endpoints: [backend] }] }],
       frontends: [{ name: 'web', address: '127.0.0.1', port, protocol: 'http' }],
       routes: [
         {
@@ -223,9 +223,10 @@ describe('hostile header value, live', () => {
       async () => {
         const backend = await startBackend('echo', 'v1');
         const dir = tempDir(`hostile-${c.target}`);
-        // the mesh names the frontend's port: picked, and picked again if taken before the start
-        const { proc, ports } = await startOnFreePorts(1, ([picked]) => {
-          const result = parseMesh(liveMesh(backend.address, picked!));
+        // the mesh names the frontend's port and the backend's (where the proxy listens for its
+        // callers): picked, and picked again if taken before the start
+        const { proc, ports } = await startOnFreePorts(2, ([picked, service]) => {
+          const result = parseMesh(liveMesh(backend.address, picked!, service!));
           expect(result.diagnostics.filter((d) => d.severity === 'error')).toEqual([]);
           for (const f of render(result.mesh!, { targets: [c.target], settings: forInstalled(c.target) })
             .outputs[0]!.files)

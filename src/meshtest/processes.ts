@@ -52,7 +52,9 @@ export async function waitForPort(port: number, host = '127.0.0.1', timeoutMs = 
  * of outgoing connections from (and ports for listeners on port 0). A port picked inside that range
  * can become the source port of any connection the machine opens before the server binds it (a
  * load of fresh connections opens thousands); below it, only a server binding that very port can
- * take it. Undefined where the range cannot be read or leaves too little below it.
+ * take it. From 20000 up, above the ports meshes and proxy configurations tend to fix (8080, 9000,
+ * 15000, 18080...), which a check such as `nginx -t` binds for a moment. Undefined where the range
+ * cannot be read or leaves too little below it.
  */
 function portsBelowEphemeral(): { from: number; to: number } | undefined {
   let text: string;
@@ -62,7 +64,7 @@ function portsBelowEphemeral(): { from: number; to: number } | undefined {
     return undefined;
   }
   const low = Number(text.trim().split(/\s+/)[0]);
-  const from = 10_000;
+  const from = 20_000;
   return Number.isInteger(low) && low - from >= 1000 ? { from, to: low - 1 } : undefined;
 }
 

@@ -18,7 +18,7 @@ describe('freePorts', () => {
     const ports = await freePorts(8);
     expect(new Set(ports).size).toBe(8);
     for (const port of ports) {
-      expect(port).toBeGreaterThanOrEqual(10_000);
+      expect(port).toBeGreaterThanOrEqual(20_000);
       expect(port).toBeLessThan(low!);
     }
     const servers = await Promise.all(

@@ -278,27 +278,29 @@ export function startWatch(o: WatchOptions): LiveWatcher | Diagnostic {
         const c = runCommand(o.target, live, o.cli, o.bootstrap);
         const ready = readiness(o.target, live);
         const child = spawn(c.cmd, [...c.args], { cwd: c.cwd, stdio: ['ignore', 'inherit', 'pipe'] });
-        // no reload signal before the proxy says it takes one (src/live/proxies.ts, readiness)
-        let up: (why: string | undefined) => void = () => undefined;
+        // no reload signal before the proxy says it takes one (src/live/proxies.ts, readiness);
+        // settle ends the wait once, whatever comes first
+        let settle!: (why: string | undefined) => void;
         const started = new Promise<string | undefined>((resolve) => {
-          let poll: NodeJS.Timeout | undefined;
+          let done = false;
           const timer = setTimeout(
             () => settle(`${o.target} did not say it serves within ${START_TIMEOUT_MS / 1000} s`),
             START_TIMEOUT_MS,
           );
-          const settle = (why: string | undefined) => {
+          const poll =
+            ready.kind === 'pid-file'
+              ? setInterval(() => readPid(ready.file) === child.pid && settle(undefined), 20)
+              : undefined;
+          settle = (why) => {
+            if (done) return;
+            done = true;
             clearTimeout(timer);
             clearInterval(poll);
-            up = () => undefined;
-            starting = undefined;
+            if (starting === settle) starting = undefined;
             resolve(why);
           };
-          up = starting = settle;
-          if (ready.kind === 'pid-file')
-            poll = setInterval(() => {
-              if (readPid(ready.file) === child.pid) settle(undefined);
-            }, 20);
         });
+        starting = settle;
         let pendingLine = '';
         child.stderr?.on('data', (d: Buffer) => {
           process.stderr.write(d);
@@ -306,23 +308,22 @@ export function startWatch(o: WatchOptions): LiveWatcher | Diagnostic {
           const lines = pendingLine.split('\n');
           pendingLine = lines.pop() ?? '';
           for (const line of lines) {
-            if (ready.kind === 'line') {
-              if (ready.ready.test(line)) up(undefined);
-              else if (ready.failed?.test(line))
-                up(`${o.target} could not load its first configuration (see its log)`);
-            }
-            if (/Loading success\.|Loading failure!/.test(line))
-              loads.splice(0).forEach((r) => r(/success/.test(line)));
+            if (ready.kind !== 'line') continue;
+            const ok = ready.ready.test(line) ? true : ready.failed?.test(line) ? false : undefined;
+            if (ok === undefined) continue;
+            settle(ok ? undefined : `${o.target} could not load its first configuration (see its log)`);
+            // HAProxy's master says the same after each reload (nextLoad)
+            loads.splice(0).forEach((r) => r(ok));
           }
         });
         proxy = child;
         child.on('error', (e) => {
           if (proxy === child) proxy = undefined;
-          up(`${o.target} could not be started: ${e.message}`);
+          settle(`${o.target} could not be started: ${e.message}`);
         });
         child.on('exit', (code, signal) => {
           const how = signal ?? `status ${code}`;
-          up(`${o.target} exited as it started (${how})`);
+          settle(`${o.target} exited as it started (${how})`);
           loads.splice(0).forEach((r) => r(false));
           if (!stopped)
             o.log(`${o.target} (pid ${child.pid}) exited (${how}); the next change starts it again`);

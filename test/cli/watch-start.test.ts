@@ -5,7 +5,7 @@ import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
 import { startBackend } from '../support/backends.js';
 import { distCli } from '../support/cli.js';
 import { freePorts, hasBinary, startProcess, waitFor, type Started } from '../support/processes.js';
-import { mesh, reached, stopStartedProxies } from '../support/watch.js';
+import { mesh, reached, startedPids, stopStartedProxies } from '../support/watch.js';
 
 /*
  * A change that comes while the proxy `watch --run` started is still starting. A reload signal
@@ -68,7 +68,7 @@ describe('meshgen watch --run: a change while the proxy starts', () => {
             let seen = '';
             const on = (d: Buffer) => {
               seen += d.toString();
-              if (!/started \S+ \(pid \d+\)/.test(seen)) return;
+              if (!startedPids(seen).length) return;
               watch.child.stdout?.off('data', on);
               watch.child.stderr?.off('data', on);
               fs.writeFileSync(`${file}.new`, mesh(port!, service!, '6s', [backend.address]));
@@ -94,14 +94,14 @@ describe('meshgen watch --run: a change while the proxy starts', () => {
             },
           );
           // one proxy, started once, never ended by a signal, serving after the reload
-          expect(watch.output().match(/started \S+ \(pid/g)).toHaveLength(1);
+          const pids = startedPids(watch.output());
+          expect(pids).toHaveLength(1);
           expect(watch.output()).not.toMatch(/^meshgen watch: .*(exited|reload failed|did not say)/m);
           await waitFor(async () => (await reached(port!, 5)).has(backend.port), {
             what: `${target} answering from the backend`,
             timeoutMs: 10_000,
           });
-          const pid = Number(/started \S+ \(pid (\d+)\)/.exec(watch.output())![1]);
-          expect(fs.existsSync(`/proc/${pid}`)).toBe(true);
+          expect(fs.existsSync(`/proc/${pids[0]}`)).toBe(true);
           await watch.stop();
         }
       },

@@ -127,15 +127,20 @@ export async function split(port: number, n: number): Promise<{ v1: number; v2: 
   return counts;
 }
 
+/** The pids of the proxies a watcher said it started ("started haproxy (pid N)"), in order. */
+export function startedPids(watcherOutput: string): number[] {
+  return [...watcherOutput.matchAll(/started \S+ \(pid (\d+)\)/g)].map((m) => Number(m[1]));
+}
+
 /**
- * Stops, by pid, any proxy a watcher said it started ("started haproxy (pid N)") that still runs:
- * the watcher stops its proxy when it stops, but one killed before it could would leave it running.
- * Run after the watcher was stopped.
+ * Stops, by pid, any proxy a watcher said it started that still runs: the watcher stops its proxy
+ * when it stops, but one killed before it could would leave it running. Run after the watcher was
+ * stopped.
  */
 export function stopStartedProxies(watcherOutput: string): void {
-  for (const m of watcherOutput.matchAll(/started \S+ \(pid (\d+)\)/g)) {
+  for (const pid of startedPids(watcherOutput)) {
     try {
-      process.kill(Number(m[1]), 'SIGKILL');
+      process.kill(pid, 'SIGKILL');
     } catch {
       // already gone
     }

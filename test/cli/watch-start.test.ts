@@ -1,11 +1,11 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startBackend } from '../support/backends.js';
 import { distCli } from '../support/cli.js';
 import { freePorts, hasBinary, startProcess, waitFor, type Started } from '../support/processes.js';
-import { mesh, reached, startedPids, stopStartedProxies } from '../support/watch.js';
+import { mesh, printOnFailure, reached, startedPids, stopStartedProxies } from '../support/watch.js';
 
 /*
  * A change that comes while the proxy `watch --run` started is still starting. A reload signal
@@ -61,30 +61,26 @@ describe('meshgen watch --run: a change while the proxy starts', () => {
             ...(target === 'envoy' ? ['--set', `adminPort=${admin}`] : []),
           ]);
           stops.push(() => watch.stop());
-          onTestFailed(() => console.log(`--- meshgen watch, round ${round + 1}:\n${watch.output()}`));
+          printOnFailure(`meshgen watch, round ${round + 1}`, watch);
           // the change, written (by a rename, as editors do) the moment the watcher says it
           // started the proxy: on the output event itself, not at the next poll
-          const changed = new Promise<void>((resolve) => {
-            let seen = '';
-            const on = (d: Buffer) => {
-              seen += d.toString();
-              if (!startedPids(seen).length) return;
-              watch.child.stdout?.off('data', on);
-              watch.child.stderr?.off('data', on);
-              fs.writeFileSync(`${file}.new`, mesh(port!, service!, '6s', [backend.address]));
-              fs.renameSync(`${file}.new`, file);
-              resolve();
-            };
-            watch.child.stdout?.on('data', on);
-            watch.child.stderr?.on('data', on);
+          let changed = false;
+          let seen = '';
+          const on = (d: Buffer) => {
+            seen += d.toString();
+            if (changed || !startedPids(seen).length) return;
+            changed = true;
+            watch.child.stdout?.off('data', on);
+            watch.child.stderr?.off('data', on);
+            fs.writeFileSync(`${file}.new`, mesh(port!, service!, '6s', [backend.address]));
+            fs.renameSync(`${file}.new`, file);
+          };
+          watch.child.stdout?.on('data', on);
+          watch.child.stderr?.on('data', on);
+          await waitFor(() => changed || watch.child.exitCode !== null, {
+            what: `the watcher starting ${target}`,
+            timeoutMs: 30_000,
           });
-          await Promise.race([
-            changed,
-            waitFor(() => watch.child.exitCode !== null, {
-              what: `the watcher starting ${target}`,
-              timeoutMs: 30_000,
-            }),
-          ]);
           expect(watch.child.exitCode).toBe(null);
           await waitFor(
             () => /generation 2: route all \(frontend edge\) timeout: 5s -> 6s/.test(watch.output()),

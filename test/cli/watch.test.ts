@@ -1,14 +1,22 @@
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { afterEach, describe, expect, it, onTestFailed } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { startLoad } from '../../bench/steady-load.mjs';
 import { startBackend, type TestBackend } from '../support/backends.js';
 import { distCli } from '../support/cli.js';
 import { startEtcd, type TestEtcd } from '../support/etcd.js';
 import { installedVersion } from '../support/installed.js';
 import { children, freePorts, hasBinary, startProcess, waitFor, type Started } from '../support/processes.js';
-import { mesh, metric, reached, split, splitMesh, stopStartedProxies } from '../support/watch.js';
+import {
+  mesh,
+  metric,
+  printOnFailure,
+  reached,
+  split,
+  splitMesh,
+  stopStartedProxies,
+} from '../support/watch.js';
 
 /*
  * The live path end to end with a real etcd: two instances registered by `meshgen register`, a
@@ -35,14 +43,6 @@ const TARGETS = [
 function nginxBeforeMinTimeout(): boolean {
   const [major, minor, patch] = (installedVersion('nginx') ?? '0.0.0').split('.').map(Number);
   return major! < 1 || (major === 1 && (minor! < 27 || (minor === 27 && patch! < 4)));
-}
-
-/** On a failure, the last lines a process the test started printed (the watcher's log, the proxy's). */
-function printOnFailure(name: string, p: Started, lines = 80): void {
-  onTestFailed(() => {
-    const tail = p.output().split('\n').slice(-lines).join('\n');
-    console.log(`--- ${name} (pid ${p.child.pid}) printed, last ${lines} lines:\n${tail}`);
-  });
 }
 
 describe.skipIf(!hasBinary('etcd'))('meshgen register and watch with etcd', () => {

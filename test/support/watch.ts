@@ -1,6 +1,8 @@
 import fs from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
+import { onTestFailed } from 'vitest';
+import type { Started } from './processes.js';
 
 /* The meshes and probes of the `meshgen watch` tests (test/cli/watch*.test.ts). */
 
@@ -145,4 +147,12 @@ export function stopStartedProxies(watcherOutput: string): void {
       // already gone
     }
   }
+}
+
+/** On a failure, the last lines a process the test started printed (the watcher's log, the proxy's). */
+export function printOnFailure(name: string, p: Started, lines = 80): void {
+  onTestFailed(() => {
+    const tail = p.output().split('\n').slice(-lines).join('\n');
+    console.log(`--- ${name} (pid ${p.child.pid}) printed, last ${lines} lines:\n${tail}`);
+  });
 }

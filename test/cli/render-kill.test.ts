@@ -148,8 +148,8 @@ describe('render -o killed with SIGKILL', () => {
     const started = Date.now();
     const meshA = path.join(work, 'a.yaml');
     const meshB = path.join(work, 'b.yaml');
-    fs.writeFileSync(meshA, generateMesh(2000));
-    fs.writeFileSync(meshB, generateMesh(1990)); // ten backends fewer: files go, others change
+    fs.writeFileSync(meshA, generateMesh(500));
+    fs.writeFileSync(meshB, generateMesh(490)); // ten backends fewer: files go, others change
     const oldDir = path.join(work, 'old');
     const newDir = path.join(work, 'new');
     expect((await runRender(meshA, oldDir)).code).toBe(0);

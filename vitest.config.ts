@@ -1,3 +1,4 @@
+import os from 'node:os';
 import { defineConfig } from 'vitest/config';
 
 /**
@@ -20,6 +21,11 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: 'forks',
+    // at least two files at a time: most files spend their time waiting on the proxies, etcd and
+    // network namespaces they start (every server on a port read back, every namespace its own), so
+    // a 2-core machine runs the suite in about two thirds of the time one worker takes (Vitest's
+    // default is one worker per CPU but one)
+    maxWorkers: Math.max(2, os.availableParallelism() - 1),
     projects: [
       { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: DIST } },
       { extends: true, test: { name: 'dist', include: DIST, globalSetup: ['test/global-setup.ts'] } },

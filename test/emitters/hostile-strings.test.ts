@@ -38,8 +38,8 @@ const SEED = process.env.MESHGEN_SEED
   : process.env.CI === 'true'
     ? CI_SEED
     : (Date.now() % 1_000_000_007) >>> 0;
-// 2,000 strings per field in CI (about 8.5 min on a 2-core machine); 200 in a local run unless
-// MESHGEN_HOSTILE_COUNT says
+// 2,000 strings per field in CI (8.5 min alone on a 2-core machine, up to 12 beside other test
+// files); 200 in a local run unless MESHGEN_HOSTILE_COUNT says
 const PER_FIELD = Number(process.env.MESHGEN_HOSTILE_COUNT ?? (process.env.CI === 'true' ? 2000 : 200));
 const BATCH = Number(process.env.MESHGEN_HOSTILE_BATCH ?? 50);
 const REAL_PER_FIELD = Number(process.env.MESHGEN_HOSTILE_REAL ?? 300);
@@ -286,7 +286,8 @@ describe(`every string field of the schema, hostile strings (seed ${SEED}; MESHG
 
   it(
     'rejects each string with an error diagnostic or renders it as data for every target',
-    // 2,000 strings for each of 64 fields: about 8.5 min on a 2-core machine (seed 20261204)
+    // 2,000 strings for each of 64 fields: 8.5 min alone on a 2-core machine, 9-12
+    // beside other test files (seed 20261204)
     { timeout: 2_700_000 },
     async () => {
       const started = Date.now();

@@ -192,7 +192,15 @@ function upload(
         ? Buffer.concat([Buffer.from(`${c.length.toString(16)}\r\n`), c, Buffer.from('\r\n')])
         : c;
       if (s.destroyed) return;
-      if (!s.write(out)) await new Promise((r) => s.once('drain', r).once('close', r));
+      if (!s.write(out))
+        await new Promise<void>((r) => {
+          // whichever comes first; the other listener goes too, or each wait would leave one behind
+          const done = () => {
+            s.off('drain', done).off('close', done);
+            r();
+          };
+          s.once('drain', done).once('close', done);
+        });
     }
     if (opts.chunked && !s.destroyed) s.write('0\r\n\r\n');
   })();

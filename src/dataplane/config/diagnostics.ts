@@ -69,6 +69,8 @@ export function parseConfigText(source: SourceFile): { value: unknown } | { diag
       prettyErrors: false,
     });
     if (doc.errors.length) return { diagnostics: syntaxDiagnostics(doc.errors, source) };
+    const keys = collectionKeys(doc, source);
+    if (keys.length) return { diagnostics: keys };
     return { value: doc.toJS() };
   } catch (e) {
     // the parser's own limits (aliases that expand too far)
@@ -121,22 +123,52 @@ export function stepDiagnostics(
  * file (an unclosed bracket) just after the last character, so that the line shown is not empty.
  */
 function syntaxDiagnostics(errors: readonly YAMLError[], source: SourceFile): Diagnostic[] {
-  const last = source.text.trimEnd().length;
-  return errors.map((e) => {
-    const from = Math.min(e.pos[0], last);
-    const start = source.position(from);
-    const end = source.position(Math.max(from, Math.min(e.pos[1], last)));
-    const message =
+  return errors.map((e) =>
+    syntaxAt(
+      source,
+      e.pos,
       e.code === 'MULTIPLE_DOCS'
         ? 'the file holds more than one YAML document; a bootstrap is one'
-        : e.message;
-    return diagnostic('MG5001', `syntax error: ${message}`, {
-      file: source.file,
-      ...start,
-      endLine: end.line,
-      endColumn: end.column,
-    });
+        : e.message,
+    ),
+  );
+}
+
+/** MG5001 at a range of `source`'s text. */
+function syntaxAt(source: SourceFile, [from0, to]: readonly [number, number], message: string): Diagnostic {
+  const last = source.text.trimEnd().length;
+  const from = Math.min(from0, last);
+  const start = source.position(from);
+  const end = source.position(Math.max(from, Math.min(to, last)));
+  return diagnostic('MG5001', `syntax error: ${message}`, {
+    file: source.file,
+    ...start,
+    endLine: end.line,
+    endColumn: end.column,
   });
+}
+
+/**
+ * A mapping key that is itself a mapping or a sequence (`{a: 1}: x`): Envoy reads every key as a
+ * string and refuses the file, where the yaml package would turn the key into its text and print a
+ * process warning.
+ */
+function collectionKeys(doc: YAMLModule.Document, source: SourceFile): Diagnostic[] {
+  const found: Diagnostic[] = [];
+  yaml!.visit(doc, {
+    Pair(_, pair) {
+      const key = pair.key;
+      if (yaml!.isCollection(key) && key.range)
+        found.push(
+          syntaxAt(
+            source,
+            [key.range[0], key.range[1]],
+            'a mapping key is a mapping or a sequence; keys are strings',
+          ),
+        );
+    },
+  });
+  return found;
 }
 
 /**

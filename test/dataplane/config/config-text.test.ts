@@ -16,9 +16,16 @@ const show = (v: unknown) =>
     typeof x === 'number' ? `n:${Object.is(x, -0) ? '-0' : String(x)}` : x,
   );
 
+/** The yaml package's value, or 'error'; a key that is a mapping or a sequence is one, as in Envoy. */
 function byYaml(text: string): string {
   const doc = YAML.parseDocument(text, { uniqueKeys: true, prettyErrors: false, logLevel: 'silent' });
-  return doc.errors.length ? 'error' : show(doc.toJS());
+  let collectionKey = false;
+  YAML.visit(doc, {
+    Pair(_, pair) {
+      if (YAML.isCollection(pair.key)) collectionKey = true;
+    },
+  });
+  return doc.errors.length || collectionKey ? 'error' : show(doc.toJS());
 }
 
 const SCALARS = [
@@ -108,6 +115,28 @@ describe('configuration text', () => {
     expect(differ).toEqual([]);
     // the fast path is taken for most of them (not everything left to the yaml package)
     expect(fast).toBeGreaterThan((SCALARS.length * FORMS.length) / 2);
+  });
+
+  test('a key that is a mapping or a sequence is an error at its place, not a warning of the process', () => {
+    const warnings: string[] = [];
+    const onWarning = (w: Error) => warnings.push(w.message);
+    process.on('warning', onWarning);
+    try {
+      const text = 'admin:\n  address:\n    {a: 1}: x\nother:\n  [b]: y\n';
+      const parsed = parseConfigText(new SourceFile('boot.yaml', text));
+      expect('diagnostics' in parsed && parsed.diagnostics).toEqual([
+        expect.objectContaining({ code: 'MG5001', file: 'boot.yaml', line: 3, column: 5, endColumn: 11 }),
+        expect.objectContaining({ code: 'MG5001', file: 'boot.yaml', line: 5, column: 3, endColumn: 6 }),
+      ]);
+      expect((parsed as { diagnostics: { message: string }[] }).diagnostics[0]!.message).toBe(
+        'syntax error: a mapping key is a mapping or a sequence; keys are strings',
+      );
+      // the same text as a value is read (the key rule only)
+      expect(parseConfigText(new SourceFile('boot.yaml', 'k: {a: 1}\n'))).toEqual({ value: { k: { a: 1 } } });
+    } finally {
+      process.off('warning', onWarning);
+    }
+    expect(warnings).toEqual([]);
   });
 
   test("the envoy target's files are read by the fast path, with the yaml package's values", async () => {

@@ -117,7 +117,7 @@ describe('configuration text', () => {
     expect(fast).toBeGreaterThan((SCALARS.length * FORMS.length) / 2);
   });
 
-  test('a key that is a mapping or a sequence is an error at its place, not a warning of the process', () => {
+  test('a key that is a mapping or a sequence is an error at its place, not a warning of the process', async () => {
     const warnings: string[] = [];
     const onWarning = (w: Error) => warnings.push(w.message);
     process.on('warning', onWarning);
@@ -133,6 +133,8 @@ describe('configuration text', () => {
       );
       // the same text as a value is read (the key rule only)
       expect(parseConfigText(new SourceFile('boot.yaml', 'k: {a: 1}\n'))).toEqual({ value: { k: { a: 1 } } });
+      // Node emits a process warning on a later tick
+      await new Promise((resolve) => setImmediate(resolve));
     } finally {
       process.off('warning', onWarning);
     }

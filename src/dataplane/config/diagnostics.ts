@@ -118,10 +118,7 @@ export function stepDiagnostics(
   return source ? locateDiagnostics(diagnostics, source, { key: (d) => atKey.has(d) }) : diagnostics;
 }
 
-/**
- * The YAML (or JSON) parser's errors, each located where the parser stopped; one at the end of the
- * file (an unclosed bracket) just after the last character, so that the line shown is not empty.
- */
+/** The YAML (or JSON) parser's errors, each located where the parser stopped (see `syntaxAt`). */
 function syntaxDiagnostics(errors: readonly YAMLError[], source: SourceFile): Diagnostic[] {
   return errors.map((e) =>
     syntaxAt(
@@ -134,10 +131,13 @@ function syntaxDiagnostics(errors: readonly YAMLError[], source: SourceFile): Di
   );
 }
 
-/** MG5001 at a range of `source`'s text. */
-function syntaxAt(source: SourceFile, [from0, to]: readonly [number, number], message: string): Diagnostic {
+/**
+ * MG5001 at a range of `source`'s text. A range past the last character (an unclosed bracket at the
+ * end of the file) is placed just after it, so that the line shown is not empty.
+ */
+function syntaxAt(source: SourceFile, [at, to]: readonly [number, number], message: string): Diagnostic {
   const last = source.text.trimEnd().length;
-  const from = Math.min(from0, last);
+  const from = Math.min(at, last);
   const start = source.position(from);
   const end = source.position(Math.max(from, Math.min(to, last)));
   return diagnostic('MG5001', `syntax error: ${message}`, {

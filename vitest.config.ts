@@ -26,9 +26,22 @@ export default defineConfig({
     // a 2-core machine runs the suite in about two thirds of the time one worker takes (Vitest's
     // default is one worker per CPU but one)
     maxWorkers: Math.max(2, os.availableParallelism() - 1),
+    // each project's temporary files in a folder of its own, removed at the end (test/temp-setup.ts)
+    setupFiles: ['test/temp-env.ts'],
     projects: [
-      { extends: true, test: { name: 'unit', include: ['test/**/*.test.ts'], exclude: DIST } },
-      { extends: true, test: { name: 'dist', include: DIST, globalSetup: ['test/global-setup.ts'] } },
+      {
+        extends: true,
+        test: {
+          name: 'unit',
+          include: ['test/**/*.test.ts'],
+          exclude: DIST,
+          globalSetup: ['test/temp-setup.ts'],
+        },
+      },
+      {
+        extends: true,
+        test: { name: 'dist', include: DIST, globalSetup: ['test/global-setup.ts', 'test/temp-setup.ts'] },
+      },
     ],
   },
 });

@@ -388,7 +388,7 @@ async function checkAccepted(
       ran = true;
       if (!r.ok)
         report.failures.push(
-          `${target} check fails: ${r.output.split('\n').slice(-3).join(' | ')} (config in ${dir})`,
+          `${target} check fails: ${r.output.split('\n').slice(-3).join(' | ')} (config in ${dir}; MESHGEN_KEEP_TMP=1 keeps it)`,
         );
       else fs.rmSync(dir, { recursive: true, force: true });
     }

@@ -29,8 +29,7 @@ export function startProgress(stream: NodeJS.WriteStream = process.stderr): Prog
     if (!text || now - start < delay || (!force && now - last < REDRAW_MS) || text === drawn) return;
     last = now;
     drawn = text;
-    const width = (stream.columns || 80) - 1;
-    stream.write(`\r\x1b[K${text.length > width ? text.slice(0, width - 1) + '…' : text}`);
+    stream.write(`\r\x1b[K${fit(text, (stream.columns || 80) - 1)}`);
   };
   // an async step (writing files) redraws between updates; a synchronous one draws from update()
   const timer = setInterval(() => draw(true), REDRAW_MS);
@@ -47,4 +46,15 @@ export function startProgress(stream: NodeJS.WriteStream = process.stderr): Prog
       text = '';
     },
   };
+}
+
+/**
+ * The line cut to the terminal's width in its middle, so that both the step's name and its end (the
+ * count of files written, the file read) stay in view when a long path would push them out.
+ */
+export function fit(text: string, width: number): string {
+  if (text.length <= width) return text;
+  if (width < 3) return text.slice(0, Math.max(0, width));
+  const head = Math.floor(width / 3);
+  return `${text.slice(0, head)}…${text.slice(text.length - (width - head - 1))}`;
 }

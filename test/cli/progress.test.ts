@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { generateMesh } from '../../bench/gen-mesh.mjs';
+import { fit } from '../../src/cli/progress.js';
 import { distCli, runCli } from '../support/cli.js';
 import { hasBinary } from '../support/processes.js';
 import { ROOT } from '../support/meshes.js';
@@ -55,5 +56,16 @@ describe.runIf(hasBinary('script'))('progress', () => {
     expect(r.stderr).not.toContain('\r');
     expect(r.stderr).not.toContain(LINE);
     expect(r.stderr).not.toContain('rendering istio');
+  });
+});
+
+describe('progress line width', () => {
+  it('cuts a line longer than the terminal in its middle, keeping the step and its count', () => {
+    const line = `writing /tmp/${'x'.repeat(80)}/out: 1,234/5,678 files`;
+    const cut = fit(line, 79);
+    expect(cut).toHaveLength(79);
+    expect(cut).toMatch(/^writing \/tmp\/x+…x+\/out: 1,234\/5,678 files$/);
+    expect(fit('rendering istio (1/2)', 79)).toBe('rendering istio (1/2)');
+    expect(fit(line, 2)).toBe('wr');
   });
 });

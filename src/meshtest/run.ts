@@ -130,7 +130,7 @@ async function runCase(
       tls,
       timeoutMs,
     });
-  started.state.begin(s.backends);
+  started.state.begin(s.backends, index);
   const first = await one(0);
   const tag = `${index}.0`;
   const seen = started.state.received.filter((r) => r.tag === tag);

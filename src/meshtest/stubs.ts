@@ -3,7 +3,8 @@
  * port 0. Each answers with JSON naming its backend and version and echoing what it received, and
  * behaves as the current case says (a status, failing the first tries, a delay, a reset, no answer).
  * Requests carry the runner's tag header (case and request number); untagged ones (health checks)
- * get 200 and are not counted.
+ * and those of an earlier case (a mirror's copy or a retry that arrives late) get 200 and are not
+ * counted, so that they neither take a failure meant for the case being run nor count as its tries.
  */
 import http from 'node:http';
 import https from 'node:https';
@@ -29,13 +30,21 @@ export interface Received {
 export class StubState {
   private behaviours: Readonly<Record<string, BackendBehaviour>> = {};
   private failures = new Map<string, number>();
+  /** `<case number>.`: what the tags of the case being run start with. */
+  private prefix = '';
   readonly received: Received[] = [];
 
-  /** Starts a case: its behaviours, fresh counters. */
-  begin(behaviours: Readonly<Record<string, BackendBehaviour>>): void {
+  /** Starts a case: its behaviours, fresh counters, and the case number its requests are tagged with. */
+  begin(behaviours: Readonly<Record<string, BackendBehaviour>>, caseNumber: number): void {
     this.behaviours = behaviours;
     this.failures.clear();
     this.received.length = 0;
+    this.prefix = `${caseNumber}.`;
+  }
+
+  /** Whether a request's tag is one of the case being run. */
+  current(tag: string): boolean {
+    return tag.startsWith(this.prefix);
   }
 
   /** The behaviour for one try at backend/version, counting failFirst by the key that set it. */
@@ -82,7 +91,7 @@ export async function startStub(
     const tag = req.headers[TAG_HEADER];
     req.resume();
     req.on('end', () => {
-      if (typeof tag !== 'string') {
+      if (typeof tag !== 'string' || !state.current(tag)) {
         res.writeHead(200, { 'content-type': 'text/plain' }).end('ok\n');
         return;
       }

@@ -1,4 +1,5 @@
 import { parseDuration } from './duration.js';
+import { fitted } from './lists.js';
 import type {
   AccessPolicy,
   Caller,
@@ -43,7 +44,7 @@ const NO_HEADER_OPS: HeaderOps = Object.freeze({ set: NONE, add: NONE, remove: N
 function list<T, U>(xs: readonly T[], f: (x: T, i: number) => U): U[] {
   const out: U[] = [];
   for (let i = 0; i < xs.length; i++) out.push(f(xs[i]!, i));
-  return out;
+  return fitted(out);
 }
 
 const ms = (d: string | undefined, fallback: number): number =>
@@ -169,7 +170,7 @@ export function normalizeMesh(doc: Doc): ResolvedMesh {
       },
       mtlsMode: b.mtls?.mode ?? meshMtls,
       access: accessOf.get(b.name) ?? { mode: defaultAccess === 'allow' ? 'allow-all' : 'deny-all' },
-      routes: own,
+      routes: fitted(own),
       localAddress: localAddresses.get(b.name)!,
       sharesPort: localAddresses.get(b.name) !== '127.0.0.1',
       pointer: `/spec/backends/${i}`,

@@ -1,4 +1,5 @@
 import jsyaml from 'js-yaml';
+import { fitted } from './lists.js';
 
 /**
  * A fast loader for the YAML that mesh files are made of, giving exactly the value js-yaml's
@@ -537,7 +538,7 @@ class Parser {
       dash = this.cs;
     }
     this.depth--;
-    return arr;
+    return fitted(arr);
   }
 
   /** A flow sequence or mapping opening at p and closing on the same line; `end` is set past it. */
@@ -562,7 +563,7 @@ class Parser {
       }
       this.end = i + 1;
       this.depth--;
-      return arr;
+      return fitted(arr);
     }
     const obj: Record<string, unknown> = {};
     for (;;) {

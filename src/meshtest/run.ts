@@ -22,6 +22,7 @@ import { missingProgram } from './installed.js';
 import { RUNNABLE, startTarget, type PostProcess, type StartedTarget } from './real.js';
 import { defaultHost, featureMap, unsupportedReason } from './route.js';
 import { simulators } from './simulate/index.js';
+import { requestTag } from './stubs.js';
 import type { BackendBehaviour, SimCase, Simulator } from './simulate/types.js';
 import type { CaseResult, Observation, TargetSummary, TestCase, TestRunResult } from './types.js';
 
@@ -126,13 +127,13 @@ async function runCase(
       host: s.host,
       headers: s.headers,
       body: c.request.body,
-      tag: `${index}.${n}`,
+      tag: requestTag(index, n),
       tls,
       timeoutMs,
     });
   started.state.begin(s.backends, index);
   const first = await one(0);
-  const tag = `${index}.0`;
+  const tag = requestTag(index, 0);
   const seen = started.state.received.filter((r) => r.tag === tag);
   const answered = first.from
     ? seen.filter((r) => r.backend === first.from!.backend && r.version === first.from!.version)

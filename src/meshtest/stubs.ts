@@ -26,11 +26,16 @@ export interface Received {
   readonly peer?: string;
 }
 
+/** The tag header's value for request `n` of case `caseNumber` (what `StubState.current` reads). */
+export function requestTag(caseNumber: number, n: number): string {
+  return `${caseNumber}.${n}`;
+}
+
 /** The behaviour of the case being run, shared by every stub of one target. */
 export class StubState {
   private behaviours: Readonly<Record<string, BackendBehaviour>> = {};
   private failures = new Map<string, number>();
-  /** `<case number>.`: what the tags of the case being run start with. */
+  /** `<case number>.`: what the tags of the case being run start with (see `requestTag`). */
   private prefix = '';
   readonly received: Received[] = [];
 

@@ -32,18 +32,32 @@ export function k8sObject(
   body: Record<string, unknown>,
 ): K8sObject {
   const annotations = meta.annotations && hasAnyKey(meta.annotations) ? meta.annotations : undefined;
-  return {
-    apiVersion,
-    kind,
-    metadata: {
-      name: meta.name,
-      namespace: meta.namespace,
-      // objects are plain data that is only read: those without labels of their own share the mesh's
-      labels: meta.labels ? { ...mesh.labels, ...meta.labels } : mesh.labels,
-      annotations,
-    },
-    ...body,
+  const metadata = {
+    name: meta.name,
+    namespace: meta.namespace,
+    // objects are plain data that is only read: those without labels of their own share the mesh's
+    labels: meta.labels ? { ...mesh.labels, ...meta.labels } : mesh.labels,
+    annotations,
   };
+  // most bodies are `{ spec }` or empty: a literal of all the keys keeps them in the object (a spread
+  // after three keys puts the rest in a separate property array) and gives every kind one layout
+  const keys = bodyKeys(body);
+  if (keys === 0) return { apiVersion, kind, metadata };
+  if (keys === SPEC_ONLY) return { apiVersion, kind, metadata, spec: body.spec };
+  return { apiVersion, kind, metadata, ...body };
+}
+
+const SPEC_ONLY = -1;
+
+/** 0 for a body without keys, SPEC_ONLY for `{ spec }`, else 1. */
+function bodyKeys(body: Record<string, unknown>): number {
+  let n = 0;
+  let spec = false;
+  for (const k in body) {
+    n++;
+    spec = k === 'spec';
+  }
+  return n === 0 ? 0 : n === 1 && spec ? SPEC_ONLY : 1;
 }
 
 /** Whether a plain object has a key, without listing its keys (every object a target writes asks). */

@@ -3,7 +3,7 @@ import path from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadMesh } from '../../src/model/load.js';
 import { render } from '../../src/render.js';
-import { objectFilesMark } from '../../src/kubernetes/objects.js';
+import { k8sObject, objectFilesMark } from '../../src/kubernetes/objects.js';
 import { isKubernetesOutput } from '../../src/cli/layout.js';
 
 const examples = fs
@@ -34,5 +34,32 @@ describe('objectFilesMark', () => {
     }
     // istio, linkerd and consul's CRDs, for each example
     expect(marked).toBeGreaterThanOrEqual(examples.length * 5);
+  });
+});
+
+describe('k8sObject', () => {
+  const mesh = { labels: { 'meshgen.io/mesh': 'm' } } as unknown as Parameters<typeof k8sObject>[0];
+  const meta = { name: 'a', namespace: 'ns' };
+
+  it('puts the envelope first and the body after it, whatever keys the body has', () => {
+    const bodies: Record<string, unknown>[] = [
+      {},
+      { spec: { x: 1 } },
+      { data: { k: 'v' } },
+      { spec: { x: 1 }, status: {} },
+      { data: 'd', spec: 's' },
+      { spec: undefined },
+    ];
+    for (const body of bodies) {
+      const o = k8sObject(mesh, 'v1', 'Kind', meta, body);
+      expect(Object.keys(o), JSON.stringify(body)).toEqual([
+        'apiVersion',
+        'kind',
+        'metadata',
+        ...Object.keys(body),
+      ]);
+      for (const k of Object.keys(body)) expect(o[k]).toBe(body[k]);
+      expect(o.metadata).toEqual({ name: 'a', namespace: 'ns', labels: mesh.labels, annotations: undefined });
+    }
   });
 });

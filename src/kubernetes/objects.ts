@@ -49,13 +49,13 @@ export function k8sObject(
 
 const SPEC_ONLY = -1;
 
-/** 0 for a body without keys, SPEC_ONLY for `{ spec }`, else 1. */
+/** 0 for a body without keys, SPEC_ONLY for `{ spec }` (its own key, as a spread copies), else 1. */
 function bodyKeys(body: Record<string, unknown>): number {
   let n = 0;
   let spec = false;
   for (const k in body) {
     n++;
-    spec = k === 'spec';
+    spec = k === 'spec' && Object.hasOwn(body, k);
   }
   return n === 0 ? 0 : n === 1 && spec ? SPEC_ONLY : 1;
 }

@@ -49,6 +49,8 @@ describe('k8sObject', () => {
       { spec: { x: 1 }, status: {} },
       { data: 'd', spec: 's' },
       { spec: undefined },
+      // an inherited key is not the body's own: a spread does not copy it
+      Object.create({ spec: 'inherited' }) as Record<string, unknown>,
     ];
     for (const body of bodies) {
       const o = k8sObject(mesh, 'v1', 'Kind', meta, body);

@@ -41,23 +41,25 @@ export function k8sObject(
   };
   // most bodies are `{ spec }` or empty: a literal of all the keys keeps them in the object (a spread
   // after three keys puts the rest in a separate property array) and gives every kind one layout
-  const keys = bodyKeys(body);
-  if (keys === 0) return { apiVersion, kind, metadata };
-  if (keys === SPEC_ONLY) return { apiVersion, kind, metadata, spec: body.spec };
-  return { apiVersion, kind, metadata, ...body };
+  switch (bodyShape(body)) {
+    case 'empty':
+      return { apiVersion, kind, metadata };
+    case 'spec':
+      return { apiVersion, kind, metadata, spec: body.spec };
+    default:
+      return { apiVersion, kind, metadata, ...body };
+  }
 }
 
-const SPEC_ONLY = -1;
-
-/** 0 for a body without keys, SPEC_ONLY for `{ spec }` (its own key, as a spread copies), else 1. */
-function bodyKeys(body: Record<string, unknown>): number {
+/** What a body holds: no key, only a `spec` of its own (what a spread would copy), or other keys. */
+function bodyShape(body: Record<string, unknown>): 'empty' | 'spec' | 'other' {
   let n = 0;
   let spec = false;
   for (const k in body) {
     n++;
     spec = k === 'spec' && Object.hasOwn(body, k);
   }
-  return n === 0 ? 0 : n === 1 && spec ? SPEC_ONLY : 1;
+  return n === 0 ? 'empty' : n === 1 && spec ? 'spec' : 'other';
 }
 
 /** Whether a plain object has a key, without listing its keys (every object a target writes asks). */
